@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Error codes shared by every locus module. A function that can fail returns LC_OK (0) or one of
+ * these negative codes. Codes that mean the same as an errno value reuse it; project codes start at
+ * -1000. The SIP parser's codes live here too (-1100 and down) so that one lc_strerror() names every
+ * error and no module needs another's header to print a code. Each SIP code is precise enough to
+ * become the reason phrase of a 400 response ("Bad CSeq", "Missing Call-ID").
+ */
+#pragma once
+
+#include <errno.h>
+
+/*
+ * X(name, value, text). The text is short and fit for a SIP reason phrase: registrars put it
+ * after "400 " verbatim, so it is printable ASCII without CR or LF.
+ */
+#define LC_ERRORS(X)                                                                               \
+	X(LC_OK, 0, "OK")                                                                          \
+	X(LC_ENOMEM, -ENOMEM, "Out of memory")                                                     \
+	X(LC_EINVAL, -EINVAL, "Invalid argument")                                                  \
+	X(LC_EMALFORMED, -1000, "Malformed input")                                                 \
+	X(LC_ENOSPACE, -1001, "Output buffer too small")                                           \
+	X(LC_ENOTOWNER, -1002, "Not the owner of the key")                                         \
+	X(LC_ENOTFOUND, -1003, "Not found")                                                        \
+	/* SIP framing and start line */                                                           \
+	X(LC_ESIP_EMPTY, -1100, "Empty message")                                                   \
+	X(LC_ESIP_TOO_BIG, -1101, "Message too large")                                             \
+	X(LC_ESIP_NO_END, -1102, "Header section not terminated")                                 \
+	X(LC_ESIP_LINE_TOO_LONG, -1103, "Header line too long")                                    \
+	X(LC_ESIP_START_LINE, -1104, "Malformed start line")                                       \
+	X(LC_ESIP_METHOD, -1105, "Malformed method")                                               \
+	X(LC_ESIP_RURI, -1106, "Malformed Request-URI")                                            \
+	X(LC_ESIP_VERSION, -1107, "Version Not Supported")                                         \
+	X(LC_ESIP_STATUS, -1108, "Malformed status code")                                          \
+	X(LC_ESIP_BAD_CHAR, -1109, "Forbidden character in message")                               \
+	/* header section */                                                                       \
+	X(LC_ESIP_HDR_NAME, -1120, "Malformed header name")                                        \
+	X(LC_ESIP_TOO_MANY_HEADERS, -1121, "Too many header fields")                               \
+	X(LC_ESIP_TOO_MANY_VIAS, -1122, "Too many Via values")                                     \
+	X(LC_ESIP_TOO_MANY_CONTACTS, -1123, "Too many Contact values")                             \
+	X(LC_ESIP_TOO_MANY_ROUTES, -1124, "Too many Route, Record-Route or Path values")           \
+	X(LC_ESIP_TOO_MANY_TAGS, -1125, "Too many option tags")                                    \
+	X(LC_ESIP_TOO_MANY_PARAMS, -1126, "Too many parameters")                                   \
+	X(LC_ESIP_TOO_MANY_AUTH, -1127, "Too many credentials")                                    \
+	X(LC_ESIP_DUP_HEADER, -1128, "Single-valued header field repeated")                        \
+	/* one code per parsed header field */                                                     \
+	X(LC_ESIP_VIA, -1140, "Bad Via")                                                           \
+	X(LC_ESIP_FROM, -1141, "Bad From")                                                         \
+	X(LC_ESIP_TO, -1142, "Bad To")                                                             \
+	X(LC_ESIP_CALL_ID, -1143, "Bad Call-ID")                                                   \
+	X(LC_ESIP_CSEQ, -1144, "Bad CSeq")                                                         \
+	X(LC_ESIP_MAX_FORWARDS, -1145, "Bad Max-Forwards")                                         \
+	X(LC_ESIP_CONTACT, -1146, "Bad Contact")                                                   \
+	X(LC_ESIP_EXPIRES, -1147, "Bad Expires")                                                   \
+	X(LC_ESIP_MIN_EXPIRES, -1148, "Bad Min-Expires")                                           \
+	X(LC_ESIP_CONTENT_LENGTH, -1149, "Bad Content-Length")                                     \
+	X(LC_ESIP_ROUTE, -1150, "Bad Route")                                                       \
+	X(LC_ESIP_RECORD_ROUTE, -1151, "Bad Record-Route")                                         \
+	X(LC_ESIP_PATH, -1152, "Bad Path")                                                         \
+	X(LC_ESIP_OPTION_TAG, -1153, "Bad option tag list")                                        \
+	X(LC_ESIP_AUTH, -1154, "Bad credentials")                                                  \
+	X(LC_ESIP_USER_AGENT, -1155, "Bad User-Agent")                                             \
+	X(LC_ESIP_DATE, -1156, "Bad Date")                                                         \
+	X(LC_ESIP_CONTENT_TYPE, -1157, "Bad Content-Type")                                         \
+	/* message-level consistency */                                                            \
+	X(LC_ESIP_MISSING_VIA, -1170, "Missing Via")                                               \
+	X(LC_ESIP_MISSING_FROM, -1171, "Missing From")                                             \
+	X(LC_ESIP_MISSING_TO, -1172, "Missing To")                                                 \
+	X(LC_ESIP_MISSING_CALL_ID, -1173, "Missing Call-ID")                                       \
+	X(LC_ESIP_MISSING_CSEQ, -1174, "Missing CSeq")                                             \
+	X(LC_ESIP_CSEQ_METHOD, -1175, "CSeq method does not match request method")                 \
+	X(LC_ESIP_BODY_SHORT, -1176, "Body shorter than Content-Length")                          \
+	/* response builder */                                                                     \
+	X(LC_ESIP_RESP_STATE, -1190, "Response builder used out of order")
+
+enum lc_error {
+#define LC_ERROR_ENUM(name, value, text) name = (value),
+	LC_ERRORS(LC_ERROR_ENUM)
+#undef LC_ERROR_ENUM
+};
+
+/**
+ * Text for an error code: short, printable ASCII, usable as a SIP reason phrase.
+ * @param err  LC_OK or a negative LC_E* code.
+ * @return a static string; "Unknown error" for a code not in the table. Never NULL.
+ * Context: any thread.
+ */
+const char *lc_strerror(int err);
+
+/**
+ * The code's symbolic name ("LC_ESIP_CSEQ"), for tests and logs.
+ * @return a static string; "LC_E?" for a code not in the table. Never NULL.
+ * Context: any thread.
+ */
+const char *lc_strerror_name(int err);

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Contact values (RFC 3261 §20.10, §10.3; RFC 5626 §4.2): "*" or a list of name-addr/addr-spec
+ * with the parameters a registrar acts on (expires, q, +sip.instance, reg-id) pulled out and
+ * validated. "*" is only recognised as a whole field value; whether it may be combined with other
+ * Contact fields is the registrar's call (RFC 3261 §10.3 step 6), so it is reported, not refused.
+ */
+#include "common/lc_error.h"
+#include "sipparse/sip_internal.h"
+#include "sipparse/sip_lex.h"
+
+/* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), in thousandths. */
+static int parse_qvalue(struct sip_str v)
+{
+	if (v.len == 0 || v.len > 5 || (v.p[0] != '0' && v.p[0] != '1')) {
+		return -1;
+	}
+	int q = (v.p[0] - '0') * 1000;
+	if (v.len == 1) {
+		return q;
+	}
+	if (v.p[1] != '.') {
+		return -1;
+	}
+	int scale = 100;
+	for (uint32_t i = 2; i < v.len; i++, scale /= 10) {
+		if (!sip_is(v.p[i], SIP_C_DIGIT) || (q == 1000 && v.p[i] != '0')) {
+			return -1;
+		}
+		q += (v.p[i] - '0') * scale;
+	}
+	return q;
+}
+
+static int contact_param(struct sip_msg *m, struct sip_contact *c, const struct sip_param *prm)
+{
+	struct sip_str v = prm->value;
+	bool has = sip_str_present(v) && v.len > 0;
+	uint64_t num;
+	if (sip_str_caseeq_lit(prm->name, "expires")) {
+		int r = has ? sip_parse_uint(v.p, v.len, SIP_MAX_DELTA_SECONDS, &num) : -1;
+		if (r < 0) {
+			return LC_ESIP_CONTACT;
+		}
+		if (r > 0) {
+			m->flags |= SIP_F_EXPIRES_RANGE; /* RFC 4475 §3.1.2.4: use the default */
+		} else {
+			c->expires = (int64_t)num;
+		}
+	} else if (sip_str_caseeq_lit(prm->name, "q")) {
+		int q = has ? parse_qvalue(v) : -1;
+		if (q < 0) {
+			return LC_ESIP_CONTACT;
+		}
+		c->q = (int16_t)q;
+	} else if (sip_str_caseeq_lit(prm->name, "+sip.instance")) {
+		if (!has || *v.p != '"') {
+			return LC_ESIP_CONTACT;
+		}
+		c->instance = v;
+	} else if (sip_str_caseeq_lit(prm->name, "reg-id")) {
+		if (!has || sip_parse_uint(v.p, v.len, 0x7fffffff, &num) != 0 || num == 0) {
+			return LC_ESIP_CONTACT;
+		}
+		c->reg_id = v;
+	}
+	return LC_OK;
+}
+
+static int parse_one(struct sip_msg *m, struct sip_contact *c, const char **pp, const char *end)
+{
+	int r = sip_addr_parse(&c->addr, pp, end, true, false);
+	if (r != LC_OK) {
+		return r == LC_EMALFORMED ? LC_ESIP_CONTACT : r;
+	}
+	c->instance = SIP_STR_NULL;
+	c->reg_id = SIP_STR_NULL;
+	c->expires = -1;
+	c->q = -1;
+	struct sip_str ps = c->addr.params;
+	if (ps.p == NULL) {
+		return LC_OK;
+	}
+	/* the list was validated by sip_addr_parse; walk it again from its first ';' */
+	const char *q = ps.p - 1;
+	const char *pend = ps.p + ps.len;
+	while (q < pend) {
+		struct sip_param prm;
+		q = sip_hparam_next(sip_skip_lws(q, pend), pend, &prm);
+		if (q == NULL) {
+			return LC_ESIP_CONTACT;
+		}
+		r = contact_param(m, c, &prm);
+		if (r != LC_OK) {
+			return r;
+		}
+		q = sip_skip_lws(q, pend);
+	}
+	return LC_OK;
+}
+
+int sip_hdr_parse_contact(struct sip_msg *m, const char *p, const char *end)
+{
+	if (end - p == 1 && *p == '*') {
+		if (m->contact_star) {
+			return LC_ESIP_CONTACT;
+		}
+		m->contact_star = true;
+		return LC_OK;
+	}
+	for (;;) {
+		if (m->ncontact == SIP_MAX_CONTACTS) {
+			return LC_ESIP_TOO_MANY_CONTACTS;
+		}
+		int r = parse_one(m, &m->contact[m->ncontact], &p, end);
+		if (r != LC_OK) {
+			return r;
+		}
+		m->ncontact++;
+		if (p == end) {
+			return LC_OK;
+		}
+		p = sip_skip_lws(p + 1, end);
+	}
+}

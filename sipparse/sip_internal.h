@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to sipparse/ and its unit tests: the pieces the header parsers share. Each function
+ * works on [p, end) of one header field value and returns where it stopped, or NULL on a syntax
+ * error, so a caller can chain them and check once.
+ */
+#pragma once
+
+#include <time.h>
+
+#include "sipparse/sip_msg.h"
+
+/* One header parameter as scanned by sip_hparam_next(). */
+struct sip_param {
+	struct sip_str name;
+	struct sip_str value; /* .p == NULL when the parameter has no "=value" */
+	const char *start;    /* the ';' that introduced it, for builders that cut it out */
+};
+
+/*
+ * p points at ';'. Scans SEMI generic-param (RFC 3261: token [EQUAL gen-value], LWS allowed
+ * around ';' and '='). gen-value is a token, a quoted string or a host; a bare IPv6 address is
+ * accepted too because RFC 5118 §4.5 says received= carries one either way.
+ * Returns the position just past the parameter, or NULL.
+ */
+const char *sip_hparam_next(const char *p, const char *end, struct sip_param *out);
+
+/*
+ * Parse a name-addr or addr-spec with its header parameters starting at *pp (after any LWS), and
+ * advance *pp past it (to a ',' or end). Parameters other than tag stay in addr->params.
+ * @param list       the header is a comma list: a ',' ends the value.
+ * @param need_angle only name-addr is allowed (Route, Record-Route, Path).
+ * @return LC_OK, LC_EMALFORMED, LC_ESIP_TOO_MANY_PARAMS, or LC_ESIP_DUP_HEADER for a ',' in a
+ *   single-valued field.
+ */
+int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, bool list,
+		   bool need_angle);
+
+/*
+ * Parse one via-parm at *pp and advance *pp past it (to a ',' or end).
+ * @return LC_OK, LC_EMALFORMED or LC_ESIP_TOO_MANY_PARAMS.
+ */
+int sip_via_parse(struct sip_via *via, const char **pp, const char *end);
+
+/*
+ * Parse the value of a known header field into m. Returns LC_OK or the header's LC_ESIP_* code
+ * (or a limit or duplicate code).
+ */
+int sip_hdr_parse(struct sip_msg *m, enum sip_hdr_id id, const char *p, const char *end);
+
+/* The larger field parsers, each in its own file; same contract as sip_hdr_parse(). */
+int sip_hdr_parse_contact(struct sip_msg *m, const char *p, const char *end);
+int sip_hdr_parse_auth(struct sip_msg *m, const char *p, const char *end, bool proxy);
+int sip_hdr_parse_date(struct sip_msg *m, const char *p, const char *end);
+
+/* Length of a SIP Date value: "Sat, 13 Nov 2010 23:29:00 GMT". */
+#define SIP_DATE_LEN 29
+
+/* Write @p now as a SIP Date value; returns SIP_DATE_LEN, or 0 for a year past 9999. */
+size_t sip_date_format(time_t now, char out[SIP_DATE_LEN + 1]);
+
+/* Identify a header name (long or compact form, case-insensitive). */
+enum sip_hdr_id sip_hdr_lookup(const char *name, size_t len);

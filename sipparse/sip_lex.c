@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Character classes and shared scanners for the SIP parser (see sip_lex.h). The class table is
+ * computed by the compiler from the RFC 3261 §25.1 definitions written out below as predicates,
+ * so each class reads like the ABNF it comes from instead of as 256 hand-typed numbers.
+ */
+#include "sipparse/sip_lex.h"
+
+#include <string.h>
+
+#include "sipparse/sip_uri.h"
+
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+#define IS_ALPHA(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
+#define IS_ALNUM(c) (IS_DIGIT(c) || IS_ALPHA(c))
+#define IS_HEX(c) (IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
+#define IS_MARK(c)                                                                                 \
+	((c) == '-' || (c) == '_' || (c) == '.' || (c) == '!' || (c) == '~' || (c) == '*' ||       \
+	 (c) == '\'' || (c) == '(' || (c) == ')')
+#define IS_UNRES(c) (IS_ALNUM(c) || IS_MARK(c))
+#define IS_TOKEN(c)                                                                                \
+	(IS_ALNUM(c) || (c) == '-' || (c) == '.' || (c) == '!' || (c) == '%' || (c) == '*' ||      \
+	 (c) == '_' || (c) == '+' || (c) == '`' || (c) == '\'' || (c) == '~')
+#define IS_WORD(c)                                                                                 \
+	(IS_TOKEN(c) || (c) == '(' || (c) == ')' || (c) == '<' || (c) == '>' || (c) == ':' ||      \
+	 (c) == '\\' || (c) == '"' || (c) == '/' || (c) == '[' || (c) == ']' || (c) == '?' ||      \
+	 (c) == '{' || (c) == '}')
+#define IS_USER(c)                                                                                 \
+	(IS_UNRES(c) || (c) == '&' || (c) == '=' || (c) == '+' || (c) == '$' || (c) == ',' ||      \
+	 (c) == ';' || (c) == '?' || (c) == '/')
+#define IS_PASS(c)                                                                                 \
+	(IS_UNRES(c) || (c) == '&' || (c) == '=' || (c) == '+' || (c) == '$' || (c) == ',')
+#define IS_PARAM(c)                                                                                \
+	(IS_UNRES(c) || (c) == '[' || (c) == ']' || (c) == '/' || (c) == ':' || (c) == '&' ||      \
+	 (c) == '+' || (c) == '$')
+#define IS_HNV(c)                                                                                  \
+	(IS_UNRES(c) || (c) == '[' || (c) == ']' || (c) == '/' || (c) == '?' || (c) == ':' ||      \
+	 (c) == '+' || (c) == '$')
+#define IS_HOST(c) (IS_ALNUM(c) || (c) == '-' || (c) == '.')
+#define IS_WS(c) ((c) == ' ' || (c) == '\t')
+#define IS_LWS(c) (IS_WS(c) || (c) == '\r' || (c) == '\n')
+#define IS_RESERVED(c)                                                                             \
+	((c) == ';' || (c) == '/' || (c) == '?' || (c) == ':' || (c) == '@' || (c) == '&' ||       \
+	 (c) == '=' || (c) == '+' || (c) == '$' || (c) == ',')
+#define IS_URIC(c) (IS_RESERVED(c) || IS_UNRES(c))
+#define IS_TEL(c)                                                                                  \
+	(IS_HEX(c) || (c) == '+' || (c) == '*' || (c) == '#' || (c) == '-' || (c) == '.' ||        \
+	 (c) == '(' || (c) == ')')
+#define IS_TEXT(c) ((c) == '\t' || ((c) >= 0x20 && (c) != 0x7f))
+
+#define CLS(c)                                                                                     \
+	(uint16_t)((IS_DIGIT(c) ? SIP_C_DIGIT : 0) | (IS_ALPHA(c) ? SIP_C_ALPHA : 0) |             \
+		   (IS_HEX(c) ? SIP_C_HEX : 0) | (IS_TOKEN(c) ? SIP_C_TOKEN : 0) |                 \
+		   (IS_WORD(c) ? SIP_C_WORD : 0) | (IS_UNRES(c) ? SIP_C_UNRES : 0) |               \
+		   (IS_USER(c) ? SIP_C_USER : 0) | (IS_PASS(c) ? SIP_C_PASS : 0) |                 \
+		   (IS_PARAM(c) ? SIP_C_PARAM : 0) | (IS_HNV(c) ? SIP_C_HNV : 0) |                 \
+		   (IS_HOST(c) ? SIP_C_HOST : 0) | (IS_WS(c) ? SIP_C_WS : 0) |                     \
+		   (IS_LWS(c) ? SIP_C_LWS : 0) | (IS_URIC(c) ? SIP_C_URIC : 0) |                   \
+		   (IS_TEL(c) ? SIP_C_TEL : 0) | (IS_TEXT(c) ? SIP_C_TEXT : 0))
+#define R4(b) CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
+#define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
+#define R64(b) R16(b), R16((b) + 16), R16((b) + 32), R16((b) + 48)
+
+const uint16_t sip_ctype[256] = {R64(0), R64(64), R64(128), R64(192)};
+
+const char *sip_scan_escaped(const char *p, const char *end, unsigned cls)
+{
+	while (p < end) {
+		if (sip_is(*p, cls)) {
+			p++;
+		} else if (*p == '%') {
+			if (end - p < 3 || sip_hexval(p[1]) < 0 || sip_hexval(p[2]) < 0) {
+				return NULL;
+			}
+			p += 3;
+		} else {
+			break;
+		}
+	}
+	return p;
+}
+
+const char *sip_scan_quoted(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		uint8_t c = (uint8_t)*p;
+		if (c == '"') {
+			return p + 1;
+		}
+		if (c == '\\') {
+			/* quoted-pair: "\" followed by %x00-09 / %x0B-0C / %x0E-7F */
+			if (++p == end || *p == '\n' || *p == '\r' || (uint8_t)*p > 0x7f) {
+				return NULL;
+			}
+		} else if (c < 0x20 && !sip_is(*p, SIP_C_LWS)) {
+			return NULL;
+		} else if (c == 0x7f) {
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+int sip_parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	int over = 0;
+	if (len == 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (!IS_DIGIT(p[i])) {
+			return -1;
+		}
+		if (!over) {
+			v = v * 10 + (uint64_t)(p[i] - '0');
+			/* max is at most 2^32-1 in practice, so v never wraps before this catches it */
+			if (v > max) {
+				over = 1;
+			}
+		}
+	}
+	*out = over ? max : v;
+	return over;
+}
+
+bool sip_is_ipv4(const char *p, size_t len)
+{
+	const char *end = p + len;
+	for (int part = 0; part < 4; part++) {
+		const char *s = p;
+		unsigned v = 0;
+		while (p < end && IS_DIGIT(*p) && p - s < 3) {
+			v = v * 10 + (unsigned)(*p++ - '0');
+		}
+		if (p == s || v > 255) {
+			return false;
+		}
+		if (part < 3) {
+			if (p == end || *p != '.') {
+				return false;
+			}
+			p++;
+		}
+	}
+	return p == end;
+}
+
+/*
+ * IPv6address: up to 8 groups of 1-4 hex digits separated by ':', at most one "::", and an
+ * optional trailing IPv4address counting as two groups.
+ */
+bool sip_is_ipv6(const char *p, size_t len)
+{
+	const char *end = p + len;
+	int groups = 0;
+	bool gap = false;
+	if (len < 2) {
+		return false;
+	}
+	if (p[0] == ':') {
+		if (p[1] != ':') {
+			return false;
+		}
+		gap = true;
+		p += 2;
+	}
+	while (p < end) {
+		const char *s = p;
+		while (p < end && IS_HEX(*p) && p - s < 5) {
+			p++;
+		}
+		if (p < end && *p == '.') {
+			/* embedded IPv4 tail */
+			if (!sip_is_ipv4(s, (size_t)(end - s))) {
+				return false;
+			}
+			groups += 2;
+			p = end;
+			break;
+		}
+		if (p == s || p - s > 4) {
+			return false;
+		}
+		groups++;
+		if (p == end) {
+			break;
+		}
+		if (*p != ':') {
+			return false;
+		}
+		p++;
+		if (p < end && *p == ':') {
+			if (gap) {
+				return false;
+			}
+			gap = true;
+			p++;
+			/* RFC 5118 §4.10: RFC 3261's ABNF lets "::" be followed by ":" IPv4address */
+			if (p < end && *p == ':' && sip_is_ipv4(p + 1, (size_t)(end - p - 1))) {
+				p++;
+			}
+		} else if (p == end) {
+			return false; /* a single trailing ':' */
+		}
+	}
+	return gap ? groups <= 7 : groups == 8;
+}
+
+int sip_host_check(const char *p, size_t len)
+{
+	if (len == 0) {
+		return -1;
+	}
+	if (p[0] == '[') {
+		if (len < 4 || p[len - 1] != ']' || !sip_is_ipv6(p + 1, len - 2)) {
+			return -1;
+		}
+		return SIP_HOST_IPV6;
+	}
+	if (IS_DIGIT(p[len - 1]) && sip_is_ipv4(p, len)) {
+		return SIP_HOST_IPV4;
+	}
+	/* hostname: labels of alphanum and '-', separated by single dots, optional final dot */
+	bool label_start = true;
+	for (size_t i = 0; i < len; i++) {
+		char c = p[i];
+		if (c == '.') {
+			if (label_start) {
+				return -1;
+			}
+			label_start = true;
+		} else if (IS_ALNUM(c) || (c == '-' && !label_start)) {
+			label_start = false;
+		} else {
+			return -1;
+		}
+	}
+	return SIP_HOST_NAME;
+}

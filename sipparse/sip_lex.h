@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to sipparse/: the character classes of RFC 3261 §25.1 as one 256-entry table, and the
+ * small scanners every header parser shares (whitespace, tokens, quoted strings, numbers, IP
+ * addresses). All scanners take [p, end) and never read at or past end, which is what keeps the
+ * parser inside the datagram whatever it contains.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Character classes (bits of sip_ctype[]). */
+enum {
+	SIP_C_DIGIT = 1u << 0,
+	SIP_C_ALPHA = 1u << 1,
+	SIP_C_HEX = 1u << 2,
+	SIP_C_TOKEN = 1u << 3,  /* token: alphanum and -.!%*_+`'~ */
+	SIP_C_WORD = 1u << 4,   /* word (Call-ID): token and ()<>:\"/[]?{} */
+	SIP_C_UNRES = 1u << 5,  /* unreserved: alphanum and -_.!~*'() */
+	SIP_C_USER = 1u << 6,   /* user: unreserved and &=+$,;?/ ('%' handled apart) */
+	SIP_C_PASS = 1u << 7,   /* password: unreserved and &=+$, */
+	SIP_C_PARAM = 1u << 8,  /* paramchar: unreserved and []/:&+$ */
+	SIP_C_HNV = 1u << 9,    /* hname/hvalue: unreserved and []/?:+$ */
+	SIP_C_HOST = 1u << 10,  /* hostname: alphanum, '-', '.' */
+	SIP_C_WS = 1u << 11,    /* SP, HTAB */
+	SIP_C_LWS = 1u << 12,   /* SP, HTAB, CR, LF: inside a header value CR/LF only occur in folds */
+	SIP_C_URIC = 1u << 13,  /* uric less escaped: reserved and unreserved (absolute URIs) */
+	SIP_C_TEL = 1u << 14,   /* tel number: hex digits, +*#, visual separators -.() */
+	SIP_C_TEXT = 1u << 15,  /* TEXT-UTF8 and HTAB: any byte but CTLs and DEL */
+};
+
+extern const uint16_t sip_ctype[256];
+
+static inline bool sip_is(char c, unsigned cls)
+{
+	return (sip_ctype[(uint8_t)c] & cls) != 0;
+}
+
+static inline const char *sip_skip(const char *p, const char *end, unsigned cls)
+{
+	while (p < end && sip_is(*p, cls)) {
+		p++;
+	}
+	return p;
+}
+
+static inline const char *sip_skip_lws(const char *p, const char *end)
+{
+	return sip_skip(p, end, SIP_C_LWS);
+}
+
+/* Trim trailing linear whitespace of [p, end). */
+static inline const char *sip_rtrim(const char *p, const char *end)
+{
+	while (end > p && sip_is(end[-1], SIP_C_LWS)) {
+		end--;
+	}
+	return end;
+}
+
+static inline int sip_hexval(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	c |= 0x20;
+	return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+static inline char sip_lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : c;
+}
+
+/* Case-insensitive compare of n bytes with a lower-case literal. */
+static inline bool sip_lit_caseeq(const char *p, const char *lower_lit, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (sip_lower(p[i]) != lower_lit[i]) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Case-insensitive compare of n bytes of two strings. */
+static inline bool sip_lit_caseeq_any(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (sip_lower(a[i]) != sip_lower(b[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Scan characters of class @p cls, also accepting %HH escapes. Returns the end of the run, or
+ * NULL when a '%' is not followed by two hex digits.
+ */
+const char *sip_scan_escaped(const char *p, const char *end, unsigned cls);
+
+/*
+ * p points at a '"'. Returns the pointer just past the closing quote, or NULL when the string is
+ * unterminated or holds a byte that qdtext/quoted-pair forbid (RFC 3261 §25.1).
+ */
+const char *sip_scan_quoted(const char *p, const char *end);
+
+/*
+ * Parse [p, p+len) as 1*DIGIT into *out. Returns 0 on success, -1 when empty or not all digits,
+ * 1 when the value exceeds @p max (*out is then max).
+ */
+int sip_parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out);
+
+/* Whether [p, p+len) is a dotted-quad IPv4address. */
+bool sip_is_ipv4(const char *p, size_t len);
+
+/* Whether [p, p+len) is an IPv6address (RFC 3261 §25.1 / RFC 4291 text form, no brackets). */
+bool sip_is_ipv6(const char *p, size_t len);
+
+/*
+ * Classify and validate a host (hostname / IPv4address / IPv6reference) in [p, p+len).
+ * Returns the enum sip_host_type, or -1 when it is none of them.
+ */
+int sip_host_check(const char *p, size_t len);

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The response builder (see sip_resp.h for the calling sequence). Every append goes through
+ * put(), which checks the space left and latches the first error; nothing is ever written past
+ * r->cap. The top Via is rewritten per RFC 3261 §18.2.1 and RFC 3581 §4: any received= or rport
+ * the request carried is cut out and fresh ones are appended from the packet's real source.
+ */
+#include "sipparse/sip_resp.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "common/lc_error.h"
+#include "sipparse/sip_internal.h"
+#include "sipparse/sip_lex.h"
+
+enum { ST_INIT, ST_HEADERS, ST_DONE };
+
+int sip_peer_set(struct sip_peer *peer, int family, const void *addr, uint16_t port)
+{
+	if (family != AF_INET && family != AF_INET6) {
+		return LC_EINVAL;
+	}
+	if (inet_ntop(family, addr, peer->ip, sizeof(peer->ip)) == NULL) {
+		return LC_EINVAL;
+	}
+	peer->ip_len = (uint8_t)strlen(peer->ip);
+	peer->v6 = family == AF_INET6;
+	peer->port = port;
+	return LC_OK;
+}
+
+uint16_t sip_resp_port(const struct sip_msg *req, const struct sip_peer *src)
+{
+	if (req->nvia == 0) {
+		return src->port;
+	}
+	const struct sip_via *v = &req->via[0];
+	if (v->has_rport) {
+		return src->port;
+	}
+	return v->port ? v->port : 5060;
+}
+
+const char *sip_reason_phrase(unsigned code)
+{
+	switch (code) {
+	case 100: return "Trying";
+	case 200: return "OK";
+	case 302: return "Moved Temporarily";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Request Entity Too Large";
+	case 415: return "Unsupported Media Type";
+	case 416: return "Unsupported URI Scheme";
+	case 420: return "Bad Extension";
+	case 423: return "Interval Too Brief";
+	case 480: return "Temporarily Unavailable";
+	case 481: return "Call/Transaction Does Not Exist";
+	case 482: return "Loop Detected";
+	case 483: return "Too Many Hops";
+	case 500: return "Server Internal Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 504: return "Server Time-out";
+	case 505: return "Version Not Supported";
+	case 513: return "Message Too Large";
+	default: return "";
+	}
+}
+
+static void put(struct sip_resp *r, const char *s, size_t n)
+{
+	if (r->err != LC_OK) {
+		return;
+	}
+	if (n > r->cap - r->len) {
+		r->err = LC_ENOSPACE;
+		return;
+	}
+	memcpy(r->buf + r->len, s, n);
+	r->len += (uint32_t)n;
+}
+
+static void put_str(struct sip_resp *r, struct sip_str s)
+{
+	put(r, s.p, s.len);
+}
+
+static void put_cstr(struct sip_resp *r, const char *s)
+{
+	put(r, s, strlen(s));
+}
+
+static void put_uint(struct sip_resp *r, uint64_t v)
+{
+	char tmp[20];
+	size_t n = sizeof(tmp);
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	put(r, tmp + n, sizeof(tmp) - n);
+}
+
+/* A header may only be added between start and finish. */
+static bool in_headers(struct sip_resp *r)
+{
+	if (r->err == LC_OK && r->state != ST_HEADERS) {
+		r->err = LC_ESIP_RESP_STATE;
+	}
+	return r->err == LC_OK;
+}
+
+void sip_resp_init(struct sip_resp *r, char *buf, size_t cap)
+{
+	r->buf = buf;
+	r->cap = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap;
+	r->len = 0;
+	r->err = LC_OK;
+	r->state = ST_INIT;
+}
+
+/* Whether the sent-by host is the literal address the packet came from (RFC 3261 §18.2.1). */
+static bool sent_by_is_source(const struct sip_via *v, const struct sip_peer *src)
+{
+	if (v->host_type == SIP_HOST_IPV4 && !src->v6) {
+		return v->host.len == src->ip_len && memcmp(v->host.p, src->ip, src->ip_len) == 0;
+	}
+	if (v->host_type == SIP_HOST_IPV6 && src->v6 && v->host.len - 2 < 46) {
+		char tmp[46];
+		struct in6_addr a, b;
+		memcpy(tmp, v->host.p + 1, v->host.len - 2);
+		tmp[v->host.len - 2] = '\0';
+		return inet_pton(AF_INET6, tmp, &a) == 1 && inet_pton(AF_INET6, src->ip, &b) == 1 &&
+		       memcmp(&a, &b, sizeof(a)) == 0;
+	}
+	return false;
+}
+
+/* The raw via-parm without the spans of its own received= and rport, in order. */
+static void put_via_without(struct sip_resp *r, const struct sip_via *v)
+{
+	struct sip_str cut[2] = {v->received_span, v->rport_span};
+	if (cut[0].p == NULL || (cut[1].p != NULL && cut[1].p < cut[0].p)) {
+		struct sip_str t = cut[0];
+		cut[0] = cut[1];
+		cut[1] = t;
+	}
+	const char *p = v->raw.p;
+	for (int i = 0; i < 2; i++) {
+		if (cut[i].p != NULL) {
+			put(r, p, (size_t)(cut[i].p - p));
+			p = cut[i].p + cut[i].len;
+		}
+	}
+	put(r, p, (size_t)(v->raw.p + v->raw.len - p));
+}
+
+static void put_top_via(struct sip_resp *r, const struct sip_via *v, const struct sip_peer *src)
+{
+	put(r, "Via: ", 5);
+	put_via_without(r, v);
+	/* RFC 3581 §4: with rport, received= is added even when it equals sent-by */
+	if (v->has_rport || !sent_by_is_source(v, src)) {
+		put(r, ";received=", 10);
+		put(r, src->ip, src->ip_len);
+	}
+	if (v->has_rport) {
+		put(r, ";rport=", 7);
+		put_uint(r, src->port);
+	}
+	put(r, "\r\n", 2);
+}
+
+/* A keyed 64-bit mix of the request's identity; not cryptographic, only stable and spread. */
+static uint64_t mix(uint64_t h, struct sip_str s)
+{
+	for (uint32_t i = 0; i < s.len; i++) {
+		h = (h ^ (uint8_t)s.p[i]) * 0x100000001b3ull;
+	}
+	h ^= h >> 32;
+	return h * 0x9e3779b97f4a7c15ull;
+}
+
+void sip_resp_tag(const struct sip_msg *req, uint64_t tag_key, char out[SIP_RESP_TAG_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t h = tag_key ^ 0xcbf29ce484222325ull;
+	h = mix(h, req->call_id);
+	h = mix(h, req->from.tag);
+	h = mix(h, req->nvia ? req->via[0].branch : SIP_STR_NULL);
+	h ^= req->cseq;
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
+	for (int i = SIP_RESP_TAG_LEN - 1; i >= 0; i--, h >>= 4) {
+		out[i] = hex[h & 15];
+	}
+}
+
+void sip_resp_start(struct sip_resp *r, const struct sip_msg *req, unsigned code,
+		    const char *reason, const struct sip_peer *src, uint64_t tag_key)
+{
+	if (r->err == LC_OK && (r->state != ST_INIT || !sip_msg_can_reply(req))) {
+		r->err = LC_ESIP_RESP_STATE;
+	}
+	if (r->err == LC_OK && (code < 100 || code > 699)) {
+		r->err = LC_EINVAL;
+	}
+	if (r->err != LC_OK) {
+		return;
+	}
+	r->state = ST_HEADERS;
+	put(r, "SIP/2.0 ", 8);
+	put_uint(r, code);
+	put(r, " ", 1);
+	put_cstr(r, reason ? reason : sip_reason_phrase(code));
+	put(r, "\r\n", 2);
+	put_top_via(r, &req->via[0], src);
+	for (unsigned i = 1; i < req->nvia; i++) {
+		put(r, "Via: ", 5);
+		put_str(r, req->via[i].raw);
+		put(r, "\r\n", 2);
+	}
+	put(r, "From: ", 6);
+	put_str(r, req->from.raw);
+	put(r, "\r\nTo: ", 6);
+	put_str(r, req->to.raw);
+	if (!sip_str_present(req->to.tag) && code > 100) {
+		char tag[SIP_RESP_TAG_LEN];
+		sip_resp_tag(req, tag_key, tag);
+		put(r, ";tag=", 5);
+		put(r, tag, sizeof(tag));
+	}
+	put(r, "\r\nCall-ID: ", 11);
+	put_str(r, req->call_id);
+	put(r, "\r\nCSeq: ", 8);
+	put_uint(r, req->cseq);
+	put(r, " ", 1);
+	put_str(r, req->cseq_method);
+	put(r, "\r\n", 2);
+}
+
+void sip_resp_contact(struct sip_resp *r, struct sip_str uri, int q, int64_t expires_s,
+		      struct sip_str instance, struct sip_str reg_id)
+{
+	if (!in_headers(r)) {
+		return;
+	}
+	put(r, "Contact: <", 10);
+	put_str(r, uri);
+	put(r, ">", 1);
+	if (q >= 0) {
+		char tmp[16];
+		int n = snprintf(tmp, sizeof(tmp), ";q=%d.%03d", LC_MIN(q, 1000) / 1000, q % 1000);
+		/* trim trailing zeros as RFC 3261 examples write it ("q=0.7") */
+		while (n > 5 && tmp[n - 1] == '0') {
+			n--;
+		}
+		if (tmp[n - 1] == '.') {
+			n--;
+		}
+		put(r, tmp, (size_t)n);
+	}
+	if (expires_s >= 0) {
+		put(r, ";expires=", 9);
+		put_uint(r, (uint64_t)expires_s);
+	}
+	if (sip_str_present(instance)) {
+		put(r, ";+sip.instance=", 15);
+		put_str(r, instance);
+	}
+	if (sip_str_present(reg_id)) {
+		put(r, ";reg-id=", 8);
+		put_str(r, reg_id);
+	}
+	put(r, "\r\n", 2);
+}
+
+static void header_uint(struct sip_resp *r, const char *name, uint64_t v)
+{
+	if (!in_headers(r)) {
+		return;
+	}
+	put_cstr(r, name);
+	put(r, ": ", 2);
+	put_uint(r, v);
+	put(r, "\r\n", 2);
+}
+
+void sip_resp_min_expires(struct sip_resp *r, uint32_t seconds)
+{
+	header_uint(r, "Min-Expires", seconds);
+}
+
+void sip_resp_retry_after(struct sip_resp *r, uint32_t seconds)
+{
+	header_uint(r, "Retry-After", seconds);
+}
+
+void sip_resp_header(struct sip_resp *r, const char *name, struct sip_str value)
+{
+	if (!in_headers(r)) {
+		return;
+	}
+	if (memchr(value.p, '\r', value.len) || memchr(value.p, '\n', value.len) ||
+	    strpbrk(name, "\r\n:") != NULL) {
+		r->err = LC_EINVAL;
+		return;
+	}
+	put_cstr(r, name);
+	put(r, ": ", 2);
+	put_str(r, value);
+	put(r, "\r\n", 2);
+}
+
+void sip_resp_allow(struct sip_resp *r, const char *methods)
+{
+	sip_resp_header(r, "Allow", sip_str_make(methods, strlen(methods)));
+}
+
+void sip_resp_supported(struct sip_resp *r, const char *tags)
+{
+	sip_resp_header(r, "Supported", sip_str_make(tags, strlen(tags)));
+}
+
+void sip_resp_server(struct sip_resp *r, const char *product)
+{
+	sip_resp_header(r, "Server", sip_str_make(product, strlen(product)));
+}
+
+void sip_resp_date(struct sip_resp *r, time_t now)
+{
+	char tmp[SIP_DATE_LEN + 1];
+	size_t n = sip_date_format(now, tmp);
+	if (n == 0) {
+		if (r->err == LC_OK) {
+			r->err = LC_EINVAL;
+		}
+		return;
+	}
+	sip_resp_header(r, "Date", sip_str_make(tmp, n));
+}
+
+int sip_resp_finish(struct sip_resp *r, size_t *len)
+{
+	if (!in_headers(r)) {
+		return r->err;
+	}
+	put(r, "Content-Length: 0\r\n\r\n", 21);
+	if (r->err == LC_OK) {
+		r->state = ST_DONE;
+		*len = r->len;
+	}
+	return r->err;
+}

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * URI parsing (RFC 3261 §19.1.1 and §25.1, RFC 3966 for tel). The whole range given must be one
+ * URI; every part is validated against its character class, so a URI that parses can be copied
+ * into a response or a store key as is.
+ *
+ * How it works: after the scheme, a SIP URI's userinfo is found by scanning the characters that
+ * may appear in user or password: if that run ends at '@', it was userinfo, otherwise there is
+ * none and the host starts right after the scheme. This is what lets user parts hold ';', '?',
+ * ',' and '/' (RFC 4475 §3.1.1.2 and §3.1.1.9) without any backtracking.
+ */
+#include "sipparse/sip_uri.h"
+
+#include "common/lc_error.h"
+#include "sipparse/sip_lex.h"
+
+static int parse_port(const char *p, const char *end, uint16_t *port)
+{
+	uint64_t v;
+	if (sip_parse_uint(p, (size_t)(end - p), 65535, &v) != 0 || v == 0) {
+		return LC_EMALFORMED;
+	}
+	*port = (uint16_t)v;
+	return LC_OK;
+}
+
+/* uri-parameters: *( ";" pname ["=" pvalue] ), each part 1*paramchar. Returns the end or NULL. */
+static const char *scan_uri_params(const char *p, const char *end)
+{
+	while (p < end && *p == ';') {
+		const char *n = p + 1;
+		p = sip_scan_escaped(n, end, SIP_C_PARAM);
+		if (p == NULL || p == n) {
+			return NULL;
+		}
+		if (p < end && *p == '=') {
+			const char *v = p + 1;
+			p = sip_scan_escaped(v, end, SIP_C_PARAM);
+			if (p == NULL || p == v) {
+				return NULL;
+			}
+		}
+	}
+	return p;
+}
+
+/* headers: "?" header *( "&" header ), header = hname "=" hvalue. */
+static bool check_uri_headers(const char *p, const char *end)
+{
+	for (;;) {
+		const char *n = p;
+		p = sip_scan_escaped(n, end, SIP_C_HNV);
+		if (p == NULL || p == n || p == end || *p != '=') {
+			return false;
+		}
+		p = sip_scan_escaped(p + 1, end, SIP_C_HNV);
+		if (p == NULL) {
+			return false;
+		}
+		if (p == end) {
+			return true;
+		}
+		if (*p != '&') {
+			return false;
+		}
+		p++;
+	}
+}
+
+static int parse_userinfo(struct sip_uri *uri, const char *s, const char *at)
+{
+	const char *colon = memchr(s, ':', (size_t)(at - s));
+	const char *uend = colon ? colon : at;
+	const char *q = sip_scan_escaped(s, uend, SIP_C_USER);
+	if (q != uend || uend == s) {
+		return LC_EMALFORMED;
+	}
+	uri->user = sip_str_make(s, (size_t)(uend - s));
+	if (colon != NULL) {
+		q = sip_scan_escaped(colon + 1, at, SIP_C_PASS);
+		if (q != at) {
+			return LC_EMALFORMED;
+		}
+		uri->password = sip_str_make(colon + 1, (size_t)(at - colon - 1));
+	}
+	return LC_OK;
+}
+
+static int parse_hostport(struct sip_uri *uri, const char *p, const char *end)
+{
+	const char *h = p;
+	if (p < end && *p == '[') {
+		const char *rb = memchr(p, ']', (size_t)(end - p));
+		if (rb == NULL) {
+			return LC_EMALFORMED;
+		}
+		p = rb + 1;
+	} else {
+		p = sip_skip(p, end, SIP_C_HOST);
+	}
+	int type = sip_host_check(h, (size_t)(p - h));
+	if (type < 0) {
+		return LC_EMALFORMED;
+	}
+	uri->host = sip_str_make(h, (size_t)(p - h));
+	uri->host_type = (uint8_t)type;
+	if (p < end && *p == ':') {
+		const char *ps = ++p;
+		p = sip_skip(p, end, SIP_C_DIGIT);
+		if (parse_port(ps, p, &uri->port) != LC_OK) {
+			return LC_EMALFORMED;
+		}
+	}
+	return p == end ? LC_OK : LC_EMALFORMED;
+}
+
+static int parse_sip(struct sip_uri *uri, const char *p, const char *end)
+{
+	/* The run of userinfo characters ends at '@' exactly when there is a userinfo. */
+	const char *q = p;
+	while (q < end && (sip_is(*q, SIP_C_USER | SIP_C_PASS) || *q == ':' || *q == '%')) {
+		q++;
+	}
+	if (q < end && *q == '@') {
+		if (parse_userinfo(uri, p, q) != LC_OK) {
+			return LC_EMALFORMED;
+		}
+		p = q + 1;
+	}
+	const char *hp_end = p;
+	while (hp_end < end && *hp_end != ';' && *hp_end != '?') {
+		hp_end++;
+	}
+	if (parse_hostport(uri, p, hp_end) != LC_OK) {
+		return LC_EMALFORMED;
+	}
+	p = hp_end;
+	if (p < end && *p == ';') {
+		const char *ps = p + 1;
+		p = scan_uri_params(p, end);
+		if (p == NULL) {
+			return LC_EMALFORMED;
+		}
+		uri->params = sip_str_make(ps, (size_t)(p - ps));
+	}
+	if (p < end && *p == '?') {
+		if (!check_uri_headers(p + 1, end)) {
+			return LC_EMALFORMED;
+		}
+		uri->headers = sip_str_make(p + 1, (size_t)(end - p - 1));
+		p = end;
+	}
+	return p == end ? LC_OK : LC_EMALFORMED;
+}
+
+/* telephone-subscriber (RFC 3966): a number of tel characters, then ;parameters. */
+static int parse_tel(struct sip_uri *uri, const char *p, const char *end)
+{
+	const char *n = p;
+	p = sip_skip(p, end, SIP_C_TEL);
+	if (p == n) {
+		return LC_EMALFORMED;
+	}
+	uri->user = sip_str_make(n, (size_t)(p - n));
+	uri->host = sip_str_make(n, 0);
+	if (p < end && *p == ';') {
+		const char *ps = p + 1;
+		p = scan_uri_params(p, end);
+		if (p == NULL) {
+			return LC_EMALFORMED;
+		}
+		uri->params = sip_str_make(ps, (size_t)(p - ps));
+	}
+	return p == end ? LC_OK : LC_EMALFORMED;
+}
+
+int sip_uri_parse(struct sip_uri *uri, const char *p, size_t len)
+{
+	const char *end = p + len;
+	const char *s = p;
+	*uri = (struct sip_uri){.raw = sip_str_make(p, len)};
+	if (len == 0 || !sip_is(*p, SIP_C_ALPHA)) {
+		return LC_EMALFORMED;
+	}
+	while (p < end && (sip_is(*p, SIP_C_ALPHA | SIP_C_DIGIT) || *p == '+' || *p == '-' ||
+			   *p == '.')) {
+		p++;
+	}
+	if (p == end || *p != ':') {
+		return LC_EMALFORMED;
+	}
+	uri->scheme = sip_str_make(s, (size_t)(p - s));
+	p++;
+	if (uri->scheme.len == 3 && sip_lit_caseeq(s, "sip", 3)) {
+		uri->scheme_id = SIP_SCHEME_SIP;
+		return parse_sip(uri, p, end);
+	}
+	if (uri->scheme.len == 4 && sip_lit_caseeq(s, "sips", 4)) {
+		uri->scheme_id = SIP_SCHEME_SIPS;
+		return parse_sip(uri, p, end);
+	}
+	if (uri->scheme.len == 3 && sip_lit_caseeq(s, "tel", 3)) {
+		uri->scheme_id = SIP_SCHEME_TEL;
+		return parse_tel(uri, p, end);
+	}
+	/* absoluteURI: scheme ":" ( hier-part / opaque-part ), all uric characters */
+	uri->scheme_id = SIP_SCHEME_OTHER;
+	const char *q = sip_scan_escaped(p, end, SIP_C_URIC);
+	return (q == end && p < end) ? LC_OK : LC_EMALFORMED;
+}

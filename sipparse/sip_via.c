@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Via values (RFC 3261 §20.42 and §25.1, RFC 3581 rport, RFC 5118 §4.5 for IPv6 received):
+ * sent-protocol, sent-by and the parameters a stateless server relies on, each validated
+ * (branch a token, received an IP address, ttl 0-255, rport a port). Whitespace is allowed
+ * wherever the ABNF's SWS/LWS allow it, which is almost everywhere (RFC 4475 §3.1.1.1).
+ */
+#include "common/lc_error.h"
+#include "sipparse/sip_internal.h"
+#include "sipparse/sip_lex.h"
+
+static const char *scan_token(const char *p, const char *end, struct sip_str *out)
+{
+	const char *s = p;
+	p = sip_skip(p, end, SIP_C_TOKEN);
+	*out = sip_str_make(s, (size_t)(p - s));
+	return p == s ? NULL : p;
+}
+
+/* SWS "/" SWS */
+static const char *scan_slash(const char *p, const char *end)
+{
+	p = sip_skip_lws(p, end);
+	if (p == end || *p != '/') {
+		return NULL;
+	}
+	return sip_skip_lws(p + 1, end);
+}
+
+static uint8_t transport_id(struct sip_str t)
+{
+	static const char *const names[] = {"", "udp", "tcp", "tls", "sctp", "ws", "wss"};
+	for (uint8_t i = 1; i < LC_ARRAY_SIZE(names); i++) {
+		if (sip_str_caseeq_lit(t, names[i])) {
+			return i;
+		}
+	}
+	return SIP_TRANSPORT_OTHER;
+}
+
+static const char *parse_sent_protocol(struct sip_via *via, const char *p, const char *end)
+{
+	struct sip_str name, version;
+	p = scan_token(p, end, &name);
+	if (p == NULL || !sip_str_caseeq_lit(name, "sip") || (p = scan_slash(p, end)) == NULL) {
+		return NULL;
+	}
+	p = scan_token(p, end, &version);
+	if (p == NULL || !sip_str_eq(version, "2.0") || (p = scan_slash(p, end)) == NULL) {
+		return NULL;
+	}
+	p = scan_token(p, end, &via->transport);
+	if (p == NULL) {
+		return NULL;
+	}
+	via->transport_id = transport_id(via->transport);
+	return p;
+}
+
+static const char *parse_sent_by(struct sip_via *via, const char *p, const char *end)
+{
+	const char *h = p;
+	if (p < end && *p == '[') {
+		const char *rb = memchr(p, ']', (size_t)(end - p));
+		p = rb ? rb + 1 : end;
+	} else {
+		p = sip_skip(p, end, SIP_C_HOST);
+	}
+	int type = sip_host_check(h, (size_t)(p - h));
+	if (type < 0) {
+		return NULL;
+	}
+	via->host = sip_str_make(h, (size_t)(p - h));
+	via->host_type = (uint8_t)type;
+	const char *q = sip_skip_lws(p, end);
+	if (q < end && *q == ':') {
+		uint64_t port;
+		const char *ps = sip_skip_lws(q + 1, end);
+		p = sip_skip(ps, end, SIP_C_DIGIT);
+		if (sip_parse_uint(ps, (size_t)(p - ps), 65535, &port) != 0 || port == 0) {
+			return NULL;
+		}
+		via->port = (uint16_t)port;
+	}
+	return p;
+}
+
+static bool valid_received(struct sip_str v)
+{
+	if (v.len >= 2 && v.p[0] == '[') {
+		return v.p[v.len - 1] == ']' && sip_is_ipv6(v.p + 1, v.len - 2);
+	}
+	return sip_is_ipv4(v.p, v.len) || sip_is_ipv6(v.p, v.len);
+}
+
+/* Records the parameters a server acts on; returns false when one has a bad value. */
+static bool via_param(struct sip_via *via, const struct sip_param *prm, const char *p)
+{
+	struct sip_str n = prm->name;
+	struct sip_str v = prm->value;
+	bool has = sip_str_present(v) && v.len > 0 && *v.p != '"';
+	uint64_t num;
+	if (sip_str_caseeq_lit(n, "branch")) {
+		via->branch = v;
+		return has;
+	}
+	if (sip_str_caseeq_lit(n, "received")) {
+		via->received = v;
+		via->received_span = sip_str_make(prm->start, (size_t)(p - prm->start));
+		return has && valid_received(v);
+	}
+	if (sip_str_caseeq_lit(n, "maddr")) {
+		via->maddr = v;
+		return has && sip_host_check(v.p, v.len) >= 0;
+	}
+	if (sip_str_caseeq_lit(n, "ttl")) {
+		via->ttl = v;
+		return has && v.len <= 3 && sip_parse_uint(v.p, v.len, 255, &num) == 0;
+	}
+	if (sip_str_caseeq_lit(n, "rport")) {
+		via->has_rport = true;
+		via->rport_span = sip_str_make(prm->start, (size_t)(p - prm->start));
+		if (!sip_str_present(v)) {
+			return true;
+		}
+		if (!has || sip_parse_uint(v.p, v.len, 65535, &num) != 0) {
+			return false;
+		}
+		via->rport = (uint16_t)num;
+	}
+	return true;
+}
+
+int sip_via_parse(struct sip_via *via, const char **pp, const char *end)
+{
+	const char *p = *pp;
+	const char *start = p;
+	unsigned nparams = 0;
+	*via = (struct sip_via){.port = 0};
+	p = parse_sent_protocol(via, p, end);
+	if (p == NULL) {
+		return LC_EMALFORMED;
+	}
+	const char *q = sip_skip_lws(p, end);
+	if (q == p) {
+		return LC_EMALFORMED; /* sent-protocol LWS sent-by: the LWS is mandatory */
+	}
+	p = parse_sent_by(via, q, end);
+	if (p == NULL) {
+		return LC_EMALFORMED;
+	}
+	for (;;) {
+		q = sip_skip_lws(p, end);
+		if (q == end || *q != ';') {
+			p = q;
+			break;
+		}
+		struct sip_param prm;
+		p = sip_hparam_next(q, end, &prm);
+		if (p == NULL || !via_param(via, &prm, p)) {
+			return LC_EMALFORMED;
+		}
+		if (++nparams > SIP_MAX_PARAMS) {
+			return LC_ESIP_TOO_MANY_PARAMS;
+		}
+	}
+	if (p < end && *p != ',') {
+		return LC_EMALFORMED;
+	}
+	via->raw = sip_str_make(start, (size_t)(sip_rtrim(start, p) - start));
+	*pp = p;
+	return LC_OK;
+}

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The response builder, byte for byte: status line, Via rewriting (received/rport per RFC 3261
+ * §18.2.1 and RFC 3581), the stateless To tag, every header helper, the sticky error, and that no
+ * buffer size, however small, gets written past.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "common/lc_error.h"
+#include "sipparse/sip_resp.h"
+#include "tests/tap.h"
+
+static struct sip_msg req;
+
+static const char reg[] = "REGISTER sip:example.com SIP/2.0\r\n"
+			  "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKabc;rport\r\n"
+			  "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKdef\r\n"
+			  "From: <sip:alice@example.com>;tag=f1\r\n"
+			  "To: <sip:alice@example.com>\r\n"
+			  "Call-ID: c1@10.0.0.1\r\n"
+			  "CSeq: 7 REGISTER\r\n"
+			  "Contact: <sip:alice@10.0.0.1:5060>;expires=600\r\n"
+			  "Content-Length: 0\r\n\r\n";
+
+static struct sip_peer peer4(const char *ip, uint16_t port)
+{
+	struct sip_peer p;
+	struct in_addr a;
+	inet_pton(AF_INET, ip, &a);
+	if (sip_peer_set(&p, AF_INET, &a, port) != LC_OK) {
+		memset(&p, 0, sizeof(p));
+	}
+	return p;
+}
+
+static int parse(const char *s)
+{
+	return sip_parse(&req, s, strlen(s));
+}
+
+static void test_register_ok(void)
+{
+	char buf[2048];
+	char want[2048];
+	char tag[SIP_RESP_TAG_LEN + 1] = {0};
+	size_t len = 0;
+	struct sip_resp r;
+	struct sip_peer src = peer4("192.0.2.7", 40000);
+	is_int(parse(reg), LC_OK, "request parses");
+	sip_resp_tag(&req, 42, tag);
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 200, NULL, &src, 42);
+	sip_resp_contact(&r, req.contact[0].addr.uri.raw, -1, 600, SIP_STR_NULL, SIP_STR_NULL);
+	sip_resp_date(&r, 0);
+	is_int(sip_resp_finish(&r, &len), LC_OK, "200 builds");
+	snprintf(want, sizeof(want),
+		 "SIP/2.0 200 OK\r\n"
+		 "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKabc;received=192.0.2.7;rport=40000\r\n"
+		 "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKdef\r\n"
+		 "From: <sip:alice@example.com>;tag=f1\r\n"
+		 "To: <sip:alice@example.com>;tag=%s\r\n"
+		 "Call-ID: c1@10.0.0.1\r\n"
+		 "CSeq: 7 REGISTER\r\n"
+		 "Contact: <sip:alice@10.0.0.1:5060>;expires=600\r\n"
+		 "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+		 "Content-Length: 0\r\n\r\n",
+		 tag);
+	is_mem(buf, len, want, "200 OK byte for byte");
+	ok(strspn(tag, "0123456789abcdef") == SIP_RESP_TAG_LEN, "tag is %d hex digits",
+	   SIP_RESP_TAG_LEN);
+
+	/* the response is itself a valid SIP message */
+	struct sip_msg resp;
+	is_int(sip_parse(&resp, buf, len), LC_OK, "the response parses");
+	ok(resp.status == 200 && resp.via[0].rport == 40000, "rport value in the response");
+	is_mem(resp.via[0].received.p, resp.via[0].received.len, "192.0.2.7", "received");
+
+	/* a retransmission gets the same bytes; another request another tag */
+	char buf2[2048];
+	size_t len2 = 0;
+	is_int(parse(reg), LC_OK, "retransmission parses");
+	sip_resp_init(&r, buf2, sizeof(buf2));
+	sip_resp_start(&r, &req, 200, NULL, &src, 42);
+	sip_resp_contact(&r, req.contact[0].addr.uri.raw, -1, 600, SIP_STR_NULL, SIP_STR_NULL);
+	sip_resp_date(&r, 0);
+	ok(sip_resp_finish(&r, &len2) == LC_OK && len2 == len && memcmp(buf, buf2, len) == 0,
+	   "retransmission answered identically");
+	char other[sizeof(reg)];
+	memcpy(other, reg, sizeof(reg));
+	memcpy(strstr(other, "c1@"), "c2@", 3);
+	char tag2[SIP_RESP_TAG_LEN];
+	is_int(parse(other), LC_OK, "other request parses");
+	sip_resp_tag(&req, 42, tag2);
+	ok(memcmp(tag, tag2, SIP_RESP_TAG_LEN) != 0, "another Call-ID, another tag");
+	is_int(parse(reg), LC_OK, "reparse");
+	sip_resp_tag(&req, 43, tag2);
+	ok(memcmp(tag, tag2, SIP_RESP_TAG_LEN) != 0, "another key, another tag");
+}
+
+static void test_every_small_buffer(void)
+{
+	char full[2048];
+	size_t full_len = 0;
+	struct sip_resp r;
+	struct sip_peer src = peer4("192.0.2.7", 40000);
+	is_int(parse(reg), LC_OK, "request parses");
+	sip_resp_init(&r, full, sizeof(full));
+	sip_resp_start(&r, &req, 302, NULL, &src, 1);
+	sip_resp_contact(&r, SIP_STR_LIT("sip:alice@10.0.0.1"), 500, 30, SIP_STR_NULL,
+			 SIP_STR_NULL);
+	is_int(sip_resp_finish(&r, &full_len), LC_OK, "302 builds");
+	int overflow = 0;
+	int wrong = 0;
+	for (size_t cap = 0; cap < full_len; cap++) {
+		char buf[2048 + 16];
+		size_t len = 0;
+		memset(buf, 0x5a, sizeof(buf));
+		sip_resp_init(&r, buf, cap);
+		sip_resp_start(&r, &req, 302, NULL, &src, 1);
+		sip_resp_contact(&r, SIP_STR_LIT("sip:alice@10.0.0.1"), 500, 30, SIP_STR_NULL,
+				 SIP_STR_NULL);
+		wrong += sip_resp_finish(&r, &len) != LC_ENOSPACE;
+		for (size_t i = cap; i < sizeof(buf); i++) {
+			overflow += buf[i] != 0x5a;
+		}
+	}
+	is_int(wrong, 0, "every buffer shorter than the response gives LC_ENOSPACE");
+	is_int(overflow, 0, "no byte written past the buffer");
+}
+
+/* Finish into buf, NUL-terminated for strstr(). */
+static void finish_ok(struct sip_resp *r, char *buf, const char *what)
+{
+	size_t len = 0;
+	int ret = sip_resp_finish(r, &len);
+	is_int(ret, LC_OK, "%s", what);
+	buf[ret == LC_OK ? len : 0] = '\0';
+}
+
+/* An OPTIONS whose one Via value is @p via. */
+static const char *options_via(const char *via)
+{
+	static char msg[512];
+	snprintf(msg, sizeof(msg),
+		 "OPTIONS sip:node SIP/2.0\r\nVia: SIP/2.0/UDP %s\r\n"
+		 "From: <sip:a@e>;tag=1\r\nTo: <sip:b@e>;tag=x\r\nCall-ID: y\r\n"
+		 "CSeq: 9 OPTIONS\r\n\r\n",
+		 via);
+	return msg;
+}
+
+static void test_via_rules(void)
+{
+	char buf[1024];
+	struct sip_resp r;
+	struct sip_peer same = peer4("10.0.0.1", 5060);
+
+	is_int(parse(options_via("10.0.0.1:5060;branch=z9hG4bK1")), LC_OK, "sent-by equals source");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 200, NULL, &same, 1);
+	finish_ok(&r, buf, "builds");
+	ok(strstr(buf, "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n") != NULL,
+	   "no received= when sent-by is the source");
+	ok(strstr(buf, "To: <sip:b@e>;tag=x\r\n") != NULL, "existing To tag kept");
+	is_int(sip_resp_port(&req, &same), 5060, "reply to sent-by port");
+
+	is_int(parse(options_via("pc.example.com:5070;received=1.2.3.4;rport=1;branch=z9hG4bK2")), LC_OK, "host name with stale received and rport");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 200, NULL, &same, 1);
+	finish_ok(&r, buf, "builds");
+	ok(strstr(buf, "Via: SIP/2.0/UDP pc.example.com:5070;branch=z9hG4bK2;received=10.0.0.1;"
+		       "rport=5060\r\n") != NULL,
+	   "stale received and rport replaced");
+
+	is_int(parse(options_via("pc.example.com:5070;branch=z9hG4bK3")), LC_OK, "no rport");
+	is_int(sip_resp_port(&req, &same), 5070, "reply to the sent-by port without rport");
+	is_int(parse(options_via("pc.example.com;branch=z9hG4bK3")), LC_OK, "no port");
+	is_int(sip_resp_port(&req, &same), 5060, "default port 5060");
+
+	struct sip_peer v6;
+	struct in6_addr a6;
+	inet_pton(AF_INET6, "2001:db8::1", &a6);
+	is_int(sip_peer_set(&v6, AF_INET6, &a6, 5060), LC_OK, "IPv6 peer");
+	is_int(parse(options_via("[2001:DB8::1];branch=z9hG4bK4")), LC_OK, "IPv6 sent-by");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 200, NULL, &v6, 1);
+	finish_ok(&r, buf, "builds");
+	ok(strstr(buf, "received") == NULL, "same IPv6 address in another spelling: no received");
+	is_int(parse(options_via("[2001:db8::2];branch=z9hG4bK5")), LC_OK, "other IPv6 sent-by");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 200, NULL, &v6, 1);
+	finish_ok(&r, buf, "builds");
+	ok(strstr(buf, ";received=2001:db8::1\r\n") != NULL, "IPv6 received without brackets");
+	is_int(sip_peer_set(&v6, 12345, &a6, 1), LC_EINVAL, "unknown family");
+}
+
+static void test_helpers(void)
+{
+	char buf[2048];
+	struct sip_resp r;
+	struct sip_peer src = peer4("10.0.0.1", 5060);
+	is_int(parse(reg), LC_OK, "request parses");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 423, NULL, &src, 1);
+	sip_resp_min_expires(&r, 60);
+	sip_resp_retry_after(&r, 30);
+	sip_resp_allow(&r, "INVITE, ACK, CANCEL, OPTIONS, REGISTER");
+	sip_resp_supported(&r, "path, outbound");
+	sip_resp_server(&r, "locus/0.1");
+	sip_resp_contact(&r, SIP_STR_LIT("sip:a@h"), 700, 10,
+			 SIP_STR_LIT("\"<urn:uuid:1>\""), SIP_STR_LIT("1"));
+	sip_resp_contact(&r, SIP_STR_LIT("sip:b@h"), 1000, -1, SIP_STR_NULL, SIP_STR_NULL);
+	sip_resp_contact(&r, SIP_STR_LIT("sip:c@h"), 125, -1, SIP_STR_NULL, SIP_STR_NULL);
+	sip_resp_contact(&r, SIP_STR_LIT("sip:d@h"), 0, -1, SIP_STR_NULL, SIP_STR_NULL);
+	finish_ok(&r, buf, "423 builds");
+	const char *tail = strstr(buf, "CSeq: 7 REGISTER\r\n");
+	is_str(tail ? tail : "", "CSeq: 7 REGISTER\r\n"
+			"Min-Expires: 60\r\n"
+			"Retry-After: 30\r\n"
+			"Allow: INVITE, ACK, CANCEL, OPTIONS, REGISTER\r\n"
+			"Supported: path, outbound\r\n"
+			"Server: locus/0.1\r\n"
+			"Contact: <sip:a@h>;q=0.7;expires=10;+sip.instance=\"<urn:uuid:1>\";reg-id=1\r\n"
+			"Contact: <sip:b@h>;q=1\r\n"
+			"Contact: <sip:c@h>;q=0.125\r\n"
+			"Contact: <sip:d@h>;q=0\r\n"
+			"Content-Length: 0\r\n\r\n",
+	       "header helpers byte for byte");
+	ok(strncmp(buf, "SIP/2.0 423 Interval Too Brief\r\n", 32) == 0, "423 reason phrase");
+
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 100, "Trying hard", &src, 1);
+	finish_ok(&r, buf, "100 builds");
+	ok(strstr(buf, "To: <sip:alice@example.com>\r\n") != NULL, "no tag on 100");
+	ok(strncmp(buf, "SIP/2.0 100 Trying hard\r\n", 25) == 0, "caller's reason phrase");
+}
+
+static void test_sticky_errors(void)
+{
+	char buf[1024];
+	size_t len = 0;
+	struct sip_resp r;
+	struct sip_peer src = peer4("10.0.0.1", 5060);
+	is_int(parse(reg), LC_OK, "request parses");
+
+	sip_resp_init(&r, buf, sizeof(buf));
+	is_int(sip_resp_finish(&r, &len), LC_ESIP_RESP_STATE, "finish before start");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_min_expires(&r, 1);
+	sip_resp_start(&r, &req, 200, NULL, &src, 1);
+	is_int(sip_resp_finish(&r, &len), LC_ESIP_RESP_STATE, "header before start is sticky");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 200, NULL, &src, 1);
+	sip_resp_start(&r, &req, 200, NULL, &src, 1);
+	is_int(sip_resp_finish(&r, &len), LC_ESIP_RESP_STATE, "start twice");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 99, NULL, &src, 1);
+	is_int(sip_resp_finish(&r, &len), LC_EINVAL, "status 99");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 200, NULL, &src, 1);
+	sip_resp_header(&r, "X-Evil", SIP_STR_LIT("a\r\nInjected: 1"));
+	is_int(sip_resp_finish(&r, &len), LC_EINVAL, "CRLF in a header value refused");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 200, NULL, &src, 1);
+	finish_ok(&r, buf, "finish");
+	is_int(sip_resp_finish(&r, &len), LC_ESIP_RESP_STATE, "finish twice");
+	is_int(parse("REGISTER sip:a SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\r\n"),
+	       LC_ESIP_MISSING_FROM, "unaddressable request");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 400, NULL, &src, 1);
+	is_int(sip_resp_finish(&r, &len), LC_ESIP_RESP_STATE, "no response to it");
+}
+
+int main(void)
+{
+	test_register_ok();
+	test_every_small_buffer();
+	test_via_rules();
+	test_helpers();
+	test_sticky_errors();
+	done_testing();
+	return exit_status();
+}
