@@ -16,7 +16,11 @@ struct hdr_name {
 	uint8_t id;
 };
 
-/* Every compact form is listed, also for fields parsed only as raw views (id SIP_HDR_OTHER). */
+/*
+ * Every compact form is listed, also for fields parsed only as raw views (id SIP_HDR_OTHER).
+ * sip_hdr_match() spells the names of the parsed fields out again as a switch, because it runs
+ * for every header line; test_parse checks that both agree on every entry.
+ */
 static const struct hdr_name hdr_names[] = {
 	{"via", 3, 'v', SIP_HDR_VIA},
 	{"from", 4, 'f', SIP_HDR_FROM},
@@ -52,25 +56,101 @@ static const struct hdr_name hdr_names[] = {
 	{"request-disposition", 19, 'd', SIP_HDR_OTHER},
 };
 
-enum sip_hdr_id sip_hdr_lookup(const char *name, size_t len)
+/*
+ * The hot path of every header line: the first letter picks the few names it can start, each is
+ * compared in place (first exactly, as senders spell it, then case-insensitively) and must end
+ * where the name ends. A match needs no separate token scan, so
+ * the usual header costs one comparison; unknown names fall back to the token scan.
+ */
+enum sip_hdr_id sip_hdr_match(const char *p, const char *end, size_t *len)
 {
-	if (len == 1) {
-		char c = sip_lower(name[0]);
-		for (size_t i = 0; i < LC_ARRAY_SIZE(hdr_names); i++) {
-			if (hdr_names[i].compact == c) {
-				return hdr_names[i].id;
-			}
-		}
-		return SIP_HDR_OTHER;
+#define TRY(lit, id)                                                                               \
+	do {                                                                                       \
+		size_t n_ = sizeof(lit) - 1;                                                       \
+		if ((size_t)(end - p) >= n_ &&                                                     \
+		    (memcmp(p, (lit), n_) == 0 || sip_lit_caseeq_any(p, (lit), n_)) &&             \
+		    (p + n_ == end || !sip_is(p[n_], SIP_C_TOKEN))) {                              \
+			*len = n_;                                                                 \
+			return (id);                                                               \
+		}                                                                                  \
+	} while (0)
+	switch (sip_lower(*p)) {
+	case 'v':
+		TRY("Via", SIP_HDR_VIA);
+		TRY("v", SIP_HDR_VIA);
+		break;
+	case 'f':
+		TRY("From", SIP_HDR_FROM);
+		TRY("f", SIP_HDR_FROM);
+		break;
+	case 't':
+		TRY("To", SIP_HDR_TO);
+		TRY("t", SIP_HDR_TO);
+		break;
+	case 'c':
+		TRY("CSeq", SIP_HDR_CSEQ);
+		TRY("Call-ID", SIP_HDR_CALL_ID);
+		TRY("Contact", SIP_HDR_CONTACT);
+		TRY("Content-Length", SIP_HDR_CONTENT_LENGTH);
+		TRY("Content-Type", SIP_HDR_CONTENT_TYPE);
+		TRY("c", SIP_HDR_CONTENT_TYPE);
+		break;
+	case 'm':
+		TRY("Max-Forwards", SIP_HDR_MAX_FORWARDS);
+		TRY("Min-Expires", SIP_HDR_MIN_EXPIRES);
+		TRY("m", SIP_HDR_CONTACT);
+		break;
+	case 'e':
+		TRY("Expires", SIP_HDR_EXPIRES);
+		break;
+	case 'r':
+		TRY("Route", SIP_HDR_ROUTE);
+		TRY("Record-Route", SIP_HDR_RECORD_ROUTE);
+		TRY("Require", SIP_HDR_REQUIRE);
+		break;
+	case 'p':
+		TRY("Path", SIP_HDR_PATH);
+		TRY("Proxy-Require", SIP_HDR_PROXY_REQUIRE);
+		TRY("Proxy-Authorization", SIP_HDR_PROXY_AUTHORIZATION);
+		break;
+	case 's':
+		TRY("Supported", SIP_HDR_SUPPORTED);
+		break;
+	case 'a':
+		TRY("Authorization", SIP_HDR_AUTHORIZATION);
+		break;
+	case 'u':
+		TRY("User-Agent", SIP_HDR_USER_AGENT);
+		break;
+	case 'd':
+		TRY("Date", SIP_HDR_DATE);
+		break;
+	case 'i':
+		TRY("i", SIP_HDR_CALL_ID);
+		break;
+	case 'l':
+		TRY("l", SIP_HDR_CONTENT_LENGTH);
+		break;
+	case 'k':
+		TRY("k", SIP_HDR_SUPPORTED);
+		break;
+	default:
+		break;
 	}
-	for (size_t i = 0; i < LC_ARRAY_SIZE(hdr_names); i++) {
-		const struct hdr_name *h = &hdr_names[i];
-		if (h->len == len && sip_lower(name[0]) == h->name[0] &&
-		    sip_lit_caseeq(name, h->name, len)) {
-			return h->id;
-		}
-	}
+	*len = 0;
 	return SIP_HDR_OTHER;
+#undef TRY
+}
+
+bool sip_hdr_name_at(size_t i, const char **name, char *compact, enum sip_hdr_id *id)
+{
+	if (i >= LC_ARRAY_SIZE(hdr_names)) {
+		return false;
+	}
+	*name = hdr_names[i].name;
+	*compact = hdr_names[i].compact;
+	*id = (enum sip_hdr_id)hdr_names[i].id;
+	return true;
 }
 
 /* Whether header name @p n (as received) names the field @p lower_name (long form). */

@@ -9,32 +9,27 @@
 #include "sipparse/sip_internal.h"
 #include "sipparse/sip_lex.h"
 
-static void digest_field(struct sip_auth *a, struct sip_str n, struct sip_str v)
+/* The Digest field a parameter name fills, or NULL (RFC 3261 §25.1 digest-response). */
+static struct sip_str *digest_field(struct sip_auth *a, struct sip_str n)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} fields[] = {
-		{"username", offsetof(struct sip_auth, username)},
-		{"realm", offsetof(struct sip_auth, realm)},
-		{"nonce", offsetof(struct sip_auth, nonce)},
-		{"uri", offsetof(struct sip_auth, uri)},
-		{"response", offsetof(struct sip_auth, response)},
-		{"algorithm", offsetof(struct sip_auth, algorithm)},
-		{"cnonce", offsetof(struct sip_auth, cnonce)},
-		{"opaque", offsetof(struct sip_auth, opaque)},
-		{"qop", offsetof(struct sip_auth, qop)},
-		{"nc", offsetof(struct sip_auth, nc)},
-	};
-	if (v.len >= 2 && v.p[0] == '"') {
-		v = sip_str_make(v.p + 1, v.len - 2);
+#define IS(lit) sip_lit_caseeq(n.p, (lit), n.len)
+	switch (n.len) {
+	case 2:
+		return IS("nc") ? &a->nc : NULL;
+	case 3:
+		return IS("uri") ? &a->uri : IS("qop") ? &a->qop : NULL;
+	case 5:
+		return IS("realm") ? &a->realm : IS("nonce") ? &a->nonce : NULL;
+	case 6:
+		return IS("cnonce") ? &a->cnonce : IS("opaque") ? &a->opaque : NULL;
+	case 8:
+		return IS("username") ? &a->username : IS("response") ? &a->response : NULL;
+	case 9:
+		return IS("algorithm") ? &a->algorithm : NULL;
+	default:
+		return NULL;
 	}
-	for (size_t i = 0; i < LC_ARRAY_SIZE(fields); i++) {
-		if (sip_str_caseeq_lit(n, fields[i].name)) {
-			*(struct sip_str *)((char *)a + fields[i].off) = v;
-			return;
-		}
-	}
+#undef IS
 }
 
 /* auth-param *( COMMA auth-param ), auth-param = token EQUAL ( token / quoted-string ) */
@@ -56,7 +51,12 @@ static int parse_auth_params(struct sip_auth *a, const char *p, const char *end)
 		if (p == NULL || p == v) {
 			return LC_ESIP_AUTH;
 		}
-		digest_field(a, name, sip_str_make(v, (size_t)(p - v)));
+		struct sip_str *field = digest_field(a, name);
+		if (field != NULL) {
+			/* values are kept without their quotes, escapes and all */
+			bool quoted = *v == '"';
+			*field = sip_str_make(v + quoted, (size_t)(p - v) - 2 * quoted);
+		}
 		p = sip_skip_lws(p, end);
 		if (p == end) {
 			return LC_OK;

@@ -32,12 +32,33 @@ static int parse_qvalue(struct sip_str v)
 	return q;
 }
 
+enum contact_param { CP_OTHER, CP_EXPIRES, CP_Q, CP_INSTANCE, CP_REG_ID };
+
+static enum contact_param contact_param_id(struct sip_str n)
+{
+#define IS(lit) sip_lit_caseeq(n.p, (lit), n.len)
+	switch (n.len) {
+	case 1:
+		return (*n.p | 0x20) == 'q' ? CP_Q : CP_OTHER;
+	case 6:
+		return IS("reg-id") ? CP_REG_ID : CP_OTHER;
+	case 7:
+		return IS("expires") ? CP_EXPIRES : CP_OTHER;
+	case 13:
+		return IS("+sip.instance") ? CP_INSTANCE : CP_OTHER;
+	default:
+		return CP_OTHER;
+	}
+#undef IS
+}
+
 static int contact_param(struct sip_msg *m, struct sip_contact *c, const struct sip_param *prm)
 {
 	struct sip_str v = prm->value;
 	bool has = sip_str_present(v) && v.len > 0;
 	uint64_t num;
-	if (sip_str_caseeq_lit(prm->name, "expires")) {
+	enum contact_param id = contact_param_id(prm->name);
+	if (id == CP_EXPIRES) {
 		int r = has ? sip_parse_uint(v.p, v.len, SIP_MAX_DELTA_SECONDS, &num) : -1;
 		if (r < 0) {
 			return LC_ESIP_CONTACT;
@@ -47,18 +68,18 @@ static int contact_param(struct sip_msg *m, struct sip_contact *c, const struct 
 		} else {
 			c->expires = (int64_t)num;
 		}
-	} else if (sip_str_caseeq_lit(prm->name, "q")) {
+	} else if (id == CP_Q) {
 		int q = has ? parse_qvalue(v) : -1;
 		if (q < 0) {
 			return LC_ESIP_CONTACT;
 		}
 		c->q = (int16_t)q;
-	} else if (sip_str_caseeq_lit(prm->name, "+sip.instance")) {
+	} else if (id == CP_INSTANCE) {
 		if (!has || *v.p != '"') {
 			return LC_ESIP_CONTACT;
 		}
 		c->instance = v;
-	} else if (sip_str_caseeq_lit(prm->name, "reg-id")) {
+	} else if (id == CP_REG_ID) {
 		if (!has || sip_parse_uint(v.p, v.len, 0x7fffffff, &num) != 0 || num == 0) {
 			return LC_ESIP_CONTACT;
 		}

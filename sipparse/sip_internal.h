@@ -59,5 +59,11 @@ int sip_hdr_parse_date(struct sip_msg *m, const char *p, const char *end);
 /* Write @p now as a SIP Date value; returns SIP_DATE_LEN, or 0 for a year past 9999. */
 size_t sip_date_format(time_t now, char out[SIP_DATE_LEN + 1]);
 
-/* Identify a header name (long or compact form, case-insensitive). */
-enum sip_hdr_id sip_hdr_lookup(const char *name, size_t len);
+/*
+ * Match a parsed field's name at the start of [p, end): sets *len to the name's length and
+ * returns its id, or returns SIP_HDR_OTHER with *len = 0 (the caller then scans a token).
+ */
+enum sip_hdr_id sip_hdr_match(const char *p, const char *end, size_t *len);
+
+/* Test access to the name table: entry i's long name, compact letter (0: none) and id. */
+bool sip_hdr_name_at(size_t i, const char **name, char *compact, enum sip_hdr_id *id);

@@ -47,21 +47,23 @@
 	(IS_HEX(c) || (c) == '+' || (c) == '*' || (c) == '#' || (c) == '-' || (c) == '.' ||        \
 	 (c) == '(' || (c) == ')')
 #define IS_TEXT(c) ((c) == '\t' || ((c) >= 0x20 && (c) != 0x7f))
+#define IS_QDTEXT(c) (IS_WS(c) || ((c) >= 0x21 && (c) != '"' && (c) != '\\' && (c) != 0x7f))
 
 #define CLS(c)                                                                                     \
-	(uint16_t)((IS_DIGIT(c) ? SIP_C_DIGIT : 0) | (IS_ALPHA(c) ? SIP_C_ALPHA : 0) |             \
+	(uint32_t)((IS_DIGIT(c) ? SIP_C_DIGIT : 0) | (IS_ALPHA(c) ? SIP_C_ALPHA : 0) |             \
 		   (IS_HEX(c) ? SIP_C_HEX : 0) | (IS_TOKEN(c) ? SIP_C_TOKEN : 0) |                 \
 		   (IS_WORD(c) ? SIP_C_WORD : 0) | (IS_UNRES(c) ? SIP_C_UNRES : 0) |               \
 		   (IS_USER(c) ? SIP_C_USER : 0) | (IS_PASS(c) ? SIP_C_PASS : 0) |                 \
 		   (IS_PARAM(c) ? SIP_C_PARAM : 0) | (IS_HNV(c) ? SIP_C_HNV : 0) |                 \
 		   (IS_HOST(c) ? SIP_C_HOST : 0) | (IS_WS(c) ? SIP_C_WS : 0) |                     \
 		   (IS_LWS(c) ? SIP_C_LWS : 0) | (IS_URIC(c) ? SIP_C_URIC : 0) |                   \
-		   (IS_TEL(c) ? SIP_C_TEL : 0) | (IS_TEXT(c) ? SIP_C_TEXT : 0))
+		   (IS_TEL(c) ? SIP_C_TEL : 0) | (IS_TEXT(c) ? SIP_C_TEXT : 0) |                   \
+		   (IS_QDTEXT(c) ? SIP_C_QDTEXT : 0) | ((c) == '-' ? SIP_C_HYPHEN : 0))
 #define R4(b) CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
 #define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
 #define R64(b) R16(b), R16((b) + 16), R16((b) + 32), R16((b) + 48)
 
-const uint16_t sip_ctype[256] = {R64(0), R64(64), R64(128), R64(192)};
+const uint32_t sip_ctype[256] = {R64(0), R64(64), R64(128), R64(192)};
 
 const char *sip_scan_escaped(const char *p, const char *end, unsigned cls)
 {
@@ -82,23 +84,26 @@ const char *sip_scan_escaped(const char *p, const char *end, unsigned cls)
 
 const char *sip_scan_quoted(const char *p, const char *end)
 {
-	for (p++; p < end; p++) {
-		uint8_t c = (uint8_t)*p;
-		if (c == '"') {
+	for (p++;;) {
+		p = sip_skip(p, end, SIP_C_QDTEXT);
+		if (p == end) {
+			return NULL;
+		}
+		if (*p == '"') {
 			return p + 1;
 		}
-		if (c == '\\') {
+		if (*p == '\\') {
 			/* quoted-pair: "\" followed by %x00-09 / %x0B-0C / %x0E-7F */
 			if (++p == end || *p == '\n' || *p == '\r' || (uint8_t)*p > 0x7f) {
 				return NULL;
 			}
-		} else if (c < 0x20 && !sip_is(*p, SIP_C_LWS)) {
-			return NULL;
-		} else if (c == 0x7f) {
+			p++;
+		} else if (*p == '\r' || *p == '\n') {
+			p++; /* a fold inside the field value: LWS */
+		} else {
 			return NULL;
 		}
 	}
-	return NULL;
 }
 
 int sip_parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out)
@@ -126,24 +131,26 @@ int sip_parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out)
 
 bool sip_is_ipv4(const char *p, size_t len)
 {
-	const char *end = p + len;
-	for (int part = 0; part < 4; part++) {
-		const char *s = p;
-		unsigned v = 0;
-		while (p < end && IS_DIGIT(*p) && p - s < 3) {
-			v = v * 10 + (unsigned)(*p++ - '0');
-		}
-		if (p == s || v > 255) {
+	unsigned dots = 0;
+	unsigned v = 0;
+	unsigned digits = 0;
+	if (len < 7 || len > 15) {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned d = (unsigned)(uint8_t)p[i] - '0';
+		if (d <= 9) {
+			v = v * 10 + d;
+			digits++;
+		} else if (p[i] == '.' && digits > 0 && digits <= 3 && v <= 255) {
+			dots++;
+			v = 0;
+			digits = 0;
+		} else {
 			return false;
 		}
-		if (part < 3) {
-			if (p == end || *p != '.') {
-				return false;
-			}
-			p++;
-		}
 	}
-	return p == end;
+	return dots == 3 && digits > 0 && digits <= 3 && v <= 255;
 }
 
 /*
@@ -209,32 +216,55 @@ bool sip_is_ipv6(const char *p, size_t len)
 
 int sip_host_check(const char *p, size_t len)
 {
-	if (len == 0) {
-		return -1;
-	}
-	if (p[0] == '[') {
-		if (len < 4 || p[len - 1] != ']' || !sip_is_ipv6(p + 1, len - 2)) {
-			return -1;
+	int type;
+	return sip_host_scan(p, p + len, &type) == p + len && len > 0 ? type : -1;
+}
+
+/* hostname labels (RFC 3261 §25.1): alphanum, '-' only inside, joined by single dots. */
+static bool labels_ok(const char *p, const char *end)
+{
+	while (p < end) {
+		const char *dot = memchr(p, '.', (size_t)(end - p));
+		const char *le = dot ? dot : end;
+		if (le == p || *p == '-' || le[-1] == '-') {
+			return false;
 		}
-		return SIP_HOST_IPV6;
-	}
-	if (IS_DIGIT(p[len - 1]) && sip_is_ipv4(p, len)) {
-		return SIP_HOST_IPV4;
-	}
-	/* hostname: labels of alphanum and '-', separated by single dots, optional final dot */
-	bool label_start = true;
-	for (size_t i = 0; i < len; i++) {
-		char c = p[i];
-		if (c == '.') {
-			if (label_start) {
-				return -1;
-			}
-			label_start = true;
-		} else if (IS_ALNUM(c) || (c == '-' && !label_start)) {
-			label_start = false;
-		} else {
-			return -1;
+		if (dot == NULL) {
+			return true;
 		}
+		p = dot + 1; /* a final dot ("example.com.") is allowed */
 	}
-	return SIP_HOST_NAME;
+	return true;
+}
+
+/*
+ * One tight pass collects the classes seen; only then is the run checked as an IPv4 address
+ * (no letter or '-' seen) or as host name labels, which costs a few memchr calls per host
+ * instead of several branches per character.
+ */
+const char *sip_host_scan(const char *p, const char *end, int *type)
+{
+	const char *s = p;
+	uint32_t seen = 0;
+	if (p < end && *p == '[') {
+		const char *rb = memchr(p, ']', (size_t)(end - p));
+		if (rb == NULL || !sip_is_ipv6(p + 1, (size_t)(rb - p - 1))) {
+			return NULL;
+		}
+		*type = SIP_HOST_IPV6;
+		return rb + 1;
+	}
+	for (; p < end; p++) {
+		uint32_t c = sip_ctype[(uint8_t)*p];
+		if (!(c & SIP_C_HOST)) {
+			break;
+		}
+		seen |= c;
+	}
+	if (!(seen & (SIP_C_ALPHA | SIP_C_HYPHEN))) {
+		*type = SIP_HOST_IPV4;
+		return sip_is_ipv4(s, (size_t)(p - s)) ? p : NULL;
+	}
+	*type = SIP_HOST_NAME;
+	return labels_ok(s, p) ? p : NULL;
 }

@@ -29,9 +29,11 @@ enum {
 	SIP_C_URIC = 1u << 13,  /* uric less escaped: reserved and unreserved (absolute URIs) */
 	SIP_C_TEL = 1u << 14,   /* tel number: hex digits, +*#, visual separators -.() */
 	SIP_C_TEXT = 1u << 15,  /* TEXT-UTF8 and HTAB: any byte but CTLs and DEL */
+	SIP_C_QDTEXT = 1u << 16, /* qdtext less LWS folds: SP, HTAB, %x21, %x23-5B, %x5D-7E, UTF-8 */
+	SIP_C_HYPHEN = 1u << 17, /* '-': tells host names from dotted IPv4 in one pass */
 };
 
-extern const uint16_t sip_ctype[256];
+extern const uint32_t sip_ctype[256];
 
 static inline bool sip_is(char c, unsigned cls)
 {
@@ -125,3 +127,10 @@ bool sip_is_ipv6(const char *p, size_t len);
  * Returns the enum sip_host_type, or -1 when it is none of them.
  */
 int sip_host_check(const char *p, size_t len);
+
+/*
+ * Scan a host (hostname / IPv4address / IPv6reference) starting at p, in one pass: stops at the
+ * first byte that cannot continue it. Sets *type to the enum sip_host_type. Returns the end of
+ * the host, or NULL when what was scanned is not a valid host.
+ */
+const char *sip_host_scan(const char *p, const char *end, int *type);

@@ -151,7 +151,9 @@ static const char *parse_field(struct sip_msg *m, const char *p, const char *end
 		set_err(m, LC_ESIP_TOO_MANY_HEADERS, SIP_STR_NULL);
 		return NULL;
 	}
-	const char *ne = sip_skip(p, lf, SIP_C_TOKEN);
+	size_t nlen;
+	enum sip_hdr_id id = sip_hdr_match(p, lf, &nlen);
+	const char *ne = nlen ? p + nlen : sip_skip(p, lf, SIP_C_TOKEN);
 	struct sip_str name = sip_str_make(p, (size_t)(ne - p));
 	const char *colon = sip_skip(ne, lf, SIP_C_WS);
 	if (ne == p || colon == lf || *colon != ':') {
@@ -163,7 +165,7 @@ static const char *parse_field(struct sip_msg *m, const char *p, const char *end
 	struct sip_hdr *h = &m->hdrs[m->nhdr++];
 	h->name = name;
 	h->value = sip_str_make(v, (size_t)(ve - v));
-	h->id = (uint8_t)sip_hdr_lookup(p, name.len);
+	h->id = (uint8_t)id;
 	if (h->id != SIP_HDR_OTHER) {
 		int r = sip_hdr_parse(m, (enum sip_hdr_id)h->id, v, ve);
 		if (r != LC_OK) {

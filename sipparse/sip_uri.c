@@ -5,9 +5,10 @@
  * into a response or a store key as is.
  *
  * How it works: after the scheme, a SIP URI's userinfo is found by scanning the characters that
- * may appear in user or password: if that run ends at '@', it was userinfo, otherwise there is
- * none and the host starts right after the scheme. This is what lets user parts hold ';', '?',
- * ',' and '/' (RFC 4475 §3.1.1.2 and §3.1.1.9) without any backtracking.
+ * may appear in a user (then, after a ':', in a password): if that run ends at '@', it was
+ * userinfo, otherwise there is none and the host starts right after the scheme. This is what lets
+ * user parts hold ';', '?', ',' and '/' (RFC 4475 §3.1.1.2 and §3.1.1.9) while the scan that
+ * finds the '@' is also the one that validates the user.
  */
 #include "sipparse/sip_uri.h"
 
@@ -67,39 +68,42 @@ static bool check_uri_headers(const char *p, const char *end)
 	}
 }
 
-static int parse_userinfo(struct sip_uri *uri, const char *s, const char *at)
+/*
+ * userinfo = user [ ":" password ] "@". Returns where the host starts: after the '@', or p itself
+ * when there is no userinfo. NULL when an escape is malformed.
+ */
+static const char *parse_userinfo(struct sip_uri *uri, const char *p, const char *end)
 {
-	const char *colon = memchr(s, ':', (size_t)(at - s));
-	const char *uend = colon ? colon : at;
-	const char *q = sip_scan_escaped(s, uend, SIP_C_USER);
-	if (q != uend || uend == s) {
-		return LC_EMALFORMED;
+	const char *u = sip_scan_escaped(p, end, SIP_C_USER);
+	if (u == NULL || u == end) {
+		return u == NULL ? NULL : p;
 	}
-	uri->user = sip_str_make(s, (size_t)(uend - s));
-	if (colon != NULL) {
-		q = sip_scan_escaped(colon + 1, at, SIP_C_PASS);
-		if (q != at) {
-			return LC_EMALFORMED;
+	if (*u == '@') {
+		if (u == p) {
+			return NULL; /* "sip:@host": user is 1*( ... ) */
 		}
-		uri->password = sip_str_make(colon + 1, (size_t)(at - colon - 1));
+		uri->user = sip_str_make(p, (size_t)(u - p));
+		return u + 1;
 	}
-	return LC_OK;
+	if (*u != ':' || u == p) {
+		return p;
+	}
+	/* user ":" password "@", or host ":" port with no userinfo at all */
+	const char *w = sip_scan_escaped(u + 1, end, SIP_C_PASS);
+	if (w == NULL || w == end || *w != '@') {
+		return p;
+	}
+	uri->user = sip_str_make(p, (size_t)(u - p));
+	uri->password = sip_str_make(u + 1, (size_t)(w - u - 1));
+	return w + 1;
 }
 
 static int parse_hostport(struct sip_uri *uri, const char *p, const char *end)
 {
+	int type;
 	const char *h = p;
-	if (p < end && *p == '[') {
-		const char *rb = memchr(p, ']', (size_t)(end - p));
-		if (rb == NULL) {
-			return LC_EMALFORMED;
-		}
-		p = rb + 1;
-	} else {
-		p = sip_skip(p, end, SIP_C_HOST);
-	}
-	int type = sip_host_check(h, (size_t)(p - h));
-	if (type < 0) {
+	p = sip_host_scan(p, end, &type);
+	if (p == NULL) {
 		return LC_EMALFORMED;
 	}
 	uri->host = sip_str_make(h, (size_t)(p - h));
@@ -116,16 +120,9 @@ static int parse_hostport(struct sip_uri *uri, const char *p, const char *end)
 
 static int parse_sip(struct sip_uri *uri, const char *p, const char *end)
 {
-	/* The run of userinfo characters ends at '@' exactly when there is a userinfo. */
-	const char *q = p;
-	while (q < end && (sip_is(*q, SIP_C_USER | SIP_C_PASS) || *q == ':' || *q == '%')) {
-		q++;
-	}
-	if (q < end && *q == '@') {
-		if (parse_userinfo(uri, p, q) != LC_OK) {
-			return LC_EMALFORMED;
-		}
-		p = q + 1;
+	p = parse_userinfo(uri, p, end);
+	if (p == NULL) {
+		return LC_EMALFORMED;
 	}
 	const char *hp_end = p;
 	while (hp_end < end && *hp_end != ';' && *hp_end != '?') {

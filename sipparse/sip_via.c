@@ -29,20 +29,29 @@ static const char *scan_slash(const char *p, const char *end)
 
 static uint8_t transport_id(struct sip_str t)
 {
-	static const char *const names[] = {"", "udp", "tcp", "tls", "sctp", "ws", "wss"};
-	for (uint8_t i = 1; i < LC_ARRAY_SIZE(names); i++) {
-		if (sip_str_caseeq_lit(t, names[i])) {
-			return i;
-		}
+#define IS(lit) sip_lit_caseeq(t.p, (lit), t.len)
+	switch (t.len) {
+	case 2:
+		return IS("ws") ? SIP_TRANSPORT_WS : SIP_TRANSPORT_OTHER;
+	case 3:
+		return IS("udp")   ? SIP_TRANSPORT_UDP
+		       : IS("tcp") ? SIP_TRANSPORT_TCP
+		       : IS("tls") ? SIP_TRANSPORT_TLS
+		       : IS("wss") ? SIP_TRANSPORT_WSS
+				   : SIP_TRANSPORT_OTHER;
+	case 4:
+		return IS("sctp") ? SIP_TRANSPORT_SCTP : SIP_TRANSPORT_OTHER;
+	default:
+		return SIP_TRANSPORT_OTHER;
 	}
-	return SIP_TRANSPORT_OTHER;
+#undef IS
 }
 
 static const char *parse_sent_protocol(struct sip_via *via, const char *p, const char *end)
 {
 	struct sip_str name, version;
 	p = scan_token(p, end, &name);
-	if (p == NULL || !sip_str_caseeq_lit(name, "sip") || (p = scan_slash(p, end)) == NULL) {
+	if (p == NULL || !(name.len == 3 && sip_lit_caseeq(name.p, "sip", 3)) || (p = scan_slash(p, end)) == NULL) {
 		return NULL;
 	}
 	p = scan_token(p, end, &version);
@@ -60,14 +69,9 @@ static const char *parse_sent_protocol(struct sip_via *via, const char *p, const
 static const char *parse_sent_by(struct sip_via *via, const char *p, const char *end)
 {
 	const char *h = p;
-	if (p < end && *p == '[') {
-		const char *rb = memchr(p, ']', (size_t)(end - p));
-		p = rb ? rb + 1 : end;
-	} else {
-		p = sip_skip(p, end, SIP_C_HOST);
-	}
-	int type = sip_host_check(h, (size_t)(p - h));
-	if (type < 0) {
+	int type;
+	p = sip_host_scan(p, end, &type);
+	if (p == NULL) {
 		return NULL;
 	}
 	via->host = sip_str_make(h, (size_t)(p - h));
@@ -93,31 +97,47 @@ static bool valid_received(struct sip_str v)
 	return sip_is_ipv4(v.p, v.len) || sip_is_ipv6(v.p, v.len);
 }
 
+enum via_param { VP_OTHER, VP_BRANCH, VP_RECEIVED, VP_MADDR, VP_TTL, VP_RPORT };
+
+static enum via_param via_param_id(struct sip_str n)
+{
+#define IS(lit) sip_lit_caseeq(n.p, (lit), n.len)
+	switch (n.len) {
+	case 3:
+		return IS("ttl") ? VP_TTL : VP_OTHER;
+	case 5:
+		return IS("maddr") ? VP_MADDR : IS("rport") ? VP_RPORT : VP_OTHER;
+	case 6:
+		return IS("branch") ? VP_BRANCH : VP_OTHER;
+	case 8:
+		return IS("received") ? VP_RECEIVED : VP_OTHER;
+	default:
+		return VP_OTHER;
+	}
+#undef IS
+}
+
 /* Records the parameters a server acts on; returns false when one has a bad value. */
 static bool via_param(struct sip_via *via, const struct sip_param *prm, const char *p)
 {
-	struct sip_str n = prm->name;
 	struct sip_str v = prm->value;
 	bool has = sip_str_present(v) && v.len > 0 && *v.p != '"';
 	uint64_t num;
-	if (sip_str_caseeq_lit(n, "branch")) {
+	switch (via_param_id(prm->name)) {
+	case VP_BRANCH:
 		via->branch = v;
 		return has;
-	}
-	if (sip_str_caseeq_lit(n, "received")) {
+	case VP_RECEIVED:
 		via->received = v;
 		via->received_span = sip_str_make(prm->start, (size_t)(p - prm->start));
 		return has && valid_received(v);
-	}
-	if (sip_str_caseeq_lit(n, "maddr")) {
+	case VP_MADDR:
 		via->maddr = v;
 		return has && sip_host_check(v.p, v.len) >= 0;
-	}
-	if (sip_str_caseeq_lit(n, "ttl")) {
+	case VP_TTL:
 		via->ttl = v;
 		return has && v.len <= 3 && sip_parse_uint(v.p, v.len, 255, &num) == 0;
-	}
-	if (sip_str_caseeq_lit(n, "rport")) {
+	case VP_RPORT:
 		via->has_rport = true;
 		via->rport_span = sip_str_make(prm->start, (size_t)(p - prm->start));
 		if (!sip_str_present(v)) {
@@ -127,8 +147,10 @@ static bool via_param(struct sip_via *via, const struct sip_param *prm, const ch
 			return false;
 		}
 		via->rport = (uint16_t)num;
+		return true;
+	default:
+		return true;
 	}
-	return true;
 }
 
 int sip_via_parse(struct sip_via *via, const char **pp, const char *end)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "common/lc_error.h"
-#include "sipparse/sip_msg.h"
+#include "sipparse/sip_internal.h"
 #include "tests/tap.h"
 
 static struct sip_msg m;
@@ -352,8 +352,36 @@ static void test_prefixes(void)
 	is_int(bad, 0, "no strict prefix of a REGISTER parses as complete");
 }
 
+/* sip_hdr_match() and the name table spell the same names: check every entry both ways. */
+static void test_header_names(void)
+{
+	const char *name;
+	char compact;
+	enum sip_hdr_id id;
+	int wrong = 0;
+	for (size_t i = 0; sip_hdr_name_at(i, &name, &compact, &id); i++) {
+		char up[32];
+		size_t n = strlen(name);
+		size_t got_len;
+		for (size_t k = 0; k <= n; k++) {
+			up[k] = (char)(name[k] >= 'a' && name[k] <= 'z' ? name[k] - 32 : name[k]);
+		}
+		enum sip_hdr_id got = sip_hdr_match(name, name + n, &got_len);
+		wrong += got != id || (id != SIP_HDR_OTHER && got_len != n);
+		wrong += sip_hdr_match(up, up + n, &got_len) != id;
+		if (compact != 0) {
+			wrong += sip_hdr_match(&compact, &compact + 1, &got_len) != id;
+		}
+		char longer[40];
+		snprintf(longer, sizeof(longer), "%sx:", name);
+		wrong += sip_hdr_match(longer, longer + n + 2, &got_len) != SIP_HDR_OTHER;
+	}
+	is_int(wrong, 0, "every header name and compact form maps to its id, and only it");
+}
+
 int main(void)
 {
+	test_header_names();
 	test_register();
 	test_views_inside();
 	test_compact_and_folding();
