@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#define LC_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define LC_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* Functions returning an LC_E* code: ignoring the result is a compile error under -Werror. */

@@ -25,7 +25,7 @@
 	/* SIP framing and start line */                                                           \
 	X(LC_ESIP_EMPTY, -1100, "Empty message")                                                   \
 	X(LC_ESIP_TOO_BIG, -1101, "Message too large")                                             \
-	X(LC_ESIP_NO_END, -1102, "Header section not terminated")                                 \
+	X(LC_ESIP_NO_END, -1102, "Header section not terminated")                                  \
 	X(LC_ESIP_LINE_TOO_LONG, -1103, "Header line too long")                                    \
 	X(LC_ESIP_START_LINE, -1104, "Malformed start line")                                       \
 	X(LC_ESIP_METHOD, -1105, "Malformed method")                                               \
@@ -69,7 +69,7 @@
 	X(LC_ESIP_MISSING_CALL_ID, -1173, "Missing Call-ID")                                       \
 	X(LC_ESIP_MISSING_CSEQ, -1174, "Missing CSeq")                                             \
 	X(LC_ESIP_CSEQ_METHOD, -1175, "CSeq method does not match request method")                 \
-	X(LC_ESIP_BODY_SHORT, -1176, "Body shorter than Content-Length")                          \
+	X(LC_ESIP_BODY_SHORT, -1176, "Body shorter than Content-Length")                           \
 	/* response builder */                                                                     \
 	X(LC_ESIP_RESP_STATE, -1190, "Response builder used out of order")
 

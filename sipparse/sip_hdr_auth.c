@@ -47,7 +47,8 @@ static int parse_auth_params(struct sip_auth *a, const char *p, const char *end)
 			return LC_ESIP_AUTH;
 		}
 		const char *v = sip_skip_lws(p + 1, end);
-		p = (v < end && *v == '"') ? sip_scan_quoted(v, end) : sip_skip(v, end, SIP_C_TOKEN);
+		p = (v < end && *v == '"') ? sip_scan_quoted(v, end)
+					   : sip_skip(v, end, SIP_C_TOKEN);
 		if (p == NULL || p == v) {
 			return LC_ESIP_AUTH;
 		}

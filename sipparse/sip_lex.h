@@ -16,20 +16,22 @@ enum {
 	SIP_C_DIGIT = 1u << 0,
 	SIP_C_ALPHA = 1u << 1,
 	SIP_C_HEX = 1u << 2,
-	SIP_C_TOKEN = 1u << 3,  /* token: alphanum and -.!%*_+`'~ */
-	SIP_C_WORD = 1u << 4,   /* word (Call-ID): token and ()<>:\"/[]?{} */
-	SIP_C_UNRES = 1u << 5,  /* unreserved: alphanum and -_.!~*'() */
-	SIP_C_USER = 1u << 6,   /* user: unreserved and &=+$,;?/ ('%' handled apart) */
-	SIP_C_PASS = 1u << 7,   /* password: unreserved and &=+$, */
-	SIP_C_PARAM = 1u << 8,  /* paramchar: unreserved and []/:&+$ */
-	SIP_C_HNV = 1u << 9,    /* hname/hvalue: unreserved and []/?:+$ */
-	SIP_C_HOST = 1u << 10,  /* hostname: alphanum, '-', '.' */
-	SIP_C_WS = 1u << 11,    /* SP, HTAB */
-	SIP_C_LWS = 1u << 12,   /* SP, HTAB, CR, LF: inside a header value CR/LF only occur in folds */
-	SIP_C_URIC = 1u << 13,  /* uric less escaped: reserved and unreserved (absolute URIs) */
-	SIP_C_TEL = 1u << 14,   /* tel number: hex digits, +*#, visual separators -.() */
-	SIP_C_TEXT = 1u << 15,  /* TEXT-UTF8 and HTAB: any byte but CTLs and DEL */
-	SIP_C_QDTEXT = 1u << 16, /* qdtext less LWS folds: SP, HTAB, %x21, %x23-5B, %x5D-7E, UTF-8 */
+	SIP_C_TOKEN = 1u << 3, /* token: alphanum and -.!%*_+`'~ */
+	SIP_C_WORD = 1u << 4,  /* word (Call-ID): token and ()<>:\"/[]?{} */
+	SIP_C_UNRES = 1u << 5, /* unreserved: alphanum and -_.!~*'() */
+	SIP_C_USER = 1u << 6,  /* user: unreserved and &=+$,;?/ ('%' handled apart) */
+	SIP_C_PASS = 1u << 7,  /* password: unreserved and &=+$, */
+	SIP_C_PARAM = 1u << 8, /* paramchar: unreserved and []/:&+$ */
+	SIP_C_HNV = 1u << 9,   /* hname/hvalue: unreserved and []/?:+$ */
+	SIP_C_HOST = 1u << 10, /* hostname: alphanum, '-', '.' */
+	SIP_C_WS = 1u << 11,   /* SP, HTAB */
+	SIP_C_LWS =
+		1u << 12, /* SP, HTAB, CR, LF: inside a header value CR/LF only occur in folds */
+	SIP_C_URIC = 1u << 13, /* uric less escaped: reserved and unreserved (absolute URIs) */
+	SIP_C_TEL = 1u << 14,  /* tel number: hex digits, +*#, visual separators -.() */
+	SIP_C_TEXT = 1u << 15, /* TEXT-UTF8 and HTAB: any byte but CTLs and DEL */
+	SIP_C_QDTEXT =
+		1u << 16, /* qdtext less LWS folds: SP, HTAB, %x21, %x23-5B, %x5D-7E, UTF-8 */
 	SIP_C_HYPHEN = 1u << 17, /* '-': tells host names from dotted IPv4 in one pass */
 };
 

@@ -23,16 +23,16 @@
 #include "sipparse/sip_uri.h"
 
 /* Limits. A message beyond one of them is rejected with the code named beside it. */
-#define SIP_MAX_MSG_LEN 65535         /* LC_ESIP_TOO_BIG: largest UDP payload */
-#define SIP_MAX_HEADER_LEN 8192       /* LC_ESIP_LINE_TOO_LONG: one header field, folds included */
-#define SIP_MAX_HEADERS 96            /* LC_ESIP_TOO_MANY_HEADERS */
-#define SIP_MAX_VIAS 64               /* LC_ESIP_TOO_MANY_VIAS */
-#define SIP_MAX_CONTACTS 16           /* LC_ESIP_TOO_MANY_CONTACTS */
-#define SIP_MAX_ROUTES 12             /* LC_ESIP_TOO_MANY_ROUTES, each of Route, Record-Route, Path */
-#define SIP_MAX_OPTION_TAGS 16        /* LC_ESIP_TOO_MANY_TAGS, each of Supported, Require, ... */
-#define SIP_MAX_PARAMS 32             /* LC_ESIP_TOO_MANY_PARAMS: parameters in one value */
-#define SIP_MAX_AUTH 4                /* LC_ESIP_TOO_MANY_AUTH: Authorization + Proxy-Authorization */
-#define SIP_MAX_CSEQ 0x7fffffffu      /* RFC 3261 §8.1.1.5: the number must be less than 2^31 */
+#define SIP_MAX_MSG_LEN 65535	 /* LC_ESIP_TOO_BIG: largest UDP payload */
+#define SIP_MAX_HEADER_LEN 8192	 /* LC_ESIP_LINE_TOO_LONG: one header field, folds included */
+#define SIP_MAX_HEADERS 96	 /* LC_ESIP_TOO_MANY_HEADERS */
+#define SIP_MAX_VIAS 64		 /* LC_ESIP_TOO_MANY_VIAS */
+#define SIP_MAX_CONTACTS 16	 /* LC_ESIP_TOO_MANY_CONTACTS */
+#define SIP_MAX_ROUTES 12	 /* LC_ESIP_TOO_MANY_ROUTES, each of Route, Record-Route, Path */
+#define SIP_MAX_OPTION_TAGS 16	 /* LC_ESIP_TOO_MANY_TAGS, each of Supported, Require, ... */
+#define SIP_MAX_PARAMS 32	 /* LC_ESIP_TOO_MANY_PARAMS: parameters in one value */
+#define SIP_MAX_AUTH 4		 /* LC_ESIP_TOO_MANY_AUTH: Authorization + Proxy-Authorization */
+#define SIP_MAX_CSEQ 0x7fffffffu /* RFC 3261 §8.1.1.5: the number must be less than 2^31 */
 #define SIP_MAX_DELTA_SECONDS 0xffffffffu /* RFC 3261 §20.19: Expires fits 32 bits */
 
 enum sip_method {
@@ -69,11 +69,16 @@ enum sip_transport {
  * LC_OK) and the flag says what was tolerated, so a server can count it or decide otherwise.
  */
 enum sip_msg_flag {
-	SIP_F_TRAILING_BYTES = 1u << 0,      /* octets after the Content-Length body were dropped (§18.3) */
-	SIP_F_NO_CONTENT_LENGTH = 1u << 1,   /* no Content-Length: the body runs to the datagram end */
-	SIP_F_BRANCH_NOT_3261 = 1u << 2,     /* top Via branch missing or without z9hG4bK (RFC 2543 peer) */
-	SIP_F_MAX_FORWARDS_RANGE = 1u << 3,  /* Max-Forwards above 255, treated as absent (RFC 4475 §3.1.2.4) */
-	SIP_F_EXPIRES_RANGE = 1u << 4,       /* an expiry above 2^32-1, treated as absent (RFC 4475 §3.1.2.4) */
+	SIP_F_TRAILING_BYTES =
+		1u << 0, /* octets after the Content-Length body were dropped (§18.3) */
+	SIP_F_NO_CONTENT_LENGTH = 1u
+				  << 1, /* no Content-Length: the body runs to the datagram end */
+	SIP_F_BRANCH_NOT_3261 =
+		1u << 2, /* top Via branch missing or without z9hG4bK (RFC 2543 peer) */
+	SIP_F_MAX_FORWARDS_RANGE =
+		1u << 3, /* Max-Forwards above 255, treated as absent (RFC 4475 §3.1.2.4) */
+	SIP_F_EXPIRES_RANGE =
+		1u << 4, /* an expiry above 2^32-1, treated as absent (RFC 4475 §3.1.2.4) */
 };
 
 /* Header field ids. Every field is also kept in sip_msg.hdrs with its raw name and value. */
@@ -107,22 +112,22 @@ enum sip_hdr_id {
 struct sip_hdr {
 	struct sip_str name;  /* as written, e.g. "v" or "VIA" */
 	struct sip_str value; /* leading and trailing whitespace trimmed; folds kept */
-	uint8_t id;           /* enum sip_hdr_id */
+	uint8_t id;	      /* enum sip_hdr_id */
 };
 
 /* One via-parm (RFC 3261 §20.42). Fields are read-only to callers. */
 struct sip_via {
-	struct sip_str raw;       /* the whole via-parm, for copying into responses */
+	struct sip_str raw;	  /* the whole via-parm, for copying into responses */
 	struct sip_str transport; /* "UDP", "TLS", "NEWTRANSPORT" */
-	struct sip_str host;      /* sent-by host; an IPv6 reference keeps its brackets */
-	struct sip_str branch;    /* parameter values; .p == NULL when absent */
+	struct sip_str host;	  /* sent-by host; an IPv6 reference keeps its brackets */
+	struct sip_str branch;	  /* parameter values; .p == NULL when absent */
 	struct sip_str received;
 	struct sip_str maddr;
 	struct sip_str ttl;
 	struct sip_str rport_span;    /* ";rport[=N]" as written, for the builder to rewrite */
 	struct sip_str received_span; /* ";received=..." as written */
-	uint16_t port;                /* 0 when absent */
-	uint16_t rport;               /* the rport value, 0 when absent or empty */
+	uint16_t port;		      /* 0 when absent */
+	uint16_t rport;		      /* the rport value, 0 when absent or empty */
 	bool has_rport;
 	uint8_t transport_id; /* enum sip_transport */
 	uint8_t host_type;    /* enum sip_host_type */
@@ -130,10 +135,10 @@ struct sip_via {
 
 /* name-addr or addr-spec plus header parameters (From, To, Contact, Route, ...). Read-only. */
 struct sip_addr {
-	struct sip_str raw;     /* the whole value */
+	struct sip_str raw;	/* the whole value */
 	struct sip_str display; /* without surrounding quotes, escapes kept; .p == NULL when none */
-	struct sip_str params;  /* header parameters after the URI, without the first ';' */
-	struct sip_str tag;     /* the tag parameter; .p == NULL when absent */
+	struct sip_str params;	/* header parameters after the URI, without the first ';' */
+	struct sip_str tag;	/* the tag parameter; .p == NULL when absent */
 	struct sip_uri uri;
 	bool display_quoted;
 	bool bracketed; /* the URI was enclosed in <> */
@@ -143,9 +148,9 @@ struct sip_addr {
 struct sip_contact {
 	struct sip_addr addr;
 	struct sip_str instance; /* +sip.instance value as written (quoted) */
-	struct sip_str reg_id;   /* reg-id value as written */
-	int64_t expires;         /* the expires parameter, -1 when absent */
-	int16_t q;               /* q in thousandths (q=0.7 -> 700), -1 when absent */
+	struct sip_str reg_id;	 /* reg-id value as written */
+	int64_t expires;	 /* the expires parameter, -1 when absent */
+	int16_t q;		 /* q in thousandths (q=0.7 -> 700), -1 when absent */
 };
 
 /* Credentials (RFC 3261 §20.7, §22.4). Read-only to callers. */
@@ -168,12 +173,12 @@ struct sip_tags {
  * parser does not clear the struct, which would cost more than parsing a typical REGISTER.
  */
 struct sip_msg {
-	struct sip_str buf; /* the datagram */
-	int err;            /* first error, LC_OK when none */
+	struct sip_str buf;	/* the datagram */
+	int err;		/* first error, LC_OK when none */
 	struct sip_str err_hdr; /* name of the header field the error was found in, if any */
-	uint32_t flags;     /* enum sip_msg_flag */
-	uint32_t seen;      /* bit (1 << SIP_HDR_x) for each known header field present */
-	uint32_t bad;       /* bit (1 << SIP_HDR_x) for each known header field that failed to parse */
+	uint32_t flags;		/* enum sip_msg_flag */
+	uint32_t seen;		/* bit (1 << SIP_HDR_x) for each known header field present */
+	uint32_t bad; /* bit (1 << SIP_HDR_x) for each known header field that failed to parse */
 	bool is_request;
 
 	/* start line */
@@ -189,9 +194,9 @@ struct sip_msg {
 	uint32_t cseq;
 	struct sip_str cseq_method;
 	uint8_t cseq_method_id;
-	int16_t max_forwards; /* -1 when absent */
-	int64_t expires;      /* -1 when absent */
-	int64_t min_expires;  /* -1 when absent */
+	int16_t max_forwards;	/* -1 when absent */
+	int64_t expires;	/* -1 when absent */
+	int64_t min_expires;	/* -1 when absent */
 	int64_t content_length; /* -1 when absent */
 	struct sip_str content_type, user_agent, date;
 	bool contact_star; /* Contact: * */

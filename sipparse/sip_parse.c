@@ -17,13 +17,13 @@
 #include "sipparse/sip_lex.h"
 
 static const char *const method_names[SIP_METHOD_COUNT_] = {
-	[SIP_METHOD_UNKNOWN] = "",	     [SIP_METHOD_INVITE] = "INVITE",
-	[SIP_METHOD_ACK] = "ACK",	     [SIP_METHOD_BYE] = "BYE",
-	[SIP_METHOD_CANCEL] = "CANCEL",	     [SIP_METHOD_REGISTER] = "REGISTER",
-	[SIP_METHOD_OPTIONS] = "OPTIONS",    [SIP_METHOD_INFO] = "INFO",
-	[SIP_METHOD_PRACK] = "PRACK",	     [SIP_METHOD_SUBSCRIBE] = "SUBSCRIBE",
-	[SIP_METHOD_NOTIFY] = "NOTIFY",	     [SIP_METHOD_UPDATE] = "UPDATE",
-	[SIP_METHOD_MESSAGE] = "MESSAGE",    [SIP_METHOD_REFER] = "REFER",
+	[SIP_METHOD_UNKNOWN] = "",	  [SIP_METHOD_INVITE] = "INVITE",
+	[SIP_METHOD_ACK] = "ACK",	  [SIP_METHOD_BYE] = "BYE",
+	[SIP_METHOD_CANCEL] = "CANCEL",	  [SIP_METHOD_REGISTER] = "REGISTER",
+	[SIP_METHOD_OPTIONS] = "OPTIONS", [SIP_METHOD_INFO] = "INFO",
+	[SIP_METHOD_PRACK] = "PRACK",	  [SIP_METHOD_SUBSCRIBE] = "SUBSCRIBE",
+	[SIP_METHOD_NOTIFY] = "NOTIFY",	  [SIP_METHOD_UPDATE] = "UPDATE",
+	[SIP_METHOD_MESSAGE] = "MESSAGE", [SIP_METHOD_REFER] = "REFER",
 	[SIP_METHOD_PUBLISH] = "PUBLISH",
 };
 
@@ -80,8 +80,8 @@ static int parse_status_line(struct sip_msg *m, const char *p, const char *end)
 	const char *c = sp + 1;
 	const char *ce = sip_skip(c, end, SIP_C_DIGIT);
 	uint64_t code;
-	if (ce - c != 3 || (ce < end && *ce != ' ') ||
-	    sip_parse_uint(c, 3, 699, &code) != 0 || code < 100) {
+	if (ce - c != 3 || (ce < end && *ce != ' ') || sip_parse_uint(c, 3, 699, &code) != 0 ||
+	    code < 100) {
 		return LC_ESIP_STATUS;
 	}
 	m->status = (uint16_t)code;
@@ -108,7 +108,8 @@ static int parse_request_line(struct sip_msg *m, const char *p, const char *end)
 		return LC_ESIP_START_LINE;
 	}
 	const char *ver = ue + 1;
-	if (memchr(ver, ' ', (size_t)(end - ver)) != NULL || memchr(ver, '\t', (size_t)(end - ver))) {
+	if (memchr(ver, ' ', (size_t)(end - ver)) != NULL ||
+	    memchr(ver, '\t', (size_t)(end - ver))) {
 		return LC_ESIP_START_LINE;
 	}
 	int v = check_version(ver, end);
@@ -182,8 +183,8 @@ static void check_required(struct sip_msg *m)
 		uint8_t id;
 		int err;
 	} required[] = {
-		{SIP_HDR_VIA, LC_ESIP_MISSING_VIA},	    {SIP_HDR_FROM, LC_ESIP_MISSING_FROM},
-		{SIP_HDR_TO, LC_ESIP_MISSING_TO},	    {SIP_HDR_CALL_ID, LC_ESIP_MISSING_CALL_ID},
+		{SIP_HDR_VIA, LC_ESIP_MISSING_VIA},   {SIP_HDR_FROM, LC_ESIP_MISSING_FROM},
+		{SIP_HDR_TO, LC_ESIP_MISSING_TO},     {SIP_HDR_CALL_ID, LC_ESIP_MISSING_CALL_ID},
 		{SIP_HDR_CSEQ, LC_ESIP_MISSING_CSEQ},
 	};
 	for (size_t i = 0; i < LC_ARRAY_SIZE(required); i++) {
@@ -198,8 +199,8 @@ static void check_required(struct sip_msg *m)
 		set_err(m, LC_ESIP_CSEQ_METHOD, SIP_STR_NULL);
 	}
 	/* a bare "z9hG4bK" carries no identifier (RFC 4475 §3.2.1) */
-	if (m->nvia > 0 && (m->via[0].branch.len <= 7 ||
-			    memcmp(m->via[0].branch.p, "z9hG4bK", 7) != 0)) {
+	if (m->nvia > 0 &&
+	    (m->via[0].branch.len <= 7 || memcmp(m->via[0].branch.p, "z9hG4bK", 7) != 0)) {
 		m->flags |= SIP_F_BRANCH_NOT_3261;
 	}
 }

@@ -30,16 +30,16 @@ enum sip_host_type {
 
 /* A parsed URI. Views point into the message; fields are read-only to callers. */
 struct sip_uri {
-	struct sip_str raw;      /* the whole URI */
-	struct sip_str scheme;   /* as written, e.g. "SIP" */
-	struct sip_str user;     /* still escaped; for tel: the number; .p == NULL when absent */
+	struct sip_str raw;	 /* the whole URI */
+	struct sip_str scheme;	 /* as written, e.g. "SIP" */
+	struct sip_str user;	 /* still escaped; for tel: the number; .p == NULL when absent */
 	struct sip_str password; /* .p == NULL when absent */
-	struct sip_str host;     /* IPv6 keeps its brackets; empty for tel and other schemes */
-	struct sip_str params;   /* uri-parameters without the first ';'; .p == NULL when none */
-	struct sip_str headers;  /* after '?'; .p == NULL when none */
-	uint16_t port;           /* 0 when absent */
-	uint8_t scheme_id;       /* enum sip_scheme */
-	uint8_t host_type;       /* enum sip_host_type */
+	struct sip_str host;	 /* IPv6 keeps its brackets; empty for tel and other schemes */
+	struct sip_str params;	 /* uri-parameters without the first ';'; .p == NULL when none */
+	struct sip_str headers;	 /* after '?'; .p == NULL when none */
+	uint16_t port;		 /* 0 when absent */
+	uint8_t scheme_id;	 /* enum sip_scheme */
+	uint8_t host_type;	 /* enum sip_host_type */
 };
 
 /* Canonical AORs are at most this long (a key longer than this is refused). */

@@ -51,7 +51,8 @@ static const char *parse_sent_protocol(struct sip_via *via, const char *p, const
 {
 	struct sip_str name, version;
 	p = scan_token(p, end, &name);
-	if (p == NULL || !(name.len == 3 && sip_lit_caseeq(name.p, "sip", 3)) || (p = scan_slash(p, end)) == NULL) {
+	if (p == NULL || !(name.len == 3 && sip_lit_caseeq(name.p, "sip", 3)) ||
+	    (p = scan_slash(p, end)) == NULL) {
 		return NULL;
 	}
 	p = scan_token(p, end, &version);

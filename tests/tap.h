@@ -53,7 +53,8 @@ __attribute__((format(printf, 2, 3))) static inline int ok(int cond, const char 
 		const char *p_ = (p), *w_ = (want);                                                \
 		size_t l_ = (len);                                                                 \
 		if (!ok(l_ == strlen(w_) && (l_ == 0 || memcmp(p_, w_, l_) == 0), __VA_ARGS__)) {  \
-			printf("#   got: '%.*s'\n#   expected: '%s'\n", (int)l_, p_ ? p_ : "", w_); \
+			printf("#   got: '%.*s'\n#   expected: '%s'\n", (int)l_, p_ ? p_ : "",     \
+			       w_);                                                                \
 		}                                                                                  \
 	} while (0)
 

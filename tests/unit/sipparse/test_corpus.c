@@ -251,11 +251,11 @@ static bool scalar_field(const struct sip_msg *m, const char *k, struct out *o)
 static const char *method_id_name(uint8_t id)
 {
 	static const char *const n[SIP_METHOD_COUNT_] = {
-		"SIP_METHOD_UNKNOWN", "SIP_METHOD_INVITE",    "SIP_METHOD_ACK",
-		"SIP_METHOD_BYE",     "SIP_METHOD_CANCEL",    "SIP_METHOD_REGISTER",
-		"SIP_METHOD_OPTIONS", "SIP_METHOD_INFO",      "SIP_METHOD_PRACK",
-		"SIP_METHOD_SUBSCRIBE", "SIP_METHOD_NOTIFY",  "SIP_METHOD_UPDATE",
-		"SIP_METHOD_MESSAGE", "SIP_METHOD_REFER",     "SIP_METHOD_PUBLISH",
+		"SIP_METHOD_UNKNOWN",	"SIP_METHOD_INVITE", "SIP_METHOD_ACK",
+		"SIP_METHOD_BYE",	"SIP_METHOD_CANCEL", "SIP_METHOD_REGISTER",
+		"SIP_METHOD_OPTIONS",	"SIP_METHOD_INFO",   "SIP_METHOD_PRACK",
+		"SIP_METHOD_SUBSCRIBE", "SIP_METHOD_NOTIFY", "SIP_METHOD_UPDATE",
+		"SIP_METHOD_MESSAGE",	"SIP_METHOD_REFER",  "SIP_METHOD_PUBLISH",
 	};
 	return id < SIP_METHOD_COUNT_ ? n[id] : "?";
 }
@@ -350,7 +350,8 @@ static void check_line(const char *name, char *key, char *val)
 		return;
 	}
 	if (!ok(o.len == vlen && memcmp(o.buf, val, vlen) == 0, "%s: %s", name, key)) {
-		printf("#   got: '%.*s'\n#   expected: '%.*s'\n", (int)o.len, o.buf, (int)vlen, val);
+		printf("#   got: '%.*s'\n#   expected: '%.*s'\n", (int)o.len, o.buf, (int)vlen,
+		       val);
 	}
 }
 

@@ -110,21 +110,22 @@ static void test_views_inside(void)
 
 static void test_compact_and_folding(void)
 {
-	const char *s = "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
-			"v: SIP/2.0/TCP client.atlanta.example.com:5060;branch=z9hG4bK74b43\r\n"
-			"V  : SIP/2.0/UDP\r\n  10.1.1.1\r\n\t;branch=z9hG4bKx, SIP/2.0/TLS [2001:db8::1]:5061"
-			";branch=z9hG4bKy;received=2001:db8::2\r\n"
-			"f: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl\r\n"
-			"t: Bob <sip:bob@biloxi.example.com>\r\n"
-			"i: 3848276298220188511@atlanta.example.com\r\n"
-			"CSeq: 1\r\n INVITE\r\n"
-			"m: <sip:alice@client.atlanta.example.com;transport=tcp>\r\n"
-			"k: 100rel\r\n"
-			"s: lunch\r\n"
-			"c: application/sdp\r\n"
-			"l: 4\r\n"
-			"\r\n"
-			"v=0\r\n";
+	const char *s =
+		"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
+		"v: SIP/2.0/TCP client.atlanta.example.com:5060;branch=z9hG4bK74b43\r\n"
+		"V  : SIP/2.0/UDP\r\n  10.1.1.1\r\n\t;branch=z9hG4bKx, SIP/2.0/TLS [2001:db8::1]:5061"
+		";branch=z9hG4bKy;received=2001:db8::2\r\n"
+		"f: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl\r\n"
+		"t: Bob <sip:bob@biloxi.example.com>\r\n"
+		"i: 3848276298220188511@atlanta.example.com\r\n"
+		"CSeq: 1\r\n INVITE\r\n"
+		"m: <sip:alice@client.atlanta.example.com;transport=tcp>\r\n"
+		"k: 100rel\r\n"
+		"s: lunch\r\n"
+		"c: application/sdp\r\n"
+		"l: 4\r\n"
+		"\r\n"
+		"v=0\r\n";
 	is_int(parse(s), LC_OK, "compact forms and folding parse");
 	is_int(m.nvia, 3, "three Vias over two fields");
 	is_view(m.via[1].host, "10.1.1.1", "folded sent-by");
@@ -285,7 +286,8 @@ static void test_errors(void)
 	       "Route needs name-addr");
 	is_int(parse(reg_with("Require:\r\n")), LC_ESIP_OPTION_TAG, "empty Require");
 	is_int(parse(reg_with("Supported:\r\n")), LC_OK, "empty Supported is allowed");
-	is_int(parse(reg_with("Authorization: Digest\r\n")), LC_ESIP_AUTH, "credentials w/o params");
+	is_int(parse(reg_with("Authorization: Digest\r\n")), LC_ESIP_AUTH,
+	       "credentials w/o params");
 	is_int(parse(reg_with("Content-Type: text\r\n")), LC_ESIP_CONTENT_TYPE, "no subtype");
 	is_int(parse(reg_with("Date: Sat, 13 Nov 2010 23:29:00 GMT\r\n")), LC_OK, "Date");
 	is_int(parse(reg_with("Date: Sat, 13 Nov 2010 23:29:00 PST\r\n")), LC_ESIP_DATE,

@@ -54,18 +54,19 @@ static void test_register_ok(void)
 	sip_resp_contact(&r, req.contact[0].addr.uri.raw, -1, 600, SIP_STR_NULL, SIP_STR_NULL);
 	sip_resp_date(&r, 0);
 	is_int(sip_resp_finish(&r, &len), LC_OK, "200 builds");
-	snprintf(want, sizeof(want),
-		 "SIP/2.0 200 OK\r\n"
-		 "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKabc;received=192.0.2.7;rport=40000\r\n"
-		 "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKdef\r\n"
-		 "From: <sip:alice@example.com>;tag=f1\r\n"
-		 "To: <sip:alice@example.com>;tag=%s\r\n"
-		 "Call-ID: c1@10.0.0.1\r\n"
-		 "CSeq: 7 REGISTER\r\n"
-		 "Contact: <sip:alice@10.0.0.1:5060>;expires=600\r\n"
-		 "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
-		 "Content-Length: 0\r\n\r\n",
-		 tag);
+	snprintf(
+		want, sizeof(want),
+		"SIP/2.0 200 OK\r\n"
+		"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKabc;received=192.0.2.7;rport=40000\r\n"
+		"Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKdef\r\n"
+		"From: <sip:alice@example.com>;tag=f1\r\n"
+		"To: <sip:alice@example.com>;tag=%s\r\n"
+		"Call-ID: c1@10.0.0.1\r\n"
+		"CSeq: 7 REGISTER\r\n"
+		"Contact: <sip:alice@10.0.0.1:5060>;expires=600\r\n"
+		"Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+		"Content-Length: 0\r\n\r\n",
+		tag);
 	is_mem(buf, len, want, "200 OK byte for byte");
 	ok(strspn(tag, "0123456789abcdef") == SIP_RESP_TAG_LEN, "tag is %d hex digits",
 	   SIP_RESP_TAG_LEN);
@@ -165,7 +166,8 @@ static void test_via_rules(void)
 	ok(strstr(buf, "To: <sip:b@e>;tag=x\r\n") != NULL, "existing To tag kept");
 	is_int(sip_resp_port(&req, &same), 5060, "reply to sent-by port");
 
-	is_int(parse(options_via("pc.example.com:5070;received=1.2.3.4;rport=1;branch=z9hG4bK2")), LC_OK, "host name with stale received and rport");
+	is_int(parse(options_via("pc.example.com:5070;received=1.2.3.4;rport=1;branch=z9hG4bK2")),
+	       LC_OK, "host name with stale received and rport");
 	sip_resp_init(&r, buf, sizeof(buf));
 	sip_resp_start(&r, &req, 200, NULL, &same, 1);
 	finish_ok(&r, buf, "builds");
@@ -208,24 +210,25 @@ static void test_helpers(void)
 	sip_resp_allow(&r, "INVITE, ACK, CANCEL, OPTIONS, REGISTER");
 	sip_resp_supported(&r, "path, outbound");
 	sip_resp_server(&r, "locus/0.1");
-	sip_resp_contact(&r, SIP_STR_LIT("sip:a@h"), 700, 10,
-			 SIP_STR_LIT("\"<urn:uuid:1>\""), SIP_STR_LIT("1"));
+	sip_resp_contact(&r, SIP_STR_LIT("sip:a@h"), 700, 10, SIP_STR_LIT("\"<urn:uuid:1>\""),
+			 SIP_STR_LIT("1"));
 	sip_resp_contact(&r, SIP_STR_LIT("sip:b@h"), 1000, -1, SIP_STR_NULL, SIP_STR_NULL);
 	sip_resp_contact(&r, SIP_STR_LIT("sip:c@h"), 125, -1, SIP_STR_NULL, SIP_STR_NULL);
 	sip_resp_contact(&r, SIP_STR_LIT("sip:d@h"), 0, -1, SIP_STR_NULL, SIP_STR_NULL);
 	finish_ok(&r, buf, "423 builds");
 	const char *tail = strstr(buf, "CSeq: 7 REGISTER\r\n");
-	is_str(tail ? tail : "", "CSeq: 7 REGISTER\r\n"
-			"Min-Expires: 60\r\n"
-			"Retry-After: 30\r\n"
-			"Allow: INVITE, ACK, CANCEL, OPTIONS, REGISTER\r\n"
-			"Supported: path, outbound\r\n"
-			"Server: locus/0.1\r\n"
-			"Contact: <sip:a@h>;q=0.7;expires=10;+sip.instance=\"<urn:uuid:1>\";reg-id=1\r\n"
-			"Contact: <sip:b@h>;q=1\r\n"
-			"Contact: <sip:c@h>;q=0.125\r\n"
-			"Contact: <sip:d@h>;q=0\r\n"
-			"Content-Length: 0\r\n\r\n",
+	is_str(tail ? tail : "",
+	       "CSeq: 7 REGISTER\r\n"
+	       "Min-Expires: 60\r\n"
+	       "Retry-After: 30\r\n"
+	       "Allow: INVITE, ACK, CANCEL, OPTIONS, REGISTER\r\n"
+	       "Supported: path, outbound\r\n"
+	       "Server: locus/0.1\r\n"
+	       "Contact: <sip:a@h>;q=0.7;expires=10;+sip.instance=\"<urn:uuid:1>\";reg-id=1\r\n"
+	       "Contact: <sip:b@h>;q=1\r\n"
+	       "Contact: <sip:c@h>;q=0.125\r\n"
+	       "Contact: <sip:d@h>;q=0\r\n"
+	       "Content-Length: 0\r\n\r\n",
 	       "header helpers byte for byte");
 	ok(strncmp(buf, "SIP/2.0 423 Interval Too Brief\r\n", 32) == 0, "423 reason phrase");
 

@@ -67,15 +67,33 @@ static void test_parse_valid(void)
 static void test_parse_invalid(void)
 {
 	static const char *const bad[] = {
-		"sip:",			   "sip:@host",		  "sip:alice@",
-		"sip:alice@host:",	   "sip:alice@host:99999", "sip:alice@host:0",
-		"sip:alice@[2001:db8::10", "sip:alice@2001:db8::10", "sip:al ice@host",
-		"sip:alice@ho_st",	   "sip:alice@host;",	  "sip:alice@host;=x",
-		"sip:alice@host?",	   "sip:alice@host?x",	  "sip:a%4@host",
-		"<sip:a@b>",		   "1sip:x",		  "sip:alice@host;lr=",
-		"tel:",			   "tel:xyz",		  "sip:alice@.host",
-		"sip:alice@host..com",	   "sip:alice@[::1::2]",  "urn:",
-		"sip:alice@host:50a",	   "sip:a@b@c",		  "",
+		"sip:",
+		"sip:@host",
+		"sip:alice@",
+		"sip:alice@host:",
+		"sip:alice@host:99999",
+		"sip:alice@host:0",
+		"sip:alice@[2001:db8::10",
+		"sip:alice@2001:db8::10",
+		"sip:al ice@host",
+		"sip:alice@ho_st",
+		"sip:alice@host;",
+		"sip:alice@host;=x",
+		"sip:alice@host?",
+		"sip:alice@host?x",
+		"sip:a%4@host",
+		"<sip:a@b>",
+		"1sip:x",
+		"sip:alice@host;lr=",
+		"tel:",
+		"tel:xyz",
+		"sip:alice@.host",
+		"sip:alice@host..com",
+		"sip:alice@[::1::2]",
+		"urn:",
+		"sip:alice@host:50a",
+		"sip:a@b@c",
+		"",
 	};
 	for (size_t i = 0; i < LC_ARRAY_SIZE(bad); i++) {
 		int r;
@@ -108,7 +126,8 @@ static void test_equal_rfc3261(void)
 	ok(equal("sip:%61lice@atlanta.com;transport=TCP", "sip:alice@AtLanTa.CoM;Transport=tcp"),
 	   "escaped user, host case, param case");
 	ok(equal("sip:carol@chicago.com", "sip:carol@chicago.com;newparam=5"), "param in one only");
-	ok(equal("sip:carol@chicago.com", "sip:carol@chicago.com;security=on"), "param in one only");
+	ok(equal("sip:carol@chicago.com", "sip:carol@chicago.com;security=on"),
+	   "param in one only");
 	ok(equal("sip:carol@chicago.com;newparam=5", "sip:carol@chicago.com;security=on"),
 	   "disjoint params");
 	ok(equal("sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
