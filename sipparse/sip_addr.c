@@ -105,14 +105,15 @@ int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, bool
 		if (p == NULL) {
 			return LC_EMALFORMED;
 		}
-		if (++nparams > SIP_MAX_PARAMS) {
-			return LC_ESIP_TOO_MANY_PARAMS;
-		}
 		if (prm.name.len == 3 && sip_lit_caseeq(prm.name.p, "tag", 3)) {
 			if (!sip_str_present(prm.value) || *prm.value.p == '"') {
 				return LC_EMALFORMED;
 			}
 			addr->tag = prm.value;
+		} else if (++nparams > SIP_MAX_PARAMS) {
+			/* the tag is not counted: a response adds one to a To that had none, and
+			 * what the builder writes must parse again */
+			return LC_ESIP_TOO_MANY_PARAMS;
 		}
 	}
 	if (params != NULL) {

@@ -101,6 +101,22 @@ static bool find_elem(struct sip_str list, char sep, struct sip_str name, struct
 	return false;
 }
 
+/* Whether some name occurs twice in the list; the pairwise walk is bounded by the callers' caps. */
+static bool has_dup_names(struct sip_str list, char sep)
+{
+	const char *p = list.p;
+	const char *end = p ? p + list.len : p;
+	while (p < end) {
+		struct sip_str n, v, v2;
+		next_elem(&p, end, sep, &n, &v);
+		struct sip_str rest = sip_str_make(p, (size_t)(end - p));
+		if (p < end && find_elem(rest, sep, n, &v2)) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static unsigned count_elems(struct sip_str list, char sep)
 {
 	unsigned n = list.len ? 1 : 0;
@@ -112,14 +128,18 @@ static unsigned count_elems(struct sip_str list, char sep)
 
 /*
  * Parameters (§19.1.4): user, ttl, method, maddr and transport must match when either URI has
- * them; any other parameter only when both have it. Lists longer than SIP_MAX_PARAMS compare
- * unequal, which bounds the pairwise walk below.
+ * them; any other parameter only when both have it. Lists longer than SIP_MAX_PARAMS, or that
+ * name a parameter twice, compare as text: that bounds the pairwise walk below and keeps equality
+ * reflexive and symmetric (found by tests/fuzz/fuzz_uri.c).
  */
 static bool params_equal(struct sip_str a, struct sip_str b)
 {
 	static const char *const must[] = {"user", "ttl", "method", "maddr", "transport"};
-	if (count_elems(a, ';') > 32 || count_elems(b, ';') > 32) {
-		return false;
+	/* past the cap, or with a name given twice, the pairwise rules below stop being an
+	 * equivalence (a URI would differ from itself): such lists are equal only as text */
+	if (count_elems(a, ';') > 32 || count_elems(b, ';') > 32 || has_dup_names(a, ';') ||
+	    has_dup_names(b, ';')) {
+		return esc_equal(a, b, true);
 	}
 	for (size_t k = 0; k < LC_ARRAY_SIZE(must); k++) {
 		struct sip_str name = sip_str_make(must[k], strlen(must[k]));
@@ -145,8 +165,11 @@ static bool params_equal(struct sip_str a, struct sip_str b)
 /* Headers (§19.1.4): every header of either URI must be in the other with the same value. */
 static bool headers_equal(struct sip_str a, struct sip_str b)
 {
-	if (count_elems(a, '&') != count_elems(b, '&') || count_elems(a, '&') > 32) {
+	if (count_elems(a, '&') != count_elems(b, '&')) {
 		return false;
+	}
+	if (count_elems(a, '&') > 32 || has_dup_names(a, '&') || has_dup_names(b, '&')) {
+		return esc_equal(a, b, false); /* as in params_equal: only as text */
 	}
 	const char *p = a.p;
 	const char *end = p ? p + a.len : p;
@@ -181,8 +204,15 @@ static bool host_equal(const struct sip_uri *a, const struct sip_uri *b)
 {
 	if (a->host_type == SIP_HOST_IPV6 && b->host_type == SIP_HOST_IPV6) {
 		struct in6_addr x, y;
-		return ipv6_bytes(a->host, &x) && ipv6_bytes(b->host, &y) &&
-		       memcmp(&x, &y, sizeof(x)) == 0;
+		bool bx = ipv6_bytes(a->host, &x);
+		bool by = ipv6_bytes(b->host, &y);
+		if (bx && by) {
+			return memcmp(&x, &y, sizeof(x)) == 0;
+		}
+		/* a reference inet_pton refuses ("::ffff:096.0.2.2" is valid ABNF): compare text */
+		if (bx || by) {
+			return false;
+		}
 	}
 	return sip_str_caseeq(a->host, b->host);
 }
@@ -213,6 +243,24 @@ static bool tel_number_equal(struct sip_str a, struct sip_str b)
 	}
 }
 
+/* RFC 3966 §4: the same parameter names on both sides, each with an equal value. */
+static bool tel_params_equal(struct sip_str a, struct sip_str b)
+{
+	if (count_elems(a, ';') != count_elems(b, ';') || !params_equal(a, b)) {
+		return false;
+	}
+	const char *p = a.p;
+	const char *end = p ? p + a.len : p;
+	while (p < end) {
+		struct sip_str n, v, vb;
+		next_elem(&p, end, ';', &n, &v);
+		if (!find_elem(b, ';', n, &vb)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b)
 {
 	if (a->scheme_id != b->scheme_id) {
@@ -226,9 +274,7 @@ bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b)
 		       a->port == b->port && params_equal(a->params, b->params) &&
 		       headers_equal(a->headers, b->headers);
 	case SIP_SCHEME_TEL:
-		return tel_number_equal(a->user, b->user) &&
-		       count_elems(a->params, ';') == count_elems(b->params, ';') &&
-		       params_equal(a->params, b->params);
+		return tel_number_equal(a->user, b->user) && tel_params_equal(a->params, b->params);
 	default:
 		return sip_str_caseeq(a->raw, b->raw);
 	}

@@ -23,15 +23,15 @@
 #include "sipparse/sip_uri.h"
 
 /* Limits. A message beyond one of them is rejected with the code named beside it. */
-#define SIP_MAX_MSG_LEN 65535	 /* LC_ESIP_TOO_BIG: largest UDP payload */
-#define SIP_MAX_HEADER_LEN 8192	 /* LC_ESIP_LINE_TOO_LONG: one header field, folds included */
-#define SIP_MAX_HEADERS 96	 /* LC_ESIP_TOO_MANY_HEADERS */
-#define SIP_MAX_VIAS 64		 /* LC_ESIP_TOO_MANY_VIAS */
-#define SIP_MAX_CONTACTS 16	 /* LC_ESIP_TOO_MANY_CONTACTS */
-#define SIP_MAX_ROUTES 12	 /* LC_ESIP_TOO_MANY_ROUTES, each of Route, Record-Route, Path */
-#define SIP_MAX_OPTION_TAGS 16	 /* LC_ESIP_TOO_MANY_TAGS, each of Supported, Require, ... */
-#define SIP_MAX_PARAMS 32	 /* LC_ESIP_TOO_MANY_PARAMS: parameters in one value */
-#define SIP_MAX_AUTH 4		 /* LC_ESIP_TOO_MANY_AUTH: Authorization + Proxy-Authorization */
+#define SIP_MAX_MSG_LEN 65535	/* LC_ESIP_TOO_BIG: largest UDP payload */
+#define SIP_MAX_HEADER_LEN 8192 /* LC_ESIP_LINE_TOO_LONG: one header field, folds included */
+#define SIP_MAX_HEADERS 96	/* LC_ESIP_TOO_MANY_HEADERS */
+#define SIP_MAX_VIAS 64		/* LC_ESIP_TOO_MANY_VIAS */
+#define SIP_MAX_CONTACTS 16	/* LC_ESIP_TOO_MANY_CONTACTS */
+#define SIP_MAX_ROUTES 12	/* LC_ESIP_TOO_MANY_ROUTES, each of Route, Record-Route, Path */
+#define SIP_MAX_OPTION_TAGS 16	/* LC_ESIP_TOO_MANY_TAGS, each of Supported, Require, ... */
+#define SIP_MAX_PARAMS 32 /* LC_ESIP_TOO_MANY_PARAMS: parameters in one value, tag not counted */
+#define SIP_MAX_AUTH 4	  /* LC_ESIP_TOO_MANY_AUTH: Authorization + Proxy-Authorization */
 #define SIP_MAX_CSEQ 0x7fffffffu /* RFC 3261 §8.1.1.5: the number must be less than 2^31 */
 #define SIP_MAX_DELTA_SECONDS 0xffffffffu /* RFC 3261 §20.19: Expires fits 32 bits */
 

@@ -58,11 +58,11 @@ const char *sip_hparam_next(const char *p, const char *end, struct sip_param *ou
 bool sip_param_get(struct sip_str params, const char *name, struct sip_str *value)
 {
 	const char *p = params.p;
+	if (p == NULL) {
+		return false; /* before any arithmetic: NULL + 0 is undefined */
+	}
 	const char *end = p + params.len;
 	size_t nlen = strlen(name);
-	if (p == NULL) {
-		return false;
-	}
 	while (p < end) {
 		/* one element: up to the next ';' outside quotes */
 		const char *s = sip_skip_lws(p, end);

@@ -77,6 +77,9 @@ static int parse_status_line(struct sip_msg *m, const char *p, const char *end)
 	if (v <= 0) {
 		return v == 0 ? LC_ESIP_VERSION : LC_ESIP_START_LINE;
 	}
+	if (sp == NULL) {
+		return LC_ESIP_START_LINE; /* "SIP/2.0" alone: no status code */
+	}
 	const char *c = sp + 1;
 	const char *ce = sip_skip(c, end, SIP_C_DIGIT);
 	uint64_t code;

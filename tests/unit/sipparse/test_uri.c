@@ -156,6 +156,11 @@ static void test_equal_rfc3261(void)
 	ok(!equal("sip:a@host", "sips:a@host"), "sip and sips differ");
 	ok(equal("tel:+1-201-555-0123", "tel:+1.201.555.0123"), "tel visual separators");
 	ok(!equal("tel:+1-201-555-0123", "tel:+1-201-555-0124"), "tel numbers differ");
+	ok(!equal("tel:7042;phone-context=example.com", "tel:7042;x=y"),
+	   "tel parameters must all match (RFC 3966 §4)");
+	ok(equal("sip:a@b;x=1;x=2", "sip:a@b;x=1;x=2"), "a parameter named twice: still reflexive");
+	ok(equal("sip:ted@[::ffff:096.0.2.2]", "sip:ted@[::ffff:096.0.2.2]"),
+	   "an IPv6 reference inet_pton refuses equals itself");
 }
 
 static void canon_is(const char *uri, const char *want)
