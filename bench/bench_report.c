@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The parser benchmark's report: what the corpus looked like, a table of the figures, the goals
+ * met or missed, and one line "JSON {...}" with everything, for scripts that collect results.
+ * Ratios compare medians, the figure least disturbed by other processes on a shared machine.
+ */
+#include <string.h>
+
+#include "bench/alloc_count.h"
+#include "bench/bench_sipparse.h"
+#include "bench/bench_sysinfo.h"
+
+#ifndef BENCH_BUILDTYPE
+#define BENCH_BUILDTYPE "unknown"
+#endif
+#ifndef BENCH_OSIP_VERSION
+#define BENCH_OSIP_VERSION "unknown"
+#endif
+
+/* Owner: bench_report's stack; the shape of the messages timed. */
+struct corpus_shape {
+	size_t reg, invite, bytes_min, bytes_max, auth, rr, compact, reduced;
+	double bytes_mean;
+	size_t via[6], contact[4]; /* [k] = messages with k (last: k or more); generated only */
+};
+
+static void shape_of(const struct bench_sets *s, struct corpus_shape *sh)
+{
+	size_t total = 0;
+	*sh = (struct corpus_shape){.bytes_min = SIZE_MAX};
+	sh->reg = s->nreg;
+	sh->invite = s->nall - s->nreg;
+	for (size_t i = 0; i < s->nall; i++) {
+		const struct bench_msg *m = s->all[i];
+		total += m->len;
+		sh->bytes_min = m->len < sh->bytes_min ? m->len : sh->bytes_min;
+		sh->bytes_max = m->len > sh->bytes_max ? m->len : sh->bytes_max;
+		sh->via[m->nvia < 5 ? m->nvia : 5]++;
+		sh->contact[m->ncontact < 3 ? m->ncontact : 3]++;
+		sh->auth += m->auth;
+		sh->rr += m->record_route;
+		sh->compact += m->compact;
+		sh->reduced += m->reduced;
+	}
+	sh->bytes_mean = s->nall ? (double)total / (double)s->nall : 0;
+}
+
+/* libosip2 over locus, from the medians; 0 when either was not timed (--only). */
+static double ratio(const struct bench_timing *osip, const struct bench_timing *locus)
+{
+	return (locus->msgs > 0 && osip->msgs > 0) ? osip->ns_median / locus->ns_median : 0;
+}
+
+static const char *verdict(bool measured, bool met)
+{
+	return !measured ? "n/a" : (met ? "met" : "MISSED");
+}
+
+static const char *json_bool(bool measured, bool met)
+{
+	return !measured ? "null" : (met ? "true" : "false");
+}
+
+static void print_row(FILE *out, const char *name, const char *set, const struct bench_timing *t)
+{
+	if (t->msgs == 0) {
+		return;
+	}
+	fprintf(out, "%-9s %-9s %8u %11.1f %11.1f %9.1f %11.0f", name, set, t->rounds, t->ns_mean,
+		t->ns_median, t->ns_p90, t->msgs_per_s);
+	if (bench_alloc_counting()) {
+		fprintf(out, " %9.2f %9.0f\n", t->allocs_per_msg, t->bytes_per_msg);
+	} else {
+		fprintf(out, " %9s %9s\n", "n/a", "n/a");
+	}
+}
+
+static void print_table(FILE *out, const struct bench_opts *o, const struct corpus_shape *sh,
+			const struct bench_check *chk, const struct bench_results *r)
+{
+	if (o->corpus_dir != NULL) {
+		fprintf(out, "corpus: %s/*.sip\n", o->corpus_dir);
+	} else {
+		fprintf(out, "corpus: generated, seed 0x%llx, %zu messages\n",
+			(unsigned long long)o->seed, o->count);
+		fprintf(out,
+			"  Vias 1/2/3/4/5: %zu/%zu/%zu/%zu/%zu; Contacts 1/2/3: %zu/%zu/%zu; "
+			"with credentials %zu, Record-Route %zu, compact %zu; "
+			"%zu gave up a feature to fit 900 bytes\n",
+			sh->via[1], sh->via[2], sh->via[3], sh->via[4], sh->via[5], sh->contact[1],
+			sh->contact[2], sh->contact[3], sh->auth, sh->rr, sh->compact, sh->reduced);
+	}
+	fprintf(out, "  timed: %zu REGISTER + %zu other, %zu..%zu bytes (mean %.0f)\n", sh->reg,
+		sh->invite, sh->bytes_min, sh->bytes_max, sh->bytes_mean);
+	fprintf(out, "  refused by locus %zu, by libosip2 %zu; fields differ in %zu\n\n",
+		chk->locus_failed, chk->osip_failed, chk->disagree);
+	fprintf(out, "%-9s %-9s %8s %11s %11s %9s %11s %9s %9s\n", "parser", "messages", "rounds",
+		"ns/msg mean", "ns/msg med", "p90", "msgs/s", "allocs", "bytes");
+	print_row(out, "locus", "all", &r->locus_all);
+	print_row(out, "libosip2", "all", &r->osip_all);
+	print_row(out, "locus", "REGISTER", &r->locus_reg);
+	print_row(out, "libosip2", "REGISTER", &r->osip_reg);
+	if (r->locus_all.msgs > 0 && r->osip_all.msgs > 0) {
+		fprintf(out, "\nlibosip2 / locus (medians): all %.1fx, REGISTER %.1fx\n",
+			ratio(&r->osip_all, &r->locus_all), ratio(&r->osip_reg, &r->locus_reg));
+	}
+}
+
+static void print_goals(FILE *out, const struct bench_results *r)
+{
+	double q = ratio(&r->osip_all, &r->locus_all);
+	double reg = r->locus_reg.ns_median;
+	fprintf(out, "\ngoal: >= %.0fx faster than libosip2 ... %s (%.1fx)\n", BENCH_GOAL_RATIO,
+		verdict(q > 0, q >= BENCH_GOAL_RATIO), q);
+	fprintf(out, "goal: typical REGISTER < %.0f ns ... %s (%.1f ns)\n", BENCH_GOAL_REGISTER_NS,
+		verdict(r->locus_reg.msgs > 0, reg < BENCH_GOAL_REGISTER_NS), reg);
+	fprintf(out, "goal: 0 allocations per message ... %s (%.2f)%s\n",
+		verdict(bench_alloc_counting() && r->locus_all.msgs > 0,
+			r->locus_all.allocs_per_msg == 0),
+		r->locus_all.allocs_per_msg, bench_alloc_counting() ? "" : ", sanitizer build");
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\') {
+			fprintf(out, "\\%c", ch);
+		} else if (ch < 0x20) {
+			fprintf(out, "\\u%04x", ch);
+		} else {
+			fputc(ch, out);
+		}
+	}
+	fputc('"', out);
+}
+
+static void json_timing(FILE *out, const char *key, const struct bench_timing *t)
+{
+	if (t->msgs == 0) {
+		fprintf(out, "\"%s\":null", key);
+		return;
+	}
+	fprintf(out,
+		"\"%s\":{\"messages\":%zu,\"rounds\":%u,\"ns_mean\":%.2f,\"ns_median\":%.2f,"
+		"\"ns_min\":%.2f,\"ns_p90\":%.2f,\"msgs_per_s\":%.0f,",
+		key, t->msgs, t->rounds, t->ns_mean, t->ns_median, t->ns_min, t->ns_p90,
+		t->msgs_per_s);
+	if (bench_alloc_counting()) {
+		fprintf(out,
+			"\"allocs_per_msg\":%.3f,\"frees_per_msg\":%.3f,\"bytes_per_msg\":%.1f}",
+			t->allocs_per_msg, t->frees_per_msg, t->bytes_per_msg);
+	} else {
+		fprintf(out,
+			"\"allocs_per_msg\":null,\"frees_per_msg\":null,\"bytes_per_msg\":null}");
+	}
+}
+
+static void json_head(FILE *out, const struct bench_sysinfo *si, int argc, char **argv)
+{
+	char cmd[2048] = "";
+	size_t n = 0;
+	for (int i = 0; i < argc && n < sizeof(cmd); i++) {
+		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n, "%s%s", i ? " " : "", argv[i]);
+	}
+	fprintf(out, "JSON {\"bench\":\"sipparse\",\"date\":\"%s\",\"machine\":", si->date);
+	json_str(out, si->machine);
+	fprintf(out, ",\"cpu\":");
+	json_str(out, si->cpu);
+	fprintf(out, ",\"nproc\":%ld,\"kernel\":", si->nproc);
+	json_str(out, si->kernel);
+	fprintf(out, ",\"compiler\":");
+	json_str(out, si->compiler);
+	fprintf(out, ",\"buildtype\":\"%s\",\"libosip2\":\"%s\",\"loadavg\":\"%s\",\"cmdline\":",
+		BENCH_BUILDTYPE, BENCH_OSIP_VERSION, si->loadavg);
+	json_str(out, cmd);
+}
+
+static void json_line(FILE *out, const struct bench_opts *o, const struct corpus_shape *sh,
+		      const struct bench_check *chk, const struct bench_results *r)
+{
+	fprintf(out, ",\"corpus\":{\"source\":");
+	json_str(out, o->corpus_dir ? o->corpus_dir : "generated");
+	fprintf(out,
+		",\"seed\":%llu,\"register\":%zu,\"other\":%zu,\"bytes_min\":%zu,"
+		"\"bytes_mean\":%.1f,\"bytes_max\":%zu,\"locus_failed\":%zu,\"osip_failed\":%zu,"
+		"\"disagree\":%zu},",
+		(unsigned long long)o->seed, sh->reg, sh->invite, sh->bytes_min, sh->bytes_mean,
+		sh->bytes_max, chk->locus_failed, chk->osip_failed, chk->disagree);
+	fprintf(out, "\"locus\":{");
+	json_timing(out, "all", &r->locus_all);
+	fputc(',', out);
+	json_timing(out, "register", &r->locus_reg);
+	fprintf(out, "},\"libosip2\":{");
+	json_timing(out, "all", &r->osip_all);
+	fputc(',', out);
+	json_timing(out, "register", &r->osip_reg);
+	double q = ratio(&r->osip_all, &r->locus_all);
+	double qr = ratio(&r->osip_reg, &r->locus_reg);
+	if (q > 0) {
+		fprintf(out, "},\"ratio\":{\"all\":%.2f,\"register\":%.2f},", q, qr);
+	} else {
+		fprintf(out, "},\"ratio\":null,");
+	}
+	fprintf(out,
+		"\"goals\":{\"ratio_5x\":%s,\"register_under_400ns\":%s,\"zero_allocs\":%s}}\n",
+		json_bool(q > 0, q >= BENCH_GOAL_RATIO),
+		json_bool(r->locus_reg.msgs > 0, r->locus_reg.ns_median < BENCH_GOAL_REGISTER_NS),
+		json_bool(bench_alloc_counting() && r->locus_all.msgs > 0,
+			  r->locus_all.allocs_per_msg == 0));
+}
+
+void bench_report(FILE *out, const struct bench_sysinfo *si, const struct bench_opts *o,
+		  const struct bench_sets *s, const struct bench_check *chk,
+		  const struct bench_results *res, int argc, char **argv)
+{
+	struct corpus_shape sh;
+	shape_of(s, &sh);
+	fprintf(out, "bench_sipparse: locus sip_parse() vs libosip2 %s, %s on %s (%ld CPUs), %s\n",
+		BENCH_OSIP_VERSION, si->machine, si->cpu, si->nproc, si->compiler);
+	fprintf(out, "  started %s, kernel %s, load average at start %s, build %s\n", si->date,
+		si->kernel, si->loadavg, BENCH_BUILDTYPE);
+	print_table(out, o, &sh, chk, res);
+	print_goals(out, res);
+	json_head(out, si, argc, argv);
+	json_line(out, o, &sh, chk, res);
+	fflush(out);
+}
