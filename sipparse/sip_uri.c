@@ -45,6 +45,20 @@ static const char *scan_uri_params(const char *p, const char *end)
 	return p;
 }
 
+/* Optional uri-parameters at p into uri->params; returns where they end, or NULL. */
+static const char *parse_params(struct sip_uri *uri, const char *p, const char *end)
+{
+	if (p == end || *p != ';') {
+		return p;
+	}
+	const char *ps = p + 1;
+	p = scan_uri_params(p, end);
+	if (p != NULL) {
+		uri->params = sip_str_make(ps, (size_t)(p - ps));
+	}
+	return p;
+}
+
 /* headers: "?" header *( "&" header ), header = hname "=" hvalue. */
 static bool check_uri_headers(const char *p, const char *end)
 {
@@ -131,14 +145,9 @@ static int parse_sip(struct sip_uri *uri, const char *p, const char *end)
 	if (parse_hostport(uri, p, hp_end) != LC_OK) {
 		return LC_EMALFORMED;
 	}
-	p = hp_end;
-	if (p < end && *p == ';') {
-		const char *ps = p + 1;
-		p = scan_uri_params(p, end);
-		if (p == NULL) {
-			return LC_EMALFORMED;
-		}
-		uri->params = sip_str_make(ps, (size_t)(p - ps));
+	p = parse_params(uri, hp_end, end);
+	if (p == NULL) {
+		return LC_EMALFORMED;
 	}
 	if (p < end && *p == '?') {
 		if (!check_uri_headers(p + 1, end)) {
@@ -160,14 +169,7 @@ static int parse_tel(struct sip_uri *uri, const char *p, const char *end)
 	}
 	uri->user = sip_str_make(n, (size_t)(p - n));
 	uri->host = sip_str_make(n, 0);
-	if (p < end && *p == ';') {
-		const char *ps = p + 1;
-		p = scan_uri_params(p, end);
-		if (p == NULL) {
-			return LC_EMALFORMED;
-		}
-		uri->params = sip_str_make(ps, (size_t)(p - ps));
-	}
+	p = parse_params(uri, p, end);
 	return p == end ? LC_OK : LC_EMALFORMED;
 }
 

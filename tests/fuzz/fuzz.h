@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "sipparse/sip_str.h"
+#include "sipparse/sip_uri.h"
 
 /** libFuzzer's entry point; each fuzz_*.c defines it once. Returns 0 (libFuzzer's convention). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,4 +39,16 @@ static inline void fuzz_check_view(struct sip_str s, const char *lo, size_t n, c
 	}
 	uintptr_t b = (uintptr_t)lo, p = (uintptr_t)s.p;
 	FUZZ_CHECK(p >= b && p - b <= n && s.len <= n - (p - b), what);
+}
+
+/* Every view of a parsed URI lies inside the input. */
+static inline void fuzz_check_uri(const struct sip_uri *u, const char *b, size_t n)
+{
+	fuzz_check_view(u->raw, b, n, "uri.raw");
+	fuzz_check_view(u->scheme, b, n, "uri.scheme");
+	fuzz_check_view(u->user, b, n, "uri.user");
+	fuzz_check_view(u->password, b, n, "uri.password");
+	fuzz_check_view(u->host, b, n, "uri.host");
+	fuzz_check_view(u->params, b, n, "uri.params");
+	fuzz_check_view(u->headers, b, n, "uri.headers");
 }

@@ -35,24 +35,13 @@ static struct sip_msg msg, resp_msg;
 static char big[BIG_CAP];
 static char small[1024 + GUARD];
 
-static void check_uri(const struct sip_uri *u, const char *b, size_t n)
-{
-	fuzz_check_view(u->raw, b, n, "uri.raw");
-	fuzz_check_view(u->scheme, b, n, "uri.scheme");
-	fuzz_check_view(u->user, b, n, "uri.user");
-	fuzz_check_view(u->password, b, n, "uri.password");
-	fuzz_check_view(u->host, b, n, "uri.host");
-	fuzz_check_view(u->params, b, n, "uri.params");
-	fuzz_check_view(u->headers, b, n, "uri.headers");
-}
-
 static void check_addr(const struct sip_addr *a, const char *b, size_t n)
 {
 	fuzz_check_view(a->raw, b, n, "addr.raw");
 	fuzz_check_view(a->display, b, n, "addr.display");
 	fuzz_check_view(a->params, b, n, "addr.params");
 	fuzz_check_view(a->tag, b, n, "addr.tag");
-	check_uri(&a->uri, b, n);
+	fuzz_check_uri(&a->uri, b, n);
 }
 
 static void check_via(const struct sip_via *v, const char *b, size_t n)
@@ -105,7 +94,7 @@ static void check_msg(const struct sip_msg *m, const char *b, size_t n)
 	fuzz_check_view(m->user_agent, b, n, "user_agent");
 	fuzz_check_view(m->date, b, n, "date");
 	fuzz_check_view(m->body, b, n, "body");
-	check_uri(&m->ruri, b, n);
+	fuzz_check_uri(&m->ruri, b, n);
 	check_addr(&m->from, b, n);
 	check_addr(&m->to, b, n);
 	check_tags(&m->supported, b, n);

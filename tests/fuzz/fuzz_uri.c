@@ -28,17 +28,6 @@ struct half {
 	bool aor_ok;
 };
 
-static void check_uri(const struct sip_uri *u, const char *b, size_t n)
-{
-	fuzz_check_view(u->raw, b, n, "uri.raw");
-	fuzz_check_view(u->scheme, b, n, "uri.scheme");
-	fuzz_check_view(u->user, b, n, "uri.user");
-	fuzz_check_view(u->password, b, n, "uri.password");
-	fuzz_check_view(u->host, b, n, "uri.host");
-	fuzz_check_view(u->params, b, n, "uri.params");
-	fuzz_check_view(u->headers, b, n, "uri.headers");
-}
-
 static void parse_half(struct half *h, const uint8_t *p, size_t len)
 {
 	h->len = len;
@@ -51,7 +40,7 @@ static void parse_half(struct half *h, const uint8_t *p, size_t len)
 	if (!h->ok) {
 		return;
 	}
-	check_uri(&h->uri, h->p, len);
+	fuzz_check_uri(&h->uri, h->p, len);
 	FUZZ_CHECK(h->uri.raw.p == h->p && h->uri.raw.len == len, "raw is the whole input");
 
 	memset(h->aor + SIP_AOR_MAX, GUARD_BYTE, GUARD);
