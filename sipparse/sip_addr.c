@@ -106,8 +106,10 @@ int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, bool
 			return LC_EMALFORMED;
 		}
 		if (prm.name.len == 3 && sip_lit_caseeq(prm.name.p, "tag", 3)) {
-			if (!sip_str_present(prm.value) || *prm.value.p == '"') {
-				return LC_EMALFORMED;
+			struct sip_str t = prm.value;
+			if (!sip_str_present(t) ||
+			    sip_skip(t.p, t.p + t.len, SIP_C_TOKEN) != t.p + t.len) {
+				return LC_EMALFORMED; /* tag-param = "tag" EQUAL token */
 			}
 			addr->tag = prm.value;
 		} else if (++nparams > SIP_MAX_PARAMS) {

@@ -249,6 +249,9 @@ static bool tel_params_equal(struct sip_str a, struct sip_str b)
 	if (count_elems(a, ';') != count_elems(b, ';') || !params_equal(a, b)) {
 		return false;
 	}
+	if (count_elems(a, ';') > 32) {
+		return true; /* params_equal compared them as text; the walk below would be quadratic */
+	}
 	const char *p = a.p;
 	const char *end = p ? p + a.len : p;
 	while (p < end) {
@@ -321,8 +324,27 @@ static int canon_sip(const struct sip_uri *uri, char *out, size_t cap, size_t *l
 		put(out, cap, &n, "[", 1);
 		put(out, cap, &n, tmp, strlen(tmp));
 		put(out, cap, &n, "]", 1);
+	} else if (uri->host_type == SIP_HOST_IPV4) {
+		/* dotted decimal without leading zeros: 010.000.002.001 is 10.0.2.1 */
+		unsigned o[4] = {0};
+		for (uint32_t i = 0, k = 0; i < uri->host.len; i++) {
+			char c = uri->host.p[i];
+			if (c == '.') {
+				k++;
+			} else {
+				o[k] = o[k] * 10 + (unsigned)(c - '0');
+			}
+		}
+		char tmp[16];
+		int k = snprintf(tmp, sizeof(tmp), "%u.%u.%u.%u", o[0], o[1], o[2], o[3]);
+		put(out, cap, &n, tmp, (size_t)k);
 	} else {
-		put_lower(out, cap, &n, uri->host);
+		/* a fully qualified name's final dot names the same host */
+		struct sip_str h = uri->host;
+		if (h.len > 1 && h.p[h.len - 1] == '.') {
+			h.len--;
+		}
+		put_lower(out, cap, &n, h);
 	}
 	if (uri->port != 0 && uri->port != (sips ? 5061 : 5060)) {
 		char tmp[8];
@@ -345,6 +367,17 @@ static int canon_tel(const struct sip_uri *uri, char *out, size_t cap, size_t *l
 		char c = uri->user.p[i];
 		if (!is_visual_separator(c)) {
 			put(out, cap, &n, &(char){sip_lower(c)}, 1);
+		}
+	}
+	/* an extension or ISDN subaddress names another subscriber (RFC 3966 §5.1.4, §5.1.5) */
+	static const char *const keep[] = {"ext", "isub"};
+	for (size_t i = 0; i < LC_ARRAY_SIZE(keep); i++) {
+		struct sip_str v;
+		if (sip_param_get(uri->params, keep[i], &v) && sip_str_present(v)) {
+			put(out, cap, &n, ";", 1);
+			put(out, cap, &n, keep[i], strlen(keep[i]));
+			put(out, cap, &n, "=", 1);
+			put_lower(out, cap, &n, v);
 		}
 	}
 	/* A local number means nothing without its context (RFC 3966 §5.1.5). */

@@ -271,14 +271,24 @@ static int parse_max_forwards(struct sip_msg *m, const char *p, const char *end)
 	return LC_OK;
 }
 
-/* delta-seconds for Expires / Min-Expires. An overlarge Expires is tolerated as absent. */
+/*
+ * delta-seconds for Expires and Min-Expires. RFC 3261 §20.19: a malformed Expires "SHOULD be
+ * treated as equivalent to 3600", so for Expires (tolerate) it counts as absent, the registrar's
+ * default applies, and a flag says so; an overlarge one likewise (RFC 4475 §3.1.2.4).
+ */
 static int parse_delta(struct sip_msg *m, int64_t *out, const char *p, const char *end, int err,
-		       bool tolerate_range)
+		       bool tolerate)
 {
 	uint64_t v;
 	bool over;
-	if (whole_uint(p, end, SIP_MAX_DELTA_SECONDS, &v, &over) != LC_OK ||
-	    (over && !tolerate_range)) {
+	if (whole_uint(p, end, SIP_MAX_DELTA_SECONDS, &v, &over) != LC_OK) {
+		if (!tolerate) {
+			return err;
+		}
+		m->flags |= SIP_F_EXPIRES_MALFORMED;
+		return LC_OK;
+	}
+	if (over && !tolerate) {
 		return err;
 	}
 	if (over) {

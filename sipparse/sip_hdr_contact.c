@@ -61,9 +61,9 @@ static int contact_param(struct sip_msg *m, struct sip_contact *c, const struct 
 	if (id == CP_EXPIRES) {
 		int r = has ? sip_parse_uint(v.p, v.len, SIP_MAX_DELTA_SECONDS, &num) : -1;
 		if (r < 0) {
-			return LC_ESIP_CONTACT;
-		}
-		if (r > 0) {
+			/* §20.10: a malformed value "SHOULD be treated as equivalent to 3600" */
+			m->flags |= SIP_F_EXPIRES_MALFORMED;
+		} else if (r > 0) {
 			m->flags |= SIP_F_EXPIRES_RANGE; /* RFC 4475 §3.1.2.4: use the default */
 		} else {
 			c->expires = (int64_t)num;

@@ -29,9 +29,9 @@
 #define SIP_MAX_VIAS 64		/* LC_ESIP_TOO_MANY_VIAS */
 #define SIP_MAX_CONTACTS 16	/* LC_ESIP_TOO_MANY_CONTACTS */
 #define SIP_MAX_ROUTES 12	/* LC_ESIP_TOO_MANY_ROUTES, each of Route, Record-Route, Path */
-#define SIP_MAX_OPTION_TAGS 16	/* LC_ESIP_TOO_MANY_TAGS, each of Supported, Require, ... */
+#define SIP_MAX_OPTION_TAGS 32	/* LC_ESIP_TOO_MANY_TAGS, each of Supported, Require, ... */
 #define SIP_MAX_PARAMS 32 /* LC_ESIP_TOO_MANY_PARAMS: parameters in one value, tag not counted */
-#define SIP_MAX_AUTH 4	  /* LC_ESIP_TOO_MANY_AUTH: Authorization + Proxy-Authorization */
+#define SIP_MAX_AUTH 8	  /* LC_ESIP_TOO_MANY_AUTH: Authorization + Proxy-Authorization */
 #define SIP_MAX_CSEQ 0x7fffffffu /* RFC 3261 §8.1.1.5: the number must be less than 2^31 */
 #define SIP_MAX_DELTA_SECONDS 0xffffffffu /* RFC 3261 §20.19: Expires fits 32 bits */
 
@@ -69,16 +69,19 @@ enum sip_transport {
  * LC_OK) and the flag says what was tolerated, so a server can count it or decide otherwise.
  */
 enum sip_msg_flag {
-	SIP_F_TRAILING_BYTES =
-		1u << 0, /* octets after the Content-Length body were dropped (§18.3) */
-	SIP_F_NO_CONTENT_LENGTH = 1u
-				  << 1, /* no Content-Length: the body runs to the datagram end */
-	SIP_F_BRANCH_NOT_3261 =
-		1u << 2, /* top Via branch missing or without z9hG4bK (RFC 2543 peer) */
-	SIP_F_MAX_FORWARDS_RANGE =
-		1u << 3, /* Max-Forwards above 255, treated as absent (RFC 4475 §3.1.2.4) */
-	SIP_F_EXPIRES_RANGE =
-		1u << 4, /* an expiry above 2^32-1, treated as absent (RFC 4475 §3.1.2.4) */
+	/* octets after the Content-Length body were dropped (RFC 3261 §18.3) */
+	SIP_F_TRAILING_BYTES = 1u << 0,
+	/* no Content-Length: the body runs to the datagram end */
+	SIP_F_NO_CONTENT_LENGTH = 1u << 1,
+	/* top Via branch missing or without z9hG4bK (an RFC 2543 peer, RFC 4475 §3.2.1) */
+	SIP_F_BRANCH_NOT_3261 = 1u << 2,
+	/* Max-Forwards above 255, treated as absent (RFC 4475 §3.1.2.4) */
+	SIP_F_MAX_FORWARDS_RANGE = 1u << 3,
+	/* an expiry above 2^32-1, treated as absent (RFC 4475 §3.1.2.4) */
+	SIP_F_EXPIRES_RANGE = 1u << 4,
+	/* an Expires or expires= that is not delta-seconds (an RFC 2543 date, "-1"), treated as
+	 * absent so the default applies: RFC 3261 §20.10 and §20.19 */
+	SIP_F_EXPIRES_MALFORMED = 1u << 5,
 };
 
 /* Header field ids. Every field is also kept in sip_msg.hdrs with its raw name and value. */

@@ -100,8 +100,8 @@ const char *sip_reason_phrase(unsigned code)
 
 static void put(struct sip_resp *r, const char *s, size_t n)
 {
-	if (r->err != LC_OK) {
-		return;
+	if (r->err != LC_OK || n == 0) {
+		return; /* n == 0: s may be NULL, and memcpy from NULL is undefined even for 0 */
 	}
 	if (n > r->cap - r->len) {
 		r->err = LC_ENOSPACE;
@@ -234,7 +234,7 @@ void sip_resp_start(struct sip_resp *r, const struct sip_msg *req, unsigned code
 	if (r->err == LC_OK && (r->state != ST_INIT || !sip_msg_can_reply(req))) {
 		r->err = LC_ESIP_RESP_STATE;
 	}
-	if (r->err == LC_OK && (code < 100 || code > 699)) {
+	if (r->err == LC_OK && (code < 100 || code > 699 || (reason && strpbrk(reason, "\r\n")))) {
 		r->err = LC_EINVAL;
 	}
 	if (r->err != LC_OK) {
@@ -333,8 +333,9 @@ void sip_resp_header(struct sip_resp *r, const char *name, struct sip_str value)
 	if (!in_headers(r)) {
 		return;
 	}
-	if (memchr(value.p, '\r', value.len) || memchr(value.p, '\n', value.len) ||
-	    strpbrk(name, "\r\n:") != NULL) {
+	bool crlf = value.len > 0 && (memchr(value.p, '\r', value.len) != NULL ||
+				      memchr(value.p, '\n', value.len) != NULL);
+	if (crlf || strpbrk(name, "\r\n:") != NULL) {
 		r->err = LC_EINVAL;
 		return;
 	}

@@ -124,7 +124,13 @@ static bool via_param(struct sip_via *via, const struct sip_param *prm, const ch
 	struct sip_str v = prm->value;
 	bool has = sip_str_present(v) && v.len > 0 && *v.p != '"';
 	uint64_t num;
-	switch (via_param_id(prm->name)) {
+	enum via_param id = via_param_id(prm->name);
+	/* one of each: a second received or rport would survive into the response's top Via */
+	if ((id == VP_BRANCH && via->branch.p) || (id == VP_RECEIVED && via->received.p) ||
+	    (id == VP_RPORT && via->has_rport)) {
+		return false;
+	}
+	switch (id) {
 	case VP_BRANCH:
 		via->branch = v;
 		return has;

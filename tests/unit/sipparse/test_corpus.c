@@ -307,9 +307,9 @@ static bool field(const struct sip_msg *m, const char *key, struct out *o)
 	return false;
 }
 
-static const char *flag_names[] = {"SIP_F_TRAILING_BYTES", "SIP_F_NO_CONTENT_LENGTH",
+static const char *flag_names[] = {"SIP_F_TRAILING_BYTES",  "SIP_F_NO_CONTENT_LENGTH",
 				   "SIP_F_BRANCH_NOT_3261", "SIP_F_MAX_FORWARDS_RANGE",
-				   "SIP_F_EXPIRES_RANGE"};
+				   "SIP_F_EXPIRES_RANGE",   "SIP_F_EXPIRES_MALFORMED"};
 
 static void check_line(const char *name, char *key, char *val)
 {

@@ -274,8 +274,27 @@ static void test_errors(void)
 	is_int(parse(reg_with("Via: SIP/2.0/UDP h;rport=70000\r\n")), LC_ESIP_VIA, "rport range");
 	is_int(parse(reg_with("Via: SIP/2.0/UDPh\r\n")), LC_ESIP_VIA, "no LWS before sent-by");
 	is_int(parse(reg_with("Contact: <sip:a@h>;q=1.5\r\n")), LC_ESIP_CONTACT, "q above 1");
-	is_int(parse(reg_with("Contact: <sip:a@h>;expires=soon\r\n")), LC_ESIP_CONTACT,
-	       "non-numeric expires");
+	is_int(parse(reg_with("Contact: <sip:a@h>;expires=soon\r\n")), LC_OK,
+	       "malformed contact expires tolerated (RFC 3261 §20.10)");
+	ok((m.flags & SIP_F_EXPIRES_MALFORMED) && m.contact[0].expires == -1, "... as absent");
+	is_int(parse(reg_with("Expires: Thu, 01 Dec 2094 16:00:00 GMT\r\n")), LC_OK,
+	       "RFC 2543 date in Expires tolerated (RFC 3261 §20.19)");
+	ok((m.flags & SIP_F_EXPIRES_MALFORMED) && m.expires == -1, "... as absent");
+	is_int(parse(reg_with("Min-Expires: soon\r\n")), LC_ESIP_MIN_EXPIRES, "bad Min-Expires");
+	is_int(parse(reg_with("Via: SIP/2.0/UDP h;rport;branch=z9hG4bK2;rport\r\n")), LC_ESIP_VIA,
+	       "rport twice");
+	is_int(parse(reg_with("Via: SIP/2.0/UDP h;received=1.2.3.4;received=5.6.7.8\r\n")),
+	       LC_ESIP_VIA, "received twice");
+	is_int(parse(reg_with("X-A: a\rInjected: 1\r\n")), LC_ESIP_BAD_CHAR, "lone CR in a value");
+	is_int(parse("REGISTER sip:a SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+		     "From: <sip:a@e>;tag=a:b\r\nTo: <sip:a@e>\r\nCall-ID: x\r\n"
+		     "CSeq: 1 REGISTER\r\n\r\n"),
+	       LC_ESIP_FROM, "tag must be a token");
+	is_int(parse("sip/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+		     "From: <sip:a@e>;tag=1\r\nTo: <sip:a@e>;tag=2\r\nCall-ID: x\r\n"
+		     "CSeq: 1 OPTIONS\r\n\r\n"),
+	       LC_OK, "lower-case version: a response (RFC 3261 §7.1)");
+	ok(!m.is_request && !sip_msg_can_reply(&m), "never answered");
 	is_int(parse(reg_with("Contact: <sip:a@h>;expires=4294967296\r\n")), LC_OK,
 	       "overlarge contact expires tolerated");
 	ok((m.flags & SIP_F_EXPIRES_RANGE) && m.contact[0].expires == -1, "... as absent");

@@ -261,6 +261,13 @@ static void test_sticky_errors(void)
 	sip_resp_start(&r, &req, 99, NULL, &src, 1);
 	is_int(sip_resp_finish(&r, &len), LC_EINVAL, "status 99");
 	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 400, "Bad\r\nX-Injected: 1", &src, 1);
+	is_int(sip_resp_finish(&r, &len), LC_EINVAL, "CRLF in a reason phrase refused");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 200, NULL, &src, 1);
+	sip_resp_header(&r, "X-Empty", SIP_STR_NULL);
+	is_int(sip_resp_finish(&r, &len), LC_OK, "an absent value writes an empty header");
+	sip_resp_init(&r, buf, sizeof(buf));
 	sip_resp_start(&r, &req, 200, NULL, &src, 1);
 	sip_resp_header(&r, "X-Evil", SIP_STR_LIT("a\r\nInjected: 1"));
 	is_int(sip_resp_finish(&r, &len), LC_EINVAL, "CRLF in a header value refused");
