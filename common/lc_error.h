@@ -32,7 +32,6 @@
 	X(LC_ESIP_RURI, -1106, "Malformed Request-URI")                                            \
 	X(LC_ESIP_VERSION, -1107, "Version Not Supported")                                         \
 	X(LC_ESIP_STATUS, -1108, "Malformed status code")                                          \
-	X(LC_ESIP_BAD_CHAR, -1109, "Forbidden character in message")                               \
 	/* header section */                                                                       \
 	X(LC_ESIP_HDR_NAME, -1120, "Malformed header name")                                        \
 	X(LC_ESIP_TOO_MANY_HEADERS, -1121, "Too many header fields")                               \

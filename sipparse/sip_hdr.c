@@ -408,9 +408,15 @@ static int parse_from_to(struct sip_addr *a, const char *p, const char *end, int
 	return r == LC_EMALFORMED ? err : r;
 }
 
+/* TEXT-UTF8 with folds; a lone CR is refused (see sip_skip_lws). */
 static int parse_text(struct sip_str *out, const char *p, const char *end, int err)
 {
-	if (p == end || sip_skip(p, end, SIP_C_TEXT | SIP_C_LWS) != end) {
+	const char *q = p;
+	for (const char *r = NULL; r != q;) {
+		r = q;
+		q = sip_skip_lws(sip_skip(q, end, SIP_C_TEXT), end);
+	}
+	if (p == end || q != end) {
 		return err;
 	}
 	*out = sip_str_make(p, (size_t)(end - p));

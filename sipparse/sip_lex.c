@@ -98,8 +98,8 @@ const char *sip_scan_quoted(const char *p, const char *end)
 				return NULL;
 			}
 			p++;
-		} else if (*p == '\r' || *p == '\n') {
-			p++; /* a fold inside the field value: LWS */
+		} else if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
+			p++; /* a fold inside the field value: LWS; a lone CR is not */
 		} else {
 			return NULL;
 		}

@@ -50,9 +50,20 @@ static inline const char *sip_skip(const char *p, const char *end, unsigned cls)
 	return p;
 }
 
+/*
+ * LWS inside a field value: SP, HTAB and folds. A CR counts only as the start of CRLF (RFC 3261
+ * §25.1): a lone CR stops the skip, so the field's parser fails on it instead of letting it be
+ * echoed into a response, where some receivers would take it for a line break.
+ */
 static inline const char *sip_skip_lws(const char *p, const char *end)
 {
-	return sip_skip(p, end, SIP_C_LWS);
+	while (p < end && sip_is(*p, SIP_C_LWS)) {
+		if (*p == '\r' && (p + 1 == end || p[1] != '\n')) {
+			break;
+		}
+		p++;
+	}
+	return p;
 }
 
 /* Trim trailing linear whitespace of [p, end). */

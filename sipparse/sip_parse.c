@@ -157,13 +157,6 @@ static const char *parse_field(struct sip_msg *m, const char *p, const char *end
 	}
 	size_t nlen;
 	enum sip_hdr_id id = sip_hdr_match(p, lf, &nlen);
-	/* RFC 3261 §25.1: a CR only ever starts CRLF; a lone one would be echoed into responses */
-	for (const char *cr = p; (cr = memchr(cr, '\r', (size_t)(lf - cr))) != NULL; cr++) {
-		if (cr[1] != '\n') {
-			set_err(m, LC_ESIP_BAD_CHAR, SIP_STR_NULL);
-			return NULL;
-		}
-	}
 	const char *ne = nlen ? p + nlen : sip_skip(p, lf, SIP_C_TOKEN);
 	struct sip_str name = sip_str_make(p, (size_t)(ne - p));
 	const char *colon = sip_skip(ne, lf, SIP_C_WS);

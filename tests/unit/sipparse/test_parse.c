@@ -285,7 +285,14 @@ static void test_errors(void)
 	       "rport twice");
 	is_int(parse(reg_with("Via: SIP/2.0/UDP h;received=1.2.3.4;received=5.6.7.8\r\n")),
 	       LC_ESIP_VIA, "received twice");
-	is_int(parse(reg_with("X-A: a\rInjected: 1\r\n")), LC_ESIP_BAD_CHAR, "lone CR in a value");
+	is_int(parse(reg_with("User-Agent: a\rInjected: 1\r\n")), LC_ESIP_USER_AGENT,
+	       "lone CR in a value");
+	is_int(parse(reg_with("Via: SIP/2.0/UDP h;branch=z9hG4bK2\r\r;x=y\r\n")), LC_ESIP_VIA,
+	       "lone CR between Via parameters");
+	is_int(parse("REGISTER sip:a SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+		     "From: \"a\rX-Injected: 1\" <sip:a@e>;tag=1\r\nTo: <sip:a@e>\r\n"
+		     "Call-ID: x\r\nCSeq: 1 REGISTER\r\n\r\n"),
+	       LC_ESIP_FROM, "lone CR in a quoted display name");
 	is_int(parse("REGISTER sip:a SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
 		     "From: <sip:a@e>;tag=a:b\r\nTo: <sip:a@e>\r\nCall-ID: x\r\n"
 		     "CSeq: 1 REGISTER\r\n\r\n"),
