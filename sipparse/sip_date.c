@@ -16,7 +16,7 @@ static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 static int name_index(const char *p, const char (*names)[4], int n)
 {
 	for (int i = 0; i < n; i++) {
-		if (sip_lit_caseeq_any(p, names[i], 3)) { /* ABNF literals: any case */
+		if (sip_lit_caseeq(p, names[i], 3)) { /* ABNF literals: any case */
 			return i;
 		}
 	}
@@ -39,7 +39,7 @@ int sip_hdr_parse_date(struct sip_msg *m, const char *p, const char *end)
 	    name_index(p + 8, months, 12) < 0 || p[11] != ' ' || !two_digits(p + 12, 99) ||
 	    !two_digits(p + 14, 99) || p[16] != ' ' || !two_digits(p + 17, 23) || p[19] != ':' ||
 	    !two_digits(p + 20, 59) || p[22] != ':' || !two_digits(p + 23, 60) ||
-	    !sip_lit_caseeq_any(p + 25, " GMT", 4)) {
+	    !sip_lit_caseeq(p + 25, " GMT", 4)) {
 		return LC_ESIP_DATE;
 	}
 	m->date = sip_str_make(p, (size_t)(end - p));

@@ -68,7 +68,7 @@ enum sip_hdr_id sip_hdr_match(const char *p, const char *end, size_t *len)
 	do {                                                                                       \
 		size_t n_ = sizeof(lit) - 1;                                                       \
 		if ((size_t)(end - p) >= n_ &&                                                     \
-		    (memcmp(p, (lit), n_) == 0 || sip_lit_caseeq_any(p, (lit), n_)) &&             \
+		    (memcmp(p, (lit), n_) == 0 || sip_lit_caseeq(p, (lit), n_)) &&                 \
 		    (p + n_ == end || !sip_is(p[n_], SIP_C_TOKEN))) {                              \
 			*len = n_;                                                                 \
 			return (id);                                                               \

@@ -89,19 +89,8 @@ static inline char sip_lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : c;
 }
 
-/* Case-insensitive compare of n bytes with a lower-case literal. */
-static inline bool sip_lit_caseeq(const char *p, const char *lower_lit, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (sip_lower(p[i]) != lower_lit[i]) {
-			return false;
-		}
-	}
-	return true;
-}
-
 /* Case-insensitive compare of n bytes of two strings. */
-static inline bool sip_lit_caseeq_any(const char *a, const char *b, size_t n)
+static inline bool sip_lit_caseeq(const char *a, const char *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (sip_lower(a[i]) != sip_lower(b[i])) {

@@ -79,7 +79,7 @@ bool sip_param_get(struct sip_str params, const char *name, struct sip_str *valu
 		while (n_end < q && *n_end != '=' && !sip_is(*n_end, SIP_C_LWS)) {
 			n_end++;
 		}
-		if ((size_t)(n_end - s) == nlen && sip_lit_caseeq_any(s, name, nlen)) {
+		if ((size_t)(n_end - s) == nlen && sip_lit_caseeq(s, name, nlen)) {
 			const char *eq = sip_skip_lws(n_end, q);
 			if (eq < q && *eq == '=') {
 				const char *v = sip_skip_lws(eq + 1, q);
