@@ -22,6 +22,8 @@
 	X(LC_ENOSPACE, -1001, "Output buffer too small")                                           \
 	X(LC_ENOTOWNER, -1002, "Not the owner of the key")                                         \
 	X(LC_ENOTFOUND, -1003, "Not found")                                                        \
+	X(LC_EFULL, -1004, "Store full")                                                           \
+	X(LC_ETOOLONG, -1005, "Value too long")                                                    \
 	/* SIP framing and start line */                                                           \
 	X(LC_ESIP_EMPTY, -1100, "Empty message")                                                   \
 	X(LC_ESIP_TOO_BIG, -1101, "Message too large")                                             \
