@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Flag parsing for locusd. One table lists every flag with its parser, so --help, the command
+ * line and config files can never disagree about what exists.
+ */
+#include "control/ctl_cfg.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/lc_error.h"
+#include "common/lc_log.h"
+#include "control/ctl_addr.h"
+#include "dht/dht_key.h"
+
+#define MAX_CONFIG_DEPTH 4
+
+struct parse_ctx {
+	struct ctl_cfg *cfg;
+	char *err;
+	size_t errcap;
+	int depth; /* of --config files, against include loops */
+};
+
+typedef int (*flag_fn)(struct parse_ctx *pc, const char *name, const char *value);
+
+struct flag {
+	const char *name;
+	flag_fn fn;
+	const char *arg;
+	const char *help;
+};
+
+__attribute__((format(printf, 2, 3))) static int fail(struct parse_ctx *pc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(pc->err, pc->errcap, fmt, ap);
+	va_end(ap);
+	return LC_EINVAL;
+}
+
+static int parse_u64(const char *v, uint64_t max, uint64_t *out)
+{
+	if (*v < '0' || *v > '9') {
+		return LC_EINVAL;
+	}
+	errno = 0;
+	char *end;
+	unsigned long long x = strtoull(v, &end, 10);
+	if (errno != 0 || *end != '\0' || x > max) {
+		return LC_EINVAL;
+	}
+	*out = x;
+	return LC_OK;
+}
+
+static int u32_flag(struct parse_ctx *pc, const char *name, const char *v, uint64_t min,
+		    uint64_t max, uint32_t *out)
+{
+	uint64_t x;
+	if (parse_u64(v, max, &x) != LC_OK || x < min) {
+		return fail(pc, "--%s: '%s' is not a whole number from %llu to %llu", name, v,
+			    (unsigned long long)min, (unsigned long long)max);
+	}
+	*out = (uint32_t)x;
+	return LC_OK;
+}
+
+static int addr_flag(struct parse_ctx *pc, const char *name, const char *v,
+		     struct sockaddr_storage *out)
+{
+	if (ctl_addr_parse(v, out) != LC_OK) {
+		return fail(pc, "--%s: '%s' is not ADDR:PORT (e.g. 127.0.0.1:5060 or [::1]:5060)",
+			    name, v);
+	}
+	return LC_OK;
+}
+
+static int f_sip(struct parse_ctx *pc, const char *n, const char *v)
+{
+	return addr_flag(pc, n, v, &pc->cfg->sip);
+}
+
+static int f_lsp(struct parse_ctx *pc, const char *n, const char *v)
+{
+	return addr_flag(pc, n, v, &pc->cfg->lsp);
+}
+
+static int f_admin(struct parse_ctx *pc, const char *n, const char *v)
+{
+	return addr_flag(pc, n, v, &pc->cfg->admin);
+}
+
+static int f_join(struct parse_ctx *pc, const char *n, const char *v)
+{
+	pc->cfg->has_join = true;
+	return addr_flag(pc, n, v, &pc->cfg->join);
+}
+
+static bool valid_name(const char *v)
+{
+	size_t len = strlen(v);
+	if (len == 0 || len > DP_DOMAIN_MAX) {
+		return false;
+	}
+	for (const char *p = v; *p; p++) {
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.' && *p != '_') {
+			return false;
+		}
+	}
+	return true;
+}
+
+static int f_overlay(struct parse_ctx *pc, const char *n, const char *v)
+{
+	if (!valid_name(v)) {
+		return fail(pc, "--%s: '%s' is not a domain name", n, v);
+	}
+	snprintf(pc->cfg->overlay, sizeof(pc->cfg->overlay), "%s", v);
+	return LC_OK;
+}
+
+/* --domain NAME, repeatable, or a comma-separated list. */
+static int f_domain(struct parse_ctx *pc, const char *n, const char *v)
+{
+	char buf[1024];
+	snprintf(buf, sizeof(buf), "%s", v);
+	char *save = NULL;
+	for (char *d = strtok_r(buf, ",", &save); d != NULL; d = strtok_r(NULL, ",", &save)) {
+		size_t len = strlen(d);
+		if (len > 1 && d[len - 1] == '.') {
+			d[--len] = '\0';
+		}
+		if (!valid_name(d)) {
+			return fail(pc, "--%s: '%s' is not a domain name", n, d);
+		}
+		if (pc->cfg->ndomains == DP_MAX_DOMAINS) {
+			return fail(pc, "--%s: more than 64 domains (at '%s')", n, d);
+		}
+		char *dst = pc->cfg->domain[pc->cfg->ndomains++];
+		for (size_t i = 0; i <= len; i++) {
+			dst[i] = (char)tolower((unsigned char)d[i]);
+		}
+	}
+	return LC_OK;
+}
+
+static int f_workers(struct parse_ctx *pc, const char *n, const char *v)
+{
+	uint32_t x;
+	int ret = u32_flag(pc, n, v, 1, 64, &x);
+	pc->cfg->workers = x;
+	return ret;
+}
+
+static int f_replicas(struct parse_ctx *pc, const char *n, const char *v)
+{
+	uint32_t x;
+	int ret = u32_flag(pc, n, v, 1, 16, &x);
+	pc->cfg->replicas = x;
+	return ret;
+}
+
+static int f_dataplane(struct parse_ctx *pc, const char *n, const char *v)
+{
+	if (strcmp(v, "sock") == 0) {
+		pc->cfg->dpdk = false;
+		return LC_OK;
+	}
+	if (strcmp(v, "dpdk") == 0) {
+		pc->cfg->dpdk = true;
+		return LC_OK;
+	}
+	return fail(pc, "--%s: '%s' is neither sock nor dpdk", n, v);
+}
+
+static int f_dpdk_args(struct parse_ctx *pc, const char *n, const char *v)
+{
+	if (strlen(v) >= sizeof(pc->cfg->dpdk_args)) {
+		return fail(pc, "--%s: '%.40s...' is too long", n, v);
+	}
+	snprintf(pc->cfg->dpdk_args, sizeof(pc->cfg->dpdk_args), "%s", v);
+	return LC_OK;
+}
+
+static int f_min_expires(struct parse_ctx *pc, const char *n, const char *v)
+{
+	return u32_flag(pc, n, v, 1, UINT32_MAX, &pc->cfg->min_expires_s);
+}
+
+static int f_max_expires(struct parse_ctx *pc, const char *n, const char *v)
+{
+	return u32_flag(pc, n, v, 1, UINT32_MAX, &pc->cfg->max_expires_s);
+}
+
+static int f_default_expires(struct parse_ctx *pc, const char *n, const char *v)
+{
+	return u32_flag(pc, n, v, 1, UINT32_MAX, &pc->cfg->default_expires_s);
+}
+
+static int f_max_contacts(struct parse_ctx *pc, const char *n, const char *v)
+{
+	return u32_flag(pc, n, v, 1, 256, &pc->cfg->max_contacts);
+}
+
+static int f_max_bindings(struct parse_ctx *pc, const char *n, const char *v)
+{
+	uint64_t x;
+	if (parse_u64(v, 1ull << 32, &x) != LC_OK || x < 1) {
+		return fail(pc, "--%s: '%s' is not a whole number from 1 to 4294967296", n, v);
+	}
+	pc->cfg->max_bindings = x;
+	return LC_OK;
+}
+
+static int f_log_level(struct parse_ctx *pc, const char *n, const char *v)
+{
+	int level = lc_log_level_parse(v);
+	if (level < 0) {
+		return fail(pc, "--%s: '%s' is not one of error, warn, info, debug", n, v);
+	}
+	pc->cfg->log_level = level;
+	return LC_OK;
+}
+
+static int f_config(struct parse_ctx *pc, const char *n, const char *v);
+
+static const struct flag flags[] = {
+	{"sip", f_sip, "ADDR:PORT", "SIP over UDP (default 0.0.0.0:5060; port 0 picks one)"},
+	{"lsp", f_lsp, "ADDR:PORT", "LSP over UDP, overlay links over TCP (default 0.0.0.0:7400)"},
+	{"admin", f_admin, "ADDR:PORT", "admin interface for locusctl, TCP (default 127.0.0.1:7401)"},
+	{"join", f_join, "ADDR:PORT", "join the ring through this node's LSP address"},
+	{"overlay", f_overlay, "NAME", "overlay identifier, an FQDN (default locus.invalid)"},
+	{"domain", f_domain, "NAME[,NAME]", "serve this SIP domain (repeatable; default: any)"},
+	{"workers", f_workers, "N", "worker threads (default: one per online CPU)"},
+	{"replicas", f_replicas, "R", "copies of each binding in a ring (default 3)"},
+	{"dataplane", f_dataplane, "sock|dpdk", "packet I/O backend (default sock)"},
+	{"dpdk-args", f_dpdk_args, "\"EAL ARGS\"", "EAL arguments with --dataplane dpdk"},
+	{"min-expires", f_min_expires, "S", "shortest registration accepted (default 60)"},
+	{"max-expires", f_max_expires, "S", "longer registrations are shortened to this (86400)"},
+	{"default-expires", f_default_expires, "S", "when a REGISTER gives none (default 3600)"},
+	{"max-contacts", f_max_contacts, "N", "bindings per AOR, 1..256 (default 32)"},
+	{"max-bindings", f_max_bindings, "N", "bindings the node can hold (default 1000000)"},
+	{"log-level", f_log_level, "LEVEL", "error, warn, info or debug (default info)"},
+	{"config", f_config, "FILE", "read flags from FILE: \"name value\" per line, # comments"},
+};
+
+static const struct flag *find_flag(const char *name)
+{
+	for (size_t i = 0; i < LC_ARRAY_SIZE(flags); i++) {
+		if (strcmp(flags[i].name, name) == 0) {
+			return &flags[i];
+		}
+	}
+	return NULL;
+}
+
+static int apply(struct parse_ctx *pc, const char *name, const char *value)
+{
+	const struct flag *f = find_flag(name);
+	if (f == NULL) {
+		return fail(pc, "unknown flag --%s (see --help)", name);
+	}
+	if (value == NULL) {
+		return fail(pc, "--%s needs a value (see --help)", name);
+	}
+	return f->fn(pc, name, value);
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s)) {
+		s++;
+	}
+	size_t len = strlen(s);
+	while (len > 0 && isspace((unsigned char)s[len - 1])) {
+		s[--len] = '\0';
+	}
+	return s;
+}
+
+static int f_config(struct parse_ctx *pc, const char *n, const char *v)
+{
+	if (pc->depth >= MAX_CONFIG_DEPTH) {
+		return fail(pc, "--%s: '%s' nests config files too deeply", n, v);
+	}
+	FILE *fp = fopen(v, "r");
+	if (fp == NULL) {
+		snprintf(pc->err, pc->errcap, "--%s: cannot open '%s': %s", n, v, strerror(errno));
+		return LC_EINVAL;
+	}
+	pc->depth++;
+	char line[1200];
+	int ret = LC_OK;
+	unsigned lineno = 0;
+	while (ret == LC_OK && fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		char *hash = strchr(line, '#');
+		if (hash != NULL) {
+			*hash = '\0';
+		}
+		char *s = trim(line);
+		if (*s == '\0') {
+			continue;
+		}
+		char *value = s + strcspn(s, " \t=");
+		if (*value != '\0') {
+			*value++ = '\0';
+			value = trim(value);
+			if (*value == '=') {
+				value = trim(value + 1);
+			}
+		}
+		ret = apply(pc, s, *value != '\0' ? value : NULL);
+		if (ret != LC_OK) {
+			size_t len = strlen(pc->err);
+			snprintf(pc->err + len, pc->errcap - len, " (%s line %u)", v, lineno);
+		}
+	}
+	pc->depth--;
+	fclose(fp);
+	return ret;
+}
+
+void ctl_cfg_defaults(struct ctl_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	(void)ctl_addr_parse("0.0.0.0:5060", &cfg->sip);
+	(void)ctl_addr_parse("0.0.0.0:7400", &cfg->lsp);
+	(void)ctl_addr_parse("127.0.0.1:7401", &cfg->admin);
+	snprintf(cfg->overlay, sizeof(cfg->overlay), "locus.invalid");
+	cfg->replicas = 3;
+	cfg->min_expires_s = 60;
+	cfg->max_expires_s = 86400;
+	cfg->default_expires_s = 3600;
+	cfg->max_contacts = 32;
+	cfg->max_bindings = 1000000;
+	cfg->log_level = LC_LOG_INFO;
+}
+
+static enum ctl_cfg_result validate(struct parse_ctx *pc)
+{
+	const struct ctl_cfg *c = pc->cfg;
+	if (c->min_expires_s > c->max_expires_s) {
+		snprintf(pc->err, pc->errcap, "--min-expires (%u) is above --max-expires (%u)",
+			 c->min_expires_s, c->max_expires_s);
+		return CTL_CFG_ERROR;
+	}
+	if (c->default_expires_s < c->min_expires_s || c->default_expires_s > c->max_expires_s) {
+		snprintf(pc->err, pc->errcap,
+			 "--default-expires (%u) is outside --min-expires..--max-expires (%u..%u)",
+			 c->default_expires_s, c->min_expires_s, c->max_expires_s);
+		return CTL_CFG_ERROR;
+	}
+	if (c->dpdk) {
+		snprintf(pc->err, pc->errcap,
+			 "--dataplane dpdk: this build has no DPDK backend yet; use --dataplane sock");
+		return CTL_CFG_ERROR;
+	}
+	if (c->dpdk_args[0] != '\0') {
+		snprintf(pc->err, pc->errcap, "--dpdk-args is only for --dataplane dpdk");
+		return CTL_CFG_ERROR;
+	}
+	if (c->has_join) {
+		snprintf(pc->err, pc->errcap,
+			 "--join: this build runs a single node; the overlay is not implemented yet");
+		return CTL_CFG_ERROR;
+	}
+	return CTL_CFG_RUN;
+}
+
+enum ctl_cfg_result ctl_cfg_parse(struct ctl_cfg *cfg, int argc, char *const *argv, char *err,
+				  size_t errcap)
+{
+	struct parse_ctx pc = {.cfg = cfg, .err = err, .errcap = errcap};
+	err[0] = '\0';
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			return CTL_CFG_HELP;
+		}
+		if (strcmp(a, "--version") == 0) {
+			return CTL_CFG_VERSION;
+		}
+		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+			fail(&pc, "unexpected argument '%s' (flags are --name value; see --help)", a);
+			return CTL_CFG_ERROR;
+		}
+		char name[64];
+		const char *value = NULL;
+		const char *eq = strchr(a + 2, '=');
+		size_t len = eq != NULL ? (size_t)(eq - a - 2) : strlen(a + 2);
+		snprintf(name, sizeof(name), "%.*s", (int)LC_MIN(len, sizeof(name) - 1), a + 2);
+		if (eq != NULL) {
+			value = eq + 1;
+		} else if (i + 1 < argc) {
+			value = argv[++i];
+		}
+		if (apply(&pc, name, value) != LC_OK) {
+			return CTL_CFG_ERROR;
+		}
+	}
+	return validate(&pc);
+}
+
+const char *ctl_cfg_usage(void)
+{
+	static char text[4096];
+	if (text[0] != '\0') {
+		return text;
+	}
+	size_t len = (size_t)snprintf(text, sizeof(text),
+				      "usage: locusd [--flag value]...\n"
+				      "A locus node: a stateless SIP registrar and redirect server "
+				      "over a shared location store.\n\n");
+	for (size_t i = 0; i < LC_ARRAY_SIZE(flags) && len < sizeof(text); i++) {
+		char left[64];
+		snprintf(left, sizeof(left), "--%s %s", flags[i].name, flags[i].arg);
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "  %-28s %s\n", left,
+					flags[i].help);
+	}
+	if (len < sizeof(text)) {
+		snprintf(text + len, sizeof(text) - len,
+			 "  %-28s %s\n  %-28s %s\n\nBad flags exit with status 2.\n", "--help",
+			 "this text", "--version", "print the version");
+	}
+	return text;
+}
+
+void ctl_cfg_to_dp(const struct ctl_cfg *cfg, struct dp_cfg *dp, uint64_t tag_key)
+{
+	memset(dp, 0, sizeof(*dp));
+	dp->min_expires_s = cfg->min_expires_s;
+	dp->max_expires_s = cfg->max_expires_s;
+	dp->default_expires_s = cfg->default_expires_s;
+	dp->max_contacts = cfg->max_contacts;
+	dp->retry_after_s = 30;
+	dp->tag_key = tag_key;
+	dp->key_seed = dht_seed_of(cfg->overlay, strlen(cfg->overlay));
+	dp->overlay_id = dp->key_seed;
+	dp->ndomains = cfg->ndomains;
+	memcpy(dp->domain, cfg->domain, sizeof(dp->domain));
+	snprintf(dp->server, sizeof(dp->server), "locus/%s", LOCUS_VERSION);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * locusd's flags (DESIGN.md "Interfaces a user sees"): parsed from argv and from config files
+ * (--config FILE: one "flag value" per line, the same long names without the dashes, '#'
+ * comments), validated together, and turned into the dataplane's configuration. Bad input is a
+ * one-line message naming the flag, and main() exits with status 2.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "common/lc_compiler.h"
+#include "dataplane/dp_cfg.h"
+
+/* Owner: main(); filled once at start. */
+struct ctl_cfg {
+	struct sockaddr_storage sip, lsp, admin;
+	bool has_join;
+	struct sockaddr_storage join;
+	char overlay[DP_DOMAIN_MAX + 1];
+	unsigned workers; /* 0: one per online CPU */
+	unsigned replicas;
+	bool dpdk;
+	char dpdk_args[512];
+	uint32_t min_expires_s, max_expires_s, default_expires_s;
+	uint32_t max_contacts;
+	uint64_t max_bindings; /* for the whole node; split over the shards */
+	int log_level;	       /* enum lc_log_level */
+	unsigned ndomains;
+	char domain[DP_MAX_DOMAINS][DP_DOMAIN_MAX + 1];
+};
+
+/* What ctl_cfg_parse asks main() to do. */
+enum ctl_cfg_result {
+	CTL_CFG_RUN = 0,
+	CTL_CFG_HELP,	 /* --help: print ctl_cfg_usage() and exit 0 */
+	CTL_CFG_VERSION, /* --version */
+	CTL_CFG_ERROR,	 /* the message is in err: print it and exit 2 */
+};
+
+/** Defaults of every flag. */
+void ctl_cfg_defaults(struct ctl_cfg *cfg);
+
+/**
+ * Parse argv (argv[0] is skipped) on top of the defaults, then validate.
+ * @param err  a one-line message when the result is CTL_CFG_ERROR.
+ * Context: control, at start.
+ */
+enum ctl_cfg_result ctl_cfg_parse(struct ctl_cfg *cfg, int argc, char *const *argv, char *err,
+				  size_t errcap);
+
+/** The --help text. */
+const char *ctl_cfg_usage(void);
+
+/** The dataplane's view of the configuration. */
+void ctl_cfg_to_dp(const struct ctl_cfg *cfg, struct dp_cfg *dp, uint64_t tag_key);

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * locusctl: the command-line client of a locus node. lookup, publish and remove speak LSP over
+ * UDP to the node's --lsp address (docs/lsp.md), retransmitting on the protocol's timer with the
+ * same transaction id; ping checks a node answers LSP; stats asks the --admin interface.
+ *
+ * Exit status: 0 success; 1 the node did not answer, or answered with an error or "not found";
+ * 2 bad arguments.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/lc_error.h"
+#include "control/ctl_addr.h"
+#include "dht/dht_key.h"
+#include "dht/lsp.h"
+
+struct opts {
+	struct sockaddr_storage lsp, admin;
+	char overlay[256];
+	unsigned timeout_ms;
+};
+
+static const char usage[] =
+	"usage: locusctl [options] COMMAND [ARGS]\n"
+	"Commands:\n"
+	"  lookup AOR                     the AOR's contacts (LSP LOOKUP)\n"
+	"  publish AOR CONTACT [EXPIRES]  add or refresh a binding (LSP PUBLISH; EXPIRES in s)\n"
+	"  remove AOR [CONTACT]           remove one binding, or all of the AOR's (LSP REMOVE)\n"
+	"  ping                           check that the node answers LSP\n"
+	"  stats                          the node's counters, as JSON (admin interface)\n"
+	"Options:\n"
+	"  --lsp ADDR:PORT     the node's LSP address (default 127.0.0.1:7400)\n"
+	"  --admin ADDR:PORT   the node's admin address (default 127.0.0.1:7401)\n"
+	"  --overlay NAME      the overlay identifier (default locus.invalid, as locusd's)\n"
+	"  --timeout MS        give up after MS milliseconds (default 3000)\n"
+	"Exit status: 0 ok; 1 no answer, an error answer, or not found; 2 bad arguments.\n";
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "locusctl: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(see locusctl --help)\n");
+	return 2;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Send @p req and wait for the answer with its txn id, retransmitting per docs/lsp.md §5. */
+static int exchange(const struct opts *o, const void *req, size_t req_len, uint64_t txn,
+		    uint8_t *ans, size_t cap, struct dht_lsp_msg *m)
+{
+	int fd = socket(o->lsp.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (const struct sockaddr *)&o->lsp, ctl_addr_len(&o->lsp)) != 0) {
+		fprintf(stderr, "locusctl: cannot reach LSP: %s\n", strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+		}
+		return 1;
+	}
+	uint64_t deadline = now_ms() + o->timeout_ms;
+	unsigned interval = DHT_LSP_T1_MS;
+	for (unsigned sends = 0; sends < DHT_LSP_MAX_SENDS && now_ms() < deadline; sends++) {
+		(void)send(fd, req, req_len, 0); /* ECONNREFUSED shows up as silence below */
+		uint64_t until = LC_MIN(now_ms() + interval, deadline);
+		for (uint64_t t = now_ms(); t < until; t = now_ms()) {
+			struct pollfd pfd = {.fd = fd, .events = POLLIN};
+			if (poll(&pfd, 1, (int)(until - t)) <= 0) {
+				continue;
+			}
+			ssize_t n = recv(fd, ans, cap, 0);
+			if (n > 0 && dht_lsp_parse(m, ans, (size_t)n) == LC_OK && dht_lsp_is_answer(m) &&
+			    m->hdr.txn_id == txn) {
+				close(fd);
+				return 0;
+			}
+		}
+		interval = LC_MIN(interval * 2, DHT_LSP_T2_MS);
+	}
+	close(fd);
+	char addr[64];
+	ctl_addr_format(&o->lsp, addr, sizeof(addr));
+	fprintf(stderr, "locusctl: no answer from %s within %u ms (is locusd running there?)\n", addr,
+		o->timeout_ms);
+	return 1;
+}
+
+static void print_records(const struct dht_lsp_msg *m)
+{
+	for (unsigned i = 0; i < m->nrecords; i++) {
+		const struct dht_lsp_record *r = &m->records[i];
+		printf("%.*s expires=%u", (int)r->contact.len, r->contact.p, r->expires_s);
+		if (r->present & DHT_LSP_P_Q) {
+			printf(" q=%d.%03d", r->q / 1000, r->q % 1000);
+		}
+		if (r->present & DHT_LSP_P_AGE) {
+			printf(" age=%u", r->age_s);
+		}
+		if (r->present & DHT_LSP_P_INSTANCE) {
+			printf(" instance=%.*s", (int)r->instance.len, r->instance.p);
+		}
+		if (r->present & DHT_LSP_P_REG_ID) {
+			printf(" reg-id=%u", r->reg_id);
+		}
+		printf("\n");
+	}
+}
+
+static int lsp_command(const struct opts *o, int type, int argc, char **argv)
+{
+	const char *aor = argv[0];
+	uint64_t txn = 0;
+	if (getrandom(&txn, sizeof(txn), 0) != sizeof(txn)) {
+		txn = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
+	}
+	struct dht_lsp_hdr hdr = {.type = (uint8_t)type,
+				  .hop_limit = DHT_LSP_HOP_LIMIT_DEFAULT,
+				  .txn_id = txn,
+				  .overlay_id = dht_seed_of(o->overlay, strlen(o->overlay))};
+	static uint8_t req[DHT_LSP_MAX_MSG], ans[DHT_LSP_MAX_MSG];
+	struct dht_lsp_builder b;
+	dht_lsp_build_init(&b, req, sizeof(req));
+	dht_lsp_build_hdr(&b, &hdr);
+	if (type != DHT_LSP_PING) {
+		dht_lsp_put_key(&b, aor, strlen(aor));
+	}
+	if (type == DHT_LSP_PUBLISH || (type == DHT_LSP_REMOVE && argc > 1)) {
+		struct dht_lsp_record r = {.present = DHT_LSP_P_CONTACT,
+					   .contact = {argv[1], (uint32_t)strlen(argv[1])},
+					   .q = -1};
+		if (type == DHT_LSP_PUBLISH && argc > 2) {
+			char *end;
+			errno = 0;
+			unsigned long e = strtoul(argv[2], &end, 10);
+			if (errno != 0 || *end != '\0' || argv[2][0] < '0' || argv[2][0] > '9' ||
+			    e > UINT32_MAX) {
+				return bad_usage("EXPIRES '%s' is not a number of seconds", argv[2]);
+			}
+			r.present |= DHT_LSP_P_EXPIRES;
+			r.expires_s = (uint32_t)e;
+		}
+		dht_lsp_put_record(&b, &r);
+	} else if (type == DHT_LSP_REMOVE) {
+		dht_lsp_put_tlv(&b, DHT_LSP_T_REMOVE_ALL, NULL, 0);
+	}
+	size_t len = 0;
+	int ret = dht_lsp_build_finish(&b, &len);
+	if (ret != LC_OK) {
+		return bad_usage("cannot encode the request: %s", lc_strerror(ret));
+	}
+	static struct dht_lsp_msg m;
+	if (exchange(o, req, len, txn, ans, sizeof(ans), &m) != 0) {
+		return 1;
+	}
+	if (m.status == DHT_LSP_S_OK) {
+		if (type == DHT_LSP_PING) {
+			printf("pong\n");
+		}
+		print_records(&m);
+		return 0;
+	}
+	if (m.status == DHT_LSP_S_NOT_FOUND) {
+		fprintf(stderr, "locusctl: no bindings for %s\n", aor ? aor : "");
+		return 1;
+	}
+	fprintf(stderr, "locusctl: the node answered %u %s%s%.*s\n", m.status,
+		dht_lsp_status_text(m.status), (m.present & DHT_LSP_P_REASON) ? ": " : "",
+		(int)m.reason.len, m.reason.p ? m.reason.p : "");
+	if (m.present & DHT_LSP_P_MIN_EXPIRES) {
+		fprintf(stderr, "locusctl: the node accepts at least %u seconds\n", m.min_expires_s);
+	}
+	return 1;
+}
+
+static int stats_command(const struct opts *o)
+{
+	char addr[64];
+	ctl_addr_format(&o->admin, addr, sizeof(addr));
+	int fd = socket(o->admin.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = {.tv_sec = o->timeout_ms / 1000, .tv_usec = (o->timeout_ms % 1000) * 1000};
+	if (fd >= 0) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
+	if (fd < 0 || connect(fd, (const struct sockaddr *)&o->admin, ctl_addr_len(&o->admin)) != 0 ||
+	    write(fd, "stats\n", 6) != 6) {
+		fprintf(stderr, "locusctl: cannot reach the admin interface at %s: %s\n", addr,
+			strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+		}
+		return 1;
+	}
+	char buf[65536];
+	ssize_t n;
+	size_t total = 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		fwrite(buf, 1, (size_t)n, stdout);
+		total += (size_t)n;
+	}
+	close(fd);
+	if (total == 0) {
+		fprintf(stderr, "locusctl: %s closed without an answer\n", addr);
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {.timeout_ms = 3000};
+	snprintf(o.overlay, sizeof(o.overlay), "locus.invalid");
+	(void)ctl_addr_parse("127.0.0.1:7400", &o.lsp);
+	(void)ctl_addr_parse("127.0.0.1:7401", &o.admin);
+	int i = 1;
+	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+		const char *f = argv[i];
+		if (strcmp(f, "--help") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (i + 1 >= argc) {
+			return bad_usage("%s needs a value", f);
+		}
+		const char *v = argv[++i];
+		if (strcmp(f, "--lsp") == 0 || strcmp(f, "--admin") == 0) {
+			if (ctl_addr_parse(v, f[2] == 'l' ? &o.lsp : &o.admin) != LC_OK) {
+				return bad_usage("'%s' is not ADDR:PORT", v);
+			}
+		} else if (strcmp(f, "--overlay") == 0) {
+			snprintf(o.overlay, sizeof(o.overlay), "%s", v);
+		} else if (strcmp(f, "--timeout") == 0) {
+			char *end;
+			unsigned long t = strtoul(v, &end, 10);
+			if (*end != '\0' || t == 0 || t > 600000) {
+				return bad_usage("--timeout '%s' is not 1..600000 ms", v);
+			}
+			o.timeout_ms = (unsigned)t;
+		} else {
+			return bad_usage("unknown option %s", f);
+		}
+	}
+	if (i >= argc) {
+		return bad_usage("%s", "no command given");
+	}
+	const char *cmd = argv[i++];
+	int nargs = argc - i;
+	char **args = argv + i;
+	if (strcmp(cmd, "lookup") == 0 && nargs == 1) {
+		return lsp_command(&o, DHT_LSP_LOOKUP, nargs, args);
+	}
+	if (strcmp(cmd, "publish") == 0 && (nargs == 2 || nargs == 3)) {
+		return lsp_command(&o, DHT_LSP_PUBLISH, nargs, args);
+	}
+	if (strcmp(cmd, "remove") == 0 && (nargs == 1 || nargs == 2)) {
+		return lsp_command(&o, DHT_LSP_REMOVE, nargs, args);
+	}
+	if (strcmp(cmd, "ping") == 0 && nargs == 0) {
+		char *none[] = {NULL};
+		return lsp_command(&o, DHT_LSP_PING, 0, none);
+	}
+	if (strcmp(cmd, "stats") == 0 && nargs == 0) {
+		return stats_command(&o);
+	}
+	return bad_usage("'%s': unknown command or wrong number of arguments", cmd);
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * locusd: one node of locus. main() is the control thread: it parses the flags, builds the
+ * workers (dataplane/), starts one thread per worker, answers the admin interface, and on
+ * SIGINT or SIGTERM stops the workers (they drain what they received) and exits 0.
+ *
+ * Signals are blocked in every thread and read through a signalfd by control, so no handler ever
+ * runs on a worker in the middle of a burst.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/lc_error.h"
+#include "common/lc_log.h"
+#include "control/ctl_addr.h"
+#include "control/ctl_admin.h"
+#include "control/ctl_cfg.h"
+#include "dataplane/dp_worker.h"
+
+static uint32_t wall_seconds(void)
+{
+	return (uint32_t)time(NULL);
+}
+
+static uint64_t random_u64(void)
+{
+	uint64_t v = 0;
+	if (getrandom(&v, sizeof(v), 0) != sizeof(v)) {
+		v = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+	}
+	return v;
+}
+
+static unsigned default_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > DP_MAX_WORKERS ? DP_MAX_WORKERS : (unsigned)n;
+}
+
+/* Pin worker i to CPU i (mod the CPUs we may use); best effort, a failure only costs locality. */
+static void pin(pthread_t t, unsigned i)
+{
+	cpu_set_t allowed;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0 || CPU_COUNT(&allowed) == 0) {
+		return;
+	}
+	unsigned want = i % (unsigned)CPU_COUNT(&allowed), seen = 0;
+	for (unsigned cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (CPU_ISSET(cpu, &allowed) && seen++ == want) {
+			cpu_set_t one;
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			(void)pthread_setaffinity_np(t, sizeof(one), &one);
+			return;
+		}
+	}
+}
+
+static void print_ready(struct dp_node *node, const struct ctl_cfg *cfg, unsigned workers)
+{
+	struct sockaddr_storage sip, lsp;
+	char sip_s[64], lsp_s[64], admin_s[64];
+	(void)dp_node_local_addr(node, DP_SOCK_SIP, &sip);
+	(void)dp_node_local_addr(node, DP_SOCK_LSP, &lsp);
+	ctl_addr_format(&sip, sip_s, sizeof(sip_s));
+	ctl_addr_format(&lsp, lsp_s, sizeof(lsp_s));
+	ctl_addr_format(&cfg->admin, admin_s, sizeof(admin_s));
+	/* one machine-readable line first: tests and scripts wait for it */
+	printf("locusd ready sip=%s lsp=%s admin=%s workers=%u overlay=%s\n", sip_s, lsp_s, admin_s,
+	       workers, cfg->overlay);
+	fflush(stdout);
+}
+
+/* The control loop: admin requests and signals until SIGINT or SIGTERM. */
+static void control_loop(int sfd, int afd, struct dp_node *node, uint32_t started)
+{
+	for (;;) {
+		struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = afd, .events = POLLIN}};
+		int r = poll(pfd, 2, 1000);
+		if (r < 0 && errno != EINTR) {
+			lc_err("poll: %s", strerror(errno));
+			return;
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
+			    (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)) {
+				lc_info("signal %u: stopping", si.ssi_signo);
+				return;
+			}
+		}
+		if (pfd[1].revents & POLLIN) {
+			ctl_admin_serve(afd, node, wall_seconds() - started);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl_cfg cfg;
+	char err[512];
+	ctl_cfg_defaults(&cfg);
+	switch (ctl_cfg_parse(&cfg, argc, argv, err, sizeof(err))) {
+	case CTL_CFG_HELP:
+		fputs(ctl_cfg_usage(), stdout);
+		return 0;
+	case CTL_CFG_VERSION:
+		printf("locusd %s\n", LOCUS_VERSION);
+		return 0;
+	case CTL_CFG_ERROR:
+		fprintf(stderr, "locusd: %s\n", err);
+		return 2;
+	case CTL_CFG_RUN:
+		break;
+	}
+	lc_log_set_level((enum lc_log_level)cfg.log_level);
+	unsigned workers = cfg.workers ? cfg.workers : default_workers();
+
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* inherited by every worker */
+	signal(SIGPIPE, SIG_IGN);
+	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+
+	struct dp_cfg dp;
+	ctl_cfg_to_dp(&cfg, &dp, random_u64());
+	uint32_t started = wall_seconds();
+	struct dp_node_cfg ncfg = {
+		.cfg = &dp,
+		.io = &dp_io_sock_ops,
+		.io_cfg = {.addr = {cfg.sip, cfg.lsp}, .rcvbuf_bytes = 4 << 20},
+		.nworkers = workers,
+		.store_cfg = {.max_bindings = (uint32_t)((cfg.max_bindings + workers - 1) / workers)},
+		.now_s = started,
+	};
+	struct dp_node *node = NULL;
+	int ret = dp_node_new(&node, &ncfg);
+	if (ret != LC_OK) {
+		char sip_s[64], lsp_s[64];
+		ctl_addr_format(&cfg.sip, sip_s, sizeof(sip_s));
+		ctl_addr_format(&cfg.lsp, lsp_s, sizeof(lsp_s));
+		fprintf(stderr, "locusd: cannot start on sip=%s lsp=%s: %s\n", sip_s, lsp_s,
+			ret > -1000 ? strerror(-ret) : lc_strerror(ret));
+		return 1;
+	}
+	int afd = ctl_admin_listen(&cfg.admin);
+	if (afd < 0 || sfd < 0) {
+		char admin_s[64];
+		ctl_addr_format(&cfg.admin, admin_s, sizeof(admin_s));
+		fprintf(stderr, "locusd: cannot listen on admin %s: %s\n", admin_s,
+			strerror(afd < 0 ? -afd : errno));
+		dp_node_free(node);
+		return 1;
+	}
+	if (ctl_addr_port(&cfg.admin) == 0) {
+		socklen_t len = sizeof(cfg.admin);
+		(void)getsockname(afd, (struct sockaddr *)&cfg.admin, &len);
+	}
+
+	pthread_t tid[DP_MAX_WORKERS];
+	for (unsigned i = 0; i < workers; i++) {
+		if (pthread_create(&tid[i], NULL, dp_worker_main, dp_node_worker(node, i)) != 0) {
+			lc_err("cannot start worker %u", i);
+			dp_node_stop(node);
+			for (unsigned j = 0; j < i; j++) {
+				pthread_join(tid[j], NULL);
+			}
+			dp_node_free(node);
+			return 1;
+		}
+		pin(tid[i], i);
+	}
+	print_ready(node, &cfg, workers);
+	lc_info("locusd %s: %u workers, max %llu bindings, overlay %s", LOCUS_VERSION, workers,
+		(unsigned long long)cfg.max_bindings, cfg.overlay);
+
+	control_loop(sfd, afd, node, started);
+
+	dp_node_stop(node);
+	for (unsigned i = 0; i < workers; i++) {
+		pthread_join(tid[i], NULL);
+	}
+	close(afd);
+	close(sfd);
+	dp_node_free(node);
+	lc_info("stopped");
+	return 0;
+}

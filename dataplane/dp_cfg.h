@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The node's configuration as the fast path sees it: filled by control from the flags before the
+ * workers start, immutable afterwards, read by every worker without synchronisation.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DP_MAX_DOMAINS 64
+#define DP_DOMAIN_MAX 253 /* longest DNS name */
+
+/* Owner: control fills it at start; workers read it; immutable while workers run. */
+struct dp_cfg {
+	uint32_t min_expires_s;	    /* below it (and below 3600) a REGISTER gets 423 */
+	uint32_t max_expires_s;	    /* longer requests are shortened to it */
+	uint32_t default_expires_s; /* when neither the contact nor the request gives one */
+	uint32_t max_contacts;	    /* bindings per AOR; 0 = unlimited (bounded by the store) */
+	uint32_t retry_after_s;	    /* Retry-After of a 503 when the store is full */
+	uint64_t tag_key;	    /* secret for stateless To tags */
+	uint64_t key_seed;	    /* overlay seed for key ids (dht_seed_of(overlay)) */
+	uint64_t overlay_id;	    /* LSP overlay id; the same seed today */
+	unsigned ndomains;	    /* 0: serve every domain */
+	char domain[DP_MAX_DOMAINS][DP_DOMAIN_MAX + 1]; /* lower case */
+	char server[64];				/* Server header value */
+};

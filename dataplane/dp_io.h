@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The io backend interface: what a worker needs from the network, and nothing about how. The
+ * socket backend (dp_io_sock.c: recvmmsg/sendmmsg on SO_REUSEPORT sockets) implements it today;
+ * the DPDK backend will implement the same table, and the pipeline above never knows which runs.
+ */
+#pragma once
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "common/lc_compiler.h"
+#include "dataplane/dp_pkt.h"
+
+/* What a backend opens for one worker: the node's SIP and LSP addresses. */
+struct dp_io_cfg {
+	struct sockaddr_storage addr[DP_SOCK_COUNT_]; /* port 0: the first worker lets the OS pick */
+	int rcvbuf_bytes;			      /* SO_RCVBUF / SO_SNDBUF; 0 keeps the default */
+};
+
+/* Owner: static, read-only. One instance per backend. */
+struct dp_io_ops {
+	const char *name;
+	/**
+	 * Open worker @p worker's queues (sockets). @return LC_OK or a negative errno-style code.
+	 * Context: control, at start.
+	 */
+	int (*open)(void **ctx, const struct dp_io_cfg *cfg, unsigned worker);
+	/** Close them (NULL is a no-op). Context: control, after the worker stopped. */
+	void (*close)(void *ctx);
+	/** The address socket @p sock is bound to (its real port when 0 was asked). */
+	int (*local_addr)(void *ctx, enum dp_sock sock, struct sockaddr_storage *out);
+	/**
+	 * Receive up to @p n datagrams into the empty packets @p pkts (from the worker's pool),
+	 * filling len, sock and peer. @return how many were filled (the first ones).
+	 * Context: the worker; fast path; never blocks.
+	 */
+	unsigned (*rx_burst)(void *ctx, struct dp_pkt **pkts, unsigned n);
+	/**
+	 * Send up to @p n packets, each from its sock to its peer. @return how many were handed to
+	 * the network; the rest still belong to the caller. Context: the worker; fast path.
+	 */
+	unsigned (*tx_burst)(void *ctx, struct dp_pkt **pkts, unsigned n);
+	/**
+	 * Block until a packet may be waiting, @p wake_fd (an eventfd, or -1) is readable, or
+	 * @p timeout_ms passes. Context: the worker, when idle (RCU offline if it uses RCU).
+	 */
+	void (*wait)(void *ctx, int wake_fd, int timeout_ms);
+};
+
+extern const struct dp_io_ops dp_io_sock_ops;

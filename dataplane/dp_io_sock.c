@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The socket io backend: per worker, one UDP socket for SIP and one for LSP, each bound with
+ * SO_REUSEPORT to the node's address so the kernel spreads datagrams over the workers by 4-tuple
+ * hash, and every worker can answer from the same local address. Receives and sends are bursts
+ * (recvmmsg, sendmmsg): one system call per socket per burst, not per datagram.
+ *
+ * Fairness: under load the SIP socket could fill every burst and starve LSP, so a burst takes at
+ * most three quarters from SIP and gives the rest to LSP; an empty LSP socket costs one
+ * non-blocking recvmmsg that returns at once.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/lc_alloc.h"
+#include "common/lc_error.h"
+#include "dataplane/dp_io.h"
+
+#define SOCK_BURST 64
+
+struct sock_ctx {
+	int fd[DP_SOCK_COUNT_];
+	struct mmsghdr msg[SOCK_BURST];
+	struct iovec iov[SOCK_BURST];
+	struct sockaddr_storage name[SOCK_BURST];
+};
+
+static int open_one(const struct sockaddr_storage *ss, int rcvbuf, int *out)
+{
+	int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		return -errno;
+	}
+	int one = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) {
+		goto fail;
+	}
+	if (ss->ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) {
+		goto fail;
+	}
+	if (rcvbuf > 0) {
+		/* best effort: the kernel caps it at net.core.rmem_max */
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &rcvbuf, sizeof(rcvbuf));
+	}
+	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						  : sizeof(struct sockaddr_in);
+	if (bind(fd, (const struct sockaddr *)ss, len) != 0) {
+		goto fail;
+	}
+	*out = fd;
+	return LC_OK;
+fail:;
+	int err = -errno;
+	close(fd);
+	return err;
+}
+
+static void sock_close(void *arg)
+{
+	struct sock_ctx *c = arg;
+	if (c == NULL) {
+		return;
+	}
+	for (int i = 0; i < DP_SOCK_COUNT_; i++) {
+		if (c->fd[i] >= 0) {
+			close(c->fd[i]);
+		}
+	}
+	lc_free(c);
+}
+
+static int sock_open(void **out, const struct dp_io_cfg *cfg, unsigned worker)
+{
+	(void)worker;
+	struct sock_ctx *c = lc_calloc(1, sizeof(*c));
+	if (c == NULL) {
+		return LC_ENOMEM;
+	}
+	c->fd[DP_SOCK_SIP] = c->fd[DP_SOCK_LSP] = -1;
+	for (int i = 0; i < DP_SOCK_COUNT_; i++) {
+		int ret = open_one(&cfg->addr[i], cfg->rcvbuf_bytes, &c->fd[i]);
+		if (ret != LC_OK) {
+			sock_close(c);
+			return ret;
+		}
+	}
+	*out = c;
+	return LC_OK;
+}
+
+static int sock_local_addr(void *arg, enum dp_sock sock, struct sockaddr_storage *out)
+{
+	struct sock_ctx *c = arg;
+	socklen_t len = sizeof(*out);
+	return getsockname(c->fd[sock], (struct sockaddr *)out, &len) == 0 ? LC_OK : -errno;
+}
+
+static void addr_from(struct dp_addr *a, const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		a->family = AF_INET6;
+		a->port = ntohs(s6->sin6_port);
+		memcpy(a->addr, &s6->sin6_addr, 16);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		a->family = AF_INET;
+		a->port = ntohs(s4->sin_port);
+		memcpy(a->addr, &s4->sin_addr, 4);
+	}
+}
+
+static socklen_t addr_to(const struct dp_addr *a, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(struct sockaddr_in6));
+	if (a->family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(a->port);
+		memcpy(&s6->sin6_addr, a->addr, 16);
+		return sizeof(*s6);
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(a->port);
+	memcpy(&s4->sin_addr, a->addr, 4);
+	return sizeof(*s4);
+}
+
+static unsigned rx_one(struct sock_ctx *c, enum dp_sock sock, struct dp_pkt **pkts, unsigned n)
+{
+	if (n == 0) {
+		return 0;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		c->iov[i].iov_base = pkts[i]->data;
+		c->iov[i].iov_len = DP_PKT_CAP;
+		c->msg[i].msg_hdr = (struct msghdr){
+			.msg_name = &c->name[i],
+			.msg_namelen = sizeof(c->name[i]),
+			.msg_iov = &c->iov[i],
+			.msg_iovlen = 1,
+		};
+	}
+	int got = recvmmsg(c->fd[sock], c->msg, n, MSG_DONTWAIT, NULL);
+	if (got <= 0) {
+		return 0;
+	}
+	for (int i = 0; i < got; i++) {
+		pkts[i]->len = c->msg[i].msg_len;
+		pkts[i]->sock = (uint8_t)sock;
+		addr_from(&pkts[i]->peer, &c->name[i]);
+	}
+	return (unsigned)got;
+}
+
+static unsigned sock_rx_burst(void *arg, struct dp_pkt **pkts, unsigned n)
+{
+	struct sock_ctx *c = arg;
+	n = LC_MIN(n, SOCK_BURST);
+	unsigned got = rx_one(c, DP_SOCK_SIP, pkts, n - n / 4);
+	return got + rx_one(c, DP_SOCK_LSP, pkts + got, n - got);
+}
+
+/* Send a run of packets that leave from the same socket. */
+static unsigned tx_run(struct sock_ctx *c, enum dp_sock sock, struct dp_pkt **pkts, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		c->iov[i].iov_base = pkts[i]->data;
+		c->iov[i].iov_len = pkts[i]->len;
+		c->msg[i].msg_hdr = (struct msghdr){
+			.msg_name = &c->name[i],
+			.msg_namelen = addr_to(&pkts[i]->peer, &c->name[i]),
+			.msg_iov = &c->iov[i],
+			.msg_iovlen = 1,
+		};
+	}
+	unsigned sent = 0;
+	while (sent < n) {
+		int r = sendmmsg(c->fd[sock], c->msg + sent, n - sent, MSG_DONTWAIT);
+		if (r > 0) {
+			sent += (unsigned)r;
+		} else if (r < 0 && errno == EINTR) {
+			continue;
+		} else if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			/* this datagram is undeliverable (e.g. EINVAL for a bad peer): skip it, count
+			 * it as sent (the caller cannot do better), and go on with the rest */
+			sent++;
+		} else {
+			break;
+		}
+	}
+	return sent;
+}
+
+static unsigned sock_tx_burst(void *arg, struct dp_pkt **pkts, unsigned n)
+{
+	struct sock_ctx *c = arg;
+	unsigned done = 0;
+	while (done < n) {
+		unsigned run = 1;
+		while (done + run < n && run < SOCK_BURST && pkts[done + run]->sock == pkts[done]->sock) {
+			run++;
+		}
+		unsigned sent = tx_run(c, (enum dp_sock)pkts[done]->sock, pkts + done, run);
+		done += sent;
+		if (sent < run) {
+			break;
+		}
+	}
+	return done;
+}
+
+static void sock_wait(void *arg, int wake_fd, int timeout_ms)
+{
+	struct sock_ctx *c = arg;
+	struct pollfd pfd[3] = {
+		{.fd = c->fd[DP_SOCK_SIP], .events = POLLIN},
+		{.fd = c->fd[DP_SOCK_LSP], .events = POLLIN},
+		{.fd = wake_fd, .events = POLLIN},
+	};
+	(void)poll(pfd, wake_fd >= 0 ? 3 : 2, timeout_ms);
+}
+
+const struct dp_io_ops dp_io_sock_ops = {
+	.name = "sock",
+	.open = sock_open,
+	.close = sock_close,
+	.local_addr = sock_local_addr,
+	.rx_burst = sock_rx_burst,
+	.tx_burst = sock_tx_burst,
+	.wait = sock_wait,
+};

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The LSP side of a worker (docs/lsp.md): PING, and PUBLISH, REMOVE and LOOKUP of a key's
+ * records, answered from the shard's store. A key that is a SIP, SIPS or tel URI is stored under
+ * its canonical AOR (so LSP and SIP REGISTER meet on the same bindings); any other URI is a key
+ * as it is. Publishes go through the same registrar rules as a REGISTER (dp_update.c), with the
+ * transaction id standing for the Via branch: a retransmitted publish is recognised and not
+ * applied twice.
+ *
+ * What is never answered: datagrams that are not LSP (bad magic, short header), and answers (a
+ * node sends no LSP requests yet; answering answers could loop two nodes).
+ */
+#include <string.h>
+
+#include "common/lc_error.h"
+#include "dataplane/dp_update.h"
+#include "dataplane/dp_worker_internal.h"
+#include "dht/dht_key.h"
+
+/* Counter slots of dp_stats.lsp_req. */
+enum { LSP_REQ_PING, LSP_REQ_PUBLISH, LSP_REQ_REMOVE, LSP_REQ_LOOKUP, LSP_REQ_OTHER };
+
+/* The store key of an LSP key: the canonical AOR of a SIP/SIPS/tel URI, else the bytes. */
+static bool key_of(struct dp_worker *w, struct dht_bytes key)
+{
+	struct sip_uri u;
+	if (sip_uri_parse(&u, key.p, key.len) == LC_OK && u.scheme_id != SIP_SCHEME_OTHER) {
+		if (sip_aor_canon(&u, w->aor, sizeof(w->aor), &w->aor_len) != LC_OK) {
+			return false;
+		}
+	} else {
+		if (key.len > sizeof(w->aor)) {
+			return false;
+		}
+		memcpy(w->aor, key.p, key.len);
+		w->aor_len = key.len;
+	}
+	w->key = dht_key_of(w->aor, w->aor_len, w->cfg->key_seed);
+	return true;
+}
+
+unsigned dp_lsp_classify(struct dp_worker *w, struct dp_pkt *pkt)
+{
+	struct dht_lsp_msg *m = &w->lsp;
+	w->key_ok = false;
+	if (dht_lsp_parse(m, pkt->data, pkt->len) != LC_OK || dht_lsp_is_answer(m) ||
+	    m->hdr.overlay_id != w->cfg->overlay_id || !(m->present & DHT_LSP_P_KEY)) {
+		return w->id;
+	}
+	w->key_ok = key_of(w, m->key);
+	return w->key_ok ? dht_shard_of(w->key, w->node->nworkers) : w->id;
+}
+
+/* Start an answer in a fresh packet; NULL when the pool is empty (counted). */
+static struct dp_pkt *answer_begin(struct dp_worker *w, struct dht_lsp_builder *b, unsigned status)
+{
+	struct dp_pkt *out = dp_pool_get(&w->pool);
+	if (out == NULL) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_NO_BUFFER]);
+		return NULL;
+	}
+	dht_lsp_build_init(b, out->data, DP_PKT_CAP);
+	dht_lsp_answer_start(b, &w->lsp, status);
+	return out;
+}
+
+static void answer_send(struct dp_worker *w, const struct dp_pkt *in, struct dp_pkt *out,
+			struct dht_lsp_builder *b, unsigned status)
+{
+	size_t len = 0;
+	if (dht_lsp_build_finish(b, &len) != LC_OK) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_TOO_LARGE]);
+		dp_pool_put(&w->pool, out);
+		return;
+	}
+	out->len = (uint32_t)len;
+	out->sock = DP_SOCK_LSP;
+	out->peer = in->peer;
+	lc_counter_inc(&w->stats.lsp_status[(status / 100) % 16]);
+	dp_tx_push(w, out);
+}
+
+static void answer_status(struct dp_worker *w, const struct dp_pkt *in, unsigned status)
+{
+	struct dht_lsp_builder b;
+	struct dp_pkt *out = answer_begin(w, &b, status);
+	if (out != NULL) {
+		answer_send(w, in, out, &b, status);
+	}
+}
+
+/* An answer carrying the key's live records (OK), or NOT_FOUND when it has none and
+ * @p not_found_if_empty. */
+static void answer_records(struct dp_worker *w, const struct dp_pkt *in,
+			   const struct dp_bindings *bs, bool not_found_if_empty)
+{
+	unsigned status = bs->n == 0 && not_found_if_empty ? DHT_LSP_S_NOT_FOUND : DHT_LSP_S_OK;
+	struct dht_lsp_builder b;
+	struct dp_pkt *out = answer_begin(w, &b, status);
+	if (out == NULL) {
+		return;
+	}
+	for (unsigned i = 0; i < bs->n && i < DHT_LSP_MAX_RECORDS; i++) {
+		const struct dht_binding_data *d = &bs->d[i];
+		struct dht_lsp_record r = {
+			.present = DHT_LSP_P_CONTACT | DHT_LSP_P_EXPIRES | DHT_LSP_P_AGE,
+			.contact = d->uri,
+			.expires_s = d->expires_at_s - w->now_s,
+			.age_s = w->now_s - d->registered_at_s,
+			.q = d->q,
+		};
+		if (d->q >= 0) {
+			r.present |= DHT_LSP_P_Q;
+		}
+		if (d->instance.len > 0) {
+			r.present |= DHT_LSP_P_INSTANCE;
+			r.instance = d->instance;
+		}
+		if (d->reg_id != 0) {
+			r.present |= DHT_LSP_P_REG_ID;
+			r.reg_id = d->reg_id;
+		}
+		if (d->path.len > 0) {
+			r.present |= DHT_LSP_P_PATH;
+			r.path = d->path;
+		}
+		if (d->attrs.len > 0) {
+			r.present |= DHT_LSP_P_ATTRS;
+			r.attrs = d->attrs;
+		}
+		dht_lsp_put_record(&b, &r);
+	}
+	answer_send(w, in, out, &b, status);
+}
+
+static void to_update(const struct dp_worker *w, const struct dp_pkt *in, bool remove,
+		      struct dp_update *u)
+{
+	const struct dht_lsp_msg *m = &w->lsp;
+	*u = (struct dp_update){
+		.remove_all = remove && (m->present & DHT_LSP_P_REMOVE_ALL),
+		.call_id = m->call_id,
+		.cseq = m->cseq,
+		.txn_tag = (uint32_t)m->hdr.txn_id,
+		.expires = -1,
+		.src = m->present & DHT_LSP_P_SOURCE
+			       ? m->src
+			       : (struct dht_addr){.family = in->peer.family, .port = in->peer.port},
+		.n = LC_MIN(m->nrecords, DP_UPDATE_MAX),
+	};
+	if (!(m->present & DHT_LSP_P_SOURCE)) {
+		memcpy(u->src.addr, in->peer.addr, sizeof(u->src.addr));
+	}
+	for (unsigned i = 0; i < u->n; i++) {
+		const struct dht_lsp_record *r = &m->records[i];
+		struct dp_update_contact *c = &u->c[i];
+		uint32_t e = 0;
+		bool has_e = dht_lsp_record_expires(m, r, &e);
+		*c = (struct dp_update_contact){
+			.uri = r->contact,
+			.instance = r->instance,
+			.attrs = r->attrs,
+			.call_id = dht_lsp_record_call_id(m, r),
+			.cseq = dht_lsp_record_cseq(m, r),
+			.reg_id = r->reg_id,
+			.expires = remove ? 0 : has_e ? (int64_t)e : -1,
+			.q = (r->present & DHT_LSP_P_Q) ? r->q : -1,
+		};
+		c->parsed_ok = sip_uri_parse(&c->parsed, r->contact.p, r->contact.len) == LC_OK &&
+			       c->parsed.scheme_id != SIP_SCHEME_OTHER;
+		if (i == 0 && (r->present & DHT_LSP_P_PATH)) {
+			u->path = r->path;
+		}
+	}
+}
+
+static unsigned status_of(enum dp_update_status st)
+{
+	switch (st) {
+	case DP_UPDATE_OK:
+		return DHT_LSP_S_OK;
+	case DP_UPDATE_STALE:
+		return DHT_LSP_S_STALE;
+	case DP_UPDATE_TOO_BRIEF:
+		return DHT_LSP_S_INTERVAL_TOO_BRIEF;
+	case DP_UPDATE_TOO_MANY:
+		return DHT_LSP_S_TOO_MANY_RECORDS;
+	case DP_UPDATE_FULL:
+		return DHT_LSP_S_FULL;
+	default:
+		return DHT_LSP_S_INTERNAL;
+	}
+}
+
+static void publish(struct dp_worker *w, const struct dp_pkt *in, bool remove)
+{
+	struct dp_update u;
+	struct dp_bindings bs;
+	to_update(w, in, remove, &u);
+	enum dp_update_status st = dp_update_apply(w, &u, &bs);
+	if (st == DP_UPDATE_OK) {
+		answer_records(w, in, &bs, false);
+		return;
+	}
+	unsigned status = status_of(st);
+	struct dht_lsp_builder b;
+	struct dp_pkt *out = answer_begin(w, &b, status);
+	if (out == NULL) {
+		return;
+	}
+	if (st == DP_UPDATE_TOO_BRIEF) {
+		dht_lsp_put_u32(&b, DHT_LSP_T_MIN_EXPIRES, w->cfg->min_expires_s);
+	} else if (st == DP_UPDATE_FULL) {
+		dht_lsp_put_u32(&b, DHT_LSP_T_RETRY_AFTER, w->cfg->retry_after_s);
+	}
+	answer_send(w, in, out, &b, status);
+}
+
+static void answer_error(struct dp_worker *w, const struct dp_pkt *in)
+{
+	struct dp_pkt *out = dp_pool_get(&w->pool);
+	if (out == NULL) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_NO_BUFFER]);
+		return;
+	}
+	size_t len = 0;
+	if (dht_lsp_answer_error(out->data, DP_PKT_CAP, &w->lsp, &len) != LC_OK) {
+		dp_pool_put(&w->pool, out);
+		return;
+	}
+	out->len = (uint32_t)len;
+	out->sock = DP_SOCK_LSP;
+	out->peer = in->peer;
+	lc_counter_inc(&w->stats.lsp_status[(dht_lsp_status_of(w->lsp.err) / 100) % 16]);
+	dp_tx_push(w, out);
+}
+
+void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
+{
+	const struct dht_lsp_msg *m = &w->lsp;
+	if (!dht_lsp_hdr_ok(m)) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_LSP_MALFORMED]);
+		return;
+	}
+	if (dht_lsp_is_answer(m)) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_LSP_ANSWER]);
+		return;
+	}
+	unsigned kind = m->hdr.type == DHT_LSP_PING	 ? LSP_REQ_PING
+			: m->hdr.type == DHT_LSP_PUBLISH ? LSP_REQ_PUBLISH
+			: m->hdr.type == DHT_LSP_REMOVE	 ? LSP_REQ_REMOVE
+			: m->hdr.type == DHT_LSP_LOOKUP	 ? LSP_REQ_LOOKUP
+							 : LSP_REQ_OTHER;
+	lc_counter_inc(&w->stats.lsp_req[kind]);
+	if (m->hdr.overlay_id != w->cfg->overlay_id) {
+		answer_status(w, in, DHT_LSP_S_WRONG_OVERLAY);
+		return;
+	}
+	if (m->err != LC_OK) {
+		answer_error(w, in);
+		return;
+	}
+	if (kind == LSP_REQ_PING) {
+		answer_status(w, in, DHT_LSP_S_OK);
+		return;
+	}
+	if (!w->key_ok) {
+		answer_status(w, in, DHT_LSP_S_BAD_REQUEST);
+		return;
+	}
+	struct dp_bindings bs;
+	switch (kind) {
+	case LSP_REQ_PUBLISH:
+		publish(w, in, false);
+		break;
+	case LSP_REQ_REMOVE:
+		publish(w, in, true);
+		break;
+	case LSP_REQ_LOOKUP:
+		dp_bindings_load(w, &bs);
+		answer_records(w, in, &bs, true);
+		break;
+	default:
+		answer_status(w, in, DHT_LSP_S_UNKNOWN_TYPE);
+		break;
+	}
+}

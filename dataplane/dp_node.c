@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Building and tearing down a node's workers: pools, stores, the N x N rings between them, the
+ * wake eventfds and the sockets. Runs on control before the workers start and after they stop.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "common/lc_alloc.h"
+#include "common/lc_error.h"
+#include "dataplane/dp_worker_internal.h"
+
+static void worker_free(struct dp_node *n, struct dp_worker *w)
+{
+	if (w == NULL) {
+		return;
+	}
+	n->io->close(w->io_ctx);
+	for (unsigned j = 0; j < DP_MAX_WORKERS; j++) {
+		lc_ring_free(w->to[j]);
+		lc_ring_free(w->back[j]);
+	}
+	if (w->wake_fd >= 0) {
+		close(w->wake_fd);
+	}
+	dht_store_free(w->store);
+	dp_pool_deinit(&w->pool);
+	lc_free(w);
+}
+
+static int worker_new(struct dp_node *n, unsigned id, const struct dp_node_cfg *ncfg,
+		      const struct dp_io_cfg *io_cfg)
+{
+	struct dp_worker *w = lc_alloc_aligned(LC_CACHE_LINE, sizeof(*w));
+	if (w == NULL) {
+		return LC_ENOMEM;
+	}
+	memset(w, 0, offsetof(struct dp_worker, msg));
+	w->wake_fd = -1;
+	w->id = id;
+	w->node = n;
+	w->cfg = &n->cfg;
+	w->now_s = ncfg->now_s;
+	n->w[id] = w;
+
+	int ret = dp_pool_init(&w->pool, DP_POOL_SIZE, (uint8_t)id);
+	if (ret != LC_OK) {
+		return ret;
+	}
+	ret = dht_store_new(&w->store, &ncfg->store_cfg, ncfg->now_s);
+	if (ret != LC_OK) {
+		return ret;
+	}
+	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->wake_fd < 0) {
+		return -errno;
+	}
+	for (unsigned j = 0; j < ncfg->nworkers; j++) {
+		if (j == id) {
+			continue;
+		}
+		/* a ring as large as the pool can never be full of returns */
+		ret = lc_ring_new(&w->to[j], DP_POOL_SIZE);
+		if (ret == LC_OK) {
+			ret = lc_ring_new(&w->back[j], DP_POOL_SIZE);
+		}
+		if (ret != LC_OK) {
+			return ret;
+		}
+	}
+	return n->io->open(&w->io_ctx, io_cfg, id);
+}
+
+int dp_node_new(struct dp_node **out, const struct dp_node_cfg *ncfg)
+{
+	if (ncfg->nworkers == 0 || ncfg->nworkers > DP_MAX_WORKERS) {
+		return LC_EINVAL;
+	}
+	struct dp_node *n = lc_calloc(1, sizeof(*n));
+	if (n == NULL) {
+		return LC_ENOMEM;
+	}
+	n->cfg = *ncfg->cfg;
+	n->io = ncfg->io;
+	n->nworkers = ncfg->nworkers;
+	struct dp_io_cfg io_cfg = ncfg->io_cfg;
+	int ret = LC_OK;
+	for (unsigned i = 0; i < n->nworkers; i++) {
+		ret = worker_new(n, i, ncfg, &io_cfg);
+		if (ret != LC_OK) {
+			goto fail;
+		}
+		if (i == 0) {
+			/* every later worker binds the port the first one got */
+			for (int s = 0; s < DP_SOCK_COUNT_; s++) {
+				ret = n->io->local_addr(n->w[0]->io_ctx, (enum dp_sock)s, &io_cfg.addr[s]);
+				if (ret != LC_OK) {
+					goto fail;
+				}
+			}
+		}
+	}
+	*out = n;
+	return LC_OK;
+fail:
+	dp_node_free(n);
+	return ret;
+}
+
+void dp_node_free(struct dp_node *n)
+{
+	if (n == NULL) {
+		return;
+	}
+	for (unsigned i = 0; i < DP_MAX_WORKERS; i++) {
+		worker_free(n, n->w[i]);
+	}
+	lc_free(n);
+}
+
+unsigned dp_node_nworkers(const struct dp_node *n)
+{
+	return n->nworkers;
+}
+
+struct dp_worker *dp_node_worker(struct dp_node *n, unsigned i)
+{
+	return n->w[i];
+}
+
+int dp_node_local_addr(struct dp_node *n, enum dp_sock sock, struct sockaddr_storage *out)
+{
+	return n->io->local_addr(n->w[0]->io_ctx, sock, out);
+}
+
+void dp_node_stop(struct dp_node *n)
+{
+	atomic_store_explicit(&n->stop, true, memory_order_release);
+	for (unsigned i = 0; i < n->nworkers; i++) {
+		uint64_t one = 1;
+		ssize_t r = write(n->w[i]->wake_fd, &one, sizeof(one));
+		(void)r; /* the counter cannot overflow here; a failed wake only delays by a poll */
+	}
+}
+
+const struct dp_stats *dp_worker_stats(const struct dp_worker *w)
+{
+	return &w->stats;
+}
+
+const struct dht_store *dp_worker_store(const struct dp_worker *w)
+{
+	return w->store;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packet buffers and the per-worker pool they come from. A packet is one UDP datagram, received
+ * or to be sent, with the peer address and which of the node's sockets it belongs to. Each
+ * worker owns a pool reserved at start; a packet handed to another worker for its shard comes
+ * back to its owner's pool through a return ring, so a pool is only ever touched by its worker.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/lc_compiler.h"
+
+/* Largest datagram: a SIP message over UDP may reach 65535 bytes (sipparse's SIP_MAX_MSG_LEN). */
+#define DP_PKT_CAP 65536u
+
+enum dp_sock {
+	DP_SOCK_SIP = 0,
+	DP_SOCK_LSP,
+	DP_SOCK_COUNT_
+};
+
+/* A peer's UDP address. */
+struct dp_addr {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint16_t port;	/* host byte order */
+	uint8_t addr[16]; /* network byte order; IPv4 in the first 4 bytes */
+};
+
+/* Owner: the worker whose pool holds it, or the worker it was handed to until it comes back. */
+struct dp_pkt {
+	uint32_t len;	   /* bytes in data */
+	uint8_t sock;	   /* enum dp_sock: arrived on / leaves from */
+	uint8_t owner;	   /* index of the worker whose pool it belongs to */
+	struct dp_addr peer; /* source on receive, destination on send */
+	char data[DP_PKT_CAP];
+};
+
+/* Owner: one worker; never touched by another thread. */
+struct dp_pool {
+	struct dp_pkt *base; /* reserved with lc_pool_map, pages touched as used */
+	struct dp_pkt **free;
+	uint32_t nfree;
+	uint32_t size;
+};
+
+/**
+ * Reserve @p size packets for worker @p owner. @return LC_OK, LC_ENOMEM.
+ * Context: control, at start.
+ */
+LC_MUSTCHECK int dp_pool_init(struct dp_pool *pool, uint32_t size, uint8_t owner);
+void dp_pool_deinit(struct dp_pool *pool);
+
+/** A free packet, or NULL when the pool is empty. Context: the owning worker; fast path. */
+static inline struct dp_pkt *dp_pool_get(struct dp_pool *pool)
+{
+	return pool->nfree > 0 ? pool->free[--pool->nfree] : NULL;
+}
+
+/** Give a packet back. Context: the owning worker; fast path. */
+static inline void dp_pool_put(struct dp_pool *pool, struct dp_pkt *p)
+{
+	pool->free[pool->nfree++] = p;
+}

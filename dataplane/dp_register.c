@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * REGISTER (RFC 3261 §10.3), the SIP face of the registrar: steps 1 and 5 (a served domain, the
+ * To AOR), the wildcard rules of step 6, the translation of the request into a dp_update, and the
+ * answer of step 8: 200 OK listing every live binding with its remaining expiry, its q,
+ * +sip.instance and reg-id, the request's Path (RFC 3327 §5.3) and a Date.
+ *
+ * Statelessness: nothing but the bindings is kept. The transaction tag is a hash of the top Via
+ * branch, so a retransmission finds the bindings the original wrote (same Call-ID, CSeq and tag),
+ * changes nothing, and gets the same answer with the same To tag.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/lc_error.h"
+#include "dataplane/dp_sip.h"
+#include "dht/dht_key.h"
+
+static struct dht_bytes bytes_of(struct sip_str s)
+{
+	return (struct dht_bytes){s.p, (uint32_t)s.len};
+}
+
+static uint32_t parse_reg_id(struct sip_str s)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < s.len && v <= UINT32_MAX; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9') {
+			return 0;
+		}
+		v = v * 10 + (unsigned)(s.p[i] - '0');
+	}
+	return v <= UINT32_MAX ? (uint32_t)v : 0;
+}
+
+/* The request's Path values, joined with ", ", into @p buf (RFC 3327: stored with the binding). */
+static struct dht_bytes collect_path(const struct sip_msg *m, char *buf, size_t cap)
+{
+	size_t len = 0;
+	for (unsigned i = 0; i < m->nhdr; i++) {
+		const struct sip_hdr *h = &m->hdrs[i];
+		if (h->id != SIP_HDR_PATH) {
+			continue;
+		}
+		size_t sep = len > 0 ? 2 : 0;
+		if (len + sep + h->value.len > cap) {
+			break;
+		}
+		memcpy(buf + len, ", ", sep);
+		memcpy(buf + len + sep, h->value.p, h->value.len);
+		len += sep + h->value.len;
+	}
+	return (struct dht_bytes){buf, (uint32_t)len};
+}
+
+static void to_update(const struct dp_worker *w, const struct dp_pkt *in, struct dp_update *u,
+		      char *path, size_t path_cap)
+{
+	const struct sip_msg *m = &w->msg;
+	u->remove_all = m->contact_star;
+	u->call_id = bytes_of(m->call_id);
+	u->cseq = m->cseq;
+	u->txn_tag = 0;
+	if (m->nvia > 0 && sip_str_present(m->via[0].branch)) {
+		u->txn_tag = (uint32_t)dht_key_of(m->via[0].branch.p, m->via[0].branch.len, 0);
+	}
+	u->expires = m->expires;
+	u->path = collect_path(m, path, path_cap);
+	u->src = (struct dht_addr){.family = in->peer.family,
+				   .transport = m->nvia > 0 ? m->via[0].transport_id : 0,
+				   .port = in->peer.port};
+	memcpy(u->src.addr, in->peer.addr, sizeof(u->src.addr));
+	u->n = m->ncontact;
+	for (unsigned i = 0; i < m->ncontact; i++) {
+		const struct sip_contact *c = &m->contact[i];
+		struct dp_update_contact *uc = &u->c[i];
+		uc->uri = bytes_of(c->addr.uri.raw);
+		uc->parsed = c->addr.uri;
+		uc->parsed_ok = true;
+		uc->instance = bytes_of(c->instance);
+		uc->attrs = (struct dht_bytes){0};
+		uc->call_id = u->call_id;
+		uc->cseq = m->cseq;
+		uc->reg_id = parse_reg_id(c->reg_id);
+		uc->expires = c->expires;
+		uc->q = c->q;
+	}
+}
+
+/* 200 OK with every live binding (§10.3 step 8). */
+static void answer_ok(struct dp_worker *w, const struct dp_pkt *in, const struct dp_bindings *b,
+		      struct dht_bytes path)
+{
+	struct dp_reply rp;
+	if (!dp_reply_begin(&rp, w, in, 200, NULL)) {
+		return;
+	}
+	for (unsigned i = 0; i < b->n; i++) {
+		const struct dht_binding_data *d = &b->d[i];
+		char reg_id_buf[12];
+		struct sip_str reg_id = {0};
+		if (d->reg_id != 0) {
+			int n = snprintf(reg_id_buf, sizeof(reg_id_buf), "%u", d->reg_id);
+			reg_id = sip_str_make(reg_id_buf, (size_t)n);
+		}
+		sip_resp_contact(&rp.r, sip_str_make(d->uri.p, d->uri.len), d->q,
+				 (int64_t)(d->expires_at_s - w->now_s),
+				 sip_str_make(d->instance.p, d->instance.len), reg_id);
+	}
+	if (path.len > 0) {
+		sip_resp_header(&rp.r, "Path", sip_str_make(path.p, path.len));
+	}
+	sip_resp_date(&rp.r, (time_t)w->now_s);
+	dp_reply_end(&rp);
+}
+
+static void answer_refusal(struct dp_worker *w, const struct dp_pkt *in, enum dp_update_status st)
+{
+	struct dp_reply rp;
+	switch (st) {
+	case DP_UPDATE_TOO_BRIEF:
+		if (dp_reply_begin(&rp, w, in, 423, NULL)) {
+			sip_resp_min_expires(&rp.r, w->cfg->min_expires_s);
+			dp_reply_end(&rp);
+		}
+		return;
+	case DP_UPDATE_FULL:
+		if (dp_reply_begin(&rp, w, in, 503, "Location store full")) {
+			sip_resp_retry_after(&rp.r, w->cfg->retry_after_s);
+			dp_reply_end(&rp);
+		}
+		return;
+	case DP_UPDATE_STALE:
+		dp_reply_simple(w, in, 400, "CSeq out of order");
+		return;
+	case DP_UPDATE_TOO_MANY:
+		dp_reply_simple(w, in, 403, "Too many contacts");
+		return;
+	default:
+		/* the store refused what it said would fit: say so rather than lie */
+		dp_reply_simple(w, in, 500, "Binding store refused the update");
+		return;
+	}
+}
+
+void dp_register(struct dp_worker *w, const struct dp_pkt *in)
+{
+	const struct sip_msg *m = &w->msg;
+	/* step 1: the Request-URI names a domain we serve (an IP literal names this node) */
+	if (m->ruri.host_type == SIP_HOST_NAME && !dp_domain_served(w->cfg, m->ruri.host)) {
+		dp_reply_simple(w, in, 404, "Domain not served here");
+		return;
+	}
+	/* step 5: the To AOR is a SIP or SIPS URI of a served domain */
+	bool sip_to = m->to.uri.scheme_id == SIP_SCHEME_SIP || m->to.uri.scheme_id == SIP_SCHEME_SIPS;
+	if (!sip_to || !w->key_ok || !dp_domain_served(w->cfg, m->to.uri.host)) {
+		dp_reply_simple(w, in, 404, "Address-of-record not served here");
+		return;
+	}
+	/* step 6: "*" only alone and only with Expires: 0 */
+	if (m->contact_star && (m->ncontact > 0 || m->expires != 0)) {
+		dp_reply_simple(w, in, 400, "Contact * needs Expires: 0 and no other Contact");
+		return;
+	}
+	char path[2048];
+	struct dp_bindings b;
+	if (m->ncontact == 0 && !m->contact_star) {
+		/* a query: the current bindings, nothing changes */
+		dp_bindings_load(w, &b);
+		answer_ok(w, in, &b, collect_path(m, path, sizeof(path)));
+		return;
+	}
+	struct dp_update u;
+	to_update(w, in, &u, path, sizeof(path));
+	enum dp_update_status st = dp_update_apply(w, &u, &b);
+	if (st == DP_UPDATE_OK) {
+		answer_ok(w, in, &b, u.path);
+	} else {
+		answer_refusal(w, in, st);
+	}
+}

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker loop: the fast path of a node.
+ *
+ * How it works: each iteration reads the clock once, takes back the packets other workers have
+ * finished with, receives a burst, and for each datagram asks the SIP or LSP side which shard
+ * owns its key. A local key is handled at once; another shard's key is handed to that shard's
+ * worker over an SPSC ring (the packet travels, nothing is copied), and that worker answers from
+ * its own socket, which is bound to the same address. Then the worker handles what other workers
+ * handed to it, sends every response in one burst, and lets the timer wheel reap a few expired
+ * bindings. A worker with nothing to do sleeps in poll() on its sockets and an eventfd; a
+ * producer that hands it work sees the `sleeping` flag and writes the eventfd (the flag and the
+ * ring are ordered by a full fence on both sides, so a wake-up is never lost).
+ *
+ * Stopping: after dp_node_stop() every worker keeps going until its sockets are empty, then
+ * announces it is drained; it leaves when all workers are drained, its rings are empty and every
+ * packet it lent is back, or after DRAIN_MAX_MS whatever happens.
+ */
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/lc_error.h"
+#include "dataplane/dp_worker_internal.h"
+
+#define IDLE_WAIT_MS 100
+#define DRAIN_MAX_MS 2000
+
+static uint32_t now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (uint32_t)ts.tv_sec;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void tx_flush(struct dp_worker *w)
+{
+	if (w->ntx == 0) {
+		return;
+	}
+	unsigned sent = w->node->io->tx_burst(w->io_ctx, w->tx, w->ntx);
+	lc_counter_add(&w->stats.tx, sent);
+	if (sent < w->ntx) {
+		lc_counter_add(&w->stats.drop[DP_DROP_TX_FAILED], w->ntx - sent);
+	}
+	for (unsigned i = 0; i < w->ntx; i++) {
+		dp_pool_put(&w->pool, w->tx[i]);
+	}
+	w->ntx = 0;
+}
+
+void dp_tx_push(struct dp_worker *w, struct dp_pkt *p)
+{
+	w->tx[w->ntx++] = p;
+	if (w->ntx == DP_TX_MAX) {
+		tx_flush(w);
+	}
+}
+
+static void wake(struct dp_worker *target)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&target->sleeping, memory_order_relaxed)) {
+		uint64_t one = 1;
+		ssize_t r = write(target->wake_fd, &one, sizeof(one));
+		(void)r; /* EAGAIN means the counter is already non-zero: it is awake */
+	}
+}
+
+/* Give a packet back to its pool: ours directly, another worker's through its return ring. */
+static void release(struct dp_worker *w, struct dp_pkt *p)
+{
+	if (p->owner == w->id) {
+		dp_pool_put(&w->pool, p);
+		return;
+	}
+	/* the ring holds as many slots as the owner's pool has packets: it cannot be full */
+	(void)lc_ring_enqueue_burst(w->back[p->owner], (void *const *)&p, 1);
+}
+
+static void handle(struct dp_worker *w, struct dp_pkt *p)
+{
+	if (p->sock == DP_SOCK_SIP) {
+		dp_sip_handle(w, p);
+	} else {
+		dp_lsp_handle(w, p);
+	}
+}
+
+/* Route each received datagram to the shard that owns its key. Returns the bitmask of workers
+ * that were handed something (to wake). */
+static uint64_t dispatch(struct dp_worker *w, struct dp_pkt **pkts, unsigned n)
+{
+	uint64_t handed = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct dp_pkt *p = pkts[i];
+		lc_counter_inc(&w->stats.rx[p->sock]);
+		unsigned shard = p->sock == DP_SOCK_SIP ? dp_sip_classify(w, p) : dp_lsp_classify(w, p);
+		if (shard == w->id) {
+			handle(w, p);
+			release(w, p);
+		} else if (lc_ring_enqueue_burst(w->to[shard], (void *const *)&p, 1) == 1) {
+			lc_counter_inc(&w->stats.handoff_out);
+			handed |= 1ull << shard;
+		} else {
+			lc_counter_inc(&w->stats.drop[DP_DROP_RING_FULL]);
+			release(w, p);
+		}
+	}
+	return handed;
+}
+
+/* Handle what other workers handed to us and take back what they return. Returns the number of
+ * packets seen, and sets *returned_to with the workers whose packets went back. */
+static unsigned drain_rings(struct dp_worker *w, uint64_t *returned_to)
+{
+	unsigned seen = 0;
+	struct dp_pkt *pkts[DP_BURST];
+	for (unsigned j = 0; j < w->node->nworkers; j++) {
+		if (j == w->id) {
+			continue;
+		}
+		struct dp_worker *o = w->node->w[j];
+		unsigned n = lc_ring_dequeue_burst(o->back[w->id], (void **)pkts, DP_BURST);
+		for (unsigned i = 0; i < n; i++) {
+			dp_pool_put(&w->pool, pkts[i]);
+		}
+		n = lc_ring_dequeue_burst(o->to[w->id], (void **)pkts, DP_BURST);
+		for (unsigned i = 0; i < n; i++) {
+			lc_counter_inc(&w->stats.handoff_in);
+			/* parsed again here: a parsed sip_msg is 28 KB, too big to travel */
+			if (pkts[i]->sock == DP_SOCK_SIP) {
+				(void)dp_sip_classify(w, pkts[i]);
+			} else {
+				(void)dp_lsp_classify(w, pkts[i]);
+			}
+			handle(w, pkts[i]);
+			release(w, pkts[i]);
+		}
+		if (n > 0) {
+			*returned_to |= 1ull << j;
+		}
+		seen += n;
+	}
+	return seen;
+}
+
+static bool rings_empty(struct dp_worker *w)
+{
+	for (unsigned j = 0; j < w->node->nworkers; j++) {
+		if (j != w->id && (lc_ring_count(w->node->w[j]->to[w->id]) > 0 ||
+				   lc_ring_count(w->node->w[j]->back[w->id]) > 0)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void wake_all(struct dp_worker *w, uint64_t mask)
+{
+	for (unsigned j = 0; mask != 0; j++, mask >>= 1) {
+		if (mask & 1) {
+			wake(w->node->w[j]);
+		}
+	}
+}
+
+static void sleep_idle(struct dp_worker *w, int timeout_ms)
+{
+	atomic_store_explicit(&w->sleeping, true, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (rings_empty(w) && !atomic_load_explicit(&w->node->stop, memory_order_acquire)) {
+		w->node->io->wait(w->io_ctx, w->wake_fd, timeout_ms);
+	}
+	atomic_store_explicit(&w->sleeping, false, memory_order_relaxed);
+	uint64_t v;
+	ssize_t r = read(w->wake_fd, &v, sizeof(v));
+	(void)r; /* EAGAIN: nobody woke us */
+}
+
+/* One iteration; returns how many packets it saw. */
+static unsigned iterate(struct dp_worker *w)
+{
+	w->now_s = now_seconds();
+	uint64_t wake_mask = 0;
+	unsigned seen = drain_rings(w, &wake_mask);
+
+	struct dp_pkt *pkts[DP_BURST];
+	unsigned want = 0;
+	/* keep room for the responses of this burst and of what other workers hand us */
+	while (want < DP_BURST && w->pool.nfree > DP_TX_MAX + DP_BURST) {
+		pkts[want++] = dp_pool_get(&w->pool);
+	}
+	unsigned n = want > 0 ? w->node->io->rx_burst(w->io_ctx, pkts, want) : 0;
+	for (unsigned i = n; i < want; i++) {
+		dp_pool_put(&w->pool, pkts[i]);
+	}
+	if (n > 0) {
+		wake_mask |= dispatch(w, pkts, n);
+	}
+	tx_flush(w);
+	wake_all(w, wake_mask);
+	unsigned reaped = dht_store_expire(w->store, w->now_s, DP_EXPIRE_BUDGET);
+	if (reaped > 0) {
+		lc_counter_add(&w->stats.expired, reaped);
+	}
+	return seen + n;
+}
+
+void *dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp_node *node = w->node;
+	while (!atomic_load_explicit(&node->stop, memory_order_acquire)) {
+		if (iterate(w) == 0) {
+			sleep_idle(w, IDLE_WAIT_MS);
+		}
+	}
+
+	/* Drain: answer what is queued, take back what we lent, then leave together. */
+	uint64_t deadline = now_ms() + DRAIN_MAX_MS;
+	bool drained = false;
+	while (now_ms() < deadline) {
+		unsigned seen = iterate(w);
+		if (!drained && seen == 0) {
+			drained = true;
+			atomic_fetch_add_explicit(&node->ndrained, 1, memory_order_acq_rel);
+		}
+		if (drained && atomic_load_explicit(&node->ndrained, memory_order_acquire) >= node->nworkers &&
+		    rings_empty(w) && w->pool.nfree == w->pool.size) {
+			break;
+		}
+		if (seen == 0) {
+			usleep(1000);
+		}
+	}
+	return NULL;
+}

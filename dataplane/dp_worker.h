@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A node's workers, as control sees them: build them (pools, stores, rings, sockets), run each
+ * on its own thread, ask them to stop, read their counters, free them. Everything a worker
+ * touches per packet is inside its own struct dp_worker (dp_worker_internal.h).
+ */
+#pragma once
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "common/lc_compiler.h"
+#include "dataplane/dp_cfg.h"
+#include "dataplane/dp_io.h"
+#include "dataplane/dp_stats.h"
+#include "dht/dht_store.h"
+
+#define DP_MAX_WORKERS 64
+
+struct dp_node;
+struct dp_worker;
+
+/* What dp_node_new needs. Borrowed for the call; the node copies what it keeps. */
+struct dp_node_cfg {
+	const struct dp_cfg *cfg;
+	const struct dp_io_ops *io;
+	struct dp_io_cfg io_cfg;
+	unsigned nworkers;		/* 1 .. DP_MAX_WORKERS */
+	struct dht_store_cfg store_cfg; /* per shard */
+	uint32_t now_s;
+};
+
+/**
+ * Build the workers: each gets its packet pool, its shard's store, its rings to every other
+ * worker, and its sockets (the first worker binds first, so a port of 0 becomes one real port
+ * that the others share).
+ * @return LC_OK, LC_EINVAL, LC_ENOMEM, or a negative errno from the io backend (e.g. -EADDRINUSE).
+ * Context: control, at start.
+ */
+LC_MUSTCHECK int dp_node_new(struct dp_node **out, const struct dp_node_cfg *ncfg);
+
+/** Stop (if running) and free everything (NULL is a no-op). Context: control, threads joined. */
+void dp_node_free(struct dp_node *n);
+
+unsigned dp_node_nworkers(const struct dp_node *n);
+struct dp_worker *dp_node_worker(struct dp_node *n, unsigned i);
+
+/** The bound address of the node's SIP or LSP socket. */
+int dp_node_local_addr(struct dp_node *n, enum dp_sock sock, struct sockaddr_storage *out);
+
+/**
+ * A worker's thread body: runs the burst loop until dp_node_stop(), then drains (answers what it
+ * has received, hands back every borrowed packet) and returns NULL.
+ * Context: the worker's own thread.
+ */
+void *dp_worker_main(void *worker);
+
+/** Ask every worker to stop and wake the sleeping ones. Context: control (or a signal path). */
+void dp_node_stop(struct dp_node *n);
+
+/** A worker's counters and store, for stats. Context: any thread (reads are relaxed). */
+const struct dp_stats *dp_worker_stats(const struct dp_worker *w);
+const struct dht_store *dp_worker_store(const struct dp_worker *w);

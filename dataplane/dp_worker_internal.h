@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker's own state, shared by the files of dataplane/ only.
+ */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "common/lc_ring.h"
+#include "dataplane/dp_cfg.h"
+#include "dataplane/dp_pkt.h"
+#include "dataplane/dp_stats.h"
+#include "dataplane/dp_worker.h"
+#include "dht/dht_store.h"
+#include "dht/lsp.h"
+#include "sipparse/sip_msg.h"
+#include "sipparse/sip_uri.h"
+
+#define DP_BURST 32
+#define DP_TX_MAX (2 * DP_BURST)
+#define DP_POOL_SIZE 1024 /* packets per worker: a power of two, it sizes the rings too */
+#define DP_EXPIRE_BUDGET 64
+
+/* Owner: control builds it; read by all workers; the stop flag is written by control. */
+struct dp_node {
+	struct dp_cfg cfg;
+	const struct dp_io_ops *io;
+	unsigned nworkers;
+	_Atomic bool stop;
+	_Atomic unsigned ndrained; /* workers whose sockets were empty after stop */
+	struct dp_worker *w[DP_MAX_WORKERS];
+};
+
+/* Owner: the worker thread; control reads stats and writes nothing after start. Cache-line
+ * aligned; allocated by control before the thread starts. */
+struct dp_worker {
+	unsigned id;
+	struct dp_node *node;
+	const struct dp_cfg *cfg;
+	void *io_ctx;
+	struct dht_store *store;
+	struct dp_pool pool;
+	/* to[j]: requests for shard j (this worker produces, worker j consumes);
+	 * back[j]: packets of worker j's pool returned after handling (consumed by worker j) */
+	struct lc_ring *to[DP_MAX_WORKERS];
+	struct lc_ring *back[DP_MAX_WORKERS];
+	int wake_fd;
+	_Atomic bool sleeping;
+	uint32_t now_s; /* read once per loop */
+	unsigned ntx;
+	struct dp_pkt *tx[DP_TX_MAX];
+	LC_CACHE_ALIGNED struct dp_stats stats;
+	/* scratch for the packet being handled: its key, when it has one */
+	bool key_ok;
+	dht_id_t key;
+	size_t aor_len;
+	char aor[SIP_AOR_MAX];
+	struct sip_msg msg;
+	struct dht_lsp_msg lsp;
+	uint32_t started_s; /* for LSP uptime */
+};
+
+/* Queue a built response; flushes when the batch is full. Context: the worker. */
+void dp_tx_push(struct dp_worker *w, struct dp_pkt *p);
+
+/* The SIP side (dp_sip.c): parse @p pkt into w->msg and name the shard that must handle it
+ * (w->id when any worker can). */
+unsigned dp_sip_classify(struct dp_worker *w, struct dp_pkt *pkt);
+/* Handle the SIP datagram classify just parsed into w->msg. */
+void dp_sip_handle(struct dp_worker *w, struct dp_pkt *pkt);
+
+/* The LSP side (dp_lsp.c), same contract. */
+unsigned dp_lsp_classify(struct dp_worker *w, struct dp_pkt *pkt);
+void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *pkt);
