@@ -43,12 +43,13 @@ static uint8_t *reserve(struct dht_lsp_builder *b, size_t n)
 		set_err(b, LC_ELSP_BUILD_STATE);
 		return NULL;
 	}
-	if (n > b->cap - b->len) {
-		set_err(b, LC_ENOSPACE);
-		return NULL;
-	}
+	/* a property of the message first, then of the buffer */
 	if (n > DHT_LSP_MAX_MSG - b->len) {
 		set_err(b, LC_ELSP_TOO_BIG);
+		return NULL;
+	}
+	if (n > b->cap - b->len) {
+		set_err(b, LC_ENOSPACE);
 		return NULL;
 	}
 	uint8_t *p = b->buf + b->len;
