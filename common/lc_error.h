@@ -2,9 +2,10 @@
 /*
  * Error codes shared by every locus module. A function that can fail returns LC_OK (0) or one of
  * these negative codes. Codes that mean the same as an errno value reuse it; project codes start at
- * -1000. The SIP parser's codes live here too (-1100 and down) so that one lc_strerror() names every
- * error and no module needs another's header to print a code. Each SIP code is precise enough to
- * become the reason phrase of a 400 response ("Bad CSeq", "Missing Call-ID").
+ * -1000. The SIP parser's codes live here too (-1100 and down), and the LSP codec's (-1200 and
+ * down, dht/lsp.h), so that one lc_strerror() names every error and no module needs another's
+ * header to print a code. Each SIP code is precise enough to become the reason phrase of a 400
+ * response ("Bad CSeq", "Missing Call-ID"); each LSP code travels in an LSP error answer.
  */
 #pragma once
 
@@ -72,7 +73,33 @@
 	X(LC_ESIP_CSEQ_METHOD, -1175, "CSeq method does not match request method")                 \
 	X(LC_ESIP_BODY_SHORT, -1176, "Body shorter than Content-Length")                           \
 	/* response builder */                                                                     \
-	X(LC_ESIP_RESP_STATE, -1190, "Response builder used out of order")
+	X(LC_ESIP_RESP_STATE, -1190, "Response builder used out of order")                         \
+	/* LSP header (docs/lsp.md) */                                                             \
+	X(LC_ELSP_SHORT, -1200, "Shorter than the LSP header")                                     \
+	X(LC_ELSP_MAGIC, -1201, "Bad LSP magic")                                                   \
+	X(LC_ELSP_VERSION, -1202, "LSP version not supported")                                     \
+	X(LC_ELSP_TOO_BIG, -1203, "LSP message too large")                                         \
+	X(LC_ELSP_TRUNCATED, -1204, "LSP body shorter than its length")                            \
+	X(LC_ELSP_TRAILING, -1205, "Bytes after the LSP body")                                     \
+	X(LC_ELSP_TYPE, -1206, "Unknown LSP message type")                                         \
+	/* LSP TLVs */                                                                             \
+	X(LC_ELSP_TLV_SHORT, -1220, "TLV header overruns its container")                           \
+	X(LC_ELSP_TLV_OVERRUN, -1221, "TLV value overruns its container")                          \
+	X(LC_ELSP_TLV_UNKNOWN, -1222, "Unknown mandatory TLV")                                     \
+	X(LC_ELSP_TLV_DUP, -1223, "Single-valued TLV repeated")                                    \
+	X(LC_ELSP_TLV_LENGTH, -1224, "Bad TLV length for its type")                                \
+	X(LC_ELSP_TOO_LONG, -1225, "TLV value longer than its limit")                              \
+	/* LSP message-level consistency */                                                        \
+	X(LC_ELSP_MISSING_KEY, -1240, "Missing key")                                               \
+	X(LC_ELSP_KEY, -1241, "Key empty or too long")                                             \
+	X(LC_ELSP_TOO_MANY_RECORDS, -1242, "Too many records")                                     \
+	X(LC_ELSP_MISSING_CONTACT, -1243, "Record without contact")                                \
+	X(LC_ELSP_Q, -1244, "q above 1000")                                                        \
+	X(LC_ELSP_SOURCE, -1245, "Bad address")                                                    \
+	X(LC_ELSP_REMOVE, -1246, "Remove needs either all or contacts")                            \
+	X(LC_ELSP_MISSING_STATUS, -1247, "Answer without status")                                  \
+	/* LSP builder */                                                                          \
+	X(LC_ELSP_BUILD_STATE, -1260, "LSP builder used out of order")
 
 enum lc_error {
 #define LC_ERROR_ENUM(name, value, text) name = (value),

@@ -214,9 +214,12 @@ run_fuzzer() { # dir target seconds seed-files...
 	[[ $# -gt 0 ]] && cp -- "$@" "$corpus/"
 	local extra=()
 	[[ "$t" == fuzz_sipparse ]] && extra+=(-max_len=10000)
-	echo "fuzz: $t for ${secs}s, seeds: $# files, artifacts: $art"
+	# a target's own dictionary (tests/fuzz/<name>.dict) when it has one, else the SIP one
+	local dict="tests/fuzz/${t#fuzz_}.dict"
+	[[ -f "$dict" ]] || dict=tests/fuzz/sip.dict
+	echo "fuzz: $t for ${secs}s, seeds: $# files, dict: $dict, artifacts: $art"
 	timeout -k 10 $((secs + 300)) "$dir/tests/fuzz/$t" -max_total_time="$secs" -timeout=10 \
-		-rss_limit_mb=2048 -print_final_stats=1 -dict=tests/fuzz/sip.dict \
+		-rss_limit_mb=2048 -print_final_stats=1 -dict="$dict" \
 		-artifact_prefix="$art/" "${extra[@]}" "$corpus"
 	local rc=$?
 	if [[ $rc -ne 0 ]]; then
@@ -230,14 +233,16 @@ run_fuzzer() { # dir target seconds seed-files...
 job_fuzz() {
 	local dir="$build_root/build-ci-fuzz"
 	setup_build fuzz "$dir" clang -Dfuzz=true -Dtests=false || return
-	local targets=(fuzz_sipparse fuzz_uri)
+	local targets=(fuzz_sipparse fuzz_uri fuzz_lsp)
 	local secs=$((fuzz_seconds / ${#targets[@]}))
 	[[ $secs -lt 1 ]] && secs=1
 	shopt -s nullglob
 	local sip_seeds=(tests/data/sip/*.sip) uri_seeds=(tests/fuzz/corpus_uri/*)
+	local lsp_seeds=(tests/fuzz/corpus_lsp/* tests/data/lsp/*.lsp)
 	shopt -u nullglob
 	step fuzz fuzz_sipparse run_fuzzer "$dir" fuzz_sipparse "$secs" "${sip_seeds[@]}"
 	step fuzz fuzz_uri run_fuzzer "$dir" fuzz_uri "$secs" "${uri_seeds[@]}"
+	step fuzz fuzz_lsp run_fuzzer "$dir" fuzz_lsp "$secs" "${lsp_seeds[@]}"
 }
 
 if [[ "${LOCUS_SKIP_DEPS:-0}" != 1 ]]; then

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target for the LSP codec (dht/lsp.h): dht_lsp_parse() on the datagram, the error
+ * answer a node sends when it can answer, and the encoder on whatever decoded.
+ *
+ * How it works: besides "does not crash under ASan/UBSan", each input is held to invariants that
+ * a correct codec keeps for any bytes:
+ *  - the return value is m.err, and every view (message and records) is absent or lies inside the
+ *    input; counts stay within their limits; an error offset lies inside the input;
+ *  - a request whose header was read gets an error answer that fits DHT_LSP_MAX_MSG and decodes
+ *    as an answer with the same txn id and overlay id and the status dht_lsp_status_of() gives;
+ *  - a message that decoded re-encodes, the encoding decodes to the same fields, and encoding
+ *    that again gives the same bytes (the canonical form is a fixed point);
+ *  - the builder never writes past its capacity: the same encode into a small buffer, sized from
+ *    the input, leaves the guard after it untouched and either gives the same bytes or fails with
+ *    LC_ENOSPACE because the message is longer than the buffer.
+ * The same function runs in every build through tests/fuzz/replay.c over tests/fuzz/corpus_lsp/.
+ */
+#include <string.h>
+
+#include "common/lc_error.h"
+#include "dht/lsp.h"
+#include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/lsp_equal.h"
+
+#define GUARD 64
+#define GUARD_BYTE 0xa5
+
+static struct dht_lsp_msg msg, again, ans;
+static uint8_t out1[DHT_LSP_MAX_MSG], out2[DHT_LSP_MAX_MSG];
+static uint8_t small[2048 + GUARD];
+
+static void check_bytes(struct dht_bytes v, const char *b, size_t n, const char *what)
+{
+	fuzz_check_view((struct sip_str){v.p, v.len}, b, n, what);
+}
+
+static void check_views(const struct dht_lsp_msg *m, const char *b, size_t n)
+{
+	FUZZ_CHECK(m->buf.p == b && m->buf.len == n, "msg.buf is the input");
+	FUZZ_CHECK(m->nrecords <= DHT_LSP_MAX_RECORDS, "record count within limit");
+	FUZZ_CHECK(m->err_off <= n, "error offset inside the input");
+	check_bytes(m->key, b, n, "key");
+	check_bytes(m->call_id, b, n, "call_id");
+	check_bytes(m->reply_ctx, b, n, "reply_ctx");
+	check_bytes(m->reason, b, n, "reason");
+	FUZZ_CHECK(m->key.len <= DHT_LSP_MAX_KEY, "key length");
+	for (unsigned i = 0; i < m->nrecords; i++) {
+		const struct dht_lsp_record *r = &m->records[i];
+		check_bytes(r->contact, b, n, "record.contact");
+		check_bytes(r->instance, b, n, "record.instance");
+		check_bytes(r->path, b, n, "record.path");
+		check_bytes(r->attrs, b, n, "record.attrs");
+		check_bytes(r->call_id, b, n, "record.call_id");
+		FUZZ_CHECK(r->contact.len > 0, "a record has a contact");
+		FUZZ_CHECK(r->q >= -1 && r->q <= DHT_LSP_MAX_Q, "q in range");
+	}
+}
+
+static void check_error_answer(const struct dht_lsp_msg *m)
+{
+	size_t len = 0;
+	int ret = dht_lsp_answer_error(out1, sizeof(out1), m, &len);
+	FUZZ_CHECK(ret == LC_OK, "a request that can be answered gets an error answer");
+	memset(&ans, 0, sizeof(ans));
+	FUZZ_CHECK(dht_lsp_parse(&ans, out1, len) == LC_OK || !dht_lsp_type_known(m->hdr.type),
+		   "the error answer decodes");
+	FUZZ_CHECK(ans.hdr_ok && dht_lsp_is_answer(&ans), "the error answer is an answer");
+	FUZZ_CHECK(ans.hdr.txn_id == m->hdr.txn_id && ans.hdr.overlay_id == m->hdr.overlay_id,
+		   "the error answer echoes txn and overlay ids");
+	if (ans.err == LC_OK) {
+		FUZZ_CHECK(ans.status == (uint16_t)dht_lsp_status_of(m->err), "answer status");
+		FUZZ_CHECK(ans.detail.err == m->err, "answer carries the error");
+		FUZZ_CHECK(!dht_lsp_can_answer(&ans), "an answer is never answered");
+	}
+}
+
+static void check_reencode(const struct dht_lsp_msg *m, const uint8_t *data, size_t size)
+{
+	size_t len1 = 0, len2 = 0;
+	FUZZ_CHECK(dht_lsp_encode(m, out1, sizeof(out1), &len1) == LC_OK, "decoded re-encodes");
+	FUZZ_CHECK(len1 <= size, "canonical form is never longer than the input");
+	memset(&again, 0, sizeof(again));
+	FUZZ_CHECK(dht_lsp_parse(&again, out1, len1) == LC_OK, "re-encoded decodes");
+	FUZZ_CHECK(lsp_msg_eq(m, &again), "re-encoded decodes to the same fields");
+	FUZZ_CHECK(dht_lsp_encode(&again, out2, sizeof(out2), &len2) == LC_OK, "encodes twice");
+	FUZZ_CHECK(len1 == len2 && memcmp(out1, out2, len1) == 0, "canonical form is a fixed point");
+
+	size_t cap = size == 0 ? 0 : (data[0] | (size_t)data[size - 1] << 8) % (sizeof(small) - GUARD);
+	size_t small_len = 0;
+	memset(small, 0, cap);
+	memset(small + cap, GUARD_BYTE, GUARD);
+	int ret = dht_lsp_encode(m, small, cap, &small_len);
+	for (size_t i = cap; i < cap + GUARD; i++) {
+		FUZZ_CHECK(small[i] == GUARD_BYTE, "builder wrote past cap");
+	}
+	if (ret == LC_OK) {
+		FUZZ_CHECK(small_len == len1 && memcmp(small, out1, len1) == 0,
+			   "same calls give the same bytes");
+	} else {
+		FUZZ_CHECK(ret == LC_ENOSPACE && len1 > cap, "only LC_ENOSPACE, and only when short");
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *b = (const char *)data;
+	int ret = dht_lsp_parse(&msg, data, size);
+	FUZZ_CHECK(ret == msg.err, "return value is msg.err");
+	FUZZ_CHECK(ret <= 0, "LC_OK or a negative code");
+	(void)lc_strerror(ret);
+	(void)dht_lsp_type_name(msg.hdr.type);
+	(void)dht_lsp_status_text(msg.status);
+	check_views(&msg, b, size);
+	size_t need = 0;
+	if (dht_lsp_frame_len(data, size, &need) == LC_OK) {
+		FUZZ_CHECK(msg.hdr_ok, "a frame has a header");
+		FUZZ_CHECK(ret != LC_OK || need == size, "a decoded message is one frame");
+	}
+	if (ret != LC_OK && dht_lsp_can_answer(&msg)) {
+		check_error_answer(&msg);
+	}
+	if (ret == LC_OK) {
+		check_reencode(&msg, data, size);
+	}
+	return 0;
+}
