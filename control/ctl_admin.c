@@ -2,6 +2,7 @@
 /*
  * The admin listener and its two commands.
  */
+#define _GNU_SOURCE
 #include "control/ctl_admin.h"
 
 #include <errno.h>

@@ -5,6 +5,7 @@
  */
 #include "control/ctl_cfg.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -152,7 +153,7 @@ static int f_domain(struct parse_ctx *pc, const char *n, const char *v)
 
 static int f_workers(struct parse_ctx *pc, const char *n, const char *v)
 {
-	uint32_t x;
+	uint32_t x = 0;
 	int ret = u32_flag(pc, n, v, 1, 64, &x);
 	pc->cfg->workers = x;
 	return ret;
@@ -160,7 +161,7 @@ static int f_workers(struct parse_ctx *pc, const char *n, const char *v)
 
 static int f_replicas(struct parse_ctx *pc, const char *n, const char *v)
 {
-	uint32_t x;
+	uint32_t x = 0;
 	int ret = u32_flag(pc, n, v, 1, 16, &x);
 	pc->cfg->replicas = x;
 	return ret;
@@ -330,9 +331,10 @@ static int f_config(struct parse_ctx *pc, const char *n, const char *v)
 void ctl_cfg_defaults(struct ctl_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	(void)ctl_addr_parse("0.0.0.0:5060", &cfg->sip);
-	(void)ctl_addr_parse("0.0.0.0:7400", &cfg->lsp);
-	(void)ctl_addr_parse("127.0.0.1:7401", &cfg->admin);
+	int bad = ctl_addr_parse("0.0.0.0:5060", &cfg->sip) | ctl_addr_parse("0.0.0.0:7400", &cfg->lsp) |
+		  ctl_addr_parse("127.0.0.1:7401", &cfg->admin);
+	assert(bad == LC_OK); /* constant defaults */
+	(void)bad;
 	snprintf(cfg->overlay, sizeof(cfg->overlay), "locus.invalid");
 	cfg->replicas = 3;
 	cfg->min_expires_s = 60;

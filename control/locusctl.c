@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,11 +45,14 @@ static const char usage[] =
 	"  --timeout MS        give up after MS milliseconds (default 3000)\n"
 	"Exit status: 0 ok; 1 no answer, an error answer, or not found; 2 bad arguments.\n";
 
-static int bad_usage(const char *fmt, const char *arg)
+__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
 	fprintf(stderr, "locusctl: ");
-	fprintf(stderr, fmt, arg);
+	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, "\n(see locusctl --help)\n");
+	va_end(ap);
 	return 2;
 }
 
@@ -223,8 +227,10 @@ int main(int argc, char **argv)
 {
 	struct opts o = {.timeout_ms = 3000};
 	snprintf(o.overlay, sizeof(o.overlay), "locus.invalid");
-	(void)ctl_addr_parse("127.0.0.1:7400", &o.lsp);
-	(void)ctl_addr_parse("127.0.0.1:7401", &o.admin);
+	if (ctl_addr_parse("127.0.0.1:7400", &o.lsp) != LC_OK ||
+	    ctl_addr_parse("127.0.0.1:7401", &o.admin) != LC_OK) {
+		return 2; /* constant defaults: cannot happen */
+	}
 	int i = 1;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
 		const char *f = argv[i];
