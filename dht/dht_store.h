@@ -166,3 +166,27 @@ unsigned dht_store_expire(struct dht_store *s, uint32_t now_s, unsigned budget);
 
 /** Snapshot of the counters. Context: any thread. */
 void dht_store_stats_get(const struct dht_store *s, struct dht_store_stats *out);
+
+/* Additions after the first contract (the registrar's pipeline and range transfer need them). */
+
+/**
+ * Start fetching the index slot @p id hashes to, so that a dht_store_find for it a few items later
+ * in the burst (STYLE.md section 4) does not wait on memory. Never faults, changes nothing.
+ * Context: the shard's worker; fast path.
+ */
+void dht_store_prefetch(const struct dht_store *s, dht_id_t id);
+
+/* The cursor value dht_store_walk leaves when every key has been visited. */
+#define DHT_STORE_WALK_END UINT64_MAX
+
+/**
+ * Visit every key of the store, a few per call, for range transfer: start with *@p cursor = 0
+ * and call until it is DHT_STORE_WALK_END. The order is stable (the keys' record order, not id
+ * order; the caller gets a key's id again with dht_key_of). A key held from the first call to the
+ * last is visited exactly once; one added or removed meanwhile may or may not be. Each call looks
+ * at a bounded number of records, so it may return 0 keys before the end.
+ * @return how many keys were written to @p out (never more than @p cap); each is valid until the
+ *   next write to the store.
+ * Context: the shard's worker.
+ */
+unsigned dht_store_walk(struct dht_store *s, uint64_t *cursor, struct dht_aor **out, unsigned cap);

@@ -1,0 +1,642 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The binding store of one shard (dht_store.h): an index from key to its binding set, fixed pools
+ * of AOR and binding records, a region for the variable bytes, and an expiry wheel, all reserved
+ * at creation so the fast path never allocates and a full store answers LC_EFULL.
+ *
+ * How it works: the index is an open-addressing table of 32-bit slots with linear probing, sized
+ * at start to a power of two that keeps the load at or below 3/4 even with every AOR record in
+ * use. A slot holds the AOR record's index in its low bits and, in the bits above, a tag taken
+ * from the id (mixed), so a probe compares key bytes only on a tag match; 0 is empty (record 0
+ * never exists). The home slot comes from the mixed id's top bits, which the AOR record keeps
+ * (h32), so deletion shifts the following cluster back (no tombstones: lookups never slow down
+ * with churn). An AOR record (16 bytes) points to its key's block in the var region and to its
+ * first binding; a key's bindings form a circular doubly linked list of binding records (64 bytes,
+ * one cache line) in first-added order. A binding's strings (and an IPv6 source address) share
+ * one var-region block. Records name each other by 32-bit pool index, never by pointer; a record
+ * finds its store through the owner pointer at the start of its 2 MiB pool chunk
+ * (dht_pool_owner_of), which is how dht_aor_bindings and dht_binding_read work without a store
+ * argument. Expiry is the wheel's (dht_wheel_internal.h): the binding record embeds the wheel
+ * node, so add, remove and refresh move it in O(1), and dht_store_expire pops due bindings with a
+ * step budget. Readers filter by time, so a binding past expiry but not yet reaped is never shown.
+ */
+#include "dht/dht_store.h"
+
+#include <string.h>
+
+#include "common/lc_alloc.h"
+#include "common/lc_counter.h"
+#include "common/lc_error.h"
+#include "dht/dht_store_internal.h"
+
+/* Owner: created by control, then written only by the shard's worker; `st` is read by any thread. */
+struct dht_store {
+	struct dht_pool aors;
+	struct dht_pool binds;
+	struct dht_var var;
+	uint32_t *index;      /* slot: (tag << idx_bits) | AOR index; 0 is empty */
+	size_t index_bytes;   /* bytes mapped for the index */
+	uint32_t index_mask;  /* slots - 1 */
+	unsigned slot_bits;   /* log2(slots) */
+	unsigned idx_bits;    /* bits of a slot that hold the AOR index */
+	uint32_t idx_mask;    /* (1 << idx_bits) - 1 */
+	uint64_t fixed_bytes; /* the store struct and the index: counted in bytes_used */
+	struct dht_wheel wheel;
+	struct {
+		LC_CACHE_ALIGNED lc_counter_t aors;
+		lc_counter_t bindings;
+		lc_counter_t bytes_used;
+		lc_counter_t bytes_reserved;
+		lc_counter_t max_bindings;
+		lc_counter_t expired;
+		lc_counter_t full;
+	} st;
+};
+
+static const char empty_bytes[1] = "";
+
+/* ---- records ---- */
+
+static inline struct dht_aor *aor_at(const struct dht_store *s, uint32_t i)
+{
+	return dht_pool_at(&s->aors, i);
+}
+
+static inline struct dht_binding *bind_at(const struct dht_store *s, uint32_t i)
+{
+	return dht_pool_at(&s->binds, i);
+}
+
+static void stats_sync(struct dht_store *s)
+{
+	uint64_t used = s->fixed_bytes + (uint64_t)s->aors.used * sizeof(struct dht_aor) +
+			(uint64_t)s->binds.used * sizeof(struct dht_binding) + s->var.used_bytes;
+	atomic_store_explicit(&s->st.aors, s->aors.used, memory_order_relaxed);
+	atomic_store_explicit(&s->st.bindings, s->binds.used, memory_order_relaxed);
+	atomic_store_explicit(&s->st.bytes_used, used, memory_order_relaxed);
+}
+
+/* ---- index ---- */
+
+/* The id mixed into 64 bits: the top bits pick the home slot, the low 32 give the tag. Mixing
+ * keeps the table even when a caller's ids have little entropy in the high half. */
+static inline uint64_t id_mix(dht_id_t id)
+{
+	uint64_t hi = (uint64_t)(id >> 64), lo = (uint64_t)id;
+	uint64_t x = hi ^ ((lo << 29) | (lo >> 35));
+	x *= 0x9e3779b97f4a7c15ull;
+	return x ^ (x >> 32);
+}
+
+static inline uint32_t home_of(const struct dht_store *s, uint32_t h32)
+{
+	return h32 >> (32 - s->slot_bits);
+}
+
+static inline bool key_equal(const struct dht_store *s, uint32_t ai, const char *key, size_t len)
+{
+	const uint8_t *k = dht_var_ptr(&s->var, aor_at(s, ai)->key);
+	uint16_t klen;
+	memcpy(&klen, k, sizeof(klen));
+	return klen == len && memcmp(k + 2, key, len) == 0;
+}
+
+/* The key's AOR index, or 0 with *slot = where it would go. */
+static uint32_t lookup(const struct dht_store *s, uint64_t m, const char *key, size_t len,
+		       uint32_t *slot)
+{
+	uint32_t pos = home_of(s, (uint32_t)(m >> 32));
+	uint32_t tag = (uint32_t)m << s->idx_bits;
+	for (;;) {
+		uint32_t v = s->index[pos];
+		if (v == 0) {
+			*slot = pos;
+			return DHT_POOL_NONE;
+		}
+		if ((v & ~s->idx_mask) == tag && key_equal(s, v & s->idx_mask, key, len)) {
+			*slot = pos;
+			return v & s->idx_mask;
+		}
+		pos = (pos + 1) & s->index_mask;
+	}
+}
+
+/* Delete AOR @p ai from the index, shifting the rest of its cluster back. */
+static void index_delete(struct dht_store *s, uint32_t ai)
+{
+	uint32_t i = home_of(s, aor_at(s, ai)->h32);
+	while ((s->index[i] & s->idx_mask) != ai) {
+		i = (i + 1) & s->index_mask;
+	}
+	for (uint32_t j = (i + 1) & s->index_mask;; j = (j + 1) & s->index_mask) {
+		uint32_t v = s->index[j];
+		if (v == 0) {
+			break;
+		}
+		uint32_t home = home_of(s, aor_at(s, v & s->idx_mask)->h32);
+		/* v may fill the hole at i when i lies cyclically in [home, j) */
+		if (((j - home) & s->index_mask) >= ((j - i) & s->index_mask)) {
+			s->index[i] = v;
+			i = j;
+		}
+	}
+	s->index[i] = 0;
+}
+
+/* ---- binding fields ---- */
+
+static void fields_of(const struct dht_binding_data *d, const struct dht_bytes *f[VF_N])
+{
+	f[VF_URI] = &d->uri;
+	f[VF_CALL_ID] = &d->call_id;
+	f[VF_INSTANCE] = &d->instance;
+	f[VF_PATH] = &d->path;
+	f[VF_ATTRS] = &d->attrs;
+}
+
+/* Whether the source address fits the record (bytes 4..15 zero, as IPv4 and "unknown" are). */
+static bool addr_inline(const struct dht_addr *a)
+{
+	static const uint8_t zero[12];
+	return memcmp(a->addr + 4, zero, sizeof(zero)) == 0;
+}
+
+/* The block length @p d needs (its strings, then 16 address bytes unless inline). */
+static int block_len(const struct dht_binding_data *d, size_t *out)
+{
+	const struct dht_bytes *f[VF_N];
+	fields_of(d, f);
+	size_t total = 0;
+	for (int i = 0; i < VF_N; i++) {
+		total += f[i]->len;
+	}
+	if (total > DHT_BINDING_VAR_MAX) {
+		return LC_ETOOLONG;
+	}
+	*out = total + (addr_inline(&d->src) ? 0 : 16);
+	return LC_OK;
+}
+
+static const uint8_t *block_of(const struct dht_store *s, const struct dht_binding *b)
+{
+	return b->var != DHT_VAR_NONE ? dht_var_ptr(&s->var, b->var) : (const uint8_t *)empty_bytes;
+}
+
+/* Copy @p d's strings and address into block @p var and set the lengths. */
+static void write_block(struct dht_store *s, struct dht_binding *b, uint32_t var,
+			const struct dht_binding_data *d)
+{
+	const struct dht_bytes *f[VF_N];
+	fields_of(d, f);
+	uint8_t *p = var != DHT_VAR_NONE ? dht_var_ptr(&s->var, var) : NULL;
+	for (int i = 0; i < VF_N; i++) {
+		b->len[i] = (uint16_t)f[i]->len;
+		if (f[i]->len > 0) {
+			memcpy(p, f[i]->p, f[i]->len);
+			p += f[i]->len;
+		}
+	}
+	if (!addr_inline(&d->src)) {
+		memcpy(p, d->src.addr, 16);
+		b->len[VF_ATTRS] |= DHT_LEN_ADDR16;
+	}
+	b->var = var;
+}
+
+/* Whether @p d's strings are byte-equal to @p b's and its address sits in the same place. */
+static bool fields_equal(const struct dht_store *s, const struct dht_binding *b,
+			 const struct dht_binding_data *d)
+{
+	if (((b->len[VF_ATTRS] & DHT_LEN_ADDR16) != 0) != !addr_inline(&d->src)) {
+		return false;
+	}
+	const struct dht_bytes *f[VF_N];
+	fields_of(d, f);
+	const uint8_t *p = block_of(s, b);
+	for (int i = 0; i < VF_N; i++) {
+		uint32_t len = b->len[i] & DHT_LEN_MASK;
+		if (f[i]->len != len || (len > 0 && memcmp(p, f[i]->p, len) != 0)) {
+			return false;
+		}
+		p += len;
+	}
+	return true;
+}
+
+/* Everything but the strings and the wheel position. */
+static void write_fixed(struct dht_binding *b, const struct dht_binding_data *d)
+{
+	b->registered_at_s = d->registered_at_s;
+	b->cseq = d->cseq;
+	b->reg_id = d->reg_id;
+	b->txn_tag = d->txn_tag;
+	b->q = d->q;
+	b->family = d->src.family;
+	b->transport = d->src.transport;
+	b->port = d->src.port;
+	memcpy(b->addr4, d->src.addr, 4);
+}
+
+/* ---- create and free ---- */
+
+static int check_cfg(const struct dht_store_cfg *cfg, uint32_t *aors, uint64_t *var_bytes)
+{
+	if (cfg == NULL || cfg->max_bindings == 0 || cfg->max_bindings > DHT_STORE_MAX_RECORDS ||
+	    cfg->max_aors > DHT_STORE_MAX_RECORDS || cfg->var_bytes > DHT_VAR_MAX_BYTES) {
+		return LC_EINVAL;
+	}
+	/* a key lives only while it has a binding, so more keys than bindings are never used */
+	*aors = cfg->max_aors == 0 ? cfg->max_bindings : LC_MIN(cfg->max_aors, cfg->max_bindings);
+	*var_bytes = cfg->var_bytes;
+	if (*var_bytes == 0) {
+		*var_bytes = (uint64_t)cfg->max_bindings * DHT_STORE_DEFAULT_VAR_BYTES;
+		*var_bytes = LC_MIN(*var_bytes, DHT_VAR_MAX_BYTES);
+	}
+	return LC_OK;
+}
+
+static int index_init(struct dht_store *s, uint32_t aors)
+{
+	uint64_t want = (uint64_t)aors * 4 / 3 + 1;
+	s->slot_bits = 3;
+	while (((uint64_t)1 << s->slot_bits) < want) {
+		s->slot_bits++;
+	}
+	s->index_mask = (uint32_t)((1ull << s->slot_bits) - 1);
+	s->index_bytes = ((size_t)1 << s->slot_bits) * sizeof(uint32_t);
+	s->index = lc_pool_map(s->index_bytes);
+	if (s->index == NULL) {
+		s->index_bytes = 0;
+		return LC_ENOMEM;
+	}
+	/* the largest index the AOR pool can hand out, chunk owner slots included */
+	uint64_t max_idx = (uint64_t)aors + aors / s->aors.chunk_mask + s->aors.chunk_mask + 2;
+	s->idx_bits = 64u - (unsigned)__builtin_clzll(max_idx);
+	s->idx_mask = (uint32_t)((1ull << s->idx_bits) - 1);
+	return LC_OK;
+}
+
+int dht_store_new(struct dht_store **out, const struct dht_store_cfg *cfg, uint32_t now_s)
+{
+	uint32_t aors;
+	uint64_t var_bytes;
+	int ret = check_cfg(cfg, &aors, &var_bytes);
+	if (ret != LC_OK) {
+		return ret;
+	}
+	ret = LC_ENOMEM;
+	struct dht_store *s = lc_alloc_aligned(LC_CACHE_LINE, sizeof(*s));
+	if (s == NULL) {
+		return LC_ENOMEM;
+	}
+	memset(s, 0, sizeof(*s));
+	if ((ret = dht_pool_init(&s->aors, sizeof(struct dht_aor), aors, s)) != LC_OK ||
+	    (ret = dht_pool_init(&s->binds, sizeof(struct dht_binding), cfg->max_bindings, s)) !=
+		    LC_OK ||
+	    (ret = dht_var_init(&s->var, var_bytes)) != LC_OK || (ret = index_init(s, aors)) != LC_OK) {
+		goto fail;
+	}
+	dht_wheel_init(&s->wheel, (uint8_t *)s->binds.base + offsetof(struct dht_binding, w),
+		       sizeof(struct dht_binding), now_s);
+	s->fixed_bytes = sizeof(*s) + s->index_bytes;
+	uint64_t reserved = sizeof(*s) + s->index_bytes + dht_pool_reserved(&s->aors) +
+			    dht_pool_reserved(&s->binds) + s->var.map_size;
+	lc_counter_add(&s->st.bytes_reserved, reserved);
+	lc_counter_add(&s->st.max_bindings, cfg->max_bindings);
+	stats_sync(s);
+	*out = s;
+	return LC_OK;
+fail:
+	dht_store_free(s);
+	return ret;
+}
+
+void dht_store_free(struct dht_store *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	lc_pool_unmap(s->index, s->index_bytes);
+	dht_var_deinit(&s->var);
+	dht_pool_deinit(&s->binds);
+	dht_pool_deinit(&s->aors);
+	lc_free(s);
+}
+
+/* ---- reads ---- */
+
+void dht_store_prefetch(const struct dht_store *s, dht_id_t id)
+{
+	__builtin_prefetch(&s->index[home_of(s, (uint32_t)(id_mix(id) >> 32))]);
+}
+
+struct dht_aor *dht_store_find(struct dht_store *s, dht_id_t id, const char *key, size_t len)
+{
+	if (LC_UNLIKELY(len > DHT_KEY_MAX)) {
+		return NULL;
+	}
+	uint32_t slot;
+	uint32_t ai = lookup(s, id_mix(id), key, len, &slot);
+	return ai != DHT_POOL_NONE ? aor_at(s, ai) : NULL;
+}
+
+struct dht_bytes dht_aor_key(const struct dht_aor *a)
+{
+	const struct dht_store *s = dht_pool_owner_of(a);
+	const uint8_t *k = dht_var_ptr(&s->var, a->key);
+	uint16_t klen;
+	memcpy(&klen, k, sizeof(klen));
+	return (struct dht_bytes){.p = (const char *)k + 2, .len = klen};
+}
+
+unsigned dht_aor_count(const struct dht_aor *a)
+{
+	return a->count;
+}
+
+unsigned dht_aor_bindings(struct dht_aor *a, uint32_t now_s, struct dht_binding **out, unsigned cap)
+{
+	const struct dht_store *s = dht_pool_owner_of(a);
+	unsigned n = 0;
+	uint32_t bi = a->head;
+	for (uint32_t k = 0; k < a->count && n < cap; k++) {
+		struct dht_binding *b = bind_at(s, bi);
+		if (b->w.exp > now_s) {
+			out[n++] = b;
+		}
+		bi = b->next;
+	}
+	return n;
+}
+
+void dht_binding_read(const struct dht_binding *b, struct dht_binding_data *out)
+{
+	const struct dht_store *s = dht_pool_owner_of(b);
+	const uint8_t *p = block_of(s, b);
+	struct dht_bytes *f[VF_N] = {&out->uri, &out->call_id, &out->instance, &out->path,
+				     &out->attrs};
+	for (int i = 0; i < VF_N; i++) {
+		uint32_t len = b->len[i] & DHT_LEN_MASK;
+		*f[i] = (struct dht_bytes){.p = len > 0 ? (const char *)p : empty_bytes, .len = len};
+		p += len;
+	}
+	out->expires_at_s = b->w.exp;
+	out->registered_at_s = b->registered_at_s;
+	out->cseq = b->cseq;
+	out->reg_id = b->reg_id;
+	out->txn_tag = b->txn_tag;
+	out->q = b->q;
+	out->src.family = b->family;
+	out->src.transport = b->transport;
+	out->src.port = b->port;
+	memset(out->src.addr, 0, sizeof(out->src.addr));
+	memcpy(out->src.addr, b->len[VF_ATTRS] & DHT_LEN_ADDR16 ? p : b->addr4,
+	       b->len[VF_ATTRS] & DHT_LEN_ADDR16 ? 16 : 4);
+}
+
+bool dht_store_has_room(const struct dht_store *s, unsigned nbindings, size_t var_bytes,
+			size_t key_len)
+{
+	if (dht_pool_avail(&s->binds) < nbindings) {
+		return false;
+	}
+	unsigned nalloc = nbindings;
+	/* each binding may also carry 16 address bytes in its block */
+	uint64_t total = (uint64_t)var_bytes + 16ull * nbindings;
+	if (key_len > 0) {
+		if (dht_pool_avail(&s->aors) == 0) {
+			return false;
+		}
+		nalloc++;
+		total += key_len + 2;
+	}
+	return dht_var_has_room(&s->var, nalloc, total);
+}
+
+/* ---- writes ---- */
+
+static int refuse_full(struct dht_store *s)
+{
+	lc_counter_inc(&s->st.full);
+	return LC_EFULL;
+}
+
+/* A new AOR record for the key, in index slot @p slot (key block @p kvar already written). */
+static uint32_t aor_create(struct dht_store *s, uint64_t m, uint32_t slot, uint32_t kvar)
+{
+	uint32_t ai = dht_pool_get(&s->aors);
+	struct dht_aor *a = aor_at(s, ai);
+	a->h32 = (uint32_t)(m >> 32);
+	a->key = kvar;
+	a->head = DHT_POOL_NONE;
+	a->count = 0;
+	s->index[slot] = ((uint32_t)m << s->idx_bits) | ai;
+	return ai;
+}
+
+/* Append binding @p bi to the end of AOR @p ai's list. */
+static void list_append(struct dht_store *s, uint32_t ai, uint32_t bi)
+{
+	struct dht_aor *a = aor_at(s, ai);
+	struct dht_binding *b = bind_at(s, bi);
+	b->aor = ai;
+	if (a->count++ == 0) {
+		a->head = b->next = b->prev = bi;
+		return;
+	}
+	struct dht_binding *first = bind_at(s, a->head);
+	b->next = a->head;
+	b->prev = first->prev;
+	bind_at(s, first->prev)->next = bi;
+	first->prev = bi;
+}
+
+int dht_store_add(struct dht_store *s, dht_id_t id, const char *key, size_t len,
+		  const struct dht_binding_data *d)
+{
+	size_t blen;
+	if (len > DHT_KEY_MAX || block_len(d, &blen) != LC_OK) {
+		return LC_ETOOLONG;
+	}
+	uint64_t m = id_mix(id);
+	uint32_t slot;
+	uint32_t ai = lookup(s, m, key, len, &slot);
+	if (dht_pool_avail(&s->binds) == 0 ||
+	    (ai == DHT_POOL_NONE && dht_pool_avail(&s->aors) == 0)) {
+		return refuse_full(s);
+	}
+	uint32_t kvar = DHT_VAR_NONE, bvar = DHT_VAR_NONE;
+	if (ai == DHT_POOL_NONE && (kvar = dht_var_alloc(&s->var, len + 2)) == DHT_VAR_NONE) {
+		return refuse_full(s);
+	}
+	if (blen > 0 && (bvar = dht_var_alloc(&s->var, blen)) == DHT_VAR_NONE) {
+		if (kvar != DHT_VAR_NONE) {
+			dht_var_free(&s->var, kvar);
+		}
+		return refuse_full(s);
+	}
+	/* nothing can fail from here on */
+	if (ai == DHT_POOL_NONE) {
+		uint8_t *k = dht_var_ptr(&s->var, kvar);
+		uint16_t klen = (uint16_t)len;
+		memcpy(k, &klen, sizeof(klen));
+		memcpy(k + 2, key, len);
+		ai = aor_create(s, m, slot, kvar);
+	}
+	uint32_t bi = dht_pool_get(&s->binds);
+	struct dht_binding *b = bind_at(s, bi);
+	write_block(s, b, bvar, d);
+	write_fixed(b, d);
+	list_append(s, ai, bi);
+	b->w.exp = d->expires_at_s;
+	dht_wheel_add(&s->wheel, bi);
+	stats_sync(s);
+	return LC_OK;
+}
+
+int dht_store_update(struct dht_store *s, struct dht_binding *b, const struct dht_binding_data *d)
+{
+	size_t blen;
+	if (block_len(d, &blen) != LC_OK) {
+		return LC_ETOOLONG;
+	}
+	if (!fields_equal(s, b, d)) {
+		/* new block first: @p d may point into the old one, and a refusal changes nothing */
+		uint32_t var = DHT_VAR_NONE;
+		if (blen > 0 && (var = dht_var_alloc(&s->var, blen)) == DHT_VAR_NONE) {
+			return refuse_full(s);
+		}
+		uint32_t old = b->var;
+		write_block(s, b, var, d);
+		if (old != DHT_VAR_NONE) {
+			dht_var_free(&s->var, old);
+		}
+	} else if (b->len[VF_ATTRS] & DHT_LEN_ADDR16) {
+		/* a plain refresh: only the address bytes may differ, rewritten in place */
+		uint8_t *p = dht_var_ptr(&s->var, b->var) + blen - 16;
+		memcpy(p, d->src.addr, 16);
+	}
+	write_fixed(b, d);
+	if (b->w.exp != d->expires_at_s) {
+		uint32_t bi = dht_pool_index(&s->binds, b);
+		dht_wheel_del(&s->wheel, bi);
+		b->w.exp = d->expires_at_s;
+		dht_wheel_add(&s->wheel, bi);
+	}
+	stats_sync(s);
+	return LC_OK;
+}
+
+/* Drop AOR @p ai, which has no bindings left. */
+static void aor_drop(struct dht_store *s, uint32_t ai)
+{
+	struct dht_aor *a = aor_at(s, ai);
+	index_delete(s, ai);
+	dht_var_free(&s->var, a->key);
+	a->count = 0;
+	dht_pool_put(&s->aors, ai);
+}
+
+/* Free binding @p bi's block and record (already off the wheel and its AOR's list). */
+static void binding_free(struct dht_store *s, uint32_t bi)
+{
+	struct dht_binding *b = bind_at(s, bi);
+	if (b->var != DHT_VAR_NONE) {
+		dht_var_free(&s->var, b->var);
+	}
+	dht_pool_put(&s->binds, bi);
+}
+
+/* Unlink binding @p bi (already off the wheel) from its AOR and free it; the AOR goes with its
+ * last binding. */
+static void binding_drop(struct dht_store *s, uint32_t bi)
+{
+	struct dht_binding *b = bind_at(s, bi);
+	uint32_t ai = b->aor;
+	struct dht_aor *a = aor_at(s, ai);
+	if (--a->count == 0) {
+		binding_free(s, bi);
+		aor_drop(s, ai);
+		return;
+	}
+	bind_at(s, b->prev)->next = b->next;
+	bind_at(s, b->next)->prev = b->prev;
+	if (a->head == bi) {
+		a->head = b->next;
+	}
+	binding_free(s, bi);
+}
+
+void dht_store_remove(struct dht_store *s, struct dht_binding *b)
+{
+	uint32_t bi = dht_pool_index(&s->binds, b);
+	dht_wheel_del(&s->wheel, bi);
+	binding_drop(s, bi);
+	stats_sync(s);
+}
+
+void dht_store_remove_aor(struct dht_store *s, struct dht_aor *a)
+{
+	uint32_t ai = dht_pool_index(&s->aors, a);
+	uint32_t bi = a->head;
+	for (uint32_t k = a->count; k > 0; k--) {
+		uint32_t next = bind_at(s, bi)->next;
+		dht_wheel_del(&s->wheel, bi);
+		binding_free(s, bi);
+		bi = next;
+	}
+	aor_drop(s, ai);
+	stats_sync(s);
+}
+
+unsigned dht_store_expire(struct dht_store *s, uint32_t now_s, unsigned budget)
+{
+	/* wheel steps (cascades, jumps) are O(1) each; a few per reaped binding keep a call short */
+	unsigned steps = budget * 4 + 64;
+	unsigned n = 0;
+	while (n < budget) {
+		uint32_t bi = dht_wheel_pop(&s->wheel, now_s, &steps);
+		if (bi == 0) {
+			break;
+		}
+		binding_drop(s, bi);
+		n++;
+	}
+	if (n > 0) {
+		lc_counter_add(&s->st.expired, n);
+		stats_sync(s);
+	}
+	return n;
+}
+
+unsigned dht_store_walk(struct dht_store *s, uint64_t *cursor, struct dht_aor **out, unsigned cap)
+{
+	uint64_t i = *cursor, end = dht_pool_high_water(&s->aors);
+	uint64_t limit = i + (uint64_t)cap * 4 + 1024; /* records looked at per call */
+	unsigned n = 0;
+	if (i == DHT_STORE_WALK_END) {
+		return 0;
+	}
+	for (; i < end && i < limit && n < cap; i++) {
+		if (dht_pool_is_header(&s->aors, (uint32_t)i)) {
+			continue;
+		}
+		struct dht_aor *a = aor_at(s, (uint32_t)i);
+		if (a->count > 0) {
+			out[n++] = a;
+		}
+	}
+	*cursor = i >= end ? DHT_STORE_WALK_END : i;
+	return n;
+}
+
+void dht_store_stats_get(const struct dht_store *s, struct dht_store_stats *out)
+{
+	out->aors = lc_counter_get(&s->st.aors);
+	out->bindings = lc_counter_get(&s->st.bindings);
+	out->bytes_used = lc_counter_get(&s->st.bytes_used);
+	out->bytes_reserved = lc_counter_get(&s->st.bytes_reserved);
+	out->max_bindings = lc_counter_get(&s->st.max_bindings);
+	out->expired = lc_counter_get(&s->st.expired);
+	out->full = lc_counter_get(&s->st.full);
+}

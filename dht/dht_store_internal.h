@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The binding store's record layouts and sizes, shared by dht_store.c and its unit tests (which
+ * check the sizes the memory figures depend on). Nothing outside dht/ and its tests includes it.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "dht/dht_pool_internal.h"
+#include "dht/dht_var_internal.h"
+#include "dht/dht_wheel_internal.h"
+
+/* Largest pools a store accepts (index bits leave at least 3 bits of tag per slot). */
+#define DHT_STORE_MAX_RECORDS (1u << 28)
+
+/*
+ * One key's set. Owner: the shard's worker. 16 bytes; the key's bytes are in the var region as a
+ * uint16 length followed by the bytes.
+ */
+struct dht_aor {
+	uint32_t h32;	/* the id's top 32 bits: its home slot in the index; free-list link when free */
+	uint32_t key;	/* var-region block of the key */
+	uint32_t head;	/* first binding (first added); the list is circular */
+	uint32_t count; /* bindings held; 0 marks a free record */
+};
+
+/* Variable fields, in the order they sit in a binding's block. */
+enum { VF_URI, VF_CALL_ID, VF_INSTANCE, VF_PATH, VF_ATTRS, VF_N };
+
+/* len[VF_ATTRS] bit: the block ends with the 16 address bytes (else addr4 holds them all). */
+#define DHT_LEN_ADDR16 0x8000u
+#define DHT_LEN_MASK 0x3fffu
+
+/*
+ * One binding. Owner: the shard's worker. 64 bytes, one cache line: everything but the strings,
+ * and an address whose bytes 4..15 are zero (IPv4), lives here.
+ */
+struct dht_binding {
+	uint32_t aor;	      /* owning key's record; free-list link when free */
+	uint32_t next, prev;  /* the key's bindings, circular, in first-added order */
+	struct dht_wnode w;   /* expiry wheel links; w.exp is expires_at_s */
+	uint32_t var;	      /* var-region block of the fields, or DHT_VAR_NONE when all empty */
+	uint32_t registered_at_s;
+	uint32_t cseq;
+	uint32_t reg_id;
+	uint32_t txn_tag;
+	uint16_t len[VF_N]; /* field lengths; len[VF_ATTRS] also carries DHT_LEN_ADDR16 */
+	int16_t q;
+	uint8_t family;
+	uint8_t transport;
+	uint16_t port;
+	uint8_t addr4[4];
+};
+
+_Static_assert(sizeof(struct dht_aor) == 16, "AOR record is 16 bytes");
+_Static_assert(sizeof(struct dht_binding) == 64, "binding record is one cache line");
