@@ -98,14 +98,17 @@ static void answer_ok(struct dp_worker *w, const struct dp_pkt *in, const struct
 	for (unsigned i = 0; i < b->n; i++) {
 		const struct dht_binding_data *d = &b->d[i];
 		char reg_id_buf[12];
-		struct sip_str reg_id = {0};
+		struct sip_str reg_id = {0}, instance = {0};
+		if (d->instance.len > 0) {
+			instance = sip_str_make(d->instance.p, d->instance.len);
+		}
 		if (d->reg_id != 0) {
 			int n = snprintf(reg_id_buf, sizeof(reg_id_buf), "%u", d->reg_id);
 			reg_id = sip_str_make(reg_id_buf, (size_t)n);
 		}
 		sip_resp_contact(&rp.r, sip_str_make(d->uri.p, d->uri.len), d->q,
 				 (int64_t)(d->expires_at_s - w->now_s),
-				 sip_str_make(d->instance.p, d->instance.len), reg_id);
+				 instance, reg_id);
 	}
 	if (path.len > 0) {
 		sip_resp_header(&rp.r, "Path", sip_str_make(path.p, path.len));

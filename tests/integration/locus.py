@@ -1,0 +1,272 @@
+# SPDX-License-Identifier: MIT
+"""Helpers for the integration tests: real locusd processes on 127.0.0.1 with OS-assigned ports,
+a SIP client over UDP, and TAP output that meson reads.
+
+Every node runs in its own temporary directory with its log there; a node is stopped with
+SIGTERM (and must exit 0), and killed by PID if it does not stop in time. Every process a test
+starts is tracked and killed at exit, also when the test fails.
+"""
+import atexit
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.environ.get("LOCUS_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+LOCUSD = os.environ.get("LOCUSD", os.path.join(BUILD, "control", "locusd"))
+LOCUSCTL = os.environ.get("LOCUSCTL", os.path.join(BUILD, "control", "locusctl"))
+
+_procs = []
+
+
+def _cleanup():
+    for p in _procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+atexit.register(_cleanup)
+
+
+class Tap:
+    """TAP producer: ok(), is_(), then done() prints the plan and returns the exit status."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name, detail=None):
+        self.n += 1
+        print(("ok" if cond else "not ok") + " %d - %s" % (self.n, name), flush=True)
+        if not cond:
+            self.failed += 1
+            if detail:
+                for line in str(detail).splitlines():
+                    print("#   " + line)
+        return cond
+
+    def is_(self, got, want, name):
+        return self.ok(got == want, name, "got: %r\nexpected: %r" % (got, want))
+
+    def skip(self, reason):
+        self.n += 1
+        print("ok %d # SKIP %s" % (self.n, reason), flush=True)
+
+    def done(self):
+        print("1..%d" % self.n, flush=True)
+        return 1 if self.failed else 0
+
+
+class Node:
+    """One locusd process. Extra flags as a list; ports are picked by the OS."""
+
+    def __init__(self, *flags, workers=2, timeout=10.0):
+        self.dir = tempfile.mkdtemp(prefix="locus-it-")
+        self.log_path = os.path.join(self.dir, "locusd.log")
+        self.log = open(self.log_path, "w")
+        args = [LOCUSD, "--sip", "127.0.0.1:0", "--lsp", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+                "--workers", str(workers)] + list(flags)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        _procs.append(self.proc)
+        line = self._ready_line(timeout)
+        m = re.search(r"sip=([\d.]+):(\d+) lsp=([\d.]+):(\d+) admin=([\d.]+):(\d+)", line)
+        if not m:
+            self.kill()
+            raise RuntimeError("locusd did not start: %r\n%s" % (line, self.logs()))
+        self.sip = (m.group(1), int(m.group(2)))
+        self.lsp = (m.group(3), int(m.group(4)))
+        self.admin = (m.group(5), int(m.group(6)))
+
+    def _ready_line(self, timeout):
+        deadline = time.time() + timeout
+        import select
+        while time.time() < deadline:
+            r, _, _ = select.select([self.proc.stdout], [], [], 0.1)
+            if r:
+                return self.proc.stdout.readline()
+            if self.proc.poll() is not None:
+                return ""
+        return ""
+
+    def logs(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, timeout=10.0):
+        """SIGTERM; returns the exit status (None if it had to be killed)."""
+        if self.proc.poll() is not None:
+            return self.proc.returncode
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def ctl(self, *args, timeout=10):
+        """Run locusctl against this node; returns (status, stdout, stderr)."""
+        cmd = [LOCUSCTL, "--lsp", "%s:%d" % self.lsp, "--admin", "%s:%d" % self.admin] + list(args)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        return r.returncode, r.stdout, r.stderr
+
+
+class Response:
+    """A parsed SIP response: status, reason, and headers (lower-case long names, lists)."""
+
+    COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact", "l": "content-length"}
+
+    def __init__(self, raw):
+        self.raw = raw
+        head = raw.split("\r\n\r\n", 1)[0]
+        lines = head.split("\r\n")
+        parts = lines[0].split(" ", 2)
+        self.status = int(parts[1])
+        self.reason = parts[2] if len(parts) > 2 else ""
+        self.headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name = name.strip().lower()
+            name = self.COMPACT.get(name, name)
+            self.headers.setdefault(name, []).append(value.strip())
+
+    def get(self, name):
+        v = self.headers.get(name.lower())
+        return v[0] if v else None
+
+    def all(self, name):
+        """Every value of a header, comma lists split outside <> and quotes."""
+        out = []
+        for v in self.headers.get(name.lower(), []):
+            out.extend(split_commas(v))
+        return out
+
+    def contacts(self):
+        """[(uri, {param: value})] of the Contact header values."""
+        res = []
+        for c in self.all("contact"):
+            m = re.match(r"\s*<([^>]*)>(.*)", c)
+            uri, rest = (m.group(1), m.group(2)) if m else (c.split(";")[0], ";".join(c.split(";")[1:]))
+            params = {}
+            for p in rest.split(";"):
+                if p.strip():
+                    k, _, v = p.partition("=")
+                    params[k.strip().lower()] = v.strip()
+            res.append((uri, params))
+        return res
+
+    def to_tag(self):
+        m = re.search(r";\s*tag=([^;\s]+)", self.get("to") or "")
+        return m.group(1) if m else None
+
+
+def split_commas(v):
+    out, cur, depth, quoted = [], "", 0, False
+    for ch in v:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "<":
+            depth += 1
+        elif not quoted and ch == ">":
+            depth -= 1
+        if ch == "," and depth == 0 and not quoted:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        out.append(cur.strip())
+    return out
+
+
+class SipClient:
+    """A UDP SIP user agent on 127.0.0.1 that sends requests to one node and reads answers."""
+
+    _seq = 0
+
+    def __init__(self, node, timeout=2.0):
+        self.node = node
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(timeout)
+        self.port = self.sock.getsockname()[1]
+
+    def close(self):
+        self.sock.close()
+
+    @classmethod
+    def branch(cls):
+        cls._seq += 1
+        return "z9hG4bK-it-%d-%d" % (os.getpid(), cls._seq)
+
+    def build(self, method, ruri, headers=None, to=None, from_=None, call_id=None, cseq=1,
+              via=None, body="", max_forwards=70):
+        """A request with the usual headers; `headers` is a list of extra "Name: value" lines."""
+        to = to or "<%s>" % ruri
+        from_ = from_ or "<sip:tester@example.com>;tag=t%d" % self.port
+        call_id = call_id or "cid-%d-%d@127.0.0.1" % (self.port, SipClient._seq)
+        via = via or "SIP/2.0/UDP 127.0.0.1:%d;rport;branch=%s" % (self.port, self.branch())
+        lines = ["%s %s SIP/2.0" % (method, ruri), "Via: " + via]
+        if max_forwards is not None:
+            lines.append("Max-Forwards: %d" % max_forwards)
+        lines += ["From: " + from_, "To: " + to, "Call-ID: " + call_id,
+                  "CSeq: %d %s" % (cseq, method)]
+        lines += list(headers or [])
+        lines.append("Content-Length: %d" % len(body.encode()))
+        return "\r\n".join(lines) + "\r\n\r\n" + body
+
+    def send_raw(self, data, expect=True):
+        """Send bytes; return the Response, or None when none came (expect=False waits briefly)."""
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendto(data, self.node.sip)
+        return self.recv(expect)
+
+    def recv(self, expect=True):
+        old = self.sock.gettimeout()
+        if not expect:
+            self.sock.settimeout(0.3)
+        try:
+            raw, _ = self.sock.recvfrom(65535)
+            return Response(raw.decode("utf-8", "replace"))
+        except socket.timeout:
+            return None
+        finally:
+            self.sock.settimeout(old)
+
+    def request(self, method, ruri, **kw):
+        expect = kw.pop("expect", True)
+        return self.send_raw(self.build(method, ruri, **kw), expect)
+
+    def register(self, aor, contacts=None, expires=None, call_id=None, cseq=1, headers=None, **kw):
+        """REGISTER for aor with Contact lines (strings) and an optional Expires header."""
+        hdrs = ["Contact: " + c for c in (contacts or [])]
+        if expires is not None:
+            hdrs.append("Expires: %d" % expires)
+        hdrs += list(headers or [])
+        domain = aor.split("@", 1)[1] if "@" in aor else aor.split(":", 1)[1]
+        return self.request("REGISTER", "sip:" + domain.split(";")[0], to="<%s>" % aor,
+                            call_id=call_id, cseq=cseq, headers=hdrs, **kw)
+
+
+def wait_for(cond, timeout=5.0, step=0.05):
+    """Poll cond() until true or timeout; returns its last value."""
+    deadline = time.time() + timeout
+    v = cond()
+    while not v and time.time() < deadline:
+        time.sleep(step)
+        v = cond()
+    return v
