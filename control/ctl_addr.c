@@ -35,7 +35,8 @@ int ctl_addr_parse(const char *text, struct sockaddr_storage *out)
 	memset(out, 0, sizeof(*out));
 	if (text[0] == '[') {
 		const char *close = strchr(text, ']');
-		if (close == NULL || close[1] != ':' || (size_t)(close - text - 1) >= sizeof(host)) {
+		if (close == NULL || close[1] != ':' ||
+		    (size_t)(close - text - 1) >= sizeof(host)) {
 			return LC_EINVAL;
 		}
 		memcpy(host, text + 1, (size_t)(close - text - 1));

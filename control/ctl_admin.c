@@ -24,7 +24,8 @@ int ctl_admin_listen(const struct sockaddr_storage *addr)
 	}
 	int one = 1;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)addr, ctl_addr_len(addr)) != 0 || listen(fd, 16) != 0) {
+	if (bind(fd, (const struct sockaddr *)addr, ctl_addr_len(addr)) != 0 ||
+	    listen(fd, 16) != 0) {
 		int err = -errno;
 		close(fd);
 		return err;

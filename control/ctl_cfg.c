@@ -234,7 +234,8 @@ static int f_config(struct parse_ctx *pc, const char *n, const char *v);
 static const struct flag flags[] = {
 	{"sip", f_sip, "ADDR:PORT", "SIP over UDP (default 0.0.0.0:5060; port 0 picks one)"},
 	{"lsp", f_lsp, "ADDR:PORT", "LSP over UDP, overlay links over TCP (default 0.0.0.0:7400)"},
-	{"admin", f_admin, "ADDR:PORT", "admin interface for locusctl, TCP (default 127.0.0.1:7401)"},
+	{"admin", f_admin, "ADDR:PORT",
+	 "admin interface for locusctl, TCP (default 127.0.0.1:7401)"},
 	{"join", f_join, "ADDR:PORT", "join the ring through this node's LSP address"},
 	{"overlay", f_overlay, "NAME", "overlay identifier, an FQDN (default locus.invalid)"},
 	{"domain", f_domain, "NAME[,NAME]", "serve this SIP domain (repeatable; default: any)"},
@@ -331,7 +332,8 @@ static int f_config(struct parse_ctx *pc, const char *n, const char *v)
 void ctl_cfg_defaults(struct ctl_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	int bad = ctl_addr_parse("0.0.0.0:5060", &cfg->sip) | ctl_addr_parse("0.0.0.0:7400", &cfg->lsp) |
+	int bad = ctl_addr_parse("0.0.0.0:5060", &cfg->sip) |
+		  ctl_addr_parse("0.0.0.0:7400", &cfg->lsp) |
 		  ctl_addr_parse("127.0.0.1:7401", &cfg->admin);
 	assert(bad == LC_OK); /* constant defaults */
 	(void)bad;
@@ -360,8 +362,9 @@ static enum ctl_cfg_result validate(struct parse_ctx *pc)
 		return CTL_CFG_ERROR;
 	}
 	if (c->dpdk) {
-		snprintf(pc->err, pc->errcap,
-			 "--dataplane dpdk: this build has no DPDK backend yet; use --dataplane sock");
+		snprintf(
+			pc->err, pc->errcap,
+			"--dataplane dpdk: this build has no DPDK backend yet; use --dataplane sock");
 		return CTL_CFG_ERROR;
 	}
 	if (c->dpdk_args[0] != '\0') {
@@ -369,8 +372,9 @@ static enum ctl_cfg_result validate(struct parse_ctx *pc)
 		return CTL_CFG_ERROR;
 	}
 	if (c->has_join) {
-		snprintf(pc->err, pc->errcap,
-			 "--join: this build runs a single node; the overlay is not implemented yet");
+		snprintf(
+			pc->err, pc->errcap,
+			"--join: this build runs a single node; the overlay is not implemented yet");
 		return CTL_CFG_ERROR;
 	}
 	return CTL_CFG_RUN;
@@ -390,7 +394,8 @@ enum ctl_cfg_result ctl_cfg_parse(struct ctl_cfg *cfg, int argc, char *const *ar
 			return CTL_CFG_VERSION;
 		}
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
-			fail(&pc, "unexpected argument '%s' (flags are --name value; see --help)", a);
+			fail(&pc, "unexpected argument '%s' (flags are --name value; see --help)",
+			     a);
 			return CTL_CFG_ERROR;
 		}
 		char name[64];

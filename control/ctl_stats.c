@@ -73,7 +73,8 @@ static void put_figures(struct out *o, const struct figures *f)
 	    (unsigned long long)get(&s->rx[1]), (unsigned long long)get(&s->tx));
 	put(o, "\"sip_requests\":{");
 	for (int m = 0; m < SIP_METHOD_COUNT_; m++) {
-		put(o, "%s\"%s\":%llu", m ? "," : "", m ? sip_method_name((enum sip_method)m) : "other",
+		put(o, "%s\"%s\":%llu", m ? "," : "",
+		    m ? sip_method_name((enum sip_method)m) : "other",
 		    (unsigned long long)get(&s->sip_req[m]));
 	}
 	put(o, "},\"sip_responses\":{");

@@ -86,8 +86,8 @@ static int exchange(const struct opts *o, const void *req, size_t req_len, uint6
 				continue;
 			}
 			ssize_t n = recv(fd, ans, cap, 0);
-			if (n > 0 && dht_lsp_parse(m, ans, (size_t)n) == LC_OK && dht_lsp_is_answer(m) &&
-			    m->hdr.txn_id == txn) {
+			if (n > 0 && dht_lsp_parse(m, ans, (size_t)n) == LC_OK &&
+			    dht_lsp_is_answer(m) && m->hdr.txn_id == txn) {
 				close(fd);
 				return 0;
 			}
@@ -97,8 +97,8 @@ static int exchange(const struct opts *o, const void *req, size_t req_len, uint6
 	close(fd);
 	char addr[64];
 	ctl_addr_format(&o->lsp, addr, sizeof(addr));
-	fprintf(stderr, "locusctl: no answer from %s within %u ms (is locusd running there?)\n", addr,
-		o->timeout_ms);
+	fprintf(stderr, "locusctl: no answer from %s within %u ms (is locusd running there?)\n",
+		addr, o->timeout_ms);
 	return 1;
 }
 
@@ -151,7 +151,8 @@ static int lsp_command(const struct opts *o, int type, int argc, char **argv)
 			unsigned long e = strtoul(argv[2], &end, 10);
 			if (errno != 0 || *end != '\0' || argv[2][0] < '0' || argv[2][0] > '9' ||
 			    e > UINT32_MAX) {
-				return bad_usage("EXPIRES '%s' is not a number of seconds", argv[2]);
+				return bad_usage("EXPIRES '%s' is not a number of seconds",
+						 argv[2]);
 			}
 			r.present |= DHT_LSP_P_EXPIRES;
 			r.expires_s = (uint32_t)e;
@@ -184,7 +185,8 @@ static int lsp_command(const struct opts *o, int type, int argc, char **argv)
 		dht_lsp_status_text(m.status), (m.present & DHT_LSP_P_REASON) ? ": " : "",
 		(int)m.reason.len, m.reason.p ? m.reason.p : "");
 	if (m.present & DHT_LSP_P_MIN_EXPIRES) {
-		fprintf(stderr, "locusctl: the node accepts at least %u seconds\n", m.min_expires_s);
+		fprintf(stderr, "locusctl: the node accepts at least %u seconds\n",
+			m.min_expires_s);
 	}
 	return 1;
 }
@@ -194,12 +196,14 @@ static int stats_command(const struct opts *o)
 	char addr[64];
 	ctl_addr_format(&o->admin, addr, sizeof(addr));
 	int fd = socket(o->admin.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct timeval tv = {.tv_sec = o->timeout_ms / 1000, .tv_usec = (o->timeout_ms % 1000) * 1000};
+	struct timeval tv = {.tv_sec = o->timeout_ms / 1000,
+			     .tv_usec = (o->timeout_ms % 1000) * 1000};
 	if (fd >= 0) {
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	}
-	if (fd < 0 || connect(fd, (const struct sockaddr *)&o->admin, ctl_addr_len(&o->admin)) != 0 ||
+	if (fd < 0 ||
+	    connect(fd, (const struct sockaddr *)&o->admin, ctl_addr_len(&o->admin)) != 0 ||
 	    write(fd, "stats\n", 6) != 6) {
 		fprintf(stderr, "locusctl: cannot reach the admin interface at %s: %s\n", addr,
 			strerror(errno));

@@ -86,7 +86,8 @@ static void print_ready(struct dp_node *node, const struct ctl_cfg *cfg, unsigne
 static void control_loop(int sfd, int afd, struct dp_node *node, uint32_t started)
 {
 	for (;;) {
-		struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = afd, .events = POLLIN}};
+		struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN},
+					{.fd = afd, .events = POLLIN}};
 		int r = poll(pfd, 2, 1000);
 		if (r < 0 && errno != EINTR) {
 			lc_err("poll: %s", strerror(errno));
@@ -144,7 +145,8 @@ int main(int argc, char **argv)
 		.io = &dp_io_sock_ops,
 		.io_cfg = {.addr = {cfg.sip, cfg.lsp}, .rcvbuf_bytes = 4 << 20},
 		.nworkers = workers,
-		.store_cfg = {.max_bindings = (uint32_t)((cfg.max_bindings + workers - 1) / workers)},
+		.store_cfg = {.max_bindings =
+				      (uint32_t)((cfg.max_bindings + workers - 1) / workers)},
 		.now_s = started,
 	};
 	struct dp_node *node = NULL;

@@ -15,8 +15,9 @@
 
 /* What a backend opens for one worker: the node's SIP and LSP addresses. */
 struct dp_io_cfg {
-	struct sockaddr_storage addr[DP_SOCK_COUNT_]; /* port 0: the first worker lets the OS pick */
-	int rcvbuf_bytes;			      /* SO_RCVBUF / SO_SNDBUF; 0 keeps the default */
+	struct sockaddr_storage
+		addr[DP_SOCK_COUNT_]; /* port 0: the first worker lets the OS pick */
+	int rcvbuf_bytes;	      /* SO_RCVBUF / SO_SNDBUF; 0 keeps the default */
 };
 
 /* Owner: static, read-only. One instance per backend. */

@@ -206,7 +206,8 @@ static unsigned sock_tx_burst(void *arg, struct dp_pkt **pkts, unsigned n)
 	unsigned done = 0;
 	while (done < n) {
 		unsigned run = 1;
-		while (done + run < n && run < SOCK_BURST && pkts[done + run]->sock == pkts[done]->sock) {
+		while (done + run < n && run < SOCK_BURST &&
+		       pkts[done + run]->sock == pkts[done]->sock) {
 			run++;
 		}
 		unsigned sent = tx_run(c, (enum dp_sock)pkts[done]->sock, pkts + done, run);

@@ -143,9 +143,9 @@ static void to_update(const struct dp_worker *w, const struct dp_pkt *in, bool r
 		.cseq = m->cseq,
 		.txn_tag = (uint32_t)m->hdr.txn_id,
 		.expires = -1,
-		.src = m->present & DHT_LSP_P_SOURCE
-			       ? m->src
-			       : (struct dht_addr){.family = in->peer.family, .port = in->peer.port},
+		.src = m->present & DHT_LSP_P_SOURCE ? m->src
+						     : (struct dht_addr){.family = in->peer.family,
+									 .port = in->peer.port},
 		.n = LC_MIN(m->nrecords, DP_UPDATE_MAX),
 	};
 	if (!(m->present & DHT_LSP_P_SOURCE)) {
@@ -163,7 +163,9 @@ static void to_update(const struct dp_worker *w, const struct dp_pkt *in, bool r
 			.call_id = dht_lsp_record_call_id(m, r),
 			.cseq = dht_lsp_record_cseq(m, r),
 			.reg_id = r->reg_id,
-			.expires = remove ? 0 : has_e ? (int64_t)e : -1,
+			.expires = remove  ? 0
+				   : has_e ? (int64_t)e
+					   : -1,
 			.q = (r->present & DHT_LSP_P_Q) ? r->q : -1,
 		};
 		c->parsed_ok = sip_uri_parse(&c->parsed, r->contact.p, r->contact.len) == LC_OK &&

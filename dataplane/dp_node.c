@@ -95,7 +95,8 @@ int dp_node_new(struct dp_node **out, const struct dp_node_cfg *ncfg)
 		if (i == 0) {
 			/* every later worker binds the port the first one got */
 			for (int s = 0; s < DP_SOCK_COUNT_; s++) {
-				ret = n->io->local_addr(n->w[0]->io_ctx, (enum dp_sock)s, &io_cfg.addr[s]);
+				ret = n->io->local_addr(n->w[0]->io_ctx, (enum dp_sock)s,
+							&io_cfg.addr[s]);
 				if (ret != LC_OK) {
 					goto fail;
 				}

@@ -16,24 +16,20 @@
 /* Largest datagram: a SIP message over UDP may reach 65535 bytes (sipparse's SIP_MAX_MSG_LEN). */
 #define DP_PKT_CAP 65536u
 
-enum dp_sock {
-	DP_SOCK_SIP = 0,
-	DP_SOCK_LSP,
-	DP_SOCK_COUNT_
-};
+enum dp_sock { DP_SOCK_SIP = 0, DP_SOCK_LSP, DP_SOCK_COUNT_ };
 
 /* A peer's UDP address. */
 struct dp_addr {
-	uint8_t family; /* AF_INET or AF_INET6 */
-	uint16_t port;	/* host byte order */
+	uint8_t family;	  /* AF_INET or AF_INET6 */
+	uint16_t port;	  /* host byte order */
 	uint8_t addr[16]; /* network byte order; IPv4 in the first 4 bytes */
 };
 
 /* Owner: the worker whose pool holds it, or the worker it was handed to until it comes back. */
 struct dp_pkt {
-	uint32_t len;	   /* bytes in data */
-	uint8_t sock;	   /* enum dp_sock: arrived on / leaves from */
-	uint8_t owner;	   /* index of the worker whose pool it belongs to */
+	uint32_t len;	     /* bytes in data */
+	uint8_t sock;	     /* enum dp_sock: arrived on / leaves from */
+	uint8_t owner;	     /* index of the worker whose pool it belongs to */
 	struct dp_addr peer; /* source on receive, destination on send */
 	char data[DP_PKT_CAP];
 };

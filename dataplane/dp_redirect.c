@@ -30,8 +30,8 @@ static void rank(struct ranked *r, unsigned n)
 void dp_redirect(struct dp_worker *w, const struct dp_pkt *in)
 {
 	const struct sip_msg *m = &w->msg;
-	if (!w->key_ok || (m->ruri.scheme_id != SIP_SCHEME_TEL &&
-			   !dp_domain_served(w->cfg, m->ruri.host))) {
+	if (!w->key_ok ||
+	    (m->ruri.scheme_id != SIP_SCHEME_TEL && !dp_domain_served(w->cfg, m->ruri.host))) {
 		dp_reply_simple(w, in, 404, NULL);
 		return;
 	}

@@ -107,8 +107,7 @@ static void answer_ok(struct dp_worker *w, const struct dp_pkt *in, const struct
 			reg_id = sip_str_make(reg_id_buf, (size_t)n);
 		}
 		sip_resp_contact(&rp.r, sip_str_make(d->uri.p, d->uri.len), d->q,
-				 (int64_t)(d->expires_at_s - w->now_s),
-				 instance, reg_id);
+				 (int64_t)(d->expires_at_s - w->now_s), instance, reg_id);
 	}
 	if (path.len > 0) {
 		sip_resp_header(&rp.r, "Path", sip_str_make(path.p, path.len));
@@ -155,7 +154,8 @@ void dp_register(struct dp_worker *w, const struct dp_pkt *in)
 		return;
 	}
 	/* step 5: the To AOR is a SIP or SIPS URI of a served domain */
-	bool sip_to = m->to.uri.scheme_id == SIP_SCHEME_SIP || m->to.uri.scheme_id == SIP_SCHEME_SIPS;
+	bool sip_to =
+		m->to.uri.scheme_id == SIP_SCHEME_SIP || m->to.uri.scheme_id == SIP_SCHEME_SIPS;
 	if (!sip_to || !w->key_ok || !dp_domain_served(w->cfg, m->to.uri.host)) {
 		dp_reply_simple(w, in, 404, "Address-of-record not served here");
 		return;

@@ -14,7 +14,7 @@ const unsigned dp_code_value[DP_CODE_COUNT_] = {
 #define DP_CODE_VALUE(c) c,
 	DP_CODES(DP_CODE_VALUE)
 #undef DP_CODE_VALUE
-	0,
+		0,
 };
 
 enum dp_code_idx dp_code_idx(unsigned code)

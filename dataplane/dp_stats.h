@@ -13,43 +13,45 @@
 
 /* Why a datagram got no answer. */
 #define DP_DROPS(X)                                                                                \
-	X(DP_DROP_UNPARSABLE, "unparsable")      /* no response could be addressed */             \
-	X(DP_DROP_SIP_RESPONSE, "sip_response")  /* a response arrived; we send no requests */    \
-	X(DP_DROP_NO_BUFFER, "no_buffer")	 /* the packet pool was empty */                  \
-	X(DP_DROP_RING_FULL, "ring_full")	 /* another shard's ring was full */              \
-	X(DP_DROP_TX_FAILED, "tx_failed")	 /* the socket refused the response */            \
-	X(DP_DROP_TOO_LARGE, "response_too_large") /* the response did not fit a datagram */     \
-	X(DP_DROP_LSP_MALFORMED, "lsp_malformed") /* an LSP datagram without an addressable header */ \
-	X(DP_DROP_LSP_ANSWER, "lsp_answer")	 /* an LSP answer arrived; we send no requests yet */
+	X(DP_DROP_UNPARSABLE, "unparsable")	   /* no response could be addressed */            \
+	X(DP_DROP_SIP_RESPONSE, "sip_response")	   /* a response arrived; we send no requests */   \
+	X(DP_DROP_NO_BUFFER, "no_buffer")	   /* the packet pool was empty */                 \
+	X(DP_DROP_RING_FULL, "ring_full")	   /* another shard's ring was full */             \
+	X(DP_DROP_TX_FAILED, "tx_failed")	   /* the socket refused the response */           \
+	X(DP_DROP_TOO_LARGE, "response_too_large") /* the response did not fit a datagram */       \
+	X(DP_DROP_LSP_MALFORMED,                                                                   \
+	  "lsp_malformed")		    /* an LSP datagram without an addressable header */    \
+	X(DP_DROP_LSP_ANSWER, "lsp_answer") /* an LSP answer arrived; we send no requests yet */
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, text) name,
 	DP_DROPS(DP_DROP_ENUM)
 #undef DP_DROP_ENUM
-	DP_DROP_COUNT_
+		DP_DROP_COUNT_
 };
 
 /* The status codes a node sends, each with its own counter; anything else counts as "other". */
 #define DP_CODES(X)                                                                                \
-	X(200) X(302) X(400) X(403) X(404) X(405) X(413) X(416) X(420) X(423) X(481) X(483) X(500) \
-	X(501) X(503) X(505)
+	X(200)                                                                                     \
+	X(302) X(400) X(403) X(404) X(405) X(413) X(416) X(420) X(423) X(481) X(483) X(500) X(501) \
+		X(503) X(505)
 
 enum dp_code_idx {
 #define DP_CODE_ENUM(c) DP_CODE_##c,
 	DP_CODES(DP_CODE_ENUM)
 #undef DP_CODE_ENUM
-	DP_CODE_OTHER,
+		DP_CODE_OTHER,
 	DP_CODE_COUNT_
 };
 
 /* Owner: one worker writes; control reads (relaxed). */
 struct dp_stats {
-	lc_counter_t rx[2];			/* datagrams received on SIP, LSP */
-	lc_counter_t tx;			/* datagrams sent */
+	lc_counter_t rx[2];			 /* datagrams received on SIP, LSP */
+	lc_counter_t tx;			 /* datagrams sent */
 	lc_counter_t sip_req[SIP_METHOD_COUNT_]; /* by method; [0] extension methods */
-	lc_counter_t sip_resp[DP_CODE_COUNT_];	/* by status code */
-	lc_counter_t lsp_req[8];		/* by LSP request kind, see dp_lsp.c */
-	lc_counter_t lsp_status[16];		/* by LSP answer status */
+	lc_counter_t sip_resp[DP_CODE_COUNT_];	 /* by status code */
+	lc_counter_t lsp_req[8];		 /* by LSP request kind, see dp_lsp.c */
+	lc_counter_t lsp_status[16];		 /* by LSP answer status */
 	lc_counter_t drop[DP_DROP_COUNT_];
 	lc_counter_t handoff_out; /* requests given to another shard's worker */
 	lc_counter_t handoff_in;  /* requests taken from another worker */

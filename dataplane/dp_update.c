@@ -103,18 +103,21 @@ static enum dp_update_status plan(struct dp_worker *w, const struct dp_update *u
 		s->expires_s = LC_MIN(e, cfg->max_expires_s);
 		s->match = find_binding(live, c);
 		if (s->match >= 0) {
-			int order = check_order(&live->d[s->match], c->call_id, c->cseq, u->txn_tag);
+			int order =
+				check_order(&live->d[s->match], c->call_id, c->cseq, u->txn_tag);
 			if (order < 0) {
 				return DP_UPDATE_STALE;
 			}
-			s->action = order > 0 ? ACT_SAME : s->expires_s == 0 ? ACT_REMOVE : ACT_UPDATE;
+			s->action = order > 0		? ACT_SAME
+				    : s->expires_s == 0 ? ACT_REMOVE
+							: ACT_UPDATE;
 		} else {
 			s->action = s->expires_s == 0 ? ACT_NONE : ACT_ADD;
 		}
 		for (unsigned k = 0; k < i; k++) {
-			bool same = s->match >= 0 ? steps[k].match == s->match
-						  : steps[k].match < 0 &&
-							    bytes_eq(u->c[k].uri, c->uri);
+			bool same = s->match >= 0
+					    ? steps[k].match == s->match
+					    : steps[k].match < 0 && bytes_eq(u->c[k].uri, c->uri);
 			if (same) {
 				steps[k].action = ACT_NONE;
 			}

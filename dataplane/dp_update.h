@@ -13,7 +13,7 @@
 #include "dataplane/dp_worker_internal.h"
 #include "sipparse/sip_uri.h"
 
-#define DP_UPDATE_MAX 32 /* contacts in one update: SIP_MAX_CONTACTS and DHT_LSP_MAX_RECORDS */
+#define DP_UPDATE_MAX 32    /* contacts in one update: SIP_MAX_CONTACTS and DHT_LSP_MAX_RECORDS */
 #define DP_MAX_BINDINGS 256 /* bindings one key can hold, whatever --max-contacts says */
 
 /* One contact to add, refresh or remove. Views are borrowed from the request. */
