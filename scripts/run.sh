@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The README's first command: install what is needed, build an optimised locus, and run the main
-# job. Today locus is its SIP parser (the node, locusd, arrives with the next issue), so the main
-# job is the parser benchmark: the same realistic REGISTERs and INVITEs parsed by locus and by
-# libosip2 in one run, with ns per message, the ratio and heap allocations per message.
-# Usage: bash scripts/run.sh [bench_sipparse options, e.g. --seconds 1 --cpu 1]
+# job: one locus node on loopback in socket mode (no NIC, no hugepages), in the foreground until
+# Ctrl-C. It prints where to send SIP and LSP and lines to paste in another terminal to try it.
+# Extra arguments go to locusd (e.g. --domain example.com --workers 1; see locusd --help).
+# Usage: bash scripts/run.sh [locusd flags]
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 bash scripts/install-deps.sh
 build="${LOCUS_BUILD_ROOT:-$repo}/build-release"
 if [[ ! -f "$build/build.ninja" ]]; then
-	meson setup "$build" -Dbench=true -Dtests=false -Dbuildtype=release >/dev/null
+	meson setup "$build" -Dbuildtype=release -Dbench=true >/dev/null
 fi
 ninja -C "$build" >/dev/null
-exec "$build/bench/bench_sipparse" "$@"
+
+sip="${LOCUS_SIP:-127.0.0.1:5060}"
+lsp="${LOCUS_LSP:-127.0.0.1:7400}"
+admin="${LOCUS_ADMIN:-127.0.0.1:7401}"
+ctl="$build/control/locusctl --lsp $lsp --admin $admin"
+cat <<EOT
+locus: starting one node on loopback (SIP udp $sip, LSP udp $lsp, admin tcp $admin).
+Try it from another terminal:
+  $ctl publish sip:alice@example.com sip:alice@192.0.2.10:5060 600
+  $ctl lookup sip:alice@example.com
+  $ctl stats
+  sipp -sf $repo/tests/sipp/register.xml -m 1 ${sip%:*}:${sip##*:}   # a SIP REGISTER with sipp
+  $build/bench/sip_load --target $sip --mode register --aors 100000   # load: REGISTER/s
+Stop it with Ctrl-C.
+EOT
+exec "$build/control/locusd" --sip "$sip" --lsp "$lsp" --admin "$admin" "$@"
