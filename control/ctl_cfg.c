@@ -380,7 +380,7 @@ static enum ctl_cfg_result validate(struct parse_ctx *pc)
 	return CTL_CFG_RUN;
 }
 
-enum ctl_cfg_result ctl_cfg_parse(struct ctl_cfg *cfg, int argc, char *const *argv, char *err,
+enum ctl_cfg_result ctl_cfg_parse(struct ctl_cfg *cfg, int argc, const char *const *argv, char *err,
 				  size_t errcap)
 {
 	struct parse_ctx pc = {.cfg = cfg, .err = err, .errcap = errcap};

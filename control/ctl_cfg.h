@@ -49,7 +49,7 @@ void ctl_cfg_defaults(struct ctl_cfg *cfg);
  * @param err  a one-line message when the result is CTL_CFG_ERROR.
  * Context: control, at start.
  */
-enum ctl_cfg_result ctl_cfg_parse(struct ctl_cfg *cfg, int argc, char *const *argv, char *err,
+enum ctl_cfg_result ctl_cfg_parse(struct ctl_cfg *cfg, int argc, const char *const *argv, char *err,
 				  size_t errcap);
 
 /** The --help text. */

@@ -112,7 +112,7 @@ int main(int argc, char **argv)
 	struct ctl_cfg cfg;
 	char err[512];
 	ctl_cfg_defaults(&cfg);
-	switch (ctl_cfg_parse(&cfg, argc, argv, err, sizeof(err))) {
+	switch (ctl_cfg_parse(&cfg, argc, (const char *const *)argv, err, sizeof(err))) {
 	case CTL_CFG_HELP:
 		fputs(ctl_cfg_usage(), stdout);
 		return 0;
