@@ -221,7 +221,13 @@ void *dp_worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct dp_node *node = w->node;
 	while (!atomic_load_explicit(&node->stop, memory_order_acquire)) {
-		if (iterate(w) == 0) {
+		if (iterate(w) > 0) {
+			continue;
+		}
+		/* idle: reap in bigger steps, and sleep only when nothing is left to reap */
+		unsigned reaped = dht_store_expire(w->store, w->now_s, DP_EXPIRE_BUDGET_IDLE);
+		lc_counter_add(&w->stats.expired, reaped);
+		if (reaped < DP_EXPIRE_BUDGET_IDLE) {
 			sleep_idle(w, IDLE_WAIT_MS);
 		}
 	}

@@ -19,8 +19,9 @@
 
 #define DP_BURST 32
 #define DP_TX_MAX (2 * DP_BURST)
-#define DP_POOL_SIZE 1024 /* packets per worker: a power of two, it sizes the rings too */
-#define DP_EXPIRE_BUDGET 64
+#define DP_POOL_SIZE 1024	   /* packets per worker: a power of two, it sizes the rings too */
+#define DP_EXPIRE_BUDGET 64	   /* bindings reaped per busy loop */
+#define DP_EXPIRE_BUDGET_IDLE 8192 /* per idle loop */
 
 /* Owner: control builds it; read by all workers; the stop flag is written by control. */
 struct dp_node {

@@ -125,4 +125,23 @@ finally:
     ua.close()
     status = node.stop()
 t.is_(status, 0, "SIGTERM: locusd exits 0")
+
+# a full store answers 503 with Retry-After and keeps what it has (issue 3: pools sized at start)
+small = Node("--max-bindings", "4", workers=1)
+ua = SipClient(small)
+try:
+    codes = [ua.register("sip:f%d@example.com" % i, ["<sip:f%d@192.0.2.50>" % i], call_id="full%d" % i).status
+             for i in range(5)]
+    t.is_(codes, [200, 200, 200, 200, 503], "the fifth binding of a 4-binding node: 503")
+    r = ua.register("sip:f9@example.com", ["<sip:f9@192.0.2.50>"], call_id="full9")
+    t.ok(r.status == 503 and r.get("retry-after") is not None, "503 carries Retry-After")
+    r = ua.request("INVITE", "sip:f0@example.com")
+    t.is_(r.status, 302, "the bindings it holds still answer")
+    r = ua.register("sip:f0@example.com", ["<sip:f0@192.0.2.50>"], expires=0, call_id="full0", cseq=2)
+    r = ua.register("sip:f9@example.com", ["<sip:f9@192.0.2.50>"], call_id="full9", cseq=2)
+    t.is_(r.status, 200, "after a removal there is room again")
+finally:
+    ua.close()
+    status = small.stop()
+t.is_(status, 0, "SIGTERM: locusd exits 0")
 sys.exit(t.done())
