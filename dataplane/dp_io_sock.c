@@ -29,6 +29,38 @@ struct sock_ctx {
 	struct sockaddr_storage name[SOCK_BURST];
 };
 
+static socklen_t ss_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/*
+ * Whether nobody else holds @p ss: a bind without SO_REUSEPORT/SO_REUSEADDR fails with EADDRINUSE
+ * when any socket has the port, also another locusd's SO_REUSEPORT group (same user), which a
+ * bind with SO_REUSEPORT would silently join, splitting the traffic between two nodes.
+ */
+static int check_unused(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	if ((ss->ss_family == AF_INET6 ? s6->sin6_port : s4->sin_port) == 0) {
+		return LC_OK; /* the kernel picks a free port */
+	}
+	int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		return -errno;
+	}
+	int one = 1;
+	int ret = LC_OK;
+	if ((ss->ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+	    bind(fd, (const struct sockaddr *)ss, ss_len(ss)) != 0) {
+		ret = -errno;
+	}
+	close(fd);
+	return ret;
+}
+
 static int open_one(const struct sockaddr_storage *ss, int rcvbuf, int *out)
 {
 	int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -49,9 +81,7 @@ static int open_one(const struct sockaddr_storage *ss, int rcvbuf, int *out)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &rcvbuf, sizeof(rcvbuf));
 	}
-	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						  : sizeof(struct sockaddr_in);
-	if (bind(fd, (const struct sockaddr *)ss, len) != 0) {
+	if (bind(fd, (const struct sockaddr *)ss, ss_len(ss)) != 0) {
 		goto fail;
 	}
 	*out = fd;
@@ -78,14 +108,17 @@ static void sock_close(void *arg)
 
 static int sock_open(void **out, const struct dp_io_cfg *cfg, unsigned worker)
 {
-	(void)worker;
 	struct sock_ctx *c = lc_calloc(1, sizeof(*c));
 	if (c == NULL) {
 		return LC_ENOMEM;
 	}
 	c->fd[DP_SOCK_SIP] = c->fd[DP_SOCK_LSP] = -1;
 	for (int i = 0; i < DP_SOCK_COUNT_; i++) {
-		int ret = open_one(&cfg->addr[i], cfg->rcvbuf_bytes, &c->fd[i]);
+		/* the first worker's sockets start the group: the port must be free then */
+		int ret = worker == 0 ? check_unused(&cfg->addr[i]) : LC_OK;
+		if (ret == LC_OK) {
+			ret = open_one(&cfg->addr[i], cfg->rcvbuf_bytes, &c->fd[i]);
+		}
 		if (ret != LC_OK) {
 			sock_close(c);
 			return ret;
