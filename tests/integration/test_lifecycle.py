@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""locusd's life from the outside: flags (exit 2 with a message naming the flag), --help, a port
+already in use (exit 1), SIGTERM and SIGINT under load (exit 0 soon), and locusctl against a node:
+publish / lookup / remove, its exit statuses, stats as JSON whose totals match what was sent, and
+SIP and LSP meeting on the same canonical AOR."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from locus import LOCUSCTL, LOCUSD, Node, SipClient, Tap, _procs, wait_for
+
+t = Tap()
+
+# The flags DESIGN.md ("Interfaces a user sees") lists for locusd.
+DESIGN_FLAGS = ["sip", "lsp", "join", "overlay", "workers", "replicas", "dataplane", "min-expires",
+                "max-expires", "default-expires", "max-contacts", "admin", "log-level", "dpdk-args"]
+
+
+def run_locusd(*args, timeout=10):
+    """Run locusd to completion (for flags that must make it exit); (status, stdout, stderr)."""
+    p = subprocess.Popen([LOCUSD] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    _procs.append(p)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        return None, out, err
+    return p.returncode, out, err
+
+
+def run_ctl(*args, timeout=15):
+    start = time.time()
+    r = subprocess.run([LOCUSCTL] + list(args), capture_output=True, text=True, timeout=timeout)
+    return r.returncode, r.stdout, r.stderr, time.time() - start
+
+
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+LOCAL = ["--sip", "127.0.0.1:0", "--lsp", "127.0.0.1:0", "--admin", "127.0.0.1:0"]
+
+# --- bad flags: exit 2, a message on stderr naming the flag, nothing started
+bad = [(["--bogus", "1"], "--bogus"),
+       (["--workers", "0"], "--workers"),
+       (["--workers", "many"], "--workers"),
+       (["--workers"], "--workers"),
+       (["--sip", "nonsense"], "--sip"),
+       (["--lsp", "127.0.0.1:99999"], "--lsp"),
+       (["--min-expires", "100", "--max-expires", "50"], "--min-expires"),
+       (["--dataplane", "foo"], "--dataplane"),
+       (["--log-level", "loud"], "--log-level"),
+       (["--max-contacts", "-1"], "--max-contacts"),
+       (["stray"], "stray")]
+for args, name in bad:
+    code, out, err = run_locusd(*(LOCAL + args))
+    t.ok(code == 2 and name in err and out == "",
+         "locusd %s: exit 2, stderr names %s" % (" ".join(args), name),
+         "status %r\nstdout %r\nstderr %r" % (code, out, err))
+code, out, err = run_locusd(*(LOCAL + ["--min-expires", "100", "--max-expires", "50"]))
+t.ok("--max-expires" in err, "the min/max message names --max-expires too", err)
+
+# --- --help: exit 0, every flag of DESIGN.md's list
+code, out, err = run_locusd("--help")
+t.is_(code, 0, "locusd --help exits 0")
+missing = [f for f in DESIGN_FLAGS if ("--" + f + " ") not in out and ("--" + f + "\n") not in out]
+t.is_(missing, [], "--help lists every flag DESIGN.md names")
+code, out, err = run_locusd("--version")
+t.ok(code == 0 and out.startswith("locusd "), "--version exits 0 and prints the version", out + err)
+
+# --- port in use: exit 1 with a clear message
+squat = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+squat.bind(("127.0.0.1", 0))
+port = squat.getsockname()[1]
+code, out, err = run_locusd("--sip", "127.0.0.1:%d" % port, "--lsp", "127.0.0.1:0",
+                            "--admin", "127.0.0.1:0", "--workers", "2")
+t.ok(code == 1 and "127.0.0.1:%d" % port in err and "in use" in err.lower(),
+     "SIP port held by another socket: exit 1, stderr names the address and says it is in use",
+     "status %r stderr %r" % (code, err))
+squat.close()
+
+first = Node(workers=2)
+code, out, err = run_locusd("--sip", "%s:%d" % first.sip, "--lsp", "127.0.0.1:0",
+                            "--admin", "127.0.0.1:0", "--workers", "2", timeout=3)
+t.ok(code == 1 and "in use" in err.lower(),
+     "SIP port held by another locusd: exit 1 (SO_REUSEPORT must not let two nodes share it)",
+     "status %r (None: it started and ran)\nstderr %r" % (code, err))
+code, out, err = run_locusd("--sip", "127.0.0.1:0", "--lsp", "%s:%d" % first.lsp,
+                            "--admin", "127.0.0.1:0", "--workers", "2", timeout=3)
+t.ok(code == 1 and "in use" in err.lower(), "LSP port held by another locusd: exit 1",
+     "status %r (None: it started and ran)\nstderr %r" % (code, err))
+code, out, err = run_locusd("--sip", "127.0.0.1:0", "--lsp", "127.0.0.1:0",
+                            "--admin", "%s:%d" % first.admin, "--workers", "2", timeout=3)
+t.ok(code == 1 and "%s:%d" % first.admin in err and "in use" in err.lower(),
+     "admin port held by another locusd: exit 1, stderr names it", "status %r stderr %r" % (code, err))
+t.is_(first.stop(), 0, "the first node is unharmed and exits 0 on SIGTERM")
+
+
+# --- SIGTERM / SIGINT under load: exit 0 within a few seconds
+def blast(node, stop_at):
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(4)]
+    n = 0
+    ua = SipClient(node)
+    while time.time() < stop_at:
+        for s in socks:
+            msg = ua.build("REGISTER", "sip:example.com", to="<sip:load%d@example.com>" % (n % 5000),
+                           call_id="load-%d" % n, headers=["Contact: <sip:l%d@192.0.2.1>" % n,
+                                                           "Expires: 600"])
+            try:
+                s.sendto(msg.encode(), node.sip)
+            except OSError:
+                pass  # ECONNREFUSED after the node is gone
+            n += 1
+    for s in socks:
+        s.close()
+    ua.close()
+
+
+for sig in (signal.SIGTERM, signal.SIGINT):
+    node = Node(workers=2)
+    stop_at = time.time() + 1.5
+    th = threading.Thread(target=blast, args=(node, stop_at))
+    th.start()
+    time.sleep(0.6)  # let the load build up before the signal
+    t0 = time.time()
+    node.proc.send_signal(sig)
+    try:
+        code = node.proc.wait(5)
+    except subprocess.TimeoutExpired:
+        code = None
+        node.kill()
+    took = time.time() - t0
+    th.join()
+    t.ok(code == 0 and took < 5, "%s during a REGISTER blast: exit 0 within 5 s" % sig.name,
+         "status %r after %.2f s\n%s" % (code, took, node.logs()[-800:]))
+
+# --- locusctl against a node
+node = Node("--min-expires", "1", "--domain", "example.com", workers=2)
+ua = SipClient(node)
+try:
+    code, out, err = node.ctl("publish", "sip:bob@example.com", "sip:bob@192.0.2.1:5060", "600")
+    t.ok(code == 0 and "sip:bob@192.0.2.1:5060" in out, "locusctl publish: exit 0, lists the contact",
+         "status %r\n%s%s" % (code, out, err))
+    code, out, err = node.ctl("lookup", "sip:bob@example.com")
+    t.ok(code == 0 and "sip:bob@192.0.2.1:5060 expires=" in out, "locusctl lookup: exit 0, lists it",
+         "status %r\n%s%s" % (code, out, err))
+    exp = [int(w.split("=")[1]) for w in out.split() if w.startswith("expires=")]
+    t.ok(len(exp) == 1 and 590 <= exp[0] <= 600, "with the remaining expiry (<= 600)", out)
+    code, out, err = node.ctl("remove", "sip:bob@example.com", "sip:bob@192.0.2.1:5060")
+    t.is_(code, 0, "locusctl remove AOR CONTACT: exit 0")
+    code, out, err = node.ctl("lookup", "sip:bob@example.com")
+    t.ok(code == 1 and err.strip() != "", "lookup after remove: exit 1 with a message", out + err)
+
+    node.ctl("publish", "sip:many@example.com", "sip:m1@192.0.2.2", "600")
+    node.ctl("publish", "sip:many@example.com", "sip:m2@192.0.2.3", "600")
+    code, out, err = node.ctl("lookup", "sip:many@example.com")
+    t.ok(code == 0 and "sip:m1@192.0.2.2" in out and "sip:m2@192.0.2.3" in out,
+         "two publishes to one AOR: lookup lists both", out + err)
+    code, out, err = node.ctl("remove", "sip:many@example.com")
+    t.is_(code, 0, "locusctl remove AOR (all): exit 0")
+    code, out, err = node.ctl("lookup", "sip:many@example.com")
+    t.is_(code, 1, "and then lookup exits 1")
+
+    code, out, err = node.ctl("lookup", "sip:nobody@example.com")
+    t.ok(code == 1 and "nobody" in err, "lookup of an unknown AOR: exit 1, message names it", err)
+
+    # bad arguments: 2
+    for args in ([], ["lookup"], ["publish", "sip:a@example.com"],
+                 ["publish", "sip:a@example.com", "sip:a@192.0.2.1", "soon"],
+                 ["frobnicate"], ["--timeout", "0", "ping"], ["--lsp", "nowhere", "ping"],
+                 ["--bogus", "x", "ping"], ["lookup", "a", "b"]):
+        code, out, err = node.ctl(*args)
+        t.ok(code == 2 and err.strip() != "", "locusctl %s: exit 2 with a message" % (" ".join(args) or "(no arguments)"),
+             "status %r stderr %r" % (code, err))
+    code, out, err, _ = run_ctl("--help")
+    t.ok(code == 0 and "lookup" in out, "locusctl --help: exit 0", out + err)
+
+    # unreachable: a port nobody listens on
+    dead = free_udp_port()
+    code, out, err, took = run_ctl("--lsp", "127.0.0.1:%d" % dead, "--timeout", "500",
+                                   "lookup", "sip:bob@example.com")
+    t.ok(code == 1 and "127.0.0.1:%d" % dead in err and took < 3,
+         "lookup against a dead port with --timeout 500: exit 1 within 3 s, naming the address",
+         "status %r after %.2f s, stderr %r" % (code, took, err))
+    code, out, err, took = run_ctl("--admin", "127.0.0.1:%d" % dead, "--timeout", "500", "stats")
+    t.ok(code == 1 and err.strip() != "" and took < 3, "stats against a dead admin port: exit 1",
+         "status %r stderr %r" % (code, err))
+    code, out, err = node.ctl("ping")
+    t.ok(code == 0 and "pong" in out, "locusctl ping: pong", out + err)
+
+    # SIP and LSP meet on the canonical AOR (RFC 3261 §19.1.4: host case and default port)
+    node.ctl("publish", "sip:carol@EXAMPLE.com:5060", "sip:carol@192.0.2.7", "600")
+    r = ua.request("INVITE", "sip:carol@example.com")
+    t.ok(r is not None and r.status == 302 and [u for u, _ in r.contacts()] == ["sip:carol@192.0.2.7"],
+         "published with locusctl (other host case, :5060): INVITE gets 302 with the contact",
+         r.raw if r else "no answer")
+    r = ua.register("sip:dave@example.com", ["<sip:dave@192.0.2.8:5062>;q=0.7"], expires=300,
+                    call_id="dave", cseq=1)
+    code, out, err = node.ctl("lookup", "sip:dave@Example.COM")
+    t.ok(code == 0 and "sip:dave@192.0.2.8:5062" in out and "q=0.700" in out,
+         "REGISTERed over SIP: locusctl lookup lists the contact with its q", out + err)
+    code, out, err = node.ctl("remove", "sip:dave@example.com")
+    r = ua.request("INVITE", "sip:dave@example.com")
+    t.ok(code == 0 and r is not None and r.status == 404, "removed with locusctl: INVITE gets 404",
+         r.raw if r else "no answer")
+finally:
+    ua.close()
+    t.is_(node.stop(), 0, "SIGTERM: locusd exits 0")
+
+# --- stats: totals match what was sent (a fresh node)
+node = Node("--min-expires", "10", workers=2)
+ua = SipClient(node)
+try:
+    for i in range(5):
+        ua.register("sip:s%d@example.com" % i, ["<sip:s%d@192.0.2.1>" % i, "<sip:s%db@192.0.2.1>" % i],
+                    expires=600, call_id="s%d" % i, cseq=1)
+    ua.register("sip:s9@example.com", ["<sip:s9@192.0.2.1>"], expires=5, call_id="s9", cseq=1)  # 423
+    for i in range(3):
+        ua.request("INVITE", "sip:s%d@example.com" % i)   # 302
+    ua.request("INVITE", "sip:none@example.com")          # 404
+    ua.request("ACK", "sip:s0@example.com", expect=False)  # no answer
+    ua.request("OPTIONS", "sip:example.com")              # 200
+    node.ctl("publish", "sip:lsp@example.com", "sip:lsp@192.0.2.9", "600")
+    code, out, err = node.ctl("stats")
+    try:
+        st = json.loads(out)
+    except ValueError as e:
+        st = None
+        t.ok(False, "locusctl stats prints JSON", "%s\n%s" % (e, out[:500]))
+    if st is not None:
+        t.ok(code == 0, "locusctl stats: exit 0 and JSON")
+        tot = st["total"]
+        t.is_(tot["sip_requests"]["REGISTER"], 6, "REGISTER counter: 6")
+        t.is_(tot["sip_requests"]["INVITE"], 4, "INVITE counter: 4")
+        t.is_(tot["sip_requests"]["ACK"], 1, "ACK counter: 1")
+        t.is_(tot["sip_responses"]["200"], 6, "200 counter: 5 REGISTER + 1 OPTIONS")
+        t.is_(tot["sip_responses"]["423"], 1, "423 counter: 1")
+        t.is_(tot["sip_responses"]["302"], 3, "302 counter: 3")
+        t.is_(tot["sip_responses"]["404"], 1, "404 counter: 1")
+        t.is_(tot["rx_sip"], 12, "rx_sip: 12 datagrams")
+        t.is_(tot["lsp_requests"]["publish"], 1, "LSP publish counter: 1")
+        t.is_(tot["store"]["bindings"], 11, "the store holds 5x2 + 1 bindings")
+        t.is_(tot["store"]["aors"], 6, "in 6 AORs")
+        t.is_(st["workers"], 2, "workers: 2")
+        summed = sum(w["sip_requests"]["REGISTER"] for w in st["per_worker"])
+        t.is_(summed, tot["sip_requests"]["REGISTER"], "per-worker REGISTER counters add up to the total")
+        t.is_(sum(w["store"]["bindings"] for w in st["per_worker"]), tot["store"]["bindings"],
+              "per-worker bindings add up to the total")
+finally:
+    ua.close()
+    t.is_(node.stop(), 0, "SIGTERM: locusd exits 0")
+sys.exit(t.done())
