@@ -293,7 +293,8 @@ int dht_store_new(struct dht_store **out, const struct dht_store_cfg *cfg, uint3
 	if ((ret = dht_pool_init(&s->aors, sizeof(struct dht_aor), aors, s)) != LC_OK ||
 	    (ret = dht_pool_init(&s->binds, sizeof(struct dht_binding), cfg->max_bindings, s)) !=
 		    LC_OK ||
-	    (ret = dht_var_init(&s->var, var_bytes)) != LC_OK || (ret = index_init(s, aors)) != LC_OK) {
+	    (ret = dht_var_init(&s->var, var_bytes)) != LC_OK ||
+	    (ret = index_init(s, aors)) != LC_OK) {
 		goto fail;
 	}
 	dht_wheel_init(&s->wheel, (uint8_t *)s->binds.base + offsetof(struct dht_binding, w),
@@ -377,7 +378,8 @@ void dht_binding_read(const struct dht_binding *b, struct dht_binding_data *out)
 				     &out->attrs};
 	for (int i = 0; i < VF_N; i++) {
 		uint32_t len = b->len[i] & DHT_LEN_MASK;
-		*f[i] = (struct dht_bytes){.p = len > 0 ? (const char *)p : empty_bytes, .len = len};
+		*f[i] = (struct dht_bytes){.p = len > 0 ? (const char *)p : empty_bytes,
+					   .len = len};
 		p += len;
 	}
 	out->expires_at_s = b->w.exp;
