@@ -50,6 +50,8 @@ struct dht_store {
 		lc_counter_t max_bindings;
 		lc_counter_t expired;
 		lc_counter_t full;
+		lc_counter_t bytes_records;
+		lc_counter_t bytes_var;
 	} st;
 };
 
@@ -69,10 +71,13 @@ static inline struct dht_binding *bind_at(const struct dht_store *s, uint32_t i)
 
 static void stats_sync(struct dht_store *s)
 {
-	uint64_t used = s->fixed_bytes + (uint64_t)s->aors.used * sizeof(struct dht_aor) +
-			(uint64_t)s->binds.used * sizeof(struct dht_binding) + s->var.used_bytes;
+	uint64_t records = (uint64_t)s->aors.used * sizeof(struct dht_aor) +
+			   (uint64_t)s->binds.used * sizeof(struct dht_binding);
+	uint64_t used = s->fixed_bytes + records + s->var.used_bytes;
 	atomic_store_explicit(&s->st.aors, s->aors.used, memory_order_relaxed);
 	atomic_store_explicit(&s->st.bindings, s->binds.used, memory_order_relaxed);
+	atomic_store_explicit(&s->st.bytes_records, records, memory_order_relaxed);
+	atomic_store_explicit(&s->st.bytes_var, s->var.used_bytes, memory_order_relaxed);
 	atomic_store_explicit(&s->st.bytes_used, used, memory_order_relaxed);
 }
 
@@ -641,4 +646,7 @@ void dht_store_stats_get(const struct dht_store *s, struct dht_store_stats *out)
 	out->max_bindings = lc_counter_get(&s->st.max_bindings);
 	out->expired = lc_counter_get(&s->st.expired);
 	out->full = lc_counter_get(&s->st.full);
+	out->bytes_index = s->fixed_bytes; /* set before the store is handed out, never changed */
+	out->bytes_records = lc_counter_get(&s->st.bytes_records);
+	out->bytes_var = lc_counter_get(&s->st.bytes_var);
 }

@@ -710,7 +710,10 @@ static bool m_check(struct dht_store *s, uint32_t now, uint64_t *bad_key)
 	*bad_key = UINT64_MAX;
 	struct dht_store_stats st;
 	dht_store_stats_get(s, &st);
-	return st.bindings == (uint64_t)start[M_KEYS] && st.aors == keys;
+	return st.bindings == (uint64_t)start[M_KEYS] && st.aors == keys &&
+	       st.bytes_records == st.aors * sizeof(struct dht_aor) +
+					   st.bindings * sizeof(struct dht_binding) &&
+	       st.bytes_used == st.bytes_index + st.bytes_records + st.bytes_var;
 }
 
 static void test_model(void)
