@@ -22,6 +22,7 @@
  */
 #include "dht/dht_store.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "common/lc_alloc.h"
@@ -103,7 +104,7 @@ static inline bool key_equal(const struct dht_store *s, uint32_t ai, const char 
 	const uint8_t *k = dht_var_ptr(&s->var, aor_at(s, ai)->key);
 	uint16_t klen;
 	memcpy(&klen, k, sizeof(klen));
-	return klen == len && memcmp(k + 2, key, len) == 0;
+	return klen == len && (len == 0 || memcmp(k + 2, key, len) == 0);
 }
 
 /* The key's AOR index, or 0 with *slot = where it would go. */
@@ -487,7 +488,9 @@ int dht_store_add(struct dht_store *s, dht_id_t id, const char *key, size_t len,
 		uint8_t *k = dht_var_ptr(&s->var, kvar);
 		uint16_t klen = (uint16_t)len;
 		memcpy(k, &klen, sizeof(klen));
-		memcpy(k + 2, key, len);
+		if (len > 0) {
+			memcpy(k + 2, key, len);
+		}
 		ai = aor_create(s, m, slot, kvar);
 	}
 	uint32_t bi = dht_pool_get(&s->binds);
@@ -599,7 +602,7 @@ void dht_store_remove_aor(struct dht_store *s, struct dht_aor *a)
 unsigned dht_store_expire(struct dht_store *s, uint32_t now_s, unsigned budget)
 {
 	/* wheel steps (cascades, jumps) are O(1) each; a few per reaped binding keep a call short */
-	unsigned steps = budget * 4 + 64;
+	unsigned steps = budget > (UINT_MAX - 64) / 4 ? UINT_MAX : budget * 4 + 64;
 	unsigned n = 0;
 	while (n < budget) {
 		uint32_t bi = dht_wheel_pop(&s->wheel, now_s, &steps);

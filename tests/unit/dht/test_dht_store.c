@@ -6,6 +6,7 @@
  * (LC_EFULL changes nothing, has_room agrees, space comes back), forced id collisions, length
  * limits, the key walk, and a randomized run of 200k operations against a naive model.
  */
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -511,6 +512,12 @@ static void test_collisions_and_limits(void)
 	is_int(dht_store_update(s, b[1], &d), LC_ETOOLONG, "an update of 8193 bytes");
 	ok(dht_store_find(s, 1, longkey, DHT_KEY_MAX + 1) == NULL, "find with a too-long key");
 
+	struct dht_binding_data e = mk("", "", T0 + 60);
+	ok(dht_store_add(s, 7, NULL, 0, &e) == LC_OK && dht_store_find(s, 7, NULL, 0) != NULL &&
+		   dht_aor_key(dht_store_find(s, 7, NULL, 0)).len == 0,
+	   "an empty key and a binding with no strings");
+	ok(dht_store_expire(s, T0 + 60, UINT_MAX) > 0, "a budget of UINT_MAX");
+
 	struct dht_store *bad = NULL;
 	struct dht_store_cfg cfg = {.max_bindings = 0};
 	is_int(dht_store_new(&bad, &cfg, T0), LC_EINVAL, "max_bindings 0 is refused");
@@ -872,7 +879,7 @@ static void test_model(void)
 
 int main(void)
 {
-	plan(94);
+	plan(96);
 	test_fields();
 	test_wheel();
 	test_budget();
