@@ -22,6 +22,7 @@
  */
 #include "dht/dht_store.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "common/lc_alloc.h"
@@ -50,6 +51,8 @@ struct dht_store {
 		lc_counter_t max_bindings;
 		lc_counter_t expired;
 		lc_counter_t full;
+		lc_counter_t bytes_records;
+		lc_counter_t bytes_var;
 	} st;
 };
 
@@ -69,10 +72,13 @@ static inline struct dht_binding *bind_at(const struct dht_store *s, uint32_t i)
 
 static void stats_sync(struct dht_store *s)
 {
-	uint64_t used = s->fixed_bytes + (uint64_t)s->aors.used * sizeof(struct dht_aor) +
-			(uint64_t)s->binds.used * sizeof(struct dht_binding) + s->var.used_bytes;
+	uint64_t records = (uint64_t)s->aors.used * sizeof(struct dht_aor) +
+			   (uint64_t)s->binds.used * sizeof(struct dht_binding);
+	uint64_t used = s->fixed_bytes + records + s->var.used_bytes;
 	atomic_store_explicit(&s->st.aors, s->aors.used, memory_order_relaxed);
 	atomic_store_explicit(&s->st.bindings, s->binds.used, memory_order_relaxed);
+	atomic_store_explicit(&s->st.bytes_records, records, memory_order_relaxed);
+	atomic_store_explicit(&s->st.bytes_var, s->var.used_bytes, memory_order_relaxed);
 	atomic_store_explicit(&s->st.bytes_used, used, memory_order_relaxed);
 }
 
@@ -98,7 +104,7 @@ static inline bool key_equal(const struct dht_store *s, uint32_t ai, const char 
 	const uint8_t *k = dht_var_ptr(&s->var, aor_at(s, ai)->key);
 	uint16_t klen;
 	memcpy(&klen, k, sizeof(klen));
-	return klen == len && memcmp(k + 2, key, len) == 0;
+	return klen == len && (len == 0 || memcmp(k + 2, key, len) == 0);
 }
 
 /* The key's AOR index, or 0 with *slot = where it would go. */
@@ -293,7 +299,8 @@ int dht_store_new(struct dht_store **out, const struct dht_store_cfg *cfg, uint3
 	if ((ret = dht_pool_init(&s->aors, sizeof(struct dht_aor), aors, s)) != LC_OK ||
 	    (ret = dht_pool_init(&s->binds, sizeof(struct dht_binding), cfg->max_bindings, s)) !=
 		    LC_OK ||
-	    (ret = dht_var_init(&s->var, var_bytes)) != LC_OK || (ret = index_init(s, aors)) != LC_OK) {
+	    (ret = dht_var_init(&s->var, var_bytes)) != LC_OK ||
+	    (ret = index_init(s, aors)) != LC_OK) {
 		goto fail;
 	}
 	dht_wheel_init(&s->wheel, (uint8_t *)s->binds.base + offsetof(struct dht_binding, w),
@@ -377,7 +384,8 @@ void dht_binding_read(const struct dht_binding *b, struct dht_binding_data *out)
 				     &out->attrs};
 	for (int i = 0; i < VF_N; i++) {
 		uint32_t len = b->len[i] & DHT_LEN_MASK;
-		*f[i] = (struct dht_bytes){.p = len > 0 ? (const char *)p : empty_bytes, .len = len};
+		*f[i] = (struct dht_bytes){.p = len > 0 ? (const char *)p : empty_bytes,
+					   .len = len};
 		p += len;
 	}
 	out->expires_at_s = b->w.exp;
@@ -480,7 +488,9 @@ int dht_store_add(struct dht_store *s, dht_id_t id, const char *key, size_t len,
 		uint8_t *k = dht_var_ptr(&s->var, kvar);
 		uint16_t klen = (uint16_t)len;
 		memcpy(k, &klen, sizeof(klen));
-		memcpy(k + 2, key, len);
+		if (len > 0) {
+			memcpy(k + 2, key, len);
+		}
 		ai = aor_create(s, m, slot, kvar);
 	}
 	uint32_t bi = dht_pool_get(&s->binds);
@@ -592,7 +602,7 @@ void dht_store_remove_aor(struct dht_store *s, struct dht_aor *a)
 unsigned dht_store_expire(struct dht_store *s, uint32_t now_s, unsigned budget)
 {
 	/* wheel steps (cascades, jumps) are O(1) each; a few per reaped binding keep a call short */
-	unsigned steps = budget * 4 + 64;
+	unsigned steps = budget > (UINT_MAX - 64) / 4 ? UINT_MAX : budget * 4 + 64;
 	unsigned n = 0;
 	while (n < budget) {
 		uint32_t bi = dht_wheel_pop(&s->wheel, now_s, &steps);
@@ -639,4 +649,7 @@ void dht_store_stats_get(const struct dht_store *s, struct dht_store_stats *out)
 	out->max_bindings = lc_counter_get(&s->st.max_bindings);
 	out->expired = lc_counter_get(&s->st.expired);
 	out->full = lc_counter_get(&s->st.full);
+	out->bytes_index = s->fixed_bytes; /* set before the store is handed out, never changed */
+	out->bytes_records = lc_counter_get(&s->st.bytes_records);
+	out->bytes_var = lc_counter_get(&s->st.bytes_var);
 }

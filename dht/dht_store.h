@@ -84,6 +84,10 @@ struct dht_store_stats {
 	uint64_t max_bindings;
 	uint64_t expired; /* bindings removed by dht_store_expire, since start */
 	uint64_t full;	  /* writes refused with LC_EFULL, since start */
+	/* bytes_used broken down (added after the first contract; they sum to bytes_used) */
+	uint64_t bytes_index;	/* the key index and the store's own struct (fixed at creation) */
+	uint64_t bytes_records; /* AOR and binding records in use */
+	uint64_t bytes_var;	/* var-region blocks in use: keys and strings, headers, rounding */
 };
 
 /**

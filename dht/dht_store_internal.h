@@ -19,7 +19,8 @@
  * uint16 length followed by the bytes.
  */
 struct dht_aor {
-	uint32_t h32;	/* the id's top 32 bits: its home slot in the index; free-list link when free */
+	uint32_t
+		h32; /* the id's top 32 bits: its home slot in the index; free-list link when free */
 	uint32_t key;	/* var-region block of the key */
 	uint32_t head;	/* first binding (first added); the list is circular */
 	uint32_t count; /* bindings held; 0 marks a free record */
@@ -37,10 +38,10 @@ enum { VF_URI, VF_CALL_ID, VF_INSTANCE, VF_PATH, VF_ATTRS, VF_N };
  * and an address whose bytes 4..15 are zero (IPv4), lives here.
  */
 struct dht_binding {
-	uint32_t aor;	      /* owning key's record; free-list link when free */
-	uint32_t next, prev;  /* the key's bindings, circular, in first-added order */
-	struct dht_wnode w;   /* expiry wheel links; w.exp is expires_at_s */
-	uint32_t var;	      /* var-region block of the fields, or DHT_VAR_NONE when all empty */
+	uint32_t aor;	     /* owning key's record; free-list link when free */
+	uint32_t next, prev; /* the key's bindings, circular, in first-added order */
+	struct dht_wnode w;  /* expiry wheel links; w.exp is expires_at_s */
+	uint32_t var;	     /* var-region block of the fields, or DHT_VAR_NONE when all empty */
 	uint32_t registered_at_s;
 	uint32_t cseq;
 	uint32_t reg_id;

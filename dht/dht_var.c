@@ -141,8 +141,8 @@ int dht_var_init(struct dht_var *v, uint64_t bytes)
 		v->map_size = 0;
 		return LC_ENOMEM;
 	}
-	*hdr(v, 0) = 1u << HDR_SIZE_SHIFT;		    /* allocated sentinel */
-	*hdr(v, (uint32_t)(granules - 1)) = 0;		    /* allocated sentinel, size 0 */
+	*hdr(v, 0) = 1u << HDR_SIZE_SHIFT;     /* allocated sentinel */
+	*hdr(v, (uint32_t)(granules - 1)) = 0; /* allocated sentinel, size 0 */
 	make_free(v, 1, (uint32_t)usable, 0);
 	v->total_bytes = usable * DHT_VAR_GRANULE;
 	return LC_OK;
@@ -231,6 +231,18 @@ bool dht_var_has_room(const struct dht_var *v, unsigned n, uint64_t len_total)
 	}
 	if (v->fl_map == 0) {
 		return false;
+	}
+	if (n == 1) {
+		/* exact: the block dht_var_alloc would take exists */
+		uint64_t g =
+			LC_MAX((len_total + 4 + DHT_VAR_GRANULE - 1) / DHT_VAR_GRANULE, MIN_BLOCK);
+		uint64_t want = round_search(g);
+		unsigned fl, sl;
+		if (want >= ((uint64_t)1 << 30)) {
+			return false;
+		}
+		mapping((uint32_t)want, &fl, &sl);
+		return fl < DHT_VAR_FL && find_block(v, fl, sl) != DHT_VAR_NONE;
 	}
 	/*
 	 * Each allocation of s bytes takes ceil((s + 4) / 8) granules (at least 2), plus at most 1

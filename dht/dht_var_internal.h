@@ -39,11 +39,11 @@
 
 /* Owner: the store's worker; created and freed by control. */
 struct dht_var {
-	uint8_t *base;		/* granule g at base + g * 8 */
-	size_t map_size;	/* bytes mapped */
-	uint64_t used_bytes;	/* bytes in allocated blocks, headers and rounding included */
-	uint64_t total_bytes;	/* bytes in blocks that can be allocated */
-	uint32_t fl_map;	/* bit fl: some sl list of fl is non-empty */
+	uint8_t *base;	      /* granule g at base + g * 8 */
+	size_t map_size;      /* bytes mapped */
+	uint64_t used_bytes;  /* bytes in allocated blocks, headers and rounding included */
+	uint64_t total_bytes; /* bytes in blocks that can be allocated */
+	uint32_t fl_map;      /* bit fl: some sl list of fl is non-empty */
 	uint32_t sl_map[DHT_VAR_FL];
 	uint32_t head[DHT_VAR_FL][DHT_VAR_SL]; /* first free block of each class, or NONE */
 };
@@ -68,7 +68,7 @@ static inline uint8_t *dht_var_ptr(const struct dht_var *v, uint32_t off)
 
 /**
  * Whether @p n allocations whose lengths add up to at most @p len_total would all succeed now, in
- * any order and with any frees in between. Conservative: it asks for one free block big enough
- * for all of them (checked by size class, O(1)).
+ * any order and with any frees in between. Exact for one allocation; for more, conservative: it
+ * asks for one free block big enough for all of them (checked by size class). O(1).
  */
 bool dht_var_has_room(const struct dht_var *v, unsigned n, uint64_t len_total);

@@ -133,7 +133,8 @@ static void set_cur(struct dht_wheel *w, uint64_t to)
 	w->cur = to;
 	for (unsigned level = 1; level < DHT_WHEEL_LEVELS; level++) {
 		if (((from ^ to) >> (8 * level)) != 0) {
-			take_slot(w, level, (unsigned)(to >> (8 * level)) & 0xff, DHT_WHEEL_PENDING);
+			take_slot(w, level, (unsigned)(to >> (8 * level)) & 0xff,
+				  DHT_WHEEL_PENDING);
 		}
 	}
 }

@@ -46,9 +46,9 @@ struct dht_wnode {
 
 /* Owner: the store's worker (embedded in struct dht_store). */
 struct dht_wheel {
-	uint8_t *node0;	  /* node i at node0 + i * stride */
+	uint8_t *node0; /* node i at node0 + i * stride */
 	size_t stride;
-	uint64_t cur;	  /* first second not yet processed (up to 2^32) */
+	uint64_t cur; /* first second not yet processed (up to 2^32) */
 	uint64_t map[DHT_WHEEL_LEVELS][DHT_WHEEL_SLOTS / 64];
 	struct dht_wnode head[DHT_WHEEL_LISTS];
 };
