@@ -53,8 +53,8 @@ void lc_alloc_stats_get(struct lc_alloc_stats *out)
 
 void *lc_pool_map(size_t size)
 {
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		       -1, 0);
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED) {
 		atomic_fetch_add_explicit(&n_failures, 1, memory_order_relaxed);
 		return NULL;

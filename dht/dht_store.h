@@ -82,8 +82,8 @@ struct dht_store_stats {
 	uint64_t bytes_used;	 /* the store's own accounting: records, index, keys, strings */
 	uint64_t bytes_reserved; /* address space reserved for the pools */
 	uint64_t max_bindings;
-	uint64_t expired;     /* bindings removed by dht_store_expire, since start */
-	uint64_t full;	      /* writes refused with LC_EFULL, since start */
+	uint64_t expired; /* bindings removed by dht_store_expire, since start */
+	uint64_t full;	  /* writes refused with LC_EFULL, since start */
 };
 
 /**

@@ -69,7 +69,8 @@ int main(void)
 		}
 	}
 	pthread_join(t, NULL);
-	is_int(bad, 0, "two threads: %u pointers arrived once each, in order, across a wrap", N_ITEMS);
+	is_int(bad, 0, "two threads: %u pointers arrived once each, in order, across a wrap",
+	       N_ITEMS);
 	is_int(lc_ring_count(r), 0, "ring drained");
 	lc_ring_free(r);
 	return exit_status();

@@ -25,11 +25,13 @@ int main(void)
 	is_str(hex, "99aa06d3014798d86001c324468d497f", "XXH3-128 test vector, high half first");
 
 	dht_id_t back = 0;
-	ok(dht_id_parse(hex, strlen(hex), &back) && back == dht_key_of("", 0, 0), "parse(format(id))");
+	ok(dht_id_parse(hex, strlen(hex), &back) && back == dht_key_of("", 0, 0),
+	   "parse(format(id))");
 	ok(!dht_id_parse(hex, 31, &back), "31 digits refused");
 	hex[5] = 'g';
 	ok(!dht_id_parse(hex, 32, &back), "a non-hex digit refused");
-	ok(dht_seed_of("p2psip.org", 10) != dht_seed_of("example.net", 11), "overlay names give seeds");
+	ok(dht_seed_of("p2psip.org", 10) != dht_seed_of("example.net", 11),
+	   "overlay names give seeds");
 
 	unsigned count[3] = {0};
 	char key[32];
@@ -37,8 +39,8 @@ int main(void)
 		int n = snprintf(key, sizeof(key), "sip:u%d@example.com", i);
 		count[dht_shard_of(dht_key_of(key, (size_t)n, 7), 3)]++;
 	}
-	ok(count[0] > 9500 && count[1] > 9500 && count[2] > 9500, "30000 keys over 3 shards: %u %u %u",
-	   count[0], count[1], count[2]);
+	ok(count[0] > 9500 && count[1] > 9500 && count[2] > 9500,
+	   "30000 keys over 3 shards: %u %u %u", count[0], count[1], count[2]);
 	is_int(dht_shard_of((dht_id_t)1 << 64, 3), 0, "the shard comes from the low 64 bits");
 	return exit_status();
 }
