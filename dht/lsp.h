@@ -212,7 +212,7 @@ struct dht_lsp_error_detail {
 };
 
 /*
- * A decoded message. Owner: the caller (on the stack or in a per-worker array; about 6 KiB).
+ * A decoded message. Owner: the caller (on the stack or in a per-worker array; about 4.3 KiB).
  * Fields are read-only to callers. After dht_lsp_parse():
  *  - err is its result; hdr is valid when dht_lsp_hdr_ok() (even when err != LC_OK), so an
  *    error answer can be addressed (dht_lsp_can_answer());
@@ -380,7 +380,7 @@ void dht_lsp_put_record(struct dht_lsp_builder *b, const struct dht_lsp_record *
  * Patch the body length and end the message.
  * @param len  set to the message's length on success.
  * @return LC_OK, LC_ENOSPACE (the buffer was too small), LC_ELSP_TOO_BIG (the message would pass
- *   DHT_LSP_MAX_MSG), LC_ELSP_BUILD_STATE (no header), or the value error of a typed append.
+ *   DHT_LSP_MAX_MSG; reported before LC_ENOSPACE, as it is the message's fault), LC_ELSP_BUILD_STATE (no header), or the value error of a typed append.
  */
 LC_MUSTCHECK int dht_lsp_build_finish(struct dht_lsp_builder *b, size_t *len);
 

@@ -323,8 +323,7 @@ int dht_lsp_build_finish(struct dht_lsp_builder *b, size_t *len)
 	return LC_OK;
 }
 
-void dht_lsp_answer_start(struct dht_lsp_builder *b, const struct dht_lsp_msg *req,
-			  unsigned status)
+void dht_lsp_answer_start(struct dht_lsp_builder *b, const struct dht_lsp_msg *req, unsigned status)
 {
 	if (!req->hdr_ok) {
 		set_err(b, LC_ELSP_BUILD_STATE);

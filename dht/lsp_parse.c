@@ -76,7 +76,7 @@ static const struct tlv_spec tlv_spec[NCODES] = {
 /* Where each code may appear (docs/lsp.md §4.5). */
 #define REQ_COMMON (BIT(DHT_LSP_T_KEY) | BIT(DHT_LSP_T_REPLY_CTX))
 #define REQ_WRITE                                                                                  \
-	(REQ_COMMON | BIT(DHT_LSP_T_RECORD) | BIT(DHT_LSP_T_CALL_ID) | BIT(DHT_LSP_T_CSEQ) |     \
+	(REQ_COMMON | BIT(DHT_LSP_T_RECORD) | BIT(DHT_LSP_T_CALL_ID) | BIT(DHT_LSP_T_CSEQ) |       \
 	 BIT(DHT_LSP_T_SOURCE))
 static const uint64_t allow_publish = REQ_WRITE | BIT(DHT_LSP_T_EXPIRES);
 static const uint64_t allow_remove = REQ_WRITE | BIT(DHT_LSP_T_REMOVE_ALL);
@@ -87,10 +87,9 @@ static const uint64_t allow_answer =
 	BIT(DHT_LSP_T_ERROR_DETAIL) | BIT(DHT_LSP_T_MIN_EXPIRES) | BIT(DHT_LSP_T_RETRY_AFTER) |
 	BIT(DHT_LSP_T_NODE) | BIT(DHT_LSP_T_NODE_ID) | BIT(DHT_LSP_T_UPTIME);
 static const uint64_t allow_record =
-	BIT(DHT_LSP_T_CONTACT) | BIT(DHT_LSP_T_Q) | BIT(DHT_LSP_T_ATTRS) |
-	BIT(DHT_LSP_T_INSTANCE) | BIT(DHT_LSP_T_REG_ID) | BIT(DHT_LSP_T_PATH) |
-	BIT(DHT_LSP_T_AGE) | BIT(DHT_LSP_T_CALL_ID) | BIT(DHT_LSP_T_CSEQ) |
-	BIT(DHT_LSP_T_EXPIRES) | BIT(DHT_LSP_T_SOURCE);
+	BIT(DHT_LSP_T_CONTACT) | BIT(DHT_LSP_T_Q) | BIT(DHT_LSP_T_ATTRS) | BIT(DHT_LSP_T_INSTANCE) |
+	BIT(DHT_LSP_T_REG_ID) | BIT(DHT_LSP_T_PATH) | BIT(DHT_LSP_T_AGE) | BIT(DHT_LSP_T_CALL_ID) |
+	BIT(DHT_LSP_T_CSEQ) | BIT(DHT_LSP_T_EXPIRES) | BIT(DHT_LSP_T_SOURCE);
 
 /* The walk's position: the message, the record being filled (NULL at message level). */
 struct walk {

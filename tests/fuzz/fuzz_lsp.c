@@ -84,9 +84,11 @@ static void check_reencode(const struct dht_lsp_msg *m, const uint8_t *data, siz
 	FUZZ_CHECK(dht_lsp_parse(&again, out1, len1) == LC_OK, "re-encoded decodes");
 	FUZZ_CHECK(lsp_msg_eq(m, &again), "re-encoded decodes to the same fields");
 	FUZZ_CHECK(dht_lsp_encode(&again, out2, sizeof(out2), &len2) == LC_OK, "encodes twice");
-	FUZZ_CHECK(len1 == len2 && memcmp(out1, out2, len1) == 0, "canonical form is a fixed point");
+	FUZZ_CHECK(len1 == len2 && memcmp(out1, out2, len1) == 0,
+		   "canonical form is a fixed point");
 
-	size_t cap = size == 0 ? 0 : (data[0] | (size_t)data[size - 1] << 8) % (sizeof(small) - GUARD);
+	size_t cap =
+		size == 0 ? 0 : (data[0] | (size_t)data[size - 1] << 8) % (sizeof(small) - GUARD);
 	size_t small_len = 0;
 	memset(small, 0, cap);
 	memset(small + cap, GUARD_BYTE, GUARD);
@@ -98,7 +100,8 @@ static void check_reencode(const struct dht_lsp_msg *m, const uint8_t *data, siz
 		FUZZ_CHECK(small_len == len1 && memcmp(small, out1, len1) == 0,
 			   "same calls give the same bytes");
 	} else {
-		FUZZ_CHECK(ret == LC_ENOSPACE && len1 > cap, "only LC_ENOSPACE, and only when short");
+		FUZZ_CHECK(ret == LC_ENOSPACE && len1 > cap,
+			   "only LC_ENOSPACE, and only when short");
 	}
 }
 

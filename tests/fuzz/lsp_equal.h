@@ -44,11 +44,10 @@ static inline bool lsp_msg_eq(const struct dht_lsp_msg *a, const struct dht_lsp_
 	    !lsp_bytes_eq(a->reason, b->reason) || a->cseq != b->cseq ||
 	    a->expires_s != b->expires_s || a->min_expires_s != b->min_expires_s ||
 	    a->retry_after_s != b->retry_after_s || a->uptime_s != b->uptime_s ||
-	    a->status != b->status || !lsp_addr_eq(&a->src, &b->src) ||
-	    a->node.id != b->node.id || !lsp_addr_eq(&a->node.addr, &b->node.addr) ||
-	    a->node_id != b->node_id || a->detail.err != b->detail.err ||
-	    a->detail.tlv != b->detail.tlv || a->detail.offset != b->detail.offset ||
-	    a->nrecords != b->nrecords) {
+	    a->status != b->status || !lsp_addr_eq(&a->src, &b->src) || a->node.id != b->node.id ||
+	    !lsp_addr_eq(&a->node.addr, &b->node.addr) || a->node_id != b->node_id ||
+	    a->detail.err != b->detail.err || a->detail.tlv != b->detail.tlv ||
+	    a->detail.offset != b->detail.offset || a->nrecords != b->nrecords) {
 		return false;
 	}
 	for (unsigned i = 0; i < a->nrecords; i++) {

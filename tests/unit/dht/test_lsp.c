@@ -90,8 +90,10 @@ static void test_publish_vector(void)
 
 	/* the same message through the typed appends, as a registrar writes it */
 	struct dht_lsp_builder b;
-	struct dht_lsp_hdr h = {.type = DHT_LSP_PUBLISH, .hop_limit = DHT_LSP_HOP_LIMIT_DEFAULT,
-				.txn_id = 0x0123456789abcdefull, .overlay_id = OVERLAY};
+	struct dht_lsp_hdr h = {.type = DHT_LSP_PUBLISH,
+				.hop_limit = DHT_LSP_HOP_LIMIT_DEFAULT,
+				.txn_id = 0x0123456789abcdefull,
+				.overlay_id = OVERLAY};
 	dht_lsp_build_init(&b, buf, sizeof(buf));
 	dht_lsp_build_hdr(&b, &h);
 	dht_lsp_put_key(&b, KEY, strlen(KEY));
@@ -167,8 +169,8 @@ static size_t raw_len;
 
 static void raw_start(uint8_t type, uint8_t flags)
 {
-	const uint8_t h[DHT_LSP_HDR_LEN] = {0x4c, 0x53, 1, type, flags, 8, 0, 0, 0, 0, 0,
-					    0,    0,    0, 0,    1,     0, 0, 0, 0, 0, 0, 0, 7};
+	const uint8_t h[DHT_LSP_HDR_LEN] = {0x4c, 0x53, 1, type, flags, 8, 0, 0, 0, 0, 0, 0,
+					    0,	  0,	0, 1,	 0,	0, 0, 0, 0, 0, 0, 7};
 	memcpy(raw, h, sizeof(h));
 	raw_len = DHT_LSP_HDR_LEN;
 }
@@ -395,7 +397,8 @@ static void test_builder_limits(void)
 	dht_lsp_put_key(&b, KEY, strlen(KEY));
 	is_int(dht_lsp_build_finish(&b, &len), LC_ELSP_KEY, "over-long key refused, sticky");
 
-	struct dht_lsp_record r = {.present = DHT_LSP_P_CONTACT, .contact = {"sip:a@b", 7}, .q = -1};
+	struct dht_lsp_record r = {
+		.present = DHT_LSP_P_CONTACT, .contact = {"sip:a@b", 7}, .q = -1};
 	dht_lsp_build_init(&b, buf, sizeof(buf));
 	dht_lsp_build_hdr(&b, &h);
 	for (int i = 0; i <= DHT_LSP_MAX_RECORDS; i++) {
@@ -533,15 +536,19 @@ static void rnd_msg(struct dht_lsp_msg *x)
 	memset(x, 0, sizeof(*x));
 	static const uint8_t types[] = {DHT_LSP_PING, DHT_LSP_PUBLISH, DHT_LSP_REMOVE,
 					DHT_LSP_LOOKUP};
-	x->hdr = (struct dht_lsp_hdr){DHT_LSP_VERSION, types[rnd(4)], (uint8_t)rnd(2),
-				      (uint8_t)rnd(256), 0, ((uint64_t)rnd(UINT32_MAX) << 32) | rnd(UINT32_MAX),
+	x->hdr = (struct dht_lsp_hdr){DHT_LSP_VERSION,
+				      types[rnd(4)],
+				      (uint8_t)rnd(2),
+				      (uint8_t)rnd(256),
+				      0,
+				      ((uint64_t)rnd(UINT32_MAX) << 32) | rnd(UINT32_MAX),
 				      OVERLAY};
 	bool answer = x->hdr.flags & DHT_LSP_F_ANSWER;
 	uint32_t f = rnd(1u << 15);
 	if (answer) {
-		f &= DHT_LSP_P_KEY | DHT_LSP_P_REPLY_CTX | DHT_LSP_P_REASON | DHT_LSP_P_ERROR_DETAIL |
-		     DHT_LSP_P_MIN_EXPIRES | DHT_LSP_P_RETRY_AFTER | DHT_LSP_P_NODE |
-		     DHT_LSP_P_NODE_ID | DHT_LSP_P_UPTIME;
+		f &= DHT_LSP_P_KEY | DHT_LSP_P_REPLY_CTX | DHT_LSP_P_REASON |
+		     DHT_LSP_P_ERROR_DETAIL | DHT_LSP_P_MIN_EXPIRES | DHT_LSP_P_RETRY_AFTER |
+		     DHT_LSP_P_NODE | DHT_LSP_P_NODE_ID | DHT_LSP_P_UPTIME;
 		f |= DHT_LSP_P_STATUS;
 	} else if (x->hdr.type == DHT_LSP_PING) {
 		f = 0;
@@ -556,9 +563,10 @@ static void rnd_msg(struct dht_lsp_msg *x)
 	x->key = (f & DHT_LSP_P_KEY) ? rnd_bytes(1, DHT_LSP_MAX_KEY) : (struct dht_bytes){0};
 	x->reply_ctx = (f & DHT_LSP_P_REPLY_CTX) ? rnd_bytes(0, DHT_LSP_MAX_REPLY_CTX)
 						 : (struct dht_bytes){0};
-	x->call_id = (f & DHT_LSP_P_CALL_ID) ? rnd_bytes(0, DHT_LSP_MAX_CALL_ID)
-					     : (struct dht_bytes){0};
-	x->reason = (f & DHT_LSP_P_REASON) ? rnd_bytes(0, DHT_LSP_MAX_REASON) : (struct dht_bytes){0};
+	x->call_id =
+		(f & DHT_LSP_P_CALL_ID) ? rnd_bytes(0, DHT_LSP_MAX_CALL_ID) : (struct dht_bytes){0};
+	x->reason =
+		(f & DHT_LSP_P_REASON) ? rnd_bytes(0, DHT_LSP_MAX_REASON) : (struct dht_bytes){0};
 	x->cseq = (f & DHT_LSP_P_CSEQ) ? rnd(UINT32_MAX) : 0;
 	x->expires_s = (f & DHT_LSP_P_EXPIRES) ? rnd(UINT32_MAX) : 0;
 	x->min_expires_s = (f & DHT_LSP_P_MIN_EXPIRES) ? rnd(UINT32_MAX) : 0;
