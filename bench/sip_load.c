@@ -75,8 +75,8 @@ static int build(const struct opts *o, uint64_t idx, unsigned slot, int port, ch
 				"Contact: <sip:caller@127.0.0.1:%d>\r\n"
 				"Content-Length: 0\r\n\r\n",
 				(unsigned long long)aor, port, slot, (unsigned long long)idx,
-				(unsigned long long)idx, (unsigned long long)aor, (unsigned long long)idx,
-				port);
+				(unsigned long long)idx, (unsigned long long)aor,
+				(unsigned long long)idx, port);
 	}
 	unsigned cseq = o->cseq + (unsigned)(idx / o->aors);
 	return snprintf(buf, MSG_CAP,
@@ -113,7 +113,11 @@ static void usage(void)
 
 static void parse(int argc, char **argv, struct opts *o)
 {
-	*o = (struct opts){.aors = 100000, .window = 256, .sockets = 8, .seed = 1, .cseq = 1,
+	*o = (struct opts){.aors = 100000,
+			   .window = 256,
+			   .sockets = 8,
+			   .seed = 1,
+			   .cseq = 1,
 			   .timeout_ms = 1000};
 	const char *target = NULL;
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -144,7 +148,8 @@ static void parse(int argc, char **argv, struct opts *o)
 	const char *colon = target ? strrchr(target, ':') : NULL;
 	if (!colon || !o->mode || o->aors == 0 || o->window == 0 || o->sockets == 0 ||
 	    o->sockets > MAX_SOCKETS || (size_t)(colon - target) >= sizeof(host) ||
-	    (strcmp(o->mode, "register") && strcmp(o->mode, "refresh") && strcmp(o->mode, "invite"))) {
+	    (strcmp(o->mode, "register") && strcmp(o->mode, "refresh") &&
+	     strcmp(o->mode, "invite"))) {
 		usage();
 	}
 	memcpy(host, target, (size_t)(colon - target));
@@ -172,7 +177,8 @@ int main(int argc, char **argv)
 	}
 	for (unsigned s = 0; s < o.sockets; s++) {
 		fd[s] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-		struct sockaddr_in me = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+		struct sockaddr_in me = {.sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(0x7f000001)};
 		int big = 4 << 20;
 		setsockopt(fd[s], SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 		if (bind(fd[s], (struct sockaddr *)&me, sizeof(me)) != 0 ||
@@ -205,7 +211,8 @@ int main(int argc, char **argv)
 					sl->sent_ns = now;
 					int len = build(&o, sl->idx, k, port[s], out[n]);
 					iov[n] = (struct iovec){out[n], (size_t)len};
-					msg[n].msg_hdr = (struct msghdr){.msg_iov = &iov[n], .msg_iovlen = 1};
+					msg[n].msg_hdr = (struct msghdr){.msg_iov = &iov[n],
+									 .msg_iovlen = 1};
 					n++;
 				}
 			}
@@ -214,7 +221,8 @@ int main(int argc, char **argv)
 			}
 			for (unsigned i = 0; i < BURST; i++) {
 				iov[i] = (struct iovec){in[i], sizeof(in[i]) - 1};
-				msg[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1};
+				msg[i].msg_hdr =
+					(struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1};
 			}
 			int got = recvmmsg(fd[s], msg, BURST, MSG_DONTWAIT, NULL);
 			uint64_t t = now_ns();
@@ -256,9 +264,9 @@ int main(int argc, char **argv)
 	       "\"302\":%llu,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,"
 	       "\"generator_cpu_s\":%.2f}\n",
 	       o.mode, (unsigned long long)o.count, (unsigned long long)answered,
-	       (unsigned long long)lost, secs, (double)answered / secs, (unsigned long long)codes[2],
-	       (unsigned long long)codes[3], (unsigned long long)codes[4],
-	       (unsigned long long)codes[5], (unsigned long long)c200, (unsigned long long)c302,
-	       PCT(0.5), PCT(0.99), PCT(0.999), PCT(1.0), cpu);
+	       (unsigned long long)lost, secs, (double)answered / secs,
+	       (unsigned long long)codes[2], (unsigned long long)codes[3],
+	       (unsigned long long)codes[4], (unsigned long long)codes[5], (unsigned long long)c200,
+	       (unsigned long long)c302, PCT(0.5), PCT(0.99), PCT(0.999), PCT(1.0), cpu);
 	return lost > 0 ? 1 : 0;
 }
