@@ -31,11 +31,12 @@ enum dp_drop {
 };
 
 /* The status codes a node sends, each with its own counter; anything else counts as "other". */
-/* clang-format off: one code per X, kept on few lines (clang-format cannot settle this macro) */
+/* One counter per code. clang-format cannot settle on a layout for this macro. */
+// clang-format off
 #define DP_CODES(X) \
 	X(200) X(302) X(400) X(403) X(404) X(405) X(413) X(416) X(420) X(423) X(481) X(483) \
 	X(500) X(501) X(503) X(505)
-/* clang-format on */
+// clang-format on
 
 enum dp_code_idx {
 #define DP_CODE_ENUM(c) DP_CODE_##c,
