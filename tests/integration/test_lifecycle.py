@@ -6,10 +6,13 @@ publish / lookup / remove, its exit statuses, stats as JSON whose totals match w
 SIP and LSP meeting on the same canonical AOR."""
 import json
 import os
+import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -69,6 +72,19 @@ for args, name in bad:
     t.ok(code == 2 and name in err and out == "",
          "locusd %s: exit 2, stderr names %s" % (" ".join(args), name),
          "status %r\nstdout %r\nstderr %r" % (code, out, err))
+code, out, err = run_locusd(*(LOCAL + ["--workers=0"]))
+t.ok(code == 2 and "--workers" in err, "--workers=0 (the = form): exit 2 naming --workers", err)
+code, out, err = run_locusd(*(LOCAL + ["--config", "/nonexistent/locus.conf"]))
+t.ok(code == 2 and "--config" in err and "/nonexistent/locus.conf" in err,
+     "--config with a missing file: exit 2 naming the flag and the file", err)
+cfg_dir = tempfile.mkdtemp(prefix="locus-it-cfg-")
+cfg = os.path.join(cfg_dir, "bad.conf")
+with open(cfg, "w") as f:
+    f.write("# a comment\nmin-expires 30\nworkers 0\n")
+code, out, err = run_locusd(*(LOCAL + ["--config", cfg]))
+t.ok(code == 2 and "--workers" in err and "line 3" in err,
+     "a config file with 'workers 0': exit 2 naming the flag and the line", err)
+shutil.rmtree(cfg_dir)
 code, out, err = run_locusd(*(LOCAL + ["--min-expires", "100", "--max-expires", "50"]))
 t.ok("--max-expires" in err, "the min/max message names --max-expires too", err)
 
@@ -217,6 +233,38 @@ try:
          r.raw if r else "no answer")
 finally:
     ua.close()
+    t.is_(node.stop(), 0, "SIGTERM: locusd exits 0")
+
+# --- a burst over 4 workers: 2000 REGISTERs for distinct AORs from 40 sockets, none waiting
+# (most keys belong to another worker's shard than the one the kernel hands the datagram to);
+# 50 answers per socket stay well inside a default receive buffer, so none is lost on our side
+node = Node(workers=4)
+try:
+    uas = [SipClient(node) for _ in range(40)]
+    for i in range(2000):
+        ua = uas[i % 40]
+        ua.sock.sendto(ua.build("REGISTER", "sip:example.com", to="<sip:burst%d@example.com>" % i,
+                                call_id="burst-%d" % i,
+                                headers=["Contact: <sip:b%d@192.0.2.1>" % i, "Expires: 600"]).encode(),
+                       node.sip)
+    got = {}
+    deadline = time.time() + 10
+    while sum(got.values()) < 2000 and time.time() < deadline:
+        r, _, _ = select.select([u.sock for u in uas], [], [], 0.5)
+        for sock in r:
+            code = int(sock.recv(65535)[8:11])
+            got[code] = got.get(code, 0) + 1
+    t.is_(got, {200: 2000}, "a burst of 2000 REGISTERs over 4 workers: 2000 answers, all 200")
+    code, out, err = node.ctl("stats")
+    tot = json.loads(out)["total"] if code == 0 else {}
+    t.is_(tot.get("store", {}).get("bindings"), 2000, "and the store holds 2000 bindings")
+    t.is_(tot.get("ring_overflows"), 0, "no hand-off ring overflowed")
+    t.is_(tot.get("drops", {}).get("tx_failed"), 0, "no send failed")
+    r = uas[0].request("INVITE", "sip:burst1999@example.com")
+    t.is_(r.status if r else None, 302, "the last one is found by INVITE")
+    for u in uas:
+        u.close()
+finally:
     t.is_(node.stop(), 0, "SIGTERM: locusd exits 0")
 
 # --- stats: totals match what was sent (a fresh node)
