@@ -16,6 +16,7 @@
  *      200 with Allow and Supported (§11.2); INVITE, OPTIONS, SUBSCRIBE, NOTIFY, MESSAGE and REFER
  *      to an AOR: 302 or 404; other RFC methods 405 with Allow; unknown methods 501 (§8.2.1).
  */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "common/lc_error.h"
@@ -83,6 +84,40 @@ bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct dp_pk
 	return true;
 }
 
+/*
+ * RFC 3261 §18.2.2: when the top Via has maddr, the response goes to that address at the sent-by
+ * port (5060 when none; RFC 3581 §4 applies rport only without maddr). Only an IP literal is
+ * honoured: a stateless server resolves no names on its fast path, and for a name it falls back
+ * to the source address like any other response.
+ */
+static bool maddr_dest(const struct sip_msg *m, struct dp_addr *out)
+{
+	if (m->nvia == 0 || !sip_str_present(m->via[0].maddr)) {
+		return false;
+	}
+	struct sip_str a = m->via[0].maddr;
+	char ip[INET6_ADDRSTRLEN];
+	if (a.len >= 2 && a.p[0] == '[' && a.p[a.len - 1] == ']') {
+		a.p++;
+		a.len -= 2;
+	}
+	if (a.len == 0 || a.len >= sizeof(ip)) {
+		return false;
+	}
+	memcpy(ip, a.p, a.len);
+	ip[a.len] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, ip, out->addr) == 1) {
+		out->family = AF_INET;
+	} else if (inet_pton(AF_INET6, ip, out->addr) == 1) {
+		out->family = AF_INET6;
+	} else {
+		return false;
+	}
+	out->port = m->via[0].port ? m->via[0].port : 5060;
+	return true;
+}
+
 void dp_reply_end(struct dp_reply *rp)
 {
 	struct dp_worker *w = rp->w;
@@ -95,8 +130,10 @@ void dp_reply_end(struct dp_reply *rp)
 	}
 	rp->out->len = (uint32_t)len;
 	rp->out->sock = DP_SOCK_SIP;
-	rp->out->peer = rp->in->peer;
-	rp->out->peer.port = sip_resp_port(&w->msg, &rp->peer);
+	if (!maddr_dest(&w->msg, &rp->out->peer)) {
+		rp->out->peer = rp->in->peer;
+		rp->out->peer.port = sip_resp_port(&w->msg, &rp->peer);
+	}
 	lc_counter_inc(&w->stats.sip_resp[dp_code_idx(rp->code)]);
 	dp_tx_push(w, rp->out);
 }
