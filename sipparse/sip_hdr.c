@@ -246,13 +246,16 @@ static int parse_cseq(struct sip_msg *m, const char *p, const char *end)
 	const char *meth = sip_skip_lws(d, end);
 	const char *me = sip_skip(meth, end, SIP_C_TOKEN);
 	uint64_t v;
-	if (meth == d || me == meth || me != end ||
-	    sip_parse_uint(p, (size_t)(d - p), SIP_MAX_CSEQ, &v) != 0) {
+	if (meth == d || me == meth || me != end || d == p) {
 		return LC_ESIP_CSEQ;
 	}
-	m->cseq = (uint32_t)v;
+	m->cseq_raw = sip_str_make(p, (size_t)(end - p));
 	m->cseq_method = sip_str_make(meth, (size_t)(me - meth));
 	m->cseq_method_id = (uint8_t)sip_method_lookup(meth, (size_t)(me - meth));
+	if (sip_parse_uint(p, (size_t)(d - p), SIP_MAX_CSEQ, &v) != 0) {
+		return LC_ESIP_CSEQ; /* out of range: still answerable, see sip_msg_can_reply */
+	}
+	m->cseq = (uint32_t)v;
 	return LC_OK;
 }
 

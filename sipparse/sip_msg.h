@@ -197,6 +197,9 @@ struct sip_msg {
 	uint32_t cseq;
 	struct sip_str cseq_method;
 	uint8_t cseq_method_id;
+	/* the CSeq value as written, set when its syntax is right even if the number is out of range,
+	 * so a 400 can still echo it (RFC 4475 §3.1.2.4 scalar02) */
+	struct sip_str cseq_raw;
 	int16_t max_forwards;	/* -1 when absent */
 	int64_t expires;	/* -1 when absent */
 	int64_t min_expires;	/* -1 when absent */

@@ -300,7 +300,11 @@ bool sip_msg_can_reply(const struct sip_msg *m)
 {
 	const uint32_t need = (1u << SIP_HDR_VIA) | (1u << SIP_HDR_FROM) | (1u << SIP_HDR_TO) |
 			      (1u << SIP_HDR_CALL_ID) | (1u << SIP_HDR_CSEQ);
-	return m->is_request && (m->seen & need) == need && (m->bad & need) == 0 && m->nvia > 0 &&
+	uint32_t bad = m->bad;
+	if (sip_str_present(m->cseq_raw)) {
+		bad &= ~(1u << SIP_HDR_CSEQ); /* a number out of range is echoed as written */
+	}
+	return m->is_request && (m->seen & need) == need && (bad & need) == 0 && m->nvia > 0 &&
 	       m->err != LC_ESIP_TOO_BIG && m->err != LC_ESIP_NO_END &&
 	       m->err != LC_ESIP_LINE_TOO_LONG && m->err != LC_ESIP_TOO_MANY_HEADERS &&
 	       m->err != LC_ESIP_EMPTY;

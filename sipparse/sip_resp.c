@@ -265,9 +265,13 @@ void sip_resp_start(struct sip_resp *r, const struct sip_msg *req, unsigned code
 	put(r, "\r\nCall-ID: ", 11);
 	put_str(r, req->call_id);
 	put(r, "\r\nCSeq: ", 8);
-	put_uint(r, req->cseq);
-	put(r, " ", 1);
-	put_str(r, req->cseq_method);
+	if (req->bad & (1u << SIP_HDR_CSEQ)) {
+		put_str(r, req->cseq_raw); /* a 400 for an out-of-range number echoes it as sent */
+	} else {
+		put_uint(r, req->cseq);
+		put(r, " ", 1);
+		put_str(r, req->cseq_method);
+	}
 	put(r, "\r\n", 2);
 }
 

@@ -49,14 +49,16 @@ static uint8_t transport_id(struct sip_str t)
 
 static const char *parse_sent_protocol(struct sip_via *via, const char *p, const char *end)
 {
+	/* sent-protocol = protocol-name SLASH protocol-version SLASH transport, each a token
+	 * (RFC 3261 §25.1): a "SIP/7.0" Via is well formed, so a request of another SIP version can
+	 * still be answered with 505 (RFC 4475 §3.1.2.16) */
 	struct sip_str name, version;
 	p = scan_token(p, end, &name);
-	if (p == NULL || !(name.len == 3 && sip_lit_caseeq(name.p, "sip", 3)) ||
-	    (p = scan_slash(p, end)) == NULL) {
+	if (p == NULL || (p = scan_slash(p, end)) == NULL) {
 		return NULL;
 	}
 	p = scan_token(p, end, &version);
-	if (p == NULL || !sip_str_eq(version, "2.0") || (p = scan_slash(p, end)) == NULL) {
+	if (p == NULL || (p = scan_slash(p, end)) == NULL) {
 		return NULL;
 	}
 	p = scan_token(p, end, &via->transport);

@@ -198,7 +198,11 @@ static void check_reply(const struct sip_msg *m, const uint8_t *data, size_t siz
 
 	/* the response we send must itself be a well-formed SIP response */
 	memset(&resp_msg, 0, sizeof(resp_msg));
-	FUZZ_CHECK(sip_parse(&resp_msg, big, big_len) == LC_OK, "our response parses");
+	int resp_err = sip_parse(&resp_msg, big, big_len);
+	/* a CSeq number out of range is echoed as sent, so only that error may come back */
+	bool cseq_echo = (m->bad & (1u << SIP_HDR_CSEQ)) != 0;
+	FUZZ_CHECK(resp_err == LC_OK || (cseq_echo && resp_err == LC_ESIP_CSEQ),
+		   "our response parses");
 	FUZZ_CHECK(!resp_msg.is_request && resp_msg.status == code, "response status");
 	FUZZ_CHECK(resp_msg.nvia == m->nvia, "response keeps every Via");
 	FUZZ_CHECK(resp_msg.call_id.len == m->call_id.len &&
