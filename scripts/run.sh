@@ -25,7 +25,8 @@ Try it from another terminal:
   $ctl publish sip:alice@example.com sip:alice@192.0.2.10:5060 600
   $ctl lookup sip:alice@example.com
   $ctl stats
-  sipp -sf $repo/tests/sipp/register.xml -m 1 ${sip%:*}:${sip##*:}   # a SIP REGISTER with sipp
+  sipp -sf $repo/tests/sipp/register.xml -s alice -m 1 -p 5070 $sip   # REGISTER sip:alice1@example.com
+  $ctl lookup sip:alice1@example.com
   $build/bench/sip_load --target $sip --mode register --aors 100000   # load: REGISTER/s
 Stop it with Ctrl-C.
 EOT

@@ -9,6 +9,7 @@ starts is tracked and killed at exit, also when the test fails.
 import atexit
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -94,7 +95,10 @@ class Node:
         return ""
 
     def logs(self):
-        self.log.flush()
+        if not os.path.exists(self.log_path):
+            return ""
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path) as f:
             return f.read()
 
@@ -102,15 +106,21 @@ class Node:
         return self.proc.poll() is None
 
     def stop(self, timeout=10.0):
-        """SIGTERM; returns the exit status (None if it had to be killed)."""
-        if self.proc.poll() is not None:
-            return self.proc.returncode
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return None
+        """SIGTERM; returns the exit status (None if it had to be killed). A node that exits 0
+        leaves nothing behind; otherwise its directory and log stay for the post-mortem."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                return None
+        if self.proc.returncode == 0:
+            self.log.close()
+            shutil.rmtree(self.dir, ignore_errors=True)
+        else:
+            print("# locusd exited %s; its log is %s" % (self.proc.returncode, self.log_path))
+        return self.proc.returncode
 
     def kill(self):
         if self.proc.poll() is None:
