@@ -7,13 +7,13 @@ SIGTERM (and must exit 0), and killed by PID if it does not stop in time. Every 
 starts is tracked and killed at exit, also when the test fails.
 """
 import atexit
+import json
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -126,6 +126,11 @@ class Node:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+    def stats(self):
+        """The "total" object of `locusctl stats`, or None when the node does not answer."""
+        code, out, _ = self.ctl("stats")
+        return json.loads(out)["total"] if code == 0 else None
 
     def ctl(self, *args, timeout=10):
         """Run locusctl against this node; returns (status, stdout, stderr)."""
@@ -270,6 +275,15 @@ class SipClient:
         domain = aor.split("@", 1)[1] if "@" in aor else aor.split(":", 1)[1]
         return self.request("REGISTER", "sip:" + domain.split(";")[0], to="<%s>" % aor,
                             call_id=call_id, cseq=cseq, headers=hdrs, **kw)
+
+
+def free_udp_port():
+    """A UDP port on 127.0.0.1 that was free a moment ago."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def wait_for(cond, timeout=5.0, step=0.05):

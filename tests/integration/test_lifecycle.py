@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 
-from locus import LOCUSCTL, LOCUSD, Node, SipClient, Tap, _procs, wait_for
+from locus import LOCUSCTL, LOCUSD, Node, SipClient, Tap, _procs, free_udp_port
 
 t = Tap()
 
@@ -43,14 +43,6 @@ def run_ctl(*args, timeout=15):
     start = time.time()
     r = subprocess.run([LOCUSCTL] + list(args), capture_output=True, text=True, timeout=timeout)
     return r.returncode, r.stdout, r.stderr, time.time() - start
-
-
-def free_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 LOCAL = ["--sip", "127.0.0.1:0", "--lsp", "127.0.0.1:0", "--admin", "127.0.0.1:0"]

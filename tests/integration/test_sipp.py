@@ -4,14 +4,12 @@
 REGISTER -> 200, INVITE to the registered AORs -> 302 + ACK, INVITE to unknown AORs -> 404 + ACK,
 REGISTER Expires: 0 -> 200. Each run is bounded (-m, -r, -timeout with -timeout_error); sipp must
 exit 0, and the node's counters and store must agree with what sipp sent."""
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 
-from locus import Node, Tap, wait_for
+from locus import Node, Tap, free_udp_port, wait_for
 
 SIPP_DIR = os.environ.get("SIPP_DIR",
                           os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sipp"))
@@ -28,20 +26,11 @@ if sipp is None:
     sys.exit(t.done())
 
 
-def free_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 node = Node(workers=2)
 
 
 def stats():
-    code, out, _ = node.ctl("stats")
-    return json.loads(out)["total"] if code == 0 else None
+    return node.stats()
 
 
 try:

@@ -12,7 +12,6 @@ the corpus names (5060 when none); the node's own tx counter cross-checks that n
 elsewhere.
 """
 import glob
-import json
 import os
 import random
 import re
@@ -109,8 +108,7 @@ all_ports = len(listeners) == 5
 
 
 def stats():
-    code, out, err = node.ctl("stats")
-    return json.loads(out)["total"] if code == 0 else None
+    return node.stats()
 
 
 def drain(timeout=0.05):
