@@ -240,7 +240,8 @@ static void usage(FILE *out, const char *prog)
 		"  --keep-going  time the messages that parse instead of stopping at a failure\n"
 		"  --dump DIR    write the corpus to DIR/NNNN.sip and exit\n"
 		"  --only P      time one parser (for profiling); no ratio is reported\n"
-		"  --message M   time only the named message M (or all of them) in a warm loop:\n",
+		"  --message M   time only the named message M (or all of them) in a warm loop;\n"
+		"                none: time only the corpus. The messages:\n",
 		prog, DEFAULT_SECONDS, DEFAULT_SEED, DEFAULT_COUNT);
 	for (size_t i = 0; i < bench_named_count; i++) {
 		fprintf(out, "                  %-13s %s, %zu bytes\n", bench_named_msgs[i].name,
@@ -304,7 +305,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'm':
 			o->message = optarg;
-			if (strcmp(optarg, "all") != 0 && bench_named_find(optarg) == NULL) {
+			if (strcmp(optarg, "all") != 0 && strcmp(optarg, "none") != 0 &&
+			    bench_named_find(optarg) == NULL) {
 				usage(stderr, argv[0]);
 				return LC_EINVAL;
 			}
@@ -499,6 +501,10 @@ int main(int argc, char **argv)
 		bench_osip_init();
 		r = (o.message == NULL || o.dump_dir != NULL) ? load_corpus(&o, &c) : LC_OK;
 	}
+	if (o.message != NULL && strcmp(o.message, "none") == 0) {
+		o.message = NULL;
+		o.skip_named = true;
+	}
 	if (r == LC_OK && o.message != NULL && o.dump_dir == NULL) {
 		r = run_named_all(&o, &res);
 		if (r == LC_OK) {
@@ -518,7 +524,7 @@ int main(int argc, char **argv)
 	if (r == LC_OK) {
 		r = run(&o, &s, &res);
 	}
-	if (r == LC_OK) {
+	if (r == LC_OK && !o.skip_named) {
 		r = run_named_all(&o, &res);
 	}
 	if (r == LC_OK) {

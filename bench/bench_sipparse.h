@@ -26,6 +26,7 @@ struct bench_opts {
 	const char *dump_dir;	    /* write the corpus here and stop */
 	bool skip_locus, skip_osip; /* --only */
 	const char *message;	    /* --message: a bench_named name or "all"; NULL: corpus run */
+	bool skip_named;	    /* --message none: the corpus without the named messages */
 };
 
 /* Owner: main(); the messages timed, pointing into the corpus. */
