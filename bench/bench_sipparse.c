@@ -319,6 +319,10 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			return LC_EINVAL;
 		}
 	}
+	if (o->message != NULL && strcmp(o->message, "none") == 0) {
+		o->message = NULL;
+		o->skip_named = true;
+	}
 	if (optind != argc || o->seconds <= 0 || o->count == 0) {
 		usage(stderr, argv[0]);
 		return LC_EINVAL;
@@ -500,10 +504,6 @@ int main(int argc, char **argv)
 	if (r == LC_OK) {
 		bench_osip_init();
 		r = (o.message == NULL || o.dump_dir != NULL) ? load_corpus(&o, &c) : LC_OK;
-	}
-	if (o.message != NULL && strcmp(o.message, "none") == 0) {
-		o.message = NULL;
-		o.skip_named = true;
 	}
 	if (r == LC_OK && o.message != NULL && o.dump_dir == NULL) {
 		r = run_named_all(&o, &res);
