@@ -75,7 +75,7 @@ static const char *parse_uri_part(struct sip_addr *addr, const char *p, const ch
 }
 
 int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, bool list,
-		   bool need_angle)
+		   bool need_angle, sip_param_fn *fn, void *ctx)
 {
 	const char *p = *pp;
 	const char *start = p;
@@ -116,6 +116,8 @@ int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, bool
 			/* the tag is not counted: a response adds one to a To that had none, and
 			 * what the builder writes must parse again */
 			return LC_ESIP_TOO_MANY_PARAMS;
+		} else if (fn != NULL) {
+			fn(ctx, &prm);
 		}
 	}
 	if (params != NULL) {

@@ -372,7 +372,7 @@ static int parse_route_list(struct sip_addr *arr, uint8_t *n, const char *p, con
 		if (*n == SIP_MAX_ROUTES) {
 			return LC_ESIP_TOO_MANY_ROUTES;
 		}
-		int r = sip_addr_parse(&arr[*n], &p, end, true, true);
+		int r = sip_addr_parse(&arr[*n], &p, end, true, true, NULL, NULL);
 		if (r != LC_OK) {
 			return r == LC_EMALFORMED ? err : r;
 		}
@@ -404,7 +404,7 @@ static int parse_vias(struct sip_msg *m, const char *p, const char *end)
 
 static int parse_from_to(struct sip_addr *a, const char *p, const char *end, int err)
 {
-	int r = sip_addr_parse(a, &p, end, false, false);
+	int r = sip_addr_parse(a, &p, end, false, false, NULL, NULL);
 	return r == LC_EMALFORMED ? err : r;
 }
 

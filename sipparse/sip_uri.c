@@ -112,9 +112,18 @@ static const char *parse_userinfo(struct sip_uri *uri, const char *p, const char
 	return w + 1;
 }
 
-static int parse_hostport(struct sip_uri *uri, const char *p, const char *end)
+/*
+ * hostport, then what may follow it: uri-parameters, headers or the end. The host scan stops at
+ * the first byte that cannot continue a host, which is where the port or parameters start, so
+ * no separate scan for the end of hostport is needed.
+ */
+static int parse_sip(struct sip_uri *uri, const char *p, const char *end)
 {
 	int type;
+	p = parse_userinfo(uri, p, end);
+	if (p == NULL) {
+		return LC_EMALFORMED;
+	}
 	const char *h = p;
 	p = sip_host_scan(p, end, &type);
 	if (p == NULL) {
@@ -129,23 +138,10 @@ static int parse_hostport(struct sip_uri *uri, const char *p, const char *end)
 			return LC_EMALFORMED;
 		}
 	}
-	return p == end ? LC_OK : LC_EMALFORMED;
-}
-
-static int parse_sip(struct sip_uri *uri, const char *p, const char *end)
-{
-	p = parse_userinfo(uri, p, end);
-	if (p == NULL) {
+	if (p < end && *p != ';' && *p != '?') {
 		return LC_EMALFORMED;
 	}
-	const char *hp_end = p;
-	while (hp_end < end && *hp_end != ';' && *hp_end != '?') {
-		hp_end++;
-	}
-	if (parse_hostport(uri, p, hp_end) != LC_OK) {
-		return LC_EMALFORMED;
-	}
-	p = parse_params(uri, hp_end, end);
+	p = parse_params(uri, p, end);
 	if (p == NULL) {
 		return LC_EMALFORMED;
 	}
