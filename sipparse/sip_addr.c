@@ -105,7 +105,7 @@ int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, bool
 		if (p == NULL) {
 			return LC_EMALFORMED;
 		}
-		if (prm.name.len == 3 && sip_lit_caseeq(prm.name.p, "tag", 3)) {
+		if (prm.name.len == 3 && SIP_LIT_IEQ(prm.name.p, "tag")) {
 			struct sip_str t = prm.value;
 			if (!sip_str_present(t) ||
 			    sip_skip(t.p, t.p + t.len, SIP_C_TOKEN) != t.p + t.len) {

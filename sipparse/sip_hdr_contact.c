@@ -36,7 +36,7 @@ enum contact_param { CP_OTHER, CP_EXPIRES, CP_Q, CP_INSTANCE, CP_REG_ID };
 
 static enum contact_param contact_param_id(struct sip_str n)
 {
-#define IS(lit) sip_lit_caseeq(n.p, (lit), n.len)
+#define IS(lit) SIP_LIT_IEQ(n.p, lit) /* n.len == sizeof(lit) - 1 in each case */
 	switch (n.len) {
 	case 1:
 		return (*n.p | 0x20) == 'q' ? CP_Q : CP_OTHER;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Character classes (bits of sip_ctype[]). */
 enum {
@@ -99,6 +100,46 @@ static inline bool sip_lit_caseeq(const char *a, const char *b, size_t n)
 	}
 	return true;
 }
+
+/* Up to 8 bytes of p as one word (zero-filled), the same way for the input and a literal. */
+static inline uint64_t sip_word(const char *p, size_t n)
+{
+	uint64_t v = 0;
+	memcpy(&v, p, n < 8 ? n : 8);
+	return v;
+}
+
+/* 0x20 in each byte where the literal has a lower-case letter, 0 elsewhere (any byte order). */
+static inline uint64_t sip_case_mask(const char *lit, size_t n)
+{
+	unsigned char b[8] = {0};
+	uint64_t m;
+	for (size_t i = 0; i < n && i < 8; i++) {
+		b[i] = (lit[i] >= 'a' && lit[i] <= 'z') ? 0x20 : 0;
+	}
+	memcpy(&m, b, sizeof(m));
+	return m;
+}
+
+/*
+ * Whether the n bytes at p equal the lower-case literal @p lit, ignoring ASCII case: a word (8
+ * bytes) at a time, setting bit 0x20 only where the literal has a letter, because setting it
+ * elsewhere would let "\r" match "-". With a literal and a constant n the masks and the literal's
+ * words are computed by the compiler, so a header or parameter name costs one or two compares.
+ */
+static inline bool sip_lit_ieq(const char *p, const char *lit, size_t n)
+{
+	for (size_t i = 0; i < n; i += 8) {
+		size_t k = n - i < 8 ? n - i : 8;
+		if ((sip_word(p + i, k) | sip_case_mask(lit + i, k)) != sip_word(lit + i, k)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* sip_lit_ieq() with a string literal: SIP_LIT_IEQ(p, "branch") compares 6 bytes at p. */
+#define SIP_LIT_IEQ(p, lit) sip_lit_ieq((p), (lit), sizeof(lit) - 1)
 
 /*
  * Scan characters of class @p cls, also accepting %HH escapes. Returns the end of the run, or

@@ -186,15 +186,15 @@ int sip_uri_parse(struct sip_uri *uri, const char *p, size_t len)
 	}
 	uri->scheme = sip_str_make(s, (size_t)(p - s));
 	p++;
-	if (uri->scheme.len == 3 && sip_lit_caseeq(s, "sip", 3)) {
+	if (uri->scheme.len == 3 && SIP_LIT_IEQ(s, "sip")) {
 		uri->scheme_id = SIP_SCHEME_SIP;
 		return parse_sip(uri, p, end);
 	}
-	if (uri->scheme.len == 4 && sip_lit_caseeq(s, "sips", 4)) {
+	if (uri->scheme.len == 4 && SIP_LIT_IEQ(s, "sips")) {
 		uri->scheme_id = SIP_SCHEME_SIPS;
 		return parse_sip(uri, p, end);
 	}
-	if (uri->scheme.len == 3 && sip_lit_caseeq(s, "tel", 3)) {
+	if (uri->scheme.len == 3 && SIP_LIT_IEQ(s, "tel")) {
 		uri->scheme_id = SIP_SCHEME_TEL;
 		return parse_tel(uri, p, end);
 	}
