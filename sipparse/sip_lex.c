@@ -58,28 +58,28 @@
 		   (IS_HOST(c) ? SIP_C_HOST : 0) | (IS_WS(c) ? SIP_C_WS : 0) |                     \
 		   (IS_LWS(c) ? SIP_C_LWS : 0) | (IS_URIC(c) ? SIP_C_URIC : 0) |                   \
 		   (IS_TEL(c) ? SIP_C_TEL : 0) | (IS_TEXT(c) ? SIP_C_TEXT : 0) |                   \
-		   (IS_QDTEXT(c) ? SIP_C_QDTEXT : 0) | ((c) == '-' ? SIP_C_HYPHEN : 0))
+		   (IS_QDTEXT(c) ? SIP_C_QDTEXT : 0) | ((c) == '-' ? SIP_C_HYPHEN : 0) |           \
+		   ((IS_TOKEN(c) || (c) == ':') ? SIP_C_GENV : 0) |                                \
+		   ((IS_ALNUM(c) || (c) == '+' || (c) == '-' || (c) == '.') ? SIP_C_SCHEME : 0))
 #define R4(b) CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
 #define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
 #define R64(b) R16(b), R16((b) + 16), R16((b) + 32), R16((b) + 48)
 
 const uint32_t sip_ctype[256] = {R64(0), R64(64), R64(128), R64(192)};
 
+/* No class used here contains '%', so runs of the class and escapes simply alternate. */
 const char *sip_scan_escaped(const char *p, const char *end, unsigned cls)
 {
-	while (p < end) {
-		if (sip_is(*p, cls)) {
-			p++;
-		} else if (*p == '%') {
-			if (end - p < 3 || sip_hexval(p[1]) < 0 || sip_hexval(p[2]) < 0) {
-				return NULL;
-			}
-			p += 3;
-		} else {
-			break;
+	for (;;) {
+		p = sip_skip(p, end, cls);
+		if (p == end || *p != '%') {
+			return p;
 		}
+		if (end - p < 3 || sip_hexval(p[1]) < 0 || sip_hexval(p[2]) < 0) {
+			return NULL;
+		}
+		p += 3;
 	}
-	return p;
 }
 
 const char *sip_scan_quoted(const char *p, const char *end)

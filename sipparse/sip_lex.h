@@ -33,7 +33,9 @@ enum {
 	SIP_C_TEXT = 1u << 15, /* TEXT-UTF8 and HTAB: any byte but CTLs and DEL */
 	SIP_C_QDTEXT =
 		1u << 16, /* qdtext less LWS folds: SP, HTAB, %x21, %x23-5B, %x5D-7E, UTF-8 */
-	SIP_C_HYPHEN = 1u << 17, /* '-': tells host names from dotted IPv4 in one pass */
+	SIP_C_HYPHEN = 1u << 17, /* '-' */
+	SIP_C_GENV = 1u << 18,	 /* token and ':' (a gen-value that may be a bare IPv6 address) */
+	SIP_C_SCHEME = 1u << 19, /* scheme after its first letter: alphanum and +-. */
 };
 
 extern const uint32_t sip_ctype[256];
@@ -43,8 +45,26 @@ static inline bool sip_is(char c, unsigned cls)
 	return (sip_ctype[(uint8_t)c] & cls) != 0;
 }
 
+/*
+ * The run of class @p cls at p. Four bytes per loop step: one bounds check per four table
+ * lookups instead of one per byte, which is most of what a byte-at-a-time scan costs.
+ */
 static inline const char *sip_skip(const char *p, const char *end, unsigned cls)
 {
+	for (; end - p >= 4; p += 4) {
+		if (!sip_is(p[0], cls)) {
+			return p;
+		}
+		if (!sip_is(p[1], cls)) {
+			return p + 1;
+		}
+		if (!sip_is(p[2], cls)) {
+			return p + 2;
+		}
+		if (!sip_is(p[3], cls)) {
+			return p + 3;
+		}
+	}
 	while (p < end && sip_is(*p, cls)) {
 		p++;
 	}

@@ -177,10 +177,7 @@ int sip_uri_parse(struct sip_uri *uri, const char *p, size_t len)
 	if (len == 0 || !sip_is(*p, SIP_C_ALPHA)) {
 		return LC_EMALFORMED;
 	}
-	while (p < end &&
-	       (sip_is(*p, SIP_C_ALPHA | SIP_C_DIGIT) || *p == '+' || *p == '-' || *p == '.')) {
-		p++;
-	}
+	p = sip_skip(p, end, SIP_C_SCHEME);
 	if (p == end || *p != ':') {
 		return LC_EMALFORMED;
 	}
