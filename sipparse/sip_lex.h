@@ -121,24 +121,49 @@ static inline bool sip_lit_caseeq(const char *a, const char *b, size_t n)
 	return true;
 }
 
-/* Up to 8 bytes of p as one word (zero-filled), the same way for the input and a literal. */
-static inline uint64_t sip_word(const char *p, size_t n)
+/* Always inlined: with a literal and a constant length these fold into a compare or two. */
+#define SIP_FOLD static inline __attribute__((always_inline))
+
+/*
+ * Up to 8 bytes of p as one word (zero-filled), read with loads of 4, 2 and 1 bytes straight into
+ * registers: a memcpy of n bytes into a zeroed word would go through the stack and stall the
+ * wide load that follows (no store-to-load forwarding from narrower stores). The byte layout
+ * differs between byte orders, but the input, the literal and the mask are all read this way.
+ */
+SIP_FOLD uint64_t sip_word(const char *p, size_t n)
 {
 	uint64_t v = 0;
-	memcpy(&v, p, n < 8 ? n : 8);
+	size_t i = 0;
+	if (n >= 8) {
+		memcpy(&v, p, 8);
+		return v;
+	}
+	if (n & 4) {
+		uint32_t x;
+		memcpy(&x, p, 4);
+		v = x;
+		i = 4;
+	}
+	if (n & 2) {
+		uint16_t x;
+		memcpy(&x, p + i, 2);
+		v |= (uint64_t)x << (8 * i);
+		i += 2;
+	}
+	if (n & 1) {
+		v |= (uint64_t)(uint8_t)p[i] << (8 * i);
+	}
 	return v;
 }
 
-/* 0x20 in each byte where the literal has a lower-case letter, 0 elsewhere (any byte order). */
-static inline uint64_t sip_case_mask(const char *lit, size_t n)
+/* 0x20 in each byte where the literal has a lower-case letter, 0 elsewhere. */
+SIP_FOLD uint64_t sip_case_mask(const char *lit, size_t n)
 {
-	unsigned char b[8] = {0};
-	uint64_t m;
+	char b[8] = {0};
 	for (size_t i = 0; i < n && i < 8; i++) {
 		b[i] = (lit[i] >= 'a' && lit[i] <= 'z') ? 0x20 : 0;
 	}
-	memcpy(&m, b, sizeof(m));
-	return m;
+	return sip_word(b, n);
 }
 
 /*
@@ -147,7 +172,7 @@ static inline uint64_t sip_case_mask(const char *lit, size_t n)
  * elsewhere would let "\r" match "-". With a literal and a constant n the masks and the literal's
  * words are computed by the compiler, so a header or parameter name costs one or two compares.
  */
-static inline bool sip_lit_ieq(const char *p, const char *lit, size_t n)
+SIP_FOLD bool sip_lit_ieq(const char *p, const char *lit, size_t n)
 {
 	for (size_t i = 0; i < n; i += 8) {
 		size_t k = n - i < 8 ? n - i : 8;
