@@ -8,6 +8,7 @@
 #include "common/lc_error.h"
 #include "sipparse/sip_internal.h"
 #include "sipparse/sip_lex.h"
+#include "sipparse/sip_scan.h"
 
 struct hdr_name {
 	const char *name; /* lower case */
@@ -413,7 +414,7 @@ static int parse_text(struct sip_str *out, const char *p, const char *end, int e
 	const char *q = p;
 	for (const char *r = NULL; r != q;) {
 		r = q;
-		q = sip_skip_lws(sip_skip(q, end, SIP_C_TEXT), end);
+		q = sip_skip_lws(sip_skip_text(q, end), end);
 	}
 	if (p == end || q != end) {
 		return err;

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "sipparse/sip_scan.h"
 #include "sipparse/sip_uri.h"
 
 #define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
@@ -85,7 +86,7 @@ const char *sip_scan_escaped(const char *p, const char *end, unsigned cls)
 const char *sip_scan_quoted(const char *p, const char *end)
 {
 	for (p++;;) {
-		p = sip_skip(p, end, SIP_C_QDTEXT);
+		p = sip_skip_qdtext(p, end);
 		if (p == end) {
 			return NULL;
 		}
