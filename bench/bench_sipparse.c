@@ -77,15 +77,15 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Time @p pass over @p set: rounds sized to the time budget unless --rounds fixed them. */
-static int time_pass(pass_fn *pass, struct bench_msg *const *set, size_t n,
-		     const struct bench_opts *o, struct bench_timing *t)
+static int time_pass(pass_fn *pass, struct bench_msg *const *set, size_t n, unsigned fixed,
+		     double seconds, struct bench_timing *t)
 {
 	double t0 = now_ns();
 	sink += pass(set, n); /* warm-up: caches, branch predictors, libosip2's first mallocs */
 	double warm = now_ns() - t0;
-	unsigned rounds = o->rounds;
+	unsigned rounds = fixed;
 	if (rounds == 0) {
-		double r = o->seconds * 1e9 / (warm > 1.0 ? warm : 1.0);
+		double r = seconds * 1e9 / (warm > 1.0 ? warm : 1.0);
 		rounds = r < MIN_ROUNDS ? MIN_ROUNDS : (r > MAX_ROUNDS ? MAX_ROUNDS : (unsigned)r);
 	}
 	double *per = malloc(rounds * sizeof(*per));
@@ -127,7 +127,7 @@ static int measure(pass_fn *pass, struct bench_msg *const *set, size_t n,
 		   const struct bench_opts *o, struct bench_timing *t)
 {
 	count_allocs(pass, set, n, t);
-	return time_pass(pass, set, n, o, t);
+	return time_pass(pass, set, n, o->rounds, o->seconds, t);
 }
 
 static void print_message(FILE *out, const struct bench_msg *m)
@@ -194,7 +194,9 @@ static int build_sets(struct bench_corpus *c, const bool *ok, struct bench_sets 
 {
 	s->all = calloc(c->n, sizeof(*s->all));
 	s->reg = calloc(c->n, sizeof(*s->reg));
-	if (s->all == NULL || s->reg == NULL) {
+	s->reg_plain = calloc(c->n, sizeof(*s->reg_plain));
+	s->reg_auth = calloc(c->n, sizeof(*s->reg_auth));
+	if (s->all == NULL || s->reg == NULL || s->reg_plain == NULL || s->reg_auth == NULL) {
 		return LC_ENOMEM;
 	}
 	for (size_t i = 0; i < c->n; i++) {
@@ -205,6 +207,11 @@ static int build_sets(struct bench_corpus *c, const bool *ok, struct bench_sets 
 		if (sip_parse(&locus_msg, c->msg[i].buf, c->msg[i].len) == LC_OK &&
 		    locus_msg.method_id == SIP_METHOD_REGISTER) {
 			s->reg[s->nreg++] = &c->msg[i];
+			if (locus_msg.nauth > 0) {
+				s->reg_auth[s->nreg_auth++] = &c->msg[i];
+			} else {
+				s->reg_plain[s->nreg_plain++] = &c->msg[i];
+			}
 		}
 	}
 	return s->nall > 0 ? LC_OK : LC_ENOTFOUND;
@@ -223,6 +230,7 @@ static void usage(FILE *out, const char *prog)
 	fprintf(out,
 		"usage: %s [--seconds S] [--rounds N] [--seed X] [--count N] [--corpus DIR]\n"
 		"          [--cpu N] [--keep-going] [--dump DIR] [--only locus|osip]\n"
+		"          [--message NAME|all]\n"
 		"  --seconds S   time budget per parser and message set (default %.0f)\n"
 		"  --rounds N    fixed number of timed rounds instead of --seconds\n"
 		"  --seed X      corpus seed (default 0x%x)\n"
@@ -231,8 +239,14 @@ static void usage(FILE *out, const char *prog)
 		"  --cpu N       pin to CPU N\n"
 		"  --keep-going  time the messages that parse instead of stopping at a failure\n"
 		"  --dump DIR    write the corpus to DIR/NNNN.sip and exit\n"
-		"  --only P      time one parser (for profiling); no ratio is reported\n",
+		"  --only P      time one parser (for profiling); no ratio is reported\n"
+		"  --message M   time only the named message M (or all of them) in a warm loop;\n"
+		"                none: time only the corpus. The messages:\n",
 		prog, DEFAULT_SECONDS, DEFAULT_SEED, DEFAULT_COUNT);
+	for (size_t i = 0; i < bench_named_count; i++) {
+		fprintf(out, "                  %-13s %s, %zu bytes\n", bench_named_msgs[i].name,
+			bench_named_msgs[i].what, bench_named_msgs[i].len);
+	}
 }
 
 static int parse_args(int argc, char **argv, struct bench_opts *o)
@@ -247,6 +261,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 		{"keep-going", no_argument, NULL, 'k'},
 		{"dump", required_argument, NULL, 'd'},
 		{"only", required_argument, NULL, 'o'},
+		{"message", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -288,6 +303,14 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 				return LC_EINVAL;
 			}
 			break;
+		case 'm':
+			o->message = optarg;
+			if (strcmp(optarg, "all") != 0 && strcmp(optarg, "none") != 0 &&
+			    bench_named_find(optarg) == NULL) {
+				usage(stderr, argv[0]);
+				return LC_EINVAL;
+			}
+			break;
 		case 'h':
 			usage(stdout, argv[0]);
 			exit(0);
@@ -295,6 +318,10 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			usage(stderr, argv[0]);
 			return LC_EINVAL;
 		}
+	}
+	if (o->message != NULL && strcmp(o->message, "none") == 0) {
+		o->message = NULL;
+		o->skip_named = true;
 	}
 	if (optind != argc || o->seconds <= 0 || o->count == 0) {
 		usage(stderr, argv[0]);
@@ -373,7 +400,92 @@ static int run(const struct bench_opts *o, const struct bench_sets *s, struct be
 	if (r == LC_OK && !o->skip_osip && s->nreg > 0) {
 		r = measure(pass_osip, s->reg, s->nreg, o, &res->osip_reg);
 	}
+	if (r == LC_OK && !o->skip_locus && s->nreg_plain > 0) {
+		r = measure(pass_locus, s->reg_plain, s->nreg_plain, o, &res->locus_reg_plain);
+	}
+	if (r == LC_OK && !o->skip_osip && s->nreg_plain > 0) {
+		r = measure(pass_osip, s->reg_plain, s->nreg_plain, o, &res->osip_reg_plain);
+	}
+	if (r == LC_OK && !o->skip_locus && s->nreg_auth > 0) {
+		r = measure(pass_locus, s->reg_auth, s->nreg_auth, o, &res->locus_reg_auth);
+	}
+	if (r == LC_OK && !o->skip_osip && s->nreg_auth > 0) {
+		r = measure(pass_osip, s->reg_auth, s->nreg_auth, o, &res->osip_reg_auth);
+	}
 	return r;
+}
+
+/*
+ * One named message, parsed NAMED_REPEAT times per round from its own heap buffer of exactly its
+ * length (so a sanitizer build would catch a read past its end). A corpus run gives each a quarter
+ * of --seconds: a warm loop over one message varies little between rounds.
+ */
+#define NAMED_REPEAT 256
+
+static int run_named(const struct bench_opts *o, const struct bench_named *nm, double seconds,
+		     struct bench_named_timing *t)
+{
+	struct bench_msg msg = {.len = nm->len, .origin = nm->name};
+	struct bench_msg *set[NAMED_REPEAT];
+	struct bench_fields lf, of;
+	char why[128];
+	int r = LC_ENOMEM;
+	t->msg = nm;
+	msg.buf = malloc(nm->len);
+	if (msg.buf == NULL) {
+		return r;
+	}
+	memcpy(msg.buf, nm->text, nm->len);
+	for (size_t i = 0; i < NAMED_REPEAT; i++) {
+		set[i] = &msg;
+	}
+	r = bench_locus_parse(&locus_msg, msg.buf, msg.len, &lf);
+	if (r != LC_OK) {
+		fprintf(stderr, "bench_sipparse: message %s: sip_parse() = %s (%s)\n", nm->name,
+			lc_strerror_name(r), lc_strerror(r));
+		goto out;
+	}
+	if (bench_osip_parse(msg.buf, msg.len, &of, true) != 0) {
+		fprintf(stderr, "bench_sipparse: message %s: libosip2 refuses it\n", nm->name);
+		r = LC_EMALFORMED;
+		goto out;
+	}
+	t->disagree = !bench_fields_agree(&lf, &of, why, sizeof(why));
+	bench_osip_release();
+	if (t->disagree) {
+		fprintf(stderr, "bench_sipparse: message %s: locus and libosip2 differ: %s\n",
+			nm->name, why);
+	}
+	if (!o->skip_locus) {
+		count_allocs(pass_locus, set, NAMED_REPEAT, &t->locus);
+		r = time_pass(pass_locus, set, NAMED_REPEAT, o->rounds, seconds, &t->locus);
+	}
+	if (r == LC_OK && !o->skip_osip) {
+		count_allocs(pass_osip, set, NAMED_REPEAT, &t->osip);
+		r = time_pass(pass_osip, set, NAMED_REPEAT, o->rounds, seconds, &t->osip);
+	}
+out:
+	free(msg.buf);
+	return r;
+}
+
+/* The named messages --message asks for, or all of them in a corpus run. */
+static int run_named_all(const struct bench_opts *o, struct bench_results *res)
+{
+	double seconds = o->message ? o->seconds : o->seconds / 4;
+	for (size_t i = 0; i < bench_named_count && res->nnamed < BENCH_NAMED_MAX; i++) {
+		const struct bench_named *nm = &bench_named_msgs[i];
+		if (o->message != NULL && strcmp(o->message, "all") != 0 &&
+		    strcmp(o->message, nm->name) != 0) {
+			continue;
+		}
+		int r = run_named(o, nm, seconds, &res->named[res->nnamed]);
+		if (r != LC_OK) {
+			return r;
+		}
+		res->nnamed++;
+	}
+	return LC_OK;
 }
 
 int main(int argc, char **argv)
@@ -391,7 +503,15 @@ int main(int argc, char **argv)
 	}
 	if (r == LC_OK) {
 		bench_osip_init();
-		r = load_corpus(&o, &c);
+		r = (o.message == NULL || o.dump_dir != NULL) ? load_corpus(&o, &c) : LC_OK;
+	}
+	if (r == LC_OK && o.message != NULL && o.dump_dir == NULL) {
+		r = run_named_all(&o, &res);
+		if (r == LC_OK) {
+			bench_report(stdout, &si, &o, &s, &chk, &res, argc, argv);
+		}
+		bench_corpus_free(&c);
+		return r == LC_OK ? 0 : 1;
 	}
 	if (r == LC_OK && o.dump_dir != NULL) {
 		r = dump_corpus(o.dump_dir, &c);
@@ -404,11 +524,16 @@ int main(int argc, char **argv)
 	if (r == LC_OK) {
 		r = run(&o, &s, &res);
 	}
+	if (r == LC_OK && !o.skip_named) {
+		r = run_named_all(&o, &res);
+	}
 	if (r == LC_OK) {
 		bench_report(stdout, &si, &o, &s, &chk, &res, argc, argv);
 	}
 	free(s.all);
 	free(s.reg);
+	free(s.reg_plain);
+	free(s.reg_auth);
 	bench_corpus_free(&c);
 	return r == LC_OK ? 0 : 1;
 }

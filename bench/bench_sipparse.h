@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "bench/bench_corpus.h"
+#include "bench/bench_named.h"
 #include "bench/bench_sysinfo.h"
 
 /* Owner: main(); read-only after parse_args. */
@@ -24,12 +25,15 @@ struct bench_opts {
 	bool keep_going;	    /* time the messages that parse instead of stopping */
 	const char *dump_dir;	    /* write the corpus here and stop */
 	bool skip_locus, skip_osip; /* --only */
+	const char *message;	    /* --message: a bench_named name or "all"; NULL: corpus run */
+	bool skip_named;	    /* --message none: the corpus without the named messages */
 };
 
 /* Owner: main(); the messages timed, pointing into the corpus. */
 struct bench_sets {
 	struct bench_msg **all, **reg;
-	size_t nall, nreg;
+	struct bench_msg **reg_plain, **reg_auth; /* the REGISTERs without and with credentials */
+	size_t nall, nreg, nreg_plain, nreg_auth;
 };
 
 /* Owner: main(); what the verification found. */
@@ -48,9 +52,21 @@ struct bench_timing {
 	double allocs_per_msg, frees_per_msg, bytes_per_msg;
 };
 
+/* Owner: main(), in struct bench_results; one named message, parsed over and over. */
+struct bench_named_timing {
+	const struct bench_named *msg;
+	struct bench_timing locus, osip;
+	bool disagree; /* the fields the two parsers read differ */
+};
+
+#define BENCH_NAMED_MAX 8
+
 /* Owner: main(); written by run(), read by bench_report(). */
 struct bench_results {
 	struct bench_timing locus_all, osip_all, locus_reg, osip_reg;
+	struct bench_timing locus_reg_plain, osip_reg_plain, locus_reg_auth, osip_reg_auth;
+	struct bench_named_timing named[BENCH_NAMED_MAX];
+	size_t nnamed;
 };
 
 /* The goals of the parser issue. */

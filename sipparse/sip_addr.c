@@ -75,7 +75,7 @@ static const char *parse_uri_part(struct sip_addr *addr, const char *p, const ch
 }
 
 int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, bool list,
-		   bool need_angle)
+		   bool need_angle, sip_param_fn *fn, void *ctx)
 {
 	const char *p = *pp;
 	const char *start = p;
@@ -105,7 +105,7 @@ int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, bool
 		if (p == NULL) {
 			return LC_EMALFORMED;
 		}
-		if (prm.name.len == 3 && sip_lit_caseeq(prm.name.p, "tag", 3)) {
+		if (prm.name.len == 3 && SIP_LIT_IEQ(prm.name.p, "tag")) {
 			struct sip_str t = prm.value;
 			if (!sip_str_present(t) ||
 			    sip_skip(t.p, t.p + t.len, SIP_C_TOKEN) != t.p + t.len) {
@@ -116,6 +116,8 @@ int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, bool
 			/* the tag is not counted: a response adds one to a To that had none, and
 			 * what the builder writes must parse again */
 			return LC_ESIP_TOO_MANY_PARAMS;
+		} else if (fn != NULL) {
+			fn(ctx, &prm);
 		}
 	}
 	if (params != NULL) {

@@ -8,6 +8,7 @@
 #include "common/lc_error.h"
 #include "sipparse/sip_internal.h"
 #include "sipparse/sip_lex.h"
+#include "sipparse/sip_scan.h"
 
 struct hdr_name {
 	const char *name; /* lower case */
@@ -58,8 +59,8 @@ static const struct hdr_name hdr_names[] = {
 
 /*
  * The hot path of every header line: the first letter picks the few names it can start, each is
- * compared in place (first exactly, as senders spell it, then case-insensitively) and must end
- * where the name ends. A match needs no separate token scan, so
+ * compared in place case-insensitively, a word at a time (sip_lit_ieq), and must end where the
+ * name ends. A match needs no separate token scan, so
  * the usual header costs one comparison; unknown names fall back to the token scan.
  */
 enum sip_hdr_id sip_hdr_match(const char *p, const char *end, size_t *len)
@@ -67,8 +68,7 @@ enum sip_hdr_id sip_hdr_match(const char *p, const char *end, size_t *len)
 #define TRY(lit, id)                                                                               \
 	do {                                                                                       \
 		size_t n_ = sizeof(lit) - 1;                                                       \
-		if ((size_t)(end - p) >= n_ &&                                                     \
-		    (memcmp(p, (lit), n_) == 0 || sip_lit_caseeq(p, (lit), n_)) &&                 \
+		if ((size_t)(end - p) >= n_ && sip_lit_ieq(p, (lit), n_) &&                        \
 		    (p + n_ == end || !sip_is(p[n_], SIP_C_TOKEN))) {                              \
 			*len = n_;                                                                 \
 			return (id);                                                               \
@@ -76,54 +76,54 @@ enum sip_hdr_id sip_hdr_match(const char *p, const char *end, size_t *len)
 	} while (0)
 	switch (sip_lower(*p)) {
 	case 'v':
-		TRY("Via", SIP_HDR_VIA);
+		TRY("via", SIP_HDR_VIA);
 		TRY("v", SIP_HDR_VIA);
 		break;
 	case 'f':
-		TRY("From", SIP_HDR_FROM);
+		TRY("from", SIP_HDR_FROM);
 		TRY("f", SIP_HDR_FROM);
 		break;
 	case 't':
-		TRY("To", SIP_HDR_TO);
+		TRY("to", SIP_HDR_TO);
 		TRY("t", SIP_HDR_TO);
 		break;
 	case 'c':
-		TRY("CSeq", SIP_HDR_CSEQ);
-		TRY("Call-ID", SIP_HDR_CALL_ID);
-		TRY("Contact", SIP_HDR_CONTACT);
-		TRY("Content-Length", SIP_HDR_CONTENT_LENGTH);
-		TRY("Content-Type", SIP_HDR_CONTENT_TYPE);
+		TRY("cseq", SIP_HDR_CSEQ);
+		TRY("call-id", SIP_HDR_CALL_ID);
+		TRY("contact", SIP_HDR_CONTACT);
+		TRY("content-length", SIP_HDR_CONTENT_LENGTH);
+		TRY("content-type", SIP_HDR_CONTENT_TYPE);
 		TRY("c", SIP_HDR_CONTENT_TYPE);
 		break;
 	case 'm':
-		TRY("Max-Forwards", SIP_HDR_MAX_FORWARDS);
-		TRY("Min-Expires", SIP_HDR_MIN_EXPIRES);
+		TRY("max-forwards", SIP_HDR_MAX_FORWARDS);
+		TRY("min-expires", SIP_HDR_MIN_EXPIRES);
 		TRY("m", SIP_HDR_CONTACT);
 		break;
 	case 'e':
-		TRY("Expires", SIP_HDR_EXPIRES);
+		TRY("expires", SIP_HDR_EXPIRES);
 		break;
 	case 'r':
-		TRY("Route", SIP_HDR_ROUTE);
-		TRY("Record-Route", SIP_HDR_RECORD_ROUTE);
-		TRY("Require", SIP_HDR_REQUIRE);
+		TRY("route", SIP_HDR_ROUTE);
+		TRY("record-route", SIP_HDR_RECORD_ROUTE);
+		TRY("require", SIP_HDR_REQUIRE);
 		break;
 	case 'p':
-		TRY("Path", SIP_HDR_PATH);
-		TRY("Proxy-Require", SIP_HDR_PROXY_REQUIRE);
-		TRY("Proxy-Authorization", SIP_HDR_PROXY_AUTHORIZATION);
+		TRY("path", SIP_HDR_PATH);
+		TRY("proxy-require", SIP_HDR_PROXY_REQUIRE);
+		TRY("proxy-authorization", SIP_HDR_PROXY_AUTHORIZATION);
 		break;
 	case 's':
-		TRY("Supported", SIP_HDR_SUPPORTED);
+		TRY("supported", SIP_HDR_SUPPORTED);
 		break;
 	case 'a':
-		TRY("Authorization", SIP_HDR_AUTHORIZATION);
+		TRY("authorization", SIP_HDR_AUTHORIZATION);
 		break;
 	case 'u':
-		TRY("User-Agent", SIP_HDR_USER_AGENT);
+		TRY("user-agent", SIP_HDR_USER_AGENT);
 		break;
 	case 'd':
-		TRY("Date", SIP_HDR_DATE);
+		TRY("date", SIP_HDR_DATE);
 		break;
 	case 'i':
 		TRY("i", SIP_HDR_CALL_ID);
@@ -375,7 +375,7 @@ static int parse_route_list(struct sip_addr *arr, uint8_t *n, const char *p, con
 		if (*n == SIP_MAX_ROUTES) {
 			return LC_ESIP_TOO_MANY_ROUTES;
 		}
-		int r = sip_addr_parse(&arr[*n], &p, end, true, true);
+		int r = sip_addr_parse(&arr[*n], &p, end, true, true, NULL, NULL);
 		if (r != LC_OK) {
 			return r == LC_EMALFORMED ? err : r;
 		}
@@ -407,7 +407,7 @@ static int parse_vias(struct sip_msg *m, const char *p, const char *end)
 
 static int parse_from_to(struct sip_addr *a, const char *p, const char *end, int err)
 {
-	int r = sip_addr_parse(a, &p, end, false, false);
+	int r = sip_addr_parse(a, &p, end, false, false, NULL, NULL);
 	return r == LC_EMALFORMED ? err : r;
 }
 
@@ -417,7 +417,7 @@ static int parse_text(struct sip_str *out, const char *p, const char *end, int e
 	const char *q = p;
 	for (const char *r = NULL; r != q;) {
 		r = q;
-		q = sip_skip_lws(sip_skip(q, end, SIP_C_TEXT), end);
+		q = sip_skip_lws(sip_skip_text(q, end), end);
 	}
 	if (p == end || q != end) {
 		return err;

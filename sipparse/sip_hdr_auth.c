@@ -12,7 +12,7 @@
 /* The Digest field a parameter name fills, or NULL (RFC 3261 §25.1 digest-response). */
 static struct sip_str *digest_field(struct sip_auth *a, struct sip_str n)
 {
-#define IS(lit) sip_lit_caseeq(n.p, (lit), n.len)
+#define IS(lit) SIP_LIT_IEQ(n.p, lit) /* n.len == sizeof(lit) - 1 in each case */
 	switch (n.len) {
 	case 2:
 		return IS("nc") ? &a->nc : NULL;

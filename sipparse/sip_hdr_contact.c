@@ -36,7 +36,7 @@ enum contact_param { CP_OTHER, CP_EXPIRES, CP_Q, CP_INSTANCE, CP_REG_ID };
 
 static enum contact_param contact_param_id(struct sip_str n)
 {
-#define IS(lit) sip_lit_caseeq(n.p, (lit), n.len)
+#define IS(lit) SIP_LIT_IEQ(n.p, lit) /* n.len == sizeof(lit) - 1 in each case */
 	switch (n.len) {
 	case 1:
 		return (*n.p | 0x20) == 'q' ? CP_Q : CP_OTHER;
@@ -52,8 +52,20 @@ static enum contact_param contact_param_id(struct sip_str n)
 #undef IS
 }
 
-static int contact_param(struct sip_msg *m, struct sip_contact *c, const struct sip_param *prm)
+/*
+ * What the parameters of one Contact value came to, collected while sip_addr_parse() scans them.
+ * The flags and the first error apply only when the whole value parses, so the outcome is the
+ * same as validating the value first and reading its parameters afterwards.
+ */
+struct contact_ctx {
+	struct sip_contact *c;
+	uint32_t flags; /* SIP_F_EXPIRES_* to add to the message */
+	int err;	/* the first bad parameter value, LC_OK when none */
+};
+
+static int contact_param(struct contact_ctx *x, const struct sip_param *prm)
 {
+	struct sip_contact *c = x->c;
 	struct sip_str v = prm->value;
 	bool has = sip_str_present(v) && v.len > 0;
 	uint64_t num;
@@ -62,9 +74,9 @@ static int contact_param(struct sip_msg *m, struct sip_contact *c, const struct 
 		int r = has ? sip_parse_uint(v.p, v.len, SIP_MAX_DELTA_SECONDS, &num) : -1;
 		if (r < 0) {
 			/* §20.10: a malformed value "SHOULD be treated as equivalent to 3600" */
-			m->flags |= SIP_F_EXPIRES_MALFORMED;
+			x->flags |= SIP_F_EXPIRES_MALFORMED;
 		} else if (r > 0) {
-			m->flags |= SIP_F_EXPIRES_RANGE; /* RFC 4475 §3.1.2.4: use the default */
+			x->flags |= SIP_F_EXPIRES_RANGE; /* RFC 4475 §3.1.2.4: use the default */
 		} else {
 			c->expires = (int64_t)num;
 		}
@@ -88,36 +100,27 @@ static int contact_param(struct sip_msg *m, struct sip_contact *c, const struct 
 	return LC_OK;
 }
 
+static void on_param(void *ctx, const struct sip_param *prm)
+{
+	struct contact_ctx *x = ctx;
+	if (x->err == LC_OK) {
+		x->err = contact_param(x, prm);
+	}
+}
+
 static int parse_one(struct sip_msg *m, struct sip_contact *c, const char **pp, const char *end)
 {
-	int r = sip_addr_parse(&c->addr, pp, end, true, false);
-	if (r != LC_OK) {
-		return r == LC_EMALFORMED ? LC_ESIP_CONTACT : r;
-	}
+	struct contact_ctx x = {.c = c, .err = LC_OK};
 	c->instance = SIP_STR_NULL;
 	c->reg_id = SIP_STR_NULL;
 	c->expires = -1;
 	c->q = -1;
-	struct sip_str ps = c->addr.params;
-	if (ps.p == NULL) {
-		return LC_OK;
+	int r = sip_addr_parse(&c->addr, pp, end, true, false, on_param, &x);
+	if (r != LC_OK) {
+		return r == LC_EMALFORMED ? LC_ESIP_CONTACT : r;
 	}
-	/* the list was validated by sip_addr_parse; walk it again from its first ';' */
-	const char *q = ps.p - 1;
-	const char *pend = ps.p + ps.len;
-	while (q < pend) {
-		struct sip_param prm;
-		q = sip_hparam_next(sip_skip_lws(q, pend), pend, &prm);
-		if (q == NULL) {
-			return LC_ESIP_CONTACT;
-		}
-		r = contact_param(m, c, &prm);
-		if (r != LC_OK) {
-			return r;
-		}
-		q = sip_skip_lws(q, pend);
-	}
-	return LC_OK;
+	m->flags |= x.flags;
+	return x.err;
 }
 
 int sip_hdr_parse_contact(struct sip_msg *m, const char *p, const char *end)

@@ -25,16 +25,22 @@ struct sip_param {
  */
 const char *sip_hparam_next(const char *p, const char *end, struct sip_param *out);
 
+/* Called by sip_addr_parse() for each header parameter but tag, in order, as it scans them. */
+typedef void sip_param_fn(void *ctx, const struct sip_param *prm);
+
 /*
  * Parse a name-addr or addr-spec with its header parameters starting at *pp (after any LWS), and
  * advance *pp past it (to a ',' or end). Parameters other than tag stay in addr->params.
  * @param list       the header is a comma list: a ',' ends the value.
  * @param need_angle only name-addr is allowed (Route, Record-Route, Path).
+ * @param fn         NULL, or called with @p ctx for each parameter other than tag, so a caller
+ *   that acts on parameters (Contact) needs no second walk over them. It may be called for
+ *   parameters of a value that then fails to parse.
  * @return LC_OK, LC_EMALFORMED, LC_ESIP_TOO_MANY_PARAMS, or LC_ESIP_DUP_HEADER for a ',' in a
  *   single-valued field.
  */
 int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, bool list,
-		   bool need_angle);
+		   bool need_angle, sip_param_fn *fn, void *ctx);
 
 /*
  * Parse one via-parm at *pp and advance *pp past it (to a ',' or end).

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "sipparse/sip_scan.h"
 #include "sipparse/sip_uri.h"
 
 #define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
@@ -58,34 +59,34 @@
 		   (IS_HOST(c) ? SIP_C_HOST : 0) | (IS_WS(c) ? SIP_C_WS : 0) |                     \
 		   (IS_LWS(c) ? SIP_C_LWS : 0) | (IS_URIC(c) ? SIP_C_URIC : 0) |                   \
 		   (IS_TEL(c) ? SIP_C_TEL : 0) | (IS_TEXT(c) ? SIP_C_TEXT : 0) |                   \
-		   (IS_QDTEXT(c) ? SIP_C_QDTEXT : 0) | ((c) == '-' ? SIP_C_HYPHEN : 0))
+		   (IS_QDTEXT(c) ? SIP_C_QDTEXT : 0) | ((c) == '-' ? SIP_C_HYPHEN : 0) |           \
+		   ((IS_TOKEN(c) || (c) == ':') ? SIP_C_GENV : 0) |                                \
+		   ((IS_ALNUM(c) || (c) == '+' || (c) == '-' || (c) == '.') ? SIP_C_SCHEME : 0))
 #define R4(b) CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
 #define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
 #define R64(b) R16(b), R16((b) + 16), R16((b) + 32), R16((b) + 48)
 
 const uint32_t sip_ctype[256] = {R64(0), R64(64), R64(128), R64(192)};
 
+/* No class used here contains '%', so runs of the class and escapes simply alternate. */
 const char *sip_scan_escaped(const char *p, const char *end, unsigned cls)
 {
-	while (p < end) {
-		if (sip_is(*p, cls)) {
-			p++;
-		} else if (*p == '%') {
-			if (end - p < 3 || sip_hexval(p[1]) < 0 || sip_hexval(p[2]) < 0) {
-				return NULL;
-			}
-			p += 3;
-		} else {
-			break;
+	for (;;) {
+		p = sip_skip(p, end, cls);
+		if (p == end || *p != '%') {
+			return p;
 		}
+		if (end - p < 3 || sip_hexval(p[1]) < 0 || sip_hexval(p[2]) < 0) {
+			return NULL;
+		}
+		p += 3;
 	}
-	return p;
 }
 
 const char *sip_scan_quoted(const char *p, const char *end)
 {
 	for (p++;;) {
-		p = sip_skip(p, end, SIP_C_QDTEXT);
+		p = sip_skip_qdtext(p, end);
 		if (p == end) {
 			return NULL;
 		}
@@ -220,27 +221,55 @@ int sip_host_check(const char *p, size_t len)
 	return sip_host_scan(p, p + len, &type) == p + len && len > 0 ? type : -1;
 }
 
-/* hostname labels (RFC 3261 §25.1): alphanum, '-' only inside, joined by single dots. */
+/*
+ * hostname labels (RFC 3261 §25.1): alphanum, '-' only inside, joined by single dots; a final dot
+ * ("example.com.") is allowed. Checked pairwise in one pass: a '.' may not follow '.', '-' or the
+ * start, a '-' may not follow '.' or the start, and the last byte may not be '-'.
+ */
 static bool labels_ok(const char *p, const char *end)
 {
-	while (p < end) {
-		const char *dot = memchr(p, '.', (size_t)(end - p));
-		const char *le = dot ? dot : end;
-		if (le == p || *p == '-' || le[-1] == '-') {
+	char prev = '.';
+	for (; p < end; p++) {
+		char c = *p;
+		if ((c == '.' && (prev == '.' || prev == '-')) || (c == '-' && prev == '.')) {
 			return false;
 		}
-		if (dot == NULL) {
-			return true;
-		}
-		p = dot + 1; /* a final dot ("example.com.") is allowed */
+		prev = c;
 	}
-	return true;
+	return prev != '-';
 }
 
 /*
- * One tight pass collects the classes seen; only then is the run checked as an IPv4 address
- * (no letter or '-' seen) or as host name labels, which costs a few memchr calls per host
- * instead of several branches per character.
+ * A dotted quad at p, for the common case of a host that is one: returns its end, or NULL when p
+ * does not start with four groups of 1-3 digits, each at most 255, joined by dots. The caller
+ * still checks that no host character follows.
+ */
+static const char *scan_ipv4(const char *p, const char *end)
+{
+	for (int i = 0;; i++) {
+		unsigned v = 0;
+		const char *s = p;
+		while (p < end && p - s < 4 && (unsigned)(*p - '0') <= 9) {
+			v = v * 10 + (unsigned)(*p - '0');
+			p++;
+		}
+		if (p == s || p - s > 3 || v > 255) {
+			return NULL;
+		}
+		if (i == 3) {
+			return p;
+		}
+		if (p == end || *p != '.') {
+			return NULL;
+		}
+		p++;
+	}
+}
+
+/*
+ * A dotted quad is parsed directly. Anything else is scanned in one tight pass that collects the
+ * classes seen; only then is the run checked as an IPv4 address (no letter or '-' seen) or as
+ * host name labels, instead of several branches per character.
  */
 const char *sip_host_scan(const char *p, const char *end, int *type)
 {
@@ -253,6 +282,13 @@ const char *sip_host_scan(const char *p, const char *end, int *type)
 		}
 		*type = SIP_HOST_IPV6;
 		return rb + 1;
+	}
+	if (p < end && sip_is(*p, SIP_C_DIGIT)) {
+		const char *q = scan_ipv4(p, end);
+		if (q != NULL && (q == end || !sip_is(*q, SIP_C_HOST))) {
+			*type = SIP_HOST_IPV4;
+			return q;
+		}
 	}
 	for (; p < end; p++) {
 		uint32_t c = sip_ctype[(uint8_t)*p];

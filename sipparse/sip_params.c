@@ -24,10 +24,7 @@ static const char *scan_gen_value(const char *p, const char *end)
 		}
 		return (q < end && *q == ']') ? q + 1 : NULL;
 	}
-	const char *q = p;
-	while (q < end && (sip_is(*q, SIP_C_TOKEN) || *q == ':')) {
-		q++;
-	}
+	const char *q = sip_skip(p, end, SIP_C_GENV);
 	return q == p ? NULL : q;
 }
 

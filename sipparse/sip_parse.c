@@ -54,7 +54,7 @@ static void set_err(struct sip_msg *m, int err, struct sip_str hdr)
 /* SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; 1 for SIP/2.0, 0 for another version, -1 junk. */
 static int check_version(const char *p, const char *end)
 {
-	if (end - p < 5 || !sip_lit_caseeq(p, "sip/", 4)) {
+	if (end - p < 5 || !SIP_LIT_IEQ(p, "sip/")) {
 		return -1;
 	}
 	const char *q = p + 4;
@@ -261,7 +261,7 @@ int sip_parse(struct sip_msg *m, const char *buf, size_t len)
 		return m->err = LC_ESIP_NO_END;
 	}
 	const char *le = (lf > p && lf[-1] == '\r') ? lf - 1 : lf;
-	m->is_request = !(le - p >= 4 && sip_lit_caseeq(p, "sip/", 4)); /* §7.1: any case */
+	m->is_request = !(le - p >= 4 && SIP_LIT_IEQ(p, "sip/")); /* §7.1: any case */
 	int r = m->is_request ? parse_request_line(m, p, le) : parse_status_line(m, p, le);
 	if (r != LC_OK) {
 		set_err(m, r, SIP_STR_NULL);

@@ -112,9 +112,18 @@ static const char *parse_userinfo(struct sip_uri *uri, const char *p, const char
 	return w + 1;
 }
 
-static int parse_hostport(struct sip_uri *uri, const char *p, const char *end)
+/*
+ * hostport, then what may follow it: uri-parameters, headers or the end. The host scan stops at
+ * the first byte that cannot continue a host, which is where the port or parameters start, so
+ * no separate scan for the end of hostport is needed.
+ */
+static int parse_sip(struct sip_uri *uri, const char *p, const char *end)
 {
 	int type;
+	p = parse_userinfo(uri, p, end);
+	if (p == NULL) {
+		return LC_EMALFORMED;
+	}
 	const char *h = p;
 	p = sip_host_scan(p, end, &type);
 	if (p == NULL) {
@@ -129,23 +138,10 @@ static int parse_hostport(struct sip_uri *uri, const char *p, const char *end)
 			return LC_EMALFORMED;
 		}
 	}
-	return p == end ? LC_OK : LC_EMALFORMED;
-}
-
-static int parse_sip(struct sip_uri *uri, const char *p, const char *end)
-{
-	p = parse_userinfo(uri, p, end);
-	if (p == NULL) {
+	if (p < end && *p != ';' && *p != '?') {
 		return LC_EMALFORMED;
 	}
-	const char *hp_end = p;
-	while (hp_end < end && *hp_end != ';' && *hp_end != '?') {
-		hp_end++;
-	}
-	if (parse_hostport(uri, p, hp_end) != LC_OK) {
-		return LC_EMALFORMED;
-	}
-	p = parse_params(uri, hp_end, end);
+	p = parse_params(uri, p, end);
 	if (p == NULL) {
 		return LC_EMALFORMED;
 	}
@@ -181,24 +177,21 @@ int sip_uri_parse(struct sip_uri *uri, const char *p, size_t len)
 	if (len == 0 || !sip_is(*p, SIP_C_ALPHA)) {
 		return LC_EMALFORMED;
 	}
-	while (p < end &&
-	       (sip_is(*p, SIP_C_ALPHA | SIP_C_DIGIT) || *p == '+' || *p == '-' || *p == '.')) {
-		p++;
-	}
+	p = sip_skip(p, end, SIP_C_SCHEME);
 	if (p == end || *p != ':') {
 		return LC_EMALFORMED;
 	}
 	uri->scheme = sip_str_make(s, (size_t)(p - s));
 	p++;
-	if (uri->scheme.len == 3 && sip_lit_caseeq(s, "sip", 3)) {
+	if (uri->scheme.len == 3 && SIP_LIT_IEQ(s, "sip")) {
 		uri->scheme_id = SIP_SCHEME_SIP;
 		return parse_sip(uri, p, end);
 	}
-	if (uri->scheme.len == 4 && sip_lit_caseeq(s, "sips", 4)) {
+	if (uri->scheme.len == 4 && SIP_LIT_IEQ(s, "sips")) {
 		uri->scheme_id = SIP_SCHEME_SIPS;
 		return parse_sip(uri, p, end);
 	}
-	if (uri->scheme.len == 3 && sip_lit_caseeq(s, "tel", 3)) {
+	if (uri->scheme.len == 3 && SIP_LIT_IEQ(s, "tel")) {
 		uri->scheme_id = SIP_SCHEME_TEL;
 		return parse_tel(uri, p, end);
 	}

@@ -29,7 +29,7 @@ static const char *scan_slash(const char *p, const char *end)
 
 static uint8_t transport_id(struct sip_str t)
 {
-#define IS(lit) sip_lit_caseeq(t.p, (lit), t.len)
+#define IS(lit) SIP_LIT_IEQ(t.p, lit) /* t.len == sizeof(lit) - 1 in each case */
 	switch (t.len) {
 	case 2:
 		return IS("ws") ? SIP_TRANSPORT_WS : SIP_TRANSPORT_OTHER;
@@ -104,7 +104,7 @@ enum via_param { VP_OTHER, VP_BRANCH, VP_RECEIVED, VP_MADDR, VP_TTL, VP_RPORT };
 
 static enum via_param via_param_id(struct sip_str n)
 {
-#define IS(lit) sip_lit_caseeq(n.p, (lit), n.len)
+#define IS(lit) SIP_LIT_IEQ(n.p, lit) /* n.len == sizeof(lit) - 1 in each case */
 	switch (n.len) {
 	case 3:
 		return IS("ttl") ? VP_TTL : VP_OTHER;

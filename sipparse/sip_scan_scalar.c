@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The portable backend of sip_scan.h: the class table, four bytes per bounds check (sip_skip).
+ * Built on CPUs other than x86-64 and with -Dsipparse_simd=scalar.
+ */
+#include "sipparse/sip_scan.h"
+
+#include "sipparse/sip_lex.h"
+
+const char *sip_skip_text(const char *p, const char *end)
+{
+	return sip_skip(p, end, SIP_C_TEXT);
+}
+
+const char *sip_skip_qdtext(const char *p, const char *end)
+{
+	return sip_skip(p, end, SIP_C_QDTEXT);
+}
