@@ -111,6 +111,22 @@ static void put(struct sip_resp *r, const char *s, size_t n)
 	r->len += (uint32_t)n;
 }
 
+/*
+ * End a header line that began at @p start. A copied field grows in the response (a To tag, a
+ * long name for a compact one, received= and rport= in the top Via), so a field the parser just
+ * accepted could come out longer than the parser accepts; the builder refuses that line instead
+ * of sending a response no SIP parser, ours included, would take (SIP_MAX_HEADER_LEN counts the
+ * line with its CR, as sip_parse() does).
+ */
+static void end_line(struct sip_resp *r, uint32_t start)
+{
+	if (r->err == LC_OK && r->len - start + 1 >= SIP_MAX_HEADER_LEN) {
+		r->err = LC_ESIP_LINE_TOO_LONG;
+		return;
+	}
+	put(r, "\r\n", 2);
+}
+
 static void put_str(struct sip_resp *r, struct sip_str s)
 {
 	put(r, s.p, s.len);
@@ -188,6 +204,7 @@ static void put_via_without(struct sip_resp *r, const struct sip_via *v)
 
 static void put_top_via(struct sip_resp *r, const struct sip_via *v, const struct sip_peer *src)
 {
+	uint32_t start = r->len;
 	put(r, "Via: ", 5);
 	put_via_without(r, v);
 	/* RFC 3581 §4: with rport, received= is added even when it equals sent-by */
@@ -199,7 +216,7 @@ static void put_top_via(struct sip_resp *r, const struct sip_via *v, const struc
 		put(r, ";rport=", 7);
 		put_uint(r, src->port);
 	}
-	put(r, "\r\n", 2);
+	end_line(r, start);
 }
 
 /* A keyed 64-bit mix of the request's identity; not cryptographic, only stable and spread. */
@@ -248,13 +265,17 @@ void sip_resp_start(struct sip_resp *r, const struct sip_msg *req, unsigned code
 	put(r, "\r\n", 2);
 	put_top_via(r, &req->via[0], src);
 	for (unsigned i = 1; i < req->nvia; i++) {
+		uint32_t start = r->len;
 		put(r, "Via: ", 5);
 		put_str(r, req->via[i].raw);
-		put(r, "\r\n", 2);
+		end_line(r, start);
 	}
+	uint32_t start = r->len;
 	put(r, "From: ", 6);
 	put_str(r, req->from.raw);
-	put(r, "\r\nTo: ", 6);
+	end_line(r, start);
+	start = r->len;
+	put(r, "To: ", 4);
 	put_str(r, req->to.raw);
 	if (!sip_str_present(req->to.tag) && code > 100) {
 		char tag[SIP_RESP_TAG_LEN];
@@ -262,9 +283,13 @@ void sip_resp_start(struct sip_resp *r, const struct sip_msg *req, unsigned code
 		put(r, ";tag=", 5);
 		put(r, tag, sizeof(tag));
 	}
-	put(r, "\r\nCall-ID: ", 11);
+	end_line(r, start);
+	start = r->len;
+	put(r, "Call-ID: ", 9);
 	put_str(r, req->call_id);
-	put(r, "\r\nCSeq: ", 8);
+	end_line(r, start);
+	start = r->len;
+	put(r, "CSeq: ", 6);
 	if (req->bad & (1u << SIP_HDR_CSEQ)) {
 		put_str(r, req->cseq_raw); /* a 400 for an out-of-range number echoes it as sent */
 	} else {
@@ -272,7 +297,7 @@ void sip_resp_start(struct sip_resp *r, const struct sip_msg *req, unsigned code
 		put(r, " ", 1);
 		put_str(r, req->cseq_method);
 	}
-	put(r, "\r\n", 2);
+	end_line(r, start);
 }
 
 void sip_resp_contact(struct sip_resp *r, struct sip_str uri, int q, int64_t expires_s,
@@ -281,6 +306,7 @@ void sip_resp_contact(struct sip_resp *r, struct sip_str uri, int q, int64_t exp
 	if (!in_headers(r)) {
 		return;
 	}
+	uint32_t start = r->len;
 	put(r, "Contact: <", 10);
 	put_str(r, uri);
 	put(r, ">", 1);
@@ -308,7 +334,7 @@ void sip_resp_contact(struct sip_resp *r, struct sip_str uri, int q, int64_t exp
 		put(r, ";reg-id=", 8);
 		put_str(r, reg_id);
 	}
-	put(r, "\r\n", 2);
+	end_line(r, start);
 }
 
 static void header_uint(struct sip_resp *r, const char *name, uint64_t v)

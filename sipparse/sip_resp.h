@@ -97,7 +97,8 @@ void sip_resp_header(struct sip_resp *r, const char *name, struct sip_str value)
 /**
  * Append Content-Length: 0 and the empty line.
  * @param len  set to the response's length on success.
- * @return LC_OK, or the first error: LC_ENOSPACE, LC_EINVAL, LC_ESIP_RESP_STATE.
+ * @return LC_OK, or the first error: LC_ENOSPACE, LC_EINVAL, LC_ESIP_RESP_STATE,
+ *   LC_ESIP_LINE_TOO_LONG (a copied header field would grow past SIP_MAX_HEADER_LEN).
  * Context: any thread; fast path.
  */
 LC_MUSTCHECK int sip_resp_finish(struct sip_resp *r, size_t *len);

@@ -193,6 +193,11 @@ static void check_reply(const struct sip_msg *m, const uint8_t *data, size_t siz
 
 	size_t big_len = 0;
 	int ret = build(big, sizeof(big), m, code, &peer, &big_len);
+	/* a copied field that would grow past SIP_MAX_HEADER_LEN (e.g. a To of nearly 8 KiB plus the
+	 * tag) is refused: the only answer a server cannot send */
+	if (ret == LC_ESIP_LINE_TOO_LONG) {
+		return;
+	}
 	FUZZ_CHECK(ret == LC_OK, "a request that can be answered gets an answer");
 	FUZZ_CHECK(big_len <= sizeof(big), "response length within cap");
 

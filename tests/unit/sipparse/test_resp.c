@@ -282,9 +282,42 @@ static void test_sticky_errors(void)
 	is_int(sip_resp_finish(&r, &len), LC_ESIP_RESP_STATE, "no response to it");
 }
 
+/* A field the parser accepts may grow in the response (a To tag, the long form of a compact name):
+ * the builder refuses a line that would pass SIP_MAX_HEADER_LEN rather than send it. */
+static void test_line_growth(void)
+{
+	static char msg[SIP_MAX_HEADER_LEN + 512], out[2 * SIP_MAX_HEADER_LEN];
+	for (int fill = SIP_MAX_HEADER_LEN - 92; fill <= SIP_MAX_HEADER_LEN - 40; fill += 52) {
+		int n = snprintf(
+			msg, sizeof(msg),
+			"OPTIONS sip:example.com SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n"
+			"From: <sip:a@example.com>;tag=1\r\nt: <sip:b@example.com>;x=%0*d\r\n"
+			"Call-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+			fill, 0);
+		int ret = sip_parse(&req, msg, (size_t)n);
+		struct sip_peer p = peer4("192.0.2.1", 5060);
+		struct sip_resp r;
+		size_t len = 0;
+		sip_resp_init(&r, out, sizeof(out));
+		sip_resp_start(&r, &req, 200, NULL, &p, 1);
+		int fin = sip_resp_finish(&r, &len);
+		if (ret == LC_OK && fin == LC_OK) {
+			static struct sip_msg back;
+			ok(sip_parse(&back, out, len) == LC_OK,
+			   "To of %d bytes: the response parses", fill);
+		} else {
+			ok(ret == LC_OK && fin == LC_ESIP_LINE_TOO_LONG,
+			   "To of %d bytes: accepted (%s), its answer refused (%s)", fill,
+			   lc_strerror_name(ret), lc_strerror_name(fin));
+		}
+	}
+}
+
 int main(void)
 {
 	test_register_ok();
+	test_line_growth();
 	test_every_small_buffer();
 	test_via_rules();
 	test_helpers();
