@@ -209,6 +209,19 @@ static void json_timing(FILE *out, const char *key, const struct bench_timing *t
 	}
 }
 
+/* One parser's timings over the four message sets, as JSON members. */
+static void json_sets(FILE *out, const struct bench_timing *all, const struct bench_timing *reg,
+		      const struct bench_timing *plain, const struct bench_timing *auth)
+{
+	json_timing(out, "all", all);
+	fputc(',', out);
+	json_timing(out, "register", reg);
+	fputc(',', out);
+	json_timing(out, "register_plain", plain);
+	fputc(',', out);
+	json_timing(out, "register_auth", auth);
+}
+
 static void json_head(FILE *out, const struct bench_sysinfo *si, int argc, char **argv)
 {
 	char cmd[2048] = "";
@@ -246,21 +259,9 @@ static void json_line(FILE *out, const struct bench_opts *o, const struct corpus
 			chk->disagree);
 	}
 	fprintf(out, "\"locus\":{");
-	json_timing(out, "all", &r->locus_all);
-	fputc(',', out);
-	json_timing(out, "register", &r->locus_reg);
-	fputc(',', out);
-	json_timing(out, "register_plain", &r->locus_reg_plain);
-	fputc(',', out);
-	json_timing(out, "register_auth", &r->locus_reg_auth);
+	json_sets(out, &r->locus_all, &r->locus_reg, &r->locus_reg_plain, &r->locus_reg_auth);
 	fprintf(out, "},\"libosip2\":{");
-	json_timing(out, "all", &r->osip_all);
-	fputc(',', out);
-	json_timing(out, "register", &r->osip_reg);
-	fputc(',', out);
-	json_timing(out, "register_plain", &r->osip_reg_plain);
-	fputc(',', out);
-	json_timing(out, "register_auth", &r->osip_reg_auth);
+	json_sets(out, &r->osip_all, &r->osip_reg, &r->osip_reg_plain, &r->osip_reg_auth);
 	double q = ratio(&r->osip_all, &r->locus_all);
 	double qr = ratio(&r->osip_reg, &r->locus_reg);
 	if (q > 0) {

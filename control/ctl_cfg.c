@@ -448,8 +448,7 @@ void ctl_cfg_to_dp(const struct ctl_cfg *cfg, struct dp_cfg *dp, uint64_t tag_ke
 	dp->max_contacts = cfg->max_contacts;
 	dp->retry_after_s = 30;
 	dp->tag_key = tag_key;
-	dp->key_seed = dht_seed_of(cfg->overlay, strlen(cfg->overlay));
-	dp->overlay_id = dp->key_seed;
+	dp->overlay_id = dht_seed_of(cfg->overlay, strlen(cfg->overlay));
 	dp->ndomains = cfg->ndomains;
 	memcpy(dp->domain, cfg->domain, sizeof(dp->domain));
 	snprintf(dp->server, sizeof(dp->server), "locus/%s", LOCUS_VERSION);

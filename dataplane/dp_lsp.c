@@ -25,17 +25,14 @@ static bool key_of(struct dp_worker *w, struct dht_bytes key)
 {
 	struct sip_uri u;
 	if (sip_uri_parse(&u, key.p, key.len) == LC_OK && u.scheme_id != SIP_SCHEME_OTHER) {
-		if (sip_aor_canon(&u, w->aor, sizeof(w->aor), &w->aor_len) != LC_OK) {
-			return false;
-		}
-	} else {
-		if (key.len > sizeof(w->aor)) {
-			return false;
-		}
-		memcpy(w->aor, key.p, key.len);
-		w->aor_len = key.len;
+		return dp_key_of_uri(w, &u);
 	}
-	w->key = dht_key_of(w->aor, w->aor_len, w->cfg->key_seed);
+	if (key.len > sizeof(w->aor)) {
+		return false;
+	}
+	memcpy(w->aor, key.p, key.len);
+	w->aor_len = key.len;
+	w->key = dht_key_of(w->aor, w->aor_len, w->cfg->overlay_id);
 	return true;
 }
 
@@ -49,6 +46,17 @@ unsigned dp_lsp_classify(struct dp_worker *w, struct dp_pkt *pkt)
 	}
 	w->key_ok = key_of(w, m->key);
 	return w->key_ok ? dht_shard_of(w->key, w->node->nworkers) : w->id;
+}
+
+/* Send a built answer back to where the request came from, counted by status class. */
+static void queue_answer(struct dp_worker *w, const struct dp_pkt *in, struct dp_pkt *out,
+			 size_t len, unsigned status)
+{
+	out->len = (uint32_t)len;
+	out->sock = DP_SOCK_LSP;
+	out->peer = in->peer;
+	lc_counter_inc(&w->stats.lsp_status[(status / 100) % 16]);
+	dp_tx_push(w, out);
 }
 
 /* Start an answer in a fresh packet; NULL when the pool is empty (counted). */
@@ -73,11 +81,7 @@ static void answer_send(struct dp_worker *w, const struct dp_pkt *in, struct dp_
 		dp_pool_put(&w->pool, out);
 		return;
 	}
-	out->len = (uint32_t)len;
-	out->sock = DP_SOCK_LSP;
-	out->peer = in->peer;
-	lc_counter_inc(&w->stats.lsp_status[(status / 100) % 16]);
-	dp_tx_push(w, out);
+	queue_answer(w, in, out, len, status);
 }
 
 static void answer_status(struct dp_worker *w, const struct dp_pkt *in, unsigned status)
@@ -230,11 +234,7 @@ static void answer_error(struct dp_worker *w, const struct dp_pkt *in)
 		dp_pool_put(&w->pool, out);
 		return;
 	}
-	out->len = (uint32_t)len;
-	out->sock = DP_SOCK_LSP;
-	out->peer = in->peer;
-	lc_counter_inc(&w->stats.lsp_status[(dht_lsp_status_of(w->lsp.err) / 100) % 16]);
-	dp_tx_push(w, out);
+	queue_answer(w, in, out, len, dht_lsp_status_of(w->lsp.err));
 }
 
 void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)

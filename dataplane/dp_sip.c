@@ -54,12 +54,17 @@ unsigned dp_sip_classify(struct dp_worker *w, struct dp_pkt *pkt)
 	} else {
 		return w->id;
 	}
+	w->key_ok = dp_key_of_uri(w, uri);
+	return w->key_ok ? dht_shard_of(w->key, w->node->nworkers) : w->id;
+}
+
+bool dp_key_of_uri(struct dp_worker *w, const struct sip_uri *uri)
+{
 	if (sip_aor_canon(uri, w->aor, sizeof(w->aor), &w->aor_len) != LC_OK) {
-		return w->id;
+		return false;
 	}
-	w->key = dht_key_of(w->aor, w->aor_len, w->cfg->key_seed);
-	w->key_ok = true;
-	return dht_shard_of(w->key, w->node->nworkers);
+	w->key = dht_key_of(w->aor, w->aor_len, w->cfg->overlay_id);
+	return true;
 }
 
 bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct dp_pkt *in,

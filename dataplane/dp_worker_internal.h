@@ -59,11 +59,13 @@ struct dp_worker {
 	char aor[SIP_AOR_MAX];
 	struct sip_msg msg;
 	struct dht_lsp_msg lsp;
-	uint32_t started_s; /* for LSP uptime */
 };
 
 /* Queue a built response; flushes when the batch is full. Context: the worker. */
 void dp_tx_push(struct dp_worker *w, struct dp_pkt *p);
+
+/* Set w->aor and w->key from the canonical AOR of @p uri (dp_sip.c); false when it has none. */
+bool dp_key_of_uri(struct dp_worker *w, const struct sip_uri *uri);
 
 /* The SIP side (dp_sip.c): parse @p pkt into w->msg and name the shard that must handle it
  * (w->id when any worker can). */
