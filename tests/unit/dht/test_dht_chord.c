@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The overlay's pure parts under test: ring arithmetic (properties, wrap-around), routing-table
+ * queries against brute force, and the Chord + membership state machine driven by a small
+ * deterministic network simulator: nodes are dht_chord instances, messages are delivered after a
+ * random delay (optionally dropped), and virtual time advances in 10 ms steps. A message to a dead
+ * node makes the sender's link fail, as a refused TCP connect does in locusd.
+ *
+ * Convergence means: every live node's successor and predecessor are the true ones among the live
+ * nodes, and (in one-hop mode) its routing table's members are exactly the live nodes.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/lc_error.h"
+#include "dht/dht_chord.h"
+#include "dht/dht_ring.h"
+#include "dht/dht_route.h"
+#include "dht/lsp.h"
+#include "tests/tap.h"
+
+#define SEED 0x70e77dba5136e2eaull
+#define MAX_NODES 256
+#define STEP_MS 10
+
+/* ---- deterministic randomness ---------------------------------------------------------------- */
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static dht_id_t rnd_id(void)
+{
+	return ((dht_id_t)rnd() << 64) | rnd();
+}
+
+/* ---- the simulated network ------------------------------------------------------------------- */
+
+struct node {
+	bool up;
+	struct dht_peer self;
+	struct dht_chord *c;
+	struct dht_route *rt;
+};
+
+struct flight {
+	uint64_t at_ms;
+	struct dht_ovl m; /* members copied to the heap */
+};
+
+static struct node nodes[MAX_NODES];
+static unsigned nnodes;
+static struct flight *net;
+static unsigned nnet, capnet;
+static uint64_t now;
+static unsigned loss_pct; /* of messages dropped */
+
+static struct dht_addr addr_of(unsigned i)
+{
+	struct dht_addr a = {.family = AF_INET, .port = 7400};
+	uint32_t ip = htonl(0x0a000000u + i + 1); /* 10.0.0.i+1 */
+	memcpy(a.addr, &ip, 4);
+	return a;
+}
+
+static int node_of(const struct dht_addr *a)
+{
+	for (unsigned i = 0; i < nnodes; i++) {
+		if (dht_addr_equal(&nodes[i].self.addr, a)) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+static void collect(unsigned from)
+{
+	const struct dht_ovl *out;
+	unsigned n = dht_chord_take(nodes[from].c, &out);
+	for (unsigned i = 0; i < n; i++) {
+		if (loss_pct && rnd() % 100 < loss_pct) {
+			continue;
+		}
+		if (nnet == capnet) {
+			capnet = capnet ? capnet * 2 : 1024;
+			net = realloc(net, capnet * sizeof(*net));
+		}
+		struct flight *f = &net[nnet++];
+		f->at_ms = now + 1 + rnd() % 20;
+		f->m = out[i];
+		if (out[i].nmembers > 0) {
+			size_t sz = out[i].nmembers * sizeof(*out[i].members);
+			f->m.members = malloc(sz);
+			memcpy(f->m.members, out[i].members, sz);
+		} else {
+			f->m.members = NULL;
+		}
+	}
+}
+
+static void start_node(unsigned i, uint32_t incarnation, int bootstrap)
+{
+	struct node *n = &nodes[i];
+	n->self = (struct dht_peer){.addr = addr_of(i)};
+	n->self.id = dht_node_id_of(&n->self.addr, SEED);
+	struct dht_chord_cfg cfg = {.incarnation = incarnation, .seed = rnd()};
+	if (getenv("CHORD_ONE_HOP_MAX") != NULL) {
+		cfg.one_hop_max = (unsigned)atoi(getenv("CHORD_ONE_HOP_MAX"));
+	}
+	if (dht_chord_new(&n->c, &cfg, &n->self, now) != LC_OK) {
+		abort();
+	}
+	n->up = true;
+	if (bootstrap >= 0) {
+		dht_chord_join(n->c, &nodes[bootstrap].self.addr, now);
+	}
+	collect(i);
+	if (i >= nnodes) {
+		nnodes = i + 1;
+	}
+}
+
+static void stop_node(unsigned i)
+{
+	struct node *n = &nodes[i];
+	dht_chord_free(n->c);
+	dht_route_free(n->rt);
+	n->c = NULL;
+	n->rt = NULL;
+	n->up = false;
+}
+
+static void refresh_route(unsigned i)
+{
+	if (dht_chord_changed(nodes[i].c)) {
+		dht_route_free(nodes[i].rt);
+		nodes[i].rt = dht_chord_route(nodes[i].c);
+	}
+}
+
+/* Advance virtual time by one step: deliver what is due, run due timers. */
+static void step(void)
+{
+	now += STEP_MS;
+	unsigned keep = 0;
+	for (unsigned k = 0; k < nnet; k++) {
+		struct flight f = net[k];
+		if (f.at_ms > now) {
+			net[keep++] = f;
+			continue;
+		}
+		int to = node_of(&f.m.to);
+		int from = node_of(&f.m.from.addr);
+		if (to >= 0 && nodes[to].up) {
+			dht_chord_on_msg(nodes[to].c, &f.m, now);
+			collect((unsigned)to);
+		} else if (from >= 0 && nodes[from].up) {
+			dht_chord_on_peer_down(nodes[from].c, &f.m.to, now);
+			collect((unsigned)from);
+		}
+		free(f.m.members);
+	}
+	nnet = keep;
+	for (unsigned i = 0; i < nnodes; i++) {
+		if (nodes[i].up && dht_chord_next_ms(nodes[i].c) <= now) {
+			dht_chord_tick(nodes[i].c, now);
+			collect(i);
+		}
+	}
+	for (unsigned i = 0; i < nnodes; i++) {
+		if (nodes[i].up) {
+			refresh_route(i);
+		}
+	}
+}
+
+static void reset(void)
+{
+	for (unsigned i = 0; i < nnodes; i++) {
+		if (nodes[i].up) {
+			stop_node(i);
+		}
+	}
+	for (unsigned k = 0; k < nnet; k++) {
+		free(net[k].m.members);
+	}
+	nnet = 0;
+	nnodes = 0;
+	now = 1000;
+	loss_pct = 0;
+}
+
+/* ---- convergence ----------------------------------------------------------------------------- */
+
+static int cmp_id(const void *a, const void *b)
+{
+	dht_id_t x = *(const dht_id_t *)a, y = *(const dht_id_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Whether every live node's table is right; *why says what is wrong first. */
+static bool converged(const char **why)
+{
+	dht_id_t ids[MAX_NODES];
+	unsigned n = 0;
+	for (unsigned i = 0; i < nnodes; i++) {
+		if (nodes[i].up) {
+			ids[n++] = nodes[i].self.id;
+		}
+	}
+	qsort(ids, n, sizeof(ids[0]), cmp_id);
+	for (unsigned i = 0; i < nnodes; i++) {
+		if (!nodes[i].up) {
+			continue;
+		}
+		const struct dht_route *rt = nodes[i].rt;
+		if (rt == NULL) {
+			*why = "no table";
+			return false;
+		}
+		unsigned k = 0;
+		while (ids[k] != rt->self.id) {
+			k++;
+		}
+		dht_id_t succ = ids[(k + 1) % n], pred = ids[(k + n - 1) % n];
+		if (n == 1) {
+			if (rt->nsucc != 0 || rt->has_pred) {
+				*why = "alone but has neighbours";
+				return false;
+			}
+			continue;
+		}
+		if (rt->nsucc == 0 || rt->succ[0].id != succ) {
+			*why = "wrong successor";
+			return false;
+		}
+		if (!rt->has_pred || rt->pred.id != pred) {
+			*why = "wrong predecessor";
+			return false;
+		}
+		unsigned want_succ = n - 1 < 8 ? n - 1 : 8;
+		if (rt->nsucc != want_succ) {
+			*why = "short successor list";
+			return false;
+		}
+		if (rt->one_hop) {
+			if (rt->nmembers != n) {
+				*why = "incomplete view";
+				return false;
+			}
+			for (unsigned j = 0; j < n; j++) {
+				if (rt->members[j].id != ids[j]) {
+					*why = "wrong view";
+					return false;
+				}
+			}
+		}
+	}
+	*why = "ok";
+	return true;
+}
+
+/* Run until converged (checked every 100 ms of virtual time) or @p limit_ms; returns the time
+ * it took, or UINT64_MAX. */
+static uint64_t run_until_converged(uint64_t limit_ms)
+{
+	uint64_t start = now;
+	const char *why = "";
+	while (now - start < limit_ms) {
+		step();
+		if ((now - start) % 100 == 0 && converged(&why)) {
+			return now - start;
+		}
+	}
+	(void)converged(&why);
+	printf("# not converged after %llu ms: %s\n", (unsigned long long)limit_ms, why);
+	return UINT64_MAX;
+}
+
+static void run_for(uint64_t ms)
+{
+	uint64_t end = now + ms;
+	while (now < end) {
+		step();
+	}
+}
+
+/* ---- tests: ring arithmetic and routing tables ----------------------------------------------- */
+
+static void test_ring(void)
+{
+	dht_id_t max = ~(dht_id_t)0;
+	ok(dht_in_oc(5, 5, 5) && dht_in_oc(0, 5, 5) && dht_in_oc(max, 5, 5), "(a, a] is the ring");
+	ok(!dht_in_oo(5, 5, 5) && dht_in_oo(6, 5, 5), "(a, a) is the ring but a");
+	ok(dht_in_oc(0, max - 1, 1) && dht_in_oc(1, max - 1, 1) && dht_in_oc(max, max - 1, 1),
+	   "(max-1, 1] wraps through 0");
+	ok(!dht_in_oc(max - 1, max - 1, 1) && !dht_in_oc(2, max - 1, 1), "its ends are right");
+	ok(!dht_in_oo(1, max - 1, 1) && dht_in_oo(0, max - 1, 1), "(max-1, 1) excludes 1");
+	is_int((int)(dht_finger_start(max, 0) == 0), 1, "finger start wraps");
+	/* properties on random points: exactly one of (a, b] and (b, a] holds x, unless x is an end */
+	bool prop = true;
+	for (int i = 0; i < 100000 && prop; i++) {
+		dht_id_t a = rnd_id(), b = rnd_id(), x = rnd_id();
+		if (i % 3 == 0) {
+			x = a + (rnd() % 3) - 1; /* near the ends */
+		} else if (i % 3 == 1) {
+			x = b + (rnd() % 3) - 1;
+		}
+		if (a == b) {
+			continue;
+		}
+		bool ab = dht_in_oc(x, a, b), ba = dht_in_oc(x, b, a);
+		prop = (ab != ba) && (dht_in_oo(x, a, b) == (ab && x != b)) &&
+		       (dht_in_oc(x, a, b) == (dht_dist(a, x) != 0 && dht_dist(a, x) <= dht_dist(a, b)));
+	}
+	ok(prop, "(a, b] and (b, a] split the ring; (a, b) is (a, b] without b (100k points)");
+}
+
+/* The brute-force owner: the member with the smallest clockwise distance from key (distance 0
+ * included). */
+static unsigned brute_owner(const dht_id_t *ids, unsigned n, dht_id_t key)
+{
+	unsigned best = 0;
+	for (unsigned i = 1; i < n; i++) {
+		if (dht_dist(key, ids[i]) < dht_dist(key, ids[best])) {
+			best = i;
+		}
+	}
+	return best;
+}
+
+static void test_route(void)
+{
+	bool all = true;
+	for (int round = 0; round < 200 && all; round++) {
+		unsigned n = 1 + (unsigned)(rnd() % 40);
+		struct dht_route *rt = dht_route_new(n + 1);
+		dht_id_t ids[64];
+		for (unsigned i = 0; i < n; i++) {
+			ids[i] = rnd_id();
+			rt->members[rt->nmembers++] = (struct dht_peer){.id = ids[i]};
+		}
+		rt->self = rt->members[rnd() % n];
+		rt->replicas = 3;
+		rt->one_hop = true;
+		dht_route_finish(rt);
+		qsort(ids, n, sizeof(ids[0]), cmp_id);
+		for (int q = 0; q < 200 && all; q++) {
+			dht_id_t key = q % 4 == 0 ? ids[rnd() % n] : rnd_id();
+			const struct dht_peer *set[DHT_MAX_REPLICAS];
+			unsigned k = dht_route_replicas(rt, key, set, DHT_MAX_REPLICAS);
+			unsigned o = brute_owner(ids, n, key);
+			unsigned want = n < 3 ? n : 3;
+			all = k == want;
+			for (unsigned j = 0; j < k && all; j++) {
+				all = set[j]->id == ids[(o + j) % n];
+			}
+			int pos = dht_route_position(rt, key);
+			int want_pos = -1;
+			for (unsigned j = 0; j < want; j++) {
+				if (ids[(o + j) % n] == rt->self.id) {
+					want_pos = (int)j;
+				}
+			}
+			all = all && pos == want_pos;
+		}
+		dht_route_free(rt);
+	}
+	ok(all, "replica sets and positions match brute force (200 tables x 200 keys)");
+
+	/* suspect owners are skipped by next_hop, and the owner is used when all are suspect */
+	struct dht_route *rt = dht_route_new(8);
+	for (unsigned i = 0; i < 5; i++) {
+		rt->members[rt->nmembers++] = (struct dht_peer){.id = (dht_id_t)(i + 1) * 100};
+	}
+	rt->self = rt->members[0];
+	rt->replicas = 3;
+	rt->one_hop = true;
+	dht_route_finish(rt);
+	ok(dht_route_next_hop(rt, 250)->id == 300, "next hop of 250 is its owner 300");
+	rt->members[2].flags |= DHT_PEER_SUSPECT;
+	ok(dht_route_next_hop(rt, 250)->id == 400, "a suspect owner is skipped for its replica");
+	rt->members[3].flags |= DHT_PEER_SUSPECT;
+	rt->members[4].flags |= DHT_PEER_SUSPECT;
+	ok(dht_route_next_hop(rt, 250)->id == 300, "all suspect: the owner");
+	ok(dht_route_is_self(rt, dht_route_next_hop(rt, 50)), "keys up to self are self's");
+	dht_route_free(rt);
+
+	struct dht_addr a = {.family = AF_INET, .port = 7400, .addr = {127, 0, 0, 1}};
+	char text[64];
+	ok(strcmp(dht_addr_format(&a, text, sizeof(text)), "127.0.0.1:7400") == 0, "address text");
+	ok(dht_node_id_of(&a, SEED) == dht_key_of("127.0.0.1:7400", 14, SEED),
+	   "a node id is the key id of its address text");
+}
+
+/* ---- tests: the state machine ---------------------------------------------------------------- */
+
+static void test_rings(void)
+{
+	static const unsigned sizes[] = {1, 2, 3, 8, 16, 64};
+	for (unsigned s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		reset();
+		unsigned n = sizes[s];
+		start_node(0, 1, -1);
+		for (unsigned i = 1; i < n; i++) {
+			start_node(i, 1, 0); /* everyone at once, through node 0 */
+		}
+		uint64_t t = run_until_converged(60000);
+		ok(t != UINT64_MAX, "a ring of %u nodes joining at once converges (%llu ms)", n,
+		   (unsigned long long)t);
+	}
+}
+
+static void test_bootstraps(void)
+{
+	reset();
+	start_node(0, 1, -1);
+	start_node(1, 1, 0);
+	start_node(2, 1, 0);
+	(void)run_until_converged(20000);
+	/* 13 more, each through a random node of the first three, all at once */
+	for (unsigned i = 3; i < 16; i++) {
+		start_node(i, 1, (int)(rnd() % 3));
+	}
+	uint64_t t = run_until_converged(60000);
+	ok(t != UINT64_MAX, "13 nodes joining through different bootstraps converge (%llu ms)",
+	   (unsigned long long)t);
+}
+
+static void build_ring(unsigned n)
+{
+	reset();
+	start_node(0, 1, -1);
+	for (unsigned i = 1; i < n; i++) {
+		start_node(i, 1, (int)(rnd() % i));
+	}
+	(void)run_until_converged(60000);
+}
+
+static void test_failures(void)
+{
+	build_ring(16);
+	unsigned a = (unsigned)(rnd() % 16), b = (a + 1) % 16; /* two at once, maybe neighbours */
+	stop_node(a);
+	stop_node(b);
+	uint64_t t = run_until_converged(60000);
+	ok(t != UINT64_MAX, "16 nodes, 2 killed at once: the rest converge (%llu ms)",
+	   (unsigned long long)t);
+
+	/* the two come back at the same addresses with higher incarnations */
+	start_node(a, 2, (int)((a + 5) % 16));
+	start_node(b, 2, (int)((a + 5) % 16));
+	t = run_until_converged(60000);
+	ok(t != UINT64_MAX, "both restarted with the same addresses: converged again (%llu ms)",
+	   (unsigned long long)t);
+
+	/* a restart at an incarnation the ring already saw dead refutes the rumour */
+	stop_node(a);
+	(void)run_until_converged(60000);
+	start_node(a, 1, (int)((a + 3) % 16));
+	t = run_until_converged(60000);
+	ok(t != UINT64_MAX, "restarted below its dead incarnation: refutes and rejoins (%llu ms)",
+	   (unsigned long long)t);
+	struct dht_chord_stats st;
+	dht_chord_stats(nodes[a].c, &st);
+	ok(st.refutations > 0 && st.incarnation > 2, "it refuted (incarnation %u)", st.incarnation);
+}
+
+static void test_leave(void)
+{
+	build_ring(16);
+	for (unsigned k = 0; k < 3; k++) {
+		unsigned i = 3 + 4 * k;
+		dht_chord_leave(nodes[i].c, now);
+		collect(i);
+	}
+	run_for(200); /* the LEAVE messages are on their way */
+	for (unsigned k = 0; k < 3; k++) {
+		stop_node(3 + 4 * k);
+	}
+	uint64_t t = run_until_converged(60000);
+	ok(t != UINT64_MAX && t <= 1000,
+	   "3 nodes leave gracefully: the rest converge without waiting for timeouts (%llu ms)",
+	   (unsigned long long)t);
+}
+
+static void test_loss(void)
+{
+	reset();
+	loss_pct = 10;
+	start_node(0, 1, -1);
+	for (unsigned i = 1; i < 16; i++) {
+		start_node(i, 1, (int)(rnd() % i));
+	}
+	uint64_t t = run_until_converged(120000);
+	ok(t != UINT64_MAX, "16 nodes with 10%% of messages lost converge (%llu ms)",
+	   (unsigned long long)t);
+	/* a false suspicion under loss heals (refutation): run on, then converge again */
+	run_for(30000);
+	t = run_until_converged(30000);
+	ok(t != UINT64_MAX, "after 30 s more of 10%% loss, converged again (%llu ms)",
+	   (unsigned long long)t);
+}
+
+/* Without the complete view: Chord fingers, and a lookup takes O(log N) hops. */
+static void test_fingers(void)
+{
+	setenv("CHORD_ONE_HOP_MAX", "4", 1);
+	build_ring(64);
+	run_for(200000); /* let fix-fingers go round: 128 fingers, one per second */
+	const char *why = "";
+	bool conv = converged(&why);
+	ok(conv, "64 nodes beyond one-hop (max 4) converge (%s)", why);
+	unsigned worst = 0, total = 0, wrong = 0, lookups = 500;
+	for (unsigned q = 0; q < lookups; q++) {
+		dht_id_t key = rnd_id();
+		unsigned at = (unsigned)(rnd() % 64), hops = 0;
+		const struct dht_peer *next = dht_route_next_hop(nodes[at].rt, key);
+		while (!dht_route_is_self(nodes[at].rt, next) && hops < 64) {
+			at = (unsigned)node_of(&next->addr);
+			hops++;
+			next = dht_route_next_hop(nodes[at].rt, key);
+		}
+		/* the owner: the node whose predecessor precedes key */
+		const struct dht_route *rt = nodes[at].rt;
+		wrong += !(rt->has_pred && dht_in_oc(key, rt->pred.id, rt->self.id));
+		worst = hops > worst ? hops : worst;
+		total += hops;
+	}
+	ok(wrong == 0, "500 finger-routed lookups all end at the owner (%u wrong)", wrong);
+	ok(worst <= 12, "at most 12 hops in a ring of 64 (worst %u, mean %.2f)", worst,
+	   (double)total / lookups);
+	unsetenv("CHORD_ONE_HOP_MAX");
+}
+
+int main(void)
+{
+	plan(31);
+	test_ring();
+	test_route();
+	test_rings();
+	test_bootstraps();
+	test_failures();
+	test_leave();
+	test_loss();
+	test_fingers();
+	reset();
+	free(net);
+	return tap_failed ? 1 : 0;
+}
