@@ -167,6 +167,30 @@ static int f_replicas(struct parse_ctx *pc, const char *n, const char *v)
 	return ret;
 }
 
+static int f_write_quorum(struct parse_ctx *pc, const char *n, const char *v)
+{
+	uint32_t x = 0;
+	int ret = u32_flag(pc, n, v, 1, 16, &x);
+	pc->cfg->write_quorum = x;
+	return ret;
+}
+
+static int f_successors(struct parse_ctx *pc, const char *n, const char *v)
+{
+	uint32_t x = 0;
+	int ret = u32_flag(pc, n, v, 1, 32, &x);
+	pc->cfg->successors = x;
+	return ret;
+}
+
+static int f_one_hop_max(struct parse_ctx *pc, const char *n, const char *v)
+{
+	uint32_t x = 0;
+	int ret = u32_flag(pc, n, v, 1, 1000000, &x);
+	pc->cfg->one_hop_max = x;
+	return ret;
+}
+
 static int f_dataplane(struct parse_ctx *pc, const char *n, const char *v)
 {
 	if (strcmp(v, "sock") == 0) {
@@ -240,7 +264,12 @@ static const struct flag flags[] = {
 	{"overlay", f_overlay, "NAME", "overlay identifier, an FQDN (default locus.invalid)"},
 	{"domain", f_domain, "NAME[,NAME]", "serve this SIP domain (repeatable; default: any)"},
 	{"workers", f_workers, "N", "worker threads (default: one per online CPU)"},
-	{"replicas", f_replicas, "R", "copies of each binding in a ring (default 3)"},
+	{"replicas", f_replicas, "R", "copies of each binding in a ring, 1..16 (default 3)"},
+	{"write-quorum", f_write_quorum, "W",
+	 "copies that hold a write before it is answered, 1..R (default 2)"},
+	{"successors", f_successors, "N", "successor list length, 1..32 (default 8)"},
+	{"one-hop-max", f_one_hop_max, "N",
+	 "full membership view (one-hop routing) up to N nodes (default 4096)"},
 	{"dataplane", f_dataplane, "sock|dpdk", "packet I/O backend (default sock)"},
 	{"dpdk-args", f_dpdk_args, "\"EAL ARGS\"", "EAL arguments with --dataplane dpdk"},
 	{"min-expires", f_min_expires, "S", "shortest registration accepted (default 60)"},
@@ -339,6 +368,9 @@ void ctl_cfg_defaults(struct ctl_cfg *cfg)
 	(void)bad;
 	snprintf(cfg->overlay, sizeof(cfg->overlay), "locus.invalid");
 	cfg->replicas = 3;
+	cfg->write_quorum = 2;
+	cfg->successors = 8;
+	cfg->one_hop_max = 4096;
 	cfg->min_expires_s = 60;
 	cfg->max_expires_s = 86400;
 	cfg->default_expires_s = 3600;
@@ -371,10 +403,16 @@ static enum ctl_cfg_result validate(struct parse_ctx *pc)
 		snprintf(pc->err, pc->errcap, "--dpdk-args is only for --dataplane dpdk");
 		return CTL_CFG_ERROR;
 	}
-	if (c->has_join) {
-		snprintf(
-			pc->err, pc->errcap,
-			"--join: this build runs a single node; the overlay is not implemented yet");
+	if (c->write_quorum > c->replicas) {
+		snprintf(pc->err, pc->errcap, "--write-quorum (%u) is above --replicas (%u)",
+			 c->write_quorum, c->replicas);
+		return CTL_CFG_ERROR;
+	}
+	if (c->replicas > c->successors + 1) {
+		snprintf(pc->err, pc->errcap,
+			 "--replicas (%u) needs --successors of at least %u (the replicas are "
+			 "successors)",
+			 c->replicas, c->replicas - 1);
 		return CTL_CFG_ERROR;
 	}
 	return CTL_CFG_RUN;
@@ -449,6 +487,7 @@ void ctl_cfg_to_dp(const struct ctl_cfg *cfg, struct dp_cfg *dp, uint64_t tag_ke
 	dp->retry_after_s = 30;
 	dp->tag_key = tag_key;
 	dp->overlay_id = dht_seed_of(cfg->overlay, strlen(cfg->overlay));
+	dp->write_quorum = cfg->write_quorum;
 	dp->ndomains = cfg->ndomains;
 	memcpy(dp->domain, cfg->domain, sizeof(dp->domain));
 	snprintf(dp->server, sizeof(dp->server), "locus/%s", LOCUS_VERSION);

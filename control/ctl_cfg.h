@@ -21,8 +21,11 @@ struct ctl_cfg {
 	bool has_join;
 	struct sockaddr_storage join;
 	char overlay[DP_DOMAIN_MAX + 1];
-	unsigned workers; /* 0: one per online CPU */
-	unsigned replicas;
+	unsigned workers;      /* 0: one per online CPU */
+	unsigned replicas;     /* R: copies of each key */
+	unsigned write_quorum; /* W: copies that hold a write before it is answered */
+	unsigned successors;   /* successor list length */
+	unsigned one_hop_max;  /* full view (one hop) up to this many nodes */
 	bool dpdk;
 	char dpdk_args[512];
 	uint32_t min_expires_s, max_expires_s, default_expires_s;

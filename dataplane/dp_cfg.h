@@ -19,8 +19,9 @@ struct dp_cfg {
 	uint32_t max_contacts;	    /* bindings per AOR; 0 = unlimited (bounded by the store) */
 	uint32_t retry_after_s;	    /* Retry-After of a 503 when the store is full */
 	uint64_t tag_key;	    /* secret for stateless To tags */
-	uint64_t overlay_id; /* dht_seed_of(--overlay): seeds key ids, names the overlay in LSP */
-	unsigned ndomains;   /* 0: serve every domain */
+	uint64_t overlay_id;   /* dht_seed_of(--overlay): seeds key ids, names the overlay in LSP */
+	uint32_t write_quorum; /* copies that hold a write before it is answered (--write-quorum) */
+	unsigned ndomains;     /* 0: serve every domain */
 	char domain[DP_MAX_DOMAINS][DP_DOMAIN_MAX + 1]; /* lower case */
 	char server[64];				/* Server header value */
 };

@@ -7,12 +7,16 @@
  * transaction id standing for the Via branch: a retransmitted publish is recognised and not
  * applied twice.
  *
- * What is never answered: datagrams that are not LSP (bad magic, short header), and answers (a
- * node sends no LSP requests yet; answering answers could loop two nodes).
+ * A key that lives on another node is forwarded there (dp_fwd.c), and the owner's answer, which
+ * carries this node's reply context, is relayed back to the client.
+ *
+ * What is never answered: datagrams that are not LSP (bad magic, short header), and answers
+ * (answering answers could loop two nodes).
  */
 #include <string.h>
 
 #include "common/lc_error.h"
+#include "dataplane/dp_fwd.h"
 #include "dataplane/dp_update.h"
 #include "dataplane/dp_worker_internal.h"
 #include "dht/dht_key.h"
@@ -40,12 +44,17 @@ unsigned dp_lsp_classify(struct dp_worker *w, struct dp_pkt *pkt)
 {
 	struct dht_lsp_msg *m = &w->lsp;
 	w->key_ok = false;
+	w->fwd = NULL;
 	if (dht_lsp_parse(m, pkt->data, pkt->len) != LC_OK || dht_lsp_is_answer(m) ||
 	    m->hdr.overlay_id != w->cfg->overlay_id || !(m->present & DHT_LSP_P_KEY)) {
 		return w->id;
 	}
 	w->key_ok = key_of(w, m->key);
-	return w->key_ok ? dht_shard_of(w->key, w->node->nworkers) : w->id;
+	if (!w->key_ok) {
+		return w->id;
+	}
+	dp_fwd_route(w, m->hdr.type == DHT_LSP_LOOKUP);
+	return w->fwd != NULL ? w->id : dht_shard_of(w->key, w->node->nworkers);
 }
 
 /* Send a built answer back to where the request came from, counted by status class. */
@@ -84,7 +93,7 @@ static void answer_send(struct dp_worker *w, const struct dp_pkt *in, struct dp_
 	queue_answer(w, in, out, len, status);
 }
 
-static void answer_status(struct dp_worker *w, const struct dp_pkt *in, unsigned status)
+void dp_lsp_answer_status(struct dp_worker *w, const struct dp_pkt *in, unsigned status)
 {
 	struct dht_lsp_builder b;
 	struct dp_pkt *out = answer_begin(w, &b, status);
@@ -245,7 +254,9 @@ void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
 		return;
 	}
 	if (dht_lsp_is_answer(m)) {
-		lc_counter_inc(&w->stats.drop[DP_DROP_LSP_ANSWER]);
+		if (!dp_fwd_answer(w)) {
+			lc_counter_inc(&w->stats.drop[DP_DROP_LSP_ANSWER]);
+		}
 		return;
 	}
 	unsigned kind = m->hdr.type == DHT_LSP_PING	 ? LSP_REQ_PING
@@ -255,7 +266,7 @@ void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
 							 : LSP_REQ_OTHER;
 	lc_counter_inc(&w->stats.lsp_req[kind]);
 	if (m->hdr.overlay_id != w->cfg->overlay_id) {
-		answer_status(w, in, DHT_LSP_S_WRONG_OVERLAY);
+		dp_lsp_answer_status(w, in, DHT_LSP_S_WRONG_OVERLAY);
 		return;
 	}
 	if (m->err != LC_OK) {
@@ -263,11 +274,15 @@ void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
 		return;
 	}
 	if (kind == LSP_REQ_PING) {
-		answer_status(w, in, DHT_LSP_S_OK);
+		dp_lsp_answer_status(w, in, DHT_LSP_S_OK);
 		return;
 	}
 	if (!w->key_ok) {
-		answer_status(w, in, DHT_LSP_S_BAD_REQUEST);
+		dp_lsp_answer_status(w, in, DHT_LSP_S_BAD_REQUEST);
+		return;
+	}
+	if (w->fwd != NULL && kind != LSP_REQ_OTHER) {
+		dp_fwd_lsp(w, in); /* the key lives on another node */
 		return;
 	}
 	struct dp_bindings bs;
@@ -283,7 +298,7 @@ void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
 		answer_records(w, in, &bs, true);
 		break;
 	default:
-		answer_status(w, in, DHT_LSP_S_UNKNOWN_TYPE);
+		dp_lsp_answer_status(w, in, DHT_LSP_S_UNKNOWN_TYPE);
 		break;
 	}
 }

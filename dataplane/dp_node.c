@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include <urcu/urcu-qsbr.h>
 
 #include "common/lc_alloc.h"
 #include "common/lc_error.h"
@@ -118,7 +119,17 @@ void dp_node_free(struct dp_node *n)
 	for (unsigned i = 0; i < DP_MAX_WORKERS; i++) {
 		worker_free(n, n->w[i]);
 	}
+	dht_route_free(n->route); /* the workers are gone: no reader is left */
 	lc_free(n);
+}
+
+void dp_node_set_route(struct dp_node *n, struct dht_route *rt)
+{
+	struct dht_route *old = rcu_xchg_pointer(&n->route, rt);
+	if (old != NULL) {
+		urcu_qsbr_synchronize_rcu();
+		dht_route_free(old);
+	}
 }
 
 unsigned dp_node_nworkers(const struct dp_node *n)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/lc_error.h"
+#include "dataplane/dp_fwd.h"
 #include "dataplane/dp_sip.h"
 #include "dht/dht_key.h"
 
@@ -53,7 +54,7 @@ static struct dht_bytes collect_path(const struct sip_msg *m, char *buf, size_t 
 	return (struct dht_bytes){buf, (uint32_t)len};
 }
 
-static void to_update(const struct dp_worker *w, const struct dp_pkt *in, struct dp_update *u,
+static void to_update(const struct dp_worker *w, const struct dp_addr *src, struct dp_update *u,
 		      char *path, size_t path_cap)
 {
 	const struct sip_msg *m = &w->msg;
@@ -66,10 +67,10 @@ static void to_update(const struct dp_worker *w, const struct dp_pkt *in, struct
 	}
 	u->expires = m->expires;
 	u->path = collect_path(m, path, path_cap);
-	u->src = (struct dht_addr){.family = in->peer.family,
+	u->src = (struct dht_addr){.family = src->family,
 				   .transport = m->nvia > 0 ? m->via[0].transport_id : 0,
-				   .port = in->peer.port};
-	memcpy(u->src.addr, in->peer.addr, sizeof(u->src.addr));
+				   .port = src->port};
+	memcpy(u->src.addr, src->addr, sizeof(u->src.addr));
 	u->n = m->ncontact;
 	for (unsigned i = 0; i < m->ncontact; i++) {
 		const struct sip_contact *c = &m->contact[i];
@@ -87,28 +88,44 @@ static void to_update(const struct dp_worker *w, const struct dp_pkt *in, struct
 	}
 }
 
-/* 200 OK with every live binding (§10.3 step 8). */
-static void answer_ok(struct dp_worker *w, const struct dp_pkt *in, const struct dp_bindings *b,
-		      struct dht_bytes path)
+unsigned dp_contacts_of(const struct dp_worker *w, const struct dp_bindings *b,
+			struct dp_contact *out)
 {
-	struct dp_reply rp;
-	if (!dp_reply_begin(&rp, w, in, 200, NULL)) {
-		return;
-	}
 	for (unsigned i = 0; i < b->n; i++) {
 		const struct dht_binding_data *d = &b->d[i];
+		out[i] = (struct dp_contact){
+			.uri = d->uri,
+			.instance = d->instance,
+			.expires_s = d->expires_at_s - w->now_s,
+			.reg_id = d->reg_id,
+			.q = d->q,
+		};
+	}
+	return b->n;
+}
+
+void dp_register_ok(struct dp_worker *w, const struct dp_addr *src, const struct dp_contact *c,
+		    unsigned n)
+{
+	struct dp_reply rp;
+	if (!dp_reply_begin(&rp, w, src, 200, NULL)) {
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
 		char reg_id_buf[12];
 		struct sip_str reg_id = {0}, instance = {0};
-		if (d->instance.len > 0) {
-			instance = sip_str_make(d->instance.p, d->instance.len);
+		if (c[i].instance.len > 0) {
+			instance = sip_str_make(c[i].instance.p, c[i].instance.len);
 		}
-		if (d->reg_id != 0) {
-			int n = snprintf(reg_id_buf, sizeof(reg_id_buf), "%u", d->reg_id);
-			reg_id = sip_str_make(reg_id_buf, (size_t)n);
+		if (c[i].reg_id != 0) {
+			int len = snprintf(reg_id_buf, sizeof(reg_id_buf), "%u", c[i].reg_id);
+			reg_id = sip_str_make(reg_id_buf, (size_t)len);
 		}
-		sip_resp_contact(&rp.r, sip_str_make(d->uri.p, d->uri.len), d->q,
-				 (int64_t)(d->expires_at_s - w->now_s), instance, reg_id);
+		sip_resp_contact(&rp.r, sip_str_make(c[i].uri.p, c[i].uri.len), c[i].q,
+				 (int64_t)c[i].expires_s, instance, reg_id);
 	}
+	char path_buf[2048];
+	struct dht_bytes path = collect_path(&w->msg, path_buf, sizeof(path_buf));
 	if (path.len > 0) {
 		sip_resp_header(&rp.r, "Path", sip_str_make(path.p, path.len));
 	}
@@ -116,69 +133,78 @@ static void answer_ok(struct dp_worker *w, const struct dp_pkt *in, const struct
 	dp_reply_end(&rp);
 }
 
-static void answer_refusal(struct dp_worker *w, const struct dp_pkt *in, enum dp_update_status st)
+void dp_register_refused(struct dp_worker *w, const struct dp_addr *src, enum dp_update_status st)
 {
 	struct dp_reply rp;
 	switch (st) {
 	case DP_UPDATE_TOO_BRIEF:
-		if (dp_reply_begin(&rp, w, in, 423, NULL)) {
+		if (dp_reply_begin(&rp, w, src, 423, NULL)) {
 			sip_resp_min_expires(&rp.r, w->cfg->min_expires_s);
 			dp_reply_end(&rp);
 		}
 		return;
 	case DP_UPDATE_FULL:
-		if (dp_reply_begin(&rp, w, in, 503, "Location store full")) {
+		if (dp_reply_begin(&rp, w, src, 503, "Location store full")) {
 			sip_resp_retry_after(&rp.r, w->cfg->retry_after_s);
 			dp_reply_end(&rp);
 		}
 		return;
 	case DP_UPDATE_STALE:
-		dp_reply_simple(w, in, 400, "CSeq out of order");
+		dp_reply_simple(w, src, 400, "CSeq out of order");
 		return;
 	case DP_UPDATE_TOO_MANY:
-		dp_reply_simple(w, in, 403, "Too many contacts");
+		dp_reply_simple(w, src, 403, "Too many contacts");
 		return;
 	default:
 		/* the store refused what it said would fit: say so rather than lie */
-		dp_reply_simple(w, in, 500, "Binding store refused the update");
+		dp_reply_simple(w, src, 500, "Binding store refused the update");
 		return;
 	}
 }
 
-void dp_register(struct dp_worker *w, const struct dp_pkt *in)
+/* Answer from the shard's store: 200 with the bindings, or the refusal. */
+static void answer_local(struct dp_worker *w, const struct dp_addr *src, enum dp_update_status st,
+			 const struct dp_bindings *b)
+{
+	if (st != DP_UPDATE_OK) {
+		dp_register_refused(w, src, st);
+		return;
+	}
+	struct dp_contact c[DP_MAX_BINDINGS];
+	dp_register_ok(w, src, c, dp_contacts_of(w, b, c));
+}
+
+void dp_register(struct dp_worker *w, const struct dp_addr *src)
 {
 	const struct sip_msg *m = &w->msg;
 	/* step 1: the Request-URI names a domain we serve (an IP literal names this node) */
 	if (m->ruri.host_type == SIP_HOST_NAME && !dp_domain_served(w->cfg, m->ruri.host)) {
-		dp_reply_simple(w, in, 404, "Domain not served here");
+		dp_reply_simple(w, src, 404, "Domain not served here");
 		return;
 	}
 	/* step 5: the To AOR is a SIP or SIPS URI of a served domain */
 	bool sip_to =
 		m->to.uri.scheme_id == SIP_SCHEME_SIP || m->to.uri.scheme_id == SIP_SCHEME_SIPS;
 	if (!sip_to || !w->key_ok || !dp_domain_served(w->cfg, m->to.uri.host)) {
-		dp_reply_simple(w, in, 404, "Address-of-record not served here");
+		dp_reply_simple(w, src, 404, "Address-of-record not served here");
 		return;
 	}
 	/* step 6: "*" only alone and only with Expires: 0 */
 	if (m->contact_star && (m->ncontact > 0 || m->expires != 0)) {
-		dp_reply_simple(w, in, 400, "Contact * needs Expires: 0 and no other Contact");
+		dp_reply_simple(w, src, 400, "Contact * needs Expires: 0 and no other Contact");
 		return;
 	}
 	char path[2048];
 	struct dp_bindings b;
-	if (m->ncontact == 0 && !m->contact_star) {
+	struct dp_update u;
+	to_update(w, src, &u, path, sizeof(path));
+	if (w->fwd != NULL) {
+		dp_fwd_register(w, src, &u); /* the key's owner is another node */
+	} else if (u.n == 0 && !u.remove_all) {
 		/* a query: the current bindings, nothing changes */
 		dp_bindings_load(w, &b);
-		answer_ok(w, in, &b, collect_path(m, path, sizeof(path)));
-		return;
-	}
-	struct dp_update u;
-	to_update(w, in, &u, path, sizeof(path));
-	enum dp_update_status st = dp_update_apply(w, &u, &b);
-	if (st == DP_UPDATE_OK) {
-		answer_ok(w, in, &b, u.path);
+		answer_local(w, src, DP_UPDATE_OK, &b);
 	} else {
-		answer_refusal(w, in, st);
+		answer_local(w, src, dp_update_apply(w, &u, &b), &b);
 	}
 }

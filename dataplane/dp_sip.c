@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "common/lc_error.h"
+#include "dataplane/dp_fwd.h"
 #include "dataplane/dp_sip.h"
 #include "dht/dht_key.h"
 
@@ -42,6 +43,7 @@ unsigned dp_sip_classify(struct dp_worker *w, struct dp_pkt *pkt)
 {
 	struct sip_msg *m = &w->msg;
 	w->key_ok = false;
+	w->fwd = NULL;
 	if (sip_parse(m, pkt->data, pkt->len) != LC_OK || !m->is_request) {
 		return w->id;
 	}
@@ -55,7 +57,12 @@ unsigned dp_sip_classify(struct dp_worker *w, struct dp_pkt *pkt)
 		return w->id;
 	}
 	w->key_ok = dp_key_of_uri(w, uri);
-	return w->key_ok ? dht_shard_of(w->key, w->node->nworkers) : w->id;
+	if (!w->key_ok) {
+		return w->id;
+	}
+	/* a key of another node is forwarded by whichever worker received it */
+	dp_fwd_route(w, m->method_id != SIP_METHOD_REGISTER);
+	return w->fwd != NULL ? w->id : dht_shard_of(w->key, w->node->nworkers);
 }
 
 bool dp_key_of_uri(struct dp_worker *w, const struct sip_uri *uri)
@@ -67,18 +74,18 @@ bool dp_key_of_uri(struct dp_worker *w, const struct sip_uri *uri)
 	return true;
 }
 
-bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct dp_pkt *in,
+bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct dp_addr *src,
 		    unsigned code, const char *reason)
 {
 	rp->w = w;
-	rp->in = in;
+	rp->src = *src;
 	rp->code = code;
 	rp->out = dp_pool_get(&w->pool);
 	if (rp->out == NULL) {
 		lc_counter_inc(&w->stats.drop[DP_DROP_NO_BUFFER]);
 		return false;
 	}
-	if (sip_peer_set(&rp->peer, in->peer.family, in->peer.addr, in->peer.port) != LC_OK) {
+	if (sip_peer_set(&rp->peer, src->family, src->addr, src->port) != LC_OK) {
 		dp_pool_put(&w->pool, rp->out);
 		lc_counter_inc(&w->stats.drop[DP_DROP_UNPARSABLE]);
 		return false;
@@ -136,18 +143,18 @@ void dp_reply_end(struct dp_reply *rp)
 	rp->out->len = (uint32_t)len;
 	rp->out->sock = DP_SOCK_SIP;
 	if (!maddr_dest(&w->msg, &rp->out->peer)) {
-		rp->out->peer = rp->in->peer;
+		rp->out->peer = rp->src;
 		rp->out->peer.port = sip_resp_port(&w->msg, &rp->peer);
 	}
 	lc_counter_inc(&w->stats.sip_resp[dp_code_idx(rp->code)]);
 	dp_tx_push(w, rp->out);
 }
 
-void dp_reply_simple(struct dp_worker *w, const struct dp_pkt *in, unsigned code,
+void dp_reply_simple(struct dp_worker *w, const struct dp_addr *src, unsigned code,
 		     const char *reason)
 {
 	struct dp_reply rp;
-	if (dp_reply_begin(&rp, w, in, code, reason)) {
+	if (dp_reply_begin(&rp, w, src, code, reason)) {
 		dp_reply_end(&rp);
 	}
 }
@@ -168,17 +175,17 @@ bool dp_domain_served(const struct dp_cfg *cfg, struct sip_str host)
 	return false;
 }
 
-static void reply_with_allow(struct dp_worker *w, const struct dp_pkt *in, unsigned code)
+static void reply_with_allow(struct dp_worker *w, const struct dp_addr *src, unsigned code)
 {
 	struct dp_reply rp;
-	if (dp_reply_begin(&rp, w, in, code, NULL)) {
+	if (dp_reply_begin(&rp, w, src, code, NULL)) {
 		sip_resp_allow(&rp.r, DP_ALLOW);
 		dp_reply_end(&rp);
 	}
 }
 
 /* 420 Bad Extension when Require names an extension we do not support (RFC 3261 §8.2.2.3). */
-static bool require_refused(struct dp_worker *w, const struct dp_pkt *in)
+static bool require_refused(struct dp_worker *w, const struct dp_addr *src)
 {
 	const struct sip_tags *req = &w->msg.require;
 	char list[512];
@@ -201,17 +208,17 @@ static bool require_refused(struct dp_worker *w, const struct dp_pkt *in)
 		return false;
 	}
 	struct dp_reply rp;
-	if (dp_reply_begin(&rp, w, in, 420, NULL)) {
+	if (dp_reply_begin(&rp, w, src, 420, NULL)) {
 		sip_resp_header(&rp.r, "Unsupported", sip_str_make(list, len));
 		dp_reply_end(&rp);
 	}
 	return true;
 }
 
-static void options_self(struct dp_worker *w, const struct dp_pkt *in)
+static void options_self(struct dp_worker *w, const struct dp_addr *src)
 {
 	struct dp_reply rp;
-	if (dp_reply_begin(&rp, w, in, 200, NULL)) {
+	if (dp_reply_begin(&rp, w, src, 200, NULL)) {
 		sip_resp_allow(&rp.r, DP_ALLOW);
 		sip_resp_supported(&rp.r, DP_SUPPORTED);
 		sip_resp_header(&rp.r, "Accept", sip_str_make("application/sdp", 15));
@@ -219,7 +226,7 @@ static void options_self(struct dp_worker *w, const struct dp_pkt *in)
 	}
 }
 
-static void answer_parse_error(struct dp_worker *w, const struct dp_pkt *in)
+static void answer_parse_error(struct dp_worker *w, const struct dp_addr *src)
 {
 	const struct sip_msg *m = &w->msg;
 	if (!sip_msg_can_reply(m)) {
@@ -228,15 +235,16 @@ static void answer_parse_error(struct dp_worker *w, const struct dp_pkt *in)
 	}
 	lc_counter_inc(&w->stats.sip_req[m->method_id]);
 	if (m->method_id != SIP_METHOD_ACK) {
-		dp_reply_simple(w, in, sip_msg_error_status(m), lc_strerror(m->err));
+		dp_reply_simple(w, src, sip_msg_error_status(m), lc_strerror(m->err));
 	}
 }
 
 void dp_sip_handle(struct dp_worker *w, struct dp_pkt *in)
 {
 	const struct sip_msg *m = &w->msg;
+	const struct dp_addr *src = &in->peer;
 	if (m->err != LC_OK) {
-		answer_parse_error(w, in);
+		answer_parse_error(w, src);
 		return;
 	}
 	if (!m->is_request) {
@@ -249,28 +257,28 @@ void dp_sip_handle(struct dp_worker *w, struct dp_pkt *in)
 		return;
 	}
 	if (m->max_forwards == 0) {
-		dp_reply_simple(w, in, 483, NULL);
+		dp_reply_simple(w, src, 483, NULL);
 		return;
 	}
 	bool sip_uri = m->ruri.scheme_id == SIP_SCHEME_SIP || m->ruri.scheme_id == SIP_SCHEME_SIPS;
 	if (!sip_uri && (m->ruri.scheme_id != SIP_SCHEME_TEL || method == SIP_METHOD_REGISTER)) {
-		dp_reply_simple(w, in, 416, NULL);
+		dp_reply_simple(w, src, 416, NULL);
 		return;
 	}
-	if (method != SIP_METHOD_CANCEL && require_refused(w, in)) {
+	if (method != SIP_METHOD_CANCEL && require_refused(w, src)) {
 		return;
 	}
 	if (method == SIP_METHOD_REGISTER) {
-		dp_register(w, in);
+		dp_register(w, src);
 	} else if (method == SIP_METHOD_CANCEL) {
-		dp_reply_simple(w, in, 200, NULL);
+		dp_reply_simple(w, src, 200, NULL);
 	} else if (method == SIP_METHOD_BYE || sip_str_present(m->to.tag)) {
-		dp_reply_simple(w, in, 481, NULL);
+		dp_reply_simple(w, src, 481, NULL);
 	} else if (method == SIP_METHOD_OPTIONS && !sip_str_present(m->ruri.user)) {
-		options_self(w, in);
+		options_self(w, src);
 	} else if (redirectable(method)) {
-		dp_redirect(w, in);
+		dp_redirect(w, src);
 	} else {
-		reply_with_allow(w, in, method == SIP_METHOD_UNKNOWN ? 501 : 405);
+		reply_with_allow(w, src, method == SIP_METHOD_UNKNOWN ? 501 : 405);
 	}
 }

@@ -18,7 +18,7 @@
 /* One response being built. Owner: the worker, on its stack. */
 struct dp_reply {
 	struct dp_worker *w;
-	const struct dp_pkt *in;
+	struct dp_addr src; /* where the request came from */
 	struct dp_pkt *out;
 	struct sip_resp r;
 	struct sip_peer peer;
@@ -30,21 +30,44 @@ struct dp_reply {
  * Server. @return false when no packet buffer was free (counted; the request goes unanswered and
  * the client retransmits).
  */
-bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct dp_pkt *in,
+bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct dp_addr *src,
 		    unsigned code, const char *reason);
 
 /** Finish and queue it (RFC 3581 / §18.2.2 destination). */
 void dp_reply_end(struct dp_reply *rp);
 
 /** A response with no extra header fields. */
-void dp_reply_simple(struct dp_worker *w, const struct dp_pkt *in, unsigned code,
+void dp_reply_simple(struct dp_worker *w, const struct dp_addr *src, unsigned code,
 		     const char *reason);
 
 /** Whether @p host (a URI host) names a domain this node serves (any when none configured). */
 bool dp_domain_served(const struct dp_cfg *cfg, struct sip_str host);
 
+/* One contact of an answer, read from the local store or from the owner's LSP answer. */
+struct dp_contact {
+	struct dht_bytes uri, instance;
+	uint32_t expires_s; /* remaining */
+	uint32_t reg_id;    /* 0: none */
+	int16_t q;	    /* thousandths, -1: none */
+};
+
+/** The contacts of @p b with their remaining expiry; returns b->n. */
+unsigned dp_contacts_of(const struct dp_worker *w, const struct dp_bindings *b,
+			struct dp_contact *out);
+
+/** 200 OK to the REGISTER in w->msg: the contacts, the request's Path, Date (§10.3 step 8). */
+void dp_register_ok(struct dp_worker *w, const struct dp_addr *src, const struct dp_contact *c,
+		    unsigned n);
+
+/** The REGISTER in w->msg was refused: 423 + Min-Expires, 503 + Retry-After, 400, 403, 500. */
+void dp_register_refused(struct dp_worker *w, const struct dp_addr *src, enum dp_update_status st);
+
+/** 302 with the contacts ranked by q (reordered in place), or 404 when there are none. */
+void dp_redirect_answer(struct dp_worker *w, const struct dp_addr *src, struct dp_contact *c,
+			unsigned n);
+
 /* REGISTER (RFC 3261 §10.3), in dp_register.c. w->aor / w->key hold the To AOR when key_ok. */
-void dp_register(struct dp_worker *w, const struct dp_pkt *in);
+void dp_register(struct dp_worker *w, const struct dp_addr *src);
 
 /* Requests to an AOR answered by 302 or 404 (RFC 3261 §8.3), in dp_redirect.c. */
-void dp_redirect(struct dp_worker *w, const struct dp_pkt *in);
+void dp_redirect(struct dp_worker *w, const struct dp_addr *src);

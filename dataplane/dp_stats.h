@@ -21,7 +21,9 @@
 	X(DP_DROP_TOO_LARGE, "response_too_large") /* the response did not fit a datagram */       \
 	X(DP_DROP_LSP_MALFORMED,                                                                   \
 	  "lsp_malformed")		    /* an LSP datagram without an addressable header */    \
-	X(DP_DROP_LSP_ANSWER, "lsp_answer") /* an LSP answer arrived; we send no requests yet */
+	X(DP_DROP_LSP_ANSWER, "lsp_answer") /* an LSP answer to no request of ours */              \
+	X(DP_DROP_CTX_INVALID, "reply_ctx_invalid")   /* an answer's reply context is unusable */  \
+	X(DP_DROP_FWD_TOO_LARGE, "forward_too_large") /* a request too large to forward */
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, text) name,
@@ -58,6 +60,8 @@ struct dp_stats {
 	lc_counter_t handoff_out; /* requests given to another shard's worker */
 	lc_counter_t handoff_in;  /* requests taken from another worker */
 	lc_counter_t expired;	  /* bindings reaped by the timer wheel */
+	lc_counter_t fwd_out;	  /* requests forwarded to their owner node */
+	lc_counter_t fwd_answers; /* owners' answers turned back into client answers */
 };
 
 /** Counter index of a status code. */

@@ -12,6 +12,10 @@
  * producer that hands it work sees the `sleeping` flag and writes the eventfd (the flag and the
  * ring are ordered by a full fence on both sides, so a wake-up is never lost).
  *
+ * Routing: the node's routing table is read once per iteration under RCU (liburcu QSBR): the
+ * worker announces a quiescent state at the end of each iteration and goes offline while it
+ * sleeps, so control can free a replaced table without ever making a worker wait.
+ *
  * Stopping: after dp_node_stop() every worker keeps going until its sockets are empty, then
  * announces it is drained; it leaves when all workers are drained, its rings are empty and every
  * packet it lent is back, or after DRAIN_MAX_MS whatever happens.
@@ -19,6 +23,7 @@
 #include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
+#include <urcu/urcu-qsbr.h>
 
 #include "common/lc_error.h"
 #include "dataplane/dp_worker_internal.h"
@@ -179,7 +184,10 @@ static void sleep_idle(struct dp_worker *w, int timeout_ms)
 	atomic_store_explicit(&w->sleeping, true, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (rings_empty(w) && !atomic_load_explicit(&w->node->stop, memory_order_acquire)) {
+		/* a sleeping reader must not hold up control's grace periods */
+		urcu_qsbr_thread_offline();
 		w->node->io->wait(w->io_ctx, w->wake_fd, timeout_ms);
+		urcu_qsbr_thread_online();
 	}
 	atomic_store_explicit(&w->sleeping, false, memory_order_relaxed);
 	uint64_t v;
@@ -191,6 +199,7 @@ static void sleep_idle(struct dp_worker *w, int timeout_ms)
 static unsigned iterate(struct dp_worker *w)
 {
 	w->now_s = now_seconds();
+	w->rt = rcu_dereference(w->node->route); /* one table for the whole iteration */
 	uint64_t wake_mask = 0;
 	unsigned seen = drain_rings(w, &wake_mask);
 
@@ -213,6 +222,8 @@ static unsigned iterate(struct dp_worker *w)
 	if (reaped > 0) {
 		lc_counter_add(&w->stats.expired, reaped);
 	}
+	w->rt = NULL;
+	urcu_qsbr_quiescent_state(); /* the table of this iteration may now be freed */
 	return seen + n;
 }
 
@@ -220,6 +231,7 @@ void *dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
 	struct dp_node *node = w->node;
+	urcu_qsbr_register_thread();
 	while (!atomic_load_explicit(&node->stop, memory_order_acquire)) {
 		if (iterate(w) > 0) {
 			continue;
@@ -250,5 +262,6 @@ void *dp_worker_main(void *arg)
 			usleep(1000); /* fastpath-ok: draining at shutdown */
 		}
 	}
+	urcu_qsbr_unregister_thread();
 	return NULL;
 }

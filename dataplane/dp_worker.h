@@ -13,6 +13,7 @@
 #include "dataplane/dp_cfg.h"
 #include "dataplane/dp_io.h"
 #include "dataplane/dp_stats.h"
+#include "dht/dht_route.h"
 #include "dht/dht_store.h"
 
 #define DP_MAX_WORKERS 64
@@ -54,6 +55,13 @@ int dp_node_local_addr(struct dp_node *n, enum dp_sock sock, struct sockaddr_sto
  * Context: the worker's own thread.
  */
 void *dp_worker_main(void *worker);
+
+/**
+ * Publish a new routing table (ownership passes to the node): workers see it from their next
+ * iteration; the table it replaces is freed after an RCU grace period (this call waits for it,
+ * which takes at most one worker iteration). Context: control (never a worker).
+ */
+void dp_node_set_route(struct dp_node *n, struct dht_route *rt);
 
 /** Ask every worker to stop and wake the sleeping ones. Context: control (or a signal path). */
 void dp_node_stop(struct dp_node *n);

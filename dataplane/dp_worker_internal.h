@@ -12,6 +12,7 @@
 #include "dataplane/dp_pkt.h"
 #include "dataplane/dp_stats.h"
 #include "dataplane/dp_worker.h"
+#include "dht/dht_route.h"
 #include "dht/dht_store.h"
 #include "dht/lsp.h"
 #include "sipparse/sip_msg.h"
@@ -30,6 +31,7 @@ struct dp_node {
 	unsigned nworkers;
 	_Atomic bool stop;
 	_Atomic unsigned ndrained; /* workers whose sockets were empty after stop */
+	struct dht_route *route;   /* RCU (QSBR): published by control, read once per burst */
 	struct dp_worker *w[DP_MAX_WORKERS];
 };
 
@@ -48,13 +50,15 @@ struct dp_worker {
 	struct lc_ring *back[DP_MAX_WORKERS];
 	int wake_fd;
 	_Atomic bool sleeping;
-	uint32_t now_s; /* read once per loop */
+	uint32_t now_s;		    /* read once per loop */
+	const struct dht_route *rt; /* the routing table of this loop (RCU read side) */
 	unsigned ntx;
 	struct dp_pkt *tx[DP_TX_MAX];
 	LC_CACHE_ALIGNED struct dp_stats stats;
 	/* scratch for the packet being handled: its key, when it has one */
 	bool key_ok;
 	dht_id_t key;
+	const struct dht_peer *fwd; /* the node the request goes to; NULL: handled here */
 	size_t aor_len;
 	char aor[SIP_AOR_MAX];
 	struct sip_msg msg;
@@ -76,3 +80,5 @@ void dp_sip_handle(struct dp_worker *w, struct dp_pkt *pkt);
 /* The LSP side (dp_lsp.c), same contract. */
 unsigned dp_lsp_classify(struct dp_worker *w, struct dp_pkt *pkt);
 void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *pkt);
+/* An answer of one status and nothing else to the LSP request in w->lsp (dp_lsp.c). */
+void dp_lsp_answer_status(struct dp_worker *w, const struct dp_pkt *in, unsigned status);

@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Forwarding to the key's owner, and answering from its answer (dp_fwd.h).
+ *
+ * How it stays stateless: everything the facing node needs to answer later travels in the
+ * forwarded request's REPLY_CTX, which the owner echoes verbatim. For SIP it is the client's
+ * address and a skeleton of the request (request line, Via, From, To, Call-ID, CSeq and Path
+ * lines): on the answer the skeleton is parsed back into w->msg and the response is built by the
+ * same code as a local answer, so it is byte for byte what a single node would send. For an LSP
+ * client it is the client's address, transaction id and own reply context. The transaction id of
+ * a forwarded SIP request is a hash of its top Via branch, so a UA's retransmission reaches the
+ * owner as a retransmission (same txn tag) and a lost datagram is recovered by the UA's timers.
+ *
+ * Trust: a reply context is sealed with a keyed hash (the node's tag secret) and a creation time,
+ * so a forged or replayed answer cannot make a node send responses to arbitrary addresses. The
+ * hash is XXH3 with a secret seed, not a cryptographic MAC: good against blind forgery on an
+ * operator's network; links between providers get TLS (a later issue).
+ *
+ * Layout of a reply context (private to the node that made it, host byte order):
+ *   0 u8 magic, 1 u8 kind, 2 u16 zero, 4 u32 created (unix s), 8 u64 seal, 16 client address
+ *   (family u8, zero u8, port u16, 16 address bytes), 36 the body: the SIP skeleton, or for LSP
+ *   the client's txn id (u64), its hop limit (u8), whether it sent a reply context (u8), and it.
+ */
+#include <string.h>
+
+#include "common/lc_error.h"
+#include "dataplane/dp_fwd.h"
+#include "dataplane/dp_sip.h"
+#include "dht/dht_route.h"
+
+#define CTX_MAGIC 0xa7u
+#define CTX_HDR 36
+#define CTX_SEAL_OFF 8
+#define CTX_MAX_AGE_S 64 /* longer than a SIP transaction (64*T1) */
+#define CTX_LSP_BODY 10
+
+enum ctx_kind { CTX_REGISTER = 1, CTX_REDIRECT = 2, CTX_LSP = 3 };
+
+/* ---- routing --------------------------------------------------------------------------------- */
+
+void dp_fwd_route(struct dp_worker *w, bool read)
+{
+	w->fwd = NULL;
+	const struct dht_route *rt = w->rt;
+	if (rt == NULL || (rt->nsucc == 0 && rt->nmembers <= 1)) {
+		return; /* alone: every key is ours */
+	}
+	if (read) {
+		int pos = dht_route_position(rt, w->key);
+		if (pos >= 0 && pos < (int)w->cfg->write_quorum) {
+			return;
+		}
+	}
+	const struct dht_peer *p = dht_route_next_hop(rt, w->key);
+	if (!dht_route_is_self(rt, p)) {
+		w->fwd = p;
+	}
+}
+
+/* ---- reply contexts -------------------------------------------------------------------------- */
+
+struct ctx_buf {
+	uint8_t b[DHT_LSP_MAX_REPLY_CTX];
+	size_t len;
+	bool overflow;
+};
+
+static void ctx_put(struct ctx_buf *c, const void *p, size_t n)
+{
+	if (c->overflow || n > sizeof(c->b) - c->len) {
+		c->overflow = true;
+		return;
+	}
+	memcpy(c->b + c->len, p, n);
+	c->len += n;
+}
+
+static void ctx_begin(struct ctx_buf *c, const struct dp_worker *w, enum ctx_kind kind,
+		      const struct dp_addr *client)
+{
+	memset(c->b, 0, CTX_HDR);
+	c->b[0] = CTX_MAGIC;
+	c->b[1] = (uint8_t)kind;
+	memcpy(c->b + 4, &w->now_s, 4);
+	c->b[16] = client->family;
+	memcpy(c->b + 18, &client->port, 2);
+	memcpy(c->b + 20, client->addr, 16);
+	c->len = CTX_HDR;
+	c->overflow = false;
+}
+
+static void ctx_seal(struct ctx_buf *c, const struct dp_worker *w)
+{
+	/* the seal covers the creation time (through ctx[4..7]) and everything after it */
+	uint64_t s = (uint64_t)dht_key_of(c->b + 1, 7, w->cfg->tag_key) ^
+		     (uint64_t)dht_key_of(c->b + 16, c->len - 16, w->cfg->tag_key);
+	memcpy(c->b + CTX_SEAL_OFF, &s, 8);
+}
+
+/* Whether @p ctx is a context this node made recently; fills its kind and client. */
+static bool ctx_open(const struct dp_worker *w, struct dht_bytes ctx, enum ctx_kind *kind,
+		     struct dp_addr *client)
+{
+	const uint8_t *b = (const uint8_t *)ctx.p;
+	if (ctx.len < CTX_HDR || b[0] != CTX_MAGIC) {
+		return false;
+	}
+	uint64_t want = (uint64_t)dht_key_of(b + 1, 7, w->cfg->tag_key) ^
+			(uint64_t)dht_key_of(b + 16, ctx.len - 16, w->cfg->tag_key);
+	uint64_t got;
+	uint32_t created;
+	memcpy(&got, b + CTX_SEAL_OFF, 8);
+	memcpy(&created, b + 4, 4);
+	if (got != want || w->now_s - created > CTX_MAX_AGE_S) {
+		return false;
+	}
+	*kind = (enum ctx_kind)b[1];
+	memset(client, 0, sizeof(*client));
+	client->family = b[16];
+	memcpy(&client->port, b + 18, 2);
+	memcpy(client->addr, b + 20, 16);
+	return true;
+}
+
+/* The skeleton of the SIP request in w->msg: what sip_resp_start copies into a response. */
+static void put_skeleton(struct ctx_buf *c, const struct sip_msg *m)
+{
+	ctx_put(c, m->method.p, m->method.len);
+	ctx_put(c, " ", 1);
+	ctx_put(c, m->ruri.raw.p, m->ruri.raw.len);
+	ctx_put(c, " SIP/2.0\r\n", 10);
+	for (unsigned i = 0; i < m->nhdr; i++) {
+		const struct sip_hdr *h = &m->hdrs[i];
+		switch (h->id) {
+		case SIP_HDR_VIA:
+		case SIP_HDR_FROM:
+		case SIP_HDR_TO:
+		case SIP_HDR_CALL_ID:
+		case SIP_HDR_CSEQ:
+		case SIP_HDR_PATH:
+			ctx_put(c, h->name.p, h->name.len);
+			ctx_put(c, ": ", 2);
+			ctx_put(c, h->value.p, h->value.len);
+			ctx_put(c, "\r\n", 2);
+			break;
+		default:
+			break;
+		}
+	}
+	ctx_put(c, "\r\n", 2);
+}
+
+/* ---- sending a forwarded request ------------------------------------------------------------- */
+
+static void to_dp_addr(const struct dht_addr *a, struct dp_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = a->family;
+	out->port = a->port;
+	memcpy(out->addr, a->addr, sizeof(out->addr));
+}
+
+static struct dp_pkt *fwd_begin(struct dp_worker *w, struct dht_lsp_builder *b, uint8_t type,
+				uint64_t txn, uint8_t hop_limit)
+{
+	struct dp_pkt *out = dp_pool_get(&w->pool);
+	if (out == NULL) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_NO_BUFFER]);
+		return NULL;
+	}
+	dht_lsp_build_init(b, out->data, DP_PKT_CAP);
+	struct dht_lsp_hdr h = {.type = type,
+				.hop_limit = hop_limit,
+				.txn_id = txn,
+				.overlay_id = w->cfg->overlay_id};
+	dht_lsp_build_hdr(b, &h);
+	return out;
+}
+
+static void fwd_send(struct dp_worker *w, struct dp_pkt *out, size_t len)
+{
+	out->len = (uint32_t)len;
+	out->sock = DP_SOCK_LSP;
+	to_dp_addr(&w->fwd->addr, &out->peer);
+	lc_counter_inc(&w->stats.fwd_out);
+	dp_tx_push(w, out);
+}
+
+/* A SIP request could not be forwarded (its context or message is too large): say so. */
+static void sip_cannot_forward(struct dp_worker *w, const struct dp_addr *src)
+{
+	lc_counter_inc(&w->stats.drop[DP_DROP_FWD_TOO_LARGE]);
+	dp_reply_simple(w, src, 500, "Request too large to forward to its owner");
+}
+
+/* The transaction id of a forwarded SIP request: stable across the UA's retransmissions. */
+static uint64_t sip_txn(const struct sip_msg *m)
+{
+	if (m->nvia > 0 && sip_str_present(m->via[0].branch)) {
+		/* its low 32 bits are the txn tag a local REGISTER stores (dp_register.c) */
+		return (uint64_t)dht_key_of(m->via[0].branch.p, m->via[0].branch.len, 0);
+	}
+	return (uint64_t)dht_key_of(m->call_id.p, m->call_id.len, m->cseq);
+}
+
+static uint32_t clamp_u32(int64_t v)
+{
+	return v > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+void dp_fwd_register(struct dp_worker *w, const struct dp_addr *src, const struct dp_update *u)
+{
+	const struct sip_msg *m = &w->msg;
+	struct ctx_buf ctx;
+	ctx_begin(&ctx, w, CTX_REGISTER, src);
+	put_skeleton(&ctx, m);
+	if (ctx.overflow) {
+		sip_cannot_forward(w, src);
+		return;
+	}
+	ctx_seal(&ctx, w);
+	struct dht_lsp_builder b;
+	uint8_t type = u->remove_all ? DHT_LSP_REMOVE : DHT_LSP_PUBLISH;
+	struct dp_pkt *out = fwd_begin(w, &b, type, sip_txn(m), DHT_LSP_HOP_LIMIT_DEFAULT);
+	if (out == NULL) {
+		return;
+	}
+	dht_lsp_put_key(&b, w->aor, w->aor_len);
+	dht_lsp_put_reply_ctx(&b, ctx.b, ctx.len);
+	dht_lsp_put_call_id(&b, u->call_id.p, u->call_id.len);
+	dht_lsp_put_u32(&b, DHT_LSP_T_CSEQ, u->cseq);
+	if (u->remove_all) {
+		dht_lsp_put_tlv(&b, DHT_LSP_T_REMOVE_ALL, NULL, 0);
+	} else if (u->expires >= 0) {
+		dht_lsp_put_u32(&b, DHT_LSP_T_EXPIRES, clamp_u32(u->expires));
+	}
+	dht_lsp_put_source(&b, &u->src);
+	for (unsigned i = 0; i < u->n && !u->remove_all; i++) {
+		const struct dp_update_contact *c = &u->c[i];
+		struct dht_lsp_record r = {.present = DHT_LSP_P_CONTACT, .contact = c->uri, .q = c->q};
+		if (c->expires >= 0) {
+			r.present |= DHT_LSP_P_EXPIRES;
+			r.expires_s = clamp_u32(c->expires);
+		}
+		if (c->q >= 0) {
+			r.present |= DHT_LSP_P_Q;
+		}
+		if (c->instance.len > 0) {
+			r.present |= DHT_LSP_P_INSTANCE;
+			r.instance = c->instance;
+		}
+		if (c->reg_id != 0) {
+			r.present |= DHT_LSP_P_REG_ID;
+			r.reg_id = c->reg_id;
+		}
+		if (i == 0 && u->path.len > 0) {
+			r.present |= DHT_LSP_P_PATH;
+			r.path = u->path;
+		}
+		dht_lsp_put_record(&b, &r);
+	}
+	size_t len = 0;
+	if (dht_lsp_build_finish(&b, &len) != LC_OK) {
+		dp_pool_put(&w->pool, out);
+		sip_cannot_forward(w, src);
+		return;
+	}
+	fwd_send(w, out, len);
+}
+
+void dp_fwd_lookup(struct dp_worker *w, const struct dp_addr *src)
+{
+	struct ctx_buf ctx;
+	ctx_begin(&ctx, w, CTX_REDIRECT, src);
+	put_skeleton(&ctx, &w->msg);
+	if (ctx.overflow) {
+		sip_cannot_forward(w, src);
+		return;
+	}
+	ctx_seal(&ctx, w);
+	struct dht_lsp_builder b;
+	struct dp_pkt *out =
+		fwd_begin(w, &b, DHT_LSP_LOOKUP, sip_txn(&w->msg), DHT_LSP_HOP_LIMIT_DEFAULT);
+	if (out == NULL) {
+		return;
+	}
+	dht_lsp_put_key(&b, w->aor, w->aor_len);
+	dht_lsp_put_reply_ctx(&b, ctx.b, ctx.len);
+	size_t len = 0;
+	if (dht_lsp_build_finish(&b, &len) != LC_OK) {
+		dp_pool_put(&w->pool, out);
+		sip_cannot_forward(w, src);
+		return;
+	}
+	fwd_send(w, out, len);
+}
+
+void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in)
+{
+	struct dht_lsp_msg *m = &w->lsp;
+	if (m->hdr.hop_limit == 0) {
+		dp_lsp_answer_status(w, in, DHT_LSP_S_HOP_LIMIT);
+		return;
+	}
+	struct ctx_buf ctx;
+	ctx_begin(&ctx, w, CTX_LSP, &in->peer);
+	uint8_t had_ctx = (m->present & DHT_LSP_P_REPLY_CTX) != 0;
+	ctx_put(&ctx, &m->hdr.txn_id, 8);
+	ctx_put(&ctx, &m->hdr.hop_limit, 1);
+	ctx_put(&ctx, &had_ctx, 1);
+	if (had_ctx) {
+		ctx_put(&ctx, m->reply_ctx.p, m->reply_ctx.len);
+	}
+	if (ctx.overflow) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_FWD_TOO_LARGE]);
+		dp_lsp_answer_status(w, in, DHT_LSP_S_INTERNAL);
+		return;
+	}
+	ctx_seal(&ctx, w);
+	/* the same request, re-addressed: our context, one hop less, and a transaction id that is
+	 * the same for every retransmission of the client's */
+	uint8_t key[sizeof(in->peer) + 8];
+	memcpy(key, &in->peer, sizeof(in->peer));
+	memcpy(key + sizeof(in->peer), &m->hdr.txn_id, 8);
+	m->hdr.txn_id = (uint64_t)dht_key_of(key, sizeof(key), w->cfg->overlay_id);
+	m->hdr.hop_limit--;
+	m->present |= DHT_LSP_P_REPLY_CTX;
+	m->reply_ctx = (struct dht_bytes){(const char *)ctx.b, (uint32_t)ctx.len};
+	struct dp_pkt *out = dp_pool_get(&w->pool);
+	if (out == NULL) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_NO_BUFFER]);
+		return;
+	}
+	size_t len = 0;
+	if (dht_lsp_encode(m, out->data, DP_PKT_CAP, &len) != LC_OK) {
+		dp_pool_put(&w->pool, out);
+		lc_counter_inc(&w->stats.drop[DP_DROP_FWD_TOO_LARGE]);
+		return;
+	}
+	fwd_send(w, out, len);
+}
+
+/* ---- answers --------------------------------------------------------------------------------- */
+
+static unsigned contacts_of_answer(const struct dht_lsp_msg *m, struct dp_contact *out)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < m->nrecords; i++) {
+		const struct dht_lsp_record *r = &m->records[i];
+		out[n++] = (struct dp_contact){
+			.uri = r->contact,
+			.instance = r->instance,
+			.expires_s = (r->present & DHT_LSP_P_EXPIRES) ? r->expires_s : 0,
+			.reg_id = (r->present & DHT_LSP_P_REG_ID) ? r->reg_id : 0,
+			.q = (r->present & DHT_LSP_P_Q) ? r->q : -1,
+		};
+	}
+	return n;
+}
+
+static enum dp_update_status update_status_of(unsigned status)
+{
+	switch (status) {
+	case DHT_LSP_S_STALE:
+		return DP_UPDATE_STALE;
+	case DHT_LSP_S_INTERVAL_TOO_BRIEF:
+		return DP_UPDATE_TOO_BRIEF;
+	case DHT_LSP_S_TOO_MANY_RECORDS:
+		return DP_UPDATE_TOO_MANY;
+	case DHT_LSP_S_FULL:
+		return DP_UPDATE_FULL;
+	default:
+		return DP_UPDATE_INTERNAL;
+	}
+}
+
+/* The owner's answer to a forwarded SIP request: the response the UA would get from it. */
+static void answer_sip(struct dp_worker *w, enum ctx_kind kind, const struct dp_addr *client,
+		       struct dht_bytes skeleton)
+{
+	const struct dht_lsp_msg *m = &w->lsp;
+	unsigned status = m->status;
+	struct dp_contact c[DHT_LSP_MAX_RECORDS];
+	unsigned n = status == DHT_LSP_S_OK ? contacts_of_answer(m, c) : 0;
+	/* w->lsp stays valid: sip_parse writes only w->msg */
+	if (sip_parse(&w->msg, skeleton.p, skeleton.len) != LC_OK || !sip_msg_can_reply(&w->msg)) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_CTX_INVALID]);
+		return;
+	}
+	if (kind == CTX_REDIRECT) {
+		if (status == DHT_LSP_S_OK || status == DHT_LSP_S_NOT_FOUND) {
+			dp_redirect_answer(w, client, c, n);
+		} else {
+			dp_reply_simple(w, client, 503, "Owner of the address-of-record unavailable");
+		}
+		return;
+	}
+	if (status == DHT_LSP_S_OK || status == DHT_LSP_S_NOT_FOUND) {
+		dp_register_ok(w, client, c, n); /* NOT_FOUND: a "*" removal found nothing */
+	} else if (status == DHT_LSP_S_HOP_LIMIT) {
+		dp_reply_simple(w, client, 503, "Overlay is changing, try again");
+	} else {
+		dp_register_refused(w, client, update_status_of(status));
+	}
+}
+
+/* The owner's answer to a relayed LSP request: the same answer, back under the client's txn. */
+static void answer_lsp(struct dp_worker *w, const struct dp_addr *client, struct dht_bytes body)
+{
+	struct dht_lsp_msg *m = &w->lsp;
+	if (body.len < CTX_LSP_BODY) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_CTX_INVALID]);
+		return;
+	}
+	memcpy(&m->hdr.txn_id, body.p, 8);
+	m->hdr.hop_limit = DHT_LSP_HOP_LIMIT_DEFAULT;
+	if (body.p[9]) {
+		m->present |= DHT_LSP_P_REPLY_CTX;
+		m->reply_ctx = (struct dht_bytes){body.p + CTX_LSP_BODY, body.len - CTX_LSP_BODY};
+	} else {
+		m->present &= ~(uint32_t)DHT_LSP_P_REPLY_CTX;
+		m->reply_ctx = (struct dht_bytes){0};
+	}
+	struct dp_pkt *out = dp_pool_get(&w->pool);
+	if (out == NULL) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_NO_BUFFER]);
+		return;
+	}
+	size_t len = 0;
+	if (dht_lsp_encode(m, out->data, DP_PKT_CAP, &len) != LC_OK) {
+		dp_pool_put(&w->pool, out);
+		lc_counter_inc(&w->stats.drop[DP_DROP_TOO_LARGE]);
+		return;
+	}
+	out->len = (uint32_t)len;
+	out->sock = DP_SOCK_LSP;
+	out->peer = *client;
+	lc_counter_inc(&w->stats.lsp_status[(m->status / 100) % 16]);
+	dp_tx_push(w, out);
+}
+
+bool dp_fwd_answer(struct dp_worker *w)
+{
+	const struct dht_lsp_msg *m = &w->lsp;
+	enum ctx_kind kind;
+	struct dp_addr client;
+	if (m->err != LC_OK || m->hdr.overlay_id != w->cfg->overlay_id ||
+	    !(m->present & DHT_LSP_P_REPLY_CTX) || !ctx_open(w, m->reply_ctx, &kind, &client)) {
+		return false;
+	}
+	lc_counter_inc(&w->stats.fwd_answers);
+	struct dht_bytes body = {m->reply_ctx.p + CTX_HDR, m->reply_ctx.len - CTX_HDR};
+	switch (kind) {
+	case CTX_REGISTER:
+	case CTX_REDIRECT:
+		answer_sip(w, kind, &client, body);
+		return true;
+	case CTX_LSP:
+		answer_lsp(w, &client, body);
+		return true;
+	default:
+		lc_counter_inc(&w->stats.drop[DP_DROP_CTX_INVALID]);
+		return true;
+	}
+}

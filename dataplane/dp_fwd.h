@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fast path across nodes (docs/overlay.md §5): when the routing table says a key lives on
+ * another node, the request is forwarded there as LSP over UDP, carrying a reply context, and the
+ * owner's answer is turned back into the answer the client expects (a SIP response, or the LSP
+ * answer to the client's own transaction). Nothing is kept per request.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "dataplane/dp_update.h"
+#include "dataplane/dp_worker_internal.h"
+
+/**
+ * Where the request for w->key goes: sets w->fwd to the node to forward it to, or NULL when this
+ * node handles it. @p read: a lookup, which the owner or any replica inside the write quorum
+ * answers (they hold every acknowledged write); writes go to the owner, or to the replica that
+ * takes over while the owner is suspect. Context: the worker, inside a burst (w->rt is held).
+ */
+void dp_fwd_route(struct dp_worker *w, bool read);
+
+/** Forward the REGISTER in w->msg, translated into @p u, to w->fwd as PUBLISH or REMOVE. */
+void dp_fwd_register(struct dp_worker *w, const struct dp_addr *src, const struct dp_update *u);
+
+/** Forward a lookup of w->key for the request in w->msg (302/404 later) to w->fwd. */
+void dp_fwd_lookup(struct dp_worker *w, const struct dp_addr *src);
+
+/** Forward the LSP client request in w->lsp, received in @p in, to w->fwd. */
+void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in);
+
+/**
+ * An LSP answer arrived (decoded in w->lsp): when it carries a reply context this node made,
+ * answer the original client. @return false when it is not ours (the caller counts the drop).
+ */
+bool dp_fwd_answer(struct dp_worker *w);
