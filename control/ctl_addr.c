@@ -95,3 +95,43 @@ socklen_t ctl_addr_len(const struct sockaddr_storage *ss)
 {
 	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
+
+int ctl_addr_to_dht(const struct sockaddr_storage *ss, struct dht_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		out->family = AF_INET;
+		out->port = ntohs(s4->sin_port);
+		memcpy(out->addr, &s4->sin_addr, 4);
+		return LC_OK;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		out->family = AF_INET6;
+		out->port = ntohs(s6->sin6_port);
+		memcpy(out->addr, &s6->sin6_addr, 16);
+		return LC_OK;
+	}
+	return LC_EINVAL;
+}
+
+int ctl_addr_from_dht(const struct dht_addr *a, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)out;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(a->port);
+		memcpy(&s4->sin_addr, a->addr, 4);
+		return LC_OK;
+	}
+	if (a->family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(a->port);
+		memcpy(&s6->sin6_addr, a->addr, 16);
+		return LC_OK;
+	}
+	return LC_EINVAL;
+}
