@@ -10,10 +10,10 @@
  * from the id (mixed), so a probe compares key bytes only on a tag match; 0 is empty (record 0
  * never exists). The home slot comes from the mixed id's top bits, which the AOR record keeps
  * (h32), so deletion shifts the following cluster back (no tombstones: lookups never slow down
- * with churn). An AOR record (16 bytes) points to its key's block in the var region and to its
- * first binding; a key's bindings form a circular doubly linked list of binding records (64 bytes,
- * one cache line) in first-added order. A binding's strings (and an IPv6 source address) share
- * one var-region block. Records name each other by 32-bit pool index, never by pointer; a record
+ * with churn). An AOR record (16 bytes) points to its key's block in the var region (the key's
+ * 64-bit version, its length, its bytes) and to its first binding; a key's bindings form a
+ * circular doubly linked list of binding records (64 bytes, one cache line) in first-added order.
+ * A binding's strings (and an IPv6 source address) share one var-region block. Records name each other by 32-bit pool index, never by pointer; a record
  * finds its store through the owner pointer at the start of its 2 MiB pool chunk
  * (dht_pool_owner_of), which is how dht_aor_bindings and dht_binding_read work without a store
  * argument. Expiry is the wheel's (dht_wheel_internal.h): the binding record embeds the wheel
@@ -99,12 +99,40 @@ static inline uint32_t home_of(const struct dht_store *s, uint32_t h32)
 	return h32 >> (32 - s->slot_bits);
 }
 
+/* ---- key blocks (dht_store_internal.h: version, length, bytes) ---- */
+
+static inline uint16_t key_block_len(const uint8_t *k)
+{
+	uint16_t klen;
+	memcpy(&klen, k + DHT_KEY_BLOCK_LEN, sizeof(klen));
+	return klen;
+}
+
+static inline uint64_t key_block_version(const uint8_t *k)
+{
+	uint64_t v;
+	memcpy(&v, k + DHT_KEY_BLOCK_VERSION, sizeof(v));
+	return v;
+}
+
+/* Fill key block @p kvar: version 0, then the key. */
+static void key_block_write(struct dht_store *s, uint32_t kvar, const char *key, size_t len)
+{
+	uint8_t *k = dht_var_ptr(&s->var, kvar);
+	uint64_t version = 0;
+	uint16_t klen = (uint16_t)len;
+	memcpy(k + DHT_KEY_BLOCK_VERSION, &version, sizeof(version));
+	memcpy(k + DHT_KEY_BLOCK_LEN, &klen, sizeof(klen));
+	if (len > 0) {
+		memcpy(k + DHT_KEY_BLOCK_BYTES, key, len);
+	}
+}
+
 static inline bool key_equal(const struct dht_store *s, uint32_t ai, const char *key, size_t len)
 {
 	const uint8_t *k = dht_var_ptr(&s->var, aor_at(s, ai)->key);
-	uint16_t klen;
-	memcpy(&klen, k, sizeof(klen));
-	return klen == len && (len == 0 || memcmp(k + 2, key, len) == 0);
+	return key_block_len(k) == len &&
+	       (len == 0 || memcmp(k + DHT_KEY_BLOCK_BYTES, key, len) == 0);
 }
 
 /* The key's AOR index, or 0 with *slot = where it would go. */
@@ -351,9 +379,20 @@ struct dht_bytes dht_aor_key(const struct dht_aor *a)
 {
 	const struct dht_store *s = dht_pool_owner_of(a);
 	const uint8_t *k = dht_var_ptr(&s->var, a->key);
-	uint16_t klen;
-	memcpy(&klen, k, sizeof(klen));
-	return (struct dht_bytes){.p = (const char *)k + 2, .len = klen};
+	return (struct dht_bytes){.p = (const char *)k + DHT_KEY_BLOCK_BYTES,
+				  .len = key_block_len(k)};
+}
+
+uint64_t dht_aor_version(const struct dht_aor *a)
+{
+	const struct dht_store *s = dht_pool_owner_of(a);
+	return key_block_version(dht_var_ptr(&s->var, a->key));
+}
+
+void dht_aor_set_version(struct dht_aor *a, uint64_t version)
+{
+	const struct dht_store *s = dht_pool_owner_of(a);
+	memcpy(dht_var_ptr(&s->var, a->key) + DHT_KEY_BLOCK_VERSION, &version, sizeof(version));
 }
 
 unsigned dht_aor_count(const struct dht_aor *a)
@@ -416,7 +455,7 @@ bool dht_store_has_room(const struct dht_store *s, unsigned nbindings, size_t va
 			return false;
 		}
 		nalloc++;
-		total += key_len + 2;
+		total += key_len + DHT_KEY_BLOCK_BYTES;
 	}
 	return dht_var_has_room(&s->var, nalloc, total);
 }
@@ -474,7 +513,8 @@ int dht_store_add(struct dht_store *s, dht_id_t id, const char *key, size_t len,
 		return refuse_full(s);
 	}
 	uint32_t kvar = DHT_VAR_NONE, bvar = DHT_VAR_NONE;
-	if (ai == DHT_POOL_NONE && (kvar = dht_var_alloc(&s->var, len + 2)) == DHT_VAR_NONE) {
+	if (ai == DHT_POOL_NONE &&
+	    (kvar = dht_var_alloc(&s->var, len + DHT_KEY_BLOCK_BYTES)) == DHT_VAR_NONE) {
 		return refuse_full(s);
 	}
 	if (blen > 0 && (bvar = dht_var_alloc(&s->var, blen)) == DHT_VAR_NONE) {
@@ -485,12 +525,7 @@ int dht_store_add(struct dht_store *s, dht_id_t id, const char *key, size_t len,
 	}
 	/* nothing can fail from here on */
 	if (ai == DHT_POOL_NONE) {
-		uint8_t *k = dht_var_ptr(&s->var, kvar);
-		uint16_t klen = (uint16_t)len;
-		memcpy(k, &klen, sizeof(klen));
-		if (len > 0) {
-			memcpy(k + 2, key, len);
-		}
+		key_block_write(s, kvar, key, len);
 		ai = aor_create(s, m, slot, kvar);
 	}
 	uint32_t bi = dht_pool_get(&s->binds);

@@ -13,6 +13,12 @@
  *
  * Views: every struct dht_bytes a read returns points into the store and stays valid until the
  * next write to the same store.
+ *
+ * Versions (docs/overlay.md section 6): every key carries a 64-bit version, which the store keeps
+ * but never sets by itself: a key created by dht_store_add has version 0, changing its bindings
+ * leaves it alone, and it goes with the key. The owner sets it after each change
+ * (dht_aor_set_version, dht_version_next in dht/dht_sync.h); a replica replaces a key's whole set
+ * only by a higher version (dht_store_set_aor).
  */
 #pragma once
 
@@ -112,6 +118,15 @@ struct dht_aor *dht_store_find(struct dht_store *s, dht_id_t id, const char *key
 /** The key's bytes. */
 struct dht_bytes dht_aor_key(const struct dht_aor *a);
 
+/** The key's version (0 until set). Context: the shard's worker; fast path. */
+uint64_t dht_aor_version(const struct dht_aor *a);
+
+/**
+ * Set the key's version. It stays while the key has bindings, whatever happens to them.
+ * Context: the shard's worker; fast path.
+ */
+void dht_aor_set_version(struct dht_aor *a, uint64_t version);
+
 /**
  * The bindings of @p a that are live at @p now_s (expires_at_s > now_s), in the order they were
  * first added, up to @p cap of them. O(bindings of the AOR).
@@ -128,7 +143,8 @@ void dht_binding_read(const struct dht_binding *b, struct dht_binding_data *out)
 
 /**
  * Whether adding @p nbindings bindings with @p var_bytes variable bytes in total (plus one new key
- * of @p key_len bytes when @p key_len > 0) would fit now. The registrar asks before it changes
+ * of @p key_len bytes when @p key_len > 0; the store adds the key's length and version) would fit
+ * now. The registrar asks before it changes
  * anything, so a REGISTER is applied in full or not at all.
  */
 bool dht_store_has_room(const struct dht_store *s, unsigned nbindings, size_t var_bytes,

@@ -4,7 +4,8 @@
  * removal, first-added order and caps, expired bindings hidden before reaping, the expiry wheel
  * across slot wraps, its levels and far jumps of time with budgeted reaping, each pool running out
  * (LC_EFULL changes nothing, has_room agrees, space comes back), forced id collisions, length
- * limits, the key walk, and a randomized run of 200k operations against a naive model.
+ * limits, the key walk, key versions (kept through every change of the bindings, and what they
+ * cost), and a randomized run of 200k operations against a naive model.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -563,6 +564,71 @@ static void test_walk(void)
 	dht_store_free(s);
 }
 
+/* ---- versions ---- */
+
+static void test_versions(void)
+{
+	struct dht_store *s = new_store(16, 0, 0, T0);
+	const char *key = "sip:ver@example.com";
+	struct dht_binding_data d1 = mk("sip:ver@192.0.2.1", "c1", T0 + 60);
+	struct dht_binding_data d2 = mk("sip:ver@192.0.2.2", "c2", T0 + 120);
+	ok(add(s, key, &d1) == LC_OK, "add a key");
+	struct dht_aor *a = find(s, key);
+	is_int(dht_aor_version(a), 0, "a new key has version 0");
+	dht_aor_set_version(a, 0xfedcba9876543210ull);
+	ok(dht_aor_version(a) == 0xfedcba9876543210ull, "the version is set");
+	struct dht_bytes k = dht_aor_key(a);
+	is_mem(k.p, k.len, key, "the key's bytes are untouched by the version");
+	ok(add(s, key, &d2) == LC_OK && dht_aor_version(find(s, key)) == 0xfedcba9876543210ull,
+	   "adding a binding keeps the version");
+	struct dht_binding *b[4];
+	dht_aor_bindings(find(s, key), T0, b, 4);
+	struct dht_binding_data u = mk("sip:ver@[2001:db8::1]", "changed-call-id", T0 + 90);
+	u.src.addr[15] = 1;
+	ok(dht_store_update(s, b[0], &u) == LC_OK &&
+		   dht_aor_version(find(s, key)) == 0xfedcba9876543210ull,
+	   "an update with new strings keeps the version");
+	dht_aor_bindings(find(s, key), T0, b, 4);
+	dht_store_remove(s, b[0]);
+	ok(dht_aor_version(find(s, key)) == 0xfedcba9876543210ull,
+	   "removing one binding keeps the version");
+	d1.expires_at_s = T0 + 200;
+	ok(add(s, key, &d1) == LC_OK && dht_store_expire(s, T0 + 120, 10) == 1 &&
+		   dht_aor_version(find(s, key)) == 0xfedcba9876543210ull,
+	   "an expiry keeps the version");
+	dht_aor_bindings(find(s, key), T0, b, 4);
+	dht_store_remove(s, b[0]);
+	ok(find(s, key) == NULL, "the key goes with its last binding");
+	ok(add(s, key, &d1) == LC_OK && dht_aor_version(find(s, key)) == 0,
+	   "and comes back with version 0");
+
+	/* the longest key, and an empty one */
+	char longkey[DHT_KEY_MAX];
+	memset(longkey, 'L', sizeof(longkey));
+	ok(dht_store_add(s, 5, longkey, sizeof(longkey), &d1) == LC_OK, "a 512-byte key");
+	a = dht_store_find(s, 5, longkey, sizeof(longkey));
+	dht_aor_set_version(a, UINT64_MAX);
+	k = dht_aor_key(a);
+	ok(dht_aor_version(a) == UINT64_MAX && k.len == DHT_KEY_MAX &&
+		   memcmp(k.p, longkey, k.len) == 0,
+	   "its version and bytes");
+	/* what a key costs: a block of its bytes + 10 (version, length) + a 4-byte header, in
+	 * 8-byte granules; a binding with no strings and an IPv4 source costs no var bytes */
+	struct dht_binding_data e = mk("", "", T0 + 60);
+	uint64_t var0 = stats(s).bytes_var;
+	ok(dht_store_add(s, 6, NULL, 0, &e) == LC_OK, "an empty key");
+	a = dht_store_find(s, 6, NULL, 0);
+	dht_aor_set_version(a, 77);
+	ok(dht_aor_version(a) == 77 && dht_aor_key(a).len == 0, "its version");
+	uint64_t var1 = stats(s).bytes_var;
+	ok(dht_store_add(s, 7, "abc", 3, &e) == LC_OK, "a key of 3 bytes");
+	uint64_t var2 = stats(s).bytes_var;
+	ok(var1 - var0 == 16 && var2 - var1 == 24,
+	   "a key block costs 16 bytes empty, 24 with 3 bytes (%llu, %llu)",
+	   (unsigned long long)(var1 - var0), (unsigned long long)(var2 - var1));
+	dht_store_free(s);
+}
+
 /* ---- the randomized model test ---- */
 
 enum { M_KEYS = 600, M_BIND = 1200, M_MAXB = 1000, M_MAXA = 400, M_STR = 2100 };
@@ -879,7 +945,7 @@ static void test_model(void)
 
 int main(void)
 {
-	plan(96);
+	plan(112);
 	test_fields();
 	test_wheel();
 	test_budget();
@@ -887,6 +953,7 @@ int main(void)
 	test_has_room_agrees();
 	test_collisions_and_limits();
 	test_walk();
+	test_versions();
 	test_model();
 	return exit_status();
 }
