@@ -25,6 +25,7 @@
 	X(LC_ENOTFOUND, -1003, "Not found")                                                        \
 	X(LC_EFULL, -1004, "Store full")                                                           \
 	X(LC_ETOOLONG, -1005, "Value too long")                                                    \
+	X(LC_ESTALE, -1006, "Version not newer than the stored one")                               \
 	/* SIP framing and start line */                                                           \
 	X(LC_ESIP_EMPTY, -1100, "Empty message")                                                   \
 	X(LC_ESIP_TOO_BIG, -1101, "Message too large")                                             \

@@ -203,10 +203,38 @@ void dht_store_prefetch(const struct dht_store *s, dht_id_t id);
  * Visit every key of the store, a few per call, for range transfer: start with *@p cursor = 0
  * and call until it is DHT_STORE_WALK_END. The order is stable (the keys' record order, not id
  * order; the caller gets a key's id again with dht_key_of). A key held from the first call to the
- * last is visited exactly once; one added or removed meanwhile may or may not be. Each call looks
- * at a bounded number of records, so it may return 0 keys before the end.
+ * last is visited exactly once; one added or removed meanwhile may or may not be. Removing keys
+ * while walking, those just returned included, never makes the walk skip or revisit another key:
+ * a key's record never moves, and the cursor is a record position. Each call looks at a bounded
+ * number of records, so it may return 0 keys before the end; it stops right after the @p cap-th
+ * key, so a caller that takes fewer keys per call loses none.
  * @return how many keys were written to @p out (never more than @p cap); each is valid until the
- *   next write to the store.
+ *   next write to the store, except that removing one key (dht_store_remove_aor) leaves the
+ *   others valid.
  * Context: the shard's worker.
  */
 unsigned dht_store_walk(struct dht_store *s, uint64_t *cursor, struct dht_aor **out, unsigned cap);
+
+/**
+ * Replace the whole binding set of a key at @p version, all or nothing: what a replica does with a
+ * REPLICA_STORE or a RANGE_TRANSFER entry (docs/overlay.md section 6). Applied only when the key
+ * is absent or holds an older version; the key then has exactly the records of @p d whose
+ * expires_at_s is after @p now_s, in the order given, and version @p version. None left (n == 0,
+ * or every record expired) removes the key. O(n + bindings held); a set equal to the one held but
+ * for expiries, CSeqs and other fixed fields (a replicated refresh) is applied in place with no
+ * var-region work, and a binding dropped from the middle of the set does not disturb the others.
+ * A removed key leaves nothing behind (no tombstone): a set at an older version that arrives
+ * after the removal applies, and range sync repairs it.
+ * @param key  borrowed, as @p d and its strings, which must not point into @p s.
+ * @return LC_OK (applied; also when the key was absent and nothing was left to store),
+ *   LC_ESTALE (the key holds @p version or a newer one: nothing changed), LC_EFULL (a pool or the
+ *   var region is short; nothing changed but the full counter), LC_ETOOLONG (the key or a record's
+ *   fields are too long, as for dht_store_add; nothing changed).
+ *   Room is counted against what the old set gives up: its binding records are reused, and so is
+ *   a record's block when the new strings need one of the same size; other new blocks are taken
+ *   before the old ones are given back.
+ * Context: the shard's worker.
+ */
+LC_MUSTCHECK int dht_store_set_aor(struct dht_store *s, dht_id_t id, const char *key, size_t len,
+				   uint64_t version, const struct dht_binding_data *d, unsigned n,
+				   uint32_t now_s);
