@@ -2,10 +2,12 @@
 /*
  * bench_store: one shard's binding store with a million bindings of realistic sizes. It times
  * add (a new AOR each, keys in a shuffled order), refresh (find, then update with the same
- * strings), lookup (find, live bindings, read each) and remove (find, then remove the AOR's
- * binding), each over every key, and reaping by the wheel; and it reports memory per binding by the store's
- * own accounting and by the growth of the process's resident set (/proc/self/statm), with the
- * breakdown and the strings' own bytes, so the overhead is visible.
+ * strings), a replica's refresh (dht_store_set_aor of the same record with a new expiry at a newer
+ * version), lookup (find, live bindings, read each), a range digest of the whole shard
+ * (dht_sync_digest_step) and remove (find, then remove the AOR's binding), each over every key,
+ * and reaping by the wheel; and it reports memory per binding by the store's own accounting and
+ * by the growth of the process's resident set (/proc/self/statm), with the breakdown and the
+ * strings' own bytes, so the overhead is visible.
  *
  * The data: one binding per AOR, as a phone registering once; AOR "sip:+1NPANXXXXXX@<domain>"
  * (25 to 36 bytes), contact URI "sip:<user>@<IPv4>:<port>;transport=<t>[;ob][;rinstance=..]"
@@ -22,6 +24,7 @@
 #include "bench/bench_sysinfo.h"
 #include "common/lc_error.h"
 #include "dht/dht_store.h"
+#include "dht/dht_sync.h"
 
 #define T0 1800000000u
 #define SEED 0x570e
@@ -209,6 +212,38 @@ static void pass_refresh(struct dht_store *s, const struct item *it, const uint3
 	}
 }
 
+/* A replica applying the owner's refresh: the same record, a new expiry, a newer version. */
+static void pass_set_refresh(struct dht_store *s, const struct item *it, const uint32_t *order,
+			     unsigned n, unsigned round)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct item *x = &it[order[i]];
+		struct dht_binding_data d = data_of(x, T0 + 7200 + round + 1, 10 + round);
+		int ret = dht_store_set_aor(s, x->id, x->key, x->key_len, round + 1, &d, 1, T0);
+		if (ret != LC_OK) {
+			die("set_aor", ret);
+		}
+	}
+}
+
+/* The digest of the whole shard, as a worker builds it a slice at a time. */
+static void pass_digest(struct dht_store *s, const struct item *it, const uint32_t *order,
+			unsigned n, unsigned round)
+{
+	static struct dht_sync_digest dg;
+	struct dht_sync_digest *out = &dg;
+	const struct dht_sync_range all = {.lo = 0, .hi = 0};
+	uint64_t cursor = 0, keys = 0;
+	(void)it, (void)order, (void)round;
+	dht_sync_digest_init(&dg);
+	while (cursor != DHT_STORE_WALK_END) {
+		keys += dht_sync_digest_step(s, SEED, &cursor, &all, 1, &out);
+	}
+	if (keys != n) {
+		die("digest: keys missing", LC_ENOTFOUND);
+	}
+}
+
 static void pass_lookup(struct dht_store *s, const struct item *it, const uint32_t *order,
 			unsigned n, unsigned round)
 {
@@ -240,7 +275,7 @@ static void pass_lookup_burst(struct dht_store *s, const struct item *it, const 
 
 struct figures {
 	unsigned n;
-	double add_ns, refresh_ns, lookup_ns, burst_ns, remove_ns, expire_ns;
+	double add_ns, refresh_ns, set_ns, lookup_ns, burst_ns, digest_ns, remove_ns, expire_ns;
 	double strings_per_binding;
 	struct dht_store_stats st, empty;
 	long rss_before, rss_after;
@@ -301,8 +336,10 @@ static void run(struct figures *f, unsigned n)
 		order[i] = i;
 	}
 	f->refresh_ns = timed(pass_refresh, s, it, order, n, 3);
+	f->set_ns = timed(pass_set_refresh, s, it, order, n, 3);
 	f->lookup_ns = timed(pass_lookup, s, it, order, n, 3);
 	f->burst_ns = timed(pass_lookup_burst, s, it, order, n, 3);
+	f->digest_ns = timed(pass_digest, s, it, order, n, 3);
 
 	t = now_ns();
 	for (unsigned i = 0; i < n; i++) {
@@ -341,9 +378,11 @@ static void report(const struct figures *f, const struct bench_sysinfo *si, cons
 	printf("\nop                               ns/op\n");
 	printf("add (new AOR)                 %8.1f\n", f->add_ns);
 	printf("refresh (find + update)       %8.1f   median of 3 passes\n", f->refresh_ns);
+	printf("replica refresh (set_aor)     %8.1f   median of 3 passes\n", f->set_ns);
 	printf("lookup (find + bindings+read) %8.1f   median of 3 passes\n", f->lookup_ns);
 	printf("lookup, bursts of 32 with\n");
 	printf("  dht_store_prefetch          %8.1f   median of 3 passes\n", f->burst_ns);
+	printf("digest of the shard, per key  %8.1f   median of 3 passes\n", f->digest_ns);
 	printf("remove (find + remove)        %8.1f\n", f->remove_ns);
 	printf("expire (wheel reaps, 64/call) %8.1f   per binding\n", f->expire_ns);
 	printf("\nmemory per binding                 bytes\n");
@@ -354,13 +393,14 @@ static void report(const struct figures *f, const struct bench_sysinfo *si, cons
 	printf("  records (AOR + binding)       %7.1f\n", (double)st->bytes_records / n);
 	printf("  var bytes                     %7.1f   %.1f over the strings: block headers, rounding,\n",
 	       (double)st->bytes_var / n, (double)st->bytes_var / n - f->strings_per_binding);
-	printf("                                          key lengths, IPv6 source addresses\n");
+	printf("                                          key lengths and versions, IPv6 sources\n");
 	printf("RSS growth (statm)              %7.1f\n", rss);
 	printf("reserved address space          %7.1f\n", (double)st->bytes_reserved / n);
 	printf("\nJSON {\"bench\":\"store\",\"date\":\"%s\",\"machine\":\"%s\",\"cpu\":\"%s\","
 	       "\"nproc\":%ld,\"kernel\":\"%s\",\"compiler\":\"%s\",\"build\":\"%s\",\"cmd\":\"%s\","
-	       "\"bindings\":%u,\"add_ns\":%.1f,\"refresh_ns\":%.1f,\"lookup_ns\":%.1f,"
-	       "\"burst_ns\":%.1f,\"remove_ns\":%.1f,\"expire_ns\":%.1f,\"strings_b\":%.1f,\"own_b\":%.1f,"
+	       "\"bindings\":%u,\"add_ns\":%.1f,\"refresh_ns\":%.1f,\"set_ns\":%.1f,"
+	       "\"lookup_ns\":%.1f,\"burst_ns\":%.1f,\"digest_ns\":%.1f,\"remove_ns\":%.1f,"
+	       "\"expire_ns\":%.1f,\"strings_b\":%.1f,\"own_b\":%.1f,"
 	       "\"rss_b\":%.1f,\"index_b\":%.1f,\"records_b\":%.1f,\"var_b\":%.1f}\n",
 	       si->date, si->machine, si->cpu, si->nproc, si->kernel, si->compiler,
 #ifdef BENCH_BUILDTYPE
@@ -368,9 +408,10 @@ static void report(const struct figures *f, const struct bench_sysinfo *si, cons
 #else
 	       "unknown",
 #endif
-	       cmd, f->n, f->add_ns, f->refresh_ns, f->lookup_ns, f->burst_ns, f->remove_ns,
-	       f->expire_ns, f->strings_per_binding, own, rss, (double)st->bytes_index / n,
-	       (double)st->bytes_records / n, (double)st->bytes_var / n);
+	       cmd, f->n, f->add_ns, f->refresh_ns, f->set_ns, f->lookup_ns, f->burst_ns,
+	       f->digest_ns, f->remove_ns, f->expire_ns, f->strings_per_binding, own, rss,
+	       (double)st->bytes_index / n, (double)st->bytes_records / n,
+	       (double)st->bytes_var / n);
 }
 
 int main(int argc, char **argv)

@@ -953,7 +953,8 @@ uint64_t dht_chord_next_ms(const struct dht_chord *c)
 	if (c->joining) {
 		return c->join_sent_ms + c->cfg.t_join_ms;
 	}
-	uint64_t t = min_u64(min_u64(c->next_stab, c->next_ping), min_u64(c->next_gossip, c->next_fix));
+	uint64_t t =
+		min_u64(min_u64(c->next_stab, c->next_ping), min_u64(c->next_gossip, c->next_fix));
 	t = min_u64(t, c->next_forget);
 	for (unsigned i = 0; i < c->nview; i++) {
 		if (c->view[i].ping_out) {

@@ -54,8 +54,8 @@ struct dht_ovl {
 	uint32_t ring_size;   /* JOIN answer */
 	dht_id_t target;      /* FIND_SUCCESSOR */
 	bool has_pred;
-	struct dht_peer pred; /* GET_PREDECESSOR answer */
-	uint64_t digest;      /* MEMBERSHIP: the sender's view digest ... */
+	struct dht_peer pred;  /* GET_PREDECESSOR answer */
+	uint64_t digest;       /* MEMBERSHIP: the sender's view digest ... */
 	uint32_t digest_count; /* ... and its number of entries */
 	unsigned npeers;
 	struct dht_peer peers[DHT_MAX_SUCCESSORS]; /* successor lists, FIND_SUCCESSOR answer */
@@ -65,9 +65,10 @@ struct dht_ovl {
 
 /* Tunables (docs/overlay.md §8); zero fields take the defaults. */
 struct dht_chord_cfg {
-	unsigned successors;  /* successor list length, default 8 */
-	unsigned replicas;    /* R, default 3 */
-	unsigned one_hop_max; /* complete view while the overlay has at most this many nodes: 4096 */
+	unsigned successors; /* successor list length, default 8 */
+	unsigned replicas;   /* R, default 3 */
+	unsigned
+		one_hop_max; /* complete view while the overlay has at most this many nodes: 4096 */
 	uint32_t t_stab_ms, t_ping_ms, t_fail_ms, t_gossip_ms, t_fix_ms, t_forget_ms, t_join_ms;
 	uint32_t incarnation; /* start value; a restarted node must start above its last (time) */
 	uint64_t seed;	      /* for the choice of gossip partners */

@@ -135,14 +135,16 @@ static const struct dht_peer *closest_preceding(const struct dht_route *rt, dht_
 	for (unsigned i = 0; i < rt->nfingers; i++) {
 		const struct dht_peer *f = &rt->finger[i];
 		if (!(f->flags & DHT_PEER_SUSPECT) && dht_in_oo(f->id, rt->self.id, key) &&
-		    (best == NULL || dht_dist(rt->self.id, f->id) > dht_dist(rt->self.id, best->id))) {
+		    (best == NULL ||
+		     dht_dist(rt->self.id, f->id) > dht_dist(rt->self.id, best->id))) {
 			best = f;
 		}
 	}
 	for (unsigned i = 0; i < rt->nsucc; i++) {
 		const struct dht_peer *s = &rt->succ[i];
 		if (!(s->flags & DHT_PEER_SUSPECT) && dht_in_oo(s->id, rt->self.id, key) &&
-		    (best == NULL || dht_dist(rt->self.id, s->id) > dht_dist(rt->self.id, best->id))) {
+		    (best == NULL ||
+		     dht_dist(rt->self.id, s->id) > dht_dist(rt->self.id, best->id))) {
 			best = s;
 		}
 	}

@@ -45,9 +45,9 @@ struct dht_route {
 	struct dht_peer succ[DHT_MAX_SUCCESSORS]; /* closest first; never self */
 	unsigned nfingers;
 	struct dht_peer finger[DHT_FINGERS]; /* distinct, by distance from self; never self */
-	bool one_hop;	   /* members[] is the whole live overlay: owners are computed locally */
+	bool one_hop;	    /* members[] is the whole live overlay: owners are computed locally */
 	unsigned ring_size; /* live nodes known (members when one_hop) */
-	unsigned nmembers; /* live members, self included, sorted by id (dht_route_finish) */
+	unsigned nmembers;  /* live members, self included, sorted by id (dht_route_finish) */
 	unsigned self_index;
 	unsigned cap;
 	struct dht_peer members[];

@@ -10,10 +10,10 @@
  * from the id (mixed), so a probe compares key bytes only on a tag match; 0 is empty (record 0
  * never exists). The home slot comes from the mixed id's top bits, which the AOR record keeps
  * (h32), so deletion shifts the following cluster back (no tombstones: lookups never slow down
- * with churn). An AOR record (16 bytes) points to its key's block in the var region and to its
- * first binding; a key's bindings form a circular doubly linked list of binding records (64 bytes,
- * one cache line) in first-added order. A binding's strings (and an IPv6 source address) share
- * one var-region block. Records name each other by 32-bit pool index, never by pointer; a record
+ * with churn). An AOR record (16 bytes) points to its key's block in the var region (the key's
+ * 64-bit version, its length, its bytes) and to its first binding; a key's bindings form a
+ * circular doubly linked list of binding records (64 bytes, one cache line) in first-added order.
+ * A binding's strings (and an IPv6 source address) share one var-region block. Records name each other by 32-bit pool index, never by pointer; a record
  * finds its store through the owner pointer at the start of its 2 MiB pool chunk
  * (dht_pool_owner_of), which is how dht_aor_bindings and dht_binding_read work without a store
  * argument. Expiry is the wheel's (dht_wheel_internal.h): the binding record embeds the wheel
@@ -22,6 +22,7 @@
  */
 #include "dht/dht_store.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <string.h>
 
@@ -99,12 +100,40 @@ static inline uint32_t home_of(const struct dht_store *s, uint32_t h32)
 	return h32 >> (32 - s->slot_bits);
 }
 
+/* ---- key blocks (dht_store_internal.h: version, length, bytes) ---- */
+
+static inline uint16_t key_block_len(const uint8_t *k)
+{
+	uint16_t klen;
+	memcpy(&klen, k + DHT_KEY_BLOCK_LEN, sizeof(klen));
+	return klen;
+}
+
+static inline uint64_t key_block_version(const uint8_t *k)
+{
+	uint64_t v;
+	memcpy(&v, k + DHT_KEY_BLOCK_VERSION, sizeof(v));
+	return v;
+}
+
+/* Fill key block @p kvar: version 0, then the key. */
+static void key_block_write(struct dht_store *s, uint32_t kvar, const char *key, size_t len)
+{
+	uint8_t *k = dht_var_ptr(&s->var, kvar);
+	uint64_t version = 0;
+	uint16_t klen = (uint16_t)len;
+	memcpy(k + DHT_KEY_BLOCK_VERSION, &version, sizeof(version));
+	memcpy(k + DHT_KEY_BLOCK_LEN, &klen, sizeof(klen));
+	if (len > 0) {
+		memcpy(k + DHT_KEY_BLOCK_BYTES, key, len);
+	}
+}
+
 static inline bool key_equal(const struct dht_store *s, uint32_t ai, const char *key, size_t len)
 {
 	const uint8_t *k = dht_var_ptr(&s->var, aor_at(s, ai)->key);
-	uint16_t klen;
-	memcpy(&klen, k, sizeof(klen));
-	return klen == len && (len == 0 || memcmp(k + 2, key, len) == 0);
+	return key_block_len(k) == len &&
+	       (len == 0 || memcmp(k + DHT_KEY_BLOCK_BYTES, key, len) == 0);
 }
 
 /* The key's AOR index, or 0 with *slot = where it would go. */
@@ -243,6 +272,16 @@ static void write_fixed(struct dht_binding *b, const struct dht_binding_data *d)
 	memcpy(b->addr4, d->src.addr, 4);
 }
 
+/* The bytes of @p b's block in use: its strings, and 16 address bytes unless inline. */
+static size_t binding_block_len(const struct dht_binding *b)
+{
+	size_t len = b->len[VF_ATTRS] & DHT_LEN_ADDR16 ? 16 : 0;
+	for (int i = 0; i < VF_N; i++) {
+		len += b->len[i] & DHT_LEN_MASK;
+	}
+	return len;
+}
+
 /* ---- create and free ---- */
 
 static int check_cfg(const struct dht_store_cfg *cfg, uint32_t *aors, uint64_t *var_bytes)
@@ -351,9 +390,20 @@ struct dht_bytes dht_aor_key(const struct dht_aor *a)
 {
 	const struct dht_store *s = dht_pool_owner_of(a);
 	const uint8_t *k = dht_var_ptr(&s->var, a->key);
-	uint16_t klen;
-	memcpy(&klen, k, sizeof(klen));
-	return (struct dht_bytes){.p = (const char *)k + 2, .len = klen};
+	return (struct dht_bytes){.p = (const char *)k + DHT_KEY_BLOCK_BYTES,
+				  .len = key_block_len(k)};
+}
+
+uint64_t dht_aor_version(const struct dht_aor *a)
+{
+	const struct dht_store *s = dht_pool_owner_of(a);
+	return key_block_version(dht_var_ptr(&s->var, a->key));
+}
+
+void dht_aor_set_version(struct dht_aor *a, uint64_t version)
+{
+	const struct dht_store *s = dht_pool_owner_of(a);
+	memcpy(dht_var_ptr(&s->var, a->key) + DHT_KEY_BLOCK_VERSION, &version, sizeof(version));
 }
 
 unsigned dht_aor_count(const struct dht_aor *a)
@@ -416,7 +466,7 @@ bool dht_store_has_room(const struct dht_store *s, unsigned nbindings, size_t va
 			return false;
 		}
 		nalloc++;
-		total += key_len + 2;
+		total += key_len + DHT_KEY_BLOCK_BYTES;
 	}
 	return dht_var_has_room(&s->var, nalloc, total);
 }
@@ -474,7 +524,8 @@ int dht_store_add(struct dht_store *s, dht_id_t id, const char *key, size_t len,
 		return refuse_full(s);
 	}
 	uint32_t kvar = DHT_VAR_NONE, bvar = DHT_VAR_NONE;
-	if (ai == DHT_POOL_NONE && (kvar = dht_var_alloc(&s->var, len + 2)) == DHT_VAR_NONE) {
+	if (ai == DHT_POOL_NONE &&
+	    (kvar = dht_var_alloc(&s->var, len + DHT_KEY_BLOCK_BYTES)) == DHT_VAR_NONE) {
 		return refuse_full(s);
 	}
 	if (blen > 0 && (bvar = dht_var_alloc(&s->var, blen)) == DHT_VAR_NONE) {
@@ -485,12 +536,7 @@ int dht_store_add(struct dht_store *s, dht_id_t id, const char *key, size_t len,
 	}
 	/* nothing can fail from here on */
 	if (ai == DHT_POOL_NONE) {
-		uint8_t *k = dht_var_ptr(&s->var, kvar);
-		uint16_t klen = (uint16_t)len;
-		memcpy(k, &klen, sizeof(klen));
-		if (len > 0) {
-			memcpy(k + 2, key, len);
-		}
+		key_block_write(s, kvar, key, len);
 		ai = aor_create(s, m, slot, kvar);
 	}
 	uint32_t bi = dht_pool_get(&s->binds);
@@ -502,6 +548,27 @@ int dht_store_add(struct dht_store *s, dht_id_t id, const char *key, size_t len,
 	dht_wheel_add(&s->wheel, bi);
 	stats_sync(s);
 	return LC_OK;
+}
+
+/* A plain refresh (the strings are equal): only the address bytes may differ, rewritten in place. */
+static void refresh_addr16(struct dht_store *s, struct dht_binding *b,
+			   const struct dht_binding_data *d, size_t blen)
+{
+	if (b->len[VF_ATTRS] & DHT_LEN_ADDR16) {
+		memcpy(dht_var_ptr(&s->var, b->var) + blen - 16, d->src.addr, 16);
+	}
+}
+
+/* Everything but the strings, and the binding's place on the wheel. */
+static void write_rest(struct dht_store *s, struct dht_binding *b, const struct dht_binding_data *d)
+{
+	write_fixed(b, d);
+	if (b->w.exp != d->expires_at_s) {
+		uint32_t bi = dht_pool_index(&s->binds, b);
+		dht_wheel_del(&s->wheel, bi);
+		b->w.exp = d->expires_at_s;
+		dht_wheel_add(&s->wheel, bi);
+	}
 }
 
 int dht_store_update(struct dht_store *s, struct dht_binding *b, const struct dht_binding_data *d)
@@ -521,18 +588,10 @@ int dht_store_update(struct dht_store *s, struct dht_binding *b, const struct dh
 		if (old != DHT_VAR_NONE) {
 			dht_var_free(&s->var, old);
 		}
-	} else if (b->len[VF_ATTRS] & DHT_LEN_ADDR16) {
-		/* a plain refresh: only the address bytes may differ, rewritten in place */
-		uint8_t *p = dht_var_ptr(&s->var, b->var) + blen - 16;
-		memcpy(p, d->src.addr, 16);
+	} else {
+		refresh_addr16(s, b, d, blen);
 	}
-	write_fixed(b, d);
-	if (b->w.exp != d->expires_at_s) {
-		uint32_t bi = dht_pool_index(&s->binds, b);
-		dht_wheel_del(&s->wheel, bi);
-		b->w.exp = d->expires_at_s;
-		dht_wheel_add(&s->wheel, bi);
-	}
+	write_rest(s, b, d);
 	stats_sync(s);
 	return LC_OK;
 }
@@ -557,16 +616,13 @@ static void binding_free(struct dht_store *s, uint32_t bi)
 	dht_pool_put(&s->binds, bi);
 }
 
-/* Unlink binding @p bi (already off the wheel) from its AOR and free it; the AOR goes with its
- * last binding. */
-static void binding_drop(struct dht_store *s, uint32_t bi)
+/* Take binding @p bi off its AOR's list (the AOR stays, even with no binding left). */
+static void list_unlink(struct dht_store *s, uint32_t ai, uint32_t bi)
 {
-	struct dht_binding *b = bind_at(s, bi);
-	uint32_t ai = b->aor;
 	struct dht_aor *a = aor_at(s, ai);
+	struct dht_binding *b = bind_at(s, bi);
 	if (--a->count == 0) {
-		binding_free(s, bi);
-		aor_drop(s, ai);
+		a->head = DHT_POOL_NONE;
 		return;
 	}
 	bind_at(s, b->prev)->next = b->next;
@@ -574,7 +630,18 @@ static void binding_drop(struct dht_store *s, uint32_t bi)
 	if (a->head == bi) {
 		a->head = b->next;
 	}
+}
+
+/* Unlink binding @p bi (already off the wheel) from its AOR and free it; the AOR goes with its
+ * last binding. */
+static void binding_drop(struct dht_store *s, uint32_t bi)
+{
+	uint32_t ai = bind_at(s, bi)->aor;
+	list_unlink(s, ai, bi);
 	binding_free(s, bi);
+	if (aor_at(s, ai)->count == 0) {
+		aor_drop(s, ai);
+	}
 }
 
 void dht_store_remove(struct dht_store *s, struct dht_binding *b)
@@ -597,6 +664,292 @@ void dht_store_remove_aor(struct dht_store *s, struct dht_aor *a)
 	}
 	aor_drop(s, ai);
 	stats_sync(s);
+}
+
+/* ---- replacing a key's set (dht_store_set_aor) ---- */
+
+/*
+ * How it works: the new records that are still live are paired, in order, with the key's
+ * bindings in list order (the owner lists its set in first-added order and the copy keeps that
+ * order, so a replicated refresh pairs every record with its own binding). A record whose strings
+ * equal its binding's refreshes it in place, with no var-region work (as dht_store_update does).
+ * A record that differs from the next binding but equals one of the PAIR_LOOKAHEAD after it drops
+ * the ones in between (the owner removed them). Otherwise the record rewrites the next binding:
+ * in the binding's own block when the new strings need a block of the same size, else in a new
+ * one. Records left over take new binding records; bindings left over are dropped.
+ *
+ * The pairing runs twice over the same input: set_plan takes every var block the new set needs
+ * (chained through their first 4 bytes, in the order they will be used) and counts the binding
+ * records to take; a refusal happens there, with everything given back. set_commit then applies,
+ * and cannot fail. Both runs decide alike because a pairing step reads only bindings not yet
+ * reached by the commit.
+ */
+
+#define PAIR_LOOKAHEAD 3
+
+enum pair_kind { PAIR_SAME, PAIR_REWRITE, PAIR_FRESH };
+
+/* Owner: one dht_store_set_aor call. */
+struct pair_walk {
+	const struct dht_binding_data *d;
+	unsigned n;
+	unsigned j; /* the next record of d to look at */
+	uint32_t now_s;
+	uint32_t old;  /* the next binding neither paired nor dropped */
+	uint32_t left; /* bindings from `old` to the end of the list */
+};
+
+/* One record's pairing: drop ndrop bindings from `drop` on, then apply d as `kind` to bi. */
+struct pair {
+	const struct dht_binding_data *d;
+	enum pair_kind kind;
+	uint32_t drop;
+	unsigned ndrop;
+	uint32_t bi; /* the binding reused (SAME, REWRITE) */
+	size_t blen; /* d's block length */
+};
+
+static bool pair_next(const struct dht_store *s, struct pair_walk *w, struct pair *p)
+{
+	while (w->j < w->n && w->d[w->j].expires_at_s <= w->now_s) {
+		w->j++; /* it would expire at once: not stored */
+	}
+	if (w->j == w->n) {
+		return false;
+	}
+	p->d = &w->d[w->j++];
+	p->blen = 0;
+	(void)block_len(p->d, &p->blen); /* checked by the caller */
+	p->drop = w->old;
+	p->ndrop = 0;
+	p->kind = PAIR_FRESH;
+	p->bi = DHT_POOL_NONE;
+	if (w->left == 0) {
+		return true;
+	}
+	p->kind = PAIR_REWRITE;
+	p->bi = w->old;
+	uint32_t bi = w->old;
+	for (unsigned t = 0; t <= PAIR_LOOKAHEAD && t < w->left; t++) {
+		if (fields_equal(s, bind_at(s, bi), p->d)) {
+			p->kind = PAIR_SAME;
+			p->bi = bi;
+			p->ndrop = t;
+			break;
+		}
+		bi = bind_at(s, bi)->next;
+	}
+	w->old = bind_at(s, p->bi)->next;
+	w->left -= p->ndrop + 1;
+	return true;
+}
+
+/* Bytes a block taken for @p len bytes holds: dht_var_internal.h, a block costs its length plus a
+ * 4-byte header, rounded up to granules, and is at least 2 granules. */
+static size_t block_capacity(size_t len)
+{
+	size_t g = LC_MAX((len + 4 + DHT_VAR_GRANULE - 1) / DHT_VAR_GRANULE, (size_t)2);
+	return g * DHT_VAR_GRANULE - 4;
+}
+
+/* Whether rewriting @p b with @p blen bytes of strings needs a new block (else it keeps its own,
+ * which then neither wastes nor lacks a byte). */
+static bool rewrite_needs_block(const struct dht_binding *b, size_t blen)
+{
+	return blen > 0 && (b->var == DHT_VAR_NONE ||
+			    block_capacity(binding_block_len(b)) != block_capacity(blen));
+}
+
+/* What a new set takes. Owner: one dht_store_set_aor call. */
+struct set_plan {
+	uint32_t kvar;	     /* the new key's block, or DHT_VAR_NONE when the key is held */
+	uint32_t head, tail; /* blocks for the records, in the order set_commit uses them */
+	unsigned fresh;	     /* binding records to take */
+	unsigned dropped;    /* binding records given back before the first is taken */
+};
+
+static bool chain_push(struct dht_store *s, struct set_plan *pl, size_t len)
+{
+	uint32_t g = dht_var_alloc(&s->var, len), none = DHT_VAR_NONE;
+	if (g == DHT_VAR_NONE) {
+		return false;
+	}
+	memcpy(dht_var_ptr(&s->var, g), &none, sizeof(none)); /* len > 0: the block holds 12 */
+	if (pl->head == DHT_VAR_NONE) {
+		pl->head = g;
+	} else {
+		memcpy(dht_var_ptr(&s->var, pl->tail), &g, sizeof(g));
+	}
+	pl->tail = g;
+	return true;
+}
+
+static uint32_t chain_pop(struct dht_store *s, struct set_plan *pl)
+{
+	uint32_t g = pl->head;
+	memcpy(&pl->head, dht_var_ptr(&s->var, g), sizeof(pl->head));
+	return g;
+}
+
+/* Take what the new set needs; LC_EFULL with everything given back when something is short. */
+static int set_plan(struct dht_store *s, struct pair_walk w, size_t new_key_len, bool new_key,
+		    struct set_plan *pl)
+{
+	*pl = (struct set_plan){DHT_VAR_NONE, DHT_VAR_NONE, DHT_VAR_NONE, 0, 0};
+	if (new_key && (dht_pool_avail(&s->aors) == 0 ||
+			(pl->kvar = dht_var_alloc(&s->var, new_key_len + DHT_KEY_BLOCK_BYTES)) ==
+				DHT_VAR_NONE)) {
+		return LC_EFULL;
+	}
+	struct pair p;
+	while (pair_next(s, &w, &p)) {
+		bool need = p.kind == PAIR_FRESH
+				    ? p.blen > 0
+				    : p.kind == PAIR_REWRITE &&
+					      rewrite_needs_block(bind_at(s, p.bi), p.blen);
+		/* every drop comes before the first fresh record, which waits for the list's end */
+		pl->dropped += p.ndrop;
+		pl->fresh += p.kind == PAIR_FRESH;
+		if (need && !chain_push(s, pl, p.blen)) {
+			goto fail;
+		}
+	}
+	if (dht_pool_avail(&s->binds) + pl->dropped < pl->fresh) {
+		goto fail;
+	}
+	return LC_OK;
+fail:
+	while (pl->head != DHT_VAR_NONE) {
+		dht_var_free(&s->var, chain_pop(s, pl));
+	}
+	if (pl->kvar != DHT_VAR_NONE) {
+		dht_var_free(&s->var, pl->kvar);
+	}
+	return LC_EFULL;
+}
+
+/* Drop binding @p bi of AOR @p ai, which keeps its record even when this was its last binding. */
+static void set_drop(struct dht_store *s, uint32_t ai, uint32_t bi)
+{
+	dht_wheel_del(&s->wheel, bi);
+	list_unlink(s, ai, bi);
+	binding_free(s, bi);
+}
+
+/* Apply one pairing (its blocks were taken by set_plan). */
+static void set_apply(struct dht_store *s, uint32_t ai, const struct pair *p, struct set_plan *pl)
+{
+	uint32_t bi = p->drop;
+	for (unsigned k = 0; k < p->ndrop; k++) {
+		uint32_t next = bind_at(s, bi)->next;
+		set_drop(s, ai, bi);
+		bi = next;
+	}
+	if (p->kind == PAIR_FRESH) {
+		bi = dht_pool_get(&s->binds);
+		struct dht_binding *b = bind_at(s, bi);
+		write_block(s, b, p->blen > 0 ? chain_pop(s, pl) : DHT_VAR_NONE, p->d);
+		write_fixed(b, p->d);
+		list_append(s, ai, bi);
+		b->w.exp = p->d->expires_at_s;
+		dht_wheel_add(&s->wheel, bi);
+		return;
+	}
+	struct dht_binding *b = bind_at(s, p->bi);
+	if (p->kind == PAIR_SAME) {
+		refresh_addr16(s, b, p->d, p->blen);
+	} else if (p->blen > 0 && !rewrite_needs_block(b, p->blen)) {
+		write_block(s, b, b->var, p->d); /* a block of the same size: its own */
+	} else {
+		uint32_t old = b->var;
+		write_block(s, b, p->blen > 0 ? chain_pop(s, pl) : DHT_VAR_NONE, p->d);
+		if (old != DHT_VAR_NONE) {
+			dht_var_free(&s->var, old);
+		}
+	}
+	write_rest(s, b, p->d);
+}
+
+static void set_commit(struct dht_store *s, uint32_t ai, struct pair_walk w, struct set_plan *pl)
+{
+	struct pair p;
+	while (pair_next(s, &w, &p)) {
+		set_apply(s, ai, &p, pl);
+	}
+	for (uint32_t bi = w.old; w.left > 0; w.left--) {
+		uint32_t next = bind_at(s, bi)->next;
+		set_drop(s, ai, bi);
+		bi = next;
+	}
+}
+
+#ifndef NDEBUG
+/* Whether @p d has a string inside the store's var region (set_aor does not allow it). */
+static bool data_in_store(const struct dht_store *s, const struct dht_binding_data *d)
+{
+	const struct dht_bytes *f[VF_N];
+	fields_of(d, f);
+	for (int i = 0; i < VF_N; i++) {
+		const uint8_t *p = (const uint8_t *)f[i]->p;
+		if (f[i]->len > 0 && p >= s->var.base && p < s->var.base + s->var.map_size) {
+			return true;
+		}
+	}
+	return false;
+}
+#endif
+
+int dht_store_set_aor(struct dht_store *s, dht_id_t id, const char *key, size_t len,
+		      uint64_t version, const struct dht_binding_data *d, unsigned n,
+		      uint32_t now_s)
+{
+	if (len > DHT_KEY_MAX) {
+		return LC_ETOOLONG;
+	}
+	unsigned live = 0;
+	for (unsigned j = 0; j < n; j++) {
+		size_t blen;
+		if (block_len(&d[j], &blen) != LC_OK) {
+			return LC_ETOOLONG;
+		}
+		assert(!data_in_store(s, &d[j]));
+		live += d[j].expires_at_s > now_s;
+	}
+	uint64_t m = id_mix(id);
+	uint32_t slot;
+	uint32_t ai = lookup(s, m, key, len, &slot);
+	struct dht_aor *a = ai != DHT_POOL_NONE ? aor_at(s, ai) : NULL;
+	if (a != NULL && key_block_version(dht_var_ptr(&s->var, a->key)) >= version) {
+		return LC_ESTALE;
+	}
+	if (live == 0) {
+		if (a != NULL) {
+			dht_store_remove_aor(s, a);
+		}
+		return LC_OK;
+	}
+	struct pair_walk w = {.d = d, .n = n, .now_s = now_s};
+	if (a != NULL) {
+		w.old = a->head;
+		w.left = a->count;
+	}
+	/* the least the pool must give, before any work: each record beyond the bindings held */
+	if (live > w.left && dht_pool_avail(&s->binds) < live - w.left) {
+		return refuse_full(s);
+	}
+	struct set_plan pl;
+	if (set_plan(s, w, len, a == NULL, &pl) != LC_OK) {
+		return refuse_full(s);
+	}
+	if (a == NULL) {
+		key_block_write(s, pl.kvar, key, len);
+		ai = aor_create(s, m, slot, pl.kvar);
+		a = aor_at(s, ai);
+	}
+	set_commit(s, ai, w, &pl);
+	dht_aor_set_version(a, version);
+	stats_sync(s);
+	return LC_OK;
 }
 
 unsigned dht_store_expire(struct dht_store *s, uint32_t now_s, unsigned budget)

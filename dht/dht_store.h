@@ -13,6 +13,12 @@
  *
  * Views: every struct dht_bytes a read returns points into the store and stays valid until the
  * next write to the same store.
+ *
+ * Versions (docs/overlay.md section 6): every key carries a 64-bit version, which the store keeps
+ * but never sets by itself: a key created by dht_store_add has version 0, changing its bindings
+ * leaves it alone, and it goes with the key. The owner sets it after each change
+ * (dht_aor_set_version, dht_version_next in dht/dht_sync.h); a replica replaces a key's whole set
+ * only by a higher version (dht_store_set_aor).
  */
 #pragma once
 
@@ -112,6 +118,15 @@ struct dht_aor *dht_store_find(struct dht_store *s, dht_id_t id, const char *key
 /** The key's bytes. */
 struct dht_bytes dht_aor_key(const struct dht_aor *a);
 
+/** The key's version (0 until set). Context: the shard's worker; fast path. */
+uint64_t dht_aor_version(const struct dht_aor *a);
+
+/**
+ * Set the key's version. It stays while the key has bindings, whatever happens to them.
+ * Context: the shard's worker; fast path.
+ */
+void dht_aor_set_version(struct dht_aor *a, uint64_t version);
+
 /**
  * The bindings of @p a that are live at @p now_s (expires_at_s > now_s), in the order they were
  * first added, up to @p cap of them. O(bindings of the AOR).
@@ -128,7 +143,8 @@ void dht_binding_read(const struct dht_binding *b, struct dht_binding_data *out)
 
 /**
  * Whether adding @p nbindings bindings with @p var_bytes variable bytes in total (plus one new key
- * of @p key_len bytes when @p key_len > 0) would fit now. The registrar asks before it changes
+ * of @p key_len bytes when @p key_len > 0; the store adds the key's length and version) would fit
+ * now. The registrar asks before it changes
  * anything, so a REGISTER is applied in full or not at all.
  */
 bool dht_store_has_room(const struct dht_store *s, unsigned nbindings, size_t var_bytes,
@@ -187,10 +203,38 @@ void dht_store_prefetch(const struct dht_store *s, dht_id_t id);
  * Visit every key of the store, a few per call, for range transfer: start with *@p cursor = 0
  * and call until it is DHT_STORE_WALK_END. The order is stable (the keys' record order, not id
  * order; the caller gets a key's id again with dht_key_of). A key held from the first call to the
- * last is visited exactly once; one added or removed meanwhile may or may not be. Each call looks
- * at a bounded number of records, so it may return 0 keys before the end.
+ * last is visited exactly once; one added or removed meanwhile may or may not be. Removing keys
+ * while walking, those just returned included, never makes the walk skip or revisit another key:
+ * a key's record never moves, and the cursor is a record position. Each call looks at a bounded
+ * number of records, so it may return 0 keys before the end; it stops right after the @p cap-th
+ * key, so a caller that takes fewer keys per call loses none.
  * @return how many keys were written to @p out (never more than @p cap); each is valid until the
- *   next write to the store.
+ *   next write to the store, except that removing one key (dht_store_remove_aor) leaves the
+ *   others valid.
  * Context: the shard's worker.
  */
 unsigned dht_store_walk(struct dht_store *s, uint64_t *cursor, struct dht_aor **out, unsigned cap);
+
+/**
+ * Replace the whole binding set of a key at @p version, all or nothing: what a replica does with a
+ * REPLICA_STORE or a RANGE_TRANSFER entry (docs/overlay.md section 6). Applied only when the key
+ * is absent or holds an older version; the key then has exactly the records of @p d whose
+ * expires_at_s is after @p now_s, in the order given, and version @p version. None left (n == 0,
+ * or every record expired) removes the key. O(n + bindings held); a set equal to the one held but
+ * for expiries, CSeqs and other fixed fields (a replicated refresh) is applied in place with no
+ * var-region work, and a binding dropped from the middle of the set does not disturb the others.
+ * A removed key leaves nothing behind (no tombstone): a set at an older version that arrives
+ * after the removal applies, and range sync repairs it.
+ * @param key  borrowed, as @p d and its strings, which must not point into @p s.
+ * @return LC_OK (applied; also when the key was absent and nothing was left to store),
+ *   LC_ESTALE (the key holds @p version or a newer one: nothing changed), LC_EFULL (a pool or the
+ *   var region is short; nothing changed but the full counter), LC_ETOOLONG (the key or a record's
+ *   fields are too long, as for dht_store_add; nothing changed).
+ *   Room is counted against what the old set gives up: its binding records are reused, and so is
+ *   a record's block when the new strings need one of the same size; other new blocks are taken
+ *   before the old ones are given back.
+ * Context: the shard's worker.
+ */
+LC_MUSTCHECK int dht_store_set_aor(struct dht_store *s, dht_id_t id, const char *key, size_t len,
+				   uint64_t version, const struct dht_binding_data *d, unsigned n,
+				   uint32_t now_s);

@@ -318,7 +318,8 @@ static void test_ring(void)
 		}
 		bool ab = dht_in_oc(x, a, b), ba = dht_in_oc(x, b, a);
 		prop = (ab != ba) && (dht_in_oo(x, a, b) == (ab && x != b)) &&
-		       (dht_in_oc(x, a, b) == (dht_dist(a, x) != 0 && dht_dist(a, x) <= dht_dist(a, b)));
+		       (dht_in_oc(x, a, b) ==
+			(dht_dist(a, x) != 0 && dht_dist(a, x) <= dht_dist(a, b)));
 	}
 	ok(prop, "(a, b] and (b, a] split the ring; (a, b) is (a, b] without b (100k points)");
 }

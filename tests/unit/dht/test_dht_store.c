@@ -4,7 +4,10 @@
  * removal, first-added order and caps, expired bindings hidden before reaping, the expiry wheel
  * across slot wraps, its levels and far jumps of time with budgeted reaping, each pool running out
  * (LC_EFULL changes nothing, has_room agrees, space comes back), forced id collisions, length
- * limits, the key walk, and a randomized run of 200k operations against a naive model.
+ * limits, the key walk, key versions (kept through every change of the bindings, and what they
+ * cost), dht_store_set_aor (newer applied, older refused, removal, expired records, in-place
+ * refreshes, all or nothing when any pool runs out), and a randomized run of 200k operations,
+ * replica sets included, against a naive model.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -563,6 +566,361 @@ static void test_walk(void)
 	dht_store_free(s);
 }
 
+/* ---- versions and dht_store_set_aor ---- */
+
+static int set(struct dht_store *s, const char *key, uint64_t version,
+	       const struct dht_binding_data *d, unsigned n, uint32_t now)
+{
+	return dht_store_set_aor(s, idk(key), key, strlen(key), version, d, n, now);
+}
+
+/* Everything a reader can see of a key (expired bindings not yet reaped included), as text. */
+static const char *dump(struct dht_store *s, const char *key)
+{
+	static char buf[8192];
+	struct dht_aor *a = find(s, key);
+	if (a == NULL) {
+		return "absent";
+	}
+	size_t len =
+		(size_t)snprintf(buf, sizeof(buf), "v%llx", (unsigned long long)dht_aor_version(a));
+	struct dht_binding *b[64];
+	unsigned n = dht_aor_bindings(a, 0, b, 64);
+	for (unsigned i = 0; i < n && len < sizeof(buf); i++) {
+		struct dht_binding_data r;
+		dht_binding_read(b[i], &r);
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+					"|%.*s,%.*s,%.*s,%.*s,%.*s,%u,%u,%u,%d,%u,%x",
+					(int)r.uri.len, r.uri.p, (int)r.call_id.len, r.call_id.p,
+					(int)r.instance.len, r.instance.p, (int)r.path.len,
+					r.path.p, (int)r.attrs.len, r.attrs.p, r.expires_at_s,
+					r.cseq, r.txn_tag, r.q, r.src.port, r.src.addr[15]);
+	}
+	return buf;
+}
+
+static bool same_stats(const struct dht_store_stats *a, const struct dht_store_stats *b)
+{
+	return a->aors == b->aors && a->bindings == b->bindings && a->bytes_used == b->bytes_used &&
+	       a->bytes_var == b->bytes_var;
+}
+
+static void test_versions(void)
+{
+	struct dht_store *s = new_store(16, 0, 0, T0);
+	const char *key = "sip:ver@example.com";
+	struct dht_binding_data d1 = mk("sip:ver@192.0.2.1", "c1", T0 + 60);
+	struct dht_binding_data d2 = mk("sip:ver@192.0.2.2", "c2", T0 + 120);
+	ok(add(s, key, &d1) == LC_OK, "add a key");
+	struct dht_aor *a = find(s, key);
+	is_int(dht_aor_version(a), 0, "a new key has version 0");
+	dht_aor_set_version(a, 0xfedcba9876543210ull);
+	ok(dht_aor_version(a) == 0xfedcba9876543210ull, "the version is set");
+	struct dht_bytes k = dht_aor_key(a);
+	is_mem(k.p, k.len, key, "the key's bytes are untouched by the version");
+	ok(add(s, key, &d2) == LC_OK && dht_aor_version(find(s, key)) == 0xfedcba9876543210ull,
+	   "adding a binding keeps the version");
+	struct dht_binding *b[4];
+	dht_aor_bindings(find(s, key), T0, b, 4);
+	struct dht_binding_data u = mk("sip:ver@[2001:db8::1]", "changed-call-id", T0 + 90);
+	u.src.addr[15] = 1;
+	ok(dht_store_update(s, b[0], &u) == LC_OK &&
+		   dht_aor_version(find(s, key)) == 0xfedcba9876543210ull,
+	   "an update with new strings keeps the version");
+	dht_aor_bindings(find(s, key), T0, b, 4);
+	dht_store_remove(s, b[0]);
+	ok(dht_aor_version(find(s, key)) == 0xfedcba9876543210ull,
+	   "removing one binding keeps the version");
+	d1.expires_at_s = T0 + 200;
+	ok(add(s, key, &d1) == LC_OK && dht_store_expire(s, T0 + 120, 10) == 1 &&
+		   dht_aor_version(find(s, key)) == 0xfedcba9876543210ull,
+	   "an expiry keeps the version");
+	dht_aor_bindings(find(s, key), T0, b, 4);
+	dht_store_remove(s, b[0]);
+	ok(find(s, key) == NULL, "the key goes with its last binding");
+	ok(add(s, key, &d1) == LC_OK && dht_aor_version(find(s, key)) == 0,
+	   "and comes back with version 0");
+
+	/* the longest key, and an empty one */
+	char longkey[DHT_KEY_MAX];
+	memset(longkey, 'L', sizeof(longkey));
+	ok(dht_store_add(s, 5, longkey, sizeof(longkey), &d1) == LC_OK, "a 512-byte key");
+	a = dht_store_find(s, 5, longkey, sizeof(longkey));
+	dht_aor_set_version(a, UINT64_MAX);
+	k = dht_aor_key(a);
+	ok(dht_aor_version(a) == UINT64_MAX && k.len == DHT_KEY_MAX &&
+		   memcmp(k.p, longkey, k.len) == 0,
+	   "its version and bytes");
+	/* what a key costs: a block of its bytes + 10 (version, length) + a 4-byte header, in
+	 * 8-byte granules; a binding with no strings and an IPv4 source costs no var bytes */
+	struct dht_binding_data e = mk("", "", T0 + 60);
+	uint64_t var0 = stats(s).bytes_var;
+	ok(dht_store_add(s, 6, NULL, 0, &e) == LC_OK, "an empty key");
+	a = dht_store_find(s, 6, NULL, 0);
+	dht_aor_set_version(a, 77);
+	ok(dht_aor_version(a) == 77 && dht_aor_key(a).len == 0, "its version");
+	uint64_t var1 = stats(s).bytes_var;
+	ok(dht_store_add(s, 7, "abc", 3, &e) == LC_OK, "a key of 3 bytes");
+	uint64_t var2 = stats(s).bytes_var;
+	ok(var1 - var0 == 16 && var2 - var1 == 24,
+	   "a key block costs 16 bytes empty, 24 with 3 bytes (%llu, %llu)",
+	   (unsigned long long)(var1 - var0), (unsigned long long)(var2 - var1));
+	dht_store_free(s);
+}
+
+static void test_set_aor(void)
+{
+	struct dht_store *s = new_store(64, 0, 0, T0);
+	const char *key = "sip:rep@example.com";
+	struct dht_binding_data d[6];
+	d[0] = mk("sip:rep@192.0.2.1:5060;ob", "call-a", T0 + 60);
+	d[1] = mk("sip:rep@192.0.2.2", "call-b", T0); /* expires at now: not stored */
+	d[2] = mk("sip:rep@[2001:db8::3]", "call-c", T0 + 300);
+	d[2].src.family = AF_INET6;
+	d[2].src.addr[0] = 0x20;
+	d[2].src.addr[15] = 3;
+	d[2].instance = bs("\"<urn:uuid:1>\"");
+	d[0].cseq = 10;
+	d[2].cseq = 30;
+	struct dht_store_stats empty = stats(s);
+	is_int(set(s, key, 5, d, 3, T0), LC_OK, "set a new key at version 5");
+	struct dht_aor *a = find(s, key);
+	ok(a != NULL && dht_aor_version(a) == 5 && dht_aor_count(a) == 2,
+	   "it holds the two live records at version 5");
+	struct dht_binding *b[8];
+	dht_aor_bindings(a, T0, b, 8);
+	struct dht_binding_data r0, r1;
+	dht_binding_read(b[0], &r0);
+	dht_binding_read(b[1], &r1);
+	ok(r0.call_id.len == 6 && memcmp(r0.call_id.p, "call-a", 6) == 0 && r0.cseq == 10 &&
+		   r1.cseq == 30 && r1.src.addr[15] == 3 && r1.instance.len == 14,
+	   "in the order given, every field");
+	struct dht_binding *first = b[0], *second = b[1];
+
+	/* older or equal: refused, nothing changes */
+	char before_dump[8192];
+	snprintf(before_dump, sizeof(before_dump), "%s", dump(s, key));
+	struct dht_store_stats before = stats(s);
+	d[0].cseq = 11;
+	is_int(set(s, key, 5, d, 3, T0), LC_ESTALE, "the same version: LC_ESTALE");
+	is_int(set(s, key, 4, d, 3, T0), LC_ESTALE, "an older version: LC_ESTALE");
+	is_int(set(s, key, 4, NULL, 0, T0), LC_ESTALE, "an older removal: LC_ESTALE");
+	struct dht_store_stats after = stats(s);
+	ok(same_stats(&before, &after) && strcmp(before_dump, dump(s, key)) == 0 &&
+		   after.full == before.full,
+	   "nothing changed");
+
+	/* a replicated refresh: the same strings, new expiries and CSeqs */
+	d[0].expires_at_s = T0 + 3600;
+	d[2].expires_at_s = T0 + 3700;
+	d[2].src.addr[15] = 4; /* the IPv6 source changed: rewritten in its block */
+	before = stats(s);
+	is_int(set(s, key, 6, d, 3, T0 + 1), LC_OK, "a refresh at version 6");
+	after = stats(s);
+	dht_aor_bindings(a, T0, b, 8);
+	dht_binding_read(b[0], &r0);
+	dht_binding_read(b[1], &r1);
+	ok(b[0] == first && b[1] == second && after.bytes_used == before.bytes_used,
+	   "applied in place: the same records, no var-region work");
+	ok(r0.expires_at_s == T0 + 3600 && r0.cseq == 11 && r1.expires_at_s == T0 + 3700 &&
+		   r1.src.addr[15] == 4 && dht_aor_version(a) == 6,
+	   "the new expiries, CSeq, address and version are read back");
+	ok(dht_store_expire(s, T0 + 300, 10) == 0 && dht_store_expire(s, T0 + 3600, 10) == 1,
+	   "the wheel follows the new expiries");
+
+	/* three records, then the middle one dropped */
+	d[1].expires_at_s = T0 + 3650;
+	d[0].expires_at_s = T0 + 4000;
+	struct dht_binding_data three[3] = {d[0], d[1], d[2]};
+	is_int(set(s, key, 7, three, 3, T0 + 2), LC_OK, "three records at version 7");
+	dht_aor_bindings(a, T0 + 2, b, 8);
+	struct dht_binding *keep0 = b[0], *keep2 = b[2];
+	before = stats(s);
+	struct dht_binding_data two[2] = {d[0], d[2]};
+	is_int(set(s, key, 8, two, 2, T0 + 2), LC_OK, "the middle one dropped at version 8");
+	after = stats(s);
+	ok(dht_aor_bindings(a, T0 + 2, b, 8) == 2 && b[0] == keep0 && b[1] == keep2 &&
+		   after.bindings == before.bindings - 1 && after.bytes_var < before.bytes_var,
+	   "the others keep their records; the dropped one's bytes are back");
+
+	/* a changed record whose strings need a block of the same size: rewritten in place */
+	two[0].call_id = bs("call-z");
+	before = stats(s);
+	is_int(set(s, key, 9, two, 2, T0 + 2), LC_OK, "a same-size change at version 9");
+	after = stats(s);
+	dht_aor_bindings(a, T0 + 2, b, 8);
+	dht_binding_read(b[0], &r0);
+	ok(b[0] == keep0 && after.bytes_used == before.bytes_used &&
+		   memcmp(r0.call_id.p, "call-z", 6) == 0,
+	   "in its own block");
+	/* a bigger change, and records appended */
+	struct dht_binding_data four[4] = {two[0], two[1], mk("sip:rep@192.0.2.9", "n1", T0 + 99),
+					   mk("sip:rep@192.0.2.10", "n2", T0 + 98)};
+	four[0].uri = bs("sip:rep@192.0.2.1:5060;ob;a-much-longer-uri-parameter=1");
+	is_int(set(s, key, 10, four, 4, T0 + 2), LC_OK, "a bigger change and two more records");
+	char want[8192];
+	struct dht_store *ref = new_store(64, 0, 0, T0);
+	ok(set(ref, key, 10, four, 4, T0 + 2) == LC_OK &&
+		   strcmp(dump(ref, key), strcpy(want, dump(s, key))) == 0,
+	   "the key reads exactly as one set from scratch");
+	dht_store_free(ref);
+
+	/* removals */
+	is_int(set(s, key, 11, NULL, 0, T0 + 2), LC_OK, "n == 0 at a newer version");
+	ok(find(s, key) == NULL, "removes the key");
+	is_int(set(s, key, 3, NULL, 0, T0 + 2), LC_OK, "n == 0 for an absent key: nothing to do");
+	ok(find(s, key) == NULL && stats(s).bindings == 0, "and nothing is stored");
+	ok(set(s, key, 12, four, 4, T0 + 2) == LC_OK && find(s, key) != NULL,
+	   "a set after the removal creates the key again");
+	is_int(set(s, key, 13, four, 4, T0 + 5000), LC_OK, "every record expired, a newer version");
+	ok(find(s, key) == NULL, "removes the key");
+	ok(set(s, key, 13, four, 2, T0 + 2) == LC_OK && dht_aor_count(find(s, key)) == 2,
+	   "a set at any version of an absent key applies");
+	is_int(set(s, key, 14, d + 1, 1, T0 + 2), LC_OK, "one record expiring later than now");
+	is_int(dht_aor_count(find(s, key)), 1, "replaces two");
+
+	/* owner-side writes keep the replica's version */
+	ok(add(s, key, &d[0]) == LC_OK && dht_aor_version(find(s, key)) == 14,
+	   "dht_store_add to a set key keeps its version");
+
+	/* too long: nothing changes */
+	snprintf(before_dump, sizeof(before_dump), "%s", dump(s, key));
+	before = stats(s);
+	char longkey[DHT_KEY_MAX + 1];
+	memset(longkey, 'k', sizeof(longkey));
+	is_int(dht_store_set_aor(s, 1, longkey, sizeof(longkey), 1, d, 1, T0), LC_ETOOLONG,
+	       "a key of 513 bytes");
+	static char big[DHT_BINDING_VAR_MAX + 1];
+	memset(big, 'v', sizeof(big));
+	struct dht_binding_data bad[2] = {d[0], d[0]};
+	bad[1].uri = (struct dht_bytes){.p = big, .len = sizeof(big)};
+	is_int(set(s, key, 99, bad, 2, T0), LC_ETOOLONG, "a record of 8193 bytes");
+	after = stats(s);
+	ok(same_stats(&before, &after) && strcmp(before_dump, dump(s, key)) == 0,
+	   "nothing changed");
+	dht_store_remove_aor(s, find(s, key));
+	after = stats(s);
+	ok(after.bindings == 0 && after.bytes_used == empty.bytes_used, "every byte comes back");
+	dht_store_free(s);
+}
+
+/* set_aor against each pool running out: all or nothing */
+static void test_set_aor_full(void)
+{
+	char before_dump[8192];
+	struct dht_store_stats before, after;
+	/* the binding pool: 4 bindings in two keys */
+	struct dht_store *s = new_store(4, 0, 0, T0);
+	struct dht_binding_data x[3] = {mk("sip:x@192.0.2.1", "x1", T0 + 60),
+					mk("sip:x@192.0.2.2", "x2", T0 + 60),
+					mk("sip:x@192.0.2.3", "x3", T0 + 60)};
+	ok(set(s, "sip:k1", 1, x, 2, T0) == LC_OK && set(s, "sip:k2", 1, x, 2, T0) == LC_OK,
+	   "two keys of two bindings fill a pool of four");
+	struct dht_binding_data y[3] = {mk("sip:y@192.0.2.7", "y1", T0 + 70),
+					mk("sip:y@192.0.2.8", "y2", T0 + 70),
+					mk("sip:y@192.0.2.9", "y3", T0 + 70)};
+	is_int(set(s, "sip:k1", 2, y, 2, T0), LC_OK,
+	       "a full pool takes a new set of two for a key of two (its records are reused)");
+	snprintf(before_dump, sizeof(before_dump), "%s", dump(s, "sip:k1"));
+	before = stats(s);
+	is_int(set(s, "sip:k1", 3, x, 3, T0), LC_EFULL, "a set of three: LC_EFULL");
+	is_int(set(s, "sip:k3", 1, x, 1, T0), LC_EFULL, "a new key: LC_EFULL");
+	after = stats(s);
+	ok(same_stats(&before, &after) && after.full == before.full + 2 &&
+		   strcmp(before_dump, dump(s, "sip:k1")) == 0 && find(s, "sip:k3") == NULL,
+	   "nothing changed but the full counter");
+	ok(set(s, "sip:k1", 3, x, 1, T0) == LC_OK && set(s, "sip:k3", 1, x, 1, T0) == LC_OK,
+	   "a smaller set makes room for another key");
+	/* k1 [y1 y2 y3], k3 [x1]; then k1 becomes [y3 x2]: y1 and y2 dropped, x2 takes a record */
+	ok(set(s, "sip:k2", 2, NULL, 0, T0) == LC_OK && set(s, "sip:k1", 4, y, 3, T0) == LC_OK &&
+		   stats(s).bindings == 4,
+	   "a key of three and a key of one fill the pool");
+	struct dht_binding_data y3x2[2] = {y[2], x[1]};
+	is_int(set(s, "sip:k1", 5, y3x2, 2, T0), LC_OK,
+	       "a full pool takes [y3 x2] for [y1 y2 y3]: the dropped records make room");
+	struct dht_binding *b[4];
+	struct dht_binding_data r0, r1;
+	ok(dht_aor_bindings(find(s, "sip:k1"), T0, b, 4) == 2, "two bindings");
+	dht_binding_read(b[0], &r0);
+	dht_binding_read(b[1], &r1);
+	ok(memcmp(r0.call_id.p, "y3", 2) == 0 && memcmp(r1.call_id.p, "x2", 2) == 0, "y3 then x2");
+	dht_store_free(s);
+
+	/* the AOR pool */
+	s = new_store(8, 2, 0, T0);
+	ok(set(s, "sip:a1", 1, x, 1, T0) == LC_OK && set(s, "sip:a2", 1, x, 1, T0) == LC_OK,
+	   "two keys fill two");
+	before = stats(s);
+	is_int(set(s, "sip:a3", 1, x, 3, T0), LC_EFULL, "a third key: LC_EFULL");
+	after = stats(s);
+	ok(same_stats(&before, &after) && find(s, "sip:a3") == NULL, "nothing changed");
+	ok(set(s, "sip:a1", 2, x, 3, T0) == LC_OK, "a held key still grows");
+	dht_store_free(s);
+
+	/* the var region: fill it with 100-byte contacts */
+	s = new_store(1000, 0, 2048, T0);
+	char uri[101];
+	memset(uri, 'u', 100);
+	uri[100] = '\0';
+	struct dht_binding_data big[3] = {mk(uri, "c1", T0 + 60), mk(uri, "c2", T0 + 60),
+					  mk(uri, "c3", T0 + 60)};
+	unsigned keys = 0;
+	for (; keys < 100; keys++) {
+		char key[16];
+		snprintf(key, sizeof(key), "sip:f%u", keys);
+		if (set(s, key, 1, big, 2, T0) != LC_OK) {
+			break;
+		}
+	}
+	ok(keys >= 3 && keys < 100, "a 2 KiB var region holds %u keys of two contacts", keys);
+	snprintf(before_dump, sizeof(before_dump), "%s", dump(s, "sip:f0"));
+	before = stats(s);
+	/* new strings of another size for both records of f0 */
+	char uri2[201];
+	memset(uri2, 'w', 200);
+	uri2[200] = '\0';
+	struct dht_binding_data other[3] = {mk(uri2, "c1", T0 + 60), mk(uri2, "c2", T0 + 60),
+					    mk(uri2, "c3", T0 + 60)};
+	unsigned refused = 0;
+	for (unsigned n = 1; n <= 3; n++) {
+		refused += set(s, "sip:f0", 2, other, n, T0) == LC_EFULL;
+		after = stats(s);
+		refused += set(s, "sip:f0", 2, big, 3, T0) == LC_EFULL;
+	}
+	after = stats(s);
+	ok(refused == 6 && same_stats(&before, &after) && after.full == before.full + 6 &&
+		   strcmp(before_dump, dump(s, "sip:f0")) == 0,
+	   "bigger or more strings: LC_EFULL each time, and nothing changed");
+	/* a refresh and a same-size change still go through in a full region */
+	big[0].expires_at_s = big[1].expires_at_s = T0 + 600;
+	big[1].call_id = bs("cX");
+	is_int(set(s, "sip:f0", 2, big, 2, T0), LC_OK,
+	       "a refresh with a same-size change fits in a full region");
+	after = stats(s);
+	ok(after.bytes_used == before.bytes_used && dht_aor_version(find(s, "sip:f0")) == 2,
+	   "without a byte more");
+	/* free keys one by one until a set of three bigger records fits: every refusal on the
+	 * way (some after the first blocks were taken) changes nothing */
+	bool clean = true;
+	int ret = LC_EFULL;
+	for (unsigned i = 1; i < keys && ret == LC_EFULL; i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "sip:f%u", i);
+		dht_store_remove_aor(s, find(s, key));
+		snprintf(before_dump, sizeof(before_dump), "%s", dump(s, "sip:f0"));
+		before = stats(s);
+		ret = set(s, "sip:f0", 3, other, 3, T0);
+		after = stats(s);
+		clean &= ret == LC_OK || (ret == LC_EFULL && same_stats(&before, &after) &&
+					  strcmp(before_dump, dump(s, "sip:f0")) == 0);
+	}
+	ok(clean && ret == LC_OK, "as keys go, refusals change nothing until the set fits");
+	/* fewer records, then as many again: the space of the dropped ones is reused */
+	ok(set(s, "sip:f0", 4, big, 1, T0) == LC_OK && set(s, "sip:f0", 5, big, 2, T0) == LC_OK,
+	   "a smaller set, then the bigger one again");
+	dht_store_free(s);
+}
+
 /* ---- the randomized model test ---- */
 
 enum { M_KEYS = 600, M_BIND = 1200, M_MAXB = 1000, M_MAXA = 400, M_STR = 2100 };
@@ -581,6 +939,18 @@ struct m_binding {
 static struct m_binding model[M_BIND];
 static char m_keyname[M_KEYS][32];
 static dht_id_t m_keyid[M_KEYS];
+static uint64_t m_ver[M_KEYS]; /* meaningful while the key has a binding */
+
+/* The key's version in the model: 0 once it has no binding left (the store forgets it too). */
+static uint64_t m_version(int k)
+{
+	for (int i = 0; i < M_BIND; i++) {
+		if (model[i].used && model[i].key == k) {
+			return m_ver[k];
+		}
+	}
+	return m_ver[k] = 0;
+}
 
 static void m_fields(struct m_binding *m)
 {
@@ -688,7 +1058,8 @@ static bool m_check(struct dht_store *s, uint32_t now, uint64_t *bad_key)
 		*bad_key = (uint64_t)k;
 		struct dht_aor *a =
 			dht_store_find(s, m_keyid[k], m_keyname[k], strlen(m_keyname[k]));
-		if ((a == NULL) != (n == 0) || (a != NULL && dht_aor_count(a) != n)) {
+		if ((a == NULL) != (n == 0) || (a != NULL && dht_aor_count(a) != n) ||
+		    (a != NULL && dht_aor_version(a) != m_ver[k])) {
 			return false;
 		}
 		if (a == NULL) {
@@ -723,6 +1094,135 @@ static bool m_check(struct dht_store *s, uint32_t now, uint64_t *bad_key)
 	       st.bytes_used == st.bytes_index + st.bytes_records + st.bytes_var;
 }
 
+/* The model's bindings of key @p k, in first-added order; returns how many. */
+static unsigned m_of_key(int k, int *out)
+{
+	unsigned n = 0;
+	for (int i = 0; i < M_BIND; i++) {
+		if (model[i].used && model[i].key == k) {
+			unsigned j = n++;
+			while (j > 0 && model[out[j - 1]].seq > model[i].seq) {
+				out[j] = out[j - 1];
+				j--;
+			}
+			out[j] = i;
+		}
+	}
+	return n;
+}
+
+enum { M_SET = 48 };
+
+/* The set an owner sends for key @p k: its bindings kept, refreshed, changed, dropped or expired,
+ * and new ones appended. Returns how many records it wrote to @p nb. */
+static unsigned m_new_set(int k, uint32_t now, uint32_t *next_tag, struct m_binding *nb)
+{
+	static int old[M_BIND];
+	unsigned nold = m_of_key(k, old), n = 0;
+	for (unsigned j = 0; j < nold && n < M_SET - 4; j++) {
+		uint32_t r = below(10);
+		if (r < 2) {
+			continue; /* dropped at the owner */
+		}
+		nb[n] = model[old[j]];
+		if (r >= 7) {
+			m_fields(&nb[n]); /* changed */
+		}
+		if (r == 9) {
+			nb[n].tag = (*next_tag)++;
+		}
+		nb[n].exp = below(15) == 0 ? now - below(3) : now + 1 + below(400);
+		n++;
+	}
+	for (uint32_t f = below(4); f > 0; f--) {
+		nb[n].tag = (*next_tag)++;
+		nb[n].exp = below(15) == 0 ? now : now + 1 + below(400);
+		m_fields(&nb[n]);
+		n++;
+	}
+	for (unsigned j = 0; j < n; j++) {
+		nb[j].key = (uint16_t)k;
+	}
+	return n;
+}
+
+/* Key @p k now holds the live records of @p nb, in that order, at version @p v. */
+static void m_apply_set(int k, const struct m_binding *nb, unsigned n, uint64_t v, uint32_t now,
+			uint64_t *seq)
+{
+	int slot = 0;
+	bool any = false;
+	for (int i = 0; i < M_BIND; i++) {
+		model[i].used &= model[i].key != k;
+	}
+	for (unsigned j = 0; j < n; j++) {
+		if (nb[j].exp <= now) {
+			continue;
+		}
+		while (model[slot].used) {
+			slot++;
+		}
+		model[slot] = nb[j];
+		model[slot].used = true;
+		model[slot].seq = (*seq)++;
+		any = true;
+	}
+	m_ver[k] = any ? v : 0;
+}
+
+/*
+ * A replica applies a set, at a version that is sometimes stale. Returns 0 when the store agrees
+ * with the model (applied, refused as stale, or refused as full with nothing changed), else 1.
+ */
+static unsigned m_set_aor(struct dht_store *s, uint32_t now, uint32_t *next_tag, uint64_t *seq,
+			  unsigned *n_set, unsigned *n_stale, unsigned *n_full)
+{
+	static struct m_binding nb[M_SET];
+	static int old[M_BIND];
+	int k = (int)below(M_KEYS);
+	for (int tries = below(2) * 8; tries > 0; tries--) { /* half the time a key held */
+		int i = (int)below(M_BIND);
+		if (model[i].used) {
+			k = model[i].key;
+			break;
+		}
+	}
+	uint64_t cur = m_version(k);
+	unsigned nold = m_of_key(k, old), n = m_new_set(k, now, next_tag, nb), live = 0, nfree = 0;
+	for (int i = 0; i < M_BIND; i++) {
+		nfree += !model[i].used;
+	}
+	for (unsigned j = 0; j < n; j++) {
+		live += nb[j].exp > now;
+	}
+	if (nfree + nold < live) {
+		return 0;
+	}
+	uint64_t v = below(5) == 0 ? cur - below(2) : cur + 1 + below(1000);
+	struct dht_binding_data d[M_SET];
+	for (unsigned j = 0; j < n; j++) {
+		d[j] = m_data(&nb[j]);
+	}
+	struct dht_store_stats before = stats(s);
+	const char *key = m_keyname[k];
+	int ret = dht_store_set_aor(s, m_keyid[k], key, strlen(key), v, d, n, now);
+	struct dht_store_stats after = stats(s);
+	if (nold > 0 && v <= cur) {
+		(*n_stale)++;
+		return ret != LC_ESTALE || !same_stats(&before, &after);
+	}
+	if (ret == LC_EFULL) {
+		(*n_full)++;
+		return !same_stats(&before, &after) || after.full != before.full + 1;
+	}
+	if (ret != LC_OK) {
+		return 1;
+	}
+	(*n_set)++;
+	m_apply_set(k, nb, n, v, now, seq);
+	return 0;
+}
+
 static void test_model(void)
 {
 	rng_s = 0x10c05;
@@ -739,6 +1239,8 @@ static void test_model(void)
 	uint64_t seq = 0;
 	unsigned n_ops = 0, n_full = 0, n_add = 0, n_upd = 0, n_rm = 0, n_exp = 0, fails = 0;
 	unsigned refresh_touch = 0, room_lied = 0, checks = 0;
+	unsigned n_set = 0, n_stale = 0, n_set_full = 0;
+	memset(m_ver, 0, sizeof(m_ver));
 	uint64_t bad_key = 0;
 	for (n_ops = 0; n_ops < 200000 && fails == 0; n_ops++) {
 		uint32_t op = below(100);
@@ -769,6 +1271,7 @@ static void test_model(void)
 			struct dht_binding_data d = m_data(m);
 			const char *key = m_keyname[m->key];
 			bool fresh = dht_store_find(s, m_keyid[m->key], key, strlen(key)) == NULL;
+			(void)m_version(m->key); /* a key created here starts at version 0 */
 			size_t vb =
 				(size_t)m->len[0] + m->len[1] + m->len[2] + m->len[3] + m->len[4];
 			bool room = dht_store_has_room(s, 1, vb, fresh ? strlen(key) : 0);
@@ -809,6 +1312,13 @@ static void test_model(void)
 			} else {
 				refresh_touch += refresh && stats(s).bytes_used != used;
 				n_upd++;
+				if (below(4) == 0) { /* the owner versions its change */
+					const char *key = m_keyname[m->key];
+					m_ver[m->key] = m_ver[m->key] + 1 + below(100);
+					dht_aor_set_version(dht_store_find(s, m_keyid[m->key], key,
+									   strlen(key)),
+							    m_ver[m->key]);
+				}
 			}
 		} else if (op < 75 && pick >= 0) { /* remove one, or the whole key */
 			struct dht_binding *b = m_find(s, pick);
@@ -847,6 +1357,8 @@ static void test_model(void)
 			}
 			fails += n > budget || gone != n || stats(s).bindings + n != held_before;
 			n_exp += n;
+		} else { /* a replica applies a set */
+			fails += m_set_aor(s, now, &next_tag, &seq, &n_set, &n_stale, &n_set_full);
 		}
 		if (n_ops % 500 == 0) {
 			checks++;
@@ -857,8 +1369,10 @@ static void test_model(void)
 	}
 	ok(fails == 0,
 	   "200k random ops agree with the model (%u ops, %u adds, %u updates, %u removes, "
-	   "%u expired, %u refused, %u full checks)",
-	   n_ops, n_add, n_upd, n_rm, n_exp, n_full, checks);
+	   "%u expired, %u refused, %u full checks; %u sets applied, %u stale, %u full)",
+	   n_ops, n_add, n_upd, n_rm, n_exp, n_full, checks, n_set, n_stale, n_set_full);
+	ok(n_set > 1000 && n_stale > 100 && n_set_full > 10,
+	   "sets were applied, refused as stale and refused as full");
 	if (fails) {
 		printf("#   failed at op %u, key %llu\n", n_ops, (unsigned long long)bad_key);
 	}
@@ -879,7 +1393,7 @@ static void test_model(void)
 
 int main(void)
 {
-	plan(96);
+	plan(166);
 	test_fields();
 	test_wheel();
 	test_budget();
@@ -887,6 +1401,9 @@ int main(void)
 	test_has_room_agrees();
 	test_collisions_and_limits();
 	test_walk();
+	test_versions();
+	test_set_aor();
+	test_set_aor_full();
 	test_model();
 	return exit_status();
 }

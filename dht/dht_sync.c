@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Range sync over a shard's store (see dht_sync.h for how the digests work): the bucket digest,
+ * the ring-range test, and the step functions built on dht_store_walk.
+ */
+#include "dht/dht_sync.h"
+
+#include <string.h>
+
+#include "dht/dht_ring.h"
+
+/* MurmurHash3's 64-bit finalizer: a bijection whose every output bit depends on every input bit. */
+static inline uint64_t fmix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ull;
+	k ^= k >> 33;
+	return k;
+}
+
+uint64_t dht_sync_hash(dht_id_t id, uint64_t version)
+{
+	/* absorb one word per round; for the others fixed, each round is a bijection of the word */
+	uint64_t h = fmix64((uint64_t)id ^ 0x9e3779b97f4a7c15ull);
+	h = fmix64(h ^ (uint64_t)(id >> 64));
+	return fmix64(h ^ version);
+}
+
+void dht_sync_digest_init(struct dht_sync_digest *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void dht_sync_digest_add(struct dht_sync_digest *d, dht_id_t id, uint64_t version)
+{
+	uint32_t b = dht_sync_bucket(id);
+	d->x[b] ^= dht_sync_hash(id, version);
+	d->n[b]++;
+}
+
+void dht_sync_digest_merge(struct dht_sync_digest *into, const struct dht_sync_digest *from)
+{
+	for (unsigned i = 0; i < DHT_SYNC_BUCKETS; i++) {
+		into->x[i] ^= from->x[i];
+		into->n[i] += from->n[i];
+	}
+}
+
+unsigned dht_sync_digest_diff(const struct dht_sync_digest *a, const struct dht_sync_digest *b,
+			      uint8_t set[DHT_SYNC_SET_BYTES])
+{
+	unsigned n = 0;
+	memset(set, 0, DHT_SYNC_SET_BYTES);
+	for (uint32_t i = 0; i < DHT_SYNC_BUCKETS; i++) {
+		if (a->x[i] != b->x[i] || a->n[i] != b->n[i]) {
+			dht_sync_set_add(set, i);
+			n++;
+		}
+	}
+	return n;
+}
+
+bool dht_sync_in_range(const struct dht_sync_range *r, dht_id_t id)
+{
+	return dht_in_oc(id, r->lo, r->hi);
+}
+
+/* A held key's id, from its bytes. */
+static dht_id_t id_of(const struct dht_aor *a, uint64_t seed)
+{
+	struct dht_bytes k = dht_aor_key(a);
+	return dht_key_of(k.p, k.len, seed);
+}
+
+static bool selected(dht_id_t id, const struct dht_sync_range *range, const uint8_t *buckets)
+{
+	return dht_in_oc(id, range->lo, range->hi) &&
+	       (buckets == NULL || dht_sync_set_has(buckets, dht_sync_bucket(id)));
+}
+
+unsigned dht_sync_digest_step(struct dht_store *s, uint64_t seed, uint64_t *cursor,
+			      const struct dht_sync_range *ranges, unsigned nranges,
+			      struct dht_sync_digest *const out[])
+{
+	struct dht_aor *a[DHT_SYNC_STEP];
+	unsigned n = dht_store_walk(s, cursor, a, DHT_SYNC_STEP);
+	for (unsigned i = 0; i < n; i++) {
+		dht_id_t id = id_of(a[i], seed);
+		uint64_t version = dht_aor_version(a[i]);
+		for (unsigned r = 0; r < nranges; r++) {
+			if (dht_in_oc(id, ranges[r].lo, ranges[r].hi)) {
+				dht_sync_digest_add(out[r], id, version);
+			}
+		}
+	}
+	return n;
+}
+
+unsigned dht_sync_emit_step(struct dht_store *s, uint64_t seed, uint64_t *cursor,
+			    const struct dht_sync_range *range, const uint8_t *buckets,
+			    struct dht_aor **out, dht_id_t *ids, unsigned cap)
+{
+	unsigned n = dht_store_walk(s, cursor, out, cap), kept = 0;
+	for (unsigned i = 0; i < n; i++) {
+		dht_id_t id = id_of(out[i], seed);
+		if (selected(id, range, buckets)) {
+			if (ids != NULL) {
+				ids[kept] = id;
+			}
+			out[kept++] = out[i];
+		}
+	}
+	return kept;
+}
+
+unsigned dht_sync_clear_step(struct dht_store *s, uint64_t seed, uint64_t *cursor,
+			     const struct dht_sync_range *range, const uint8_t *buckets)
+{
+	struct dht_aor *a[DHT_SYNC_STEP];
+	unsigned n = dht_store_walk(s, cursor, a, DHT_SYNC_STEP), removed = 0;
+	for (unsigned i = 0; i < n; i++) {
+		/* removing a key leaves the other handles of the batch valid (dht_store_walk) */
+		if (selected(id_of(a[i], seed), range, buckets)) {
+			dht_store_remove_aor(s, a[i]);
+			removed++;
+		}
+	}
+	return removed;
+}
+
+unsigned dht_sync_count_step(struct dht_store *s, uint64_t seed, uint64_t *cursor,
+			     const struct dht_sync_range *ranges, unsigned nranges,
+			     struct dht_sync_count *counts)
+{
+	struct dht_aor *a[DHT_SYNC_STEP];
+	unsigned n = dht_store_walk(s, cursor, a, DHT_SYNC_STEP);
+	for (unsigned i = 0; i < n; i++) {
+		dht_id_t id = id_of(a[i], seed);
+		unsigned bindings = dht_aor_count(a[i]);
+		for (unsigned r = 0; r < nranges; r++) {
+			if (dht_in_oc(id, ranges[r].lo, ranges[r].hi)) {
+				counts[r].keys++;
+				counts[r].bindings += bindings;
+			}
+		}
+	}
+	return n;
+}

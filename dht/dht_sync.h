@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What replication and range sync need from a shard's store (docs/overlay.md sections 6 and 7):
+ * the owner's next version of a key, bucket digests of ring ranges, and walks that a worker runs a
+ * slice per loop to digest, emit, clear and count the keys of a range. Pure: no clock, no I/O, no
+ * allocation; a digest is the caller's memory.
+ *
+ * How it works: a range's keys fall in DHT_SYNC_BUCKETS buckets by dht_sync_bucket(id). A
+ * bucket's digest is the XOR of dht_sync_hash(id, version) over its keys, and their count. XOR
+ * makes it independent of the order keys are met in, so two stores holding the same keys at the
+ * same versions agree bucket by bucket, however they were filled, and the digests of a node's
+ * shards combine into the node's by XOR and sum (dht_sync_digest_merge). Two nodes compare a
+ * range by its digests (dht_sync_digest_diff) and exchange only the keys of the buckets that
+ * differ (dht_sync_emit_step), or, for a REPLACE, first clear them (dht_sync_clear_step).
+ *
+ * The store keeps 32 bits of a key's id, so the walks here recompute each key's id from its bytes
+ * with dht_key_of(key, seed): the store must hold keys under the ids dht_key_of gives with that
+ * seed (the overlay's), as the dataplane does. Each step is one dht_store_walk call that looks at
+ * a bounded number of records and at most DHT_SYNC_STEP keys (an emit step: at most its cap), so
+ * its cost is bounded: a key costs a cache miss for its key block and one XXH3-128 of its bytes.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dht/dht_key.h"
+#include "dht/dht_store.h"
+
+/**
+ * The version the owner gives a key it changes: max(old + 1, now_ms << 12). Versions follow the
+ * clock, so a new owner that never saw a key's version (or a restarted one) still writes newer
+ * ones than the replicas hold, as long as the nodes' clocks roughly agree; the low 12 bits leave
+ * room for 4096 changes a millisecond, and a clock that steps back never makes a version go back.
+ * Saturates at UINT64_MAX. Context: any thread.
+ */
+static inline uint64_t dht_version_next(uint64_t old, uint64_t now_ms)
+{
+	uint64_t next = old == UINT64_MAX ? old : old + 1;
+	uint64_t clock = now_ms << 12;
+	return next > clock ? next : clock;
+}
+
+/* Buckets per range digest (a power of two), and the bytes of a bucket set. */
+#define DHT_SYNC_BUCKETS 4096u
+#define DHT_SYNC_SET_BYTES (DHT_SYNC_BUCKETS / 8)
+
+/* Keys a step function looks at per call, at most. */
+#define DHT_SYNC_STEP 64u
+
+/**
+ * The bucket of @p id: bits 64..75. Not the top bits: a node's range is a short arc, inside which
+ * the top bits are nearly constant, so every key of the range would share a few buckets. Bits
+ * below the top are uniform inside any arc much longer than 2^76 (a ring of 2^40 nodes still has
+ * arcs of about 2^88), so a range's keys spread evenly over all buckets. Not the low 64 bits
+ * either: they pick the key's shard (dht_shard_of), so with a power-of-two number of shards a
+ * shard's keys would fill only some buckets. Context: any thread.
+ */
+static inline uint32_t dht_sync_bucket(dht_id_t id)
+{
+	return (uint32_t)(id >> 64) & (DHT_SYNC_BUCKETS - 1);
+}
+
+/** Whether bucket @p b is in @p set (bit b % 8 of byte b / 8, least significant bit first). */
+static inline bool dht_sync_set_has(const uint8_t *set, uint32_t b)
+{
+	return (set[b / 8] >> (b % 8)) & 1u;
+}
+
+/** Put bucket @p b in @p set. */
+static inline void dht_sync_set_add(uint8_t *set, uint32_t b)
+{
+	set[b / 8] = (uint8_t)(set[b / 8] | (1u << (b % 8)));
+}
+
+/**
+ * A key's contribution to its bucket's digest: a 64-bit mix of the id and the version, so that a
+ * change of either changes the bucket. The same on every node (arithmetic only, no byte order).
+ * Context: any thread.
+ */
+uint64_t dht_sync_hash(dht_id_t id, uint64_t version);
+
+/* The digest of a range. Owner: whoever fills it (a worker for its shard, control to merge);
+ * 48 KiB, so not on a worker's stack. */
+struct dht_sync_digest {
+	uint64_t x[DHT_SYNC_BUCKETS]; /* XOR of dht_sync_hash of the bucket's keys */
+	uint32_t n[DHT_SYNC_BUCKETS]; /* keys in the bucket */
+};
+
+/** Empty @p d. Context: any thread. */
+void dht_sync_digest_init(struct dht_sync_digest *d);
+
+/** Count a key at a version in @p d. Context: any thread. */
+void dht_sync_digest_add(struct dht_sync_digest *d, dht_id_t id, uint64_t version);
+
+/** Add @p from into @p into (XOR and sum): the digest of both key sets. Context: any thread. */
+void dht_sync_digest_merge(struct dht_sync_digest *into, const struct dht_sync_digest *from);
+
+/**
+ * Which buckets differ between @p a and @p b (in hash or count).
+ * @param set  written whole: bit i (byte i / 8, bit i % 8, least significant first) is set when
+ *   bucket i differs.
+ * @return how many buckets differ. Context: any thread.
+ */
+unsigned dht_sync_digest_diff(const struct dht_sync_digest *a, const struct dht_sync_digest *b,
+			      uint8_t set[DHT_SYNC_SET_BYTES]);
+
+/* A ring range: the arc (lo, hi] mod 2^128, clockwise from lo (excluded) to hi (included);
+ * lo == hi is the whole ring (docs/overlay.md section 1). */
+struct dht_sync_range {
+	dht_id_t lo;
+	dht_id_t hi;
+};
+
+/** Whether @p id lies in @p r. Context: any thread. */
+bool dht_sync_in_range(const struct dht_sync_range *r, dht_id_t id);
+
+/**
+ * One slice of digesting a shard: the keys of the next walk step (start with *@p cursor = 0, done
+ * when it is DHT_STORE_WALK_END) are added to out[i] for every ranges[i] that holds their id (a
+ * key in several ranges counts in each; a key in none is skipped). Fill a digest from
+ * dht_sync_digest_init over one whole walk; keys written meanwhile may or may not be counted,
+ * which the next digest exchange repairs.
+ * @param seed  the overlay's seed (ids are dht_key_of(key, seed)).
+ * @param out   borrowed: @p nranges digests.
+ * @return keys looked at in this call (at most DHT_SYNC_STEP; 0 does not mean the end).
+ * Context: the shard's worker.
+ */
+unsigned dht_sync_digest_step(struct dht_store *s, uint64_t seed, uint64_t *cursor,
+			      const struct dht_sync_range *ranges, unsigned nranges,
+			      struct dht_sync_digest *const out[]);
+
+/**
+ * One slice of enumerating the keys in @p range whose bucket is in @p buckets (NULL: every
+ * bucket), to emit them as RANGE_TRANSFER entries: the caller reads each key with dht_aor_key,
+ * dht_aor_version, dht_aor_bindings and dht_binding_read. The walk stops right after the @p cap-th
+ * key it looks at, so a caller that can emit only a few entries now passes a small @p cap and
+ * loses nothing; every key held throughout the walk is returned exactly once.
+ * @param out  written: up to @p cap handles, valid until the next write to the store.
+ * @param ids  NULL, or written: the id of each key in @p out.
+ * @return how many keys were written (0 does not mean the end; *@p cursor says).
+ * Context: the shard's worker.
+ */
+unsigned dht_sync_emit_step(struct dht_store *s, uint64_t seed, uint64_t *cursor,
+			    const struct dht_sync_range *range, const uint8_t *buckets,
+			    struct dht_aor **out, dht_id_t *ids, unsigned cap);
+
+/**
+ * One slice of removing the keys in @p range whose bucket is in @p buckets (NULL: every bucket),
+ * before a REPLACE. Removing while walking skips and revisits nothing (dht_store_walk).
+ * @return keys removed in this call.
+ * Context: the shard's worker.
+ */
+unsigned dht_sync_clear_step(struct dht_store *s, uint64_t seed, uint64_t *cursor,
+			     const struct dht_sync_range *range, const uint8_t *buckets);
+
+/* What a range holds. Owner: the caller. */
+struct dht_sync_count {
+	uint64_t keys;
+	uint64_t bindings; /* dht_aor_count: expired ones not yet reaped included */
+};
+
+/**
+ * One slice of counting keys and bindings per range (for `locusctl ring`: owned range vs replica
+ * ranges): like dht_sync_digest_step, adding to counts[i] (zero them before the first call).
+ * @return keys looked at in this call.
+ * Context: the shard's worker.
+ */
+unsigned dht_sync_count_step(struct dht_store *s, uint64_t seed, uint64_t *cursor,
+			     const struct dht_sync_range *ranges, unsigned nranges,
+			     struct dht_sync_count *counts);
