@@ -100,6 +100,16 @@
 	X(LC_ELSP_SOURCE, -1245, "Bad address")                                                    \
 	X(LC_ELSP_REMOVE, -1246, "Remove needs either all or contacts")                            \
 	X(LC_ELSP_MISSING_STATUS, -1247, "Answer without status")                                  \
+	/* LSP overlay and replication messages (docs/lsp.md section 11) */                        \
+	X(LC_ELSP_MISSING_TLV, -1248, "Missing required TLV")                                      \
+	X(LC_ELSP_TOO_MANY_PEERS, -1249, "Too many peers")                                         \
+	X(LC_ELSP_TOO_MANY_MEMBERS, -1250, "Too many members")                                     \
+	X(LC_ELSP_MEMBER, -1251, "Bad member state")                                               \
+	X(LC_ELSP_ENTRY, -1252, "Entry without key or version")                                    \
+	X(LC_ELSP_CHAIN, -1253, "Bad replication chain")                                           \
+	X(LC_ELSP_SYNC_MODE, -1254, "Bad sync mode")                                               \
+	X(LC_ELSP_BUCKETS, -1255, "Bad bucket count")                                              \
+	X(LC_ELSP_PAGE, -1256, "Bad page")                                                         \
 	/* LSP builder */                                                                          \
 	X(LC_ELSP_BUILD_STATE, -1260, "LSP builder used out of order")
 

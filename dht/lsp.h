@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * LSP, the Location Service Protocol (docs/lsp.md is the specification): the binary protocol that
- * registrars, proxies, locusctl and liblocus speak to a locusd node, and that nodes will speak to
- * each other. This header is its pure codec: constants of the wire format, the decoded form of a
- * message (struct dht_lsp_msg), a zero-copy decoder (lsp_parse.c) and a builder with a sticky
- * error (lsp_build.c). No allocation, no I/O, no globals: any thread may use it on its own structs.
+ * registrars, proxies, locusctl and liblocus speak to a locusd node, and that nodes speak to each
+ * other. This header is its pure codec for the client messages (PING, PUBLISH, REMOVE, LOOKUP):
+ * constants of the wire format, the decoded form of a message (struct dht_lsp_msg), a zero-copy
+ * decoder (lsp_parse.c) and a builder with a sticky error (lsp_build.c). The overlay and
+ * replication messages (JOIN .. RANGE_DIGEST) have their own decoded form and decoder in
+ * dht/lsp_ovl.h and share this header's builder. No allocation, no I/O, no globals: any thread
+ * may use it on its own structs.
+ *
+ * Which decoder: the message type (header byte 3) decides. dht_lsp_parse() decodes the client
+ * types and refuses every other type with LC_ELSP_TYPE (answered UNKNOWN_TYPE, so a node that
+ * does not speak the overlay answers overlay requests correctly); dht_lsp_ovl_parse() decodes the
+ * overlay types and refuses the rest the same way. A receiver that handles both looks at the
+ * header first: dht_lsp_is_overlay_msg(buf, len), then calls the one decoder that applies.
  *
  * Wire summary: a 24-byte header in network byte order (magic "LS", version, type, flags, hop
  * limit, body length, 64-bit transaction id, 64-bit overlay id), then a body of TLVs (type u16,
@@ -23,6 +32,7 @@
 #include <stdint.h>
 
 #include "common/lc_compiler.h"
+#include "common/lc_error.h"
 #include "dht/dht_key.h"
 #include "dht/dht_store.h"
 
@@ -38,7 +48,7 @@
 #define DHT_LSP_MAX_KEY DHT_KEY_MAX			     /* LC_ELSP_KEY: 1..512 bytes */
 #define DHT_LSP_MAX_RECORDS 32				     /* LC_ELSP_TOO_MANY_RECORDS */
 #define DHT_LSP_MAX_CALL_ID 256				     /* LC_ELSP_TOO_LONG */
-#define DHT_LSP_MAX_REPLY_CTX 1024			     /* LC_ELSP_TOO_LONG */
+#define DHT_LSP_MAX_REPLY_CTX 4096			     /* LC_ELSP_TOO_LONG */
 #define DHT_LSP_MAX_REASON 128				     /* LC_ELSP_TOO_LONG */
 /* LC_ELSP_TOO_LONG: contact + instance + path + attrs of one record. With a Call-ID of at most
  * DHT_LSP_MAX_CALL_ID, a decoded record always fits the store's DHT_BINDING_VAR_MAX. */
@@ -46,8 +56,11 @@
 #define DHT_LSP_MAX_Q 1000 /* LC_ELSP_Q: q in thousandths */
 #define DHT_LSP_TLV_HDR_LEN 4
 
-/* Hop limit a client puts in a request; a node that forwards decrements it (docs/lsp.md §6). */
+/* Hop limit a client puts in a request; a node that forwards decrements it, and answers a request
+ * it would have to forward with a hop limit of 0 with HOP_LIMIT (docs/lsp.md §6). Overlay
+ * messages are never forwarded and carry DHT_LSP_HOP_LIMIT_OVERLAY. */
 #define DHT_LSP_HOP_LIMIT_DEFAULT 8
+#define DHT_LSP_HOP_LIMIT_OVERLAY 1
 
 /* Header flags. Undefined bits are sent as 0 and ignored on receipt. */
 #define DHT_LSP_F_ANSWER 0x01u /* an answer to the request of the same type and txn id */
@@ -66,7 +79,7 @@ enum dht_lsp_type {
 	DHT_LSP_PUBLISH = 0x02,
 	DHT_LSP_REMOVE = 0x03,
 	DHT_LSP_LOOKUP = 0x04,
-	/* overlay maintenance, 0x20..0x3f: reserved for the overlay milestone, not decoded yet */
+	/* overlay maintenance, 0x20..0x3f: decoded by dht_lsp_ovl_parse() (dht/lsp_ovl.h) */
 	DHT_LSP_JOIN = 0x20,
 	DHT_LSP_FIND_SUCCESSOR = 0x21,
 	DHT_LSP_GET_PREDECESSOR = 0x22,
@@ -75,7 +88,7 @@ enum dht_lsp_type {
 	DHT_LSP_NODE_PING = 0x25,
 	DHT_LSP_MEMBERSHIP = 0x26,
 	DHT_LSP_LEAVE = 0x27,
-	/* replication, 0x40..0x5f: reserved, not decoded yet */
+	/* replication, 0x40..0x5f: decoded by dht_lsp_ovl_parse() */
 	DHT_LSP_REPLICA_STORE = 0x40,
 	DHT_LSP_RANGE_TRANSFER = 0x41,
 	DHT_LSP_RANGE_DIGEST = 0x42,
@@ -100,6 +113,7 @@ enum dht_lsp_tlv {
 	DHT_LSP_T_SOURCE = 0x8006,     /* address (message or record), see struct dht_addr */
 	DHT_LSP_T_REPLY_CTX = 0x8007,  /* bytes 0..1024, echoed verbatim by the answer */
 	DHT_LSP_T_REMOVE_ALL = 0x8008, /* empty: REMOVE every record of the key */
+	DHT_LSP_T_REPLY_TO = 0x810f,   /* address: send the answer here, not to the source */
 	/* answers */
 	DHT_LSP_T_STATUS = 0x8010,	 /* u16 status code */
 	DHT_LSP_T_REASON = 0x0011,	 /* text 0..128, for humans */
@@ -117,6 +131,31 @@ enum dht_lsp_tlv {
 	DHT_LSP_T_REG_ID = 0x8024,   /* u32 reg-id (RFC 5626) */
 	DHT_LSP_T_PATH = 0x8025,     /* bytes: Path values (RFC 3327), comma-joined */
 	DHT_LSP_T_AGE = 0x0026,	     /* u32 seconds since the binding was first registered */
+	/* inside a RECORD of an ENTRY only (replication); unknown in any other record */
+	DHT_LSP_T_EXPIRES_AT = 0x8130,	  /* u32 absolute expiry, unix seconds */
+	DHT_LSP_T_REGISTERED_AT = 0x8131, /* u32 first registration, unix seconds */
+	DHT_LSP_T_TXN_TAG = 0x8132,	  /* u32 retransmission tag of the last write */
+	/* overlay and replication messages (dht/lsp_ovl.h, docs/lsp.md §11) */
+	DHT_LSP_T_SENDER = 0x8100,	/* node id + address of the sending node */
+	DHT_LSP_T_TARGET = 0x8101,	/* 16-byte id */
+	DHT_LSP_T_PEER = 0x8102,	/* node id + address; repeatable, ordered */
+	DHT_LSP_T_PREDECESSOR = 0x8103, /* node id + address */
+	DHT_LSP_T_MEMBER = 0x8104,	/* id, u32 incarnation, u8 state, address; repeatable */
+	DHT_LSP_T_VIEW_DIGEST = 0x8105, /* u64 hash, u32 count */
+	DHT_LSP_T_INCARNATION = 0x8106, /* u32 */
+	DHT_LSP_T_RING_SIZE = 0x8107,	/* u32 */
+	DHT_LSP_T_RANGE = 0x8108,	/* two 16-byte ids lo, hi: the arc (lo, hi] */
+	DHT_LSP_T_SYNC_MODE = 0x8109,	/* u8 enum dht_lsp_sync_mode */
+	DHT_LSP_T_BUCKETS = 0x810a,	/* u16 n, n x (u64 hash, u32 keys) */
+	DHT_LSP_T_BUCKET_SET = 0x810b,	/* 512-byte bitmap of 4096 buckets */
+	DHT_LSP_T_ENTRY = 0x810c,	/* container: KEY, VERSION, RECORD*; repeatable */
+	DHT_LSP_T_VERSION = 0x810d,	/* u64, inside an ENTRY */
+	DHT_LSP_T_CHAIN = 0x810e,	/* u8 position, u8 write quorum, u8 replicas */
+	DHT_LSP_T_ORIG_TXN = 0x8110,	/* u64 txn id of the request a replication serves */
+	DHT_LSP_T_ORIG_TYPE = 0x8111,	/* u8 type of that request */
+	DHT_LSP_T_FLAGS = 0x8112,	/* u32, meaning per message type */
+	DHT_LSP_T_PAGE = 0x8113,	/* u16 index, u16 count */
+	DHT_LSP_T_OWNER = 0x8114,	/* node id + address: the head of a replication chain */
 };
 
 /* Answer status codes (the STATUS TLV). The class is the hundreds digit, as in SIP: 2 success,
@@ -157,6 +196,7 @@ enum dht_lsp_field {
 	DHT_LSP_P_NODE = 1u << 12,
 	DHT_LSP_P_NODE_ID = 1u << 13,
 	DHT_LSP_P_UPTIME = 1u << 14,
+	DHT_LSP_P_REPLY_TO = 1u << 15,
 	/* record only */
 	DHT_LSP_P_CONTACT = 1u << 16,
 	DHT_LSP_P_Q = 1u << 17,
@@ -165,7 +205,14 @@ enum dht_lsp_field {
 	DHT_LSP_P_REG_ID = 1u << 20,
 	DHT_LSP_P_PATH = 1u << 21,
 	DHT_LSP_P_AGE = 1u << 22,
+	/* record of an ENTRY only (replication) */
+	DHT_LSP_P_EXPIRES_AT = 1u << 23,
+	DHT_LSP_P_REGISTERED_AT = 1u << 24,
+	DHT_LSP_P_TXN_TAG = 1u << 25,
 };
+
+/* The record fields an ENTRY's records may carry and no other record may. */
+#define DHT_LSP_P_REPLICATION (DHT_LSP_P_EXPIRES_AT | DHT_LSP_P_REGISTERED_AT | DHT_LSP_P_TXN_TAG)
 
 /* The fixed header, host byte order. Fields are read-only to callers of the decoder. */
 struct dht_lsp_hdr {
@@ -181,24 +228,29 @@ struct dht_lsp_hdr {
 /*
  * One record (a binding). Owner: the caller (decoder output or builder input). Views point into
  * the decoded buffer. In a request, CALL_ID, CSEQ, EXPIRES and SOURCE left out of a record are
- * the message's (dht_lsp_record_call_id() and friends apply that rule).
+ * the message's (dht_lsp_record_call_id() and friends apply that rule). expires_at_s,
+ * registered_at_s and txn_tag travel only in the records of a replication ENTRY (dht/lsp_ovl.h):
+ * they carry the store's dht_binding_data fields of the same names.
  */
 struct dht_lsp_record {
 	uint32_t present;	   /* DHT_LSP_P_* bits of the fields below */
+	uint32_t expires_s;	   /* relative in requests (0 = remove), remaining in answers */
 	struct dht_bytes contact;  /* contact URI, never empty */
 	struct dht_bytes instance; /* +sip.instance value */
 	struct dht_bytes path;	   /* Path values, comma-joined */
 	struct dht_bytes attrs;	   /* opaque attributes */
 	struct dht_bytes call_id;
-	uint32_t expires_s; /* relative in requests (0 = remove), remaining in answers */
 	uint32_t cseq;
 	uint32_t reg_id;
 	uint32_t age_s;
-	int16_t q; /* thousandths 0..1000, -1 when absent */
+	uint32_t expires_at_s;	  /* ENTRY only: absolute expiry, unix seconds */
+	uint32_t registered_at_s; /* ENTRY only: first registration, unix seconds */
+	uint32_t txn_tag;	  /* ENTRY only: the store's retransmission tag */
+	int16_t q;		  /* thousandths 0..1000, -1 when absent */
 	struct dht_addr src;
 };
 
-/* A node: where REDIRECT and NOT_OWNER send the client. */
+/* A node: where REDIRECT and NOT_OWNER send the client; a peer in the overlay messages. */
 struct dht_lsp_node {
 	dht_id_t id;
 	struct dht_addr addr;
@@ -212,7 +264,8 @@ struct dht_lsp_error_detail {
 };
 
 /*
- * A decoded message. Owner: the caller (on the stack or in a per-worker array; about 4.3 KiB).
+ * A decoded client message. Owner: the caller (on the stack or in a per-worker array; about
+ * 4.6 KiB).
  * Fields are read-only to callers. After dht_lsp_parse():
  *  - err is its result; hdr is valid when dht_lsp_hdr_ok() (even when err != LC_OK), so an
  *    error answer can be addressed (dht_lsp_can_answer());
@@ -238,6 +291,7 @@ struct dht_lsp_msg {
 	uint32_t uptime_s;
 	uint16_t status; /* enum dht_lsp_status, answers only */
 	struct dht_addr src;
+	struct dht_addr reply_to; /* requests: where the answer goes instead of the source */
 	struct dht_lsp_node node;
 	dht_id_t node_id;
 	struct dht_lsp_error_detail detail;
@@ -254,7 +308,8 @@ struct dht_lsp_msg {
  * @param buf  the message (borrowed: views point into it).
  * @param len  its length; must equal DHT_LSP_HDR_LEN + the header's body length.
  * @return m->err: LC_OK, or LC_ELSP_SHORT, LC_ELSP_MAGIC (not LSP: drop), LC_ELSP_VERSION,
- *   LC_ELSP_TOO_BIG, LC_ELSP_TRUNCATED, LC_ELSP_TRAILING, LC_ELSP_TYPE, LC_ELSP_TLV_SHORT,
+ *   LC_ELSP_TOO_BIG, LC_ELSP_TRUNCATED, LC_ELSP_TRAILING, LC_ELSP_TYPE (also for the overlay
+ *   types: decode those with dht_lsp_ovl_parse()), LC_ELSP_TLV_SHORT,
  *   LC_ELSP_TLV_OVERRUN, LC_ELSP_TLV_UNKNOWN, LC_ELSP_TLV_DUP, LC_ELSP_TLV_LENGTH,
  *   LC_ELSP_TOO_LONG, LC_ELSP_MISSING_KEY, LC_ELSP_KEY, LC_ELSP_TOO_MANY_RECORDS,
  *   LC_ELSP_MISSING_CONTACT, LC_ELSP_Q, LC_ELSP_SOURCE, LC_ELSP_REMOVE, LC_ELSP_MISSING_STATUS.
@@ -300,8 +355,26 @@ const char *dht_lsp_status_text(unsigned status);
 /** Name of a message type ("PUBLISH"); "?" when unassigned. */
 const char *dht_lsp_type_name(unsigned type);
 
-/** Whether @p type is decoded by this version of the codec (PING, PUBLISH, REMOVE, LOOKUP). */
+/** Whether @p type is a client type, decoded by dht_lsp_parse() (PING, PUBLISH, REMOVE, LOOKUP). */
 bool dht_lsp_type_known(unsigned type);
+
+/** Whether @p type is an overlay or replication type, decoded by dht_lsp_ovl_parse() (JOIN,
+ * FIND_SUCCESSOR, GET_PREDECESSOR, NOTIFY, SUCCESSOR_LIST, NODE_PING, MEMBERSHIP, LEAVE,
+ * REPLICA_STORE, RANGE_TRANSFER, RANGE_DIGEST). Context: any thread. */
+bool dht_lsp_type_is_overlay(unsigned type);
+
+/**
+ * Which decoder a datagram or frame needs, from its header alone: true when it has a whole LSP
+ * header (DHT_LSP_HDR_LEN bytes, right magic) of an overlay type (dht_lsp_ovl_parse()); false
+ * otherwise (dht_lsp_parse(), which also reports what is wrong with a bad header).
+ * @param buf  the message (borrowed). Context: any thread; fast path.
+ */
+static inline bool dht_lsp_is_overlay_msg(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	return len >= DHT_LSP_HDR_LEN && p[0] == (DHT_LSP_MAGIC >> 8) &&
+	       p[1] == (DHT_LSP_MAGIC & 0xff) && dht_lsp_type_is_overlay(p[3]);
+}
 
 /* Record fields with the message-level default applied (requests). */
 static inline struct dht_bytes dht_lsp_record_call_id(const struct dht_lsp_msg *m,
@@ -331,17 +404,29 @@ static inline bool dht_lsp_record_expires(const struct dht_lsp_msg *m,
 /* ---- Builder (lsp_build.c) ------------------------------------------------------------------- */
 
 /*
- * Owner: the caller (on the stack, one per message). Fields are private to lsp_build.c.
- * Sticky error like Knot's wire_ctx: after the first failure every call does nothing, and
- * dht_lsp_build_finish() returns that failure. It never writes past cap.
+ * Owner: the caller (on the stack, one per message). Fields are private to lsp_build.c and
+ * lsp_ovl_build.c. Sticky error like Knot's wire_ctx: after the first failure every call does
+ * nothing, and dht_lsp_build_finish() returns that failure. It never writes past cap.
+ * dht_lsp_build_mark() and dht_lsp_build_rollback() undo a run of appends, failed or not.
  */
 struct dht_lsp_builder {
 	uint8_t *buf;
 	uint32_t cap; /* the buffer's size (clamped to 2^32-1) */
 	uint32_t len;
 	int err;
-	uint16_t nrecords;
+	uint32_t entry_at;	/* offset of the open ENTRY's TLV header */
+	uint16_t nrecords;	/* message-level RECORDs */
+	uint16_t entry_records; /* RECORDs of the open ENTRY */
+	uint16_t nentries;
+	uint16_t npeers;
+	uint16_t nmembers;
 	uint8_t state;
+	uint8_t inner; /* writing a container's own fields */
+};
+
+/* A snapshot of a builder (dht_lsp_build_mark()). Owner: the caller; private fields. */
+struct dht_lsp_mark {
+	struct dht_lsp_builder saved;
 };
 
 /** Start building into @p buf of @p cap bytes (borrowed for the builder's life). */
@@ -357,6 +442,7 @@ void dht_lsp_build_hdr(struct dht_lsp_builder *b, const struct dht_lsp_hdr *hdr)
 void dht_lsp_put_tlv(struct dht_lsp_builder *b, uint16_t type, const void *val, size_t len);
 void dht_lsp_put_u16(struct dht_lsp_builder *b, uint16_t type, uint16_t v);
 void dht_lsp_put_u32(struct dht_lsp_builder *b, uint16_t type, uint32_t v);
+void dht_lsp_put_u64(struct dht_lsp_builder *b, uint16_t type, uint64_t v);
 
 /** Typed appends: they refuse values the decoder would refuse (LC_ELSP_KEY, LC_ELSP_TOO_LONG,
  * LC_ELSP_Q, LC_ELSP_SOURCE, LC_ELSP_TOO_MANY_RECORDS, LC_ELSP_MISSING_CONTACT). */
@@ -364,6 +450,8 @@ void dht_lsp_put_key(struct dht_lsp_builder *b, const void *key, size_t len);
 void dht_lsp_put_call_id(struct dht_lsp_builder *b, const void *call_id, size_t len);
 void dht_lsp_put_reply_ctx(struct dht_lsp_builder *b, const void *ctx, size_t len);
 void dht_lsp_put_source(struct dht_lsp_builder *b, const struct dht_addr *a);
+/** REPLY_TO: where the answer to this request goes (a node forwarding a client request). */
+void dht_lsp_put_reply_to(struct dht_lsp_builder *b, const struct dht_addr *a);
 void dht_lsp_put_status(struct dht_lsp_builder *b, unsigned status);
 void dht_lsp_put_reason(struct dht_lsp_builder *b, const char *text, size_t len);
 void dht_lsp_put_error_detail(struct dht_lsp_builder *b, const struct dht_lsp_error_detail *d);
@@ -372,9 +460,43 @@ void dht_lsp_put_node_id(struct dht_lsp_builder *b, dht_id_t id);
 
 /**
  * Append one RECORD with the fields whose present bits are set in @p r (borrowed; copied).
- * Counts toward DHT_LSP_MAX_RECORDS. Context: any thread; fast path.
+ * At message level it counts toward DHT_LSP_MAX_RECORDS, and the replication fields
+ * (DHT_LSP_P_REPLICATION) are refused with LC_ELSP_TLV_UNKNOWN, as the decoder would refuse them;
+ * inside an ENTRY (dht_lsp_entry_begin()) it counts toward DHT_LSP_MAX_ENTRY_RECORDS and may
+ * carry them. Context: any thread; fast path.
  */
 void dht_lsp_put_record(struct dht_lsp_builder *b, const struct dht_lsp_record *r);
+
+/** The bytes dht_lsp_put_record() appends for @p r (its RECORD TLV, header included), e.g. to
+ * check that a key's records still fit one ENTRY (DHT_LSP_MAX_ENTRY). Context: any thread. */
+size_t dht_lsp_record_len(const struct dht_lsp_record *r);
+
+/** The builder's sticky error: LC_OK while every append so far succeeded. */
+static inline int dht_lsp_build_err(const struct dht_lsp_builder *b)
+{
+	return b->err;
+}
+
+/** Whether the builder failed only because the message is full: the buffer (LC_ENOSPACE) or the
+ * largest message (LC_ELSP_TOO_BIG). Roll back to a mark and continue in a new message. */
+static inline bool dht_lsp_build_full(const struct dht_lsp_builder *b)
+{
+	return b->err == LC_ENOSPACE || b->err == LC_ELSP_TOO_BIG;
+}
+
+/**
+ * Remember the builder's state in @p mk, to undo later appends with dht_lsp_build_rollback():
+ * "append this entry if it fits, else start the next frame" is mark, append, and when
+ * dht_lsp_build_full(), rollback, finish, and append again to a new builder. Context: any thread.
+ */
+void dht_lsp_build_mark(const struct dht_lsp_builder *b, struct dht_lsp_mark *mk);
+
+/**
+ * Put the builder back as it was at dht_lsp_build_mark(@p mk) on the same builder: the bytes
+ * appended since are dropped and a failure that happened since is forgotten, so the message
+ * finishes exactly as if those appends had never been made. Context: any thread.
+ */
+void dht_lsp_build_rollback(struct dht_lsp_builder *b, const struct dht_lsp_mark *mk);
 
 /**
  * Patch the body length and end the message.

@@ -7,8 +7,11 @@
  * byte moves, so the builder never writes past the buffer, whatever the calls.
  *
  * How it works: a RECORD is written as a TLV header with a zero length, then its fields through
- * the same appends, then the length is patched from how far the builder moved. Typed appends
- * check exactly what lsp_parse.c checks, so anything that builds also decodes.
+ * the same appends, then the length is patched from how far the builder moved (an ENTRY, in
+ * lsp_ovl_build.c, works the same way across several calls). Typed appends check exactly what
+ * the decoders check, so anything that builds also decodes. A mark is a copy of the builder's
+ * scalar state: rolling back restores it, which drops the bytes written since (they lie past the
+ * restored length) and the error raised since; no length patch ever points past a mark.
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -16,8 +19,7 @@
 #include "common/lc_error.h"
 #include "dht/lsp.h"
 #include "dht/lsp_internal.h"
-
-enum { ST_INIT, ST_BODY, ST_DONE };
+#include "dht/lsp_ovl.h"
 
 void dht_lsp_build_init(struct dht_lsp_builder *b, void *buf, size_t cap)
 {
@@ -26,7 +28,7 @@ void dht_lsp_build_init(struct dht_lsp_builder *b, void *buf, size_t cap)
 	b->cap = (uint32_t)LC_MIN(cap, (size_t)UINT32_MAX);
 }
 
-static void set_err(struct dht_lsp_builder *b, int err)
+void lsp_set_err(struct dht_lsp_builder *b, int err)
 {
 	if (b->err == LC_OK) {
 		b->err = err;
@@ -39,17 +41,18 @@ static uint8_t *reserve(struct dht_lsp_builder *b, size_t n)
 	if (b->err != LC_OK) {
 		return NULL;
 	}
-	if (b->state != ST_BODY) {
-		set_err(b, LC_ELSP_BUILD_STATE);
+	/* inside an ENTRY only the entry's own fields and records may be written */
+	if (b->state != LSP_ST_BODY && !(b->state == LSP_ST_ENTRY && b->inner)) {
+		lsp_set_err(b, LC_ELSP_BUILD_STATE);
 		return NULL;
 	}
 	/* a property of the message first, then of the buffer */
 	if (n > DHT_LSP_MAX_MSG - b->len) {
-		set_err(b, LC_ELSP_TOO_BIG);
+		lsp_set_err(b, LC_ELSP_TOO_BIG);
 		return NULL;
 	}
 	if (n > b->cap - b->len) {
-		set_err(b, LC_ENOSPACE);
+		lsp_set_err(b, LC_ENOSPACE);
 		return NULL;
 	}
 	uint8_t *p = b->buf + b->len;
@@ -62,11 +65,11 @@ void dht_lsp_build_hdr(struct dht_lsp_builder *b, const struct dht_lsp_hdr *hdr)
 	if (b->err != LC_OK) {
 		return;
 	}
-	if (b->state != ST_INIT) {
-		set_err(b, LC_ELSP_BUILD_STATE);
+	if (b->state != LSP_ST_INIT) {
+		lsp_set_err(b, LC_ELSP_BUILD_STATE);
 		return;
 	}
-	b->state = ST_BODY;
+	b->state = LSP_ST_BODY;
 	uint8_t *p = reserve(b, DHT_LSP_HDR_LEN);
 	if (p == NULL) {
 		return;
@@ -81,11 +84,10 @@ void dht_lsp_build_hdr(struct dht_lsp_builder *b, const struct dht_lsp_hdr *hdr)
 	lsp_wr64(p + 16, hdr->overlay_id);
 }
 
-/* A TLV header and room for its value; NULL when it does not fit. */
-static uint8_t *tlv(struct dht_lsp_builder *b, uint16_t type, size_t len)
+uint8_t *lsp_put_hdr(struct dht_lsp_builder *b, uint16_t type, size_t len)
 {
 	if (len > UINT16_MAX) {
-		set_err(b, LC_ELSP_TOO_LONG);
+		lsp_set_err(b, LC_ELSP_TOO_LONG);
 		return NULL;
 	}
 	uint8_t *p = reserve(b, DHT_LSP_TLV_HDR_LEN + len);
@@ -99,7 +101,7 @@ static uint8_t *tlv(struct dht_lsp_builder *b, uint16_t type, size_t len)
 
 void dht_lsp_put_tlv(struct dht_lsp_builder *b, uint16_t type, const void *val, size_t len)
 {
-	uint8_t *v = tlv(b, type, len);
+	uint8_t *v = lsp_put_hdr(b, type, len);
 	if (v != NULL && len > 0) {
 		memcpy(v, val, len);
 	}
@@ -107,7 +109,7 @@ void dht_lsp_put_tlv(struct dht_lsp_builder *b, uint16_t type, const void *val, 
 
 void dht_lsp_put_u16(struct dht_lsp_builder *b, uint16_t type, uint16_t v)
 {
-	uint8_t *p = tlv(b, type, 2);
+	uint8_t *p = lsp_put_hdr(b, type, 2);
 	if (p != NULL) {
 		lsp_wr16(p, v);
 	}
@@ -115,9 +117,17 @@ void dht_lsp_put_u16(struct dht_lsp_builder *b, uint16_t type, uint16_t v)
 
 void dht_lsp_put_u32(struct dht_lsp_builder *b, uint16_t type, uint32_t v)
 {
-	uint8_t *p = tlv(b, type, 4);
+	uint8_t *p = lsp_put_hdr(b, type, 4);
 	if (p != NULL) {
 		lsp_wr32(p, v);
+	}
+}
+
+void dht_lsp_put_u64(struct dht_lsp_builder *b, uint16_t type, uint64_t v)
+{
+	uint8_t *p = lsp_put_hdr(b, type, 8);
+	if (p != NULL) {
+		lsp_wr64(p, v);
 	}
 }
 
@@ -126,7 +136,7 @@ static void put_bounded(struct dht_lsp_builder *b, uint16_t type, const void *va
 			size_t min, size_t max, int err)
 {
 	if (len < min || len > max) {
-		set_err(b, err);
+		lsp_set_err(b, err);
 		return;
 	}
 	dht_lsp_put_tlv(b, type, val, len);
@@ -168,36 +178,51 @@ void dht_lsp_addr_encode(uint8_t *out, const struct dht_addr *a)
 	memcpy(out + 4, a->addr, a->family == AF_INET ? 4 : 16);
 }
 
-void dht_lsp_put_source(struct dht_lsp_builder *b, const struct dht_addr *a)
+static void put_addr(struct dht_lsp_builder *b, uint16_t type, const struct dht_addr *a)
 {
 	size_t n = dht_lsp_addr_len(a);
 	if (n == 0) {
-		set_err(b, LC_ELSP_SOURCE);
+		lsp_set_err(b, LC_ELSP_SOURCE);
 		return;
 	}
-	uint8_t *p = tlv(b, DHT_LSP_T_SOURCE, n);
+	uint8_t *p = lsp_put_hdr(b, type, n);
 	if (p != NULL) {
 		dht_lsp_addr_encode(p, a);
 	}
 }
 
-void dht_lsp_put_node(struct dht_lsp_builder *b, const struct dht_lsp_node *n)
+void dht_lsp_put_source(struct dht_lsp_builder *b, const struct dht_addr *a)
+{
+	put_addr(b, DHT_LSP_T_SOURCE, a);
+}
+
+void dht_lsp_put_reply_to(struct dht_lsp_builder *b, const struct dht_addr *a)
+{
+	put_addr(b, DHT_LSP_T_REPLY_TO, a);
+}
+
+void lsp_put_node_tlv(struct dht_lsp_builder *b, uint16_t type, const struct dht_lsp_node *n)
 {
 	size_t alen = dht_lsp_addr_len(&n->addr);
 	if (alen == 0) {
-		set_err(b, LC_ELSP_SOURCE);
+		lsp_set_err(b, LC_ELSP_SOURCE);
 		return;
 	}
-	uint8_t *p = tlv(b, DHT_LSP_T_NODE, LSP_NODE_ID_LEN + alen);
+	uint8_t *p = lsp_put_hdr(b, type, LSP_NODE_ID_LEN + alen);
 	if (p != NULL) {
 		lsp_wr_id(p, n->id);
 		dht_lsp_addr_encode(p + LSP_NODE_ID_LEN, &n->addr);
 	}
 }
 
+void dht_lsp_put_node(struct dht_lsp_builder *b, const struct dht_lsp_node *n)
+{
+	lsp_put_node_tlv(b, DHT_LSP_T_NODE, n);
+}
+
 void dht_lsp_put_node_id(struct dht_lsp_builder *b, dht_id_t id)
 {
-	uint8_t *p = tlv(b, DHT_LSP_T_NODE_ID, LSP_NODE_ID_LEN);
+	uint8_t *p = lsp_put_hdr(b, DHT_LSP_T_NODE_ID, LSP_NODE_ID_LEN);
 	if (p != NULL) {
 		lsp_wr_id(p, id);
 	}
@@ -206,7 +231,7 @@ void dht_lsp_put_node_id(struct dht_lsp_builder *b, dht_id_t id)
 void dht_lsp_put_status(struct dht_lsp_builder *b, unsigned status)
 {
 	if (status > UINT16_MAX) {
-		set_err(b, LC_EINVAL);
+		lsp_set_err(b, LC_EINVAL);
 		return;
 	}
 	dht_lsp_put_u16(b, DHT_LSP_T_STATUS, (uint16_t)status);
@@ -215,10 +240,10 @@ void dht_lsp_put_status(struct dht_lsp_builder *b, unsigned status)
 void dht_lsp_put_error_detail(struct dht_lsp_builder *b, const struct dht_lsp_error_detail *d)
 {
 	if (d->err > 0 || d->err < -(int)UINT16_MAX) {
-		set_err(b, LC_EINVAL);
+		lsp_set_err(b, LC_EINVAL);
 		return;
 	}
-	uint8_t *p = tlv(b, DHT_LSP_T_ERROR_DETAIL, LSP_ERROR_DETAIL_LEN);
+	uint8_t *p = lsp_put_hdr(b, DHT_LSP_T_ERROR_DETAIL, LSP_ERROR_DETAIL_LEN);
 	if (p != NULL) {
 		lsp_wr16(p, (uint16_t)-d->err);
 		lsp_wr16(p + 2, d->tlv);
@@ -227,8 +252,11 @@ void dht_lsp_put_error_detail(struct dht_lsp_builder *b, const struct dht_lsp_er
 }
 
 /* What the decoder refuses in a record, refused before anything is written. */
-static int check_record(const struct dht_lsp_record *r)
+static int check_record(const struct dht_lsp_record *r, bool in_entry)
 {
+	if (!in_entry && (r->present & DHT_LSP_P_REPLICATION)) {
+		return LC_ELSP_TLV_UNKNOWN; /* what a receiver would say */
+	}
 	if (!(r->present & DHT_LSP_P_CONTACT) || r->contact.len == 0) {
 		return LC_ELSP_MISSING_CONTACT;
 	}
@@ -280,6 +308,36 @@ static void put_record_fields(struct dht_lsp_builder *b, const struct dht_lsp_re
 	if (f & DHT_LSP_P_AGE) {
 		dht_lsp_put_u32(b, DHT_LSP_T_AGE, r->age_s);
 	}
+	if (f & DHT_LSP_P_EXPIRES_AT) {
+		dht_lsp_put_u32(b, DHT_LSP_T_EXPIRES_AT, r->expires_at_s);
+	}
+	if (f & DHT_LSP_P_REGISTERED_AT) {
+		dht_lsp_put_u32(b, DHT_LSP_T_REGISTERED_AT, r->registered_at_s);
+	}
+	if (f & DHT_LSP_P_TXN_TAG) {
+		dht_lsp_put_u32(b, DHT_LSP_T_TXN_TAG, r->txn_tag);
+	}
+}
+
+size_t dht_lsp_record_len(const struct dht_lsp_record *r)
+{
+	const size_t h = DHT_LSP_TLV_HDR_LEN;
+	uint32_t f = r->present;
+	size_t n = h + h + r->contact.len;
+	n += (f & DHT_LSP_P_EXPIRES) ? h + 4 : 0;
+	n += (f & DHT_LSP_P_Q) ? h + 2 : 0;
+	n += (f & DHT_LSP_P_INSTANCE) ? h + r->instance.len : 0;
+	n += (f & DHT_LSP_P_REG_ID) ? h + 4 : 0;
+	n += (f & DHT_LSP_P_PATH) ? h + r->path.len : 0;
+	n += (f & DHT_LSP_P_ATTRS) ? h + r->attrs.len : 0;
+	n += (f & DHT_LSP_P_CALL_ID) ? h + r->call_id.len : 0;
+	n += (f & DHT_LSP_P_CSEQ) ? h + 4 : 0;
+	n += (f & DHT_LSP_P_SOURCE) ? h + dht_lsp_addr_len(&r->src) : 0;
+	n += (f & DHT_LSP_P_AGE) ? h + 4 : 0;
+	n += (f & DHT_LSP_P_EXPIRES_AT) ? h + 4 : 0;
+	n += (f & DHT_LSP_P_REGISTERED_AT) ? h + 4 : 0;
+	n += (f & DHT_LSP_P_TXN_TAG) ? h + 4 : 0;
+	return n;
 }
 
 void dht_lsp_put_record(struct dht_lsp_builder *b, const struct dht_lsp_record *r)
@@ -287,38 +345,52 @@ void dht_lsp_put_record(struct dht_lsp_builder *b, const struct dht_lsp_record *
 	if (b->err != LC_OK) {
 		return;
 	}
-	if (b->nrecords == DHT_LSP_MAX_RECORDS) {
-		set_err(b, LC_ELSP_TOO_MANY_RECORDS);
+	bool in_entry = b->state == LSP_ST_ENTRY;
+	uint16_t *count = in_entry ? &b->entry_records : &b->nrecords;
+	if (*count == (in_entry ? DHT_LSP_MAX_ENTRY_RECORDS : DHT_LSP_MAX_RECORDS)) {
+		lsp_set_err(b, LC_ELSP_TOO_MANY_RECORDS);
 		return;
 	}
-	int ret = check_record(r);
+	int ret = check_record(r, in_entry);
 	if (ret != LC_OK) {
-		set_err(b, ret);
+		lsp_set_err(b, ret);
 		return;
 	}
-	uint8_t *v = tlv(b, DHT_LSP_T_RECORD, 0);
-	if (v == NULL) {
-		return;
+	uint8_t inner = b->inner;
+	b->inner = 1;
+	uint8_t *v = lsp_put_hdr(b, DHT_LSP_T_RECORD, 0);
+	if (v != NULL) {
+		put_record_fields(b, r);
 	}
-	put_record_fields(b, r);
+	b->inner = inner;
 	if (b->err != LC_OK) {
 		return;
 	}
-	/* at most 4 + 7936 + 260 + 7 fixed TLVs of at most 24 bytes: always below 65536 */
+	/* at most 4 + 7936 + 260 + 10 fixed TLVs of at most 24 bytes: always below 65536 */
 	lsp_wr16(v - 2, (uint16_t)(b->buf + b->len - v));
-	b->nrecords++;
+	(*count)++;
+}
+
+void dht_lsp_build_mark(const struct dht_lsp_builder *b, struct dht_lsp_mark *mk)
+{
+	mk->saved = *b;
+}
+
+void dht_lsp_build_rollback(struct dht_lsp_builder *b, const struct dht_lsp_mark *mk)
+{
+	*b = mk->saved;
 }
 
 int dht_lsp_build_finish(struct dht_lsp_builder *b, size_t *len)
 {
-	if (b->err == LC_OK && b->state != ST_BODY) {
+	if (b->err == LC_OK && b->state != LSP_ST_BODY) {
 		b->err = LC_ELSP_BUILD_STATE;
 	}
 	if (b->err != LC_OK) {
 		return b->err;
 	}
 	lsp_wr16(b->buf + 6, (uint16_t)(b->len - DHT_LSP_HDR_LEN));
-	b->state = ST_DONE;
+	b->state = LSP_ST_DONE;
 	*len = b->len;
 	return LC_OK;
 }
@@ -326,7 +398,7 @@ int dht_lsp_build_finish(struct dht_lsp_builder *b, size_t *len)
 void dht_lsp_answer_start(struct dht_lsp_builder *b, const struct dht_lsp_msg *req, unsigned status)
 {
 	if (!req->hdr_ok) {
-		set_err(b, LC_ELSP_BUILD_STATE);
+		lsp_set_err(b, LC_ELSP_BUILD_STATE);
 		return;
 	}
 	struct dht_lsp_hdr h = req->hdr;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Encoding a whole message from its decoded form: every field whose present bit is set, in the
- * canonical order of docs/lsp.md §4.4 (status; what identifies the request: key, reply context;
- * answer details; request parameters; records last). Used by clients that fill a struct
+ * canonical order of docs/lsp.md §4.4 (status; what identifies the request and where its answer
+ * goes: key, reply context, reply-to; answer details; request parameters; records last). Used by clients that fill a struct
  * dht_lsp_msg rather than call the appends one by one, by the fuzz target and the tests (decode,
  * encode, decode again gives the same message), and by a node relaying a message it decoded.
  */
@@ -68,6 +68,9 @@ int dht_lsp_encode(const struct dht_lsp_msg *m, void *buf, size_t cap, size_t *l
 	}
 	if (m->present & DHT_LSP_P_REPLY_CTX) {
 		dht_lsp_put_reply_ctx(&b, m->reply_ctx.p, m->reply_ctx.len);
+	}
+	if (m->present & DHT_LSP_P_REPLY_TO) {
+		dht_lsp_put_reply_to(&b, &m->reply_to);
 	}
 	put_answer_fields(&b, m);
 	put_request_fields(&b, m);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The LSP decoder: one message in place into a struct dht_lsp_msg of views, with the first error
- * as a precise LC_ELSP_* code and the offset and type of the TLV at fault, so the node can answer
- * BAD_REQUEST with an ERROR_DETAIL that tells the client exactly what it sent wrong.
+ * The LSP decoder of client messages: one message in place into a struct dht_lsp_msg of views,
+ * with the first error as a precise LC_ELSP_* code and the offset and type of the TLV at fault, so
+ * the node can answer BAD_REQUEST with an ERROR_DETAIL that tells the client exactly what it sent
+ * wrong. It also holds the record decoder that the overlay decoder (lsp_ovl_parse.c) uses for the
+ * records of a replication ENTRY.
  *
  * How it works:
  *  1. The header is read first. Once 24 bytes with the right magic are there, hdr_ok is set and
@@ -14,9 +16,13 @@
  *     bit is set, skipped otherwise, so later versions can add optional TLVs without breaking v1.
  *     A known code is checked for repetition (every TLV but RECORD is single-valued), then its
  *     length and value against tlv_spec[], and stored as a view or a number.
- *  3. A RECORD's value is walked the same way with the record set; records do not nest, so there
- *     is no recursion. Then the message-level rules: KEY present, REMOVE says ALL or lists
+ *  3. A RECORD's value is walked the same way with the record set (or, inside a replication
+ *     ENTRY, the record set plus EXPIRES_AT, REGISTERED_AT, TXN_TAG); records do not nest, so
+ *     there is no recursion. Then the message-level rules: KEY present, REMOVE says ALL or lists
  *     records (not both), an answer has a STATUS.
+ * TLV codes live in two blocks, 0x0000-0x003f (client) and 0x0100-0x013f (overlay, REPLY_TO and
+ * the replication record fields); LSP_SLOT() folds both into one 128-entry table and 128-bit
+ * masks.
  * The decoder reads each byte at most twice, writes only into *m and keeps no state.
  */
 #include <string.h>
@@ -28,6 +34,8 @@
 
 enum kind { K_NONE, K_BYTES, K_U16, K_U32, K_EMPTY, K_ADDR, K_NODE, K_ID, K_DETAIL, K_RECORD };
 
+typedef unsigned __int128 mask_t;
+
 /* How to read each TLV code; codes not listed are unknown to v1. */
 struct tlv_spec {
 	uint8_t kind;
@@ -36,73 +44,82 @@ struct tlv_spec {
 	uint32_t bit;	   /* DHT_LSP_P_* */
 };
 
-#define NCODES 0x40
+#define NSLOTS LSP_NSLOTS
+#define SLOT(c) LSP_SLOT(c)
 #define C(t) DHT_LSP_TLV_CODE(t)
-#define BIT(t) (1ull << C(t))
+#define BIT(t) ((mask_t)1 << SLOT(C(t)))
 
-static const struct tlv_spec tlv_spec[NCODES] = {
-	[C(DHT_LSP_T_KEY)] = {K_BYTES, 1, DHT_LSP_MAX_KEY, LC_ELSP_KEY, DHT_LSP_P_KEY},
-	[C(DHT_LSP_T_RECORD)] = {K_RECORD, 0, 0, 0, 0},
-	[C(DHT_LSP_T_CALL_ID)] = {K_BYTES, 0, DHT_LSP_MAX_CALL_ID, LC_ELSP_TOO_LONG,
-				  DHT_LSP_P_CALL_ID},
-	[C(DHT_LSP_T_CSEQ)] = {K_U32, 0, 0, 0, DHT_LSP_P_CSEQ},
-	[C(DHT_LSP_T_EXPIRES)] = {K_U32, 0, 0, 0, DHT_LSP_P_EXPIRES},
-	[C(DHT_LSP_T_SOURCE)] = {K_ADDR, 0, 0, 0, DHT_LSP_P_SOURCE},
-	[C(DHT_LSP_T_REPLY_CTX)] = {K_BYTES, 0, DHT_LSP_MAX_REPLY_CTX, LC_ELSP_TOO_LONG,
-				    DHT_LSP_P_REPLY_CTX},
-	[C(DHT_LSP_T_REMOVE_ALL)] = {K_EMPTY, 0, 0, 0, DHT_LSP_P_REMOVE_ALL},
-	[C(DHT_LSP_T_STATUS)] = {K_U16, 0, 0, 0, DHT_LSP_P_STATUS},
-	[C(DHT_LSP_T_REASON)] = {K_BYTES, 0, DHT_LSP_MAX_REASON, LC_ELSP_TOO_LONG,
-				 DHT_LSP_P_REASON},
-	[C(DHT_LSP_T_ERROR_DETAIL)] = {K_DETAIL, 0, 0, 0, DHT_LSP_P_ERROR_DETAIL},
-	[C(DHT_LSP_T_MIN_EXPIRES)] = {K_U32, 0, 0, 0, DHT_LSP_P_MIN_EXPIRES},
-	[C(DHT_LSP_T_RETRY_AFTER)] = {K_U32, 0, 0, 0, DHT_LSP_P_RETRY_AFTER},
-	[C(DHT_LSP_T_NODE)] = {K_NODE, 0, 0, 0, DHT_LSP_P_NODE},
-	[C(DHT_LSP_T_NODE_ID)] = {K_ID, 0, 0, 0, DHT_LSP_P_NODE_ID},
-	[C(DHT_LSP_T_UPTIME)] = {K_U32, 0, 0, 0, DHT_LSP_P_UPTIME},
-	[C(DHT_LSP_T_CONTACT)] = {K_BYTES, 1, DHT_LSP_MAX_RECORD_VAR, LC_ELSP_TLV_LENGTH,
-				  DHT_LSP_P_CONTACT},
-	[C(DHT_LSP_T_Q)] = {K_U16, 0, 0, 0, DHT_LSP_P_Q},
-	[C(DHT_LSP_T_ATTRS)] = {K_BYTES, 0, DHT_LSP_MAX_RECORD_VAR, LC_ELSP_TOO_LONG,
-				DHT_LSP_P_ATTRS},
-	[C(DHT_LSP_T_INSTANCE)] = {K_BYTES, 0, DHT_LSP_MAX_RECORD_VAR, LC_ELSP_TOO_LONG,
-				   DHT_LSP_P_INSTANCE},
-	[C(DHT_LSP_T_REG_ID)] = {K_U32, 0, 0, 0, DHT_LSP_P_REG_ID},
-	[C(DHT_LSP_T_PATH)] = {K_BYTES, 0, DHT_LSP_MAX_RECORD_VAR, LC_ELSP_TOO_LONG,
-			       DHT_LSP_P_PATH},
-	[C(DHT_LSP_T_AGE)] = {K_U32, 0, 0, 0, DHT_LSP_P_AGE},
+static const struct tlv_spec tlv_spec[NSLOTS] = {
+	[SLOT(C(DHT_LSP_T_KEY))] = {K_BYTES, 1, DHT_LSP_MAX_KEY, LC_ELSP_KEY, DHT_LSP_P_KEY},
+	[SLOT(C(DHT_LSP_T_RECORD))] = {K_RECORD, 0, 0, 0, 0},
+	[SLOT(C(DHT_LSP_T_CALL_ID))] = {K_BYTES, 0, DHT_LSP_MAX_CALL_ID, LC_ELSP_TOO_LONG,
+					DHT_LSP_P_CALL_ID},
+	[SLOT(C(DHT_LSP_T_CSEQ))] = {K_U32, 0, 0, 0, DHT_LSP_P_CSEQ},
+	[SLOT(C(DHT_LSP_T_EXPIRES))] = {K_U32, 0, 0, 0, DHT_LSP_P_EXPIRES},
+	[SLOT(C(DHT_LSP_T_SOURCE))] = {K_ADDR, 0, 0, 0, DHT_LSP_P_SOURCE},
+	[SLOT(C(DHT_LSP_T_REPLY_CTX))] = {K_BYTES, 0, DHT_LSP_MAX_REPLY_CTX, LC_ELSP_TOO_LONG,
+					  DHT_LSP_P_REPLY_CTX},
+	[SLOT(C(DHT_LSP_T_REMOVE_ALL))] = {K_EMPTY, 0, 0, 0, DHT_LSP_P_REMOVE_ALL},
+	[SLOT(C(DHT_LSP_T_STATUS))] = {K_U16, 0, 0, 0, DHT_LSP_P_STATUS},
+	[SLOT(C(DHT_LSP_T_REASON))] = {K_BYTES, 0, DHT_LSP_MAX_REASON, LC_ELSP_TOO_LONG,
+				       DHT_LSP_P_REASON},
+	[SLOT(C(DHT_LSP_T_ERROR_DETAIL))] = {K_DETAIL, 0, 0, 0, DHT_LSP_P_ERROR_DETAIL},
+	[SLOT(C(DHT_LSP_T_MIN_EXPIRES))] = {K_U32, 0, 0, 0, DHT_LSP_P_MIN_EXPIRES},
+	[SLOT(C(DHT_LSP_T_RETRY_AFTER))] = {K_U32, 0, 0, 0, DHT_LSP_P_RETRY_AFTER},
+	[SLOT(C(DHT_LSP_T_NODE))] = {K_NODE, 0, 0, 0, DHT_LSP_P_NODE},
+	[SLOT(C(DHT_LSP_T_NODE_ID))] = {K_ID, 0, 0, 0, DHT_LSP_P_NODE_ID},
+	[SLOT(C(DHT_LSP_T_UPTIME))] = {K_U32, 0, 0, 0, DHT_LSP_P_UPTIME},
+	[SLOT(C(DHT_LSP_T_CONTACT))] = {K_BYTES, 1, DHT_LSP_MAX_RECORD_VAR, LC_ELSP_TLV_LENGTH,
+					DHT_LSP_P_CONTACT},
+	[SLOT(C(DHT_LSP_T_Q))] = {K_U16, 0, 0, 0, DHT_LSP_P_Q},
+	[SLOT(C(DHT_LSP_T_ATTRS))] = {K_BYTES, 0, DHT_LSP_MAX_RECORD_VAR, LC_ELSP_TOO_LONG,
+				      DHT_LSP_P_ATTRS},
+	[SLOT(C(DHT_LSP_T_INSTANCE))] = {K_BYTES, 0, DHT_LSP_MAX_RECORD_VAR, LC_ELSP_TOO_LONG,
+					 DHT_LSP_P_INSTANCE},
+	[SLOT(C(DHT_LSP_T_REG_ID))] = {K_U32, 0, 0, 0, DHT_LSP_P_REG_ID},
+	[SLOT(C(DHT_LSP_T_PATH))] = {K_BYTES, 0, DHT_LSP_MAX_RECORD_VAR, LC_ELSP_TOO_LONG,
+				     DHT_LSP_P_PATH},
+	[SLOT(C(DHT_LSP_T_AGE))] = {K_U32, 0, 0, 0, DHT_LSP_P_AGE},
+	[SLOT(C(DHT_LSP_T_REPLY_TO))] = {K_ADDR, 0, 0, 0, DHT_LSP_P_REPLY_TO},
+	[SLOT(C(DHT_LSP_T_EXPIRES_AT))] = {K_U32, 0, 0, 0, DHT_LSP_P_EXPIRES_AT},
+	[SLOT(C(DHT_LSP_T_REGISTERED_AT))] = {K_U32, 0, 0, 0, DHT_LSP_P_REGISTERED_AT},
+	[SLOT(C(DHT_LSP_T_TXN_TAG))] = {K_U32, 0, 0, 0, DHT_LSP_P_TXN_TAG},
 };
 
 /* Where each code may appear (docs/lsp.md §4.5). */
 #define REQ_COMMON (BIT(DHT_LSP_T_KEY) | BIT(DHT_LSP_T_REPLY_CTX))
+#define REQ_ROUTED (REQ_COMMON | BIT(DHT_LSP_T_REPLY_TO))
 #define REQ_WRITE                                                                                  \
-	(REQ_COMMON | BIT(DHT_LSP_T_RECORD) | BIT(DHT_LSP_T_CALL_ID) | BIT(DHT_LSP_T_CSEQ) |       \
+	(REQ_ROUTED | BIT(DHT_LSP_T_RECORD) | BIT(DHT_LSP_T_CALL_ID) | BIT(DHT_LSP_T_CSEQ) |       \
 	 BIT(DHT_LSP_T_SOURCE))
-static const uint64_t allow_publish = REQ_WRITE | BIT(DHT_LSP_T_EXPIRES);
-static const uint64_t allow_remove = REQ_WRITE | BIT(DHT_LSP_T_REMOVE_ALL);
-static const uint64_t allow_lookup = REQ_COMMON;
-static const uint64_t allow_ping = 0;
-static const uint64_t allow_answer =
+#define ALLOW_RECORD                                                                               \
+	(BIT(DHT_LSP_T_CONTACT) | BIT(DHT_LSP_T_Q) | BIT(DHT_LSP_T_ATTRS) |                        \
+	 BIT(DHT_LSP_T_INSTANCE) | BIT(DHT_LSP_T_REG_ID) | BIT(DHT_LSP_T_PATH) |                   \
+	 BIT(DHT_LSP_T_AGE) | BIT(DHT_LSP_T_CALL_ID) | BIT(DHT_LSP_T_CSEQ) |                       \
+	 BIT(DHT_LSP_T_EXPIRES) | BIT(DHT_LSP_T_SOURCE))
+static const mask_t allow_publish = REQ_WRITE | BIT(DHT_LSP_T_EXPIRES);
+static const mask_t allow_remove = REQ_WRITE | BIT(DHT_LSP_T_REMOVE_ALL);
+static const mask_t allow_lookup = REQ_ROUTED;
+static const mask_t allow_ping = 0;
+static const mask_t allow_answer =
 	REQ_COMMON | BIT(DHT_LSP_T_RECORD) | BIT(DHT_LSP_T_STATUS) | BIT(DHT_LSP_T_REASON) |
 	BIT(DHT_LSP_T_ERROR_DETAIL) | BIT(DHT_LSP_T_MIN_EXPIRES) | BIT(DHT_LSP_T_RETRY_AFTER) |
 	BIT(DHT_LSP_T_NODE) | BIT(DHT_LSP_T_NODE_ID) | BIT(DHT_LSP_T_UPTIME);
-static const uint64_t allow_record =
-	BIT(DHT_LSP_T_CONTACT) | BIT(DHT_LSP_T_Q) | BIT(DHT_LSP_T_ATTRS) | BIT(DHT_LSP_T_INSTANCE) |
-	BIT(DHT_LSP_T_REG_ID) | BIT(DHT_LSP_T_PATH) | BIT(DHT_LSP_T_AGE) | BIT(DHT_LSP_T_CALL_ID) |
-	BIT(DHT_LSP_T_CSEQ) | BIT(DHT_LSP_T_EXPIRES) | BIT(DHT_LSP_T_SOURCE);
+static const mask_t allow_record = ALLOW_RECORD;
+static const mask_t allow_entry_record = ALLOW_RECORD | BIT(DHT_LSP_T_EXPIRES_AT) |
+					 BIT(DHT_LSP_T_REGISTERED_AT) | BIT(DHT_LSP_T_TXN_TAG);
 
-/* The walk's position: the message, the record being filled (NULL at message level). */
+/* The walk's position: the message (NULL when decoding a lone record), the record being filled
+ * (NULL at message level), and where failures are recorded. */
 struct walk {
 	struct dht_lsp_msg *m;
 	struct dht_lsp_record *r;
-	const uint8_t *base; /* message start, for error offsets */
+	struct lsp_fault *f;
 };
 
 static int fail(struct walk *w, int err, const uint8_t *at, uint16_t type)
 {
-	w->m->err_off = (uint32_t)(at - w->base);
-	w->m->err_tlv = type;
-	return err;
+	return lsp_fail(w->f, err, at, type);
 }
 
 bool dht_lsp_addr_decode(struct dht_addr *a, const uint8_t *v, size_t len)
@@ -144,6 +161,15 @@ static void set_u32(struct walk *w, uint16_t code, uint32_t v)
 	case C(DHT_LSP_T_REG_ID):
 		r->reg_id = v;
 		break;
+	case C(DHT_LSP_T_EXPIRES_AT):
+		r->expires_at_s = v;
+		break;
+	case C(DHT_LSP_T_REGISTERED_AT):
+		r->registered_at_s = v;
+		break;
+	case C(DHT_LSP_T_TXN_TAG):
+		r->txn_tag = v;
+		break;
 	default: /* C(DHT_LSP_T_AGE) */
 		r->age_s = v;
 		break;
@@ -174,47 +200,65 @@ static struct dht_bytes *bytes_field(struct walk *w, uint16_t code)
 	}
 }
 
-static int walk_tlvs(struct walk *w, const uint8_t *p, const uint8_t *end, uint64_t allow);
+static int walk_tlvs(struct walk *w, const uint8_t *p, const uint8_t *end, mask_t allow);
 
-static int take_record(struct walk *w, const uint8_t *at, uint16_t type, const uint8_t *v,
-		       uint16_t len)
+int lsp_record_decode(struct lsp_fault *f, struct dht_lsp_record *r, const uint8_t *tlv,
+		      bool in_entry)
+{
+	uint16_t type = lsp_rd16(tlv), len = lsp_rd16(tlv + 2);
+	const uint8_t *v = tlv + DHT_LSP_TLV_HDR_LEN;
+	memset(r, 0, sizeof(*r));
+	r->q = -1;
+	struct walk w = {NULL, r, f};
+	int ret = walk_tlvs(&w, v, v + len, in_entry ? allow_entry_record : allow_record);
+	if (ret != LC_OK) {
+		return ret;
+	}
+	if (!(r->present & DHT_LSP_P_CONTACT)) {
+		return lsp_fail(f, LC_ELSP_MISSING_CONTACT, tlv, type);
+	}
+	size_t var = (size_t)r->contact.len + r->instance.len + r->path.len + r->attrs.len;
+	if (var > DHT_LSP_MAX_RECORD_VAR) {
+		return lsp_fail(f, LC_ELSP_TOO_LONG, tlv, type);
+	}
+	return LC_OK;
+}
+
+static int take_record(struct walk *w, const uint8_t *at, uint16_t type)
 {
 	struct dht_lsp_msg *m = w->m;
 	if (m->nrecords == DHT_LSP_MAX_RECORDS) {
 		return fail(w, LC_ELSP_TOO_MANY_RECORDS, at, type);
 	}
-	struct dht_lsp_record *r = &m->records[m->nrecords];
-	memset(r, 0, sizeof(*r));
-	r->q = -1;
-	w->r = r;
-	int ret = walk_tlvs(w, v, v + len, allow_record);
-	w->r = NULL;
-	if (ret != LC_OK) {
-		return ret;
+	int ret = lsp_record_decode(w->f, &m->records[m->nrecords], at, false);
+	if (ret == LC_OK) {
+		m->nrecords++;
 	}
-	if (!(r->present & DHT_LSP_P_CONTACT)) {
-		return fail(w, LC_ELSP_MISSING_CONTACT, at, type);
+	return ret;
+}
+
+bool lsp_node_decode(struct dht_lsp_node *n, const uint8_t *v, size_t len)
+{
+	if (len < LSP_NODE_ID_LEN ||
+	    !dht_lsp_addr_decode(&n->addr, v + LSP_NODE_ID_LEN, len - LSP_NODE_ID_LEN)) {
+		return false;
 	}
-	size_t var = (size_t)r->contact.len + r->instance.len + r->path.len + r->attrs.len;
-	if (var > DHT_LSP_MAX_RECORD_VAR) {
-		return fail(w, LC_ELSP_TOO_LONG, at, type);
-	}
-	m->nrecords++;
-	return LC_OK;
+	n->id = lsp_rd_id(v);
+	return true;
 }
 
 /* One known TLV allowed here: check and store it. */
 static int take(struct walk *w, const uint8_t *at, uint16_t type, const uint8_t *v, uint16_t len)
 {
 	uint16_t code = DHT_LSP_TLV_CODE(type);
-	const struct tlv_spec *s = &tlv_spec[code];
+	const struct tlv_spec *s = &tlv_spec[SLOT(code)];
 	uint32_t *present = w->r ? &w->r->present : &w->m->present;
 	if (*present & s->bit) {
 		return fail(w, LC_ELSP_TLV_DUP, at, type);
 	}
 	switch (s->kind) {
 	case K_RECORD:
-		return take_record(w, at, type, v, len);
+		return take_record(w, at, type);
 	case K_BYTES:
 		if (len < s->min || len > s->max) {
 			return fail(w, s->len_err, at, type);
@@ -245,18 +289,19 @@ static int take(struct walk *w, const uint8_t *at, uint16_t type, const uint8_t 
 			return fail(w, LC_ELSP_TLV_LENGTH, at, type);
 		}
 		break;
-	case K_ADDR:
-		if (!dht_lsp_addr_decode(w->r ? &w->r->src : &w->m->src, v, len)) {
+	case K_ADDR: {
+		struct dht_addr *a = w->r			     ? &w->r->src
+				     : code == C(DHT_LSP_T_REPLY_TO) ? &w->m->reply_to
+								     : &w->m->src;
+		if (!dht_lsp_addr_decode(a, v, len)) {
 			return fail(w, LC_ELSP_SOURCE, at, type);
 		}
 		break;
+	}
 	case K_NODE:
-		if (len < LSP_NODE_ID_LEN ||
-		    !dht_lsp_addr_decode(&w->m->node.addr, v + LSP_NODE_ID_LEN,
-					 len - LSP_NODE_ID_LEN)) {
+		if (!lsp_node_decode(&w->m->node, v, len)) {
 			return fail(w, LC_ELSP_SOURCE, at, type);
 		}
-		w->m->node.id = lsp_rd_id(v);
 		break;
 	case K_ID:
 		if (len != LSP_NODE_ID_LEN) {
@@ -278,20 +323,18 @@ static int take(struct walk *w, const uint8_t *at, uint16_t type, const uint8_t 
 }
 
 /* Walk the TLVs in [p, end): a message body or a record's value. */
-static int walk_tlvs(struct walk *w, const uint8_t *p, const uint8_t *end, uint64_t allow)
+static int walk_tlvs(struct walk *w, const uint8_t *p, const uint8_t *end, mask_t allow)
 {
 	while (p < end) {
-		if (end - p < DHT_LSP_TLV_HDR_LEN) {
-			return fail(w, LC_ELSP_TLV_SHORT, p, 0);
+		uint16_t type = 0, len = 0;
+		int ret = lsp_tlv_frame(p, end, &type, &len);
+		if (ret != LC_OK) {
+			return fail(w, ret, p, ret == LC_ELSP_TLV_SHORT ? 0 : type);
 		}
-		uint16_t type = lsp_rd16(p), len = lsp_rd16(p + 2);
 		const uint8_t *v = p + DHT_LSP_TLV_HDR_LEN;
-		if (len > end - v) {
-			return fail(w, LC_ELSP_TLV_OVERRUN, p, type);
-		}
 		uint16_t code = DHT_LSP_TLV_CODE(type);
-		if (code < NCODES && (allow >> code & 1)) {
-			int ret = take(w, p, type, v, len);
+		if (SLOT(code) < NSLOTS && (allow >> SLOT(code) & 1)) {
+			ret = take(w, p, type, v, len);
 			if (ret != LC_OK) {
 				return ret;
 			}
@@ -303,7 +346,7 @@ static int walk_tlvs(struct walk *w, const uint8_t *p, const uint8_t *end, uint6
 	return LC_OK;
 }
 
-static uint64_t allowed_in(const struct dht_lsp_hdr *h)
+static mask_t allowed_in(const struct dht_lsp_hdr *h)
 {
 	if (h->flags & DHT_LSP_F_ANSWER) {
 		return allow_answer;
@@ -343,15 +386,14 @@ static int check_msg(struct walk *w, const uint8_t *end)
 	return LC_OK;
 }
 
-static int parse_hdr(struct walk *w, const uint8_t *p, size_t len)
+int lsp_parse_hdr(struct lsp_fault *f, struct dht_lsp_hdr *h, bool *hdr_ok, const uint8_t *p,
+		  size_t len, bool overlay)
 {
-	struct dht_lsp_msg *m = w->m;
-	struct dht_lsp_hdr *h = &m->hdr;
 	if (len < DHT_LSP_HDR_LEN) {
-		return fail(w, LC_ELSP_SHORT, p, 0);
+		return lsp_fail(f, LC_ELSP_SHORT, p, 0);
 	}
 	if (lsp_rd16(p) != DHT_LSP_MAGIC) {
-		return fail(w, LC_ELSP_MAGIC, p, 0);
+		return lsp_fail(f, LC_ELSP_MAGIC, p, 0);
 	}
 	h->version = p[2];
 	h->type = p[3];
@@ -360,21 +402,21 @@ static int parse_hdr(struct walk *w, const uint8_t *p, size_t len)
 	h->body_len = lsp_rd16(p + 6);
 	h->txn_id = lsp_rd64(p + 8);
 	h->overlay_id = lsp_rd64(p + 16);
-	m->hdr_ok = true;
+	*hdr_ok = true;
 	if (h->version != DHT_LSP_VERSION) {
-		return fail(w, LC_ELSP_VERSION, p + 2, 0);
+		return lsp_fail(f, LC_ELSP_VERSION, p + 2, 0);
 	}
 	if (h->body_len > DHT_LSP_MAX_BODY || len > DHT_LSP_MAX_MSG) {
-		return fail(w, LC_ELSP_TOO_BIG, p + 6, 0);
+		return lsp_fail(f, LC_ELSP_TOO_BIG, p + 6, 0);
 	}
 	if (len < DHT_LSP_HDR_LEN + (size_t)h->body_len) {
-		return fail(w, LC_ELSP_TRUNCATED, p + 6, 0);
+		return lsp_fail(f, LC_ELSP_TRUNCATED, p + 6, 0);
 	}
 	if (len > DHT_LSP_HDR_LEN + (size_t)h->body_len) {
-		return fail(w, LC_ELSP_TRAILING, p + DHT_LSP_HDR_LEN + h->body_len, 0);
+		return lsp_fail(f, LC_ELSP_TRAILING, p + DHT_LSP_HDR_LEN + h->body_len, 0);
 	}
-	if (!dht_lsp_type_known(h->type)) {
-		return fail(w, LC_ELSP_TYPE, p + 3, 0);
+	if (overlay ? !dht_lsp_type_is_overlay(h->type) : !dht_lsp_type_known(h->type)) {
+		return lsp_fail(f, LC_ELSP_TYPE, p + 3, 0);
 	}
 	return LC_OK;
 }
@@ -384,8 +426,9 @@ int dht_lsp_parse(struct dht_lsp_msg *m, const void *buf, size_t len)
 	const uint8_t *p = buf;
 	memset(m, 0, offsetof(struct dht_lsp_msg, records));
 	m->buf = (struct dht_bytes){buf, (uint32_t)LC_MIN(len, (size_t)UINT32_MAX)};
-	struct walk w = {m, NULL, p};
-	int ret = parse_hdr(&w, p, len);
+	struct lsp_fault f = {p, 0, 0};
+	struct walk w = {m, NULL, &f};
+	int ret = lsp_parse_hdr(&f, &m->hdr, &m->hdr_ok, p, len, false);
 	if (ret == LC_OK) {
 		const uint8_t *end = p + DHT_LSP_HDR_LEN + m->hdr.body_len;
 		ret = walk_tlvs(&w, p + DHT_LSP_HDR_LEN, end, allowed_in(&m->hdr));
@@ -394,6 +437,8 @@ int dht_lsp_parse(struct dht_lsp_msg *m, const void *buf, size_t len)
 		}
 	}
 	m->err = ret;
+	m->err_off = f.off;
+	m->err_tlv = f.tlv;
 	return ret;
 }
 
@@ -423,4 +468,10 @@ bool dht_lsp_type_known(unsigned type)
 {
 	return type == DHT_LSP_PING || type == DHT_LSP_PUBLISH || type == DHT_LSP_REMOVE ||
 	       type == DHT_LSP_LOOKUP;
+}
+
+bool dht_lsp_type_is_overlay(unsigned type)
+{
+	return (type >= DHT_LSP_JOIN && type <= DHT_LSP_LEAVE) ||
+	       (type >= DHT_LSP_REPLICA_STORE && type <= DHT_LSP_RANGE_DIGEST);
 }

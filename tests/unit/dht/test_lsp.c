@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The LSP codec against its specification (docs/lsp.md): the test vectors of §9 decoded, checked
+ * The LSP client codec against its specification (docs/lsp.md; the overlay messages are in
+ * test_lsp_ovl.c): the test vectors of §9 decoded, checked
  * field by field and re-encoded to the same bytes (they live in tests/data/lsp/, written by an
  * independent encoder, make_vectors.py); every decode error with its code, offset and TLV; the
  * builder's limits and its never-past-the-buffer promise at every buffer size; and round trips of
@@ -240,8 +241,14 @@ static void test_header_errors(void)
 	is_int(dht_lsp_parse(&m, raw, raw_len), LC_ELSP_TOO_BIG, "body length 65535: too big");
 	is_int(dht_lsp_parse(&m, raw, DHT_LSP_MAX_MSG + 1), LC_ELSP_TOO_BIG, "datagram too big");
 	raw_start(DHT_LSP_JOIN, 0);
-	EXPECT(LC_ELSP_TYPE, 3, 0, "reserved overlay type JOIN");
-	ok(dht_lsp_status_of(m.err) == DHT_LSP_S_UNKNOWN_TYPE, "JOIN answered UNKNOWN_TYPE");
+	EXPECT(LC_ELSP_TYPE, 3, 0, "overlay type JOIN: not a client message");
+	ok(dht_lsp_status_of(m.err) == DHT_LSP_S_UNKNOWN_TYPE && dht_lsp_can_answer(&m),
+	   "JOIN answered UNKNOWN_TYPE by a node without the overlay");
+	ok(dht_lsp_is_overlay_msg(raw, raw_len) && dht_lsp_type_is_overlay(DHT_LSP_JOIN),
+	   "the header says: decode it with dht_lsp_ovl_parse()");
+	raw_start(0x05, 0);
+	EXPECT(LC_ELSP_TYPE, 3, 0, "unassigned type 0x05");
+	ok(!dht_lsp_is_overlay_msg(raw, raw_len), "0x05 is not an overlay type either");
 	raw_start(DHT_LSP_PING, DHT_LSP_F_ANSWER);
 	EXPECT(LC_ELSP_MISSING_STATUS, 24, DHT_LSP_T_STATUS, "answer without status");
 	ok(!dht_lsp_can_answer(&m), "an answer is never answered");
@@ -324,6 +331,65 @@ static void test_tlv_errors(void)
 	raw_tlv(DHT_LSP_T_KEY, KEY, strlen(KEY));
 	raw_tlv(DHT_LSP_T_SOURCE, "\5\1\0\1\1\2\3\4", 8);
 	EXPECT(LC_ELSP_SOURCE, 49, DHT_LSP_T_SOURCE, "address family 5");
+
+	/* REPLY_TO: in forwarded PUBLISH, REMOVE, LOOKUP requests; not in answers */
+	raw_start(DHT_LSP_LOOKUP, 0);
+	raw_tlv(DHT_LSP_T_KEY, KEY, strlen(KEY));
+	raw_tlv(DHT_LSP_T_REPLY_TO, "\4\1\x1c\xe8\xc0\0\2\1", 8);
+	const uint8_t ip1[4] = {192, 0, 2, 1};
+	ok(raw_parse() == LC_OK && (m.present & DHT_LSP_P_REPLY_TO) &&
+		   m.reply_to.family == AF_INET && m.reply_to.port == 7400 &&
+		   m.reply_to.transport == 1 && memcmp(m.reply_to.addr, ip1, 4) == 0 &&
+		   !(m.present & DHT_LSP_P_SOURCE),
+	   "LOOKUP with REPLY_TO 192.0.2.1:7400");
+	raw_tlv(DHT_LSP_T_REPLY_TO, "\4\1\x1c\xe8\xc0\0\2\1", 8);
+	EXPECT(LC_ELSP_TLV_DUP, 61, DHT_LSP_T_REPLY_TO, "REPLY_TO twice");
+	raw_start(DHT_LSP_PUBLISH, 0);
+	raw_tlv(DHT_LSP_T_KEY, KEY, strlen(KEY));
+	raw_tlv(DHT_LSP_T_REPLY_TO, "\6\1\x1c\xe8\xc0\0\2\1", 8);
+	EXPECT(LC_ELSP_SOURCE, 49, DHT_LSP_T_REPLY_TO, "REPLY_TO: IPv6 family with 8 bytes");
+	raw_start(DHT_LSP_LOOKUP, DHT_LSP_F_ANSWER);
+	raw_tlv(DHT_LSP_T_STATUS, "\0\xc8", 2);
+	raw_tlv(DHT_LSP_T_REPLY_TO, "\4\1\x1c\xe8\xc0\0\2\1", 8);
+	EXPECT(LC_ELSP_TLV_UNKNOWN, 30, DHT_LSP_T_REPLY_TO, "REPLY_TO in an answer");
+	raw_start(DHT_LSP_PING, 0);
+	raw_tlv(DHT_LSP_T_REPLY_TO, "\4\1\x1c\xe8\xc0\0\2\1", 8);
+	EXPECT(LC_ELSP_TLV_UNKNOWN, 24, DHT_LSP_T_REPLY_TO, "REPLY_TO in a PING");
+
+	/* the reply context of a forwarded SIP request: up to 4096 bytes */
+	static char ctx[DHT_LSP_MAX_REPLY_CTX + 1];
+	raw_start(DHT_LSP_LOOKUP, 0);
+	raw_tlv(DHT_LSP_T_KEY, KEY, strlen(KEY));
+	raw_tlv(DHT_LSP_T_REPLY_CTX, ctx, DHT_LSP_MAX_REPLY_CTX);
+	ok(raw_parse() == LC_OK && m.reply_ctx.len == 4096, "REPLY_CTX of 4096 bytes");
+	raw_start(DHT_LSP_LOOKUP, 0);
+	raw_tlv(DHT_LSP_T_KEY, KEY, strlen(KEY));
+	raw_tlv(DHT_LSP_T_REPLY_CTX, ctx, DHT_LSP_MAX_REPLY_CTX + 1);
+	EXPECT(LC_ELSP_TOO_LONG, 49, DHT_LSP_T_REPLY_CTX, "REPLY_CTX of 4097 bytes");
+
+	/* the replication record fields belong to an ENTRY's records only */
+	static const uint16_t repl[] = {DHT_LSP_T_EXPIRES_AT, DHT_LSP_T_REGISTERED_AT,
+					DHT_LSP_T_TXN_TAG};
+	int unknown = 0;
+	for (int i = 0; i < 3; i++) {
+		uint8_t rv[32];
+		size_t rvn = 0;
+		record_of(rv, &rvn, "sip:a@b");
+		rv[rvn] = (uint8_t)(repl[i] >> 8);
+		rv[rvn + 1] = (uint8_t)repl[i];
+		memcpy(rv + rvn + 2, "\0\4\0\0\0\1", 6);
+		raw_start(DHT_LSP_PUBLISH, 0);
+		raw_tlv(DHT_LSP_T_KEY, KEY, strlen(KEY));
+		raw_tlv(DHT_LSP_T_RECORD, rv, rvn + 8);
+		unknown += raw_parse() == LC_ELSP_TLV_UNKNOWN && m.err_tlv == repl[i] &&
+			   m.err_off == 53 + rvn;
+		rv[rvn] &= 0x7f; /* optional: skipped */
+		raw_start(DHT_LSP_PUBLISH, 0);
+		raw_tlv(DHT_LSP_T_KEY, KEY, strlen(KEY));
+		raw_tlv(DHT_LSP_T_RECORD, rv, rvn + 8);
+		unknown += raw_parse() == LC_OK && m.records[0].present == DHT_LSP_P_CONTACT;
+	}
+	is_int(unknown, 6, "EXPIRES_AT, REGISTERED_AT, TXN_TAG in a client record: unknown here");
 
 	raw_start(DHT_LSP_PUBLISH, 0);
 	raw_tlv(DHT_LSP_T_KEY, KEY, strlen(KEY));
@@ -425,7 +491,18 @@ static void test_builder_limits(void)
 	dht_lsp_build_hdr(&b, &h);
 	dht_lsp_put_record(&b, &bad);
 	is_int(dht_lsp_build_finish(&b, &len), LC_ELSP_MISSING_CONTACT, "record without contact");
+	bad = r;
+	bad.present |= DHT_LSP_P_TXN_TAG;
+	dht_lsp_build_init(&b, buf, sizeof(buf));
+	dht_lsp_build_hdr(&b, &h);
+	dht_lsp_put_record(&b, &bad);
+	is_int(dht_lsp_build_finish(&b, &len), LC_ELSP_TLV_UNKNOWN,
+	       "TXN_TAG outside an entry refused, as the decoder would refuse it");
 	struct dht_addr none = {0};
+	dht_lsp_build_init(&b, buf, sizeof(buf));
+	dht_lsp_build_hdr(&b, &h);
+	dht_lsp_put_reply_to(&b, &none);
+	is_int(dht_lsp_build_finish(&b, &len), LC_ELSP_SOURCE, "REPLY_TO without a family refused");
 	dht_lsp_build_init(&b, buf, sizeof(buf));
 	dht_lsp_build_hdr(&b, &h);
 	dht_lsp_put_source(&b, &none);
@@ -553,11 +630,11 @@ static void rnd_msg(struct dht_lsp_msg *x)
 	} else if (x->hdr.type == DHT_LSP_PING) {
 		f = 0;
 	} else if (x->hdr.type == DHT_LSP_LOOKUP) {
-		f = (f & DHT_LSP_P_REPLY_CTX) | DHT_LSP_P_KEY;
+		f = (f & DHT_LSP_P_REPLY_CTX) | DHT_LSP_P_KEY | (rnd(2) ? DHT_LSP_P_REPLY_TO : 0);
 	} else {
 		f &= DHT_LSP_P_REPLY_CTX | DHT_LSP_P_CALL_ID | DHT_LSP_P_CSEQ | DHT_LSP_P_SOURCE |
 		     (x->hdr.type == DHT_LSP_PUBLISH ? DHT_LSP_P_EXPIRES : 0);
-		f |= DHT_LSP_P_KEY;
+		f |= DHT_LSP_P_KEY | (rnd(2) ? DHT_LSP_P_REPLY_TO : 0);
 	}
 	x->present = f;
 	x->key = (f & DHT_LSP_P_KEY) ? rnd_bytes(1, DHT_LSP_MAX_KEY) : (struct dht_bytes){0};
@@ -575,6 +652,9 @@ static void rnd_msg(struct dht_lsp_msg *x)
 	x->status = (f & DHT_LSP_P_STATUS) ? (uint16_t)rnd(65536) : 0;
 	if (f & DHT_LSP_P_SOURCE) {
 		rnd_addr(&x->src);
+	}
+	if (f & DHT_LSP_P_REPLY_TO) {
+		rnd_addr(&x->reply_to);
 	}
 	if (f & DHT_LSP_P_NODE) {
 		rnd_addr(&x->node.addr);
