@@ -205,7 +205,7 @@ struct dht_lsp_ovl_msg {
 	struct dht_bytes reason;
 	struct dht_lsp_error_detail detail;
 	struct dht_lsp_buckets buckets;
-	const uint8_t *bucket_set; /* DHT_LSP_BUCKET_SET_LEN bytes; NULL when absent */
+	const uint8_t *bucket_set;  /* DHT_LSP_BUCKET_SET_LEN bytes; NULL when absent */
 	struct dht_bytes first_key; /* REPLICA_STORE request: the first entry's key (what the ack
 				       names; dht_lsp_ovl_answer_start() echoes it) */
 	uint16_t npeers;

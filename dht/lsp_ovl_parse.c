@@ -27,9 +27,15 @@
 #include <string.h>
 
 #include "common/lc_error.h"
+#include "dht/dht_sync.h"
 #include "dht/lsp.h"
 #include "dht/lsp_internal.h"
 #include "dht/lsp_ovl.h"
+
+/* BUCKETS and BUCKET_SET carry dht_sync's digests and bucket sets as they are */
+_Static_assert(DHT_LSP_MAX_BUCKETS == DHT_SYNC_BUCKETS &&
+		       DHT_LSP_BUCKET_SET_LEN == DHT_SYNC_SET_BYTES,
+	       "the wire's buckets are dht_sync's");
 
 enum kind {
 	K_NONE,
@@ -99,13 +105,13 @@ static const struct tlv_spec spec[LSP_NSLOTS] = {
 
 /* The TLV type of each field bit, in bit order: what a "missing" error names. */
 static const uint16_t type_of_bit[] = {
-	DHT_LSP_T_STATUS,      DHT_LSP_T_SENDER,      DHT_LSP_T_KEY,	      DHT_LSP_T_REPLY_TO,
-	DHT_LSP_T_ORIG_TXN,    DHT_LSP_T_ORIG_TYPE,   DHT_LSP_T_REPLY_CTX,    DHT_LSP_T_REASON,
+	DHT_LSP_T_STATUS,	DHT_LSP_T_SENDER,      DHT_LSP_T_KEY,	      DHT_LSP_T_REPLY_TO,
+	DHT_LSP_T_ORIG_TXN,	DHT_LSP_T_ORIG_TYPE,   DHT_LSP_T_REPLY_CTX,   DHT_LSP_T_REASON,
 	DHT_LSP_T_ERROR_DETAIL, DHT_LSP_T_RETRY_AFTER, DHT_LSP_T_TARGET,      DHT_LSP_T_OWNER,
-	DHT_LSP_T_CHAIN,       DHT_LSP_T_RANGE,	      DHT_LSP_T_SYNC_MODE,    DHT_LSP_T_FLAGS,
-	DHT_LSP_T_INCARNATION, DHT_LSP_T_RING_SIZE,   DHT_LSP_T_VIEW_DIGEST,  DHT_LSP_T_PAGE,
-	DHT_LSP_T_PREDECESSOR, DHT_LSP_T_BUCKETS,     DHT_LSP_T_BUCKET_SET,   DHT_LSP_T_PEER,
-	DHT_LSP_T_MEMBER,      DHT_LSP_T_ENTRY,
+	DHT_LSP_T_CHAIN,	DHT_LSP_T_RANGE,       DHT_LSP_T_SYNC_MODE,   DHT_LSP_T_FLAGS,
+	DHT_LSP_T_INCARNATION,	DHT_LSP_T_RING_SIZE,   DHT_LSP_T_VIEW_DIGEST, DHT_LSP_T_PAGE,
+	DHT_LSP_T_PREDECESSOR,	DHT_LSP_T_BUCKETS,     DHT_LSP_T_BUCKET_SET,  DHT_LSP_T_PEER,
+	DHT_LSP_T_MEMBER,	DHT_LSP_T_ENTRY,
 };
 _Static_assert(LC_ARRAY_SIZE(type_of_bit) == 26 && DHT_LSP_O_ENTRY == 1u << 25,
 	       "one TLV type per DHT_LSP_O_* bit, in bit order");
@@ -121,7 +127,7 @@ struct rule {
 
 /* index: 0..7 for JOIN..LEAVE, 8..10 for REPLICA_STORE..RANGE_DIGEST */
 static const struct rule req_rules[11] = {
-	/* JOIN */ {O(SENDER) | O(INCARNATION) | O(PAGE), O(SENDER)},
+	/* JOIN */ {O(SENDER) | O(INCARNATION), O(SENDER)},
 	/* FIND_SUCCESSOR */ {O(SENDER) | O(TARGET), O(SENDER) | O(TARGET)},
 	/* GET_PREDECESSOR */ {O(SENDER), O(SENDER)},
 	/* NOTIFY */ {O(SENDER), O(SENDER)},
@@ -262,8 +268,8 @@ static int take_entry(struct walk *w, const uint8_t *at, uint16_t type, const ui
 }
 
 /* A PEER or MEMBER: validated into a scratch value and counted. */
-static int take_repeated(struct walk *w, const struct tlv_spec *s, const uint8_t *at,
-			 uint16_t type, const uint8_t *v, uint16_t len)
+static int take_repeated(struct walk *w, const struct tlv_spec *s, const uint8_t *at, uint16_t type,
+			 const uint8_t *v, uint16_t len)
 {
 	struct dht_lsp_ovl_msg *m = w->m;
 	if (s->kind == K_PEER) {
@@ -332,8 +338,8 @@ static unsigned fixed_len(unsigned kind)
 }
 
 /* The value of a fixed-length kind (its length already checked) into its field. */
-static int store_fixed(struct walk *w, const struct tlv_spec *s, const uint8_t *at,
-		       uint16_t type, const uint8_t *v)
+static int store_fixed(struct walk *w, const struct tlv_spec *s, const uint8_t *at, uint16_t type,
+		       const uint8_t *v)
 {
 	void *field = (char *)w->m + s->off;
 	switch (s->kind) {
@@ -401,7 +407,8 @@ static int store_var(struct walk *w, const struct tlv_spec *s, const uint8_t *at
 		if (len < s->min || len > s->max) {
 			return fail(w, s->len_err, at, type);
 		}
-		*(struct dht_bytes *)((char *)m + s->off) = (struct dht_bytes){(const char *)v, len};
+		*(struct dht_bytes *)((char *)m + s->off) =
+			(struct dht_bytes){(const char *)v, len};
 		return LC_OK;
 	case K_NODE:
 		if (!lsp_node_decode((struct dht_lsp_node *)((char *)m + s->off), v, len)) {

@@ -170,8 +170,9 @@ static void test_predecessor_vector(void)
 	   "get-predecessor answer: sender N2, predecessor N1, two peers");
 	struct dht_lsp_iter it = dht_lsp_ovl_peers(&m);
 	struct dht_lsp_node p1, p2, p3;
-	ok(dht_lsp_ovl_next_peer(&it, &p1) && node_is(&p1, &a3) && dht_lsp_ovl_next_peer(&it, &p2) &&
-		   node_is(&p2, &a1) && !dht_lsp_ovl_next_peer(&it, &p3),
+	ok(dht_lsp_ovl_next_peer(&it, &p1) && node_is(&p1, &a3) &&
+		   dht_lsp_ovl_next_peer(&it, &p2) && node_is(&p2, &a1) &&
+		   !dht_lsp_ovl_next_peer(&it, &p3),
 	   "successor list N3, N1 in order");
 
 	struct dht_lsp_builder b;
@@ -219,16 +220,16 @@ static const char *const CALL_ID = "a84b4c76e66710@pc33";
 static void replica_records(struct dht_lsp_record r[2])
 {
 	memset(r, 0, 2 * sizeof(*r));
-	r[0] = (struct dht_lsp_record){
-		.present = DHT_LSP_P_CONTACT | DHT_LSP_P_Q | DHT_LSP_P_CALL_ID | DHT_LSP_P_CSEQ |
-			   DHT_LSP_P_SOURCE | DHT_LSP_P_REPLICATION,
-		.contact = {CONTACT1, (uint32_t)strlen(CONTACT1)},
-		.call_id = {CALL_ID, (uint32_t)strlen(CALL_ID)},
-		.cseq = 314159,
-		.expires_at_s = 1700003600,
-		.registered_at_s = 1699990000,
-		.txn_tag = 0x5eed0001,
-		.q = 1000};
+	r[0] = (struct dht_lsp_record){.present = DHT_LSP_P_CONTACT | DHT_LSP_P_Q |
+						  DHT_LSP_P_CALL_ID | DHT_LSP_P_CSEQ |
+						  DHT_LSP_P_SOURCE | DHT_LSP_P_REPLICATION,
+				       .contact = {CONTACT1, (uint32_t)strlen(CONTACT1)},
+				       .call_id = {CALL_ID, (uint32_t)strlen(CALL_ID)},
+				       .cseq = 314159,
+				       .expires_at_s = 1700003600,
+				       .registered_at_s = 1699990000,
+				       .txn_tag = 0x5eed0001,
+				       .q = 1000};
 	r[0].src.family = AF_INET;
 	r[0].src.transport = 1;
 	r[0].src.port = 5060;
@@ -301,8 +302,8 @@ static void test_replica_store_vectors(void)
 	vector("replica-store-ack", ack, sizeof(ack));
 	ok(dht_lsp_ovl_is_answer(&m) && m.status == 200 && node_is(&m.sender, &a3) &&
 		   bytes_is(m.key, KEY) && !memcmp(&m.reply_to, &facing, sizeof(facing)) &&
-		   m.orig_txn == 0x0123456789abcdefull && m.orig_type == 2 && m.reply_ctx.len == 4 &&
-		   m.nentries == 0,
+		   m.orig_txn == 0x0123456789abcdefull && m.orig_type == 2 &&
+		   m.reply_ctx.len == 4 && m.nentries == 0,
 	   "ack: key and the original request's answer information");
 	(void)len;
 }
@@ -312,9 +313,9 @@ static void test_range_vectors(void)
 	static uint8_t v[2048];
 	struct dht_lsp_node a2 = node4(N2, 2), a3 = node6(N3, 3);
 	static const struct dht_lsp_bucket bk[8] = {
-		{0, 0},		{0x1d3f5a7c9e0b2d4full, 3}, {0x7a2b3c4d5e6f7081ull, 5}, {0, 0},
-		{0x3c4d5e6f708192a3ull, 1}, {0xc1d2e3f405162738ull, 2}, {0, 0},
-		{0x5e6f708192a3b4c5ull, 4}};
+		{0, 0}, {0x1d3f5a7c9e0b2d4full, 3}, {0x7a2b3c4d5e6f7081ull, 5},
+		{0, 0}, {0x3c4d5e6f708192a3ull, 1}, {0xc1d2e3f405162738ull, 2},
+		{0, 0}, {0x5e6f708192a3b4c5ull, 4}};
 	size_t n = vector("range-digest", v, sizeof(v));
 	ok(m.hdr.type == DHT_LSP_RANGE_DIGEST && node_is(&m.sender, &a2) && m.range.lo == N1 &&
 		   m.range.hi == N2 && m.sync_mode == DHT_LSP_SYNC_PUSH && m.buckets.n == 8,
@@ -398,8 +399,9 @@ static void test_dispatch(void)
 	int good = 0;
 	for (unsigned i = 0; i < sizeof(client) / sizeof(client[0]); i++) {
 		size_t n = load(client[i], v, sizeof(v));
-		good += !dht_lsp_is_overlay_msg(v, n) && dht_lsp_ovl_parse(&m, v, n) == LC_ELSP_TYPE &&
-			m.hdr_ok && m.err_off == 3 && dht_lsp_parse(&cm, v, n) == LC_OK;
+		good += !dht_lsp_is_overlay_msg(v, n) &&
+			dht_lsp_ovl_parse(&m, v, n) == LC_ELSP_TYPE && m.hdr_ok && m.err_off == 3 &&
+			dht_lsp_parse(&cm, v, n) == LC_OK;
 	}
 	is_int(good, 4, "client vectors: not overlay, LC_ELSP_TYPE from the overlay decoder");
 	int types = 0;
@@ -528,12 +530,19 @@ static void test_field_errors(void)
 	raw_tlv(0x0177, "c", 1);
 	raw_tlv(DHT_LSP_T_TARGET & 0x7fff, sender, 16); /* known, not here, optional: skipped */
 	is_int(raw_parse(), LC_OK, "unknown optional TLVs skipped");
-	raw_tlv(DHT_LSP_T_PAGE, "\x00\x01\x00\x01", 4);
-	EXPECT(LC_ELSP_PAGE, 77, DHT_LSP_T_PAGE, "PAGE 1 of 1");
-	raw_start(DHT_LSP_JOIN, 0);
+	raw_tlv(DHT_LSP_T_PAGE, "\x00\x00\x00\x01", 4);
+	EXPECT(LC_ELSP_TLV_UNKNOWN, 77, DHT_LSP_T_PAGE, "PAGE in a JOIN request");
+	raw_start(DHT_LSP_MEMBERSHIP, 0);
 	raw_tlv(DHT_LSP_T_SENDER, sender, 24);
+	raw_tlv(DHT_LSP_T_VIEW_DIGEST, "\0\0\0\0\0\0\0\x01\0\0\0\x01", 12);
+	raw_tlv(DHT_LSP_T_PAGE, "\x00\x01\x00\x01", 4);
+	EXPECT(LC_ELSP_PAGE, 68, DHT_LSP_T_PAGE, "PAGE 1 of 1");
+	raw_len -= 8;
 	raw_tlv(DHT_LSP_T_PAGE, "\x00\x00\x00\x00", 4);
-	EXPECT(LC_ELSP_PAGE, 52, DHT_LSP_T_PAGE, "PAGE 0 of 0");
+	EXPECT(LC_ELSP_PAGE, 68, DHT_LSP_T_PAGE, "PAGE 0 of 0");
+	raw_len -= 8;
+	raw_tlv(DHT_LSP_T_PAGE, "\x00\x02\x00\x03", 4);
+	ok(raw_parse() == LC_OK && m.page.index == 2 && m.page.count == 3, "PAGE 2 of 3");
 
 	raw_start(DHT_LSP_NOTIFY, 0);
 	raw_tlv(DHT_LSP_T_SENDER, sender, 24);
@@ -574,8 +583,9 @@ static void test_chain_errors(void)
 		raw_tlv(DHT_LSP_T_ENTRY, entry_v, entry_n);
 		good += raw_parse() == LC_ELSP_CHAIN && m.err_off == 52;
 	}
-	is_int(good, 6, "CHAIN: position 0, position >= replicas, quorum 0, quorum > replicas, "
-			"replicas 0, one copy: LC_ELSP_CHAIN");
+	is_int(good, 6,
+	       "CHAIN: position 0, position >= replicas, quorum 0, quorum > replicas, "
+	       "replicas 0, one copy: LC_ELSP_CHAIN");
 	raw_start(DHT_LSP_REPLICA_STORE, 0);
 	raw_tlv(DHT_LSP_T_SENDER, sender, 24);
 	raw_tlv(DHT_LSP_T_CHAIN, "\x01\x02", 2);
@@ -927,11 +937,11 @@ static void test_builder_state(void)
 	struct {
 		int err;
 		const char *what;
-	} cases[] = {{LC_ELSP_MEMBER, "member state 0"},  {LC_ELSP_SOURCE, "member address"},
-		     {LC_ELSP_CHAIN, "chain 0/1/1"},	  {LC_ELSP_PAGE, "page 2 of 2"},
-		     {LC_ELSP_BUCKETS, "3 buckets"},	  {LC_ELSP_SYNC_MODE, "sync mode 0"},
-		     {LC_ELSP_SYNC_MODE, "sync mode 5"},  {LC_ELSP_SOURCE, "sender address"},
-		     {LC_EINVAL, "orig type 256"},	  {LC_ELSP_TOO_MANY_PEERS, "33 peers"},
+	} cases[] = {{LC_ELSP_MEMBER, "member state 0"}, {LC_ELSP_SOURCE, "member address"},
+		     {LC_ELSP_CHAIN, "chain 0/1/1"},	 {LC_ELSP_PAGE, "page 2 of 2"},
+		     {LC_ELSP_BUCKETS, "3 buckets"},	 {LC_ELSP_SYNC_MODE, "sync mode 0"},
+		     {LC_ELSP_SYNC_MODE, "sync mode 5"}, {LC_ELSP_SOURCE, "sender address"},
+		     {LC_EINVAL, "orig type 256"},	 {LC_ELSP_TOO_MANY_PEERS, "33 peers"},
 		     {LC_ELSP_TOO_MANY_MEMBERS, "1025"}, {LC_ELSP_TOO_MANY_RECORDS, "257 records"}};
 	static struct dht_lsp_bucket bk[4];
 	struct dht_lsp_member mb = {.id = N2, .addr = a1.addr, .incarnation = 1, .state = 0};
@@ -1234,13 +1244,13 @@ static void rnd_entries(struct dht_lsp_builder *b, unsigned max)
 		dht_lsp_entry_begin(b, pool + rnd(1000), 1 + rnd(100), ((uint64_t)rnd(UINT32_MAX)));
 		unsigned nr = rnd(4);
 		for (unsigned k = 0; k < nr; k++) {
-			struct dht_lsp_record r = {
-				.present = DHT_LSP_P_CONTACT | (rnd(8) << 23) | (rnd(2) ? DHT_LSP_P_Q : 0),
-				.contact = {pool + rnd(1000), 1 + rnd(80)},
-				.expires_at_s = rnd(UINT32_MAX),
-				.registered_at_s = rnd(UINT32_MAX),
-				.txn_tag = rnd(UINT32_MAX),
-				.q = (int16_t)rnd(1001)};
+			struct dht_lsp_record r = {.present = DHT_LSP_P_CONTACT | (rnd(8) << 23) |
+							      (rnd(2) ? DHT_LSP_P_Q : 0),
+						   .contact = {pool + rnd(1000), 1 + rnd(80)},
+						   .expires_at_s = rnd(UINT32_MAX),
+						   .registered_at_s = rnd(UINT32_MAX),
+						   .txn_tag = rnd(UINT32_MAX),
+						   .q = (int16_t)rnd(1001)};
 			r.expires_at_s *= (r.present & DHT_LSP_P_EXPIRES_AT) != 0;
 			r.registered_at_s *= (r.present & DHT_LSP_P_REGISTERED_AT) != 0;
 			r.txn_tag *= (r.present & DHT_LSP_P_TXN_TAG) != 0;
@@ -1270,13 +1280,13 @@ static void rnd_body(struct dht_lsp_builder *b, unsigned type, bool answer)
 			dht_lsp_put_ring_size(b, rnd(5000));
 			dht_lsp_put_view_digest(b, &d);
 		}
-		if (answer || rnd(2)) {
+		if (answer) {
 			dht_lsp_put_page(b, &pg);
 		}
 		for (unsigned i = answer ? rnd(20) : 0; i > 0; i--) {
 			struct dht_lsp_node x = rnd_node();
 			dht_lsp_put_member(b, &(struct dht_lsp_member){x.id, x.addr, rnd(9),
-								     (uint8_t)(1 + rnd(2))});
+								       (uint8_t)(1 + rnd(2))});
 		}
 		break;
 	case DHT_LSP_FIND_SUCCESSOR:
@@ -1317,7 +1327,7 @@ static void rnd_body(struct dht_lsp_builder *b, unsigned type, bool answer)
 		for (unsigned i = rnd(30); i > 0; i--) {
 			struct dht_lsp_node x = rnd_node();
 			dht_lsp_put_member(b, &(struct dht_lsp_member){x.id, x.addr, rnd(9),
-								     (uint8_t)(1 + rnd(2))});
+								       (uint8_t)(1 + rnd(2))});
 		}
 		break;
 	case DHT_LSP_REPLICA_STORE:
@@ -1336,7 +1346,7 @@ static void rnd_body(struct dht_lsp_builder *b, unsigned type, bool answer)
 			}
 			uint8_t r = (uint8_t)(2 + rnd(5));
 			dht_lsp_put_chain(b, &(struct dht_lsp_chain){(uint8_t)(1 + rnd(r - 1)),
-								    (uint8_t)(1 + rnd(r)), r});
+								     (uint8_t)(1 + rnd(r)), r});
 			dht_lsp_entry_begin(b, KEY, strlen(KEY), 1);
 			dht_lsp_entry_end(b);
 			rnd_entries(b, 3);
