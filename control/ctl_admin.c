@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The admin listener and its two commands.
+ * The admin listener and its commands: stats, ping, ring (this node's view of the overlay) and
+ * route AOR (where a key lives).
  */
 #define _GNU_SOURCE
 #include "control/ctl_admin.h"
@@ -12,6 +13,7 @@
 
 #include "common/lc_log.h"
 #include "control/ctl_addr.h"
+#include "control/ctl_ovl.h"
 #include "control/ctl_stats.h"
 
 #define ADMIN_TIMEOUT_MS 500
@@ -45,7 +47,7 @@ static void write_all(int fd, const char *p, size_t len)
 	}
 }
 
-void ctl_admin_serve(int lfd, struct dp_node *n, uint32_t uptime_s)
+void ctl_admin_serve(int lfd, struct dp_node *n, struct ctl_ovl *ov, uint32_t uptime_s)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0) {
@@ -54,7 +56,7 @@ void ctl_admin_serve(int lfd, struct dp_node *n, uint32_t uptime_s)
 	struct timeval tv = {.tv_sec = 0, .tv_usec = ADMIN_TIMEOUT_MS * 1000};
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	char cmd[64];
+	char cmd[1024];
 	size_t len = 0;
 	while (len < sizeof(cmd) - 1) {
 		ssize_t r = read(fd, cmd + len, sizeof(cmd) - 1 - len);
@@ -74,8 +76,16 @@ void ctl_admin_serve(int lfd, struct dp_node *n, uint32_t uptime_s)
 		write_all(fd, out, n_out);
 	} else if (strcmp(cmd, "ping") == 0) {
 		write_all(fd, "pong\n", 5);
+	} else if (strcmp(cmd, "ring") == 0) {
+		size_t n_out = ctl_ovl_ring_json(ov, out, sizeof(out));
+		write_all(fd, out, n_out);
+	} else if (strncmp(cmd, "route ", 6) == 0) {
+		size_t n_out = ctl_ovl_route_json(ov, cmd + 6, out, sizeof(out));
+		write_all(fd, out, n_out);
 	} else {
-		write_all(fd, "error: unknown command (stats, ping)\n", 37);
+		static const char usage[] =
+			"error: unknown command (stats, ping, ring, route AOR)\n";
+		write_all(fd, usage, sizeof(usage) - 1);
 	}
 	close(fd);
 }

@@ -2,7 +2,8 @@
 /*
  * locusctl: the command-line client of a locus node. lookup, publish and remove speak LSP over
  * UDP to the node's --lsp address (docs/lsp.md), retransmitting on the protocol's timer with the
- * same transaction id; ping checks a node answers LSP; stats asks the --admin interface.
+ * same transaction id; ping checks a node answers LSP; stats, ring and route ask the --admin
+ * interface.
  *
  * Exit status: 0 success; 1 the node did not answer, or answered with an error or "not found";
  * 2 bad arguments.
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/lc_compiler.h"
 #include "common/lc_error.h"
 #include "control/ctl_addr.h"
 #include "dht/dht_key.h"
@@ -38,6 +41,8 @@ static const char usage[] =
 	"  remove AOR [CONTACT]           remove one binding, or all of the AOR's (LSP REMOVE)\n"
 	"  ping                           check that the node answers LSP\n"
 	"  stats                          the node's counters, as JSON (admin interface)\n"
+	"  ring                           the node's view of the ring, as JSON (admin interface)\n"
+	"  route AOR                      which nodes own and replicate AOR, as JSON (admin)\n"
 	"Options:\n"
 	"  --lsp ADDR:PORT     the node's LSP address (default 127.0.0.1:7400)\n"
 	"  --admin ADDR:PORT   the node's admin address (default 127.0.0.1:7401)\n"
@@ -191,7 +196,9 @@ static int lsp_command(const struct opts *o, int type, int argc, char **argv)
 	return 1;
 }
 
-static int stats_command(const struct opts *o)
+/* Send one command line to the admin interface and copy its answer to stdout. An answer that
+ * starts with {"error" is a refusal: exit status 1. */
+static int admin_command(const struct opts *o, const char *line)
 {
 	char addr[64];
 	ctl_addr_format(&o->admin, addr, sizeof(addr));
@@ -204,7 +211,7 @@ static int stats_command(const struct opts *o)
 	}
 	if (fd < 0 ||
 	    connect(fd, (const struct sockaddr *)&o->admin, ctl_addr_len(&o->admin)) != 0 ||
-	    write(fd, "stats\n", 6) != 6) {
+	    write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
 		fprintf(stderr, "locusctl: cannot reach the admin interface at %s: %s\n", addr,
 			strerror(errno));
 		if (fd >= 0) {
@@ -215,7 +222,12 @@ static int stats_command(const struct opts *o)
 	char buf[65536];
 	ssize_t n;
 	size_t total = 0;
+	bool refused = false;
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (total == 0) {
+			refused = strncmp(buf, "{\"error\"", LC_MIN((size_t)n, 8)) == 0 ||
+				  strncmp(buf, "error:", LC_MIN((size_t)n, 6)) == 0;
+		}
 		fwrite(buf, 1, (size_t)n, stdout);
 		total += (size_t)n;
 	}
@@ -224,7 +236,7 @@ static int stats_command(const struct opts *o)
 		fprintf(stderr, "locusctl: %s closed without an answer\n", addr);
 		return 1;
 	}
-	return 0;
+	return refused ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -283,7 +295,18 @@ int main(int argc, char **argv)
 		return lsp_command(&o, DHT_LSP_PING, 0, none);
 	}
 	if (strcmp(cmd, "stats") == 0 && nargs == 0) {
-		return stats_command(&o);
+		return admin_command(&o, "stats\n");
+	}
+	if (strcmp(cmd, "ring") == 0 && nargs == 0) {
+		return admin_command(&o, "ring\n");
+	}
+	if (strcmp(cmd, "route") == 0 && nargs == 1) {
+		char line[DHT_KEY_MAX + 16];
+		if (strlen(args[0]) > DHT_KEY_MAX || strpbrk(args[0], "\r\n") != NULL) {
+			return bad_usage("AOR: a URI of at most %d bytes on one line", DHT_KEY_MAX);
+		}
+		snprintf(line, sizeof(line), "route %s\n", args[0]);
+		return admin_command(&o, line);
 	}
 	return bad_usage("'%s': unknown command or wrong number of arguments", cmd);
 }

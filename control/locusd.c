@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * locusd: one node of locus. main() is the control thread: it parses the flags, builds the
- * workers (dataplane/), starts one thread per worker, answers the admin interface, and on
- * SIGINT or SIGTERM stops the workers (they drain what they received) and exits 0.
+ * workers (dataplane/), starts one thread per worker, runs the overlay (ctl_ovl: links, Chord,
+ * routing tables), answers the admin interface, and on SIGINT or SIGTERM leaves the ring, stops
+ * the workers (they drain what they received) and exits 0.
  *
  * Signals are blocked in every thread and read through a signalfd by control, so no handler ever
  * runs on a worker in the middle of a burst.
@@ -26,7 +27,11 @@
 #include "control/ctl_addr.h"
 #include "control/ctl_admin.h"
 #include "control/ctl_cfg.h"
+#include "control/ctl_ovl.h"
 #include "dataplane/dp_worker.h"
+
+/* How long a leaving node waits for its LEAVE messages to go out. */
+#define LEAVE_MAX_MS 1000
 
 static uint32_t wall_seconds(void)
 {
@@ -82,13 +87,16 @@ static void print_ready(struct dp_node *node, const struct ctl_cfg *cfg, unsigne
 	fflush(stdout);
 }
 
-/* The control loop: admin requests and signals until SIGINT or SIGTERM. */
-static void control_loop(int sfd, int afd, struct dp_node *node, uint32_t started)
+/* The control loop: overlay links and timers, admin requests and signals until SIGINT or
+ * SIGTERM. */
+static void control_loop(int sfd, int afd, struct dp_node *node, struct ctl_ovl *ov,
+			 uint32_t started)
 {
 	for (;;) {
-		struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN},
-					{.fd = afd, .events = POLLIN}};
-		int r = poll(pfd, 2, 1000);
+		struct pollfd pfd[3] = {{.fd = sfd, .events = POLLIN},
+					{.fd = afd, .events = POLLIN},
+					{.fd = ctl_ovl_fd(ov), .events = POLLIN}};
+		int r = poll(pfd, 3, ctl_ovl_timeout_ms(ov));
 		if (r < 0 && errno != EINTR) {
 			lc_err("poll: %s", strerror(errno));
 			return;
@@ -101,8 +109,9 @@ static void control_loop(int sfd, int afd, struct dp_node *node, uint32_t starte
 				return;
 			}
 		}
+		ctl_ovl_run(ov);
 		if (pfd[1].revents & POLLIN) {
-			ctl_admin_serve(afd, node, wall_seconds() - started);
+			ctl_admin_serve(afd, node, ov, wall_seconds() - started);
 		}
 	}
 }
@@ -186,16 +195,32 @@ int main(int argc, char **argv)
 		}
 		pin(tid[i], i);
 	}
+	struct sockaddr_storage lsp_bound;
+	struct ctl_ovl *ov = NULL;
+	char ovl_err[256];
+	if (dp_node_local_addr(node, DP_SOCK_LSP, &lsp_bound) != LC_OK ||
+	    ctl_ovl_new(&ov, &cfg, node, &lsp_bound, ovl_err, sizeof(ovl_err)) != LC_OK) {
+		fprintf(stderr, "locusd: %s\n", ovl_err);
+		dp_node_stop(node);
+		for (unsigned i = 0; i < workers; i++) {
+			pthread_join(tid[i], NULL);
+		}
+		close(afd);
+		dp_node_free(node);
+		return 1;
+	}
 	print_ready(node, &cfg, workers);
 	lc_info("locusd %s: %u workers, max %llu bindings, overlay %s", LOCUS_VERSION, workers,
 		(unsigned long long)cfg.max_bindings, cfg.overlay);
 
-	control_loop(sfd, afd, node, started);
+	control_loop(sfd, afd, node, ov, started);
 
+	ctl_ovl_leave(ov, LEAVE_MAX_MS);
 	dp_node_stop(node);
 	for (unsigned i = 0; i < workers; i++) {
 		pthread_join(tid[i], NULL);
 	}
+	ctl_ovl_free(ov);
 	close(afd);
 	close(sfd);
 	dp_node_free(node);

@@ -25,6 +25,7 @@
 
 #include "common/lc_error.h"
 #include "dataplane/dp_fwd.h"
+#include "dataplane/dp_repl.h"
 #include "dataplane/dp_sip.h"
 #include "dht/dht_route.h"
 
@@ -152,14 +153,6 @@ static void put_skeleton(struct ctx_buf *c, const struct sip_msg *m)
 
 /* ---- sending a forwarded request ------------------------------------------------------------- */
 
-static void to_dp_addr(const struct dht_addr *a, struct dp_addr *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->family = a->family;
-	out->port = a->port;
-	memcpy(out->addr, a->addr, sizeof(out->addr));
-}
-
 static struct dp_pkt *fwd_begin(struct dp_worker *w, struct dht_lsp_builder *b, uint8_t type,
 				uint64_t txn, uint8_t hop_limit)
 {
@@ -181,7 +174,7 @@ static void fwd_send(struct dp_worker *w, struct dp_pkt *out, size_t len)
 {
 	out->len = (uint32_t)len;
 	out->sock = DP_SOCK_LSP;
-	to_dp_addr(&w->fwd->addr, &out->peer);
+	dp_addr_of(&w->fwd->addr, &out->peer);
 	lc_counter_inc(&w->stats.fwd_out);
 	dp_tx_push(w, out);
 }
@@ -237,7 +230,8 @@ void dp_fwd_register(struct dp_worker *w, const struct dp_addr *src, const struc
 	dht_lsp_put_source(&b, &u->src);
 	for (unsigned i = 0; i < u->n && !u->remove_all; i++) {
 		const struct dp_update_contact *c = &u->c[i];
-		struct dht_lsp_record r = {.present = DHT_LSP_P_CONTACT, .contact = c->uri, .q = c->q};
+		struct dht_lsp_record r = {
+			.present = DHT_LSP_P_CONTACT, .contact = c->uri, .q = c->q};
 		if (c->expires >= 0) {
 			r.present |= DHT_LSP_P_EXPIRES;
 			r.expires_s = clamp_u32(c->expires);
@@ -340,6 +334,28 @@ void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in)
 	fwd_send(w, out, len);
 }
 
+bool dp_fwd_replicate_sip(struct dp_worker *w, const struct dp_addr *src, bool remove)
+{
+	if (w->rt == NULL) {
+		return false;
+	}
+	struct ctx_buf ctx;
+	ctx_begin(&ctx, w, CTX_REGISTER, src);
+	put_skeleton(&ctx, &w->msg);
+	if (ctx.overflow) {
+		return false; /* answered at once: replicated, but without waiting for the quorum */
+	}
+	ctx_seal(&ctx, w);
+	struct dp_repl_answer ans = {
+		.txn = sip_txn(&w->msg),
+		.type = remove ? DHT_LSP_REMOVE : DHT_LSP_PUBLISH,
+		.ctx = {(const char *)ctx.b, (uint32_t)ctx.len},
+	};
+	dp_addr_of(&w->rt->self.addr,
+		   &ans.to); /* the answer comes back to us as to a facing node */
+	return dp_repl_write(w, &ans);
+}
+
 /* ---- answers --------------------------------------------------------------------------------- */
 
 static unsigned contacts_of_answer(const struct dht_lsp_msg *m, struct dp_contact *out)
@@ -391,7 +407,8 @@ static void answer_sip(struct dp_worker *w, enum ctx_kind kind, const struct dp_
 		if (status == DHT_LSP_S_OK || status == DHT_LSP_S_NOT_FOUND) {
 			dp_redirect_answer(w, client, c, n);
 		} else {
-			dp_reply_simple(w, client, 503, "Owner of the address-of-record unavailable");
+			dp_reply_simple(w, client, 503,
+					"Owner of the address-of-record unavailable");
 		}
 		return;
 	}

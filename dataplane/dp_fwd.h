@@ -23,6 +23,13 @@ void dp_fwd_route(struct dp_worker *w, bool read);
 /** Forward the REGISTER in w->msg, translated into @p u, to w->fwd as PUBLISH or REMOVE. */
 void dp_fwd_register(struct dp_worker *w, const struct dp_addr *src, const struct dp_update *u);
 
+/**
+ * The owner applied the REGISTER in w->msg: replicate it, and answer the UA only when the write
+ * quorum holds it (the answer comes back through this node's own reply context, as to a facing
+ * node). @return false when the caller answers at once (see dp_repl_write).
+ */
+bool dp_fwd_replicate_sip(struct dp_worker *w, const struct dp_addr *src, bool remove);
+
 /** Forward a lookup of w->key for the request in w->msg (302/404 later) to w->fwd. */
 void dp_fwd_lookup(struct dp_worker *w, const struct dp_addr *src);
 

@@ -17,6 +17,7 @@
 
 #include "common/lc_error.h"
 #include "dataplane/dp_fwd.h"
+#include "dataplane/dp_repl.h"
 #include "dataplane/dp_update.h"
 #include "dataplane/dp_worker_internal.h"
 #include "dht/dht_key.h"
@@ -42,6 +43,9 @@ static bool key_of(struct dp_worker *w, struct dht_bytes key)
 
 unsigned dp_lsp_classify(struct dp_worker *w, struct dp_pkt *pkt)
 {
+	if (dht_lsp_is_overlay_msg(pkt->data, pkt->len)) {
+		return dp_repl_classify(w, pkt); /* node to node; the rest of the overlay is TCP */
+	}
 	struct dht_lsp_msg *m = &w->lsp;
 	w->key_ok = false;
 	w->fwd = NULL;
@@ -102,17 +106,9 @@ void dp_lsp_answer_status(struct dp_worker *w, const struct dp_pkt *in, unsigned
 	}
 }
 
-/* An answer carrying the key's live records (OK), or NOT_FOUND when it has none and
- * @p not_found_if_empty. */
-static void answer_records(struct dp_worker *w, const struct dp_pkt *in,
-			   const struct dp_bindings *bs, bool not_found_if_empty)
+void dp_lsp_put_records(struct dht_lsp_builder *b, const struct dp_worker *w,
+			const struct dp_bindings *bs)
 {
-	unsigned status = bs->n == 0 && not_found_if_empty ? DHT_LSP_S_NOT_FOUND : DHT_LSP_S_OK;
-	struct dht_lsp_builder b;
-	struct dp_pkt *out = answer_begin(w, &b, status);
-	if (out == NULL) {
-		return;
-	}
 	for (unsigned i = 0; i < bs->n && i < DHT_LSP_MAX_RECORDS; i++) {
 		const struct dht_binding_data *d = &bs->d[i];
 		struct dht_lsp_record r = {
@@ -141,8 +137,22 @@ static void answer_records(struct dp_worker *w, const struct dp_pkt *in,
 			r.present |= DHT_LSP_P_ATTRS;
 			r.attrs = d->attrs;
 		}
-		dht_lsp_put_record(&b, &r);
+		dht_lsp_put_record(b, &r);
 	}
+}
+
+/* An answer carrying the key's live records (OK), or NOT_FOUND when it has none and
+ * @p not_found_if_empty. */
+static void answer_records(struct dp_worker *w, const struct dp_pkt *in,
+			   const struct dp_bindings *bs, bool not_found_if_empty)
+{
+	unsigned status = bs->n == 0 && not_found_if_empty ? DHT_LSP_S_NOT_FOUND : DHT_LSP_S_OK;
+	struct dht_lsp_builder b;
+	struct dp_pkt *out = answer_begin(w, &b, status);
+	if (out == NULL) {
+		return;
+	}
+	dp_lsp_put_records(&b, w, bs);
 	answer_send(w, in, out, &b, status);
 }
 
@@ -214,7 +224,20 @@ static void publish(struct dp_worker *w, const struct dp_pkt *in, bool remove)
 	to_update(w, in, remove, &u);
 	enum dp_update_status st = dp_update_apply(w, &u, &bs);
 	if (st == DP_UPDATE_OK) {
-		answer_records(w, in, &bs, false);
+		const struct dht_lsp_msg *m = &w->lsp;
+		struct dp_repl_answer ans = {
+			.to = in->peer,
+			.txn = m->hdr.txn_id,
+			.type = m->hdr.type,
+			.ctx = (m->present & DHT_LSP_P_REPLY_CTX) ? m->reply_ctx
+								  : (struct dht_bytes){0},
+		};
+		if (m->present & DHT_LSP_P_REPLY_TO) {
+			dp_addr_of(&m->reply_to, &ans.to);
+		}
+		if (!dp_repl_write(w, &ans)) {
+			answer_records(w, in, &bs, false); /* no quorum to wait for */
+		}
 		return;
 	}
 	unsigned status = status_of(st);
@@ -248,6 +271,10 @@ static void answer_error(struct dp_worker *w, const struct dp_pkt *in)
 
 void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
 {
+	if (dht_lsp_is_overlay_msg(in->data, in->len)) {
+		dp_repl_handle(w, in);
+		return;
+	}
 	const struct dht_lsp_msg *m = &w->lsp;
 	if (!dht_lsp_hdr_ok(m)) {
 		lc_counter_inc(&w->stats.drop[DP_DROP_LSP_MALFORMED]);

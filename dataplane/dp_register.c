@@ -205,6 +205,10 @@ void dp_register(struct dp_worker *w, const struct dp_addr *src)
 		dp_bindings_load(w, &b);
 		answer_local(w, src, DP_UPDATE_OK, &b);
 	} else {
-		answer_local(w, src, dp_update_apply(w, &u, &b), &b);
+		enum dp_update_status st = dp_update_apply(w, &u, &b);
+		if (st == DP_UPDATE_OK && dp_fwd_replicate_sip(w, src, u.remove_all)) {
+			return; /* answered when the write quorum holds it */
+		}
+		answer_local(w, src, st, &b);
 	}
 }

@@ -22,8 +22,10 @@
 	X(DP_DROP_LSP_MALFORMED,                                                                   \
 	  "lsp_malformed")		    /* an LSP datagram without an addressable header */    \
 	X(DP_DROP_LSP_ANSWER, "lsp_answer") /* an LSP answer to no request of ours */              \
-	X(DP_DROP_CTX_INVALID, "reply_ctx_invalid")   /* an answer's reply context is unusable */  \
-	X(DP_DROP_FWD_TOO_LARGE, "forward_too_large") /* a request too large to forward */
+	X(DP_DROP_CTX_INVALID, "reply_ctx_invalid")    /* an answer's reply context is unusable */ \
+	X(DP_DROP_FWD_TOO_LARGE, "forward_too_large")  /* a request too large to forward */        \
+	X(DP_DROP_REPL_REFUSED, "replica_refused")     /* the store refused a replica's entry */   \
+	X(DP_DROP_REPL_UNTRUSTED, "replica_untrusted") /* replication from a non-member */
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, text) name,
@@ -62,6 +64,8 @@ struct dp_stats {
 	lc_counter_t expired;	  /* bindings reaped by the timer wheel */
 	lc_counter_t fwd_out;	  /* requests forwarded to their owner node */
 	lc_counter_t fwd_answers; /* owners' answers turned back into client answers */
+	lc_counter_t repl_out;	  /* REPLICA_STOREs sent (the owner's, and passed on) */
+	lc_counter_t repl_in;	  /* replica entries applied (or already held) */
 };
 
 /** Counter index of a status code. */

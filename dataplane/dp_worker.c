@@ -31,11 +31,13 @@
 #define IDLE_WAIT_MS 100
 #define DRAIN_MAX_MS 2000
 
-static uint32_t now_seconds(void)
+/* The wall clock, once per loop: seconds for expiry, milliseconds for key versions. */
+static void read_clock(struct dp_worker *w)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts); /* fastpath-ok: once per loop, vDSO */
-	return (uint32_t)ts.tv_sec;
+	w->now_s = (uint32_t)ts.tv_sec;
+	w->now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static uint64_t now_ms(void)
@@ -198,7 +200,7 @@ static void sleep_idle(struct dp_worker *w, int timeout_ms)
 /* One iteration; returns how many packets it saw. */
 static unsigned iterate(struct dp_worker *w)
 {
-	w->now_s = now_seconds();
+	read_clock(w);
 	w->rt = rcu_dereference(w->node->route); /* one table for the whole iteration */
 	uint64_t wake_mask = 0;
 	unsigned seen = drain_rings(w, &wake_mask);

@@ -15,6 +15,7 @@
 #include "dht/dht_route.h"
 #include "dht/dht_store.h"
 #include "dht/lsp.h"
+#include "dht/lsp_ovl.h"
 #include "sipparse/sip_msg.h"
 #include "sipparse/sip_uri.h"
 
@@ -51,6 +52,8 @@ struct dp_worker {
 	int wake_fd;
 	_Atomic bool sleeping;
 	uint32_t now_s;		    /* read once per loop */
+	uint64_t now_ms;	    /* the same instant, in ms (coarse) */
+	uint64_t vclock;	    /* last version this worker gave a key (dp_repl.c) */
 	const struct dht_route *rt; /* the routing table of this loop (RCU read side) */
 	unsigned ntx;
 	struct dp_pkt *tx[DP_TX_MAX];
@@ -63,7 +66,17 @@ struct dp_worker {
 	char aor[SIP_AOR_MAX];
 	struct sip_msg msg;
 	struct dht_lsp_msg lsp;
+	struct dht_lsp_ovl_msg ovl; /* a replication message (dp_repl.c) */
 };
+
+/* The dp_addr of a dht_addr (same family, port and bytes). */
+static inline void dp_addr_of(const struct dht_addr *a, struct dp_addr *out)
+{
+	*out = (struct dp_addr){.family = a->family, .port = a->port};
+	for (unsigned i = 0; i < sizeof(out->addr); i++) {
+		out->addr[i] = a->addr[i];
+	}
+}
 
 /* Queue a built response; flushes when the batch is full. Context: the worker. */
 void dp_tx_push(struct dp_worker *w, struct dp_pkt *p);
@@ -80,5 +93,9 @@ void dp_sip_handle(struct dp_worker *w, struct dp_pkt *pkt);
 /* The LSP side (dp_lsp.c), same contract. */
 unsigned dp_lsp_classify(struct dp_worker *w, struct dp_pkt *pkt);
 void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *pkt);
+/* Append the live bindings @p bs as answer records (remaining expiry, age), dp_lsp.c. */
+struct dp_bindings;
+void dp_lsp_put_records(struct dht_lsp_builder *b, const struct dp_worker *w,
+			const struct dp_bindings *bs);
 /* An answer of one status and nothing else to the LSP request in w->lsp (dp_lsp.c). */
 void dp_lsp_answer_status(struct dp_worker *w, const struct dp_pkt *in, unsigned status);

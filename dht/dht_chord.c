@@ -730,10 +730,10 @@ static void on_answer(struct dht_chord *c, const struct dht_ovl *m, uint64_t now
 {
 	switch (m->type) {
 	case DHT_LSP_JOIN:
+		merge_members(c, m, now_ms); /* every page of the view, also after the first */
 		if (!c->joining) {
 			return;
 		}
-		merge_members(c, m, now_ms);
 		c->joining = false;
 		c->joined = true;
 		mark_changed(c);

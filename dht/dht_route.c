@@ -115,6 +115,27 @@ unsigned dht_route_replicas(const struct dht_route *rt, dht_id_t key, const stru
 	return 0;
 }
 
+bool dht_route_has_member(const struct dht_route *rt, dht_id_t id)
+{
+	if (rt->one_hop && rt->nmembers > 0) {
+		return rt->members[lower_bound(rt, id)].id == id;
+	}
+	if (id == rt->self.id || (rt->has_pred && rt->pred.id == id)) {
+		return true;
+	}
+	for (unsigned i = 0; i < rt->nsucc; i++) {
+		if (rt->succ[i].id == id) {
+			return true;
+		}
+	}
+	for (unsigned i = 0; i < rt->nfingers; i++) {
+		if (rt->finger[i].id == id) {
+			return true;
+		}
+	}
+	return false;
+}
+
 int dht_route_position(const struct dht_route *rt, dht_id_t key)
 {
 	const struct dht_peer *set[DHT_MAX_REPLICAS];

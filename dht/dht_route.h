@@ -95,6 +95,10 @@ int dht_route_position(const struct dht_route *rt, dht_id_t key);
  */
 const struct dht_peer *dht_route_next_hop(const struct dht_route *rt, dht_id_t key);
 
+/** Whether @p id is a live member of the table (self included). Without the complete view:
+ * self, the predecessor, a successor or a finger. */
+bool dht_route_has_member(const struct dht_route *rt, dht_id_t id);
+
 /** Whether @p p is the table's own node. */
 static inline bool dht_route_is_self(const struct dht_route *rt, const struct dht_peer *p)
 {

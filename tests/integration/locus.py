@@ -296,3 +296,134 @@ def wait_for(cond, timeout=5.0, step=0.05):
         time.sleep(step)
         v = cond()
     return v
+
+
+class SipBatch:
+    """Many SIP requests in flight from one socket (a window), answers matched by Call-ID, lost
+    ones retransmitted like a UA's timer E would. For tests that need thousands of requests."""
+
+    def __init__(self, window=64, timeout=0.5, tries=5):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.port = self.sock.getsockname()[1]
+        self.window, self.timeout, self.tries = window, timeout, tries
+
+    def close(self):
+        self.sock.close()
+
+    def run(self, requests):
+        """requests: [(call_id, bytes, (host, port))]. Returns {call_id: Response}; a request
+        that got no answer after every try is missing from it."""
+        import select
+        answers, pending, queue = {}, {}, list(requests)
+        queue.reverse()
+        while queue or pending:
+            now = time.time()
+            while queue and len(pending) < self.window:
+                cid, data, dest = queue.pop()
+                self.sock.sendto(data, dest)
+                pending[cid] = [data, dest, now, 1]
+            r, _, _ = select.select([self.sock], [], [], 0.05)
+            if r:
+                while True:
+                    try:
+                        raw = self.sock.recv(65535, socket.MSG_DONTWAIT)
+                    except BlockingIOError:
+                        break
+                    resp = Response(raw.decode("utf-8", "replace"))
+                    cid = resp.get("call-id")
+                    if cid in pending and resp.status >= 200:
+                        answers[cid] = resp
+                        del pending[cid]
+            now = time.time()
+            for cid, p in list(pending.items()):
+                if now - p[2] > self.timeout * (2 ** (p[3] - 1)):
+                    if p[3] >= self.tries:
+                        del pending[cid]
+                    else:
+                        self.sock.sendto(p[0], p[1])
+                        p[2], p[3] = now, p[3] + 1
+        return answers
+
+    def request(self, method, ruri, dest, call_id, to=None, headers=(), cseq=1):
+        """The bytes of one request from this batch's socket (for run())."""
+        branch = "z9hG4bK-b-%s" % call_id
+        lines = ["%s %s SIP/2.0" % (method, ruri),
+                 "Via: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=%s" % (self.port, branch),
+                 "Max-Forwards: 70", "From: <sip:tester@example.com>;tag=b%d" % self.port,
+                 "To: " + (to or "<%s>" % ruri), "Call-ID: " + call_id,
+                 "CSeq: %d %s" % (cseq, method)] + list(headers) + ["Content-Length: 0"]
+        return (call_id, ("\r\n".join(lines) + "\r\n\r\n").encode(), dest)
+
+
+class Ring:
+    """A ring of locusd nodes on 127.0.0.1. Node i > 0 joins through a node chosen by
+    `bootstrap(i)` (default: node 0). Every node gets the same extra flags."""
+
+    def __init__(self, n=0, flags=(), workers=1, bootstrap=None):
+        self.flags, self.workers = list(flags), workers
+        self.nodes = []
+        for i in range(n):
+            self.add(bootstrap(i) if bootstrap and i > 0 else 0)
+
+    def add(self, via=0, lsp=None):
+        """Start one more node, joining through node `via` (ignored for the first)."""
+        flags = list(self.flags)
+        if self.nodes:
+            boot = self.nodes[via]
+            flags += ["--join", "%s:%d" % boot.lsp]
+        if lsp:
+            flags += ["--lsp", "127.0.0.1:%d" % lsp]
+        node = Node(*flags, workers=self.workers)
+        self.nodes.append(node)
+        return node
+
+    def live(self):
+        return [n for n in self.nodes if n.alive()]
+
+    def info(self, node):
+        code, out, _ = node.ctl("ring")
+        try:
+            return json.loads(out) if code == 0 else None
+        except ValueError:
+            return None
+
+    def converged(self):
+        """(True, "") when every live node's successor, predecessor and one-hop view are the
+        true ones; else (False, what is wrong first)."""
+        infos = [self.info(n) for n in self.live()]
+        if any(i is None for i in infos):
+            return False, "a node did not answer"
+        ids = sorted(i["self"]["id"] for i in infos)
+        k = len(ids)
+        for i in infos:
+            me = ids.index(i["self"]["id"])
+            if k == 1:
+                if i["successors"] or i["predecessor"]:
+                    return False, "a lone node has neighbours"
+                continue
+            succ = [s["id"] for s in i["successors"]]
+            want = [ids[(me + j) % k] for j in range(1, min(k - 1, 8) + 1)]
+            if succ != want:
+                return False, "%s: successors %s, want %s" % (i["self"]["addr"], succ[:2], want[:2])
+            if not i["predecessor"] or i["predecessor"]["id"] != ids[(me - 1) % k]:
+                return False, "%s: wrong predecessor" % i["self"]["addr"]
+            if i["one_hop"] and sorted(m["id"] for m in i["members"]) != ids:
+                return False, "%s: view of %d, want %d" % (i["self"]["addr"], len(i["members"]), k)
+        return True, ""
+
+    def wait_converged(self, timeout=30.0):
+        """Seconds it took, or None; the last reason is in self.why."""
+        start = time.time()
+        while time.time() - start < timeout:
+            ok, self.why = self.converged()
+            if ok:
+                return time.time() - start
+            time.sleep(0.2)
+        return None
+
+    def stop(self):
+        for n in self.nodes:
+            if n.alive():
+                n.stop()

@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The overlay driver (ctl_ovl.h).
+ *
+ * How it works: the TCP links deliver frames; frames of the Chord types are decoded and fed to
+ * the state machine with the monotonic time; whatever the machine queues is encoded and sent on
+ * the link to its destination (a view too large for one frame goes as pages). After every event
+ * the machine is asked whether the neighbourhood changed; if so a fresh routing table is built
+ * and published to the workers (RCU). A link that fails is reported to the machine as a suspect
+ * peer, which it then pings and declares dead if it stays silent.
+ *
+ * The node's own address is its LSP address. When that is a wildcard (0.0.0.0 or ::) the node
+ * needs a concrete one to be reachable by others: it takes the local address the kernel would use
+ * towards the --join node (or towards a documentation address when there is none), found with a
+ * connected UDP socket, which sends nothing.
+ */
+#define _GNU_SOURCE
+#include "control/ctl_ovl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/lc_alloc.h"
+#include "common/lc_error.h"
+#include "common/lc_log.h"
+#include "control/ctl_addr.h"
+#include "control/ctl_link.h"
+#include "dht/dht_chord_wire.h"
+#include "dht/dht_key.h"
+#include "dht/lsp.h"
+#include "sipparse/sip_uri.h"
+
+#define MAX_MEMBERS_IN (DHT_OVL_MEMBERS_PER_FRAME)
+
+struct ctl_ovl {
+	struct dp_node *node;
+	struct ctl_links *links;
+	struct dht_chord *chord;
+	uint64_t overlay_id;
+	struct dht_peer self;
+	uint64_t sent, send_refused, bad_frames;
+	struct dht_ovl_member members_in[MAX_MEMBERS_IN];
+	uint8_t frame[DHT_LSP_MAX_MSG];
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	}
+	const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	return IN6_IS_ADDR_UNSPECIFIED(a);
+}
+
+/* The local address the kernel picks towards @p towards (a connected UDP socket sends nothing). */
+static void source_towards(const struct sockaddr_storage *towards, struct sockaddr_storage *out)
+{
+	int fd = socket(towards->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	socklen_t len = sizeof(*out);
+	if (fd >= 0 &&
+	    connect(fd, (const struct sockaddr *)towards, ctl_addr_len(towards)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)out, &len) == 0) {
+		close(fd);
+		return;
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	if (ctl_addr_parse(towards->ss_family == AF_INET6 ? "[::1]:0" : "127.0.0.1:0", out) != LC_OK) {
+		memset(out, 0, sizeof(*out)); /* constant input: cannot happen */
+	}
+}
+
+/* The node's address: the LSP address, made concrete when it is a wildcard. */
+static void advertised(const struct ctl_cfg *cfg, const struct sockaddr_storage *lsp,
+		       struct sockaddr_storage *out)
+{
+	*out = *lsp;
+	if (!is_wildcard(lsp)) {
+		return;
+	}
+	struct sockaddr_storage towards;
+	if (cfg->has_join) {
+		towards = cfg->join;
+	} else {
+		/* a documentation address: only the route to it matters, nothing is sent */
+		if (ctl_addr_parse(lsp->ss_family == AF_INET6 ? "[2001:db8::1]:9" : "192.0.2.1:9",
+				   &towards) != LC_OK) {
+			towards = *lsp;
+		}
+	}
+	struct sockaddr_storage src;
+	source_towards(&towards, &src);
+	unsigned port = ctl_addr_port(lsp);
+	*out = src;
+	if (out->ss_family == AF_INET) {
+		((struct sockaddr_in *)out)->sin_port = htons((uint16_t)port);
+	} else {
+		((struct sockaddr_in6 *)out)->sin6_port = htons((uint16_t)port);
+	}
+}
+
+/* ---- sending --------------------------------------------------------------------------------- */
+
+static void send_one(struct ctl_ovl *ov, const struct dht_ovl *m)
+{
+	struct sockaddr_storage to;
+	if (ctl_addr_from_dht(&m->to, &to) != LC_OK) {
+		return;
+	}
+	unsigned next = 0;
+	do {
+		size_t len = 0;
+		if (dht_ovl_encode(m, ov->overlay_id, &next, ov->frame, sizeof(ov->frame), &len) !=
+		    LC_OK) {
+			lc_warn("overlay: cannot encode a %s", dht_lsp_type_name(m->type));
+			return;
+		}
+		if (ctl_link_send(ov->links, &to, ov->frame, len) == LC_OK) {
+			ov->sent++;
+		} else {
+			/* maintenance messages are periodic: a refused one is replaced by the next */
+			ov->send_refused++;
+		}
+	} while (next < m->nmembers);
+}
+
+static void flush(struct ctl_ovl *ov)
+{
+	const struct dht_ovl *out;
+	unsigned n = dht_chord_take(ov->chord, &out);
+	for (unsigned i = 0; i < n; i++) {
+		send_one(ov, &out[i]);
+	}
+	if (dht_chord_changed(ov->chord)) {
+		struct dht_route *rt = dht_chord_route(ov->chord);
+		if (rt != NULL) {
+			dp_node_set_route(ov->node, rt);
+		}
+	}
+}
+
+/* ---- link callbacks -------------------------------------------------------------------------- */
+
+static void on_frame(void *arg, const void *frame, size_t len, const struct sockaddr_storage *from)
+{
+	(void)from;
+	struct ctl_ovl *ov = arg;
+	if (len < DHT_LSP_HDR_LEN || !dht_ovl_is_chord_type(((const uint8_t *)frame)[3])) {
+		ov->bad_frames++;
+		return;
+	}
+	struct dht_ovl m;
+	if (dht_ovl_decode(frame, len, ov->overlay_id, &m, ov->members_in, MAX_MEMBERS_IN) !=
+	    LC_OK) {
+		ov->bad_frames++;
+		return;
+	}
+	/* a node's id is the hash of its address: anything else is not a node of this overlay */
+	if (m.from.id != dht_node_id_of(&m.from.addr, ov->overlay_id)) {
+		ov->bad_frames++;
+		return;
+	}
+	unsigned kept = 0;
+	for (unsigned i = 0; i < m.nmembers; i++) {
+		if (m.members[i].peer.id == dht_node_id_of(&m.members[i].peer.addr, ov->overlay_id)) {
+			m.members[kept++] = m.members[i];
+		}
+	}
+	m.nmembers = kept;
+	dht_chord_on_msg(ov->chord, &m, now_ms());
+	flush(ov);
+}
+
+static void on_peer_down(void *arg, const struct sockaddr_storage *peer, int reason)
+{
+	(void)reason;
+	struct ctl_ovl *ov = arg;
+	struct dht_addr a;
+	if (ctl_addr_to_dht(peer, &a) == LC_OK) {
+		dht_chord_on_peer_down(ov->chord, &a, now_ms());
+		flush(ov);
+	}
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------------- */
+
+int ctl_ovl_new(struct ctl_ovl **out, const struct ctl_cfg *cfg, struct dp_node *node,
+		const struct sockaddr_storage *lsp, char *err, size_t errcap)
+{
+	struct ctl_ovl *ov = lc_calloc(1, sizeof(*ov));
+	if (ov == NULL) {
+		snprintf(err, errcap, "out of memory");
+		return LC_ENOMEM;
+	}
+	ov->node = node;
+	ov->overlay_id = dht_seed_of(cfg->overlay, strlen(cfg->overlay));
+	struct sockaddr_storage me;
+	advertised(cfg, lsp, &me);
+	if (ctl_addr_to_dht(&me, &ov->self.addr) != LC_OK) {
+		snprintf(err, errcap, "the LSP address is neither IPv4 nor IPv6");
+		lc_free(ov);
+		return LC_EINVAL;
+	}
+	ov->self.id = dht_node_id_of(&ov->self.addr, ov->overlay_id);
+
+	struct ctl_link_cbs cbs = {.on_frame = on_frame, .on_peer_down = on_peer_down, .arg = ov};
+	int ret = ctl_links_new(&ov->links, NULL, lsp, &ctl_link_tcp_ops, NULL, &cbs);
+	if (ret != LC_OK) {
+		char a[64];
+		ctl_addr_format(lsp, a, sizeof(a));
+		snprintf(err, errcap, "cannot listen for overlay links on tcp %s: %s", a,
+			 ret > -1000 ? strerror(-ret) : lc_strerror(ret));
+		lc_free(ov);
+		return ret;
+	}
+	uint64_t now = now_ms();
+	struct dht_chord_cfg ccfg = {
+		.successors = cfg->successors,
+		.replicas = cfg->replicas,
+		.one_hop_max = cfg->one_hop_max,
+		/* above any incarnation a previous run at this address can have reached */
+		.incarnation = (uint32_t)time(NULL),
+		.seed = (uint64_t)ov->self.id ^ (uint64_t)now,
+	};
+	ret = dht_chord_new(&ov->chord, &ccfg, &ov->self, now);
+	if (ret != LC_OK) {
+		snprintf(err, errcap, "cannot start the overlay: %s", lc_strerror(ret));
+		ctl_links_free(ov->links);
+		lc_free(ov);
+		return ret;
+	}
+	if (cfg->has_join) {
+		struct dht_addr boot;
+		if (ctl_addr_to_dht(&cfg->join, &boot) == LC_OK) {
+			dht_chord_join(ov->chord, &boot, now);
+		}
+	}
+	ctl_links_run(ov->links, now);
+	flush(ov);
+	*out = ov;
+	return LC_OK;
+}
+
+void ctl_ovl_free(struct ctl_ovl *ov)
+{
+	if (ov == NULL) {
+		return;
+	}
+	dht_chord_free(ov->chord);
+	ctl_links_free(ov->links);
+	lc_free(ov);
+}
+
+int ctl_ovl_fd(const struct ctl_ovl *ov)
+{
+	return ctl_links_fd(ov->links);
+}
+
+int ctl_ovl_timeout_ms(const struct ctl_ovl *ov)
+{
+	uint64_t now = now_ms(), next = dht_chord_next_ms(ov->chord);
+	int t = next <= now ? 0 : next - now > 1000 ? 1000 : (int)(next - now);
+	int l = ctl_links_next_timeout_ms(ov->links, now);
+	return l >= 0 && l < t ? l : t;
+}
+
+void ctl_ovl_run(struct ctl_ovl *ov)
+{
+	uint64_t now = now_ms();
+	ctl_links_run(ov->links, now);
+	if (dht_chord_next_ms(ov->chord) <= now) {
+		dht_chord_tick(ov->chord, now);
+	}
+	flush(ov);
+}
+
+void ctl_ovl_leave(struct ctl_ovl *ov, unsigned max_ms)
+{
+	uint64_t start = now_ms();
+	dht_chord_leave(ov->chord, start);
+	flush(ov);
+	struct ctl_link_stats st;
+	do {
+		ctl_links_run(ov->links, now_ms());
+		ctl_links_stats_get(ov->links, &st);
+		if (st.queued_bytes == 0) {
+			break;
+		}
+		usleep(2000);
+	} while (now_ms() - start < max_ms);
+}
+
+/* ---- admin ----------------------------------------------------------------------------------- */
+
+struct jbuf {
+	char *p;
+	size_t len, cap;
+};
+
+__attribute__((format(printf, 2, 3))) static void jput(struct jbuf *j, const char *fmt, ...)
+{
+	if (j->len >= j->cap) {
+		return;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(j->p + j->len, j->cap - j->len, fmt, ap);
+	va_end(ap);
+	j->len = n < 0 ? j->cap : LC_MIN(j->cap, j->len + (size_t)n);
+}
+
+static void jpeer(struct jbuf *j, const struct dht_peer *p)
+{
+	char id[DHT_ID_HEX_LEN + 1], a[64];
+	dht_id_format(p->id, id);
+	jput(j, "{\"id\":\"%s\",\"addr\":\"%s\"%s}", id, dht_addr_format(&p->addr, a, sizeof(a)),
+	     (p->flags & DHT_PEER_SUSPECT) ? ",\"suspect\":true" : "");
+}
+
+size_t ctl_ovl_ring_json(struct ctl_ovl *ov, char *buf, size_t cap)
+{
+	struct jbuf j = {buf, 0, cap};
+	struct dht_route *rt = dht_chord_route(ov->chord);
+	struct dht_chord_stats st;
+	dht_chord_stats(ov->chord, &st);
+	if (rt == NULL) {
+		jput(&j, "{\"error\":\"out of memory\"}\n");
+		return j.len;
+	}
+	jput(&j, "{\"self\":");
+	jpeer(&j, &rt->self);
+	jput(&j, ",\"joined\":%s,\"incarnation\":%u,\"one_hop\":%s,\"ring_size\":%u,",
+	     st.joined ? "true" : "false", st.incarnation, rt->one_hop ? "true" : "false",
+	     rt->ring_size);
+	jput(&j, "\"view_alive\":%u,\"view_dead\":%u,\"fingers\":%u,\"predecessor\":",
+	     st.view_alive, st.view_dead, rt->nfingers);
+	if (rt->has_pred) {
+		jpeer(&j, &rt->pred);
+	} else {
+		jput(&j, "null");
+	}
+	jput(&j, ",\"successors\":[");
+	for (unsigned i = 0; i < rt->nsucc; i++) {
+		jput(&j, i ? "," : "");
+		jpeer(&j, &rt->succ[i]);
+	}
+	jput(&j, "],\"members\":[");
+	for (unsigned i = 0; i < rt->nmembers; i++) {
+		jput(&j, i ? "," : "");
+		jpeer(&j, &rt->members[i]);
+	}
+	jput(&j, "],\"messages_in\":%llu,\"messages_out\":%llu,\"deaths_declared\":%llu,"
+		 "\"frames_sent\":%llu,\"frames_refused\":%llu,\"bad_frames\":%llu}\n",
+	     (unsigned long long)st.msgs_in, (unsigned long long)st.msgs_out,
+	     (unsigned long long)st.deaths_declared, (unsigned long long)ov->sent,
+	     (unsigned long long)ov->send_refused, (unsigned long long)ov->bad_frames);
+	dht_route_free(rt);
+	return j.len;
+}
+
+/* The store key of @p aor, as a worker computes it (dp_lsp.c): the canonical AOR of a SIP, SIPS
+ * or tel URI, else the bytes. */
+static bool key_of(const struct ctl_ovl *ov, const char *aor, char *key, size_t *key_len,
+		   dht_id_t *id)
+{
+	struct sip_uri u;
+	size_t len = strlen(aor);
+	if (sip_uri_parse(&u, aor, len) == LC_OK && u.scheme_id != SIP_SCHEME_OTHER) {
+		if (sip_aor_canon(&u, key, SIP_AOR_MAX, key_len) != LC_OK) {
+			return false;
+		}
+	} else if (len > 0 && len <= DHT_KEY_MAX) {
+		memcpy(key, aor, len);
+		*key_len = len;
+	} else {
+		return false;
+	}
+	*id = dht_key_of(key, *key_len, ov->overlay_id);
+	return true;
+}
+
+size_t ctl_ovl_route_json(struct ctl_ovl *ov, const char *aor, char *buf, size_t cap)
+{
+	struct jbuf j = {buf, 0, cap};
+	char key[SIP_AOR_MAX];
+	size_t key_len = 0;
+	dht_id_t id;
+	if (!key_of(ov, aor, key, &key_len, &id)) {
+		jput(&j, "{\"error\":\"not a key: give a URI of at most %d bytes\"}\n", DHT_KEY_MAX);
+		return j.len;
+	}
+	struct dht_route *rt = dht_chord_route(ov->chord);
+	if (rt == NULL) {
+		jput(&j, "{\"error\":\"out of memory\"}\n");
+		return j.len;
+	}
+	char hex[DHT_ID_HEX_LEN + 1];
+	dht_id_format(id, hex);
+	jput(&j, "{\"key\":\"%.*s\",\"id\":\"%s\",\"asked\":", (int)key_len, key, hex);
+	jpeer(&j, &rt->self);
+	const struct dht_peer *set[DHT_MAX_REPLICAS];
+	unsigned k = dht_route_replicas(rt, id, set, DHT_MAX_REPLICAS);
+	jput(&j, ",\"replicas\":[");
+	for (unsigned i = 0; i < k; i++) {
+		jput(&j, i ? "," : "");
+		jpeer(&j, set[i]);
+	}
+	/* one hop with the complete view (none when the asked node owns it); without it, the
+	 * Chord path is walked over this node's fingers only as far as it knows */
+	const struct dht_peer *next = dht_route_next_hop(rt, id);
+	unsigned hops = dht_route_is_self(rt, next) ? 0 : 1;
+	jput(&j, "],\"owner\":");
+	if (k > 0) {
+		jpeer(&j, set[0]);
+	} else {
+		jput(&j, "null");
+	}
+	jput(&j, ",\"next_hop\":");
+	jpeer(&j, next);
+	jput(&j, ",\"hops\":%u,\"one_hop\":%s}\n", hops, rt->one_hop ? "true" : "false");
+	dht_route_free(rt);
+	return j.len;
+}

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Chain replication (dp_repl.h, docs/overlay.md §6, docs/lsp.md §11).
+ *
+ * The chain of a key is its replica set as the routing table orders it: owner, replica 1,
+ * replica 2, ... The owner sends REPLICA_STORE (position 1) to replica 1; a replica applies the
+ * entry (the store keeps the higher version), acknowledges to the owner when its position is
+ * W-1 (it completes the write quorum W), and passes the entry on to the next replica while its
+ * position is below R-1. The acknowledgement echoes where the client's answer goes (REPLY_TO, the
+ * original transaction id and type, the reply context), so the owner answers from it without
+ * having remembered anything; the answer lists the key's records as the owner holds them then.
+ *
+ * Versions: a worker gives versions from a hybrid clock (milliseconds << 12, then +1 per write),
+ * so versions grow with time across nodes and strictly within a worker; a key that was removed
+ * and comes back within the same millisecond still gets a higher version than its removal.
+ *
+ * Trust: a replication message is taken only from a member of the node's current view whose
+ * address is the datagram's source; anything else is dropped and counted.
+ */
+#include <string.h>
+
+#include "common/lc_error.h"
+#include "dataplane/dp_repl.h"
+#include "dataplane/dp_update.h"
+#include "dht/dht_sync.h"
+
+static uint64_t next_version(struct dp_worker *w, uint64_t old)
+{
+	uint64_t v = dht_version_next(old, w->now_ms);
+	if (v <= w->vclock) {
+		v = w->vclock + 1;
+	}
+	w->vclock = v;
+	return v;
+}
+
+/* Position of self in a replica set, or -1. */
+static int position_of(const struct dht_route *rt, const struct dht_peer *const *set, unsigned k)
+{
+	for (unsigned i = 0; i < k; i++) {
+		if (dht_route_is_self(rt, set[i])) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+static struct dht_lsp_node node_of(const struct dht_peer *p)
+{
+	return (struct dht_lsp_node){.id = p->id, .addr = p->addr};
+}
+
+/* The key's live records with everything a replica stores (absolute expiry included). */
+static void put_entry(struct dht_lsp_builder *b, const struct dp_worker *w,
+		      const struct dp_bindings *bs, uint64_t version)
+{
+	dht_lsp_entry_begin(b, w->aor, w->aor_len, version);
+	for (unsigned i = 0; i < bs->n; i++) {
+		const struct dht_binding_data *d = &bs->d[i];
+		struct dht_lsp_record r = {
+			.present = DHT_LSP_P_CONTACT | DHT_LSP_P_REPLICATION | DHT_LSP_P_CSEQ,
+			.contact = d->uri,
+			.expires_at_s = d->expires_at_s,
+			.registered_at_s = d->registered_at_s,
+			.txn_tag = d->txn_tag,
+			.cseq = d->cseq,
+			.q = d->q,
+			.reg_id = d->reg_id,
+			.instance = d->instance,
+			.path = d->path,
+			.attrs = d->attrs,
+			.call_id = d->call_id,
+			.src = d->src,
+		};
+		r.present |= d->q >= 0 ? DHT_LSP_P_Q : 0;
+		r.present |= d->reg_id != 0 ? DHT_LSP_P_REG_ID : 0;
+		r.present |= d->instance.len > 0 ? DHT_LSP_P_INSTANCE : 0;
+		r.present |= d->path.len > 0 ? DHT_LSP_P_PATH : 0;
+		r.present |= d->attrs.len > 0 ? DHT_LSP_P_ATTRS : 0;
+		r.present |= d->call_id.len > 0 ? DHT_LSP_P_CALL_ID : 0;
+		r.present |= (d->src.family != 0) ? DHT_LSP_P_SOURCE : 0;
+		dht_lsp_put_record(b, &r);
+	}
+	dht_lsp_entry_end(b);
+}
+
+static struct dp_pkt *lsp_out(struct dp_worker *w)
+{
+	struct dp_pkt *out = dp_pool_get(&w->pool);
+	if (out == NULL) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_NO_BUFFER]);
+	}
+	return out;
+}
+
+static void send_to(struct dp_worker *w, struct dp_pkt *out, size_t len, const struct dht_addr *to)
+{
+	out->len = (uint32_t)len;
+	out->sock = DP_SOCK_LSP;
+	dp_addr_of(to, &out->peer);
+	dp_tx_push(w, out);
+}
+
+bool dp_repl_write(struct dp_worker *w, const struct dp_repl_answer *ans)
+{
+	const struct dht_route *rt = w->rt;
+	if (rt == NULL) {
+		return false;
+	}
+	const struct dht_peer *set[DHT_MAX_REPLICAS];
+	unsigned k = dht_route_replicas(rt, w->key, set, DHT_MAX_REPLICAS);
+	int pos = position_of(rt, set, k);
+	if (k <= 1 || pos < 0 || (unsigned)pos + 1 >= k) {
+		return false; /* alone, or the last of the chain (nothing to wait for) */
+	}
+	struct dht_aor *aor = dht_store_find(w->store, w->key, w->aor, w->aor_len);
+	uint64_t version = next_version(w, aor != NULL ? dht_aor_version(aor) : 0);
+	if (aor != NULL) {
+		dht_aor_set_version(aor, version);
+	}
+	struct dp_bindings bs;
+	dp_bindings_load(w, &bs);
+
+	unsigned left = k - (unsigned)pos; /* copies from here to the end of the chain */
+	unsigned quorum = LC_MIN(w->cfg->write_quorum, left);
+	bool wait = quorum > 1;
+	struct dp_pkt *out = lsp_out(w);
+	if (out == NULL) {
+		return false;
+	}
+	struct dht_lsp_builder b;
+	dht_lsp_build_init(&b, out->data, DP_PKT_CAP);
+	struct dht_lsp_node self = node_of(&rt->self);
+	dht_lsp_ovl_request_start(&b, DHT_LSP_REPLICA_STORE, ans->txn ^ version, w->cfg->overlay_id,
+				  &self);
+	struct dht_lsp_chain chain = {
+		.position = 1, .quorum = (uint8_t)quorum, .replicas = (uint8_t)left};
+	dht_lsp_put_chain(&b, &chain);
+	if (wait) {
+		struct dht_addr to = {.family = ans->to.family, .port = ans->to.port};
+		memcpy(to.addr, ans->to.addr, sizeof(to.addr));
+		dht_lsp_put_reply_to(&b, &to);
+		dht_lsp_put_orig_txn(&b, ans->txn);
+		dht_lsp_put_orig_type(&b, ans->type);
+		if (ans->ctx.p != NULL) {
+			dht_lsp_put_reply_ctx(&b, ans->ctx.p, ans->ctx.len);
+		}
+	}
+	put_entry(&b, w, &bs, version);
+	size_t len = 0;
+	if (dht_lsp_build_finish(&b, &len) != LC_OK) {
+		dp_pool_put(&w->pool, out);
+		lc_counter_inc(&w->stats.drop[DP_DROP_FWD_TOO_LARGE]);
+		return false;
+	}
+	send_to(w, out, len, &set[pos + 1]->addr);
+	lc_counter_inc(&w->stats.repl_out);
+	return wait;
+}
+
+/* ---- at a replica ---------------------------------------------------------------------------- */
+
+unsigned dp_repl_classify(struct dp_worker *w, struct dp_pkt *pkt)
+{
+	struct dht_lsp_ovl_msg *m = &w->ovl;
+	w->key_ok = false;
+	w->fwd = NULL;
+	if (dht_lsp_ovl_parse(m, pkt->data, pkt->len) != LC_OK ||
+	    m->hdr.type != DHT_LSP_REPLICA_STORE || m->hdr.overlay_id != w->cfg->overlay_id) {
+		return w->id;
+	}
+	struct dht_bytes key = dht_lsp_ovl_is_answer(m) ? m->key : m->first_key;
+	if (key.len == 0 || key.len > sizeof(w->aor)) {
+		return w->id;
+	}
+	memcpy(w->aor, key.p, key.len);
+	w->aor_len = key.len;
+	w->key = dht_key_of(w->aor, w->aor_len, w->cfg->overlay_id);
+	w->key_ok = true;
+	return dht_shard_of(w->key, w->node->nworkers);
+}
+
+/* Whether @p m comes from a live member of the view, from its own address. */
+static bool from_member(const struct dp_worker *w, const struct dht_lsp_ovl_msg *m,
+			const struct dp_pkt *in)
+{
+	const struct dht_route *rt = w->rt;
+	struct dp_addr src;
+	dp_addr_of(&m->sender.addr, &src);
+	if (rt == NULL || !(m->present & DHT_LSP_O_SENDER) || src.family != in->peer.family ||
+	    src.port != in->peer.port ||
+	    memcmp(src.addr, in->peer.addr, src.family == AF_INET ? 4 : 16) != 0) {
+		return false;
+	}
+	return dht_route_has_member(rt, m->sender.id);
+}
+
+/* Apply one entry of our shard; the status a replica reports for it. */
+static unsigned apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
+{
+	static __thread struct dht_binding_data d[DHT_LSP_MAX_ENTRY_RECORDS];
+	unsigned n = 0;
+	struct dht_lsp_iter it = e->records;
+	struct dht_lsp_record r;
+	while (n < DHT_LSP_MAX_ENTRY_RECORDS && dht_lsp_ovl_next_record(&it, &r)) {
+		d[n++] = (struct dht_binding_data){
+			.uri = r.contact,
+			.call_id = r.call_id,
+			.instance = r.instance,
+			.path = r.path,
+			.attrs = r.attrs,
+			.expires_at_s = (r.present & DHT_LSP_P_EXPIRES_AT) ? r.expires_at_s
+									   : w->now_s + r.expires_s,
+			.registered_at_s = (r.present & DHT_LSP_P_REGISTERED_AT) ? r.registered_at_s
+										 : w->now_s,
+			.cseq = r.cseq,
+			.reg_id = r.reg_id,
+			.txn_tag = r.txn_tag,
+			.q = (r.present & DHT_LSP_P_Q) ? r.q : -1,
+			.src = r.src,
+		};
+	}
+	int ret = dht_store_set_aor(w->store, w->key, e->key.p, e->key.len, e->version, d, n,
+				    w->now_s);
+	if (ret == LC_OK || ret == LC_ESTALE) {
+		lc_counter_inc(&w->stats.repl_in);
+		return DHT_LSP_S_OK;
+	}
+	lc_counter_inc(&w->stats.drop[DP_DROP_REPL_REFUSED]);
+	return ret == LC_EFULL ? DHT_LSP_S_FULL : DHT_LSP_S_INTERNAL;
+}
+
+static void ack(struct dp_worker *w, const struct dht_lsp_ovl_msg *m, unsigned status)
+{
+	const struct dht_lsp_node *owner = (m->present & DHT_LSP_O_OWNER) ? &m->owner : &m->sender;
+	struct dp_pkt *out = lsp_out(w);
+	if (out == NULL) {
+		return;
+	}
+	struct dht_lsp_builder b;
+	struct dht_lsp_node self = node_of(&w->rt->self);
+	dht_lsp_build_init(&b, out->data, DP_PKT_CAP);
+	dht_lsp_ovl_answer_start(&b, m, &self, status);
+	size_t len = 0;
+	if (dht_lsp_build_finish(&b, &len) != LC_OK) {
+		dp_pool_put(&w->pool, out);
+		return;
+	}
+	send_to(w, out, len, &owner->addr);
+}
+
+/* Pass the entry on to the next replica of the chain, as this node's routing table orders it. */
+static void pass_on(struct dp_worker *w, struct dht_lsp_ovl_msg *m)
+{
+	const struct dht_route *rt = w->rt;
+	const struct dht_peer *set[DHT_MAX_REPLICAS];
+	unsigned k = dht_route_replicas(rt, w->key, set, DHT_MAX_REPLICAS);
+	int pos = position_of(rt, set, k);
+	if (pos < 0 || (unsigned)pos + 1 >= k) {
+		return; /* our view has no next replica: the range sync will fill it in */
+	}
+	if (!(m->present & DHT_LSP_O_OWNER)) {
+		m->owner = m->sender;
+		m->present |= DHT_LSP_O_OWNER;
+	}
+	m->sender = node_of(&rt->self);
+	m->chain.position++;
+	struct dp_pkt *out = lsp_out(w);
+	if (out == NULL) {
+		return;
+	}
+	size_t len = 0;
+	if (dht_lsp_ovl_encode(m, out->data, DP_PKT_CAP, &len) != LC_OK) {
+		dp_pool_put(&w->pool, out);
+		return;
+	}
+	send_to(w, out, len, &set[pos + 1]->addr);
+	lc_counter_inc(&w->stats.repl_out);
+}
+
+/* ---- at the owner: the acknowledgement ------------------------------------------------------- */
+
+static void answer_client(struct dp_worker *w, const struct dht_lsp_ovl_msg *m)
+{
+	const uint32_t need = DHT_LSP_O_REPLY_TO | DHT_LSP_O_ORIG_TXN | DHT_LSP_O_ORIG_TYPE;
+	if ((m->present & need) != need) {
+		return; /* nobody waits for this write */
+	}
+	unsigned status = m->status / 100 == 2 ? DHT_LSP_S_OK : m->status;
+	struct dp_pkt *out = lsp_out(w);
+	if (out == NULL) {
+		return;
+	}
+	struct dht_lsp_builder b;
+	dht_lsp_build_init(&b, out->data, DP_PKT_CAP);
+	struct dht_lsp_hdr h = {.type = m->orig_type,
+				.flags = DHT_LSP_F_ANSWER,
+				.hop_limit = DHT_LSP_HOP_LIMIT_DEFAULT,
+				.txn_id = m->orig_txn,
+				.overlay_id = w->cfg->overlay_id};
+	dht_lsp_build_hdr(&b, &h);
+	dht_lsp_put_status(&b, status);
+	dht_lsp_put_key(&b, w->aor, w->aor_len);
+	if (m->present & DHT_LSP_O_REPLY_CTX) {
+		dht_lsp_put_reply_ctx(&b, m->reply_ctx.p, m->reply_ctx.len);
+	}
+	if (status == DHT_LSP_S_OK) {
+		struct dp_bindings bs;
+		dp_bindings_load(w, &bs);
+		dp_lsp_put_records(&b, w, &bs);
+	} else if (status == DHT_LSP_S_FULL) {
+		dht_lsp_put_u32(&b, DHT_LSP_T_RETRY_AFTER, w->cfg->retry_after_s);
+	}
+	size_t len = 0;
+	if (dht_lsp_build_finish(&b, &len) != LC_OK) {
+		dp_pool_put(&w->pool, out);
+		lc_counter_inc(&w->stats.drop[DP_DROP_TOO_LARGE]);
+		return;
+	}
+	lc_counter_inc(&w->stats.lsp_status[(status / 100) % 16]);
+	send_to(w, out, len, &m->reply_to);
+}
+
+void dp_repl_handle(struct dp_worker *w, const struct dp_pkt *in)
+{
+	struct dht_lsp_ovl_msg *m = &w->ovl;
+	if (!w->key_ok || !from_member(w, m, in)) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_REPL_UNTRUSTED]);
+		return;
+	}
+	if (dht_lsp_ovl_is_answer(m)) {
+		answer_client(w, m);
+		return;
+	}
+	unsigned status = DHT_LSP_S_OK;
+	struct dht_lsp_iter it = dht_lsp_ovl_entries(m);
+	struct dht_lsp_entry e;
+	while (dht_lsp_ovl_next_entry(&it, &e)) {
+		dht_id_t id = dht_key_of(e.key.p, e.key.len, w->cfg->overlay_id);
+		if (dht_shard_of(id, w->node->nworkers) != w->id) {
+			continue; /* senders put one entry per message; others are not this shard's */
+		}
+		w->key = id;
+		unsigned st = apply_entry(w, &e);
+		status = st != DHT_LSP_S_OK ? st : status;
+	}
+	if (m->chain.position + 1u == m->chain.quorum) {
+		ack(w, m, status);
+	}
+	if (status == DHT_LSP_S_OK && m->chain.position + 1u < m->chain.replicas) {
+		pass_on(w, m);
+	}
+}
