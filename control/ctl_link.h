@@ -264,6 +264,13 @@ bool ctl_link_is_up(const struct ctl_links *l, const struct sockaddr_storage *pe
  */
 void ctl_link_close(struct ctl_links *l, const struct sockaddr_storage *peer);
 
+/**
+ * Stop (or resume) reading inbound connections: the consumer of on_frame is behind (e.g. the
+ * workers applying a range transfer), so TCP's own flow control holds the senders back instead of
+ * a queue growing here. Frames already read are still delivered. Context: control.
+ */
+void ctl_links_pause_inbound(struct ctl_links *l, bool paused);
+
 /** Copy the counters and gauges into @p out. Context: control thread only. */
 void ctl_links_stats_get(const struct ctl_links *l, struct ctl_link_stats *out);
 

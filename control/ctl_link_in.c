@@ -122,7 +122,7 @@ static bool in_handshake(struct ctl_links *l, struct ctl_link_in *in)
 	int ret = l->ops->handshake(&in->conn, &want);
 	if (ret == LC_OK) {
 		in->ready = true;
-		want = EPOLLIN;
+		want = l->in_paused ? 0 : EPOLLIN;
 	} else if (ret != -EAGAIN) {
 		in_close(l, in, &l->st.inbound_closed);
 		return false;
@@ -288,6 +288,24 @@ void ctl_link_in_timers(struct ctl_links *l)
 			in_close(l, in, &l->st.inbound_idle_closed);
 		} else {
 			ctl_link_arm(l, in->last_rx_ms + l->cfg.inbound_idle_ms);
+		}
+	}
+}
+
+void ctl_links_pause_inbound(struct ctl_links *l, bool paused)
+{
+	if (l->in_paused == paused) {
+		return;
+	}
+	l->in_paused = paused;
+	for (uint32_t i = 0; i < l->cfg.max_inbound; i++) {
+		struct ctl_link_in *in = &l->in[i];
+		if (!in->in_use || !in->ready) {
+			continue;
+		}
+		uint64_t tag = ctl_link_tag(CTL_LINK_TAG_IN, i, in->gen);
+		if (ctl_link_watch(l, &in->conn, tag, paused ? 0 : EPOLLIN, &in->events) != LC_OK) {
+			in_close(l, in, &l->st.inbound_closed);
 		}
 	}
 }

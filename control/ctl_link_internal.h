@@ -163,6 +163,7 @@ struct ctl_links {
 	uint32_t bucket_mask;
 
 	struct ctl_link_in *in; /* max_inbound slots */
+	bool in_paused;		/* ctl_links_pause_inbound: inbound connections are not read */
 	uint32_t *free_in;
 	uint32_t nfree_in;
 	size_t rbuf_cap; /* inbound buffer size: max_frame rounded up */

@@ -31,16 +31,20 @@
 #include "common/lc_log.h"
 #include "control/ctl_addr.h"
 #include "control/ctl_link.h"
+#include "control/ctl_sync.h"
 #include "dht/dht_chord_wire.h"
 #include "dht/dht_key.h"
 #include "dht/lsp.h"
 #include "sipparse/sip_uri.h"
 
 #define MAX_MEMBERS_IN (DHT_OVL_MEMBERS_PER_FRAME)
+#define SYNC_MS 10000  /* T_sync: the owner's periodic push (docs/overlay.md §8) */
+#define SYNC_POLL_MS 2 /* while range sync work is in flight */
 
 struct ctl_ovl {
 	struct dp_node *node;
 	struct ctl_links *links;
+	struct ctl_sync *sync;
 	struct dht_chord *chord;
 	uint64_t overlay_id;
 	struct dht_peer self;
@@ -70,8 +74,7 @@ static void source_towards(const struct sockaddr_storage *towards, struct sockad
 {
 	int fd = socket(towards->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	socklen_t len = sizeof(*out);
-	if (fd >= 0 &&
-	    connect(fd, (const struct sockaddr *)towards, ctl_addr_len(towards)) == 0 &&
+	if (fd >= 0 && connect(fd, (const struct sockaddr *)towards, ctl_addr_len(towards)) == 0 &&
 	    getsockname(fd, (struct sockaddr *)out, &len) == 0) {
 		close(fd);
 		return;
@@ -79,7 +82,8 @@ static void source_towards(const struct sockaddr_storage *towards, struct sockad
 	if (fd >= 0) {
 		close(fd);
 	}
-	if (ctl_addr_parse(towards->ss_family == AF_INET6 ? "[::1]:0" : "127.0.0.1:0", out) != LC_OK) {
+	if (ctl_addr_parse(towards->ss_family == AF_INET6 ? "[::1]:0" : "127.0.0.1:0", out) !=
+	    LC_OK) {
 		memset(out, 0, sizeof(*out)); /* constant input: cannot happen */
 	}
 }
@@ -148,6 +152,7 @@ static void flush(struct ctl_ovl *ov)
 	if (dht_chord_changed(ov->chord)) {
 		struct dht_route *rt = dht_chord_route(ov->chord);
 		if (rt != NULL) {
+			ctl_sync_on_route(ov->sync, rt, now_ms());
 			dp_node_set_route(ov->node, rt);
 		}
 	}
@@ -159,7 +164,12 @@ static void on_frame(void *arg, const void *frame, size_t len, const struct sock
 {
 	(void)from;
 	struct ctl_ovl *ov = arg;
-	if (len < DHT_LSP_HDR_LEN || !dht_ovl_is_chord_type(((const uint8_t *)frame)[3])) {
+	unsigned type = len >= DHT_LSP_HDR_LEN ? ((const uint8_t *)frame)[3] : 0;
+	if (type == DHT_LSP_RANGE_DIGEST || type == DHT_LSP_RANGE_TRANSFER) {
+		ctl_sync_on_frame(ov->sync, frame, len, now_ms());
+		return;
+	}
+	if (!dht_ovl_is_chord_type(type)) {
 		ov->bad_frames++;
 		return;
 	}
@@ -176,7 +186,8 @@ static void on_frame(void *arg, const void *frame, size_t len, const struct sock
 	}
 	unsigned kept = 0;
 	for (unsigned i = 0; i < m.nmembers; i++) {
-		if (m.members[i].peer.id == dht_node_id_of(&m.members[i].peer.addr, ov->overlay_id)) {
+		if (m.members[i].peer.id ==
+		    dht_node_id_of(&m.members[i].peer.addr, ov->overlay_id)) {
 			m.members[kept++] = m.members[i];
 		}
 	}
@@ -219,6 +230,12 @@ int ctl_ovl_new(struct ctl_ovl **out, const struct ctl_cfg *cfg, struct dp_node 
 
 	struct ctl_link_cbs cbs = {.on_frame = on_frame, .on_peer_down = on_peer_down, .arg = ov};
 	int ret = ctl_links_new(&ov->links, NULL, lsp, &ctl_link_tcp_ops, NULL, &cbs);
+	if (ret == LC_OK) {
+		ret = ctl_sync_new(&ov->sync, node, ov->links, ov->overlay_id, SYNC_MS);
+		if (ret != LC_OK) {
+			ctl_links_free(ov->links);
+		}
+	}
 	if (ret != LC_OK) {
 		char a[64];
 		ctl_addr_format(lsp, a, sizeof(a));
@@ -239,6 +256,7 @@ int ctl_ovl_new(struct ctl_ovl **out, const struct ctl_cfg *cfg, struct dp_node 
 	ret = dht_chord_new(&ov->chord, &ccfg, &ov->self, now);
 	if (ret != LC_OK) {
 		snprintf(err, errcap, "cannot start the overlay: %s", lc_strerror(ret));
+		ctl_sync_free(ov->sync);
 		ctl_links_free(ov->links);
 		lc_free(ov);
 		return ret;
@@ -261,6 +279,7 @@ void ctl_ovl_free(struct ctl_ovl *ov)
 		return;
 	}
 	dht_chord_free(ov->chord);
+	ctl_sync_free(ov->sync);
 	ctl_links_free(ov->links);
 	lc_free(ov);
 }
@@ -275,7 +294,8 @@ int ctl_ovl_timeout_ms(const struct ctl_ovl *ov)
 	uint64_t now = now_ms(), next = dht_chord_next_ms(ov->chord);
 	int t = next <= now ? 0 : next - now > 1000 ? 1000 : (int)(next - now);
 	int l = ctl_links_next_timeout_ms(ov->links, now);
-	return l >= 0 && l < t ? l : t;
+	t = l >= 0 && l < t ? l : t;
+	return ctl_sync_busy(ov->sync) && t > SYNC_POLL_MS ? SYNC_POLL_MS : t;
 }
 
 void ctl_ovl_run(struct ctl_ovl *ov)
@@ -286,10 +306,12 @@ void ctl_ovl_run(struct ctl_ovl *ov)
 		dht_chord_tick(ov->chord, now);
 	}
 	flush(ov);
+	ctl_sync_run(ov->sync, now);
 }
 
 void ctl_ovl_leave(struct ctl_ovl *ov, unsigned max_ms)
 {
+	ctl_sync_hand_off(ov->sync, max_ms); /* the successor gets our range first */
 	uint64_t start = now_ms();
 	dht_chord_leave(ov->chord, start);
 	flush(ov);
@@ -346,8 +368,9 @@ size_t ctl_ovl_ring_json(struct ctl_ovl *ov, char *buf, size_t cap)
 	jput(&j, ",\"joined\":%s,\"incarnation\":%u,\"one_hop\":%s,\"ring_size\":%u,",
 	     st.joined ? "true" : "false", st.incarnation, rt->one_hop ? "true" : "false",
 	     rt->ring_size);
-	jput(&j, "\"view_alive\":%u,\"view_dead\":%u,\"fingers\":%u,\"predecessor\":",
-	     st.view_alive, st.view_dead, rt->nfingers);
+	jput(&j,
+	     "\"view_alive\":%u,\"view_dead\":%u,\"fingers\":%u,\"predecessor\":", st.view_alive,
+	     st.view_dead, rt->nfingers);
 	if (rt->has_pred) {
 		jpeer(&j, &rt->pred);
 	} else {
@@ -363,8 +386,30 @@ size_t ctl_ovl_ring_json(struct ctl_ovl *ov, char *buf, size_t cap)
 		jput(&j, i ? "," : "");
 		jpeer(&j, &rt->members[i]);
 	}
-	jput(&j, "],\"messages_in\":%llu,\"messages_out\":%llu,\"deaths_declared\":%llu,"
-		 "\"frames_sent\":%llu,\"frames_refused\":%llu,\"bad_frames\":%llu}\n",
+	struct ctl_sync_roles roles;
+	struct ctl_sync_stats ss;
+	ctl_sync_stats(ov->sync, &ss);
+	if (ctl_sync_count(ov->sync, rt, &roles, 2000) == LC_OK) {
+		jput(&j,
+		     "],\"owned\":{\"keys\":%llu,\"bindings\":%llu},"
+		     "\"replica\":{\"keys\":%llu,\"bindings\":%llu",
+		     (unsigned long long)roles.owned_keys, (unsigned long long)roles.owned_bindings,
+		     (unsigned long long)roles.replica_keys,
+		     (unsigned long long)roles.replica_bindings);
+	} else {
+		jput(&j, "],\"owned\":null,\"replica\":{");
+	}
+	jput(&j,
+	     "},\"sync\":{\"pushes\":%llu,\"pulls\":%llu,\"digests_answered\":%llu,"
+	     "\"buckets_differing\":%llu,\"entries_sent\":%llu,\"entries_received\":%llu,"
+	     "\"entries_applied\":%llu,\"failed\":%llu",
+	     (unsigned long long)ss.pushes, (unsigned long long)ss.pulls,
+	     (unsigned long long)ss.digests_answered, (unsigned long long)ss.buckets_differing,
+	     (unsigned long long)ss.entries_sent, (unsigned long long)ss.entries_received,
+	     (unsigned long long)ss.entries_applied, (unsigned long long)ss.ops_failed);
+	jput(&j,
+	     "},\"messages_in\":%llu,\"messages_out\":%llu,\"deaths_declared\":%llu,"
+	     "\"frames_sent\":%llu,\"frames_refused\":%llu,\"bad_frames\":%llu}\n",
 	     (unsigned long long)st.msgs_in, (unsigned long long)st.msgs_out,
 	     (unsigned long long)st.deaths_declared, (unsigned long long)ov->sent,
 	     (unsigned long long)ov->send_refused, (unsigned long long)ov->bad_frames);
@@ -400,7 +445,8 @@ size_t ctl_ovl_route_json(struct ctl_ovl *ov, const char *aor, char *buf, size_t
 	size_t key_len = 0;
 	dht_id_t id;
 	if (!key_of(ov, aor, key, &key_len, &id)) {
-		jput(&j, "{\"error\":\"not a key: give a URI of at most %d bytes\"}\n", DHT_KEY_MAX);
+		jput(&j, "{\"error\":\"not a key: give a URI of at most %d bytes\"}\n",
+		     DHT_KEY_MAX);
 		return j.len;
 	}
 	struct dht_route *rt = dht_chord_route(ov->chord);

@@ -30,8 +30,8 @@
 #include "control/ctl_ovl.h"
 #include "dataplane/dp_worker.h"
 
-/* How long a leaving node waits for its LEAVE messages to go out. */
-#define LEAVE_MAX_MS 1000
+/* How long a leaving node spends handing its range over and telling its neighbours. */
+#define LEAVE_MAX_MS 5000
 
 static uint32_t wall_seconds(void)
 {

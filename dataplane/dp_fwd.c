@@ -39,14 +39,16 @@ enum ctx_kind { CTX_REGISTER = 1, CTX_REDIRECT = 2, CTX_LSP = 3 };
 
 /* ---- routing --------------------------------------------------------------------------------- */
 
-void dp_fwd_route(struct dp_worker *w, bool read)
+void dp_fwd_route(struct dp_worker *w, bool read, bool forwarded)
 {
 	w->fwd = NULL;
 	const struct dht_route *rt = w->rt;
 	if (rt == NULL || (rt->nsucc == 0 && rt->nmembers <= 1)) {
 		return; /* alone: every key is ours */
 	}
-	if (read) {
+	if (read && forwarded) {
+		/* another node sent it here, the owner being suspect to it: a replica inside the
+		 * write quorum holds every acknowledged write, so it answers rather than bounce it */
 		int pos = dht_route_position(rt, w->key);
 		if (pos >= 0 && pos < (int)w->cfg->write_quorum) {
 			return;

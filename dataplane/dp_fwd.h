@@ -14,11 +14,13 @@
 
 /**
  * Where the request for w->key goes: sets w->fwd to the node to forward it to, or NULL when this
- * node handles it. @p read: a lookup, which the owner or any replica inside the write quorum
- * answers (they hold every acknowledged write); writes go to the owner, or to the replica that
- * takes over while the owner is suspect. Context: the worker, inside a burst (w->rt is held).
+ * node handles it. Requests go to the owner, or to the replica that takes over while the owner
+ * is suspect (dht_route_next_hop). @p read: a lookup; @p forwarded: another node sent it (its hop
+ * limit was used): then a replica inside the write quorum answers it itself, which is how
+ * lookups fall back to replicas while an owner is unreachable.
+ * Context: the worker, inside a burst (w->rt is held).
  */
-void dp_fwd_route(struct dp_worker *w, bool read);
+void dp_fwd_route(struct dp_worker *w, bool read, bool forwarded);
 
 /** Forward the REGISTER in w->msg, translated into @p u, to w->fwd as PUBLISH or REMOVE. */
 void dp_fwd_register(struct dp_worker *w, const struct dp_addr *src, const struct dp_update *u);

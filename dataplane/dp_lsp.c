@@ -57,7 +57,8 @@ unsigned dp_lsp_classify(struct dp_worker *w, struct dp_pkt *pkt)
 	if (!w->key_ok) {
 		return w->id;
 	}
-	dp_fwd_route(w, m->hdr.type == DHT_LSP_LOOKUP);
+	dp_fwd_route(w, m->hdr.type == DHT_LSP_LOOKUP,
+		     m->hdr.hop_limit < DHT_LSP_HOP_LIMIT_DEFAULT);
 	return w->fwd != NULL ? w->id : dht_shard_of(w->key, w->node->nworkers);
 }
 

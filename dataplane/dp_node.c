@@ -23,6 +23,14 @@ static void worker_free(struct dp_node *n, struct dp_worker *w)
 		lc_ring_free(w->to[j]);
 		lc_ring_free(w->back[j]);
 	}
+	/* frames emitted but never sent; tasks belong to control, which frees them */
+	void *f;
+	while (w->frames != NULL && lc_ring_dequeue_burst(w->frames, &f, 1) == 1) {
+		lc_free(f);
+	}
+	lc_free(w->frame);
+	lc_ring_free(w->tasks);
+	lc_ring_free(w->frames);
 	if (w->wake_fd >= 0) {
 		close(w->wake_fd);
 	}
@@ -70,6 +78,13 @@ static int worker_new(struct dp_node *n, unsigned id, const struct dp_node_cfg *
 		if (ret != LC_OK) {
 			return ret;
 		}
+	}
+	ret = lc_ring_new(&w->tasks, DP_TASK_RING);
+	if (ret == LC_OK) {
+		ret = lc_ring_new(&w->frames, DP_FRAME_RING);
+	}
+	if (ret != LC_OK) {
+		return ret;
 	}
 	return n->io->open(&w->io_ctx, io_cfg, id);
 }
@@ -120,6 +135,7 @@ void dp_node_free(struct dp_node *n)
 		worker_free(n, n->w[i]);
 	}
 	dht_route_free(n->route); /* the workers are gone: no reader is left */
+	lc_free(n->held);
 	lc_free(n);
 }
 

@@ -51,8 +51,8 @@ static struct dht_lsp_node node_of(const struct dht_peer *p)
 }
 
 /* The key's live records with everything a replica stores (absolute expiry included). */
-static void put_entry(struct dht_lsp_builder *b, const struct dp_worker *w,
-		      const struct dp_bindings *bs, uint64_t version)
+void dp_repl_put_entry(struct dht_lsp_builder *b, const struct dp_worker *w,
+		       const struct dp_bindings *bs, uint64_t version)
 {
 	dht_lsp_entry_begin(b, w->aor, w->aor_len, version);
 	for (unsigned i = 0; i < bs->n; i++) {
@@ -146,7 +146,7 @@ bool dp_repl_write(struct dp_worker *w, const struct dp_repl_answer *ans)
 			dht_lsp_put_reply_ctx(&b, ans->ctx.p, ans->ctx.len);
 		}
 	}
-	put_entry(&b, w, &bs, version);
+	dp_repl_put_entry(&b, w, &bs, version);
 	size_t len = 0;
 	if (dht_lsp_build_finish(&b, &len) != LC_OK) {
 		dp_pool_put(&w->pool, out);
@@ -195,8 +195,7 @@ static bool from_member(const struct dp_worker *w, const struct dht_lsp_ovl_msg 
 	return dht_route_has_member(rt, m->sender.id);
 }
 
-/* Apply one entry of our shard; the status a replica reports for it. */
-static unsigned apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
+int dp_repl_apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
 {
 	static __thread struct dht_binding_data d[DHT_LSP_MAX_ENTRY_RECORDS];
 	unsigned n = 0;
@@ -222,12 +221,21 @@ static unsigned apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
 	}
 	int ret = dht_store_set_aor(w->store, w->key, e->key.p, e->key.len, e->version, d, n,
 				    w->now_s);
-	if (ret == LC_OK || ret == LC_ESTALE) {
+	if (ret == LC_OK) {
 		lc_counter_inc(&w->stats.repl_in);
-		return DHT_LSP_S_OK;
+	} else if (ret != LC_ESTALE) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_REPL_REFUSED]);
 	}
-	lc_counter_inc(&w->stats.drop[DP_DROP_REPL_REFUSED]);
-	return ret == LC_EFULL ? DHT_LSP_S_FULL : DHT_LSP_S_INTERNAL;
+	return ret;
+}
+
+/* Apply one entry of our shard; the status a replica reports for it. */
+static unsigned apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
+{
+	int ret = dp_repl_apply_entry(w, e);
+	return ret == LC_OK || ret == LC_ESTALE ? DHT_LSP_S_OK
+	       : ret == LC_EFULL		? DHT_LSP_S_FULL
+						: DHT_LSP_S_INTERNAL;
 }
 
 static void ack(struct dp_worker *w, const struct dht_lsp_ovl_msg *m, unsigned status)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dataplane/dp_update.h"
 #include "dataplane/dp_worker_internal.h"
 
 /* Where and how the client's answer goes once the quorum holds the write. */
@@ -37,6 +38,16 @@ bool dp_repl_write(struct dp_worker *w, const struct dp_repl_answer *ans);
  * sets w->key / w->aor from its key. Returns the shard, or w->id when it has no usable key.
  */
 unsigned dp_repl_classify(struct dp_worker *w, struct dp_pkt *pkt);
+
+/** Append an ENTRY of w->aor at @p version with the live bindings @p bs (absolute expiries). */
+void dp_repl_put_entry(struct dht_lsp_builder *b, const struct dp_worker *w,
+		       const struct dp_bindings *bs, uint64_t version);
+
+/**
+ * Apply one entry to the shard's store (w->key must be its id): the store keeps the higher
+ * version. @return LC_OK (applied), LC_ESTALE (what is held is as new), LC_EFULL, LC_ETOOLONG.
+ */
+int dp_repl_apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e);
 
 /** Handle the REPLICA_STORE classified into w->ovl: apply and pass on, or answer the client. */
 void dp_repl_handle(struct dp_worker *w, const struct dp_pkt *in);

@@ -61,7 +61,7 @@ unsigned dp_sip_classify(struct dp_worker *w, struct dp_pkt *pkt)
 		return w->id;
 	}
 	/* a key of another node is forwarded by whichever worker received it */
-	dp_fwd_route(w, m->method_id != SIP_METHOD_REGISTER);
+	dp_fwd_route(w, m->method_id != SIP_METHOD_REGISTER, false);
 	return w->fwd != NULL ? w->id : dht_shard_of(w->key, w->node->nworkers);
 }
 

@@ -71,7 +71,7 @@ void dp_tx_push(struct dp_worker *w, struct dp_pkt *p)
 	}
 }
 
-static void wake(struct dp_worker *target)
+void dp_worker_kick(struct dp_worker *target)
 {
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&target->sleeping, memory_order_relaxed)) {
@@ -164,6 +164,9 @@ static unsigned drain_rings(struct dp_worker *w, uint64_t *returned_to)
 static bool rings_empty(struct dp_worker *w)
 {
 	for (unsigned j = 0; j < w->node->nworkers; j++) {
+		if (w->task != NULL || lc_ring_count(w->tasks) > 0) {
+			return false;
+		}
 		if (j != w->id && (lc_ring_count(w->node->w[j]->to[w->id]) > 0 ||
 				   lc_ring_count(w->node->w[j]->back[w->id]) > 0)) {
 			return false;
@@ -176,7 +179,7 @@ static void wake_all(struct dp_worker *w, uint64_t mask)
 {
 	for (unsigned j = 0; mask != 0; j++, mask >>= 1) {
 		if (mask & 1) {
-			wake(w->node->w[j]);
+			dp_worker_kick(w->node->w[j]);
 		}
 	}
 }
@@ -224,6 +227,7 @@ static unsigned iterate(struct dp_worker *w)
 	if (reaped > 0) {
 		lc_counter_add(&w->stats.expired, reaped);
 	}
+	seen += dp_task_step(w); /* slow-path work on the store, a slice at a time */
 	w->rt = NULL;
 	urcu_qsbr_quiescent_state(); /* the table of this iteration may now be freed */
 	return seen + n;

@@ -24,6 +24,11 @@
 #define DP_POOL_SIZE 1024	   /* packets per worker: a power of two, it sizes the rings too */
 #define DP_EXPIRE_BUDGET 64	   /* bindings reaped per busy loop */
 #define DP_EXPIRE_BUDGET_IDLE 8192 /* per idle loop */
+#define DP_TASK_RING 256	   /* tasks control may queue for a worker */
+#define DP_FRAME_RING 16	   /* frames a worker may have emitted before control takes them */
+
+struct dp_task;
+struct dp_frame;
 
 /* Owner: control builds it; read by all workers; the stop flag is written by control. */
 struct dp_node {
@@ -33,6 +38,8 @@ struct dp_node {
 	_Atomic bool stop;
 	_Atomic unsigned ndrained; /* workers whose sockets were empty after stop */
 	struct dht_route *route;   /* RCU (QSBR): published by control, read once per burst */
+	struct dp_frame *held;	   /* control: an emitted frame it could not send yet */
+	unsigned frame_rr;	   /* control: next worker to take a frame from */
 	struct dp_worker *w[DP_MAX_WORKERS];
 };
 
@@ -58,6 +65,18 @@ struct dp_worker {
 	unsigned ntx;
 	struct dp_pkt *tx[DP_TX_MAX];
 	LC_CACHE_ALIGNED struct dp_stats stats;
+	/* tasks (dp_task.c): control -> worker ring, the current task, emitted frames (zeroed at
+	 * creation, like every field before msg) */
+	struct lc_ring *tasks;
+	struct lc_ring *frames; /* worker -> control */
+	struct dp_task *task;
+	uint64_t task_cursor;
+	struct dp_frame *frame; /* being built */
+	struct dht_lsp_builder fb;
+	unsigned frame_entries;
+	unsigned emit_n, emit_next;
+	struct dht_aor *emit_batch[32];
+	dht_id_t emit_ids[32];
 	/* scratch for the packet being handled: its key, when it has one */
 	bool key_ok;
 	dht_id_t key;
@@ -68,6 +87,12 @@ struct dp_worker {
 	struct dht_lsp_msg lsp;
 	struct dht_lsp_ovl_msg ovl; /* a replication message (dp_repl.c) */
 };
+
+/* Run a slice of the current task (dp_task.c); false when there was none. */
+bool dp_task_step(struct dp_worker *w);
+
+/* Wake the worker if it sleeps (dp_worker.c). Context: any thread. */
+void dp_worker_kick(struct dp_worker *w);
 
 /* The dp_addr of a dht_addr (same family, port and bytes). */
 static inline void dp_addr_of(const struct dht_addr *a, struct dp_addr *out)

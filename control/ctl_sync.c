@@ -1,0 +1,775 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Range sync (ctl_sync.h, docs/overlay.md §6, docs/lsp.md §11).
+ *
+ * Three operations, each a small state machine driven from ctl_sync_run:
+ *   PUSH (the owner, to each replica): digest our range -> RANGE_DIGEST(PUSH) -> the replica
+ *        answers the differing buckets -> we EMIT them with mode REPLACE (the replica clears those
+ *        buckets, then applies): missed publishes and missed removes are both repaired, and a new
+ *        or restarted replica gets everything.
+ *   PULL (a node whose own range moved: join, restart, a predecessor's death): digest -> send
+ *        RANGE_DIGEST(PULL) to the successor, which held the range -> it EMITs what differs with
+ *        mode MERGE (the higher version wins), so nothing newer we hold is lost.
+ *   ANSWER (a RANGE_DIGEST from another node): digest the same range here, answer the differing
+ *        buckets, and for a PULL emit them.
+ * Digests and emits are worker tasks; emitted frames leave over the links, and a link's full
+ * queue holds the frame back (and with it the workers' walks): transfers go at the pace the peer
+ * takes them. Received transfers are applied by the workers; when they fall behind, reading the
+ * links pauses, so TCP holds the sender back instead of memory growing here.
+ */
+#define _GNU_SOURCE
+#include "control/ctl_sync.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/lc_alloc.h"
+#include "common/lc_error.h"
+#include "common/lc_log.h"
+#include "control/ctl_addr.h"
+#include "dataplane/dp_task.h"
+#include "dht/dht_ring.h"
+#include "dht/lsp_ovl.h"
+
+#define MAX_OPS 32
+#define MAX_APPLY 512			   /* apply tasks in flight */
+#define APPLY_PAUSE_BYTES (32u << 20)	   /* stop reading links above this backlog ... */
+#define APPLY_RESUME_BYTES (8u << 20)	   /* ... and read again below this */
+#define OP_TIMEOUT_MS 30000		   /* a digest answer or a transfer that takes longer */
+#define ROUTE_SETTLE_MS 300		   /* wait for the ring to settle after a change */
+#define CLEARED_MEMORY 64		   /* REPLACE transfers whose buckets were cleared */
+
+enum op_kind { OP_PUSH, OP_PULL, OP_ANSWER };
+enum op_state { ST_DIGEST, ST_WAIT, ST_EMIT };
+
+struct op {
+	bool used;
+	bool failed; /* timed out: its frames are dropped, it ends when its task does */
+	enum op_kind kind;
+	enum op_state state;
+	struct sockaddr_storage peer;
+	struct dht_sync_range range;
+	uint64_t txn;	   /* of the RANGE_DIGEST exchange */
+	uint64_t xfer_txn; /* of the RANGE_TRANSFER we emit */
+	uint8_t mode;	   /* ANSWER: the requester's PULL or PUSH */
+	struct dht_sync_digest *theirs; /* ANSWER: the requester's digest */
+	struct dp_task *task;
+	unsigned frames_sent;
+	uint8_t set[DHT_SYNC_SET_BYTES];
+	uint64_t deadline_ms;
+};
+
+struct ctl_sync {
+	struct dp_node *node;
+	struct ctl_links *links;
+	uint64_t overlay_id;
+	uint32_t sync_ms;
+	unsigned nworkers;
+	uint64_t rng;
+	struct dht_lsp_node self;
+	bool have_route;
+	bool has_pred;
+	dht_id_t pred;
+	unsigned replicas; /* R */
+	unsigned nrep;
+	struct dht_peer rep[DHT_MAX_REPLICAS]; /* our range's replicas (the first successors) */
+	struct dht_peer succ0;
+	bool has_succ;
+	uint64_t push_due, pull_due;
+	struct op ops[MAX_OPS];
+	struct dp_task *apply[MAX_APPLY];
+	unsigned napply;
+	size_t apply_bytes;
+	struct dp_task *posting[MAX_APPLY]; /* built, waiting for room on the workers' rings */
+	unsigned nposting;
+	uint64_t cleared[CLEARED_MEMORY];
+	unsigned cleared_next;
+	struct ctl_sync_stats st;
+	uint8_t buf[DHT_LSP_MAX_MSG];
+	struct dht_lsp_bucket buckets[DHT_SYNC_BUCKETS];
+};
+
+static uint64_t rnd(struct ctl_sync *s)
+{
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return s->rng ? s->rng : 1;
+}
+
+int ctl_sync_new(struct ctl_sync **out, struct dp_node *node, struct ctl_links *links,
+		 uint64_t overlay_id, uint32_t sync_ms)
+{
+	struct ctl_sync *s = lc_calloc(1, sizeof(*s));
+	if (s == NULL) {
+		return LC_ENOMEM;
+	}
+	s->node = node;
+	s->links = links;
+	s->overlay_id = overlay_id;
+	s->sync_ms = sync_ms;
+	s->nworkers = dp_node_nworkers(node);
+	s->rng = overlay_id ^ (uint64_t)(uintptr_t)s ^ 0x9e3779b97f4a7c15ull;
+	*out = s;
+	return LC_OK;
+}
+
+static void task_free(struct dp_task *t)
+{
+	if (t != NULL) {
+		lc_free(t->digest);
+		lc_free(t->count);
+		lc_free(t->frame);
+		lc_free(t);
+	}
+}
+
+static void op_end(struct ctl_sync *s, struct op *op, bool ok, uint64_t now_ms)
+{
+	task_free(op->task);
+	lc_free(op->theirs);
+	if (ok && op->kind != OP_ANSWER) {
+		s->st.last_sync_ms = now_ms;
+	}
+	if (!ok) {
+		s->st.ops_failed++;
+	}
+	memset(op, 0, sizeof(*op));
+}
+
+void ctl_sync_free(struct ctl_sync *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	for (unsigned i = 0; i < MAX_OPS; i++) {
+		if (s->ops[i].used) {
+			op_end(s, &s->ops[i], false, 0);
+		}
+	}
+	for (unsigned i = 0; i < s->napply; i++) {
+		task_free(s->apply[i]);
+	}
+	for (unsigned i = 0; i < s->nposting; i++) {
+		task_free(s->posting[i]);
+	}
+	lc_free(s);
+}
+
+bool ctl_sync_busy(const struct ctl_sync *s)
+{
+	if (s->napply > 0 || s->nposting > 0) {
+		return true;
+	}
+	for (unsigned i = 0; i < MAX_OPS; i++) {
+		if (s->ops[i].used && s->ops[i].state != ST_WAIT) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- tasks ----------------------------------------------------------------------------------- */
+
+static struct dp_task *task_new(struct ctl_sync *s, enum dp_task_kind kind,
+				const struct dht_sync_range *r)
+{
+	struct dp_task *t = lc_calloc(1, sizeof(*t));
+	if (t == NULL) {
+		return NULL;
+	}
+	t->kind = kind;
+	t->nranges = 1;
+	t->range[0] = *r;
+	t->all_buckets = true;
+	t->self = s->self;
+	if (kind == DP_TASK_DIGEST) {
+		t->digest = lc_calloc(s->nworkers, sizeof(*t->digest));
+		if (t->digest == NULL) {
+			lc_free(t);
+			return NULL;
+		}
+	}
+	return t;
+}
+
+/* Post now, or queue it behind others (order matters: a CLEAR goes before its APPLYs). */
+static bool task_post(struct ctl_sync *s, struct dp_task *t)
+{
+	if (s->nposting == 0 && dp_task_post(s->node, t)) {
+		return true;
+	}
+	if (s->nposting == MAX_APPLY) {
+		return false;
+	}
+	s->posting[s->nposting++] = t;
+	return true;
+}
+
+/* The digest of a finished DIGEST task, merged over the workers' shards (into digest[0]). */
+static const struct dht_sync_digest *task_digest(const struct ctl_sync *s, struct dp_task *t)
+{
+	for (unsigned w = 1; w < s->nworkers; w++) {
+		dht_sync_digest_merge(&t->digest[0], &t->digest[w]);
+	}
+	return &t->digest[0];
+}
+
+/* ---- frames ---------------------------------------------------------------------------------- */
+
+static void send_frame(struct ctl_sync *s, const struct sockaddr_storage *to, size_t len)
+{
+	if (ctl_link_send(s->links, to, s->buf, len) != LC_OK) {
+		s->st.ops_failed++; /* small control frames: the periodic round sends them again */
+	}
+}
+
+static void put_range(struct dht_lsp_builder *b, const struct dht_sync_range *r)
+{
+	struct dht_lsp_range lr = {r->lo, r->hi};
+	dht_lsp_put_range(b, &lr);
+}
+
+static void answer_start(struct ctl_sync *s, struct dht_lsp_builder *b, unsigned type,
+			 uint64_t txn)
+{
+	dht_lsp_build_init(b, s->buf, sizeof(s->buf));
+	struct dht_lsp_hdr h = {.type = (uint8_t)type,
+				.flags = DHT_LSP_F_ANSWER,
+				.hop_limit = DHT_LSP_HOP_LIMIT_OVERLAY,
+				.txn_id = txn,
+				.overlay_id = s->overlay_id};
+	dht_lsp_build_hdr(b, &h);
+	dht_lsp_put_status(b, DHT_LSP_S_OK);
+	dht_lsp_put_sender(b, &s->self);
+}
+
+static void send_digest(struct ctl_sync *s, struct op *op, const struct dht_sync_digest *d)
+{
+	for (unsigned i = 0; i < DHT_SYNC_BUCKETS; i++) {
+		s->buckets[i] = (struct dht_lsp_bucket){d->x[i], d->n[i]};
+	}
+	struct dht_lsp_builder b;
+	dht_lsp_build_init(&b, s->buf, sizeof(s->buf));
+	dht_lsp_ovl_request_start(&b, DHT_LSP_RANGE_DIGEST, op->txn, s->overlay_id, &s->self);
+	put_range(&b, &op->range);
+	dht_lsp_put_sync_mode(&b, op->kind == OP_PUSH ? DHT_LSP_SYNC_PUSH : DHT_LSP_SYNC_PULL);
+	dht_lsp_put_buckets(&b, s->buckets, DHT_SYNC_BUCKETS);
+	size_t len = 0;
+	if (dht_lsp_build_finish(&b, &len) == LC_OK) {
+		send_frame(s, &op->peer, len);
+	}
+}
+
+/* The empty LAST frame that ends a transfer (the receiver answers it). */
+static void send_last(struct ctl_sync *s, struct op *op, uint8_t mode)
+{
+	struct dht_lsp_builder b;
+	dht_lsp_build_init(&b, s->buf, sizeof(s->buf));
+	dht_lsp_ovl_request_start(&b, DHT_LSP_RANGE_TRANSFER, op->xfer_txn, s->overlay_id,
+				  &s->self);
+	put_range(&b, &op->range);
+	dht_lsp_put_sync_mode(&b, mode);
+	if (mode == DHT_LSP_SYNC_REPLACE) {
+		dht_lsp_put_bucket_set(&b, op->set);
+	}
+	dht_lsp_put_flags(&b, DHT_LSP_FLAG_LAST);
+	size_t len = 0;
+	if (dht_lsp_build_finish(&b, &len) == LC_OK) {
+		send_frame(s, &op->peer, len);
+	}
+}
+
+/* ---- operations ------------------------------------------------------------------------------ */
+
+static struct op *op_new(struct ctl_sync *s, enum op_kind kind, const struct sockaddr_storage *peer,
+			 const struct dht_sync_range *r, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < MAX_OPS; i++) {
+		struct op *op = &s->ops[i];
+		if (op->used) {
+			continue;
+		}
+		memset(op, 0, sizeof(*op));
+		op->used = true;
+		op->kind = kind;
+		op->peer = *peer;
+		op->range = *r;
+		op->txn = rnd(s);
+		op->deadline_ms = now_ms + OP_TIMEOUT_MS;
+		op->task = task_new(s, DP_TASK_DIGEST, r);
+		if (op->task == NULL || !task_post(s, op->task)) {
+			op_end(s, op, false, now_ms);
+			return NULL;
+		}
+		op->state = ST_DIGEST;
+		return op;
+	}
+	s->st.ops_failed++;
+	return NULL;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	struct dht_addr x, y;
+	return ctl_addr_to_dht(a, &x) == LC_OK && ctl_addr_to_dht(b, &y) == LC_OK &&
+	       dht_addr_equal(&x, &y);
+}
+
+static bool op_running(const struct ctl_sync *s, enum op_kind kind,
+		       const struct sockaddr_storage *peer)
+{
+	for (unsigned i = 0; i < MAX_OPS; i++) {
+		const struct op *op = &s->ops[i];
+		if (op->used && op->kind == kind && same_addr(&op->peer, peer)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void start_emit(struct ctl_sync *s, struct op *op, uint8_t mode, uint64_t now_ms)
+{
+	task_free(op->task);
+	op->task = task_new(s, DP_TASK_EMIT, &op->range);
+	if (op->task == NULL) {
+		op_end(s, op, false, now_ms);
+		return;
+	}
+	op->task->all_buckets = false;
+	memcpy(op->task->buckets, op->set, sizeof(op->set));
+	op->task->mode = mode;
+	op->xfer_txn = rnd(s);
+	op->task->txn = op->xfer_txn;
+	op->frames_sent = 0;
+	op->state = ST_EMIT;
+	op->deadline_ms = now_ms + OP_TIMEOUT_MS;
+	if (!task_post(s, op->task)) {
+		op_end(s, op, false, now_ms);
+	}
+}
+
+static unsigned count_bits(const uint8_t *set)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < DHT_SYNC_SET_BYTES; i++) {
+		n += (unsigned)__builtin_popcount(set[i]);
+	}
+	return n;
+}
+
+/* A DIGEST task of @p op finished. */
+static void digest_done(struct ctl_sync *s, struct op *op, uint64_t now_ms)
+{
+	const struct dht_sync_digest *mine = task_digest(s, op->task);
+	if (op->kind != OP_ANSWER) {
+		send_digest(s, op, mine);
+		op->state = ST_WAIT;
+		task_free(op->task);
+		op->task = NULL;
+		return;
+	}
+	unsigned ndiff = dht_sync_digest_diff(mine, op->theirs, op->set);
+	s->st.buckets_differing += ndiff;
+	s->st.digests_answered++;
+	struct dht_lsp_builder b;
+	answer_start(s, &b, DHT_LSP_RANGE_DIGEST, op->txn);
+	put_range(&b, &op->range);
+	dht_lsp_put_bucket_set(&b, op->set);
+	size_t len = 0;
+	if (dht_lsp_build_finish(&b, &len) == LC_OK) {
+		send_frame(s, &op->peer, len);
+	}
+	if (op->mode == DHT_LSP_SYNC_PULL && ndiff > 0) {
+		start_emit(s, op, DHT_LSP_SYNC_MERGE, now_ms);
+	} else {
+		op_end(s, op, true, now_ms);
+	}
+}
+
+static void ops_advance(struct ctl_sync *s, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < MAX_OPS; i++) {
+		struct op *op = &s->ops[i];
+		if (!op->used) {
+			continue;
+		}
+		if (!op->failed && now_ms > op->deadline_ms) {
+			op->failed = true;
+		}
+		if (op->failed && (op->task == NULL || dp_task_done(op->task))) {
+			/* an emit's frames are dropped as they come (take_frames) */
+			if (op->task == NULL || op->state != ST_EMIT ||
+			    op->frames_sent >= atomic_load(&op->task->frames)) {
+				op_end(s, op, false, now_ms);
+			}
+			continue;
+		}
+		if (op->state == ST_DIGEST && dp_task_done(op->task)) {
+			digest_done(s, op, now_ms);
+		} else if (op->state == ST_EMIT && dp_task_done(op->task) &&
+			   op->frames_sent >= atomic_load(&op->task->frames)) {
+			send_last(s, op, op->task->mode);
+			s->st.entries_sent += atomic_load(&op->task->emitted);
+			op_end(s, op, true, now_ms);
+		}
+	}
+}
+
+static struct op *op_of_task(struct ctl_sync *s, const struct dp_task *t)
+{
+	for (unsigned i = 0; i < MAX_OPS; i++) {
+		if (s->ops[i].used && s->ops[i].task == t) {
+			return &s->ops[i];
+		}
+	}
+	return NULL;
+}
+
+/* Send the frames the workers emitted, until a link refuses one (it is held back). */
+static void take_frames(struct ctl_sync *s)
+{
+	struct dp_frame *f;
+	while ((f = dp_task_take_frame(s->node)) != NULL) {
+		struct op *op = op_of_task(s, f->task);
+		if (op == NULL) {
+			lc_free(f); /* cannot happen: an op ends only after all its frames */
+			continue;
+		}
+		if (!op->failed) {
+			int ret = ctl_link_send(s->links, &op->peer, f->data, f->len);
+			if (ret == LC_EFULL) {
+				dp_task_hold_frame(s->node, f);
+				return;
+			}
+			if (ret != LC_OK) {
+				op->failed = true;
+			} else {
+				s->st.frames_sent++;
+			}
+		}
+		op->frames_sent++;
+		lc_free(f);
+	}
+}
+
+/* ---- receiving ------------------------------------------------------------------------------- */
+
+static void applies_collect(struct ctl_sync *s)
+{
+	while (s->nposting > 0 && dp_task_post(s->node, s->posting[0])) {
+		s->nposting--;
+		memmove(s->posting, s->posting + 1, s->nposting * sizeof(s->posting[0]));
+	}
+	unsigned keep = 0;
+	for (unsigned i = 0; i < s->napply; i++) {
+		struct dp_task *t = s->apply[i];
+		if (dp_task_done(t)) {
+			s->st.entries_applied += atomic_load(&t->applied);
+			s->apply_bytes -= t->frame_len;
+			task_free(t);
+		} else {
+			s->apply[keep++] = t;
+		}
+	}
+	s->napply = keep;
+	if (s->apply_bytes < APPLY_RESUME_BYTES && s->napply < MAX_APPLY / 2) {
+		ctl_links_pause_inbound(s->links, false);
+	}
+}
+
+static bool cleared_before(struct ctl_sync *s, uint64_t txn)
+{
+	for (unsigned i = 0; i < CLEARED_MEMORY; i++) {
+		if (s->cleared[i] == txn) {
+			return true;
+		}
+	}
+	s->cleared[s->cleared_next++ % CLEARED_MEMORY] = txn;
+	return false;
+}
+
+static void on_transfer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, const void *frame,
+			size_t len)
+{
+	struct sockaddr_storage peer;
+	if (ctl_addr_from_dht(&m->sender.addr, &peer) != LC_OK) {
+		return;
+	}
+	s->st.frames_received++;
+	s->st.entries_received += m->nentries;
+	struct dht_sync_range r = {m->range.lo, m->range.hi};
+	if (m->sync_mode == DHT_LSP_SYNC_REPLACE && !cleared_before(s, m->hdr.txn_id)) {
+		struct dp_task *c = task_new(s, DP_TASK_CLEAR, &r);
+		if (c != NULL) {
+			c->all_buckets = false;
+			memcpy(c->buckets, m->bucket_set, DHT_SYNC_SET_BYTES);
+			if (s->napply < MAX_APPLY && task_post(s, c)) {
+				s->apply[s->napply++] = c;
+			} else {
+				task_free(c);
+			}
+		}
+	}
+	if (m->nentries > 0 && s->napply < MAX_APPLY) {
+		struct dp_task *t = task_new(s, DP_TASK_APPLY, &r);
+		uint8_t *copy = lc_alloc(len);
+		if (t != NULL && copy != NULL) {
+			memcpy(copy, frame, len);
+			t->frame = copy;
+			t->frame_len = len;
+			if (task_post(s, t)) {
+				s->apply[s->napply++] = t;
+				s->apply_bytes += len;
+				t = NULL;
+			}
+		} else {
+			lc_free(copy);
+		}
+		task_free(t);
+	}
+	if (s->apply_bytes > APPLY_PAUSE_BYTES || s->napply >= MAX_APPLY - 8) {
+		ctl_links_pause_inbound(s->links, true); /* TCP holds the sender back */
+	}
+	if (m->flags & DHT_LSP_FLAG_LAST) {
+		struct dht_lsp_builder b;
+		answer_start(s, &b, DHT_LSP_RANGE_TRANSFER, m->hdr.txn_id);
+		size_t alen = 0;
+		if (dht_lsp_build_finish(&b, &alen) == LC_OK) {
+			send_frame(s, &peer, alen);
+		}
+	}
+}
+
+static void on_digest_request(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m,
+			      uint64_t now_ms)
+{
+	struct sockaddr_storage peer;
+	if (ctl_addr_from_dht(&m->sender.addr, &peer) != LC_OK ||
+	    m->buckets.n != DHT_SYNC_BUCKETS) {
+		return; /* our digests always have DHT_SYNC_BUCKETS buckets */
+	}
+	struct dht_sync_digest *theirs = lc_alloc(sizeof(*theirs));
+	if (theirs == NULL) {
+		return;
+	}
+	for (unsigned i = 0; i < DHT_SYNC_BUCKETS; i++) {
+		struct dht_lsp_bucket bk = dht_lsp_bucket_at(&m->buckets, i);
+		theirs->x[i] = bk.hash;
+		theirs->n[i] = bk.keys;
+	}
+	struct dht_sync_range r = {m->range.lo, m->range.hi};
+	struct op *op = op_new(s, OP_ANSWER, &peer, &r, now_ms);
+	if (op == NULL) {
+		lc_free(theirs);
+		return;
+	}
+	op->txn = m->hdr.txn_id;
+	op->mode = m->sync_mode;
+	op->theirs = theirs;
+}
+
+static void on_digest_answer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < MAX_OPS; i++) {
+		struct op *op = &s->ops[i];
+		if (!op->used || op->state != ST_WAIT || op->txn != m->hdr.txn_id) {
+			continue;
+		}
+		if (m->status / 100 != 2 || m->bucket_set == NULL) {
+			op_end(s, op, false, now_ms);
+			return;
+		}
+		memcpy(op->set, m->bucket_set, DHT_SYNC_SET_BYTES);
+		unsigned ndiff = count_bits(op->set);
+		s->st.buckets_differing += ndiff;
+		if (op->kind == OP_PUSH && ndiff > 0) {
+			start_emit(s, op, DHT_LSP_SYNC_REPLACE, now_ms);
+		} else {
+			op_end(s, op, true, now_ms); /* in sync, or a PULL: the peer emits to us */
+		}
+		return;
+	}
+}
+
+void ctl_sync_on_frame(struct ctl_sync *s, const void *frame, size_t len, uint64_t now_ms)
+{
+	struct dht_lsp_ovl_msg m;
+	if (dht_lsp_ovl_parse(&m, frame, len) != LC_OK || m.hdr.overlay_id != s->overlay_id ||
+	    !(m.present & DHT_LSP_O_SENDER)) {
+		return;
+	}
+	if (m.hdr.type == DHT_LSP_RANGE_DIGEST) {
+		if (dht_lsp_ovl_is_answer(&m)) {
+			on_digest_answer(s, &m, now_ms);
+		} else {
+			on_digest_request(s, &m, now_ms);
+		}
+	} else if (m.hdr.type == DHT_LSP_RANGE_TRANSFER && !dht_lsp_ovl_is_answer(&m)) {
+		on_transfer(s, &m, frame, len);
+	}
+}
+
+/* ---- when to sync ---------------------------------------------------------------------------- */
+
+void ctl_sync_on_route(struct ctl_sync *s, const struct dht_route *rt, uint64_t now_ms)
+{
+	s->self = (struct dht_lsp_node){.id = rt->self.id, .addr = rt->self.addr};
+	s->replicas = rt->replicas;
+	bool pred_moved = rt->has_pred != s->has_pred || (rt->has_pred && rt->pred.id != s->pred);
+	unsigned nrep = 0;
+	struct dht_peer rep[DHT_MAX_REPLICAS];
+	for (unsigned i = 0; i < rt->nsucc && nrep + 1 < rt->replicas; i++) {
+		rep[nrep++] = rt->succ[i];
+	}
+	bool reps_moved = nrep != s->nrep;
+	for (unsigned i = 0; i < nrep && !reps_moved; i++) {
+		reps_moved = rep[i].id != s->rep[i].id;
+	}
+	s->has_pred = rt->has_pred;
+	s->pred = rt->has_pred ? rt->pred.id : 0;
+	s->nrep = nrep;
+	memcpy(s->rep, rep, sizeof(rep));
+	s->has_succ = rt->nsucc > 0;
+	if (s->has_succ) {
+		s->succ0 = rt->succ[0];
+	}
+	if (pred_moved && s->has_pred && s->has_succ) {
+		s->pull_due = now_ms + ROUTE_SETTLE_MS;
+	}
+	if ((pred_moved || reps_moved) && s->has_pred && nrep > 0) {
+		s->push_due = now_ms + ROUTE_SETTLE_MS;
+	}
+	if (!s->have_route) {
+		s->have_route = true;
+		if (s->push_due == 0) {
+			s->push_due = now_ms + s->sync_ms;
+		}
+	}
+}
+
+static void start_round(struct ctl_sync *s, uint64_t now_ms)
+{
+	if (!s->has_pred) {
+		return;
+	}
+	struct dht_sync_range own = {s->pred, s->self.id};
+	if (s->pull_due != 0 && now_ms >= s->pull_due) {
+		s->pull_due = 0;
+		struct sockaddr_storage peer;
+		if (s->has_succ && ctl_addr_from_dht(&s->succ0.addr, &peer) == LC_OK &&
+		    !op_running(s, OP_PULL, &peer) && op_new(s, OP_PULL, &peer, &own, now_ms)) {
+			s->st.pulls++;
+		}
+	}
+	if (s->push_due != 0 && now_ms >= s->push_due) {
+		s->push_due = now_ms + s->sync_ms;
+		for (unsigned i = 0; i < s->nrep; i++) {
+			struct sockaddr_storage peer;
+			if (ctl_addr_from_dht(&s->rep[i].addr, &peer) == LC_OK &&
+			    !op_running(s, OP_PUSH, &peer) &&
+			    op_new(s, OP_PUSH, &peer, &own, now_ms)) {
+				s->st.pushes++;
+			}
+		}
+	}
+}
+
+void ctl_sync_run(struct ctl_sync *s, uint64_t now_ms)
+{
+	applies_collect(s);
+	take_frames(s);
+	ops_advance(s, now_ms);
+	start_round(s, now_ms);
+}
+
+void ctl_sync_hand_off(struct ctl_sync *s, unsigned max_ms)
+{
+	if (!s->has_pred || !s->has_succ) {
+		return;
+	}
+	uint64_t start = 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	start = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	struct sockaddr_storage peer;
+	struct dht_sync_range own = {s->pred, s->self.id};
+	if (ctl_addr_from_dht(&s->succ0.addr, &peer) != LC_OK ||
+	    op_new(s, OP_PUSH, &peer, &own, start) == NULL) {
+		return;
+	}
+	uint64_t now = start;
+	while (now - start < max_ms && op_running(s, OP_PUSH, &peer)) {
+		ctl_links_run(s->links, now);
+		ctl_sync_run(s, now);
+		usleep(1000);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	}
+}
+
+void ctl_sync_stats(const struct ctl_sync *s, struct ctl_sync_stats *out)
+{
+	*out = s->st;
+}
+
+int ctl_sync_count(struct ctl_sync *s, const struct dht_route *rt, struct ctl_sync_roles *out,
+		   unsigned max_ms)
+{
+	memset(out, 0, sizeof(*out));
+	if (!rt->has_pred) {
+		return LC_OK; /* alone: nothing is a replica; every key is owned (the stats say) */
+	}
+	/* our own range, then those we replicate: the ranges of our R-1 predecessors */
+	struct dht_sync_range r[DP_TASK_MAX_RANGES];
+	unsigned nr = 0;
+	r[nr++] = (struct dht_sync_range){rt->pred.id, rt->self.id};
+	if (rt->one_hop && rt->nmembers > 2) {
+		unsigned n = rt->nmembers, me = rt->self_index;
+		for (unsigned k = 1; k < rt->replicas && k + 1 < n && nr < DP_TASK_MAX_RANGES; k++) {
+			dht_id_t hi = rt->members[(me + n - k) % n].id;
+			dht_id_t lo = rt->members[(me + n - k - 1) % n].id;
+			r[nr++] = (struct dht_sync_range){lo, hi};
+		}
+	} else if (rt->replicas > 1) {
+		r[nr++] = (struct dht_sync_range){rt->self.id, rt->pred.id}; /* two nodes */
+	}
+	struct dp_task *t = lc_calloc(1, sizeof(*t));
+	if (t == NULL) {
+		return LC_ENOMEM;
+	}
+	t->kind = DP_TASK_COUNT;
+	t->nranges = nr;
+	memcpy(t->range, r, nr * sizeof(r[0]));
+	t->count = lc_calloc((size_t)s->nworkers * nr, sizeof(*t->count));
+	if (t->count == NULL || !task_post(s, t)) {
+		task_free(t);
+		return LC_ENOMEM;
+	}
+	for (unsigned waited = 0; !dp_task_done(t); waited++) {
+		if (waited >= max_ms * 2) {
+			/* leave it to finish: it is freed with the apply tasks */
+			if (s->napply < MAX_APPLY) {
+				s->apply[s->napply++] = t;
+			}
+			return -EAGAIN;
+		}
+		usleep(500);
+	}
+	for (unsigned w = 0; w < s->nworkers; w++) {
+		for (unsigned i = 0; i < nr; i++) {
+			const struct dht_sync_count *c = &t->count[w * nr + i];
+			if (i == 0) {
+				out->owned_keys += c->keys;
+				out->owned_bindings += c->bindings;
+			} else {
+				out->replica_keys += c->keys;
+				out->replica_bindings += c->bindings;
+			}
+		}
+	}
+	task_free(t);
+	return LC_OK;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Range sync on the control thread (docs/overlay.md §6): hand-off on join and leave, restoring R
+ * copies after a failure, getting a restarted node's range back, and periodic anti-entropy, all
+ * by one mechanism: digests of a ring range compared bucket by bucket, and the differing buckets
+ * transferred as RANGE_TRANSFER frames over the TCP links. The store work (digests, emitting,
+ * clearing, applying) runs on the workers as tasks (dataplane/dp_task.h).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/lc_compiler.h"
+#include "control/ctl_link.h"
+#include "dataplane/dp_worker.h"
+#include "dht/dht_route.h"
+
+struct ctl_sync;
+
+/* Counters for the admin JSON. */
+struct ctl_sync_stats {
+	uint64_t pushes, pulls, digests_answered;
+	uint64_t buckets_differing;
+	uint64_t entries_sent, frames_sent, entries_received, entries_applied, frames_received;
+	uint64_t ops_failed;
+	uint64_t last_sync_ms; /* monotonic time of the last finished push or pull */
+};
+
+/** @return LC_OK or LC_ENOMEM. Context: control. */
+LC_MUSTCHECK int ctl_sync_new(struct ctl_sync **out, struct dp_node *node, struct ctl_links *links,
+			      uint64_t overlay_id, uint32_t sync_ms);
+
+/** Free it after the workers stopped (tasks in flight are freed too). */
+void ctl_sync_free(struct ctl_sync *s);
+
+/**
+ * The routing table changed (@p rt is borrowed for the call): when this node's range or its
+ * replica set moved, pull the range from the successor and push it to the replicas soon.
+ */
+void ctl_sync_on_route(struct ctl_sync *s, const struct dht_route *rt, uint64_t now_ms);
+
+/** A RANGE_DIGEST or RANGE_TRANSFER frame (request or answer) from a link. */
+void ctl_sync_on_frame(struct ctl_sync *s, const void *frame, size_t len, uint64_t now_ms);
+
+/** Advance operations: collect finished tasks, send emitted frames, start due syncs. */
+void ctl_sync_run(struct ctl_sync *s, uint64_t now_ms);
+
+/** Whether operations are in flight (control should poll again soon). */
+bool ctl_sync_busy(const struct ctl_sync *s);
+
+/**
+ * Push the owned range to the successor (graceful leave) and wait for it, running the links,
+ * for at most @p max_ms. Context: control, on SIGTERM, before LEAVE.
+ */
+void ctl_sync_hand_off(struct ctl_sync *s, unsigned max_ms);
+
+void ctl_sync_stats(const struct ctl_sync *s, struct ctl_sync_stats *out);
+
+/* Keys and bindings by role (locusctl ring). */
+struct ctl_sync_roles {
+	uint64_t owned_keys, owned_bindings;
+	uint64_t replica_keys, replica_bindings;
+};
+
+/**
+ * Count this node's keys by role under @p rt: owned (in (pred, self]) and held as a replica (in
+ * the ranges of its R-1 predecessors). Walks every shard (a COUNT task) and waits for it, at most
+ * @p max_ms. @return LC_OK, -EAGAIN (took too long), LC_ENOMEM. Context: control (admin).
+ */
+int ctl_sync_count(struct ctl_sync *s, const struct dht_route *rt, struct ctl_sync_roles *out,
+		   unsigned max_ms);

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Worker tasks (dp_task.h): posting and frame collection on control's side, and the slices a
+ * worker runs between bursts.
+ *
+ * A worker holds at most one task at a time (its current one) and takes the next from its task
+ * ring when that is done, so tasks run in the order control posted them: a CLEAR posted before the
+ * APPLYs of a REPLACE transfer runs before them on every shard. Each slice looks at a bounded
+ * number of keys (DP_TASK_SLICE steps of the store walk), so a task over a million keys never
+ * holds up the packets for more than a few microseconds at a time.
+ *
+ * Not the fast path: EMIT allocates its frames (64 KiB each, freed by control once sent).
+ */
+#include "dataplane/dp_task.h"
+
+#include <string.h>
+
+#include "common/lc_alloc.h"
+#include "common/lc_error.h"
+#include "dataplane/dp_repl.h"
+#include "dataplane/dp_worker_internal.h"
+
+#define DP_TASK_SLICE 16 /* store-walk steps per loop iteration (each looks at <= 64 keys) */
+#define EMIT_BATCH 32
+
+bool dp_task_post(struct dp_node *n, struct dp_task *t)
+{
+	for (unsigned i = 0; i < n->nworkers; i++) {
+		if (lc_ring_count(n->w[i]->tasks) >= DP_TASK_RING - 1) {
+			return false;
+		}
+	}
+	atomic_store_explicit(&t->pending, n->nworkers, memory_order_release);
+	for (unsigned i = 0; i < n->nworkers; i++) {
+		(void)lc_ring_enqueue_burst(n->w[i]->tasks, (void *const *)&t, 1);
+		dp_worker_kick(n->w[i]);
+	}
+	return true;
+}
+
+struct dp_frame *dp_task_take_frame(struct dp_node *n)
+{
+	if (n->held != NULL) {
+		struct dp_frame *f = n->held;
+		n->held = NULL;
+		return f;
+	}
+	for (unsigned k = 0; k < n->nworkers; k++) {
+		unsigned i = (n->frame_rr + k) % n->nworkers;
+		void *f;
+		if (lc_ring_dequeue_burst(n->w[i]->frames, &f, 1) == 1) {
+			n->frame_rr = i + 1;
+			dp_worker_kick(n->w[i]); /* it may have paused on a full ring */
+			return f;
+		}
+	}
+	return NULL;
+}
+
+void dp_task_hold_frame(struct dp_node *n, struct dp_frame *f)
+{
+	n->held = f;
+}
+
+/* ---- worker side ----------------------------------------------------------------------------- */
+
+static void finish(struct dp_worker *w)
+{
+	if (w->frame != NULL && w->frame_entries == 0) {
+		lc_free(w->frame); /* opened for a key that did not fit, or never used */
+		w->frame = NULL;
+	}
+	atomic_fetch_sub_explicit(&w->task->pending, 1, memory_order_acq_rel);
+	w->task = NULL;
+}
+
+static bool digest_step(struct dp_worker *w, struct dp_task *t)
+{
+	struct dht_sync_digest *out[DP_TASK_MAX_RANGES];
+	for (unsigned r = 0; r < t->nranges; r++) {
+		out[r] = &t->digest[w->id * t->nranges + r];
+	}
+	for (unsigned i = 0; i < DP_TASK_SLICE && w->task_cursor != DHT_STORE_WALK_END; i++) {
+		(void)dht_sync_digest_step(w->store, w->cfg->overlay_id, &w->task_cursor, t->range,
+					   t->nranges, out);
+	}
+	return w->task_cursor == DHT_STORE_WALK_END;
+}
+
+static bool count_step(struct dp_worker *w, struct dp_task *t)
+{
+	for (unsigned i = 0; i < DP_TASK_SLICE && w->task_cursor != DHT_STORE_WALK_END; i++) {
+		(void)dht_sync_count_step(w->store, w->cfg->overlay_id, &w->task_cursor, t->range,
+					  t->nranges, &t->count[w->id * t->nranges]);
+	}
+	return w->task_cursor == DHT_STORE_WALK_END;
+}
+
+static bool clear_step(struct dp_worker *w, struct dp_task *t)
+{
+	for (unsigned i = 0; i < DP_TASK_SLICE && w->task_cursor != DHT_STORE_WALK_END; i++) {
+		(void)dht_sync_clear_step(w->store, w->cfg->overlay_id, &w->task_cursor,
+					  &t->range[0], t->all_buckets ? NULL : t->buckets);
+	}
+	return w->task_cursor == DHT_STORE_WALK_END;
+}
+
+/* ---- EMIT ------------------------------------------------------------------------------------ */
+
+static void frame_start(struct dp_worker *w, struct dp_task *t)
+{
+	struct dp_frame *f = w->frame;
+	f->task = t;
+	dht_lsp_build_init(&w->fb, f->data, sizeof(f->data));
+	dht_lsp_ovl_request_start(&w->fb, DHT_LSP_RANGE_TRANSFER, t->txn, w->cfg->overlay_id,
+				  &t->self);
+	struct dht_lsp_range r = {t->range[0].lo, t->range[0].hi};
+	dht_lsp_put_range(&w->fb, &r);
+	dht_lsp_put_sync_mode(&w->fb, t->mode);
+	if (t->mode == DHT_LSP_SYNC_REPLACE) {
+		uint8_t all[DHT_SYNC_SET_BYTES];
+		memset(all, 0xff, sizeof(all));
+		dht_lsp_put_bucket_set(&w->fb, t->all_buckets ? all : t->buckets);
+	}
+	w->frame_entries = 0;
+}
+
+/* Hand the frame being built to control; false when the ring is full (try again later). */
+static bool frame_ship(struct dp_worker *w)
+{
+	if (w->frame == NULL) {
+		return true;
+	}
+	if (w->frame_entries > 0 && w->frame->len == 0) {
+		size_t len = 0;
+		if (dht_lsp_build_finish(&w->fb, &len) != LC_OK) {
+			w->frame_entries = 0; /* cannot happen: every entry was checked to fit */
+			return true;
+		}
+		w->frame->len = len;
+	}
+	if (w->frame_entries == 0) {
+		return true;
+	}
+	void *f = w->frame;
+	/* counted before control can see it, so control never believes it sent them all early */
+	atomic_fetch_add_explicit(&w->task->frames, 1, memory_order_release);
+	if (lc_ring_enqueue_burst(w->frames, (void *const *)&f, 1) != 1) {
+		atomic_fetch_sub_explicit(&w->task->frames, 1, memory_order_relaxed);
+		return false;
+	}
+	w->frame = NULL;
+	w->frame_entries = 0;
+	return true;
+}
+
+static bool frame_open(struct dp_worker *w, struct dp_task *t)
+{
+	if (w->frame == NULL) {
+		w->frame = lc_alloc(sizeof(*w->frame));
+		if (w->frame == NULL) {
+			return false;
+		}
+		w->frame->len = 0;
+		frame_start(w, t);
+	}
+	return true;
+}
+
+/* Append one key's entry; ships the frame and starts a new one when it is full. Returns false
+ * when the frame ring is full (the key must be offered again). */
+static bool emit_key(struct dp_worker *w, struct dp_task *t, struct dht_aor *a)
+{
+	if (!frame_open(w, t)) {
+		return false;
+	}
+	struct dht_bytes key = dht_aor_key(a);
+	memcpy(w->aor, key.p, key.len);
+	w->aor_len = key.len;
+	w->key = dht_key_of(key.p, key.len, w->cfg->overlay_id);
+	struct dp_bindings bs;
+	dp_bindings_load(w, &bs);
+	struct dht_lsp_mark mk;
+	dht_lsp_build_mark(&w->fb, &mk);
+	dp_repl_put_entry(&w->fb, w, &bs, dht_aor_version(a));
+	if (dht_lsp_build_full(&w->fb)) {
+		dht_lsp_build_rollback(&w->fb, &mk);
+		if (w->frame_entries == 0) {
+			return true; /* an entry larger than a frame: skipped (the owner refuses those) */
+		}
+		if (!frame_ship(w)) {
+			return false;
+		}
+		if (!frame_open(w, t)) {
+			return false;
+		}
+		dp_repl_put_entry(&w->fb, w, &bs, dht_aor_version(a));
+		if (dht_lsp_build_full(&w->fb)) {
+			dht_lsp_build_rollback(&w->fb, &mk);
+			return true;
+		}
+	}
+	w->frame_entries++;
+	atomic_fetch_add_explicit(&t->emitted, 1, memory_order_relaxed);
+	return true;
+}
+
+static bool emit_step(struct dp_worker *w, struct dp_task *t)
+{
+	if (w->frame != NULL && w->frame->len != 0 && !frame_ship(w)) {
+		return false; /* a finished frame still waits for room on the ring */
+	}
+	for (unsigned i = 0; i < DP_TASK_SLICE; i++) {
+		while (w->emit_next < w->emit_n) {
+			if (!emit_key(w, t, w->emit_batch[w->emit_next])) {
+				return false;
+			}
+			w->emit_next++;
+		}
+		if (w->task_cursor == DHT_STORE_WALK_END) {
+			return frame_ship(w);
+		}
+		w->emit_n = dht_sync_emit_step(w->store, w->cfg->overlay_id, &w->task_cursor,
+					       &t->range[0], t->all_buckets ? NULL : t->buckets,
+					       w->emit_batch, w->emit_ids, EMIT_BATCH);
+		w->emit_next = 0;
+	}
+	return false;
+}
+
+/* ---- APPLY ----------------------------------------------------------------------------------- */
+
+static bool apply_all(struct dp_worker *w, struct dp_task *t)
+{
+	struct dht_lsp_ovl_msg *m = &w->ovl;
+	if (dht_lsp_ovl_parse(m, t->frame, t->frame_len) != LC_OK) {
+		return true;
+	}
+	struct dht_lsp_iter it = dht_lsp_ovl_entries(m);
+	struct dht_lsp_entry e;
+	uint64_t applied = 0;
+	while (dht_lsp_ovl_next_entry(&it, &e)) {
+		dht_id_t id = dht_key_of(e.key.p, e.key.len, w->cfg->overlay_id);
+		if (dht_shard_of(id, w->node->nworkers) != w->id) {
+			continue;
+		}
+		w->key = id;
+		applied += dp_repl_apply_entry(w, &e) == LC_OK;
+	}
+	atomic_fetch_add_explicit(&t->applied, applied, memory_order_relaxed);
+	return true;
+}
+
+bool dp_task_step(struct dp_worker *w)
+{
+	if (w->task == NULL) {
+		void *t;
+		if (lc_ring_dequeue_burst(w->tasks, &t, 1) != 1) {
+			return false;
+		}
+		w->task = t;
+		w->task_cursor = 0;
+		w->emit_n = w->emit_next = 0;
+	}
+	struct dp_task *t = w->task;
+	bool done = false;
+	switch (t->kind) {
+	case DP_TASK_DIGEST:
+		done = digest_step(w, t);
+		break;
+	case DP_TASK_COUNT:
+		done = count_step(w, t);
+		break;
+	case DP_TASK_CLEAR:
+		done = clear_step(w, t);
+		break;
+	case DP_TASK_EMIT:
+		done = emit_step(w, t);
+		break;
+	case DP_TASK_APPLY:
+		done = apply_all(w, t);
+		break;
+	}
+	if (done) {
+		finish(w);
+	}
+	return true;
+}
