@@ -34,12 +34,12 @@
 #include "dht/lsp_ovl.h"
 
 #define MAX_OPS 32
-#define MAX_APPLY 512			   /* apply tasks in flight */
-#define APPLY_PAUSE_BYTES (32u << 20)	   /* stop reading links above this backlog ... */
-#define APPLY_RESUME_BYTES (8u << 20)	   /* ... and read again below this */
-#define OP_TIMEOUT_MS 30000		   /* a digest answer or a transfer that takes longer */
-#define ROUTE_SETTLE_MS 300		   /* wait for the ring to settle after a change */
-#define CLEARED_MEMORY 64		   /* REPLACE transfers whose buckets were cleared */
+#define MAX_APPLY 512		      /* apply tasks in flight */
+#define APPLY_PAUSE_BYTES (32u << 20) /* stop reading links above this backlog ... */
+#define APPLY_RESUME_BYTES (8u << 20) /* ... and read again below this */
+#define OP_TIMEOUT_MS 30000	      /* a digest answer or a transfer that takes longer */
+#define ROUTE_SETTLE_MS 300	      /* wait for the ring to settle after a change */
+#define CLEARED_MEMORY 64	      /* REPLACE transfers whose buckets were cleared */
 
 enum op_kind { OP_PUSH, OP_PULL, OP_ANSWER };
 enum op_state { ST_DIGEST, ST_WAIT, ST_EMIT };
@@ -51,9 +51,9 @@ struct op {
 	enum op_state state;
 	struct sockaddr_storage peer;
 	struct dht_sync_range range;
-	uint64_t txn;	   /* of the RANGE_DIGEST exchange */
-	uint64_t xfer_txn; /* of the RANGE_TRANSFER we emit */
-	uint8_t mode;	   /* ANSWER: the requester's PULL or PUSH */
+	uint64_t txn;			/* of the RANGE_DIGEST exchange */
+	uint64_t xfer_txn;		/* of the RANGE_TRANSFER we emit */
+	uint8_t mode;			/* ANSWER: the requester's PULL or PUSH */
 	struct dht_sync_digest *theirs; /* ANSWER: the requester's digest */
 	struct dp_task *task;
 	unsigned frames_sent;
@@ -232,8 +232,7 @@ static void put_range(struct dht_lsp_builder *b, const struct dht_sync_range *r)
 	dht_lsp_put_range(b, &lr);
 }
 
-static void answer_start(struct ctl_sync *s, struct dht_lsp_builder *b, unsigned type,
-			 uint64_t txn)
+static void answer_start(struct ctl_sync *s, struct dht_lsp_builder *b, unsigned type, uint64_t txn)
 {
 	dht_lsp_build_init(b, s->buf, sizeof(s->buf));
 	struct dht_lsp_hdr h = {.type = (uint8_t)type,
@@ -543,8 +542,7 @@ static void on_transfer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, con
 	}
 }
 
-static void on_digest_request(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m,
-			      uint64_t now_ms)
+static void on_digest_request(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, uint64_t now_ms)
 {
 	struct sockaddr_storage peer;
 	if (ctl_addr_from_dht(&m->sender.addr, &peer) != LC_OK ||
@@ -728,7 +726,8 @@ int ctl_sync_count(struct ctl_sync *s, const struct dht_route *rt, struct ctl_sy
 	r[nr++] = (struct dht_sync_range){rt->pred.id, rt->self.id};
 	if (rt->one_hop && rt->nmembers > 2) {
 		unsigned n = rt->nmembers, me = rt->self_index;
-		for (unsigned k = 1; k < rt->replicas && k + 1 < n && nr < DP_TASK_MAX_RANGES; k++) {
+		for (unsigned k = 1; k < rt->replicas && k + 1 < n && nr < DP_TASK_MAX_RANGES;
+		     k++) {
 			dht_id_t hi = rt->members[(me + n - k) % n].id;
 			dht_id_t lo = rt->members[(me + n - k - 1) % n].id;
 			r[nr++] = (struct dht_sync_range){lo, hi};
