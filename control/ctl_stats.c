@@ -106,6 +106,11 @@ static void put_figures(struct out *o, const struct figures *f)
 	    (unsigned long long)get(&s->handoff_out), (unsigned long long)get(&s->handoff_in),
 	    (unsigned long long)get(&s->drop[DP_DROP_RING_FULL]));
 	put(o,
+	    "\"forwarded\":%llu,\"forward_answers\":%llu,\"replica_out\":%llu,"
+	    "\"replica_in\":%llu,",
+	    (unsigned long long)get(&s->fwd_out), (unsigned long long)get(&s->fwd_answers),
+	    (unsigned long long)get(&s->repl_out), (unsigned long long)get(&s->repl_in));
+	put(o,
 	    "\"store\":{\"aors\":%llu,\"bindings\":%llu,\"bytes_used\":%llu,\"bytes_reserved\":%llu,"
 	    "\"max_bindings\":%llu,\"expired\":%llu,\"full\":%llu}}",
 	    (unsigned long long)f->st.aors, (unsigned long long)f->st.bindings,

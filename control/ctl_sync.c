@@ -181,6 +181,8 @@ static struct dp_task *task_new(struct ctl_sync *s, enum dp_task_kind kind,
 		return NULL;
 	}
 	t->kind = kind;
+	/* not done until every worker ran it, also while it waits in the posting queue */
+	atomic_store_explicit(&t->pending, s->nworkers, memory_order_relaxed);
 	t->nranges = 1;
 	t->range[0] = *r;
 	t->all_buckets = true;
@@ -720,26 +722,27 @@ int ctl_sync_count(struct ctl_sync *s, const struct dht_route *rt, struct ctl_sy
 	if (!rt->has_pred) {
 		return LC_OK; /* alone: nothing is a replica; every key is owned (the stats say) */
 	}
-	/* our own range, then those we replicate: the ranges of our R-1 predecessors */
+	/* our own range, then those we replicate: the ranges of our R-1 predecessors (known with the
+	 * complete view; without it, only our own range is counted) */
 	struct dht_sync_range r[DP_TASK_MAX_RANGES];
 	unsigned nr = 0;
 	r[nr++] = (struct dht_sync_range){rt->pred.id, rt->self.id};
 	if (rt->one_hop && rt->nmembers > 2) {
 		unsigned n = rt->nmembers, me = rt->self_index;
-		for (unsigned k = 1; k < rt->replicas && k + 1 < n && nr < DP_TASK_MAX_RANGES;
-		     k++) {
+		for (unsigned k = 1; k < rt->replicas && k < n && nr < DP_TASK_MAX_RANGES; k++) {
 			dht_id_t hi = rt->members[(me + n - k) % n].id;
 			dht_id_t lo = rt->members[(me + n - k - 1) % n].id;
 			r[nr++] = (struct dht_sync_range){lo, hi};
 		}
-	} else if (rt->replicas > 1) {
-		r[nr++] = (struct dht_sync_range){rt->self.id, rt->pred.id}; /* two nodes */
+	} else if (rt->one_hop && rt->nmembers == 2 && rt->replicas > 1) {
+		r[nr++] = (struct dht_sync_range){rt->self.id, rt->pred.id}; /* the other's range */
 	}
 	struct dp_task *t = lc_calloc(1, sizeof(*t));
 	if (t == NULL) {
 		return LC_ENOMEM;
 	}
 	t->kind = DP_TASK_COUNT;
+	atomic_store_explicit(&t->pending, s->nworkers, memory_order_relaxed);
 	t->nranges = nr;
 	memcpy(t->range, r, nr * sizeof(r[0]));
 	t->count = lc_calloc((size_t)s->nworkers * nr, sizeof(*t->count));
