@@ -82,7 +82,8 @@ struct ctl_sync {
 	struct dp_task *apply[MAX_APPLY];
 	unsigned napply;
 	size_t apply_bytes;
-	struct dp_task *posting[MAX_APPLY]; /* built, waiting for room on the workers' rings */
+	struct dp_task *posting[MAX_APPLY]; /* waiting for room on the workers' rings; owned by an
+					       op or by apply[], not by this queue */
 	unsigned nposting;
 	uint64_t cleared[CLEARED_MEMORY];
 	unsigned cleared_next;
@@ -149,11 +150,9 @@ void ctl_sync_free(struct ctl_sync *s)
 			op_end(s, &s->ops[i], false, 0);
 		}
 	}
+	/* every queued task also belongs to an op or to the apply list: freed there, once */
 	for (unsigned i = 0; i < s->napply; i++) {
 		task_free(s->apply[i]);
-	}
-	for (unsigned i = 0; i < s->nposting; i++) {
-		task_free(s->posting[i]);
 	}
 	lc_free(s);
 }

@@ -7,7 +7,10 @@
  * address and a skeleton of the request (request line, Via, From, To, Call-ID, CSeq and Path
  * lines): on the answer the skeleton is parsed back into w->msg and the response is built by the
  * same code as a local answer, so it is byte for byte what a single node would send. For an LSP
- * client it is the client's address, transaction id and own reply context. The transaction id of
+ * client it is the client's address, transaction id and own reply context. The facing node also
+ * sets REPLY_TO to itself, so a request that takes more hops (finger routing, or tables that
+ * disagree during a change) is passed on unchanged but for its hop limit, and the node that
+ * carries it out answers the facing node directly (docs/lsp.md §6). The transaction id of
  * a forwarded SIP request is a hash of its top Via branch, so a UA's retransmission reaches the
  * owner as a retransmission (same txn tag) and a lost datagram is recovered by the UA's timers.
  *
@@ -222,6 +225,7 @@ void dp_fwd_register(struct dp_worker *w, const struct dp_addr *src, const struc
 	}
 	dht_lsp_put_key(&b, w->aor, w->aor_len);
 	dht_lsp_put_reply_ctx(&b, ctx.b, ctx.len);
+	dht_lsp_put_reply_to(&b, &w->rt->self.addr);
 	dht_lsp_put_call_id(&b, u->call_id.p, u->call_id.len);
 	dht_lsp_put_u32(&b, DHT_LSP_T_CSEQ, u->cseq);
 	if (u->remove_all) {
@@ -282,10 +286,37 @@ void dp_fwd_lookup(struct dp_worker *w, const struct dp_addr *src)
 	}
 	dht_lsp_put_key(&b, w->aor, w->aor_len);
 	dht_lsp_put_reply_ctx(&b, ctx.b, ctx.len);
+	dht_lsp_put_reply_to(&b, &w->rt->self.addr);
 	size_t len = 0;
 	if (dht_lsp_build_finish(&b, &len) != LC_OK) {
 		dp_pool_put(&w->pool, out);
 		sip_cannot_forward(w, src);
+		return;
+	}
+	fwd_send(w, out, len);
+}
+
+bool dp_fwd_from_member(const struct dp_worker *w, const struct dp_pkt *in)
+{
+	if (w->rt == NULL) {
+		return false;
+	}
+	struct dht_addr a = {.family = in->peer.family, .port = in->peer.port};
+	memcpy(a.addr, in->peer.addr, sizeof(a.addr));
+	return dht_route_has_member(w->rt, dht_node_id_of(&a, w->cfg->overlay_id));
+}
+
+static void encode_and_forward(struct dp_worker *w, const struct dht_lsp_msg *m)
+{
+	struct dp_pkt *out = dp_pool_get(&w->pool);
+	if (out == NULL) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_NO_BUFFER]);
+		return;
+	}
+	size_t len = 0;
+	if (dht_lsp_encode(m, out->data, DP_PKT_CAP, &len) != LC_OK) {
+		dp_pool_put(&w->pool, out);
+		lc_counter_inc(&w->stats.drop[DP_DROP_FWD_TOO_LARGE]);
 		return;
 	}
 	fwd_send(w, out, len);
@@ -296,6 +327,12 @@ void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in)
 	struct dht_lsp_msg *m = &w->lsp;
 	if (m->hdr.hop_limit == 0) {
 		dp_lsp_answer_status(w, in, DHT_LSP_S_HOP_LIMIT);
+		return;
+	}
+	if ((m->present & DHT_LSP_P_REPLY_TO) && dp_fwd_from_member(w, in)) {
+		/* an intermediate hop: the answer goes straight to the facing node */
+		m->hdr.hop_limit--;
+		encode_and_forward(w, m);
 		return;
 	}
 	struct ctx_buf ctx;
@@ -320,20 +357,10 @@ void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in)
 	memcpy(key + sizeof(in->peer), &m->hdr.txn_id, 8);
 	m->hdr.txn_id = (uint64_t)dht_key_of(key, sizeof(key), w->cfg->overlay_id);
 	m->hdr.hop_limit--;
-	m->present |= DHT_LSP_P_REPLY_CTX;
+	m->present |= DHT_LSP_P_REPLY_CTX | DHT_LSP_P_REPLY_TO;
 	m->reply_ctx = (struct dht_bytes){(const char *)ctx.b, (uint32_t)ctx.len};
-	struct dp_pkt *out = dp_pool_get(&w->pool);
-	if (out == NULL) {
-		lc_counter_inc(&w->stats.drop[DP_DROP_NO_BUFFER]);
-		return;
-	}
-	size_t len = 0;
-	if (dht_lsp_encode(m, out->data, DP_PKT_CAP, &len) != LC_OK) {
-		dp_pool_put(&w->pool, out);
-		lc_counter_inc(&w->stats.drop[DP_DROP_FWD_TOO_LARGE]);
-		return;
-	}
-	fwd_send(w, out, len);
+	m->reply_to = w->rt->self.addr;
+	encode_and_forward(w, m);
 }
 
 bool dp_fwd_replicate_sip(struct dp_worker *w, const struct dp_addr *src, bool remove)

@@ -35,7 +35,15 @@ bool dp_fwd_replicate_sip(struct dp_worker *w, const struct dp_addr *src, bool r
 /** Forward a lookup of w->key for the request in w->msg (302/404 later) to w->fwd. */
 void dp_fwd_lookup(struct dp_worker *w, const struct dp_addr *src);
 
-/** Forward the LSP client request in w->lsp, received in @p in, to w->fwd. */
+/**
+ * Whether @p in came from a node of the overlay (its source address hashes to a member's id): only
+ * then is a request's REPLY_TO honoured, so that nobody can aim answers at a third party.
+ */
+bool dp_fwd_from_member(const struct dp_worker *w, const struct dp_pkt *in);
+
+/** Forward the LSP client request in w->lsp, received in @p in, to w->fwd: as it is (one hop
+ * less) when a node already forwarded it (REPLY_TO set), else with our reply context wrapped
+ * around the client's and REPLY_TO set to us. */
 void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in);
 
 /**

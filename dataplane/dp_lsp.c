@@ -69,6 +69,10 @@ static void queue_answer(struct dp_worker *w, const struct dp_pkt *in, struct dp
 	out->len = (uint32_t)len;
 	out->sock = DP_SOCK_LSP;
 	out->peer = in->peer;
+	if (w->lsp.err == LC_OK && (w->lsp.present & DHT_LSP_P_REPLY_TO) &&
+	    dp_fwd_from_member(w, in)) {
+		dp_addr_of(&w->lsp.reply_to, &out->peer); /* a node forwarded it (docs/lsp.md §6) */
+	}
 	lc_counter_inc(&w->stats.lsp_status[(status / 100) % 16]);
 	dp_tx_push(w, out);
 }
@@ -233,7 +237,7 @@ static void publish(struct dp_worker *w, const struct dp_pkt *in, bool remove)
 			.ctx = (m->present & DHT_LSP_P_REPLY_CTX) ? m->reply_ctx
 								  : (struct dht_bytes){0},
 		};
-		if (m->present & DHT_LSP_P_REPLY_TO) {
+		if ((m->present & DHT_LSP_P_REPLY_TO) && dp_fwd_from_member(w, in)) {
 			dp_addr_of(&m->reply_to, &ans.to);
 		}
 		if (!dp_repl_write(w, &ans)) {
