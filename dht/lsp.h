@@ -88,6 +88,7 @@ enum dht_lsp_type {
 	DHT_LSP_NODE_PING = 0x25,
 	DHT_LSP_MEMBERSHIP = 0x26,
 	DHT_LSP_LEAVE = 0x27,
+	DHT_LSP_NODE_INFO = 0x28, /* a node's state, for `locusctl ring` */
 	/* replication, 0x40..0x5f: decoded by dht_lsp_ovl_parse() */
 	DHT_LSP_REPLICA_STORE = 0x40,
 	DHT_LSP_RANGE_TRANSFER = 0x41,
@@ -156,6 +157,7 @@ enum dht_lsp_tlv {
 	DHT_LSP_T_FLAGS = 0x8112,	/* u32, meaning per message type */
 	DHT_LSP_T_PAGE = 0x8113,	/* u16 index, u16 count */
 	DHT_LSP_T_OWNER = 0x8114,	/* node id + address: the head of a replication chain */
+	DHT_LSP_T_NODE_STATS = 0x8115,	/* NODE_INFO: fingers, uptime, flags, key counts */
 };
 
 /* Answer status codes (the STATUS TLV). The class is the hundreds digit, as in SIP: 2 success,
@@ -360,7 +362,7 @@ bool dht_lsp_type_known(unsigned type);
 
 /** Whether @p type is an overlay or replication type, decoded by dht_lsp_ovl_parse() (JOIN,
  * FIND_SUCCESSOR, GET_PREDECESSOR, NOTIFY, SUCCESSOR_LIST, NODE_PING, MEMBERSHIP, LEAVE,
- * REPLICA_STORE, RANGE_TRANSFER, RANGE_DIGEST). Context: any thread. */
+ * NODE_INFO, REPLICA_STORE, RANGE_TRANSFER, RANGE_DIGEST). Context: any thread. */
 bool dht_lsp_type_is_overlay(unsigned type);
 
 /**

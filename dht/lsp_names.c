@@ -86,6 +86,8 @@ const char *dht_lsp_type_name(unsigned type)
 		return "MEMBERSHIP";
 	case DHT_LSP_LEAVE:
 		return "LEAVE";
+	case DHT_LSP_NODE_INFO:
+		return "NODE_INFO";
 	case DHT_LSP_REPLICA_STORE:
 		return "REPLICA_STORE";
 	case DHT_LSP_RANGE_TRANSFER:

@@ -2,15 +2,16 @@
 /*
  * The overlay and replication messages of LSP (docs/lsp.md §11): what locusd nodes say to each
  * other to form the Chord ring (JOIN, FIND_SUCCESSOR, GET_PREDECESSOR, NOTIFY, SUCCESSOR_LIST,
- * NODE_PING, MEMBERSHIP, LEAVE) and to keep R copies of every key (REPLICA_STORE, RANGE_TRANSFER,
- * RANGE_DIGEST). Same header, same TLV encoding and the same builder as the client messages of
- * dht/lsp.h; this header adds their decoded form (struct dht_lsp_ovl_msg), a zero-copy decoder
- * (lsp_ovl_parse.c), typed appends for every overlay TLV (lsp_ovl_build.c) and an encoder from
- * the decoded form (lsp_ovl_encode.c). Pure: no allocation, no I/O, no globals.
+ * NODE_PING, MEMBERSHIP, LEAVE), to show a node's state (NODE_INFO) and to keep R copies of every
+ * key (REPLICA_STORE, RANGE_TRANSFER, RANGE_DIGEST). Same header, same TLV encoding and the same
+ * builder as the client messages of dht/lsp.h; this header adds their decoded form (struct
+ * dht_lsp_ovl_msg), a zero-copy decoder (lsp_ovl_parse.c), typed appends for every overlay TLV
+ * (lsp_ovl_build.c) and an encoder from the decoded form (lsp_ovl_encode.c). Pure: no
+ * allocation, no I/O, no globals.
  *
  * Repeated TLVs (PEER, MEMBER, ENTRY, and the RECORDs of an ENTRY) are not copied into arrays:
  * the decoder validates every one of them up front and counts them, and iterators walk them in
- * the buffer afterwards. So the decoded message stays small (about 460 bytes, whatever it
+ * the buffer afterwards. So the decoded message stays small (about 500 bytes, whatever it
  * carries), and iteration cannot fail: an iterator over a message that did not decode yields
  * nothing.
  *
@@ -53,6 +54,9 @@
 #define DHT_LSP_BUCKET_SET_LEN (DHT_LSP_MAX_BUCKETS / 8)
 /* ENTRY overhead besides its records: ENTRY, KEY and VERSION headers and the 8-byte version. */
 #define DHT_LSP_ENTRY_OVERHEAD (3 * DHT_LSP_TLV_HDR_LEN + 8)
+/* NODE_STATS value: u32 fingers, u32 uptime, u8 flags, 3 zero bytes, four u64 counts
+ * (LC_ELSP_TLV_LENGTH when another length). */
+#define DHT_LSP_NODE_STATS_LEN 44
 
 /* ---- Values ---------------------------------------------------------------------------------- */
 
@@ -74,6 +78,11 @@ enum dht_lsp_sync_mode {
 #define DHT_LSP_FLAG_FINAL 0x1u	    /* FIND_SUCCESSOR answer: PEER is TARGET's successor */
 #define DHT_LSP_FLAG_WANT_VIEW 0x1u /* MEMBERSHIP request: answer with your whole view */
 #define DHT_LSP_FLAG_LAST 0x1u	    /* RANGE_TRANSFER: the transfer's last frame */
+
+/* NODE_STATS flags (others: sent as 0, ignored). */
+#define DHT_LSP_STATS_ONE_HOP 0x1u /* the node's view is the complete overlay (one-hop routing) */
+/* A NODE_STATS count the node could not take in time. */
+#define DHT_LSP_STATS_UNKNOWN UINT64_MAX
 
 /* One MEMBER of a membership view. */
 struct dht_lsp_member {
@@ -121,6 +130,18 @@ struct dht_lsp_buckets {
 	uint16_t n;
 };
 
+/* NODE_STATS of a NODE_INFO answer: what `locusctl ring` shows of a node besides its
+ * neighbours. Each count is DHT_LSP_STATS_UNKNOWN when the node could not count in time. */
+struct dht_lsp_node_stats {
+	uint32_t fingers;	   /* distinct fingers in its routing table */
+	uint32_t uptime_s;	   /* since it started */
+	uint8_t flags;		   /* DHT_LSP_STATS_* */
+	uint64_t owned_keys;	   /* keys it owns (position 0 of their replica chain) */
+	uint64_t owned_bindings;   /* their bindings */
+	uint64_t replica_keys;	   /* keys it holds as a replica */
+	uint64_t replica_bindings; /* their bindings */
+};
+
 /* An iterator over repeated TLVs of one kind. Owner: the caller; fields private. */
 struct dht_lsp_iter {
 	const uint8_t *p, *end;
@@ -137,7 +158,8 @@ struct dht_lsp_entry {
 	struct dht_lsp_iter records;
 };
 
-/* Which fields an overlay message carries (dht_lsp_ovl_msg.present). */
+/* Which fields an overlay message carries (dht_lsp_ovl_msg.present). The bits are numbered in
+ * the canonical order of docs/lsp.md §11.4 (the decoder reports the lowest missing one). */
 enum dht_lsp_ovl_field {
 	DHT_LSP_O_STATUS = 1u << 0,
 	DHT_LSP_O_SENDER = 1u << 1,
@@ -162,15 +184,16 @@ enum dht_lsp_ovl_field {
 	DHT_LSP_O_PREDECESSOR = 1u << 20,
 	DHT_LSP_O_BUCKETS = 1u << 21,
 	DHT_LSP_O_BUCKET_SET = 1u << 22,
+	DHT_LSP_O_NODE_STATS = 1u << 23,
 	/* repeated: set when at least one is present (the counts say how many) */
-	DHT_LSP_O_PEER = 1u << 23,
-	DHT_LSP_O_MEMBER = 1u << 24,
-	DHT_LSP_O_ENTRY = 1u << 25,
+	DHT_LSP_O_PEER = 1u << 24,
+	DHT_LSP_O_MEMBER = 1u << 25,
+	DHT_LSP_O_ENTRY = 1u << 26,
 };
 
 /*
  * A decoded overlay or replication message. Owner: the caller (on the stack or one per thread;
- * about 460 bytes). Fields are read-only to callers. As for struct dht_lsp_msg: err is the
+ * about 500 bytes). Fields are read-only to callers. As for struct dht_lsp_msg: err is the
  * decoder's result, hdr is valid when hdr_ok, err_tlv/err_off locate a body error, and the other
  * fields are valid only when err == LC_OK (a field is set iff its present bit is; a field that
  * decoded before an error keeps its bit, so an error answer can still echo it).
@@ -199,6 +222,7 @@ struct dht_lsp_ovl_msg {
 	struct dht_lsp_digest digest; /* VIEW_DIGEST */
 	struct dht_lsp_chain chain;
 	struct dht_lsp_page page;
+	struct dht_lsp_node_stats node_stats; /* NODE_INFO answer */
 	struct dht_addr reply_to;
 	struct dht_bytes key; /* REPLICA_STORE answer: the acknowledged key */
 	struct dht_bytes reply_ctx;
@@ -318,6 +342,8 @@ void dht_lsp_put_orig_txn(struct dht_lsp_builder *b, uint64_t txn_id);
 void dht_lsp_put_orig_type(struct dht_lsp_builder *b, unsigned type);
 void dht_lsp_put_flags(struct dht_lsp_builder *b, uint32_t flags);
 void dht_lsp_put_page(struct dht_lsp_builder *b, const struct dht_lsp_page *pg);
+/** NODE_STATS: @p s as it is (flags too; the 3 bytes after them are sent as 0). */
+void dht_lsp_put_node_stats(struct dht_lsp_builder *b, const struct dht_lsp_node_stats *s);
 
 /**
  * Open an ENTRY for @p key (1..DHT_LSP_MAX_KEY bytes, else LC_ELSP_KEY) at @p version: appends

@@ -178,6 +178,22 @@ void dht_lsp_put_page(struct dht_lsp_builder *b, const struct dht_lsp_page *pg)
 	}
 }
 
+void dht_lsp_put_node_stats(struct dht_lsp_builder *b, const struct dht_lsp_node_stats *s)
+{
+	uint8_t *p = lsp_put_hdr(b, DHT_LSP_T_NODE_STATS, DHT_LSP_NODE_STATS_LEN);
+	if (p == NULL) {
+		return;
+	}
+	lsp_wr32(p, s->fingers);
+	lsp_wr32(p + 4, s->uptime_s);
+	p[8] = s->flags;
+	p[9] = p[10] = p[11] = 0;
+	lsp_wr64(p + 12, s->owned_keys);
+	lsp_wr64(p + 20, s->owned_bindings);
+	lsp_wr64(p + 28, s->replica_keys);
+	lsp_wr64(p + 36, s->replica_bindings);
+}
+
 void dht_lsp_put_buckets(struct dht_lsp_builder *b, const struct dht_lsp_bucket *v, unsigned n)
 {
 	uint8_t *p = lsp_put_buckets_hdr(b, n);

@@ -3,11 +3,12 @@
  * Encoding a decoded overlay message again, in the canonical order of docs/lsp.md §11.4: STATUS
  * and SENDER (who answers, who asks), then what a replication acknowledgement echoes (KEY,
  * REPLY_TO, ORIG_TXN, ORIG_TYPE, REPLY_CTX), the error details, the scalar parameters, the big
- * views (BUCKETS, BUCKET_SET), and the repeated TLVs last (PEERs, MEMBERs, ENTRYs), each entry
- * as KEY, VERSION, RECORDs. The repeated TLVs are read back through the iterators and written
- * through the typed appends, so the result is canonical down to the records. Used by the tests
- * and the fuzz target (decode, encode, decode again gives the same message) and by a node that
- * relays a message it decoded, e.g. a replica passing a REPLICA_STORE down the chain.
+ * views (BUCKETS, BUCKET_SET), a node's statistics (NODE_STATS), and the repeated TLVs last
+ * (PEERs, MEMBERs, ENTRYs), each entry as KEY, VERSION, RECORDs. The repeated TLVs are read back
+ * through the iterators and written through the typed appends, so the result is canonical down
+ * to the records. Used by the tests and the fuzz target (decode, encode, decode again gives the
+ * same message) and by a node that relays a message it decoded, e.g. a replica passing a
+ * REPLICA_STORE down the chain.
  */
 #include <string.h>
 
@@ -52,7 +53,7 @@ static void put_head(struct dht_lsp_builder *b, const struct dht_lsp_ovl_msg *m)
 	}
 }
 
-/* TARGET .. BUCKET_SET: the parameters. */
+/* TARGET .. NODE_STATS: the parameters. */
 static void put_params(struct dht_lsp_builder *b, const struct dht_lsp_ovl_msg *m)
 {
 	uint32_t f = m->present;
@@ -98,6 +99,9 @@ static void put_params(struct dht_lsp_builder *b, const struct dht_lsp_ovl_msg *
 	}
 	if (f & DHT_LSP_O_BUCKET_SET) {
 		dht_lsp_put_bucket_set(b, m->bucket_set);
+	}
+	if (f & DHT_LSP_O_NODE_STATS) {
+		dht_lsp_put_node_stats(b, &m->node_stats);
 	}
 }
 

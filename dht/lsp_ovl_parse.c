@@ -55,6 +55,7 @@ enum kind {
 	K_PAGE,
 	K_BUCKETS,
 	K_SET,
+	K_STATS,
 	K_PEER,
 	K_MEMBER,
 	K_ENTRY,
@@ -98,6 +99,7 @@ static const struct tlv_spec spec[LSP_NSLOTS] = {
 	AT(PREDECESSOR) = {K_NODE, 0, 0, 0, DHT_LSP_O_PREDECESSOR, F(predecessor)},
 	AT(BUCKETS) = {K_BUCKETS, 0, 0, 0, DHT_LSP_O_BUCKETS, F(buckets)},
 	AT(BUCKET_SET) = {K_SET, 0, 0, 0, DHT_LSP_O_BUCKET_SET, F(bucket_set)},
+	AT(NODE_STATS) = {K_STATS, 0, 0, 0, DHT_LSP_O_NODE_STATS, F(node_stats)},
 	AT(PEER) = {K_PEER, 0, 0, 0, DHT_LSP_O_PEER, F(peer_at)},
 	AT(MEMBER) = {K_MEMBER, 0, 0, 0, DHT_LSP_O_MEMBER, F(member_at)},
 	AT(ENTRY) = {K_ENTRY, 0, 0, 0, DHT_LSP_O_ENTRY, F(entry_at)},
@@ -110,10 +112,10 @@ static const uint16_t type_of_bit[] = {
 	DHT_LSP_T_ERROR_DETAIL, DHT_LSP_T_RETRY_AFTER, DHT_LSP_T_TARGET,      DHT_LSP_T_OWNER,
 	DHT_LSP_T_CHAIN,	DHT_LSP_T_RANGE,       DHT_LSP_T_SYNC_MODE,   DHT_LSP_T_FLAGS,
 	DHT_LSP_T_INCARNATION,	DHT_LSP_T_RING_SIZE,   DHT_LSP_T_VIEW_DIGEST, DHT_LSP_T_PAGE,
-	DHT_LSP_T_PREDECESSOR,	DHT_LSP_T_BUCKETS,     DHT_LSP_T_BUCKET_SET,  DHT_LSP_T_PEER,
-	DHT_LSP_T_MEMBER,	DHT_LSP_T_ENTRY,
+	DHT_LSP_T_PREDECESSOR,	DHT_LSP_T_BUCKETS,     DHT_LSP_T_BUCKET_SET,  DHT_LSP_T_NODE_STATS,
+	DHT_LSP_T_PEER,		DHT_LSP_T_MEMBER,      DHT_LSP_T_ENTRY,
 };
-_Static_assert(LC_ARRAY_SIZE(type_of_bit) == 26 && DHT_LSP_O_ENTRY == 1u << 25,
+_Static_assert(LC_ARRAY_SIZE(type_of_bit) == 27 && DHT_LSP_O_ENTRY == 1u << 26,
 	       "one TLV type per DHT_LSP_O_* bit, in bit order");
 
 /* What each message type allows and requires (docs/lsp.md §11.3). */
@@ -125,8 +127,10 @@ struct rule {
 /* every answer may carry these; STATUS is required of all, SENDER of 2xx answers */
 #define ANSWER_ANY (O(STATUS) | O(SENDER) | O(REASON) | O(ERROR_DETAIL) | O(RETRY_AFTER))
 
-/* index: 0..7 for JOIN..LEAVE, 8..10 for REPLICA_STORE..RANGE_DIGEST */
-static const struct rule req_rules[11] = {
+/* index: 0..8 for JOIN..NODE_INFO, 9..11 for REPLICA_STORE..RANGE_DIGEST (rule_index()) */
+#define N_MAINT (DHT_LSP_NODE_INFO - DHT_LSP_JOIN + 1)
+#define N_RULES (N_MAINT + DHT_LSP_RANGE_DIGEST - DHT_LSP_REPLICA_STORE + 1)
+static const struct rule req_rules[N_RULES] = {
 	/* JOIN */ {O(SENDER) | O(INCARNATION), O(SENDER)},
 	/* FIND_SUCCESSOR */ {O(SENDER) | O(TARGET), O(SENDER) | O(TARGET)},
 	/* GET_PREDECESSOR */ {O(SENDER), O(SENDER)},
@@ -136,6 +140,7 @@ static const struct rule req_rules[11] = {
 	/* MEMBERSHIP */
 	{O(SENDER) | O(VIEW_DIGEST) | O(FLAGS) | O(PAGE) | O(MEMBER), O(SENDER) | O(VIEW_DIGEST)},
 	/* LEAVE */ {O(SENDER) | O(INCARNATION) | O(PEER), O(SENDER) | O(INCARNATION)},
+	/* NODE_INFO */ {O(SENDER), O(SENDER)},
 	/* REPLICA_STORE */
 	{O(SENDER) | O(CHAIN) | O(OWNER) | O(REPLY_TO) | O(ORIG_TXN) | O(ORIG_TYPE) | O(REPLY_CTX) |
 		 O(ENTRY),
@@ -149,7 +154,7 @@ static const struct rule req_rules[11] = {
 };
 
 /* allow: on top of ANSWER_ANY; need: of a 2xx answer, on top of SENDER */
-static const struct rule ans_rules[11] = {
+static const struct rule ans_rules[N_RULES] = {
 	/* JOIN */
 	{O(RING_SIZE) | O(VIEW_DIGEST) | O(PAGE) | O(MEMBER),
 	 O(RING_SIZE) | O(VIEW_DIGEST) | O(PAGE)},
@@ -160,6 +165,9 @@ static const struct rule ans_rules[11] = {
 	/* NODE_PING */ {O(INCARNATION), O(INCARNATION)},
 	/* MEMBERSHIP */ {O(VIEW_DIGEST) | O(PAGE) | O(MEMBER), O(VIEW_DIGEST)},
 	/* LEAVE */ {0, 0},
+	/* NODE_INFO */
+	{O(INCARNATION) | O(RING_SIZE) | O(PREDECESSOR) | O(NODE_STATS) | O(PEER),
+	 O(INCARNATION) | O(RING_SIZE) | O(NODE_STATS)},
 	/* REPLICA_STORE */
 	{O(KEY) | O(REPLY_TO) | O(ORIG_TXN) | O(ORIG_TYPE) | O(REPLY_CTX), O(KEY)},
 	/* RANGE_TRANSFER */ {0, 0},
@@ -168,7 +176,7 @@ static const struct rule ans_rules[11] = {
 
 static unsigned rule_index(unsigned type)
 {
-	return type >= DHT_LSP_REPLICA_STORE ? 8 + type - DHT_LSP_REPLICA_STORE
+	return type >= DHT_LSP_REPLICA_STORE ? N_MAINT + type - DHT_LSP_REPLICA_STORE
 					     : type - DHT_LSP_JOIN;
 }
 
@@ -332,9 +340,25 @@ static unsigned fixed_len(unsigned kind)
 		return 4;
 	case K_SET:
 		return DHT_LSP_BUCKET_SET_LEN;
+	case K_STATS:
+		return DHT_LSP_NODE_STATS_LEN;
 	default: /* variable */
 		return 0;
 	}
+}
+
+/* NODE_STATS (DHT_LSP_NODE_STATS_LEN bytes): the 3 bytes after the flags are padding, ignored. */
+static struct dht_lsp_node_stats stats_decode(const uint8_t *v)
+{
+	return (struct dht_lsp_node_stats){
+		.fingers = lsp_rd32(v),
+		.uptime_s = lsp_rd32(v + 4),
+		.flags = v[8],
+		.owned_keys = lsp_rd64(v + 12),
+		.owned_bindings = lsp_rd64(v + 20),
+		.replica_keys = lsp_rd64(v + 28),
+		.replica_bindings = lsp_rd64(v + 36),
+	};
 }
 
 /* The value of a fixed-length kind (its length already checked) into its field. */
@@ -390,6 +414,9 @@ static int store_fixed(struct walk *w, const struct tlv_spec *s, const uint8_t *
 		w->m->page = pg;
 		break;
 	}
+	case K_STATS:
+		w->m->node_stats = stats_decode(v);
+		break;
 	default: /* K_SET */
 		w->m->bucket_set = v;
 		break;

@@ -472,6 +472,6 @@ bool dht_lsp_type_known(unsigned type)
 
 bool dht_lsp_type_is_overlay(unsigned type)
 {
-	return (type >= DHT_LSP_JOIN && type <= DHT_LSP_LEAVE) ||
+	return (type >= DHT_LSP_JOIN && type <= DHT_LSP_NODE_INFO) ||
 	       (type >= DHT_LSP_REPLICA_STORE && type <= DHT_LSP_RANGE_DIGEST);
 }

@@ -17,8 +17,9 @@
  *    LC_ENOSPACE because the message is longer than the buffer.
  *  - the two decoders agree on the header, and at most one of them accepts the type;
  *  - an overlay message's iterators give exactly the counted PEERs, MEMBERs, ENTRYs and records,
- *    all valid and inside the input, and its decode, encode, decode round trip gives the same
- *    message item by item (tests/fuzz/lsp_equal.h).
+ *    all valid and inside the input; NODE_STATS decodes only in a NODE_INFO answer; and its
+ *    decode, encode, decode round trip gives the same message item by item
+ *    (tests/fuzz/lsp_equal.h).
  * The same function runs in every build through tests/fuzz/replay.c over tests/fuzz/corpus_lsp/.
  */
 #include <string.h>
@@ -169,6 +170,9 @@ static void check_ovl_views(const struct dht_lsp_ovl_msg *m, const char *b, size
 			b, n, "ovl.bucket_set");
 	if (m->err == LC_OK) {
 		check_ovl_items(m, b, n);
+		FUZZ_CHECK(!(m->present & DHT_LSP_O_NODE_STATS) ||
+				   (m->hdr.type == DHT_LSP_NODE_INFO && dht_lsp_ovl_is_answer(m)),
+			   "NODE_STATS only in a NODE_INFO answer");
 	} else {
 		struct dht_lsp_iter it = dht_lsp_ovl_entries(m);
 		struct dht_lsp_entry e;

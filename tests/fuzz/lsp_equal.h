@@ -76,6 +76,14 @@ static inline bool lsp_node_eq(const struct dht_lsp_node *a, const struct dht_ls
 	return a->id == b->id && lsp_addr_eq(&a->addr, &b->addr);
 }
 
+static inline bool lsp_node_stats_eq(const struct dht_lsp_node_stats *a,
+				     const struct dht_lsp_node_stats *b)
+{
+	return a->fingers == b->fingers && a->uptime_s == b->uptime_s && a->flags == b->flags &&
+	       a->owned_keys == b->owned_keys && a->owned_bindings == b->owned_bindings &&
+	       a->replica_keys == b->replica_keys && a->replica_bindings == b->replica_bindings;
+}
+
 /* The scalar fields and views of two overlay messages (what is set: present bits decide). */
 static inline bool lsp_ovl_fields_eq(const struct dht_lsp_ovl_msg *a,
 				     const struct dht_lsp_ovl_msg *b)
@@ -96,11 +104,13 @@ static inline bool lsp_ovl_fields_eq(const struct dht_lsp_ovl_msg *a,
 	       a->digest.hash == b->digest.hash && a->digest.count == b->digest.count &&
 	       a->chain.position == b->chain.position && a->chain.quorum == b->chain.quorum &&
 	       a->chain.replicas == b->chain.replicas && a->page.index == b->page.index &&
-	       a->page.count == b->page.count && lsp_addr_eq(&a->reply_to, &b->reply_to) &&
-	       lsp_bytes_eq(a->key, b->key) && lsp_bytes_eq(a->reply_ctx, b->reply_ctx) &&
-	       lsp_bytes_eq(a->reason, b->reason) && a->detail.err == b->detail.err &&
-	       a->detail.tlv == b->detail.tlv && a->detail.offset == b->detail.offset && buckets &&
-	       set && lsp_bytes_eq(a->first_key, b->first_key) && a->npeers == b->npeers &&
+	       a->page.count == b->page.count &&
+	       lsp_node_stats_eq(&a->node_stats, &b->node_stats) &&
+	       lsp_addr_eq(&a->reply_to, &b->reply_to) && lsp_bytes_eq(a->key, b->key) &&
+	       lsp_bytes_eq(a->reply_ctx, b->reply_ctx) && lsp_bytes_eq(a->reason, b->reason) &&
+	       a->detail.err == b->detail.err && a->detail.tlv == b->detail.tlv &&
+	       a->detail.offset == b->detail.offset && buckets && set &&
+	       lsp_bytes_eq(a->first_key, b->first_key) && a->npeers == b->npeers &&
 	       a->nmembers == b->nmembers && a->nentries == b->nentries;
 }
 

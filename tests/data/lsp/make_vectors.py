@@ -29,12 +29,13 @@ T = dict(KEY=0x8001, RECORD=0x8002, CALL_ID=0x8003, CSEQ=0x8004, EXPIRES=0x8005,
          VIEW_DIGEST=0x8105, INCARNATION=0x8106, RING_SIZE=0x8107, RANGE=0x8108,
          SYNC_MODE=0x8109, BUCKETS=0x810A, BUCKET_SET=0x810B, ENTRY=0x810C, VERSION=0x810D,
          CHAIN=0x810E, REPLY_TO=0x810F, ORIG_TXN=0x8110, ORIG_TYPE=0x8111, FLAGS=0x8112,
-         PAGE=0x8113, OWNER=0x8114, EXPIRES_AT=0x8130, REGISTERED_AT=0x8131, TXN_TAG=0x8132)
+         PAGE=0x8113, OWNER=0x8114, NODE_STATS=0x8115, EXPIRES_AT=0x8130, REGISTERED_AT=0x8131,
+         TXN_TAG=0x8132)
 NAMES = {v: k for k, v in T.items()}
 TYPES = {1: "PING", 2: "PUBLISH", 3: "REMOVE", 4: "LOOKUP", 0x20: "JOIN", 0x21: "FIND_SUCCESSOR",
          0x22: "GET_PREDECESSOR", 0x23: "NOTIFY", 0x24: "SUCCESSOR_LIST", 0x25: "NODE_PING",
-         0x26: "MEMBERSHIP", 0x27: "LEAVE", 0x40: "REPLICA_STORE", 0x41: "RANGE_TRANSFER",
-         0x42: "RANGE_DIGEST"}
+         0x26: "MEMBERSHIP", 0x27: "LEAVE", 0x28: "NODE_INFO", 0x40: "REPLICA_STORE",
+         0x41: "RANGE_TRANSFER", 0x42: "RANGE_DIGEST"}
 CONTAINERS = ("RECORD", "ENTRY")
 MODES = {1: "PULL", 2: "PUSH", 3: "REPLACE", 4: "MERGE"}
 STATES = {1: "alive", 2: "dead"}
@@ -81,6 +82,28 @@ def node(ident, addr):
 
 def member(ident, incarnation, state, addr):
     return nid(ident) + u32(incarnation) + u8(state) + addr
+
+
+UNKNOWN = 2**64 - 1  # a NODE_STATS count the node could not take in time
+STATS_FIELDS = ("owned keys", "owned bindings", "replica keys", "replica bindings")
+
+
+def node_stats(fingers, uptime_s, flags, counts):
+    """NODE_STATS: u32 fingers, u32 uptime, u8 flags, 3 zero bytes, four u64 counts."""
+    return u32(fingers) + u32(uptime_s) + u8(flags) + bytes(3) + b"".join(u64(c) for c in counts)
+
+
+def show_stats(v, indent, out):
+    """NODE_STATS field by field, one row each."""
+    fingers, uptime, flags = struct.unpack(">IIB", v[:9])
+    out.append("%s  %-26s fingers %d" % (indent, hexrow(v[0:4]), fingers))
+    out.append("%s  %-26s uptime %d s" % (indent, hexrow(v[4:8]), uptime))
+    out.append("%s  %-26s flags 0x%02x%s, 3 zero bytes" % (
+        indent, hexrow(v[8:12]), flags, " (ONE_HOP)" if flags & 1 else ""))
+    for i, what in enumerate(STATS_FIELDS):
+        c = struct.unpack(">Q", v[12 + 8 * i:20 + 8 * i])[0]
+        out.append("%s  %-26s %s %s" % (indent, hexrow(v[12 + 8 * i:20 + 8 * i]), what,
+                                        "unknown" if c == UNKNOWN else str(c)))
 
 
 def show_addr(v):
@@ -142,6 +165,8 @@ def show_value(t, v, expected):
         return "PAGE = %d of %d" % struct.unpack(">HH", v)
     if name == "BUCKETS":
         return "BUCKETS = %d buckets of (u64 hash, u32 keys)" % struct.unpack(">H", v[:2])
+    if name == "NODE_STATS":
+        return "NODE_STATS, %d bytes:" % len(v)
     if name == "BUCKET_SET":
         bits = [i for i in range(len(v) * 8) if v[i // 8] >> (i % 8) & 1]
         return "BUCKET_SET = buckets %s" % ", ".join(str(b) for b in bits)
@@ -217,6 +242,9 @@ def dump(tlvs_or_none, data, out, indent="", unknown=()):
                 h, k = struct.unpack(">QI", v[i:i + 12])
                 out.append("%s  %-37s bucket %d: hash 0x%016x, %d key%s" % (
                     indent, hexrow(v[i:i + 12]), (i - 2) // 12, h, k, "" if k == 1 else "s"))
+        elif name == "NODE_STATS" and n == 44:
+            out.append("%-28s %s" % (indent + hexrow(data[p:p + 4]), show_value(t, v, True)))
+            show_stats(v, indent, out)
         else:
             out.append("%-28s %s" % (indent + hexrow(data[p:p + 4]),
                                      show_value(t, v, t not in unknown)))
@@ -343,6 +371,15 @@ VECTORS += [
                  tlv("REGISTERED_AT", u32(1699999000)), tlv("TXN_TAG", u32(0x0BB0CAFE))])]),
          tlv("ENTRY", [tlv("KEY", b"sip:carol@example.com"),
                        tlv("VERSION", u64(VERSION + 9))])])),
+    ("node-info", "NODE_INFO request from N1 (its control, for `locusctl ring`) to N2",
+     msg(0x28, 0, 1, 0x494E464F00000001, [tlv("SENDER", node(N1, A1))])),
+    ("node-info-answer",
+     "NODE_INFO answer from N2: its neighbours, view and counts; the replica counts not known",
+     msg(0x28, 1, 1, 0x494E464F00000001, [
+         tlv("STATUS", u16(200)), tlv("SENDER", node(N2, A2)), tlv("INCARNATION", u32(4)),
+         tlv("RING_SIZE", u32(3)), tlv("PREDECESSOR", node(N1, A1)),
+         tlv("NODE_STATS", node_stats(2, 86400, 1, (1234, 1502, UNKNOWN, UNKNOWN))),
+         tlv("PEER", node(N3, A3)), tlv("PEER", node(N1, A1))])),
 ]
 
 

@@ -390,6 +390,69 @@ static void test_range_vectors(void)
 	built_is(&b, v, n, "range-transfer");
 }
 
+static const struct dht_lsp_node_stats STATS = {.fingers = 2,
+						.uptime_s = 86400,
+						.flags = DHT_LSP_STATS_ONE_HOP,
+						.owned_keys = 1234,
+						.owned_bindings = 1502,
+						.replica_keys = DHT_LSP_STATS_UNKNOWN,
+						.replica_bindings = DHT_LSP_STATS_UNKNOWN};
+
+/* NODE_INFO: control of N1 asks N2 for its state (`locusctl ring`); N2 answers with its
+ * neighbours, view size, incarnation and NODE_STATS. */
+static void test_node_info_vectors(void)
+{
+	static uint8_t v[1024];
+	static struct dht_lsp_ovl_msg req;
+	static uint8_t reqbuf[1024];
+	struct dht_lsp_node a1 = node4(N1, 1), a2 = node4(N2, 2), a3 = node6(N3, 3);
+	size_t n = vector("node-info", v, sizeof(v));
+	ok(m.hdr.type == DHT_LSP_NODE_INFO && !dht_lsp_ovl_is_answer(&m) &&
+		   dht_lsp_ovl_can_answer(&m) && m.hdr.hop_limit == DHT_LSP_HOP_LIMIT_OVERLAY &&
+		   m.hdr.txn_id == 0x494e464f00000001ull && m.present == DHT_LSP_O_SENDER &&
+		   node_is(&m.sender, &a1),
+	   "node-info request: sender N1 and nothing else, hop limit 1, answerable");
+	struct dht_lsp_builder b;
+	dht_lsp_build_init(&b, buf, sizeof(buf));
+	dht_lsp_ovl_request_start(&b, DHT_LSP_NODE_INFO, 0x494e464f00000001ull, OVERLAY, &a1);
+	built_is(&b, v, n, "node-info");
+	memcpy(reqbuf, v, n);
+	is_int(dht_lsp_ovl_parse(&req, reqbuf, n), LC_OK, "node-info kept");
+
+	n = vector("node-info-answer", v, sizeof(v));
+	ok(m.hdr.type == DHT_LSP_NODE_INFO && dht_lsp_ovl_is_answer(&m) &&
+		   !dht_lsp_ovl_can_answer(&m) && m.hdr.txn_id == 0x494e464f00000001ull,
+	   "node-info answer header");
+	ok(m.status == 200 && node_is(&m.sender, &a2) && m.incarnation == 4 && m.ring_size == 3 &&
+		   (m.present & DHT_LSP_O_PREDECESSOR) && node_is(&m.predecessor, &a1),
+	   "node-info answer: sender N2, incarnation 4, ring of 3, predecessor N1");
+	ok((m.present & DHT_LSP_O_NODE_STATS) && m.node_stats.fingers == 2 &&
+		   m.node_stats.uptime_s == 86400 && m.node_stats.flags == DHT_LSP_STATS_ONE_HOP,
+	   "node stats: 2 fingers, up 86400 s, one-hop");
+	ok(m.node_stats.owned_keys == 1234 && m.node_stats.owned_bindings == 1502 &&
+		   m.node_stats.replica_keys == DHT_LSP_STATS_UNKNOWN &&
+		   m.node_stats.replica_bindings == DHT_LSP_STATS_UNKNOWN,
+	   "node stats: 1234 keys and 1502 bindings owned, replica counts not known");
+	struct dht_lsp_iter it = dht_lsp_ovl_peers(&m);
+	struct dht_lsp_node p1, p2, p3;
+	ok(m.npeers == 2 && dht_lsp_ovl_next_peer(&it, &p1) && node_is(&p1, &a3) &&
+		   dht_lsp_ovl_next_peer(&it, &p2) && node_is(&p2, &a1) &&
+		   !dht_lsp_ovl_next_peer(&it, &p3),
+	   "successor list N3, N1 in order");
+
+	/* N2's side: answer the kept request */
+	dht_lsp_build_init(&b, buf, sizeof(buf));
+	dht_lsp_ovl_answer_start(&b, &req, &a2, DHT_LSP_S_OK);
+	dht_lsp_put_incarnation(&b, 4);
+	dht_lsp_put_ring_size(&b, 3);
+	dht_lsp_put_predecessor(&b, &a1);
+	dht_lsp_put_node_stats(&b, &STATS);
+	dht_lsp_put_peer(&b, &a3);
+	dht_lsp_put_peer(&b, &a1);
+	built_is(&b, v, n, "node-info-answer");
+	is_str(dht_lsp_type_name(DHT_LSP_NODE_INFO), "NODE_INFO", "type name NODE_INFO");
+}
+
 /* Which decoder takes what; the client vectors stay client messages. */
 static void test_dispatch(void)
 {
@@ -406,10 +469,12 @@ static void test_dispatch(void)
 	is_int(good, 4, "client vectors: not overlay, LC_ELSP_TYPE from the overlay decoder");
 	int types = 0;
 	for (unsigned t = 0; t < 256; t++) {
-		bool ovl = (t >= 0x20 && t <= 0x27) || (t >= 0x40 && t <= 0x42);
-		types += dht_lsp_type_is_overlay(t) == ovl && !(ovl && dht_lsp_type_known(t));
+		bool ovl = (t >= 0x20 && t <= 0x28) || (t >= 0x40 && t <= 0x42);
+		types += dht_lsp_type_is_overlay(t) == ovl && !(ovl && dht_lsp_type_known(t)) &&
+			 (strcmp(dht_lsp_type_name(t), "?") != 0) == (ovl || dht_lsp_type_known(t));
 	}
-	is_int(types, 256, "dht_lsp_type_is_overlay: 0x20-0x27 and 0x40-0x42 exactly");
+	is_int(types, 256,
+	       "dht_lsp_type_is_overlay: 0x20-0x28 and 0x40-0x42 exactly; each of them named");
 	ok(!dht_lsp_is_overlay_msg("LS\x01\x20", 4), "a short header is not an overlay message");
 	ok(dht_lsp_status_of(LC_ELSP_TYPE) == DHT_LSP_S_UNKNOWN_TYPE,
 	   "a node without the overlay answers overlay requests UNKNOWN_TYPE");
@@ -462,6 +527,7 @@ static int raw_parse(void)
 
 /* wire values */
 static uint8_t sender[24], sender6[36], member_v[29], range_v[32];
+static uint8_t stats_v[DHT_LSP_NODE_STATS_LEN + 1];
 static const uint8_t v_inc[4] = {0, 0, 0, 1};
 static uint8_t entry_v[256];
 static size_t entry_n;
@@ -854,6 +920,115 @@ static void test_sync_errors(void)
 	   "REPLACE with BUCKET_SET, no entries, not LAST: decodes, not answered");
 }
 
+/* NODE_INFO (docs/lsp.md §11.3.13): NODE_STATS only in a 2xx answer and only of 44 bytes; an
+ * OK answer needs SENDER, INCARNATION, RING_SIZE and NODE_STATS, an error answer only STATUS. */
+static void node_info_answer(bool stats)
+{
+	raw_start(DHT_LSP_NODE_INFO, DHT_LSP_F_ANSWER);
+	raw_tlv(DHT_LSP_T_STATUS, "\x00\xc8", 2);
+	raw_tlv(DHT_LSP_T_SENDER, sender, 24);
+	raw_tlv(DHT_LSP_T_INCARNATION, v_inc, 4);
+	raw_tlv(DHT_LSP_T_RING_SIZE, "\x00\x00\x00\x03", 4);
+	if (stats) {
+		raw_tlv(DHT_LSP_T_NODE_STATS, stats_v, DHT_LSP_NODE_STATS_LEN);
+	}
+}
+
+static void test_node_info_errors(void)
+{
+	/* 24 header, STATUS 6, SENDER 28, INCARNATION 8, RING_SIZE 8: NODE_STATS at 74 */
+	memset(stats_v, 0xff, sizeof(stats_v));
+	stats_v[8] = 0x81; /* ONE_HOP and an undefined bit: kept as sent */
+	stats_v[9] = 0x07; /* padding: ignored */
+	node_info_answer(true);
+	ok(raw_parse() == LC_OK && m.npeers == 0 && !(m.present & DHT_LSP_O_PREDECESSOR) &&
+		   m.node_stats.flags == 0x81 && m.node_stats.fingers == UINT32_MAX &&
+		   m.node_stats.owned_keys == DHT_LSP_STATS_UNKNOWN &&
+		   m.node_stats.replica_bindings == DHT_LSP_STATS_UNKNOWN,
+	   "OK answer without PREDECESSOR or PEERs; all-ones counts; flags kept");
+	size_t len = 0;
+	ok(dht_lsp_ovl_encode(&m, buf2, sizeof(buf2), &len) == LC_OK && len == raw_len &&
+		   buf2[74 + 4 + 8] == 0x81 && buf2[74 + 4 + 9] == 0 &&
+		   memcmp(buf2, raw, 74 + 4 + 9) == 0,
+	   "re-encoded: flags as received, padding as zero");
+	stats_v[9] = 0;
+
+	for (unsigned k = 0; k < 3; k++) {
+		static const size_t lens[] = {DHT_LSP_NODE_STATS_LEN - 1,
+					      DHT_LSP_NODE_STATS_LEN + 1, 0};
+		char what[64];
+		snprintf(what, sizeof(what), "NODE_STATS of %zu bytes", lens[k]);
+		node_info_answer(false);
+		raw_tlv(DHT_LSP_T_NODE_STATS, stats_v, lens[k]);
+		EXPECT(LC_ELSP_TLV_LENGTH, 74, DHT_LSP_T_NODE_STATS, what);
+	}
+	node_info_answer(true);
+	raw_tlv(DHT_LSP_T_NODE_STATS, stats_v, DHT_LSP_NODE_STATS_LEN);
+	EXPECT(LC_ELSP_TLV_DUP, 122, DHT_LSP_T_NODE_STATS, "NODE_STATS twice");
+
+	node_info_answer(false);
+	EXPECT(LC_ELSP_MISSING_TLV, 74, DHT_LSP_T_NODE_STATS, "OK answer without NODE_STATS");
+	raw_start(DHT_LSP_NODE_INFO, DHT_LSP_F_ANSWER);
+	raw_tlv(DHT_LSP_T_STATUS, "\x00\xc8", 2);
+	raw_tlv(DHT_LSP_T_INCARNATION, v_inc, 4);
+	raw_tlv(DHT_LSP_T_RING_SIZE, "\x00\x00\x00\x03", 4);
+	raw_tlv(DHT_LSP_T_NODE_STATS, stats_v, DHT_LSP_NODE_STATS_LEN);
+	EXPECT(LC_ELSP_MISSING_TLV, 94, DHT_LSP_T_SENDER, "OK answer without SENDER");
+	raw_start(DHT_LSP_NODE_INFO, DHT_LSP_F_ANSWER);
+	raw_tlv(DHT_LSP_T_STATUS, "\x00\xc8", 2);
+	raw_tlv(DHT_LSP_T_SENDER, sender, 24);
+	raw_tlv(DHT_LSP_T_NODE_STATS, stats_v, DHT_LSP_NODE_STATS_LEN);
+	EXPECT(LC_ELSP_MISSING_TLV, 106, DHT_LSP_T_INCARNATION,
+	       "OK answer without INCARNATION or RING_SIZE: the first in canonical order");
+	raw_start(DHT_LSP_NODE_INFO, DHT_LSP_F_ANSWER);
+	raw_tlv(DHT_LSP_T_STATUS, "\x01\xf4", 2);
+	ok(raw_parse() == LC_OK && m.status == DHT_LSP_S_INTERNAL && m.present == DHT_LSP_O_STATUS,
+	   "a 500 answer with STATUS alone decodes");
+	raw_start(DHT_LSP_NODE_INFO, DHT_LSP_F_ANSWER);
+	raw_tlv(DHT_LSP_T_SENDER, sender, 24);
+	EXPECT(LC_ELSP_MISSING_STATUS, 52, DHT_LSP_T_STATUS, "answer without STATUS");
+	node_info_answer(true);
+	raw_tlv(DHT_LSP_T_TARGET, sender, 16);
+	EXPECT(LC_ELSP_TLV_UNKNOWN, 122, DHT_LSP_T_TARGET, "TARGET in a NODE_INFO answer");
+
+	raw_start(DHT_LSP_NODE_INFO, 0);
+	raw_tlv(DHT_LSP_T_SENDER, sender, 24);
+	is_int(raw_parse(), LC_OK, "request with SENDER");
+	raw_tlv(DHT_LSP_T_NODE_STATS, stats_v, DHT_LSP_NODE_STATS_LEN);
+	EXPECT(LC_ELSP_TLV_UNKNOWN, 52, DHT_LSP_T_NODE_STATS, "NODE_STATS in a request");
+	raw_len = 52;
+	raw_tlv(DHT_LSP_T_NODE_STATS & 0x7fff, stats_v, DHT_LSP_NODE_STATS_LEN);
+	ok(raw_parse() == LC_OK && !(m.present & DHT_LSP_O_NODE_STATS),
+	   "NODE_STATS with the mandatory bit clear in a request: skipped");
+	raw_len = 52;
+	raw_tlv(DHT_LSP_T_INCARNATION, v_inc, 4);
+	EXPECT(LC_ELSP_TLV_UNKNOWN, 52, DHT_LSP_T_INCARNATION, "INCARNATION in a request");
+	raw_start(DHT_LSP_NODE_INFO, 0);
+	EXPECT(LC_ELSP_MISSING_TLV, 24, DHT_LSP_T_SENDER, "request without SENDER");
+	ok(dht_lsp_ovl_can_answer(&m), "and it is answered");
+
+	/* NODE_STATS where other types do not take it */
+	raw_start(DHT_LSP_NODE_PING, DHT_LSP_F_ANSWER);
+	raw_tlv(DHT_LSP_T_STATUS, "\x00\xc8", 2);
+	raw_tlv(DHT_LSP_T_SENDER, sender, 24);
+	raw_tlv(DHT_LSP_T_NODE_STATS, stats_v, DHT_LSP_NODE_STATS_LEN);
+	EXPECT(LC_ELSP_TLV_UNKNOWN, 58, DHT_LSP_T_NODE_STATS, "NODE_STATS in a NODE_PING answer");
+
+	/* the builder writes what it is given, and the 33rd peer still fails */
+	struct dht_lsp_builder b;
+	struct dht_lsp_node a2 = node4(N2, 2);
+	dht_lsp_build_init(&b, buf, sizeof(buf));
+	dht_lsp_ovl_answer_start(&b, &m, &a2, DHT_LSP_S_OK);
+	dht_lsp_put_incarnation(&b, 1);
+	dht_lsp_put_ring_size(&b, 1);
+	dht_lsp_put_node_stats(&b, &STATS);
+	for (int k = 0; k <= DHT_LSP_MAX_PEERS; k++) {
+		dht_lsp_put_peer(&b, &a2);
+	}
+	is_int(dht_lsp_build_finish(&b, &len), LC_ELSP_TOO_MANY_PEERS,
+	       "a NODE_INFO answer of 33 peers is refused");
+}
+
 /* Every vector cut at every byte: with its header as is (LC_ELSP_TRUNCATED), and with the body
  * length patched to the cut (a TLV error, or a shorter valid message that is canonical). */
 static void test_truncations(void)
@@ -861,7 +1036,8 @@ static void test_truncations(void)
 	static const char *const names[] = {"join-answer",	   "get-predecessor-answer",
 					    "membership",	   "replica-store",
 					    "replica-store-ack",   "range-digest",
-					    "range-digest-answer", "range-transfer"};
+					    "range-digest-answer", "range-transfer",
+					    "node-info",	   "node-info-answer"};
 	static uint8_t v[2048], cut[2048];
 	int bad = 0, valid = 0, total = 0;
 	for (unsigned k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
@@ -1261,6 +1437,29 @@ static void rnd_entries(struct dht_lsp_builder *b, unsigned max)
 	}
 }
 
+/* A NODE_INFO answer's body after SENDER: random, counts sometimes not known. */
+static void rnd_node_info(struct dht_lsp_builder *b)
+{
+	struct dht_lsp_node n = rnd_node();
+	uint64_t c[4];
+	for (int k = 0; k < 4; k++) {
+		c[k] = rnd(4) ? ((uint64_t)rnd(UINT32_MAX) << 32) | rnd(UINT32_MAX)
+			      : DHT_LSP_STATS_UNKNOWN;
+	}
+	struct dht_lsp_node_stats st = {
+		rnd(128), rnd(UINT32_MAX), (uint8_t)rnd(256), c[0], c[1], c[2], c[3]};
+	dht_lsp_put_incarnation(b, rnd(UINT32_MAX));
+	dht_lsp_put_ring_size(b, rnd(5000));
+	if (rnd(2)) {
+		dht_lsp_put_predecessor(b, &n);
+	}
+	dht_lsp_put_node_stats(b, &st);
+	for (unsigned i = rnd(DHT_LSP_MAX_PEERS + 1); i > 0; i--) {
+		struct dht_lsp_node x = rnd_node();
+		dht_lsp_put_peer(b, &x);
+	}
+}
+
 /* The request or 2xx answer body of @p type, in canonical order, random where allowed. */
 static void rnd_body(struct dht_lsp_builder *b, unsigned type, bool answer)
 {
@@ -1380,6 +1579,11 @@ static void rnd_body(struct dht_lsp_builder *b, unsigned type, bool answer)
 			dht_lsp_put_bucket_set(b, set);
 		}
 		break;
+	case DHT_LSP_NODE_INFO:
+		if (answer) {
+			rnd_node_info(b);
+		}
+		break;
 	default: /* NOTIFY */
 		break;
 	}
@@ -1388,7 +1592,7 @@ static void rnd_body(struct dht_lsp_builder *b, unsigned type, bool answer)
 static void test_round_trips(void)
 {
 	static const uint8_t types[] = {0x20, 0x21, 0x22, 0x23, 0x24, 0x25,
-					0x26, 0x27, 0x40, 0x41, 0x42};
+					0x26, 0x27, 0x28, 0x40, 0x41, 0x42};
 	for (size_t i = 0; i < sizeof(pool); i++) {
 		pool[i] = (char)rnd(256);
 	}
@@ -1443,12 +1647,14 @@ int main(void)
 	test_membership_vector();
 	test_replica_store_vectors();
 	test_range_vectors();
+	test_node_info_vectors();
 	test_dispatch();
 	test_field_errors();
 	test_chain_errors();
 	test_entry_errors();
 	test_view_errors();
 	test_sync_errors();
+	test_node_info_errors();
 	test_truncations();
 	test_builder_state();
 	test_limits_fit();
