@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The admin listener and its commands: stats, ping, ring (this node's view of the overlay) and
- * route AOR (where a key lives).
+ * The admin listener and its commands: stats, ping, node (this node's view of the overlay), ring
+ * (every node's state) and route AOR (where a key lives).
  */
 #define _GNU_SOURCE
 #include "control/ctl_admin.h"
@@ -76,15 +76,15 @@ void ctl_admin_serve(int lfd, struct dp_node *n, struct ctl_ovl *ov, uint32_t up
 		write_all(fd, out, n_out);
 	} else if (strcmp(cmd, "ping") == 0) {
 		write_all(fd, "pong\n", 5);
-	} else if (strcmp(cmd, "ring") == 0) {
-		size_t n_out = ctl_ovl_ring_json(ov, out, sizeof(out));
+	} else if (strcmp(cmd, "ring") == 0 || strcmp(cmd, "node") == 0) {
+		size_t n_out = ctl_ovl_ring_json(ov, cmd[0] == 'r', out, sizeof(out));
 		write_all(fd, out, n_out);
 	} else if (strncmp(cmd, "route ", 6) == 0) {
 		size_t n_out = ctl_ovl_route_json(ov, cmd + 6, out, sizeof(out));
 		write_all(fd, out, n_out);
 	} else {
 		static const char usage[] =
-			"error: unknown command (stats, ping, ring, route AOR)\n";
+			"error: unknown command (stats, ping, node, ring, route AOR)\n";
 		write_all(fd, usage, sizeof(usage) - 1);
 	}
 	close(fd);

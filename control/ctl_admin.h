@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The admin interface: a TCP listener on --admin where locusctl asks for stats. One request per
- * connection: a command line ("stats", "ping", "ring", "route AOR"), then the answer, then the node closes. Served on
+ * connection: a command line ("stats", "ping", "node", "ring", "route AOR"), then the answer, then the node closes. Served on
  * the control thread between other events, with short socket timeouts, so a stuck client can
  * never hold the node.
  */

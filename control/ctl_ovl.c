@@ -35,11 +35,26 @@
 #include "dht/dht_chord_wire.h"
 #include "dht/dht_key.h"
 #include "dht/lsp.h"
+#include "dht/lsp_ovl.h"
 #include "sipparse/sip_uri.h"
 
 #define MAX_MEMBERS_IN (DHT_OVL_MEMBERS_PER_FRAME)
-#define SYNC_MS 10000  /* T_sync: the owner's periodic push (docs/overlay.md §8) */
-#define SYNC_POLL_MS 2 /* while range sync work is in flight */
+#define SYNC_MS 10000	   /* T_sync: the owner's periodic push (docs/overlay.md §8) */
+#define SYNC_POLL_MS 2	   /* while range sync work is in flight */
+#define RING_QUERY_MS 3000 /* how long admin "ring" waits for every node's NODE_INFO answer */
+
+/* One node's answer to NODE_INFO (admin "ring"). */
+struct info_slot {
+	struct dht_peer peer;
+	uint64_t txn;
+	bool answered;
+	bool has_pred;
+	struct dht_peer pred;
+	unsigned nsucc;
+	struct dht_peer succ[DHT_MAX_SUCCESSORS];
+	uint32_t incarnation, ring_size;
+	struct dht_lsp_node_stats st;
+};
 
 struct ctl_ovl {
 	struct dp_node *node;
@@ -49,6 +64,9 @@ struct ctl_ovl {
 	uint64_t overlay_id;
 	struct dht_peer self;
 	uint64_t sent, send_refused, bad_frames;
+	uint64_t started_ms;
+	struct info_slot *info; /* the ring query of the admin's "ring", while it runs */
+	unsigned ninfo;
 	struct dht_ovl_member members_in[MAX_MEMBERS_IN];
 	uint8_t frame[DHT_LSP_MAX_MSG];
 };
@@ -158,6 +176,105 @@ static void flush(struct ctl_ovl *ov)
 	}
 }
 
+/* ---- NODE_INFO (locusctl ring) ------------------------------------------------------------ */
+
+static struct dht_lsp_node node_of(const struct dht_peer *p)
+{
+	return (struct dht_lsp_node){.id = p->id, .addr = p->addr};
+}
+
+static struct dht_peer peer_of(const struct dht_lsp_node *n)
+{
+	return (struct dht_peer){.id = n->id, .addr = n->addr};
+}
+
+/* This node's state for a NODE_INFO answer or the admin JSON. */
+static void own_stats(struct ctl_ovl *ov, const struct dht_route *rt, struct dht_lsp_node_stats *st)
+{
+	struct ctl_sync_roles roles;
+	*st = (struct dht_lsp_node_stats){
+		.fingers = rt->nfingers,
+		.uptime_s = (uint32_t)((now_ms() - ov->started_ms) / 1000),
+		.flags = rt->one_hop ? DHT_LSP_STATS_ONE_HOP : 0,
+		.owned_keys = DHT_LSP_STATS_UNKNOWN,
+		.owned_bindings = DHT_LSP_STATS_UNKNOWN,
+		.replica_keys = DHT_LSP_STATS_UNKNOWN,
+		.replica_bindings = DHT_LSP_STATS_UNKNOWN,
+	};
+	if (ctl_sync_count(ov->sync, rt, &roles, 1000) == LC_OK) {
+		st->owned_keys = roles.owned_keys;
+		st->owned_bindings = roles.owned_bindings;
+		st->replica_keys = roles.replica_keys;
+		st->replica_bindings = roles.replica_bindings;
+	}
+}
+
+static void answer_node_info(struct ctl_ovl *ov, const struct dht_lsp_ovl_msg *req)
+{
+	struct sockaddr_storage to;
+	struct dht_route *rt = dht_chord_route(ov->chord);
+	if (rt == NULL || ctl_addr_from_dht(&req->sender.addr, &to) != LC_OK) {
+		dht_route_free(rt);
+		return;
+	}
+	struct dht_lsp_node_stats st;
+	own_stats(ov, rt, &st);
+	struct dht_chord_stats cs;
+	dht_chord_stats(ov->chord, &cs);
+	struct dht_lsp_builder b;
+	struct dht_lsp_node self = node_of(&rt->self);
+	dht_lsp_build_init(&b, ov->frame, sizeof(ov->frame));
+	dht_lsp_ovl_answer_start(&b, req, &self, DHT_LSP_S_OK);
+	if (rt->has_pred) {
+		struct dht_lsp_node p = node_of(&rt->pred);
+		dht_lsp_put_predecessor(&b, &p);
+	}
+	for (unsigned i = 0; i < rt->nsucc && i < DHT_LSP_MAX_PEERS; i++) {
+		struct dht_lsp_node n = node_of(&rt->succ[i]);
+		dht_lsp_put_peer(&b, &n);
+	}
+	dht_lsp_put_incarnation(&b, cs.incarnation);
+	dht_lsp_put_ring_size(&b, rt->ring_size);
+	dht_lsp_put_node_stats(&b, &st);
+	size_t len = 0;
+	if (dht_lsp_build_finish(&b, &len) == LC_OK &&
+	    ctl_link_send(ov->links, &to, ov->frame, len) == LC_OK) {
+		ov->sent++;
+	}
+	dht_route_free(rt);
+}
+
+static void on_node_info(struct ctl_ovl *ov, const void *frame, size_t len)
+{
+	struct dht_lsp_ovl_msg m;
+	if (dht_lsp_ovl_parse(&m, frame, len) != LC_OK || m.hdr.overlay_id != ov->overlay_id ||
+	    !(m.present & DHT_LSP_O_SENDER)) {
+		ov->bad_frames++;
+		return;
+	}
+	if (!dht_lsp_ovl_is_answer(&m)) {
+		answer_node_info(ov, &m);
+		return;
+	}
+	for (unsigned i = 0; i < ov->ninfo; i++) {
+		struct info_slot *in = &ov->info[i];
+		if (in->txn != m.hdr.txn_id || in->answered || m.status / 100 != 2) {
+			continue;
+		}
+		in->answered = true;
+		in->has_pred = (m.present & DHT_LSP_O_PREDECESSOR) != 0;
+		in->pred = peer_of(&m.predecessor);
+		struct dht_lsp_iter it = dht_lsp_ovl_peers(&m);
+		struct dht_lsp_node n;
+		while (in->nsucc < DHT_MAX_SUCCESSORS && dht_lsp_ovl_next_peer(&it, &n)) {
+			in->succ[in->nsucc++] = peer_of(&n);
+		}
+		in->incarnation = m.incarnation;
+		in->ring_size = m.ring_size;
+		in->st = m.node_stats;
+	}
+}
+
 /* ---- link callbacks -------------------------------------------------------------------------- */
 
 static void on_frame(void *arg, const void *frame, size_t len, const struct sockaddr_storage *from)
@@ -167,6 +284,10 @@ static void on_frame(void *arg, const void *frame, size_t len, const struct sock
 	unsigned type = len >= DHT_LSP_HDR_LEN ? ((const uint8_t *)frame)[3] : 0;
 	if (type == DHT_LSP_RANGE_DIGEST || type == DHT_LSP_RANGE_TRANSFER) {
 		ctl_sync_on_frame(ov->sync, frame, len, now_ms());
+		return;
+	}
+	if (type == DHT_LSP_NODE_INFO) {
+		on_node_info(ov, frame, len);
 		return;
 	}
 	if (!dht_ovl_is_chord_type(type)) {
@@ -218,6 +339,7 @@ int ctl_ovl_new(struct ctl_ovl **out, const struct ctl_cfg *cfg, struct dp_node 
 		return LC_ENOMEM;
 	}
 	ov->node = node;
+	ov->started_ms = now_ms();
 	ov->overlay_id = dht_seed_of(cfg->overlay, strlen(cfg->overlay));
 	struct sockaddr_storage me;
 	advertised(cfg, lsp, &me);
@@ -353,7 +475,107 @@ static void jpeer(struct jbuf *j, const struct dht_peer *p)
 	     (p->flags & DHT_PEER_SUSPECT) ? ",\"suspect\":true" : "");
 }
 
-size_t ctl_ovl_ring_json(struct ctl_ovl *ov, char *buf, size_t cap)
+static void jcount(struct jbuf *j, const char *name, uint64_t keys, uint64_t bindings)
+{
+	if (keys == DHT_LSP_STATS_UNKNOWN) {
+		jput(j, ",\"%s\":null", name);
+	} else {
+		jput(j, ",\"%s\":{\"keys\":%llu,\"bindings\":%llu}", name, (unsigned long long)keys,
+		     (unsigned long long)bindings);
+	}
+}
+
+/* Every member's own state (NODE_INFO over the links), waiting at most RING_QUERY_MS for the
+ * answers while the links keep running; a node that did not answer in time is listed with
+ * "answered":false. */
+static void ring_nodes_json(struct ctl_ovl *ov, const struct dht_route *rt, struct jbuf *j)
+{
+	ov->info = lc_calloc(rt->nmembers > 0 ? rt->nmembers : 1, sizeof(*ov->info));
+	if (ov->info == NULL) {
+		jput(j, "null");
+		return;
+	}
+	ov->ninfo = 0;
+	for (unsigned i = 0; i < rt->nmembers; i++) {
+		struct info_slot *in = &ov->info[ov->ninfo++];
+		in->peer = rt->members[i];
+		in->txn = ((uint64_t)rt->members[i].id ^ now_ms() ^ i) | 1;
+		if (dht_route_is_self(rt, &rt->members[i])) {
+			continue; /* filled below, without a message to ourselves */
+		}
+		struct sockaddr_storage to;
+		struct dht_lsp_builder b;
+		struct dht_lsp_node self = node_of(&rt->self);
+		dht_lsp_build_init(&b, ov->frame, sizeof(ov->frame));
+		dht_lsp_ovl_request_start(&b, DHT_LSP_NODE_INFO, in->txn, ov->overlay_id, &self);
+		size_t len = 0;
+		if (dht_lsp_build_finish(&b, &len) == LC_OK &&
+		    ctl_addr_from_dht(&in->peer.addr, &to) == LC_OK &&
+		    ctl_link_send(ov->links, &to, ov->frame, len) == LC_OK) {
+			ov->sent++; /* unanswered ones show as "answered":false */
+		}
+	}
+	uint64_t start = now_ms();
+	for (;;) {
+		unsigned missing = 0;
+		for (unsigned i = 0; i < ov->ninfo; i++) {
+			missing +=
+				!ov->info[i].answered && !dht_route_is_self(rt, &ov->info[i].peer);
+		}
+		if (missing == 0 || now_ms() - start > RING_QUERY_MS) {
+			break;
+		}
+		ctl_links_run(ov->links, now_ms());
+		usleep(1000);
+	}
+	jput(j, "[");
+	for (unsigned i = 0; i < ov->ninfo; i++) {
+		struct info_slot *in = &ov->info[i];
+		if (dht_route_is_self(rt, &in->peer)) {
+			struct dht_chord_stats cs;
+			dht_chord_stats(ov->chord, &cs);
+			in->answered = true;
+			in->has_pred = rt->has_pred;
+			in->pred = rt->pred;
+			in->nsucc = rt->nsucc;
+			memcpy(in->succ, rt->succ, sizeof(in->succ));
+			in->incarnation = cs.incarnation;
+			in->ring_size = rt->ring_size;
+			own_stats(ov, rt, &in->st);
+		}
+		jput(j, "%s{\"node\":", i ? "," : "");
+		jpeer(j, &in->peer);
+		jput(j, ",\"answered\":%s", in->answered ? "true" : "false");
+		if (in->answered) {
+			jput(j, ",\"predecessor\":");
+			if (in->has_pred) {
+				jpeer(j, &in->pred);
+			} else {
+				jput(j, "null");
+			}
+			jput(j, ",\"successors\":[");
+			for (unsigned k = 0; k < in->nsucc; k++) {
+				jput(j, k ? "," : "");
+				jpeer(j, &in->succ[k]);
+			}
+			jput(j,
+			     "],\"fingers\":%u,\"one_hop_view\":%u,\"one_hop\":%s,"
+			     "\"incarnation\":%u,\"uptime_s\":%u",
+			     in->st.fingers, in->ring_size,
+			     (in->st.flags & DHT_LSP_STATS_ONE_HOP) ? "true" : "false",
+			     in->incarnation, in->st.uptime_s);
+			jcount(j, "owned", in->st.owned_keys, in->st.owned_bindings);
+			jcount(j, "replica", in->st.replica_keys, in->st.replica_bindings);
+		}
+		jput(j, "}");
+	}
+	jput(j, "]");
+	lc_free(ov->info);
+	ov->info = NULL;
+	ov->ninfo = 0;
+}
+
+size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t cap)
 {
 	struct jbuf j = {buf, 0, cap};
 	struct dht_route *rt = dht_chord_route(ov->chord);
@@ -407,8 +629,13 @@ size_t ctl_ovl_ring_json(struct ctl_ovl *ov, char *buf, size_t cap)
 	     (unsigned long long)ss.digests_answered, (unsigned long long)ss.buckets_differing,
 	     (unsigned long long)ss.entries_sent, (unsigned long long)ss.entries_received,
 	     (unsigned long long)ss.entries_applied, (unsigned long long)ss.ops_failed);
+	jput(&j, "}");
+	if (all_nodes) {
+		jput(&j, ",\"nodes\":");
+		ring_nodes_json(ov, rt, &j);
+	}
 	jput(&j,
-	     "},\"messages_in\":%llu,\"messages_out\":%llu,\"deaths_declared\":%llu,"
+	     ",\"messages_in\":%llu,\"messages_out\":%llu,\"deaths_declared\":%llu,"
 	     "\"frames_sent\":%llu,\"frames_refused\":%llu,\"bad_frames\":%llu}\n",
 	     (unsigned long long)st.msgs_in, (unsigned long long)st.msgs_out,
 	     (unsigned long long)st.deaths_declared, (unsigned long long)ov->sent,

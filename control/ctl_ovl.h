@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -45,8 +46,12 @@ void ctl_ovl_run(struct ctl_ovl *ov);
  */
 void ctl_ovl_leave(struct ctl_ovl *ov, unsigned max_ms);
 
-/** This node's view of the ring as JSON (admin "ring"). @return the length written. */
-size_t ctl_ovl_ring_json(struct ctl_ovl *ov, char *buf, size_t cap);
+/**
+ * The ring as JSON: this node's view (admin "node"), and with @p all_nodes every member's own
+ * state, asked over the links with NODE_INFO (admin "ring"; waits up to 3 s for the answers).
+ * @return the length written.
+ */
+size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t cap);
 
 /** Where @p aor lives, as JSON (admin "route AOR"). @return the length written. */
 size_t ctl_ovl_route_json(struct ctl_ovl *ov, const char *aor, char *buf, size_t cap);

@@ -41,7 +41,9 @@ static const char usage[] =
 	"  remove AOR [CONTACT]           remove one binding, or all of the AOR's (LSP REMOVE)\n"
 	"  ping                           check that the node answers LSP\n"
 	"  stats                          the node's counters, as JSON (admin interface)\n"
-	"  ring                           the node's view of the ring, as JSON (admin interface)\n"
+	"  ring                           every node's id, address, predecessor, successors,\n"
+	"                                 fingers, one-hop view, owned and replica bindings (JSON)\n"
+	"  node                           this node's view of the ring, as JSON (admin interface)\n"
 	"  route AOR                      which nodes own and replicate AOR, as JSON (admin)\n"
 	"Options:\n"
 	"  --lsp ADDR:PORT     the node's LSP address (default 127.0.0.1:7400)\n"
@@ -299,6 +301,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "ring") == 0 && nargs == 0) {
 		return admin_command(&o, "ring\n");
+	}
+	if (strcmp(cmd, "node") == 0 && nargs == 0) {
+		return admin_command(&o, "node\n");
 	}
 	if (strcmp(cmd, "route") == 0 && nargs == 1) {
 		char line[DHT_KEY_MAX + 16];

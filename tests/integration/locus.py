@@ -72,8 +72,10 @@ class Node:
         self.dir = tempfile.mkdtemp(prefix="locus-it-")
         self.log_path = os.path.join(self.dir, "locusd.log")
         self.log = open(self.log_path, "w")
-        args = [LOCUSD, "--sip", "127.0.0.1:0", "--lsp", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-                "--workers", str(workers)] + list(flags)
+        # the LSP port is used for UDP and for the TCP overlay links: pick one free for both,
+        # rather than let the kernel pick a UDP port whose TCP twin may be taken
+        args = [LOCUSD, "--sip", "127.0.0.1:0", "--lsp", "127.0.0.1:%d" % free_lsp_port(),
+                "--admin", "127.0.0.1:0", "--workers", str(workers)] + list(flags)
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True)
         _procs.append(self.proc)
         line = self._ready_line(timeout)
@@ -279,6 +281,25 @@ class SipClient:
                             call_id=call_id, cseq=cseq, headers=hdrs, **kw)
 
 
+def free_lsp_port():
+    """A port on 127.0.0.1 that was free for both UDP and TCP a moment ago (a node's LSP address
+    uses both)."""
+    for _ in range(100):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", 0))
+        port = u.getsockname()[1]
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            t.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            t.close()
+            u.close()
+    raise RuntimeError("no port free for both UDP and TCP")
+
+
 def free_udp_port():
     """A UDP port on 127.0.0.1 that was free a moment ago."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -383,7 +404,7 @@ class Ring:
         return [n for n in self.nodes if n.alive()]
 
     def info(self, node):
-        code, out, _ = node.ctl("ring")
+        code, out, _ = node.ctl("node")
         try:
             return json.loads(out) if code == 0 else None
         except ValueError:

@@ -14,35 +14,16 @@
 import os
 import random
 import signal
-import socket
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from locus import Ring, SipBatch, Tap, wait_for  # noqa: E402
+from locus import Ring, SipBatch, Tap, free_lsp_port, wait_for  # noqa: E402
 
 t = Tap()
 rnd = random.Random(9)
 R = 3
-
-
-def free_port():
-    """A port free for both UDP and TCP on 127.0.0.1 (a node's LSP address uses both)."""
-    for _ in range(100):
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind(("127.0.0.1", 0))
-        port = u.getsockname()[1]
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            s.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-        finally:
-            s.close()
-            u.close()
-    raise RuntimeError("no free port")
 
 
 def contact(i):
@@ -92,7 +73,7 @@ def wait_copies(ring, n_aors, timeout=60):
 
 ring = Ring(0, flags=["--replicas", str(R)])
 for i in range(16):
-    ring.add(via=rnd.randrange(len(ring.nodes)) if ring.nodes else 0, lsp=free_port())  # all live
+    ring.add(via=rnd.randrange(len(ring.nodes)) if ring.nodes else 0, lsp=free_lsp_port())  # all live
 took = ring.wait_converged(timeout=60)
 t.ok(took is not None, "16 nodes converge (%.1f s)" % (took or -1), ring.why)
 
@@ -149,7 +130,7 @@ live_snapshot = ring.live()
 th = threading.Thread(target=load)
 th.start()
 for _ in range(4):
-    ring.add(via=ring.nodes.index(rnd.choice(ring.live())), lsp=free_port())
+    ring.add(via=ring.nodes.index(rnd.choice(ring.live())), lsp=free_lsp_port())
     time.sleep(0.3)
 th.join(timeout=120)
 t.ok(result.get("answered") == len(more),

@@ -8,6 +8,8 @@ for any AOR.
   first three start all at once, each joining through a different, random one of the first three.
 - 10,000 AORs are registered through random nodes of the 16-node ring, then each is looked up
   (INVITE -> 302) through another random node; every answer must list exactly the AOR's contact.
+- `locusctl ring` through one node lists all 16 with their state; owned and replica keys sum to
+  N and 2N (R = 3).
 - `locusctl route` names the same owner from every node, and that owner is where the key lives.
 - A stale CSeq sent through a different node than the first REGISTER is still refused (the owner
   applies RFC 3261 §10.3 whichever node the UA talks to).
@@ -17,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from locus import Ring, SipBatch, SipClient, Tap  # noqa: E402
+from locus import Ring, SipBatch, SipClient, Tap, wait_for  # noqa: E402
 
 t = Tap()
 rnd = random.Random(4)
@@ -83,8 +85,30 @@ t.ok(right == N, "%d INVITEs through other nodes: %d got 302 with the right cont
      % (N, right, took), wrong)
 batch.close()
 
-# every node names the same owner
+# locusctl ring: every node's state, asked through one node
 import json  # noqa: E402
+
+
+def ring_all():
+    code, out, _ = nodes[5].ctl("ring", timeout=30)
+    return json.loads(out)["nodes"] if code == 0 else []
+
+
+def all_copies():
+    ns = ring_all()
+    if len(ns) != 16 or not all(n["answered"] and n["owned"] for n in ns):
+        return None
+    return sum(n["owned"]["keys"] for n in ns), sum(n["replica"]["keys"] for n in ns)
+
+
+copies = wait_for(lambda: all_copies() == (N, 2 * N), timeout=30, step=1.0)
+ns = ring_all()
+t.ok(copies and all(n["one_hop_view"] == 16 and n["fingers"] > 0 and len(n["successors"]) == 8
+                    and n["predecessor"] for n in ns),
+     "locusctl ring: 16 nodes answer, each with its predecessor, 8 successors, fingers, a view "
+     "of 16, and owned + replica keys summing to N and 2N: %s" % (all_copies(),))
+
+# every node names the same owner
 owners = set()
 for node in nodes:
     code, out, _ = node.ctl("route", "sip:u00042@example.com")
