@@ -613,8 +613,35 @@ void ctl_sync_on_frame(struct ctl_sync *s, const void *frame, size_t len, uint64
 
 /* ---- when to sync ---------------------------------------------------------------------------- */
 
+/* Whether @p peer is a live member of @p rt. */
+static bool member_addr(const struct dht_route *rt, const struct sockaddr_storage *peer)
+{
+	struct dht_addr a;
+	if (ctl_addr_to_dht(peer, &a) != LC_OK) {
+		return false;
+	}
+	for (unsigned i = 0; i < rt->nmembers; i++) {
+		if (dht_addr_equal(&rt->members[i].addr, &a)) {
+			return true;
+		}
+	}
+	for (unsigned i = 0; i < rt->nsucc; i++) {
+		if (dht_addr_equal(&rt->succ[i].addr, &a)) {
+			return true;
+		}
+	}
+	return rt->has_pred && dht_addr_equal(&rt->pred.addr, &a);
+}
+
 void ctl_sync_on_route(struct ctl_sync *s, const struct dht_route *rt, uint64_t now_ms)
 {
+	/* an exchange with a node that left the ring will never finish: end it now, so that a node
+	 * coming back at the same address is synced at once rather than after the timeout */
+	for (unsigned i = 0; i < MAX_OPS; i++) {
+		if (s->ops[i].used && !member_addr(rt, &s->ops[i].peer)) {
+			s->ops[i].failed = true;
+		}
+	}
 	s->self = (struct dht_lsp_node){.id = rt->self.id, .addr = rt->self.addr};
 	s->replicas = rt->replicas;
 	bool pred_moved = rt->has_pred != s->has_pred || (rt->has_pred && rt->pred.id != s->pred);
