@@ -36,6 +36,7 @@
  */
 #define _GNU_SOURCE
 #include "control/ctl_link.h"
+#include "control/ctl_json.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -838,28 +839,6 @@ static const char *state_name(enum ctl_link_state s)
 	X(inbound_closed)                                                                          \
 	X(inbound_idle_closed)
 
-struct json {
-	char *buf;
-	size_t cap, len;
-	bool overflow;
-};
-
-__attribute__((format(printf, 2, 3))) static void put(struct json *o, const char *fmt, ...)
-{
-	if (o->overflow) {
-		return;
-	}
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len) {
-		o->overflow = true;
-		return;
-	}
-	o->len += (size_t)n;
-}
-
 size_t ctl_links_stats_json(const struct ctl_links *l, char *buf, size_t cap)
 {
 	if (cap == 0) {
@@ -867,14 +846,14 @@ size_t ctl_links_stats_json(const struct ctl_links *l, char *buf, size_t cap)
 	}
 	struct ctl_link_stats st;
 	ctl_links_stats_get(l, &st);
-	struct json o = {.buf = buf, .cap = cap};
-	put(&o, "{\"transport\":\"%s\",\"peers\":%u,\"peers_up\":%u,\"inbound\":%u,", l->ops->name,
-	    st.peers, st.peers_up, st.inbound);
-	put(&o, "\"queued_bytes\":%llu", (unsigned long long)st.queued_bytes);
-#define CTL_LINK_PUT(name) put(&o, ",\"" #name "\":%llu", (unsigned long long)st.name);
+	struct ctl_json o = {.buf = buf, .cap = cap};
+	ctl_json_put(&o, "{\"transport\":\"%s\",\"peers\":%u,\"peers_up\":%u,\"inbound\":%u,",
+		     l->ops->name, st.peers, st.peers_up, st.inbound);
+	ctl_json_put(&o, "\"queued_bytes\":%llu", (unsigned long long)st.queued_bytes);
+#define CTL_LINK_PUT(name) ctl_json_put(&o, ",\"" #name "\":%llu", (unsigned long long)st.name);
 	CTL_LINK_COUNTERS(CTL_LINK_PUT)
 #undef CTL_LINK_PUT
-	put(&o, ",\"links\":[");
+	ctl_json_put(&o, ",\"links\":[");
 	bool first = true;
 	for (uint32_t i = 0; i < l->cfg.max_peers; i++) {
 		const struct ctl_link_peer *p = &l->peers[i];
@@ -883,12 +862,12 @@ size_t ctl_links_stats_json(const struct ctl_links *l, char *buf, size_t cap)
 		}
 		char name[64];
 		ctl_addr_format(&p->addr, name, sizeof(name));
-		put(&o, "%s{\"peer\":\"%s\",\"state\":\"%s\",\"queued_bytes\":%zu,",
-		    first ? "" : ",", name, state_name(p->state), p->q.bytes);
-		put(&o, "\"queued_frames\":%u,\"frames_out\":%llu,\"failures\":%u}", p->q.frames,
-		    (unsigned long long)p->frames_out, p->fail_total);
+		ctl_json_put(&o, "%s{\"peer\":\"%s\",\"state\":\"%s\",\"queued_bytes\":%zu,",
+			     first ? "" : ",", name, state_name(p->state), p->q.bytes);
+		ctl_json_put(&o, "\"queued_frames\":%u,\"frames_out\":%llu,\"failures\":%u}",
+			     p->q.frames, (unsigned long long)p->frames_out, p->fail_total);
 		first = false;
 	}
-	put(&o, "]}");
+	ctl_json_put(&o, "]}");
 	return o.overflow ? 0 : o.len;
 }

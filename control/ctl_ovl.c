@@ -30,6 +30,7 @@
 #include "common/lc_error.h"
 #include "common/lc_log.h"
 #include "control/ctl_addr.h"
+#include "control/ctl_json.h"
 #include "control/ctl_link.h"
 #include "control/ctl_sync.h"
 #include "dht/dht_chord_wire.h"
@@ -450,49 +451,33 @@ void ctl_ovl_leave(struct ctl_ovl *ov, unsigned max_ms)
 
 /* ---- admin ----------------------------------------------------------------------------------- */
 
-struct jbuf {
-	char *p;
-	size_t len, cap;
-};
-
-__attribute__((format(printf, 2, 3))) static void jput(struct jbuf *j, const char *fmt, ...)
-{
-	if (j->len >= j->cap) {
-		return;
-	}
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(j->p + j->len, j->cap - j->len, fmt, ap);
-	va_end(ap);
-	j->len = n < 0 ? j->cap : LC_MIN(j->cap, j->len + (size_t)n);
-}
-
-static void jpeer(struct jbuf *j, const struct dht_peer *p)
+static void jpeer(struct ctl_json *j, const struct dht_peer *p)
 {
 	char id[DHT_ID_HEX_LEN + 1], a[64];
 	dht_id_format(p->id, id);
-	jput(j, "{\"id\":\"%s\",\"addr\":\"%s\"%s}", id, dht_addr_format(&p->addr, a, sizeof(a)),
-	     (p->flags & DHT_PEER_SUSPECT) ? ",\"suspect\":true" : "");
+	ctl_json_put(j, "{\"id\":\"%s\",\"addr\":\"%s\"%s}", id,
+		     dht_addr_format(&p->addr, a, sizeof(a)),
+		     (p->flags & DHT_PEER_SUSPECT) ? ",\"suspect\":true" : "");
 }
 
-static void jcount(struct jbuf *j, const char *name, uint64_t keys, uint64_t bindings)
+static void jcount(struct ctl_json *j, const char *name, uint64_t keys, uint64_t bindings)
 {
 	if (keys == DHT_LSP_STATS_UNKNOWN) {
-		jput(j, ",\"%s\":null", name);
+		ctl_json_put(j, ",\"%s\":null", name);
 	} else {
-		jput(j, ",\"%s\":{\"keys\":%llu,\"bindings\":%llu}", name, (unsigned long long)keys,
-		     (unsigned long long)bindings);
+		ctl_json_put(j, ",\"%s\":{\"keys\":%llu,\"bindings\":%llu}", name,
+			     (unsigned long long)keys, (unsigned long long)bindings);
 	}
 }
 
 /* Every member's own state (NODE_INFO over the links), waiting at most RING_QUERY_MS for the
  * answers while the links keep running; a node that did not answer in time is listed with
  * "answered":false. */
-static void ring_nodes_json(struct ctl_ovl *ov, const struct dht_route *rt, struct jbuf *j)
+static void ring_nodes_json(struct ctl_ovl *ov, const struct dht_route *rt, struct ctl_json *j)
 {
 	ov->info = lc_calloc(rt->nmembers > 0 ? rt->nmembers : 1, sizeof(*ov->info));
 	if (ov->info == NULL) {
-		jput(j, "null");
+		ctl_json_put(j, "null");
 		return;
 	}
 	ov->ninfo = 0;
@@ -528,7 +513,7 @@ static void ring_nodes_json(struct ctl_ovl *ov, const struct dht_route *rt, stru
 		ctl_links_run(ov->links, now_ms());
 		usleep(1000);
 	}
-	jput(j, "[");
+	ctl_json_put(j, "[");
 	for (unsigned i = 0; i < ov->ninfo; i++) {
 		struct info_slot *in = &ov->info[i];
 		if (dht_route_is_self(rt, &in->peer)) {
@@ -543,33 +528,33 @@ static void ring_nodes_json(struct ctl_ovl *ov, const struct dht_route *rt, stru
 			in->ring_size = rt->ring_size;
 			own_stats(ov, rt, &in->st);
 		}
-		jput(j, "%s{\"node\":", i ? "," : "");
+		ctl_json_put(j, "%s{\"node\":", i ? "," : "");
 		jpeer(j, &in->peer);
-		jput(j, ",\"answered\":%s", in->answered ? "true" : "false");
+		ctl_json_put(j, ",\"answered\":%s", in->answered ? "true" : "false");
 		if (in->answered) {
-			jput(j, ",\"predecessor\":");
+			ctl_json_put(j, ",\"predecessor\":");
 			if (in->has_pred) {
 				jpeer(j, &in->pred);
 			} else {
-				jput(j, "null");
+				ctl_json_put(j, "null");
 			}
-			jput(j, ",\"successors\":[");
+			ctl_json_put(j, ",\"successors\":[");
 			for (unsigned k = 0; k < in->nsucc; k++) {
-				jput(j, k ? "," : "");
+				ctl_json_put(j, k ? "," : "");
 				jpeer(j, &in->succ[k]);
 			}
-			jput(j,
-			     "],\"fingers\":%u,\"one_hop_view\":%u,\"one_hop\":%s,"
-			     "\"incarnation\":%u,\"uptime_s\":%u",
-			     in->st.fingers, in->ring_size,
-			     (in->st.flags & DHT_LSP_STATS_ONE_HOP) ? "true" : "false",
-			     in->incarnation, in->st.uptime_s);
+			ctl_json_put(j,
+				     "],\"fingers\":%u,\"one_hop_view\":%u,\"one_hop\":%s,"
+				     "\"incarnation\":%u,\"uptime_s\":%u",
+				     in->st.fingers, in->ring_size,
+				     (in->st.flags & DHT_LSP_STATS_ONE_HOP) ? "true" : "false",
+				     in->incarnation, in->st.uptime_s);
 			jcount(j, "owned", in->st.owned_keys, in->st.owned_bindings);
 			jcount(j, "replica", in->st.replica_keys, in->st.replica_bindings);
 		}
-		jput(j, "}");
+		ctl_json_put(j, "}");
 	}
-	jput(j, "]");
+	ctl_json_put(j, "]");
 	lc_free(ov->info);
 	ov->info = NULL;
 	ov->ninfo = 0;
@@ -577,69 +562,70 @@ static void ring_nodes_json(struct ctl_ovl *ov, const struct dht_route *rt, stru
 
 size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t cap)
 {
-	struct jbuf j = {buf, 0, cap};
+	struct ctl_json j = {.buf = buf, .cap = cap};
 	struct dht_route *rt = dht_chord_route(ov->chord);
 	struct dht_chord_stats st;
 	dht_chord_stats(ov->chord, &st);
 	if (rt == NULL) {
-		jput(&j, "{\"error\":\"out of memory\"}\n");
+		ctl_json_put(&j, "{\"error\":\"out of memory\"}\n");
 		return j.len;
 	}
-	jput(&j, "{\"self\":");
+	ctl_json_put(&j, "{\"self\":");
 	jpeer(&j, &rt->self);
-	jput(&j, ",\"joined\":%s,\"incarnation\":%u,\"one_hop\":%s,\"ring_size\":%u,",
-	     st.joined ? "true" : "false", st.incarnation, rt->one_hop ? "true" : "false",
-	     rt->ring_size);
-	jput(&j,
-	     "\"view_alive\":%u,\"view_dead\":%u,\"fingers\":%u,\"predecessor\":", st.view_alive,
-	     st.view_dead, rt->nfingers);
+	ctl_json_put(&j, ",\"joined\":%s,\"incarnation\":%u,\"one_hop\":%s,\"ring_size\":%u,",
+		     st.joined ? "true" : "false", st.incarnation, rt->one_hop ? "true" : "false",
+		     rt->ring_size);
+	ctl_json_put(&j, "\"view_alive\":%u,\"view_dead\":%u,\"fingers\":%u,\"predecessor\":",
+		     st.view_alive, st.view_dead, rt->nfingers);
 	if (rt->has_pred) {
 		jpeer(&j, &rt->pred);
 	} else {
-		jput(&j, "null");
+		ctl_json_put(&j, "null");
 	}
-	jput(&j, ",\"successors\":[");
+	ctl_json_put(&j, ",\"successors\":[");
 	for (unsigned i = 0; i < rt->nsucc; i++) {
-		jput(&j, i ? "," : "");
+		ctl_json_put(&j, i ? "," : "");
 		jpeer(&j, &rt->succ[i]);
 	}
-	jput(&j, "],\"members\":[");
+	ctl_json_put(&j, "],\"members\":[");
 	for (unsigned i = 0; i < rt->nmembers; i++) {
-		jput(&j, i ? "," : "");
+		ctl_json_put(&j, i ? "," : "");
 		jpeer(&j, &rt->members[i]);
 	}
 	struct ctl_sync_roles roles;
 	struct ctl_sync_stats ss;
 	ctl_sync_stats(ov->sync, &ss);
 	if (ctl_sync_count(ov->sync, rt, &roles, 2000) == LC_OK) {
-		jput(&j,
-		     "],\"owned\":{\"keys\":%llu,\"bindings\":%llu},"
-		     "\"replica\":{\"keys\":%llu,\"bindings\":%llu",
-		     (unsigned long long)roles.owned_keys, (unsigned long long)roles.owned_bindings,
-		     (unsigned long long)roles.replica_keys,
-		     (unsigned long long)roles.replica_bindings);
+		ctl_json_put(&j,
+			     "],\"owned\":{\"keys\":%llu,\"bindings\":%llu},"
+			     "\"replica\":{\"keys\":%llu,\"bindings\":%llu",
+			     (unsigned long long)roles.owned_keys,
+			     (unsigned long long)roles.owned_bindings,
+			     (unsigned long long)roles.replica_keys,
+			     (unsigned long long)roles.replica_bindings);
 	} else {
-		jput(&j, "],\"owned\":null,\"replica\":{");
+		ctl_json_put(&j, "],\"owned\":null,\"replica\":{");
 	}
-	jput(&j,
-	     "},\"sync\":{\"pushes\":%llu,\"pulls\":%llu,\"digests_answered\":%llu,"
-	     "\"buckets_differing\":%llu,\"entries_sent\":%llu,\"entries_received\":%llu,"
-	     "\"entries_applied\":%llu,\"failed\":%llu",
-	     (unsigned long long)ss.pushes, (unsigned long long)ss.pulls,
-	     (unsigned long long)ss.digests_answered, (unsigned long long)ss.buckets_differing,
-	     (unsigned long long)ss.entries_sent, (unsigned long long)ss.entries_received,
-	     (unsigned long long)ss.entries_applied, (unsigned long long)ss.ops_failed);
-	jput(&j, "}");
+	ctl_json_put(&j,
+		     "},\"sync\":{\"pushes\":%llu,\"pulls\":%llu,\"digests_answered\":%llu,"
+		     "\"buckets_differing\":%llu,\"entries_sent\":%llu,\"entries_received\":%llu,"
+		     "\"entries_applied\":%llu,\"failed\":%llu",
+		     (unsigned long long)ss.pushes, (unsigned long long)ss.pulls,
+		     (unsigned long long)ss.digests_answered,
+		     (unsigned long long)ss.buckets_differing, (unsigned long long)ss.entries_sent,
+		     (unsigned long long)ss.entries_received,
+		     (unsigned long long)ss.entries_applied, (unsigned long long)ss.ops_failed);
+	ctl_json_put(&j, "}");
 	if (all_nodes) {
-		jput(&j, ",\"nodes\":");
+		ctl_json_put(&j, ",\"nodes\":");
 		ring_nodes_json(ov, rt, &j);
 	}
-	jput(&j,
-	     ",\"messages_in\":%llu,\"messages_out\":%llu,\"deaths_declared\":%llu,"
-	     "\"frames_sent\":%llu,\"frames_refused\":%llu,\"bad_frames\":%llu}\n",
-	     (unsigned long long)st.msgs_in, (unsigned long long)st.msgs_out,
-	     (unsigned long long)st.deaths_declared, (unsigned long long)ov->sent,
-	     (unsigned long long)ov->send_refused, (unsigned long long)ov->bad_frames);
+	ctl_json_put(&j,
+		     ",\"messages_in\":%llu,\"messages_out\":%llu,\"deaths_declared\":%llu,"
+		     "\"frames_sent\":%llu,\"frames_refused\":%llu,\"bad_frames\":%llu}\n",
+		     (unsigned long long)st.msgs_in, (unsigned long long)st.msgs_out,
+		     (unsigned long long)st.deaths_declared, (unsigned long long)ov->sent,
+		     (unsigned long long)ov->send_refused, (unsigned long long)ov->bad_frames);
 	dht_route_free(rt);
 	return j.len;
 }
@@ -667,44 +653,44 @@ static bool key_of(const struct ctl_ovl *ov, const char *aor, char *key, size_t 
 
 size_t ctl_ovl_route_json(struct ctl_ovl *ov, const char *aor, char *buf, size_t cap)
 {
-	struct jbuf j = {buf, 0, cap};
+	struct ctl_json j = {.buf = buf, .cap = cap};
 	char key[SIP_AOR_MAX];
 	size_t key_len = 0;
 	dht_id_t id;
 	if (!key_of(ov, aor, key, &key_len, &id)) {
-		jput(&j, "{\"error\":\"not a key: give a URI of at most %d bytes\"}\n",
-		     DHT_KEY_MAX);
+		ctl_json_put(&j, "{\"error\":\"not a key: give a URI of at most %d bytes\"}\n",
+			     DHT_KEY_MAX);
 		return j.len;
 	}
 	struct dht_route *rt = dht_chord_route(ov->chord);
 	if (rt == NULL) {
-		jput(&j, "{\"error\":\"out of memory\"}\n");
+		ctl_json_put(&j, "{\"error\":\"out of memory\"}\n");
 		return j.len;
 	}
 	char hex[DHT_ID_HEX_LEN + 1];
 	dht_id_format(id, hex);
-	jput(&j, "{\"key\":\"%.*s\",\"id\":\"%s\",\"asked\":", (int)key_len, key, hex);
+	ctl_json_put(&j, "{\"key\":\"%.*s\",\"id\":\"%s\",\"asked\":", (int)key_len, key, hex);
 	jpeer(&j, &rt->self);
 	const struct dht_peer *set[DHT_MAX_REPLICAS];
 	unsigned k = dht_route_replicas(rt, id, set, DHT_MAX_REPLICAS);
-	jput(&j, ",\"replicas\":[");
+	ctl_json_put(&j, ",\"replicas\":[");
 	for (unsigned i = 0; i < k; i++) {
-		jput(&j, i ? "," : "");
+		ctl_json_put(&j, i ? "," : "");
 		jpeer(&j, set[i]);
 	}
 	/* one hop with the complete view (none when the asked node owns it); without it, the
 	 * Chord path is walked over this node's fingers only as far as it knows */
 	const struct dht_peer *next = dht_route_next_hop(rt, id);
 	unsigned hops = dht_route_is_self(rt, next) ? 0 : 1;
-	jput(&j, "],\"owner\":");
+	ctl_json_put(&j, "],\"owner\":");
 	if (k > 0) {
 		jpeer(&j, set[0]);
 	} else {
-		jput(&j, "null");
+		ctl_json_put(&j, "null");
 	}
-	jput(&j, ",\"next_hop\":");
+	ctl_json_put(&j, ",\"next_hop\":");
 	jpeer(&j, next);
-	jput(&j, ",\"hops\":%u,\"one_hop\":%s}\n", hops, rt->one_hop ? "true" : "false");
+	ctl_json_put(&j, ",\"hops\":%u,\"one_hop\":%s}\n", hops, rt->one_hop ? "true" : "false");
 	dht_route_free(rt);
 	return j.len;
 }

@@ -12,29 +12,8 @@
 #include <unistd.h>
 
 #include "common/lc_alloc.h"
+#include "control/ctl_json.h"
 #include "sipparse/sip_msg.h"
-
-struct out {
-	char *buf;
-	size_t cap, len;
-	int overflow;
-};
-
-__attribute__((format(printf, 2, 3))) static void put(struct out *o, const char *fmt, ...)
-{
-	if (o->overflow) {
-		return;
-	}
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len) {
-		o->overflow = 1;
-		return;
-	}
-	o->len += (size_t)n;
-}
 
 /* One counter set (a worker's, or the sum when @p sum is set), with the store's figures. */
 struct figures {
@@ -66,57 +45,61 @@ static uint64_t get(const lc_counter_t *c)
 	return lc_counter_get(c);
 }
 
-static void put_figures(struct out *o, const struct figures *f)
+static void put_figures(struct ctl_json *o, const struct figures *f)
 {
 	const struct dp_stats *s = &f->s;
-	put(o, "{\"rx_sip\":%llu,\"rx_lsp\":%llu,\"tx\":%llu,", (unsigned long long)get(&s->rx[0]),
-	    (unsigned long long)get(&s->rx[1]), (unsigned long long)get(&s->tx));
-	put(o, "\"sip_requests\":{");
+	ctl_json_put(o, "{\"rx_sip\":%llu,\"rx_lsp\":%llu,\"tx\":%llu,",
+		     (unsigned long long)get(&s->rx[0]), (unsigned long long)get(&s->rx[1]),
+		     (unsigned long long)get(&s->tx));
+	ctl_json_put(o, "\"sip_requests\":{");
 	for (int m = 0; m < SIP_METHOD_COUNT_; m++) {
-		put(o, "%s\"%s\":%llu", m ? "," : "",
-		    m ? sip_method_name((enum sip_method)m) : "other",
-		    (unsigned long long)get(&s->sip_req[m]));
+		ctl_json_put(o, "%s\"%s\":%llu", m ? "," : "",
+			     m ? sip_method_name((enum sip_method)m) : "other",
+			     (unsigned long long)get(&s->sip_req[m]));
 	}
-	put(o, "},\"sip_responses\":{");
+	ctl_json_put(o, "},\"sip_responses\":{");
 	for (int c = 0; c < DP_CODE_COUNT_; c++) {
 		if (dp_code_value[c] != 0) {
-			put(o, "%s\"%u\":%llu", c ? "," : "", dp_code_value[c],
-			    (unsigned long long)get(&s->sip_resp[c]));
+			ctl_json_put(o, "%s\"%u\":%llu", c ? "," : "", dp_code_value[c],
+				     (unsigned long long)get(&s->sip_resp[c]));
 		} else {
-			put(o, ",\"other\":%llu", (unsigned long long)get(&s->sip_resp[c]));
+			ctl_json_put(o, ",\"other\":%llu",
+				     (unsigned long long)get(&s->sip_resp[c]));
 		}
 	}
 	static const char *const lsp_kind[] = {"ping", "publish", "remove", "lookup", "other"};
-	put(o, "},\"lsp_requests\":{");
+	ctl_json_put(o, "},\"lsp_requests\":{");
 	for (int k = 0; k < 5; k++) {
-		put(o, "%s\"%s\":%llu", k ? "," : "", lsp_kind[k],
-		    (unsigned long long)get(&s->lsp_req[k]));
+		ctl_json_put(o, "%s\"%s\":%llu", k ? "," : "", lsp_kind[k],
+			     (unsigned long long)get(&s->lsp_req[k]));
 	}
-	put(o, "},\"lsp_answers_by_class\":{");
+	ctl_json_put(o, "},\"lsp_answers_by_class\":{");
 	for (int k = 2; k <= 5; k++) {
-		put(o, "%s\"%dxx\":%llu", k > 2 ? "," : "", k,
-		    (unsigned long long)get(&s->lsp_status[k]));
+		ctl_json_put(o, "%s\"%dxx\":%llu", k > 2 ? "," : "", k,
+			     (unsigned long long)get(&s->lsp_status[k]));
 	}
-	put(o, "},\"drops\":{");
+	ctl_json_put(o, "},\"drops\":{");
 	for (int d = 0; d < DP_DROP_COUNT_; d++) {
-		put(o, "%s\"%s\":%llu", d ? "," : "", dp_drop_name[d],
-		    (unsigned long long)get(&s->drop[d]));
+		ctl_json_put(o, "%s\"%s\":%llu", d ? "," : "", dp_drop_name[d],
+			     (unsigned long long)get(&s->drop[d]));
 	}
-	put(o, "},\"handoff_out\":%llu,\"handoff_in\":%llu,\"ring_overflows\":%llu,",
-	    (unsigned long long)get(&s->handoff_out), (unsigned long long)get(&s->handoff_in),
-	    (unsigned long long)get(&s->drop[DP_DROP_RING_FULL]));
-	put(o,
-	    "\"forwarded\":%llu,\"forward_answers\":%llu,\"replica_out\":%llu,"
-	    "\"replica_in\":%llu,",
-	    (unsigned long long)get(&s->fwd_out), (unsigned long long)get(&s->fwd_answers),
-	    (unsigned long long)get(&s->repl_out), (unsigned long long)get(&s->repl_in));
-	put(o,
-	    "\"store\":{\"aors\":%llu,\"bindings\":%llu,\"bytes_used\":%llu,\"bytes_reserved\":%llu,"
-	    "\"max_bindings\":%llu,\"expired\":%llu,\"full\":%llu}}",
-	    (unsigned long long)f->st.aors, (unsigned long long)f->st.bindings,
-	    (unsigned long long)f->st.bytes_used, (unsigned long long)f->st.bytes_reserved,
-	    (unsigned long long)f->st.max_bindings, (unsigned long long)f->st.expired,
-	    (unsigned long long)f->st.full);
+	ctl_json_put(o, "},\"handoff_out\":%llu,\"handoff_in\":%llu,\"ring_overflows\":%llu,",
+		     (unsigned long long)get(&s->handoff_out),
+		     (unsigned long long)get(&s->handoff_in),
+		     (unsigned long long)get(&s->drop[DP_DROP_RING_FULL]));
+	ctl_json_put(o,
+		     "\"forwarded\":%llu,\"forward_answers\":%llu,\"replica_out\":%llu,"
+		     "\"replica_in\":%llu,",
+		     (unsigned long long)get(&s->fwd_out), (unsigned long long)get(&s->fwd_answers),
+		     (unsigned long long)get(&s->repl_out), (unsigned long long)get(&s->repl_in));
+	ctl_json_put(
+		o,
+		"\"store\":{\"aors\":%llu,\"bindings\":%llu,\"bytes_used\":%llu,\"bytes_reserved\":%llu,"
+		"\"max_bindings\":%llu,\"expired\":%llu,\"full\":%llu}}",
+		(unsigned long long)f->st.aors, (unsigned long long)f->st.bindings,
+		(unsigned long long)f->st.bytes_used, (unsigned long long)f->st.bytes_reserved,
+		(unsigned long long)f->st.max_bindings, (unsigned long long)f->st.expired,
+		(unsigned long long)f->st.full);
 }
 
 static unsigned long long rss_bytes(void)
@@ -134,22 +117,24 @@ static unsigned long long rss_bytes(void)
 
 size_t ctl_stats_json(struct dp_node *n, uint32_t uptime_s, char *buf, size_t cap)
 {
-	struct out o = {.buf = buf, .cap = cap};
+	struct ctl_json o = {.buf = buf, .cap = cap};
 	struct figures total;
 	memset(&total, 0, sizeof(total));
-	put(&o, "{\"uptime_s\":%u,\"workers\":%u,\"rss_bytes\":%llu,\"allocator_resident\":%zu,",
-	    uptime_s, dp_node_nworkers(n), rss_bytes(), lc_alloc_resident_bytes());
-	put(&o, "\"per_worker\":[");
+	ctl_json_put(
+		&o,
+		"{\"uptime_s\":%u,\"workers\":%u,\"rss_bytes\":%llu,\"allocator_resident\":%zu,",
+		uptime_s, dp_node_nworkers(n), rss_bytes(), lc_alloc_resident_bytes());
+	ctl_json_put(&o, "\"per_worker\":[");
 	for (unsigned i = 0; i < dp_node_nworkers(n); i++) {
 		struct figures f;
 		memset(&f, 0, sizeof(f));
 		add_worker(&f, dp_node_worker(n, i));
 		add_worker(&total, dp_node_worker(n, i));
-		put(&o, "%s", i ? "," : "");
+		ctl_json_put(&o, "%s", i ? "," : "");
 		put_figures(&o, &f);
 	}
-	put(&o, "],\"total\":");
+	ctl_json_put(&o, "],\"total\":");
 	put_figures(&o, &total);
-	put(&o, "}\n");
+	ctl_json_put(&o, "}\n");
 	return o.overflow ? 0 : o.len;
 }

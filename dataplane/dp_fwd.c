@@ -306,20 +306,32 @@ bool dp_fwd_from_member(const struct dp_worker *w, const struct dp_pkt *in)
 	return dht_route_has_member(w->rt, dht_node_id_of(&a, w->cfg->overlay_id));
 }
 
-static void encode_and_forward(struct dp_worker *w, const struct dht_lsp_msg *m)
+/* @p m encoded into a fresh packet (its len set), or NULL (counted under @p too_large when it
+ * does not fit, or as no_buffer). */
+static struct dp_pkt *encode_new(struct dp_worker *w, const struct dht_lsp_msg *m,
+				 enum dp_drop too_large)
 {
 	struct dp_pkt *out = dp_pool_get(&w->pool);
 	if (out == NULL) {
 		lc_counter_inc(&w->stats.drop[DP_DROP_NO_BUFFER]);
-		return;
+		return NULL;
 	}
 	size_t len = 0;
 	if (dht_lsp_encode(m, out->data, DP_PKT_CAP, &len) != LC_OK) {
 		dp_pool_put(&w->pool, out);
-		lc_counter_inc(&w->stats.drop[DP_DROP_FWD_TOO_LARGE]);
-		return;
+		lc_counter_inc(&w->stats.drop[too_large]);
+		return NULL;
 	}
-	fwd_send(w, out, len);
+	out->len = (uint32_t)len;
+	return out;
+}
+
+static void encode_and_forward(struct dp_worker *w, const struct dht_lsp_msg *m)
+{
+	struct dp_pkt *out = encode_new(w, m, DP_DROP_FWD_TOO_LARGE);
+	if (out != NULL) {
+		fwd_send(w, out, out->len);
+	}
 }
 
 void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in)
@@ -467,18 +479,10 @@ static void answer_lsp(struct dp_worker *w, const struct dp_addr *client, struct
 		m->present &= ~(uint32_t)DHT_LSP_P_REPLY_CTX;
 		m->reply_ctx = (struct dht_bytes){0};
 	}
-	struct dp_pkt *out = dp_pool_get(&w->pool);
+	struct dp_pkt *out = encode_new(w, m, DP_DROP_TOO_LARGE);
 	if (out == NULL) {
-		lc_counter_inc(&w->stats.drop[DP_DROP_NO_BUFFER]);
 		return;
 	}
-	size_t len = 0;
-	if (dht_lsp_encode(m, out->data, DP_PKT_CAP, &len) != LC_OK) {
-		dp_pool_put(&w->pool, out);
-		lc_counter_inc(&w->stats.drop[DP_DROP_TOO_LARGE]);
-		return;
-	}
-	out->len = (uint32_t)len;
 	out->sock = DP_SOCK_LSP;
 	out->peer = *client;
 	lc_counter_inc(&w->stats.lsp_status[(m->status / 100) % 16]);
