@@ -66,6 +66,7 @@ struct ctl_ovl {
 	struct dht_peer self;
 	uint64_t sent, send_refused, bad_frames;
 	uint64_t started_ms;
+	bool joined;		/* the machine said so at the last event (to log the join once) */
 	struct info_slot *info; /* the ring query of the admin's "ring", while it runs */
 	unsigned ninfo;
 	struct dht_ovl_member members_in[MAX_MEMBERS_IN];
@@ -314,8 +315,16 @@ static void on_frame(void *arg, const void *frame, size_t len, const struct sock
 		}
 	}
 	m.nmembers = kept;
+	bool was_joined = ov->joined;
 	dht_chord_on_msg(ov->chord, &m, now_ms());
 	flush(ov);
+	struct dht_chord_stats cs;
+	dht_chord_stats(ov->chord, &cs);
+	ov->joined = cs.joined;
+	if (!was_joined && cs.joined) {
+		lc_info("joined a ring of %u nodes, this one included (through %s)",
+			cs.joined_ring_size, dht_addr_format(&m.from.addr, (char[64]){0}, 64));
+	}
 }
 
 static void on_peer_down(void *arg, const struct sockaddr_storage *peer, int reason)
@@ -384,6 +393,7 @@ int ctl_ovl_new(struct ctl_ovl **out, const struct ctl_cfg *cfg, struct dp_node 
 		lc_free(ov);
 		return ret;
 	}
+	ov->joined = !cfg->has_join;
 	if (cfg->has_join) {
 		struct dht_addr boot;
 		if (ctl_addr_to_dht(&cfg->join, &boot) == LC_OK) {
@@ -575,8 +585,10 @@ size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t c
 	ctl_json_put(&j, ",\"joined\":%s,\"incarnation\":%u,\"one_hop\":%s,\"ring_size\":%u,",
 		     st.joined ? "true" : "false", st.incarnation, rt->one_hop ? "true" : "false",
 		     rt->ring_size);
-	ctl_json_put(&j, "\"view_alive\":%u,\"view_dead\":%u,\"fingers\":%u,\"predecessor\":",
-		     st.view_alive, st.view_dead, rt->nfingers);
+	ctl_json_put(&j,
+		     "\"view_alive\":%u,\"view_dead\":%u,\"fingers\":%u,\"joined_ring_size\":%u,"
+		     "\"predecessor\":",
+		     st.view_alive, st.view_dead, rt->nfingers, st.joined_ring_size);
 	if (rt->has_pred) {
 		jpeer(&j, &rt->pred);
 	} else {

@@ -734,6 +734,7 @@ static void on_answer(struct dht_chord *c, const struct dht_ovl *m, uint64_t now
 		if (!c->joining) {
 			return;
 		}
+		c->st.joined_ring_size = m->ring_size; /* a joining node learns the ring's size */
 		c->joining = false;
 		c->joined = true;
 		mark_changed(c);

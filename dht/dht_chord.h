@@ -82,6 +82,8 @@ struct dht_chord_stats {
 	uint32_t incarnation;
 	unsigned view_alive, view_dead;
 	uint64_t msgs_in, msgs_out, deaths_declared, refutations;
+	uint32_t joined_ring_size; /* the ring's size its JOIN answer gave, itself included (0:
+				    it started the ring) */
 };
 
 /**

@@ -403,6 +403,11 @@ class Ring:
     def live(self):
         return [n for n in self.nodes if n.alive()]
 
+    def successors(self):
+        """The successor list length the nodes were given (--successors, default 8)."""
+        f = self.flags
+        return int(f[f.index("--successors") + 1]) if "--successors" in f else 8
+
     def info(self, node):
         code, out, _ = node.ctl("node")
         try:
@@ -425,7 +430,7 @@ class Ring:
                     return False, "a lone node has neighbours"
                 continue
             succ = [s["id"] for s in i["successors"]]
-            want = [ids[(me + j) % k] for j in range(1, min(k - 1, 8) + 1)]
+            want = [ids[(me + j) % k] for j in range(1, min(k - 1, self.successors()) + 1)]
             if succ != want:
                 return False, "%s: successors %s, want %s" % (i["self"]["addr"], succ[:2], want[:2])
             if not i["predecessor"] or i["predecessor"]["id"] != ids[(me - 1) % k]:

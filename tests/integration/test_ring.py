@@ -6,6 +6,8 @@ for any AOR.
 - Rings of 1, 2, 3, 8 and 16 nodes converge: every node's successor list and predecessor are the
   true ones and every one-hop view is complete. In the 8- and 16-node rings, the nodes after the
   first three start all at once, each joining through a different, random one of the first three.
+- A ring of 8 that keeps no complete view (--one-hop-max 2) converges and routes every REGISTER
+  and INVITE to the owner over several hops.
 - 10,000 AORs are registered through random nodes of the 16-node ring, then each is looked up
   (INVITE -> 302) through another random node; every answer must list exactly the AOR's contact.
 - `locusctl ring` through one node lists all 16 with their state; owned and replica keys sum to
@@ -39,6 +41,35 @@ for n in (1, 2, 3, 8):
     took = ring.wait_converged(timeout=30)
     t.ok(took is not None, "a ring of %d converges (%.1f s)" % (n, took or -1), ring.why)
     ring.stop()
+
+# Beyond one-hop (--one-hop-max 2): requests travel by Chord's successors and fingers, several
+# hops each, with REPLY_TO bringing every answer straight back to the facing node
+ring = Ring(1, flags=["--one-hop-max", "2", "--successors", "2", "--replicas", "2"])
+for _ in range(7):
+    ring.add(via=0)
+took = ring.wait_converged(timeout=60)
+t.ok(took is not None, "a ring of 8 without the complete view converges (%.1f s)" % (took or -1),
+     ring.why)
+fb = SipBatch(window=32)
+M = 500
+fwd0 = sum((n.stats() or {}).get("forwarded", 0) for n in ring.nodes)
+regs = [fb.request("REGISTER", "sip:example.com", rnd.choice(ring.nodes).sip, "fr-%d" % i,
+                   to="<sip:fm%03d@example.com>" % i,
+                   headers=["Contact: <sip:fm%03d@10.3.0.1:%d>" % (i, 2000 + i), "Expires: 600"])
+        for i in range(M)]
+ans = fb.run(regs)
+ok200 = sum(1 for i in range(M) if ans.get("fr-%d" % i) and ans["fr-%d" % i].status == 200)
+invs = [fb.request("INVITE", "sip:fm%03d@example.com" % i, rnd.choice(ring.nodes).sip, "fi-%d" % i)
+        for i in range(M)]
+ans = fb.run(invs)
+good = sum(1 for i in range(M) if ans.get("fi-%d" % i) and ans["fi-%d" % i].status == 302 and
+           [c[0] for c in ans["fi-%d" % i].contacts()] == ["sip:fm%03d@10.3.0.1:%d" % (i, 2000 + i)])
+fwd = sum((n.stats() or {}).get("forwarded", 0) for n in ring.nodes) - fwd0
+t.ok(ok200 == M and good == M,
+     "finger routing: %d of %d REGISTERs 200, %d of %d INVITEs 302 with the right contact "
+     "(%.2f forwards per request)" % (ok200, M, good, M, fwd / (2.0 * M)))
+fb.close()
+ring.stop()
 
 ring = ring_of(16)
 took = ring.wait_converged(timeout=60)
