@@ -67,6 +67,7 @@ struct ctl_ovl {
 	uint64_t sent, send_refused, bad_frames;
 	uint64_t started_ms;
 	bool joined;		/* the machine said so at the last event (to log the join once) */
+	bool pulling;		/* the published table says we are pulling our range */
 	struct info_slot *info; /* the ring query of the admin's "ring", while it runs */
 	unsigned ninfo;
 	struct dht_ovl_member members_in[MAX_MEMBERS_IN];
@@ -169,10 +170,12 @@ static void flush(struct ctl_ovl *ov)
 	for (unsigned i = 0; i < n; i++) {
 		send_one(ov, &out[i]);
 	}
-	if (dht_chord_changed(ov->chord)) {
+	bool pulling = ctl_sync_pulling(ov->sync);
+	if (dht_chord_changed(ov->chord) || pulling != ov->pulling) {
 		struct dht_route *rt = dht_chord_route(ov->chord);
 		if (rt != NULL) {
 			ctl_sync_on_route(ov->sync, rt, now_ms());
+			rt->pulling = ov->pulling = ctl_sync_pulling(ov->sync);
 			dp_node_set_route(ov->node, rt);
 		}
 	}
@@ -438,8 +441,8 @@ void ctl_ovl_run(struct ctl_ovl *ov)
 	if (dht_chord_next_ms(ov->chord) <= now) {
 		dht_chord_tick(ov->chord, now);
 	}
-	flush(ov);
 	ctl_sync_run(ov->sync, now);
+	flush(ov); /* after the sync: a finished pull republishes the table */
 }
 
 void ctl_ovl_leave(struct ctl_ovl *ov, unsigned max_ms)

@@ -34,15 +34,15 @@
 #include "dht/lsp_ovl.h"
 
 #define MAX_OPS 32
-#define MAX_APPLY 512		      /* apply tasks in flight */
+#define MAX_APPLY 512		      /* apply tasks in flight; reading pauses at half of it */
 #define APPLY_PAUSE_BYTES (32u << 20) /* stop reading links above this backlog ... */
 #define APPLY_RESUME_BYTES (8u << 20) /* ... and read again below this */
-#define OP_TIMEOUT_MS 30000	      /* a digest answer or a transfer that takes longer */
+#define OP_TIMEOUT_MS 30000	      /* no digest answer, or no transfer progress, for longer */
 #define ROUTE_SETTLE_MS 300	      /* wait for the ring to settle after a change */
 #define CLEARED_MEMORY 64	      /* REPLACE transfers whose buckets were cleared */
 
 enum op_kind { OP_PUSH, OP_PULL, OP_ANSWER };
-enum op_state { ST_DIGEST, ST_WAIT, ST_EMIT };
+enum op_state { ST_DIGEST, ST_WAIT, ST_EMIT, ST_RECEIVE };
 
 struct op {
 	bool used;
@@ -384,6 +384,11 @@ static void digest_done(struct ctl_sync *s, struct op *op, uint64_t now_ms)
 	}
 	if (op->mode == DHT_LSP_SYNC_PULL && ndiff > 0) {
 		start_emit(s, op, DHT_LSP_SYNC_MERGE, now_ms);
+		if (op->task != NULL) {
+			/* the puller knows its transfer by the txn of its digest */
+			op->xfer_txn = op->txn;
+			op->task->txn = op->txn;
+		}
 	} else {
 		op_end(s, op, true, now_ms);
 	}
@@ -429,7 +434,7 @@ static struct op *op_of_task(struct ctl_sync *s, const struct dp_task *t)
 }
 
 /* Send the frames the workers emitted, until a link refuses one (it is held back). */
-static void take_frames(struct ctl_sync *s)
+static void take_frames(struct ctl_sync *s, uint64_t now_ms)
 {
 	struct dp_frame *f;
 	while ((f = dp_task_take_frame(s->node)) != NULL) {
@@ -448,6 +453,8 @@ static void take_frames(struct ctl_sync *s)
 				op->failed = true;
 			} else {
 				s->st.frames_sent++;
+				/* a transfer fails when it stops moving, not when it is merely big */
+				op->deadline_ms = now_ms + OP_TIMEOUT_MS;
 			}
 		}
 		op->frames_sent++;
@@ -475,7 +482,7 @@ static void applies_collect(struct ctl_sync *s)
 		}
 	}
 	s->napply = keep;
-	if (s->apply_bytes < APPLY_RESUME_BYTES && s->napply < MAX_APPLY / 2) {
+	if (s->apply_bytes < APPLY_RESUME_BYTES && s->napply < MAX_APPLY / 4) {
 		ctl_links_pause_inbound(s->links, false);
 	}
 }
@@ -492,7 +499,7 @@ static bool cleared_before(struct ctl_sync *s, uint64_t txn)
 }
 
 static void on_transfer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, const void *frame,
-			size_t len)
+			size_t len, uint64_t now_ms)
 {
 	struct sockaddr_storage peer;
 	if (ctl_addr_from_dht(&m->sender.addr, &peer) != LC_OK) {
@@ -530,8 +537,17 @@ static void on_transfer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, con
 		}
 		task_free(t);
 	}
-	if (s->apply_bytes > APPLY_PAUSE_BYTES || s->napply >= MAX_APPLY - 8) {
+	if (s->apply_bytes > APPLY_PAUSE_BYTES || s->napply >= MAX_APPLY / 2) {
 		ctl_links_pause_inbound(s->links, true); /* TCP holds the sender back */
+	}
+	for (unsigned i = 0; i < MAX_OPS; i++) {
+		struct op *op = &s->ops[i];
+		if (op->used && op->state == ST_RECEIVE && op->txn == m->hdr.txn_id) {
+			op->deadline_ms = now_ms + OP_TIMEOUT_MS; /* it moves */
+			if (m->flags & DHT_LSP_FLAG_LAST) {
+				op_end(s, op, true, now_ms); /* our pull is complete */
+			}
+		}
 	}
 	if (m->flags & DHT_LSP_FLAG_LAST) {
 		struct dht_lsp_builder b;
@@ -586,8 +602,11 @@ static void on_digest_answer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m
 		s->st.buckets_differing += ndiff;
 		if (op->kind == OP_PUSH && ndiff > 0) {
 			start_emit(s, op, DHT_LSP_SYNC_REPLACE, now_ms);
+		} else if (op->kind == OP_PULL && ndiff > 0) {
+			op->state = ST_RECEIVE; /* the peer emits to us: done at its LAST frame */
+			op->deadline_ms = now_ms + OP_TIMEOUT_MS;
 		} else {
-			op_end(s, op, true, now_ms); /* in sync, or a PULL: the peer emits to us */
+			op_end(s, op, true, now_ms); /* in sync */
 		}
 		return;
 	}
@@ -607,7 +626,7 @@ void ctl_sync_on_frame(struct ctl_sync *s, const void *frame, size_t len, uint64
 			on_digest_request(s, &m, now_ms);
 		}
 	} else if (m.hdr.type == DHT_LSP_RANGE_TRANSFER && !dht_lsp_ovl_is_answer(&m)) {
-		on_transfer(s, &m, frame, len);
+		on_transfer(s, &m, frame, len, now_ms);
 	}
 }
 
@@ -706,7 +725,7 @@ static void start_round(struct ctl_sync *s, uint64_t now_ms)
 void ctl_sync_run(struct ctl_sync *s, uint64_t now_ms)
 {
 	applies_collect(s);
-	take_frames(s);
+	take_frames(s, now_ms);
 	ops_advance(s, now_ms);
 	start_round(s, now_ms);
 }
@@ -800,4 +819,17 @@ int ctl_sync_count(struct ctl_sync *s, const struct dht_route *rt, struct ctl_sy
 	}
 	task_free(t);
 	return LC_OK;
+}
+
+bool ctl_sync_pulling(const struct ctl_sync *s)
+{
+	if (s->pull_due != 0) {
+		return true;
+	}
+	for (unsigned i = 0; i < MAX_OPS; i++) {
+		if (s->ops[i].used && s->ops[i].kind == OP_PULL) {
+			return true;
+		}
+	}
+	return false;
 }

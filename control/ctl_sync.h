@@ -58,6 +58,10 @@ void ctl_sync_hand_off(struct ctl_sync *s, unsigned max_ms);
 
 void ctl_sync_stats(const struct ctl_sync *s, struct ctl_sync_stats *out);
 
+/** Whether this node is pulling its range (due, or in flight): reads of its keys then go to its
+ * successor, which held them (struct dht_route.pulling). */
+bool ctl_sync_pulling(const struct ctl_sync *s);
+
 /* Keys and bindings by role (locusctl ring). */
 struct ctl_sync_roles {
 	uint64_t owned_keys, owned_bindings;

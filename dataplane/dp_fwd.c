@@ -37,6 +37,9 @@
 #define CTX_SEAL_OFF 8
 #define CTX_MAX_AGE_S 64 /* longer than a SIP transaction (64*T1) */
 #define CTX_LSP_BODY 10
+/* A SIP request forwarded by the node that faces the UA has used one hop already, like an LSP
+ * request a node passes on: receivers tell forwarded requests by a hop limit below the default. */
+#define FIRST_HOP_LIMIT (DHT_LSP_HOP_LIMIT_DEFAULT - 1)
 
 enum ctx_kind { CTX_REGISTER = 1, CTX_REDIRECT = 2, CTX_LSP = 3 };
 
@@ -49,11 +52,17 @@ void dp_fwd_route(struct dp_worker *w, bool read, bool forwarded)
 	if (rt == NULL || (rt->nsucc == 0 && rt->nmembers <= 1)) {
 		return; /* alone: every key is ours */
 	}
-	if (read && forwarded) {
-		/* another node sent it here, the owner being suspect to it: a replica inside the
-		 * write quorum holds every acknowledged write, so it answers rather than bounce it */
+	if (read) {
 		int pos = dht_route_position(rt, w->key);
-		if (pos >= 0 && pos < (int)w->cfg->write_quorum) {
+		if (pos == 0 && rt->pulling && rt->nsucc > 0) {
+			/* we own the key but may not hold it yet (we just joined or came back and
+			 * are pulling our range): the successor, its previous owner, answers */
+			w->fwd = &rt->succ[0];
+			return;
+		}
+		if (forwarded && pos > 0 && pos < (int)w->cfg->write_quorum) {
+			/* another node sent it here (the owner being suspect to it, or pulling): a
+			 * replica inside the write quorum holds every acknowledged write */
 			return;
 		}
 	}
@@ -219,7 +228,7 @@ void dp_fwd_register(struct dp_worker *w, const struct dp_addr *src, const struc
 	ctx_seal(&ctx, w);
 	struct dht_lsp_builder b;
 	uint8_t type = u->remove_all ? DHT_LSP_REMOVE : DHT_LSP_PUBLISH;
-	struct dp_pkt *out = fwd_begin(w, &b, type, sip_txn(m), DHT_LSP_HOP_LIMIT_DEFAULT);
+	struct dp_pkt *out = fwd_begin(w, &b, type, sip_txn(m), FIRST_HOP_LIMIT);
 	if (out == NULL) {
 		return;
 	}
@@ -279,8 +288,7 @@ void dp_fwd_lookup(struct dp_worker *w, const struct dp_addr *src)
 	}
 	ctx_seal(&ctx, w);
 	struct dht_lsp_builder b;
-	struct dp_pkt *out =
-		fwd_begin(w, &b, DHT_LSP_LOOKUP, sip_txn(&w->msg), DHT_LSP_HOP_LIMIT_DEFAULT);
+	struct dp_pkt *out = fwd_begin(w, &b, DHT_LSP_LOOKUP, sip_txn(&w->msg), FIRST_HOP_LIMIT);
 	if (out == NULL) {
 		return;
 	}

@@ -7,7 +7,8 @@
 - kill -9 of R-1 = 2 random nodes at once: the ring converges without them, every AOR still
   resolves (INVITE -> 302 with its contact, through random live nodes), and R copies are back.
 - 3 nodes leave gracefully (SIGTERM), one after the other: zero lost, R copies.
-- 4 nodes join while REGISTERs run: the success rate during the change is reported, and every
+- 4 nodes join while REGISTERs and lookups run: the success rates during the change are reported
+  (lookups get one try each, no retransmission), and every
   AOR registered (before and during) resolves afterwards.
 - A killed node restarted at the same address rejoins and gets its range back.
 """
@@ -126,13 +127,37 @@ def load():
     b.close()
 
 
+def lookups():
+    """INVITEs of the AORs registered before, one try each (no retransmission), while nodes
+    join: the success rate of lookups during the change."""
+    b = SipBatch(window=32, tries=1)
+    good = total = 0
+    while not stop_lookups.is_set() and total < 20000:
+        chunk = rnd.sample(ids, 200)
+        g, _ = resolve(b, live_snapshot, chunk, "d%d" % total)
+        good += g
+        total += len(chunk)
+    result["lookups"] = (good, total)
+    b.close()
+
+
 live_snapshot = ring.live()
+stop_lookups = threading.Event()
 th = threading.Thread(target=load)
+tl = threading.Thread(target=lookups)
 th.start()
+tl.start()
 for _ in range(4):
     ring.add(via=ring.nodes.index(rnd.choice(ring.live())), lsp=free_lsp_port())
     time.sleep(0.3)
 th.join(timeout=120)
+stop_lookups.set()
+tl.join(timeout=120)
+lg, lt = result.get("lookups", (0, 0))
+# one try each, no retransmission: a datagram lost to a full socket buffer counts as a failure
+# here, where a UA would retransmit; the rate is the figure the issue asks for
+t.ok(lt > 0 and lg >= 0.995 * lt, "lookups while 4 nodes join: %d of %d succeeded at the first "
+     "try (%.2f%%; at least 99.5%% required)" % (lg, lt, 100.0 * lg / max(1, lt)))
 t.ok(result.get("answered") == len(more),
      "REGISTERs while 4 nodes join: %s of %d answered 200 (%.2f%%)"
      % (result.get("answered"), len(more), 100.0 * (result.get("answered") or 0) / len(more)))
