@@ -66,8 +66,11 @@ struct ctl_ovl {
 	struct dht_peer self;
 	uint64_t sent, send_refused, bad_frames;
 	uint64_t started_ms;
-	bool joined;		/* the machine said so at the last event (to log the join once) */
-	bool pulling;		/* the published table says we are pulling our range */
+	bool joined;  /* the machine said so at the last event (to log the join once) */
+	bool pulling; /* the published table says we are pulling our range */
+	bool has_boot;
+	bool joining_pub;	/* the published table says we are joining */
+	struct dht_addr boot;	/* --join */
 	struct info_slot *info; /* the ring query of the admin's "ring", while it runs */
 	unsigned ninfo;
 	struct dht_ovl_member members_in[MAX_MEMBERS_IN];
@@ -163,6 +166,21 @@ static void send_one(struct ctl_ovl *ov, const struct dht_ovl *m)
 	} while (next < m->nmembers);
 }
 
+/* Until the JOIN is answered the machine's table is a ring of one: requests must go to the
+ * bootstrap instead, or this node would answer for keys the ring holds. */
+static void mark_joining(struct ctl_ovl *ov, struct dht_route *rt)
+{
+	struct dht_chord_stats cs;
+	dht_chord_stats(ov->chord, &cs);
+	if (cs.joined || !ov->has_boot || rt->nsucc > 0) {
+		return;
+	}
+	rt->joining = true;
+	rt->succ[0] = (struct dht_peer){.id = dht_node_id_of(&ov->boot, ov->overlay_id),
+					.addr = ov->boot};
+	rt->nsucc = 1;
+}
+
 static void flush(struct ctl_ovl *ov)
 {
 	const struct dht_ovl *out;
@@ -171,11 +189,16 @@ static void flush(struct ctl_ovl *ov)
 		send_one(ov, &out[i]);
 	}
 	bool pulling = ctl_sync_pulling(ov->sync);
-	if (dht_chord_changed(ov->chord) || pulling != ov->pulling) {
+	struct dht_chord_stats cs;
+	dht_chord_stats(ov->chord, &cs);
+	bool joining = !cs.joined && ov->has_boot;
+	if (dht_chord_changed(ov->chord) || pulling != ov->pulling || joining != ov->joining_pub) {
+		ov->joining_pub = joining;
 		struct dht_route *rt = dht_chord_route(ov->chord);
 		if (rt != NULL) {
 			ctl_sync_on_route(ov->sync, rt, now_ms());
 			rt->pulling = ov->pulling = ctl_sync_pulling(ov->sync);
+			mark_joining(ov, rt);
 			dp_node_set_route(ov->node, rt);
 		}
 	}
@@ -400,6 +423,8 @@ int ctl_ovl_new(struct ctl_ovl **out, const struct ctl_cfg *cfg, struct dp_node 
 	if (cfg->has_join) {
 		struct dht_addr boot;
 		if (ctl_addr_to_dht(&cfg->join, &boot) == LC_OK) {
+			ov->boot = boot;
+			ov->has_boot = true;
 			dht_chord_join(ov->chord, &boot, now);
 		}
 	}

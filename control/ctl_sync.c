@@ -39,10 +39,11 @@
 #define APPLY_RESUME_BYTES (8u << 20) /* ... and read again below this */
 #define OP_TIMEOUT_MS 30000	      /* no digest answer, or no transfer progress, for longer */
 #define ROUTE_SETTLE_MS 300	      /* wait for the ring to settle after a change */
+#define PULL_RETRY_MS 500	      /* a failed or refused pull is asked again after this */
 #define CLEARED_MEMORY 64	      /* REPLACE transfers whose buckets were cleared */
 
 enum op_kind { OP_PUSH, OP_PULL, OP_ANSWER };
-enum op_state { ST_DIGEST, ST_WAIT, ST_EMIT, ST_RECEIVE };
+enum op_state { ST_DIGEST, ST_WAIT, ST_EMIT, ST_RECEIVE, ST_DRAIN };
 
 struct op {
 	bool used;
@@ -404,6 +405,9 @@ static void ops_advance(struct ctl_sync *s, uint64_t now_ms)
 		if (!op->failed && now_ms > op->deadline_ms) {
 			op->failed = true;
 		}
+		if (op->failed && op->kind == OP_PULL && s->pull_due == 0) {
+			s->pull_due = now_ms + PULL_RETRY_MS;
+		}
 		if (op->failed && (op->task == NULL || dp_task_done(op->task))) {
 			/* an emit's frames are dropped as they come (take_frames) */
 			if (op->task == NULL || op->state != ST_EMIT ||
@@ -412,7 +416,9 @@ static void ops_advance(struct ctl_sync *s, uint64_t now_ms)
 			}
 			continue;
 		}
-		if (op->state == ST_DIGEST && dp_task_done(op->task)) {
+		if (op->state == ST_DRAIN && s->napply == 0 && s->nposting == 0) {
+			op_end(s, op, true, now_ms); /* our pull is in the stores */
+		} else if (op->state == ST_DIGEST && dp_task_done(op->task)) {
 			digest_done(s, op, now_ms);
 		} else if (op->state == ST_EMIT && dp_task_done(op->task) &&
 			   op->frames_sent >= atomic_load(&op->task->frames)) {
@@ -545,7 +551,7 @@ static void on_transfer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, con
 		if (op->used && op->state == ST_RECEIVE && op->txn == m->hdr.txn_id) {
 			op->deadline_ms = now_ms + OP_TIMEOUT_MS; /* it moves */
 			if (m->flags & DHT_LSP_FLAG_LAST) {
-				op_end(s, op, true, now_ms); /* our pull is complete */
+				op->state = ST_DRAIN; /* complete once the workers applied it all */
 			}
 		}
 	}
@@ -594,6 +600,9 @@ static void on_digest_answer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m
 			continue;
 		}
 		if (m->status / 100 != 2 || m->bucket_set == NULL) {
+			if (op->kind == OP_PULL) {
+				s->pull_due = now_ms + PULL_RETRY_MS; /* ask again */
+			}
 			op_end(s, op, false, now_ms);
 			return;
 		}

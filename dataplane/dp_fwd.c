@@ -49,20 +49,26 @@ void dp_fwd_route(struct dp_worker *w, bool read, bool forwarded)
 {
 	w->fwd = NULL;
 	const struct dht_route *rt = w->rt;
+	if (rt != NULL && rt->joining && rt->nsucc > 0) {
+		/* not in the ring yet: a key we would own alone belongs to the ring we join */
+		w->fwd = &rt->succ[0];
+		return;
+	}
 	if (rt == NULL || (rt->nsucc == 0 && rt->nmembers <= 1)) {
 		return; /* alone: every key is ours */
 	}
 	if (read) {
 		int pos = dht_route_position(rt, w->key);
 		if (pos == 0 && rt->pulling && rt->nsucc > 0) {
-			/* we own the key but may not hold it yet (we just joined or came back and
-			 * are pulling our range): the successor, its previous owner, answers */
+			/* we own the key but may not hold it yet (we just joined, came back or took
+			 * over a range, and pull it): the successor, which held it, answers */
 			w->fwd = &rt->succ[0];
 			return;
 		}
-		if (forwarded && pos > 0 && pos < (int)w->cfg->write_quorum) {
-			/* another node sent it here (the owner being suspect to it, or pulling): a
-			 * replica inside the write quorum holds every acknowledged write */
+		if (pos == 0 || (forwarded && pos > 0 && pos < (int)w->cfg->write_quorum)) {
+			/* the owner; or a replica inside the write quorum another node sent it to
+			 * (the owner being suspect to it, or pulling): it holds every acknowledged
+			 * write */
 			return;
 		}
 	}

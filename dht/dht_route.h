@@ -46,7 +46,8 @@ struct dht_route {
 	unsigned nfingers;
 	struct dht_peer finger[DHT_FINGERS]; /* distinct, by distance from self; never self */
 	bool one_hop;	    /* members[] is the whole live overlay: owners are computed locally */
-	bool pulling;	    /* this node still pulls its range: its successor answers reads */
+	bool pulling;	    /* this node still pulls its range: its successor answers reads of it */
+	bool joining;	    /* not in the ring yet: every request goes to succ[0], the bootstrap */
 	unsigned ring_size; /* live nodes known (members when one_hop) */
 	unsigned nmembers;  /* live members, self included, sorted by id (dht_route_finish) */
 	unsigned self_index;

@@ -337,6 +337,7 @@ class SipBatch:
         """requests: [(call_id, bytes, (host, port))]. Returns {call_id: Response}; a request
         that got no answer after every try is missing from it."""
         import select
+        self.retransmitted = 0
         answers, pending, queue = {}, {}, list(requests)
         queue.reverse()
         while queue or pending:
@@ -365,6 +366,7 @@ class SipBatch:
                     else:
                         self.sock.sendto(p[0], p[1])
                         p[2], p[3] = now, p[3] + 1
+                        self.retransmitted += 1
         return answers
 
     def request(self, method, ruri, dest, call_id, to=None, headers=(), cseq=1):
