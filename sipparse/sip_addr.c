@@ -46,7 +46,8 @@ static const char *parse_display(struct sip_addr *addr, const char *p, const cha
 	return p;
 }
 
-static const char *parse_uri_part(struct sip_addr *addr, const char *p, const char *end)
+static const char *parse_uri_part(struct sip_addr *addr, const char *p, const char *end,
+				  const char *lim)
 {
 	const char *u = p;
 	const char *ue;
@@ -68,14 +69,14 @@ static const char *parse_uri_part(struct sip_addr *addr, const char *p, const ch
 		}
 		p = ue;
 	}
-	if (sip_uri_parse(&addr->uri, u, (size_t)(ue - u)) != LC_OK) {
+	if (sip_uri_parse_in(&addr->uri, u, (size_t)(ue - u), lim) != LC_OK) {
 		return NULL;
 	}
 	return p;
 }
 
-int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, bool list,
-		   bool need_angle, sip_param_fn *fn, void *ctx)
+int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, const char *lim,
+		   bool list, bool need_angle, sip_param_fn *fn, void *ctx)
 {
 	const char *p = *pp;
 	const char *start = p;
@@ -87,7 +88,7 @@ int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, bool
 	if (p == NULL || (need_angle && *p != '<')) {
 		return LC_EMALFORMED;
 	}
-	p = parse_uri_part(addr, p, end);
+	p = parse_uri_part(addr, p, end, lim);
 	if (p == NULL) {
 		return LC_EMALFORMED;
 	}

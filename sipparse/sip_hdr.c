@@ -369,13 +369,13 @@ static int parse_tags(struct sip_tags *t, const char *p, const char *end, bool m
 
 /* Route, Record-Route, Path: name-addr lists. */
 static int parse_route_list(struct sip_addr *arr, uint8_t *n, const char *p, const char *end,
-			    int err)
+			    const char *lim, int err)
 {
 	for (;;) {
 		if (*n == SIP_MAX_ROUTES) {
 			return LC_ESIP_TOO_MANY_ROUTES;
 		}
-		int r = sip_addr_parse(&arr[*n], &p, end, true, true, NULL, NULL);
+		int r = sip_addr_parse(&arr[*n], &p, end, lim, true, true, NULL, NULL);
 		if (r != LC_OK) {
 			return r == LC_EMALFORMED ? err : r;
 		}
@@ -387,13 +387,13 @@ static int parse_route_list(struct sip_addr *arr, uint8_t *n, const char *p, con
 	}
 }
 
-static int parse_vias(struct sip_msg *m, const char *p, const char *end)
+static int parse_vias(struct sip_msg *m, const char *p, const char *end, const char *lim)
 {
 	for (;;) {
 		if (m->nvia == SIP_MAX_VIAS) {
 			return LC_ESIP_TOO_MANY_VIAS;
 		}
-		int r = sip_via_parse(&m->via[m->nvia], &p, end);
+		int r = sip_via_parse(&m->via[m->nvia], &p, end, lim);
 		if (r != LC_OK) {
 			return r == LC_EMALFORMED ? LC_ESIP_VIA : r;
 		}
@@ -405,9 +405,10 @@ static int parse_vias(struct sip_msg *m, const char *p, const char *end)
 	}
 }
 
-static int parse_from_to(struct sip_addr *a, const char *p, const char *end, int err)
+static int parse_from_to(struct sip_addr *a, const char *p, const char *end, const char *lim,
+			 int err)
 {
-	int r = sip_addr_parse(a, &p, end, false, false, NULL, NULL);
+	int r = sip_addr_parse(a, &p, end, lim, false, false, NULL, NULL);
 	return r == LC_EMALFORMED ? err : r;
 }
 
@@ -436,17 +437,18 @@ static int parse_text(struct sip_str *out, const char *p, const char *end, int e
 int sip_hdr_parse(struct sip_msg *m, enum sip_hdr_id id, const char *p, const char *end)
 {
 	uint32_t bit = 1u << id;
+	const char *lim = m->buf.p + m->buf.len;
 	if ((m->seen & bit & SINGLE_VALUED) != 0) {
 		return LC_ESIP_DUP_HEADER;
 	}
 	m->seen |= bit;
 	switch (id) {
 	case SIP_HDR_VIA:
-		return parse_vias(m, p, end);
+		return parse_vias(m, p, end, lim);
 	case SIP_HDR_FROM:
-		return parse_from_to(&m->from, p, end, LC_ESIP_FROM);
+		return parse_from_to(&m->from, p, end, lim, LC_ESIP_FROM);
 	case SIP_HDR_TO:
-		return parse_from_to(&m->to, p, end, LC_ESIP_TO);
+		return parse_from_to(&m->to, p, end, lim, LC_ESIP_TO);
 	case SIP_HDR_CALL_ID:
 		return parse_call_id(m, p, end);
 	case SIP_HDR_CSEQ:
@@ -464,12 +466,12 @@ int sip_hdr_parse(struct sip_msg *m, enum sip_hdr_id id, const char *p, const ch
 	case SIP_HDR_CONTENT_TYPE:
 		return parse_content_type(m, p, end);
 	case SIP_HDR_ROUTE:
-		return parse_route_list(m->route, &m->nroute, p, end, LC_ESIP_ROUTE);
+		return parse_route_list(m->route, &m->nroute, p, end, lim, LC_ESIP_ROUTE);
 	case SIP_HDR_RECORD_ROUTE:
-		return parse_route_list(m->record_route, &m->nrecord_route, p, end,
+		return parse_route_list(m->record_route, &m->nrecord_route, p, end, lim,
 					LC_ESIP_RECORD_ROUTE);
 	case SIP_HDR_PATH:
-		return parse_route_list(m->path, &m->npath, p, end, LC_ESIP_PATH);
+		return parse_route_list(m->path, &m->npath, p, end, lim, LC_ESIP_PATH);
 	case SIP_HDR_SUPPORTED:
 		return parse_tags(&m->supported, p, end, true);
 	case SIP_HDR_REQUIRE:

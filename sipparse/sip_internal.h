@@ -29,8 +29,15 @@ const char *sip_hparam_next(const char *p, const char *end, struct sip_param *ou
 typedef void sip_param_fn(void *ctx, const struct sip_param *prm);
 
 /*
+ * sip_uri_parse() of [p, p + len) inside a datagram that ends at @p lim (>= p + len): the scans
+ * may load bytes up to lim (sip_scan.h), which lets them use whole vector blocks.
+ */
+int sip_uri_parse_in(struct sip_uri *uri, const char *p, size_t len, const char *lim);
+
+/*
  * Parse a name-addr or addr-spec with its header parameters starting at *pp (after any LWS), and
  * advance *pp past it (to a ',' or end). Parameters other than tag stay in addr->params.
+ * @param lim        the end of the datagram (see sip_scan.h).
  * @param list       the header is a comma list: a ',' ends the value.
  * @param need_angle only name-addr is allowed (Route, Record-Route, Path).
  * @param fn         NULL, or called with @p ctx for each parameter other than tag, so a caller
@@ -39,14 +46,15 @@ typedef void sip_param_fn(void *ctx, const struct sip_param *prm);
  * @return LC_OK, LC_EMALFORMED, LC_ESIP_TOO_MANY_PARAMS, or LC_ESIP_DUP_HEADER for a ',' in a
  *   single-valued field.
  */
-int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, bool list,
-		   bool need_angle, sip_param_fn *fn, void *ctx);
+int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, const char *lim,
+		   bool list, bool need_angle, sip_param_fn *fn, void *ctx);
 
 /*
- * Parse one via-parm at *pp and advance *pp past it (to a ',' or end).
+ * Parse one via-parm at *pp and advance *pp past it (to a ',' or end); @p lim is the end of the
+ * datagram (see sip_scan.h).
  * @return LC_OK, LC_EMALFORMED or LC_ESIP_TOO_MANY_PARAMS.
  */
-int sip_via_parse(struct sip_via *via, const char **pp, const char *end);
+int sip_via_parse(struct sip_via *via, const char **pp, const char *end, const char *lim);
 
 /*
  * Parse the value of a known header field into m. Returns LC_OK or the header's LC_ESIP_* code

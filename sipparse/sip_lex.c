@@ -218,7 +218,7 @@ bool sip_is_ipv6(const char *p, size_t len)
 int sip_host_check(const char *p, size_t len)
 {
 	int type;
-	return sip_host_scan(p, p + len, &type) == p + len && len > 0 ? type : -1;
+	return sip_host_scan(p, p + len, p + len, &type) == p + len && len > 0 ? type : -1;
 }
 
 /*
@@ -271,7 +271,7 @@ static const char *scan_ipv4(const char *p, const char *end)
  * classes seen; only then is the run checked as an IPv4 address (no letter or '-' seen) or as
  * host name labels, instead of several branches per character.
  */
-const char *sip_host_scan(const char *p, const char *end, int *type)
+const char *sip_host_scan_scalar(const char *p, const char *end, int *type)
 {
 	const char *s = p;
 	uint32_t seen = 0;

@@ -217,8 +217,9 @@ bool sip_is_ipv6(const char *p, size_t len);
 int sip_host_check(const char *p, size_t len);
 
 /*
- * Scan a host (hostname / IPv4address / IPv6reference) starting at p, in one pass: stops at the
- * first byte that cannot continue it. Sets *type to the enum sip_host_type. Returns the end of
- * the host, or NULL when what was scanned is not a valid host.
+ * Scan a host (hostname / IPv4address / IPv6reference) starting at p, one byte at a time: stops
+ * at the first byte that cannot continue it. Sets *type to the enum sip_host_type. Returns the end
+ * of the host, or NULL when what was scanned is not a valid host. This is the portable definition;
+ * the parser calls sip_host_scan() (sip_scan.h), which gives the same answers.
  */
-const char *sip_host_scan(const char *p, const char *end, int *type);
+const char *sip_host_scan_scalar(const char *p, const char *end, int *type);

@@ -120,7 +120,7 @@ static int parse_request_line(struct sip_msg *m, const char *p, const char *end)
 		return v == 0 ? LC_ESIP_VERSION : LC_ESIP_START_LINE;
 	}
 	/* RFC 3261 §19.1.1: a Request-URI has no headers component */
-	if (sip_uri_parse(&m->ruri, u, (size_t)(ue - u)) != LC_OK ||
+	if (sip_uri_parse_in(&m->ruri, u, (size_t)(ue - u), m->buf.p + m->buf.len) != LC_OK ||
 	    sip_str_present(m->ruri.headers)) {
 		return LC_ESIP_RURI;
 	}

@@ -16,3 +16,9 @@ const char *sip_skip_qdtext(const char *p, const char *end)
 {
 	return sip_skip(p, end, SIP_C_QDTEXT);
 }
+
+const char *sip_host_scan(const char *p, const char *end, const char *lim, int *type)
+{
+	(void)lim;
+	return sip_host_scan_scalar(p, end, type);
+}

@@ -8,6 +8,7 @@
 #include "common/lc_error.h"
 #include "sipparse/sip_internal.h"
 #include "sipparse/sip_lex.h"
+#include "sipparse/sip_scan.h"
 
 static const char *scan_token(const char *p, const char *end, struct sip_str *out)
 {
@@ -69,11 +70,12 @@ static const char *parse_sent_protocol(struct sip_via *via, const char *p, const
 	return p;
 }
 
-static const char *parse_sent_by(struct sip_via *via, const char *p, const char *end)
+static const char *parse_sent_by(struct sip_via *via, const char *p, const char *end,
+				 const char *lim)
 {
 	const char *h = p;
 	int type;
-	p = sip_host_scan(p, end, &type);
+	p = sip_host_scan(p, end, lim, &type);
 	if (p == NULL) {
 		return NULL;
 	}
@@ -162,7 +164,7 @@ static bool via_param(struct sip_via *via, const struct sip_param *prm, const ch
 	}
 }
 
-int sip_via_parse(struct sip_via *via, const char **pp, const char *end)
+int sip_via_parse(struct sip_via *via, const char **pp, const char *end, const char *lim)
 {
 	const char *p = *pp;
 	const char *start = p;
@@ -176,7 +178,7 @@ int sip_via_parse(struct sip_via *via, const char **pp, const char *end)
 	if (q == p) {
 		return LC_EMALFORMED; /* sent-protocol LWS sent-by: the LWS is mandatory */
 	}
-	p = parse_sent_by(via, q, end);
+	p = parse_sent_by(via, q, end, lim);
 	if (p == NULL) {
 		return LC_EMALFORMED;
 	}
