@@ -13,6 +13,7 @@
 #include "common/lc_error.h"
 #include "sipparse/sip_internal.h"
 #include "sipparse/sip_lex.h"
+#include "sipparse/sip_scan.h"
 
 /* Parses the display name (if any) and '<'; returns the position after '<' or of a bare URI. */
 static const char *parse_display(struct sip_addr *addr, const char *p, const char *end)
@@ -60,11 +61,8 @@ static const char *parse_uri_part(struct sip_addr *addr, const char *p, const ch
 		addr->bracketed = true;
 		p = ue + 1;
 	} else {
-		ue = u;
-		while (ue < end && *ue != ';' && *ue != ',' && !sip_is(*ue, SIP_C_LWS)) {
-			ue++;
-		}
-		if (memchr(u, '?', (size_t)(ue - u)) != NULL) {
+		ue = sip_bare_uri_end(u, end, lim);
+		if (ue < end && *ue == '?') {
 			return NULL;
 		}
 		p = ue;

@@ -21,6 +21,13 @@ const char *sip_skip_text(const char *p, const char *end);
 const char *sip_skip_qdtext(const char *p, const char *end);
 
 /*
+ * The first byte of [p, end) that ends an unbracketed URI in a header value or cannot be in one:
+ * ';', ',', '?', SP, HTAB, CR or LF; end when there is none (RFC 3261 §20.10: parameters after an
+ * unbracketed URI are header parameters, and such a URI holds no '?').
+ */
+const char *sip_bare_uri_end(const char *p, const char *end, const char *lim);
+
+/*
  * Scan a host (hostname / IPv4address / IPv6reference) starting at p: stops at the first byte
  * that cannot continue it. Sets *type to the enum sip_host_type. Returns the end of the host, or
  * NULL when what was scanned is not a valid host. Same answers as sip_host_scan_scalar().

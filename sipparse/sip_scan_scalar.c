@@ -22,3 +22,12 @@ const char *sip_host_scan(const char *p, const char *end, const char *lim, int *
 	(void)lim;
 	return sip_host_scan_scalar(p, end, type);
 }
+
+const char *sip_bare_uri_end(const char *p, const char *end, const char *lim)
+{
+	(void)lim;
+	while (p < end && *p != ';' && *p != ',' && *p != '?' && !sip_is(*p, SIP_C_LWS)) {
+		p++;
+	}
+	return p;
+}

@@ -77,6 +77,37 @@ const char *sip_skip_qdtext(const char *p, const char *end)
 	return scan(p, end, SCAN_QDTEXT);
 }
 
+/* The stops of sip_bare_uri_end(): ';', ',', '?', SP, HTAB, CR, LF. */
+static inline unsigned bare_uri_stops(__m128i v)
+{
+	__m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(';')),
+				 _mm_cmpeq_epi8(v, _mm_set1_epi8(',')));
+	m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('?')),
+					 _mm_cmpeq_epi8(v, _mm_set1_epi8(' '))));
+	/* HTAB, LF and CR: 0x09, 0x0a, 0x0d; the bytes 0x0b and 0x0c in between are taken out */
+	__m128i ctl = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - 0x09))),
+				     _mm_set1_epi8((char)(0x80 + 5)));
+	ctl = _mm_andnot_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0b)),
+					    _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0c))),
+			       ctl);
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(m, ctl));
+}
+
+const char *sip_bare_uri_end(const char *p, const char *end, const char *lim)
+{
+	for (; lim - p >= 16; p += 16) {
+		unsigned m = bare_uri_stops(load16(p));
+		if (m != 0 || end - p <= 16) {
+			const char *s = m != 0 ? p + __builtin_ctz(m) : end;
+			return s < end ? s : end;
+		}
+	}
+	while (p < end && *p != ';' && *p != ',' && *p != '?' && !sip_is(*p, SIP_C_LWS)) {
+		p++;
+	}
+	return p;
+}
+
 /*
  * Host names and IPv4 addresses, 16 bytes per block, up to four blocks (64 bytes; longer hosts
  * and hosts within 16 bytes of the datagram's end take the scalar path). Each block gives four

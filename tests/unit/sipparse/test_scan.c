@@ -121,6 +121,38 @@ static void check_host_scan(void)
 	   bad);
 }
 
+/* sip_bare_uri_end() against its definition, at every length and cut, near the datagram's end. */
+static void check_bare_uri_end(void)
+{
+	static const char alphabet[] = "ab:@.;,? \t\r\n\x0b\x0c\x08\x0e=>";
+	char buf[96];
+	uint64_t seed = 11;
+	unsigned bad = 0, runs = 0;
+	for (size_t len = 0; len <= 70; len++) {
+		for (unsigned rep = 0; rep < 30; rep++) {
+			for (size_t i = 0; i < sizeof(buf); i++) {
+				/* mostly URI bytes, so runs are long */
+				uint64_t r = rnd(&seed);
+				buf[i] = r % 8 ? alphabet[r % 5]
+					       : alphabet[(r >> 8) % (sizeof(alphabet) - 1)];
+			}
+			for (size_t end = 0; end <= len; end++) {
+				for (size_t extra = 0; extra <= 16; extra += 8) {
+					const char *want = buf;
+					while (want < buf + end && !strchr(";,? \t\r\n", *want)) {
+						want++;
+					}
+					bad += sip_bare_uri_end(buf, buf + end,
+								buf + end + extra) != want;
+					runs++;
+				}
+			}
+		}
+	}
+	ok(bad == 0, "sip_bare_uri_end agrees with its definition on %u runs (%u differ)", runs,
+	   bad);
+}
+
 static const char msg[] =
 	"REGISTER sip:sip.example.org SIP/2.0\r\n"
 	"Via: SIP/2.0/UDP 192.168.1.23:5060;branch=z9hG4bK.PJtcw~Xz2;rport\r\n"
@@ -172,9 +204,10 @@ static void check_page_end(void)
 
 int main(void)
 {
-	plan(8);
+	plan(9);
 	check_against_table();
 	check_host_scan();
+	check_bare_uri_end();
 	check_page_end();
 	return tap_failed != 0;
 }
