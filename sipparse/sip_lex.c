@@ -107,7 +107,7 @@ const char *sip_scan_quoted(const char *p, const char *end)
 	}
 }
 
-int sip_parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out)
+int sip_parse_uint_long(const char *p, size_t len, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
 	int over = 0;

@@ -198,11 +198,31 @@ const char *sip_scan_escaped(const char *p, const char *end, unsigned cls);
  */
 const char *sip_scan_quoted(const char *p, const char *end);
 
+/* sip_parse_uint() for any length: digit by digit, adding no more once past max. */
+int sip_parse_uint_long(const char *p, size_t len, uint64_t max, uint64_t *out);
+
 /*
  * Parse [p, p+len) as 1*DIGIT into *out. Returns 0 on success, -1 when empty or not all digits,
- * 1 when the value exceeds @p max (*out is then max).
+ * 1 when the value exceeds @p max (*out is then max). Inline: it runs for every port and number.
  */
-int sip_parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out);
+static inline int sip_parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out)
+{
+	/* up to 9 digits cannot wrap, so the range is checked once at the end; the numbers of a
+	 * SIP message (ports, CSeq, Expires, Max-Forwards) all take this path */
+	if (len - 1 < 9) {
+		uint64_t v = 0;
+		for (size_t i = 0; i < len; i++) {
+			unsigned d = (unsigned)(uint8_t)p[i] - '0';
+			if (d > 9) {
+				return -1;
+			}
+			v = v * 10 + d;
+		}
+		*out = v > max ? max : v;
+		return v > max;
+	}
+	return sip_parse_uint_long(p, len, max, out);
+}
 
 /* Whether [p, p+len) is a dotted-quad IPv4address. */
 bool sip_is_ipv4(const char *p, size_t len);
