@@ -27,15 +27,49 @@ static const char *const method_names[SIP_METHOD_COUNT_] = {
 	[SIP_METHOD_PUBLISH] = "PUBLISH",
 };
 
+/* The length picks the one to four names it can be; each compare is a word or two. */
 enum sip_method sip_method_lookup(const char *p, size_t len)
 {
-	for (int i = 1; i < SIP_METHOD_COUNT_; i++) {
-		const char *n = method_names[i];
-		if (n[0] == p[0] && strlen(n) == len && memcmp(n, p, len) == 0) {
-			return (enum sip_method)i;
-		}
+#define IS(lit, id)                                                                                \
+	do {                                                                                       \
+		if (memcmp(p, lit, sizeof(lit) - 1) == 0) {                                        \
+			return (id);                                                               \
+		}                                                                                  \
+	} while (0)
+	switch (len) {
+	case 3:
+		IS("ACK", SIP_METHOD_ACK);
+		IS("BYE", SIP_METHOD_BYE);
+		break;
+	case 4:
+		IS("INFO", SIP_METHOD_INFO);
+		break;
+	case 5:
+		IS("PRACK", SIP_METHOD_PRACK);
+		IS("REFER", SIP_METHOD_REFER);
+		break;
+	case 6:
+		IS("INVITE", SIP_METHOD_INVITE);
+		IS("CANCEL", SIP_METHOD_CANCEL);
+		IS("NOTIFY", SIP_METHOD_NOTIFY);
+		IS("UPDATE", SIP_METHOD_UPDATE);
+		break;
+	case 7:
+		IS("OPTIONS", SIP_METHOD_OPTIONS);
+		IS("MESSAGE", SIP_METHOD_MESSAGE);
+		IS("PUBLISH", SIP_METHOD_PUBLISH);
+		break;
+	case 8:
+		IS("REGISTER", SIP_METHOD_REGISTER);
+		break;
+	case 9:
+		IS("SUBSCRIBE", SIP_METHOD_SUBSCRIBE);
+		break;
+	default:
+		break;
 	}
 	return SIP_METHOD_UNKNOWN;
+#undef IS
 }
 
 const char *sip_method_name(enum sip_method id)
@@ -106,6 +140,17 @@ static int parse_request_line(struct sip_msg *m, const char *p, const char *end)
 	m->method = sip_str_make(p, (size_t)(me - p));
 	m->method_id = (uint8_t)sip_method_lookup(p, (size_t)(me - p));
 	const char *u = me + 1;
+	/*
+	 * The usual line ends in " SIP/2.0" and its URI parses. A URI that parses holds no SP, so
+	 * the SP before "SIP/2.0" is the first after the URI and the general path below would find
+	 * the same parts; it runs only when this one does not apply, and then gives the error.
+	 */
+	if (end - u > 8 && end[-8] == ' ' && SIP_LIT_IEQ(end - 7, "sip/2.0") &&
+	    sip_uri_parse_in(&m->ruri, u, (size_t)(end - 8 - u), m->buf.p + m->buf.len) == LC_OK &&
+	    !sip_str_present(m->ruri.headers)) {
+		return LC_OK;
+	}
+	m->ruri = (struct sip_uri){.port = 0}; /* as if the fast path had not run */
 	const char *ue = memchr(u, ' ', (size_t)(end - u));
 	if (ue == NULL || ue == u) {
 		return LC_ESIP_START_LINE;
