@@ -110,7 +110,9 @@ int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, cons
 			    sip_skip(t.p, t.p + t.len, SIP_C_TOKEN) != t.p + t.len) {
 				return LC_EMALFORMED; /* tag-param = "tag" EQUAL token */
 			}
-			addr->tag = prm.value;
+			/* field by field: prm was written that way, and a 16-byte copy of it
+			 * would wait for both stores to reach the cache */
+			addr->tag = sip_str_make(prm.value.p, prm.value.len);
 		} else if (++nparams > SIP_MAX_PARAMS) {
 			/* the tag is not counted: a response adds one to a To that had none, and
 			 * what the builder writes must parse again */

@@ -69,7 +69,7 @@
 const uint32_t sip_ctype[256] = {R64(0), R64(64), R64(128), R64(192)};
 
 /* No class used here contains '%', so runs of the class and escapes simply alternate. */
-const char *sip_scan_escaped(const char *p, const char *end, unsigned cls)
+const char *sip_scan_escaped_long(const char *p, const char *end, unsigned cls)
 {
 	for (;;) {
 		p = sip_skip(p, end, cls);

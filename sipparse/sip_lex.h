@@ -186,11 +186,18 @@ SIP_FOLD bool sip_lit_ieq(const char *p, const char *lit, size_t n)
 /* sip_lit_ieq() with a string literal: SIP_LIT_IEQ(p, "branch") compares 6 bytes at p. */
 #define SIP_LIT_IEQ(p, lit) sip_lit_ieq((p), (lit), sizeof(lit) - 1)
 
+/* sip_scan_escaped() for any run: runs of the class and %HH escapes alternating. */
+const char *sip_scan_escaped_long(const char *p, const char *end, unsigned cls);
+
 /*
  * Scan characters of class @p cls, also accepting %HH escapes. Returns the end of the run, or
- * NULL when a '%' is not followed by two hex digits.
+ * NULL when a '%' is not followed by two hex digits. Inline for the usual run without escapes.
  */
-const char *sip_scan_escaped(const char *p, const char *end, unsigned cls);
+static inline const char *sip_scan_escaped(const char *p, const char *end, unsigned cls)
+{
+	p = sip_skip(p, end, cls);
+	return (p == end || *p != '%') ? p : sip_scan_escaped_long(p, end, cls);
+}
 
 /*
  * p points at a '"'. Returns the pointer just past the closing quote, or NULL when the string is

@@ -15,6 +15,7 @@
 #include "common/lc_error.h"
 #include "sipparse/sip_internal.h"
 #include "sipparse/sip_lex.h"
+#include "sipparse/sip_scan.h"
 
 static const char *const method_names[SIP_METHOD_COUNT_] = {
 	[SIP_METHOD_UNKNOWN] = "",	  [SIP_METHOD_INVITE] = "INVITE",
@@ -177,7 +178,8 @@ static const char *field_end(const char *p, const char *end)
 {
 	for (;;) {
 		const char *lf = memchr(p, '\n', (size_t)(end - p));
-		if (lf == NULL || lf + 1 == end || (lf[1] != ' ' && lf[1] != '\t')) {
+		if (lf == NULL || lf + 1 == end || (uint8_t)lf[1] > ' ' ||
+		    (lf[1] != ' ' && lf[1] != '\t')) {
 			return lf;
 		}
 		p = lf + 1;
@@ -200,17 +202,40 @@ static const char *parse_field(struct sip_msg *m, const char *p, const char *end
 		set_err(m, LC_ESIP_TOO_MANY_HEADERS, SIP_STR_NULL);
 		return NULL;
 	}
-	size_t nlen;
-	enum sip_hdr_id id = sip_hdr_match(p, lf, &nlen);
-	const char *ne = nlen ? p + nlen : sip_skip(p, lf, SIP_C_TOKEN);
-	struct sip_str name = sip_str_make(p, (size_t)(ne - p));
-	const char *colon = sip_skip(ne, lf, SIP_C_WS);
-	if (ne == p || colon == lf || *colon != ':') {
-		set_err(m, LC_ESIP_HDR_NAME, name);
-		return lf + 1;
+	/*
+	 * The usual "Name:" of fewer than 16 bytes: the colon from one vector compare, a known name
+	 * by hash, any other by a token check. Names this does not settle (longer, LWS before the
+	 * colon, a stray byte) take the general path, which gives the same answer for every name
+	 * settled here and reports the errors.
+	 */
+	int id = -1;
+	const char *colon = NULL;
+	if (end - p >= 16) {
+		size_t n = sip_colon16(p);
+		if (n - 1 < 15 && p + n < lf) {
+			id = sip_hdr_lookup(p, n);
+			if (id < 0 && sip_skip(p, p + n, SIP_C_TOKEN) == p + n) {
+				id = SIP_HDR_OTHER;
+			}
+			colon = p + n;
+		}
 	}
-	const char *v = sip_skip_lws(colon + 1, lf);
-	const char *ve = sip_rtrim(v, lf);
+	const char *ne = colon;
+	if (id < 0) {
+		size_t nlen;
+		id = (int)sip_hdr_match(p, lf, &nlen);
+		ne = nlen ? p + nlen : sip_skip(p, lf, SIP_C_TOKEN);
+		colon = sip_skip(ne, lf, SIP_C_WS);
+		if (ne == p || colon == lf || *colon != ':') {
+			set_err(m, LC_ESIP_HDR_NAME, sip_str_make(p, (size_t)(ne - p)));
+			return lf + 1;
+		}
+	}
+	struct sip_str name = sip_str_make(p, (size_t)(ne - p));
+	const char *v = colon + 1;
+	v = sip_skip_lws(v + (v < lf && *v == ' '), lf);
+	const char *ve =
+		sip_rtrim(v, lf[-1] == '\r' ? lf - 1 : lf); /* lf - 1 is the colon at least */
 	struct sip_hdr *h = &m->hdrs[m->nhdr++];
 	h->name = name;
 	h->value = sip_str_make(v, (size_t)(ve - v));
@@ -240,8 +265,10 @@ static void check_required(struct sip_msg *m)
 			set_err(m, required[i].err, SIP_STR_NULL);
 		}
 	}
+	/* the same known method id is the same text; only other methods need a compare */
 	if (m->is_request && (m->seen & (1u << SIP_HDR_CSEQ)) && m->method.p != NULL &&
 	    !(m->bad & (1u << SIP_HDR_CSEQ)) &&
+	    (m->cseq_method_id != m->method_id || m->method_id == SIP_METHOD_UNKNOWN) &&
 	    (m->cseq_method.len != m->method.len ||
 	     memcmp(m->cseq_method.p, m->method.p, m->method.len) != 0)) {
 		set_err(m, LC_ESIP_CSEQ_METHOD, SIP_STR_NULL);
@@ -319,13 +346,17 @@ int sip_parse(struct sip_msg *m, const char *buf, size_t len)
 			set_err(m, LC_ESIP_NO_END, SIP_STR_NULL);
 			return m->err;
 		}
-		if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
-			p += (*p == '\n') ? 1 : 2;
-			break;
-		}
-		if (*p == ' ' || *p == '\t') {
-			set_err(m, LC_ESIP_HDR_NAME, SIP_STR_NULL); /* folding the start line */
-			return m->err;
+		/* a field starts with a name; CR, LF, SP and HTAB are all below '!' */
+		if ((uint8_t)*p <= ' ') {
+			if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
+				p += (*p == '\n') ? 1 : 2;
+				break;
+			}
+			if (*p == ' ' || *p == '\t') {
+				/* folding the start line */
+				set_err(m, LC_ESIP_HDR_NAME, SIP_STR_NULL);
+				return m->err;
+			}
 		}
 		p = parse_field(m, p, end);
 		if (p == NULL) {

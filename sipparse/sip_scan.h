@@ -21,6 +21,13 @@ const char *sip_skip_text(const char *p, const char *end);
 const char *sip_skip_qdtext(const char *p, const char *end);
 
 /*
+ * The offset of the first ':' among the 16 bytes at p, or 16 when there is none. The caller
+ * guarantees that the 16 bytes are inside the datagram. A header name and its colon are found
+ * this way when the name is shorter than 16 bytes.
+ */
+unsigned sip_colon16(const char *p);
+
+/*
  * The first byte of [p, end) that ends an unbracketed URI in a header value or cannot be in one:
  * ';', ',', '?', SP, HTAB, CR or LF; end when there is none (RFC 3261 §20.10: parameters after an
  * unbracketed URI are header parameters, and such a URI holds no '?').

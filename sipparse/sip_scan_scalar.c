@@ -5,6 +5,8 @@
  */
 #include "sipparse/sip_scan.h"
 
+#include <string.h>
+
 #include "sipparse/sip_lex.h"
 
 const char *sip_skip_text(const char *p, const char *end)
@@ -30,4 +32,10 @@ const char *sip_bare_uri_end(const char *p, const char *end, const char *lim)
 		p++;
 	}
 	return p;
+}
+
+unsigned sip_colon16(const char *p)
+{
+	const char *c = memchr(p, ':', 16);
+	return c != NULL ? (unsigned)(c - p) : 16;
 }

@@ -77,6 +77,12 @@ const char *sip_skip_qdtext(const char *p, const char *end)
 	return scan(p, end, SCAN_QDTEXT);
 }
 
+unsigned sip_colon16(const char *p)
+{
+	unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(load16(p), _mm_set1_epi8(':')));
+	return (unsigned)__builtin_ctz(m | 0x10000);
+}
+
 /* The stops of sip_bare_uri_end(): ';', ',', '?', SP, HTAB, CR, LF. */
 static inline unsigned bare_uri_stops(__m128i v)
 {

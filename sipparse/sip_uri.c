@@ -190,12 +190,10 @@ int sip_uri_parse_in(struct sip_uri *uri, const char *p, size_t len, const char 
 	}
 	uri->scheme = sip_str_make(s, (size_t)(p - s));
 	p++;
-	if (uri->scheme.len == 3 && SIP_LIT_IEQ(s, "sip")) {
-		uri->scheme_id = SIP_SCHEME_SIP;
-		return parse_sip(uri, p, end, lim);
-	}
-	if (uri->scheme.len == 4 && SIP_LIT_IEQ(s, "sips")) {
-		uri->scheme_id = SIP_SCHEME_SIPS;
+	/* one call site, so that parse_sip() is inlined */
+	if ((uri->scheme.len == 3 && SIP_LIT_IEQ(s, "sip")) ||
+	    (uri->scheme.len == 4 && SIP_LIT_IEQ(s, "sips"))) {
+		uri->scheme_id = uri->scheme.len == 3 ? SIP_SCHEME_SIP : SIP_SCHEME_SIPS;
 		return parse_sip(uri, p, end, lim);
 	}
 	if (uri->scheme.len == 3 && SIP_LIT_IEQ(s, "tel")) {

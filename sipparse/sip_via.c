@@ -54,13 +54,18 @@ static const char *parse_sent_protocol(struct sip_via *via, const char *p, const
 	 * (RFC 3261 §25.1): a "SIP/7.0" Via is well formed, so a request of another SIP version can
 	 * still be answered with 505 (RFC 4475 §3.1.2.16) */
 	struct sip_str name, version;
-	p = scan_token(p, end, &name);
-	if (p == NULL || (p = scan_slash(p, end)) == NULL) {
-		return NULL;
-	}
-	p = scan_token(p, end, &version);
-	if (p == NULL || (p = scan_slash(p, end)) == NULL) {
-		return NULL;
+	if (end - p > 8 && memcmp(p, "SIP/2.0/", 8) == 0) {
+		/* what the general path below reads as "SIP" "/" "2.0" "/" and LWS */
+		p = sip_skip_lws(p + 8, end);
+	} else {
+		p = scan_token(p, end, &name);
+		if (p == NULL || (p = scan_slash(p, end)) == NULL) {
+			return NULL;
+		}
+		p = scan_token(p, end, &version);
+		if (p == NULL || (p = scan_slash(p, end)) == NULL) {
+			return NULL;
+		}
 	}
 	p = scan_token(p, end, &via->transport);
 	if (p == NULL) {
@@ -69,7 +74,6 @@ static const char *parse_sent_protocol(struct sip_via *via, const char *p, const
 	via->transport_id = transport_id(via->transport);
 	return p;
 }
-
 static const char *parse_sent_by(struct sip_via *via, const char *p, const char *end,
 				 const char *lim)
 {
