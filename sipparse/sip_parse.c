@@ -5,8 +5,9 @@
  *
  * How it works: one pass over the datagram. Each header field is found with memchr for the line
  * end; a line starting with SP or HTAB continues the field (folding), so the value view may hold
- * CRLF+WSP, which every value parser treats as whitespace. The name is mapped to an id and the
- * value handed to that field's parser. A broken field records the first error and parsing goes
+ * CRLF+WSP, which every value parser treats as whitespace. The name is mapped to an id (by a
+ * hash of names shorter than 16 bytes, see field_name()) and the value handed to that field's
+ * parser. A broken field records the first error and parsing goes
  * on, so the caller can still answer 400 when Via, From, To, Call-ID and CSeq are intact;
  * framing errors (no end of headers, limits) stop at once. Every loop advances by at least one
  * byte per iteration and no byte is scanned more than a constant number of times, so any input
@@ -186,6 +187,37 @@ static const char *field_end(const char *p, const char *end)
 	}
 }
 
+/*
+ * The name of the field at p, whose last line ends at lf: sets *ne to its end and *colon to the
+ * colon after it, and returns its id, or -1 (with *ne set) when the line has no valid name and
+ * colon. The usual "Name:" of fewer than 16 bytes is settled by one vector compare for the
+ * colon, a hash lookup for a known name and a token check for any other; the rest (longer
+ * names, LWS before the colon, a stray byte) take the general path, which gives the same answer
+ * for every name the first one settles.
+ */
+static inline __attribute__((always_inline)) int
+field_name(const char *p, const char *lf, const char *end, const char **ne, const char **colon)
+{
+	if (end - p >= 16) {
+		size_t n = sip_colon16(p);
+		if (n - 1 < 15 && p + n < lf) {
+			int id = sip_hdr_lookup(p, n);
+			if (id >= 0 || sip_skip(p, p + n, SIP_C_TOKEN) == p + n) {
+				*ne = *colon = p + n;
+				return id >= 0 ? id : SIP_HDR_OTHER;
+			}
+		}
+	}
+	size_t nlen;
+	enum sip_hdr_id id = sip_hdr_match(p, lf, &nlen);
+	*ne = nlen ? p + nlen : sip_skip(p, lf, SIP_C_TOKEN);
+	*colon = sip_skip(*ne, lf, SIP_C_WS);
+	if (*ne == p || *colon == lf || **colon != ':') {
+		return -1;
+	}
+	return (int)id;
+}
+
 /* One header field at p; returns the start of the next line, or NULL on a framing error. */
 static const char *parse_field(struct sip_msg *m, const char *p, const char *end)
 {
@@ -202,34 +234,11 @@ static const char *parse_field(struct sip_msg *m, const char *p, const char *end
 		set_err(m, LC_ESIP_TOO_MANY_HEADERS, SIP_STR_NULL);
 		return NULL;
 	}
-	/*
-	 * The usual "Name:" of fewer than 16 bytes: the colon from one vector compare, a known name
-	 * by hash, any other by a token check. Names this does not settle (longer, LWS before the
-	 * colon, a stray byte) take the general path, which gives the same answer for every name
-	 * settled here and reports the errors.
-	 */
-	int id = -1;
-	const char *colon = NULL;
-	if (end - p >= 16) {
-		size_t n = sip_colon16(p);
-		if (n - 1 < 15 && p + n < lf) {
-			id = sip_hdr_lookup(p, n);
-			if (id < 0 && sip_skip(p, p + n, SIP_C_TOKEN) == p + n) {
-				id = SIP_HDR_OTHER;
-			}
-			colon = p + n;
-		}
-	}
-	const char *ne = colon;
+	const char *ne, *colon;
+	int id = field_name(p, lf, end, &ne, &colon);
 	if (id < 0) {
-		size_t nlen;
-		id = (int)sip_hdr_match(p, lf, &nlen);
-		ne = nlen ? p + nlen : sip_skip(p, lf, SIP_C_TOKEN);
-		colon = sip_skip(ne, lf, SIP_C_WS);
-		if (ne == p || colon == lf || *colon != ':') {
-			set_err(m, LC_ESIP_HDR_NAME, sip_str_make(p, (size_t)(ne - p)));
-			return lf + 1;
-		}
+		set_err(m, LC_ESIP_HDR_NAME, sip_str_make(p, (size_t)(ne - p)));
+		return lf + 1;
 	}
 	struct sip_str name = sip_str_make(p, (size_t)(ne - p));
 	const char *v = colon + 1;
