@@ -58,6 +58,57 @@ static const struct hdr_name hdr_names[] = {
 };
 
 /*
+ * The names sip_hdr_match() knows that are shorter than 16 bytes, in a table of 64 slots indexed
+ * by SIP_HDR_HASH of the first and last letters and the length, which is collision-free for these
+ * names (a collision would be two initializers for one slot, which -Woverride-init, part of
+ * -Wextra, turns into a build error). test_parse checks that it agrees with sip_hdr_match().
+ */
+#define KEY(first, last, name, id)                                                                 \
+	[SIP_HDR_HASH(first, last, sizeof(name) - 1)] = {name, sizeof(name) - 1, id}
+const struct sip_hdr_key sip_hdr_keys[64] = {
+	KEY('v', 'a', "via", SIP_HDR_VIA),
+	KEY('v', 'v', "v", SIP_HDR_VIA),
+	KEY('f', 'm', "from", SIP_HDR_FROM),
+	KEY('f', 'f', "f", SIP_HDR_FROM),
+	KEY('t', 'o', "to", SIP_HDR_TO),
+	KEY('t', 't', "t", SIP_HDR_TO),
+	KEY('c', 'q', "cseq", SIP_HDR_CSEQ),
+	KEY('c', 'd', "call-id", SIP_HDR_CALL_ID),
+	KEY('i', 'i', "i", SIP_HDR_CALL_ID),
+	KEY('c', 't', "contact", SIP_HDR_CONTACT),
+	KEY('m', 'm', "m", SIP_HDR_CONTACT),
+	KEY('c', 'h', "content-length", SIP_HDR_CONTENT_LENGTH),
+	KEY('l', 'l', "l", SIP_HDR_CONTENT_LENGTH),
+	KEY('c', 'e', "content-type", SIP_HDR_CONTENT_TYPE),
+	KEY('c', 'c', "c", SIP_HDR_CONTENT_TYPE),
+	KEY('m', 's', "max-forwards", SIP_HDR_MAX_FORWARDS),
+	KEY('m', 's', "min-expires", SIP_HDR_MIN_EXPIRES),
+	KEY('e', 's', "expires", SIP_HDR_EXPIRES),
+	KEY('r', 'e', "route", SIP_HDR_ROUTE),
+	KEY('r', 'e', "record-route", SIP_HDR_RECORD_ROUTE),
+	KEY('r', 'e', "require", SIP_HDR_REQUIRE),
+	KEY('p', 'h', "path", SIP_HDR_PATH),
+	KEY('p', 'e', "proxy-require", SIP_HDR_PROXY_REQUIRE),
+	KEY('s', 'd', "supported", SIP_HDR_SUPPORTED),
+	KEY('k', 'k', "k", SIP_HDR_SUPPORTED),
+	KEY('a', 'n', "authorization", SIP_HDR_AUTHORIZATION),
+	KEY('u', 't', "user-agent", SIP_HDR_USER_AGENT),
+	KEY('d', 'e', "date", SIP_HDR_DATE),
+};
+#undef KEY
+
+/* the shift counts are reduced mod 64 only so that the arm not taken is defined too */
+#define MASK(n)                                                                                    \
+	(n) >= 8 ? ~0ull : (1ull << ((8 * (n)) & 63)) - 1,                                         \
+		(n) <= 8 ? 0 : (1ull << ((8 * ((n)-8)) & 63)) - 1
+const uint64_t sip_hdr_len_mask[16][2] = {
+	{MASK(0)},  {MASK(1)},	{MASK(2)},  {MASK(3)},	{MASK(4)},  {MASK(5)},
+	{MASK(6)},  {MASK(7)},	{MASK(8)},  {MASK(9)},	{MASK(10)}, {MASK(11)},
+	{MASK(12)}, {MASK(13)}, {MASK(14)}, {MASK(15)},
+};
+#undef MASK
+
+/*
  * The hot path of every header line: the first letter picks the few names it can start, each is
  * compared in place case-insensitively, a word at a time (sip_lit_ieq), and must end where the
  * name ends. A match needs no separate token scan, so
@@ -212,6 +263,13 @@ bool sip_tags_has(const struct sip_tags *t, const char *tag)
 	return false;
 }
 
+/*
+ * The field parsers stay out of line: inlined into sip_hdr_parse(), they made it save and restore
+ * six registers for every header field; apart, sip_hdr_parse() is a jump table of tail calls and
+ * each parser saves only the registers it uses.
+ */
+#define FIELD_PARSER static __attribute__((noinline))
+
 /* 1*DIGIT over the whole value; *flag_out set when above max (the value is then max). */
 static int whole_uint(const char *p, const char *end, uint64_t max, uint64_t *v, bool *over)
 {
@@ -220,7 +278,7 @@ static int whole_uint(const char *p, const char *end, uint64_t max, uint64_t *v,
 	return r < 0 ? LC_EMALFORMED : LC_OK;
 }
 
-static int parse_call_id(struct sip_msg *m, const char *p, const char *end)
+FIELD_PARSER int parse_call_id(struct sip_msg *m, const char *p, const char *end)
 {
 	/* callid = word [ "@" word ] */
 	const char *q = sip_skip(p, end, SIP_C_WORD);
@@ -239,7 +297,7 @@ static int parse_call_id(struct sip_msg *m, const char *p, const char *end)
 	return LC_OK;
 }
 
-static int parse_cseq(struct sip_msg *m, const char *p, const char *end)
+FIELD_PARSER int parse_cseq(struct sip_msg *m, const char *p, const char *end)
 {
 	/* CSeq = 1*DIGIT LWS Method */
 	const char *d = sip_skip(p, end, SIP_C_DIGIT);
@@ -259,7 +317,7 @@ static int parse_cseq(struct sip_msg *m, const char *p, const char *end)
 	return LC_OK;
 }
 
-static int parse_max_forwards(struct sip_msg *m, const char *p, const char *end)
+FIELD_PARSER int parse_max_forwards(struct sip_msg *m, const char *p, const char *end)
 {
 	uint64_t v;
 	bool over;
@@ -279,8 +337,8 @@ static int parse_max_forwards(struct sip_msg *m, const char *p, const char *end)
  * treated as equivalent to 3600", so for Expires (tolerate) it counts as absent, the registrar's
  * default applies, and a flag says so; an overlarge one likewise (RFC 4475 §3.1.2.4).
  */
-static int parse_delta(struct sip_msg *m, int64_t *out, const char *p, const char *end, int err,
-		       bool tolerate)
+FIELD_PARSER int parse_delta(struct sip_msg *m, int64_t *out, const char *p, const char *end,
+			     int err, bool tolerate)
 {
 	uint64_t v;
 	bool over;
@@ -302,7 +360,7 @@ static int parse_delta(struct sip_msg *m, int64_t *out, const char *p, const cha
 	return LC_OK;
 }
 
-static int parse_content_length(struct sip_msg *m, const char *p, const char *end)
+FIELD_PARSER int parse_content_length(struct sip_msg *m, const char *p, const char *end)
 {
 	uint64_t v;
 	bool over;
@@ -314,7 +372,7 @@ static int parse_content_length(struct sip_msg *m, const char *p, const char *en
 }
 
 /* media-type = m-type SLASH m-subtype *( SEMI m-parameter ) */
-static int parse_content_type(struct sip_msg *m, const char *p, const char *end)
+FIELD_PARSER int parse_content_type(struct sip_msg *m, const char *p, const char *end)
 {
 	const char *q = sip_skip(p, end, SIP_C_TOKEN);
 	if (q == p || (q = sip_skip_lws(q, end)) == end || *q != '/') {
@@ -341,7 +399,7 @@ static int parse_content_type(struct sip_msg *m, const char *p, const char *end)
 }
 
 /* option-tag *( COMMA option-tag ); an empty list is allowed only for Supported. */
-static int parse_tags(struct sip_tags *t, const char *p, const char *end, bool may_be_empty)
+FIELD_PARSER int parse_tags(struct sip_tags *t, const char *p, const char *end, bool may_be_empty)
 {
 	if (p == end) {
 		return may_be_empty ? LC_OK : LC_ESIP_OPTION_TAG;
@@ -368,14 +426,14 @@ static int parse_tags(struct sip_tags *t, const char *p, const char *end, bool m
 }
 
 /* Route, Record-Route, Path: name-addr lists. */
-static int parse_route_list(struct sip_addr *arr, uint8_t *n, const char *p, const char *end,
-			    int err)
+FIELD_PARSER int parse_route_list(struct sip_addr *arr, uint8_t *n, const char *p, const char *end,
+				  const char *lim, int err)
 {
 	for (;;) {
 		if (*n == SIP_MAX_ROUTES) {
 			return LC_ESIP_TOO_MANY_ROUTES;
 		}
-		int r = sip_addr_parse(&arr[*n], &p, end, true, true, NULL, NULL);
+		int r = sip_addr_parse(&arr[*n], &p, end, lim, true, true, NULL, NULL);
 		if (r != LC_OK) {
 			return r == LC_EMALFORMED ? err : r;
 		}
@@ -387,13 +445,13 @@ static int parse_route_list(struct sip_addr *arr, uint8_t *n, const char *p, con
 	}
 }
 
-static int parse_vias(struct sip_msg *m, const char *p, const char *end)
+FIELD_PARSER int parse_vias(struct sip_msg *m, const char *p, const char *end, const char *lim)
 {
 	for (;;) {
 		if (m->nvia == SIP_MAX_VIAS) {
 			return LC_ESIP_TOO_MANY_VIAS;
 		}
-		int r = sip_via_parse(&m->via[m->nvia], &p, end);
+		int r = sip_via_parse(&m->via[m->nvia], &p, end, lim);
 		if (r != LC_OK) {
 			return r == LC_EMALFORMED ? LC_ESIP_VIA : r;
 		}
@@ -405,14 +463,15 @@ static int parse_vias(struct sip_msg *m, const char *p, const char *end)
 	}
 }
 
-static int parse_from_to(struct sip_addr *a, const char *p, const char *end, int err)
+FIELD_PARSER int parse_from_to(struct sip_addr *a, const char *p, const char *end, const char *lim,
+			       int err)
 {
-	int r = sip_addr_parse(a, &p, end, false, false, NULL, NULL);
+	int r = sip_addr_parse(a, &p, end, lim, false, false, NULL, NULL);
 	return r == LC_EMALFORMED ? err : r;
 }
 
 /* TEXT-UTF8 with folds; a lone CR is refused (see sip_skip_lws). */
-static int parse_text(struct sip_str *out, const char *p, const char *end, int err)
+FIELD_PARSER int parse_text(struct sip_str *out, const char *p, const char *end, int err)
 {
 	const char *q = p;
 	for (const char *r = NULL; r != q;) {
@@ -436,17 +495,18 @@ static int parse_text(struct sip_str *out, const char *p, const char *end, int e
 int sip_hdr_parse(struct sip_msg *m, enum sip_hdr_id id, const char *p, const char *end)
 {
 	uint32_t bit = 1u << id;
+	const char *lim = m->buf.p + m->buf.len;
 	if ((m->seen & bit & SINGLE_VALUED) != 0) {
 		return LC_ESIP_DUP_HEADER;
 	}
 	m->seen |= bit;
 	switch (id) {
 	case SIP_HDR_VIA:
-		return parse_vias(m, p, end);
+		return parse_vias(m, p, end, lim);
 	case SIP_HDR_FROM:
-		return parse_from_to(&m->from, p, end, LC_ESIP_FROM);
+		return parse_from_to(&m->from, p, end, lim, LC_ESIP_FROM);
 	case SIP_HDR_TO:
-		return parse_from_to(&m->to, p, end, LC_ESIP_TO);
+		return parse_from_to(&m->to, p, end, lim, LC_ESIP_TO);
 	case SIP_HDR_CALL_ID:
 		return parse_call_id(m, p, end);
 	case SIP_HDR_CSEQ:
@@ -464,12 +524,12 @@ int sip_hdr_parse(struct sip_msg *m, enum sip_hdr_id id, const char *p, const ch
 	case SIP_HDR_CONTENT_TYPE:
 		return parse_content_type(m, p, end);
 	case SIP_HDR_ROUTE:
-		return parse_route_list(m->route, &m->nroute, p, end, LC_ESIP_ROUTE);
+		return parse_route_list(m->route, &m->nroute, p, end, lim, LC_ESIP_ROUTE);
 	case SIP_HDR_RECORD_ROUTE:
-		return parse_route_list(m->record_route, &m->nrecord_route, p, end,
+		return parse_route_list(m->record_route, &m->nrecord_route, p, end, lim,
 					LC_ESIP_RECORD_ROUTE);
 	case SIP_HDR_PATH:
-		return parse_route_list(m->path, &m->npath, p, end, LC_ESIP_PATH);
+		return parse_route_list(m->path, &m->npath, p, end, lim, LC_ESIP_PATH);
 	case SIP_HDR_SUPPORTED:
 		return parse_tags(&m->supported, p, end, true);
 	case SIP_HDR_REQUIRE:

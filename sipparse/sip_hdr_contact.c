@@ -108,14 +108,15 @@ static void on_param(void *ctx, const struct sip_param *prm)
 	}
 }
 
-static int parse_one(struct sip_msg *m, struct sip_contact *c, const char **pp, const char *end)
+static int parse_one(struct sip_msg *m, struct sip_contact *c, const char **pp, const char *end,
+		     const char *lim)
 {
 	struct contact_ctx x = {.c = c, .err = LC_OK};
 	c->instance = SIP_STR_NULL;
 	c->reg_id = SIP_STR_NULL;
 	c->expires = -1;
 	c->q = -1;
-	int r = sip_addr_parse(&c->addr, pp, end, true, false, on_param, &x);
+	int r = sip_addr_parse(&c->addr, pp, end, lim, true, false, on_param, &x);
 	if (r != LC_OK) {
 		return r == LC_EMALFORMED ? LC_ESIP_CONTACT : r;
 	}
@@ -125,6 +126,7 @@ static int parse_one(struct sip_msg *m, struct sip_contact *c, const char **pp, 
 
 int sip_hdr_parse_contact(struct sip_msg *m, const char *p, const char *end)
 {
+	const char *lim = m->buf.p + m->buf.len;
 	if (end - p == 1 && *p == '*') {
 		if (m->contact_star) {
 			return LC_ESIP_CONTACT;
@@ -136,7 +138,7 @@ int sip_hdr_parse_contact(struct sip_msg *m, const char *p, const char *end)
 		if (m->ncontact == SIP_MAX_CONTACTS) {
 			return LC_ESIP_TOO_MANY_CONTACTS;
 		}
-		int r = parse_one(m, &m->contact[m->ncontact], &p, end);
+		int r = parse_one(m, &m->contact[m->ncontact], &p, end, lim);
 		if (r != LC_OK) {
 			return r;
 		}

@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "sipparse/sip_msg.h"
@@ -29,8 +31,15 @@ const char *sip_hparam_next(const char *p, const char *end, struct sip_param *ou
 typedef void sip_param_fn(void *ctx, const struct sip_param *prm);
 
 /*
+ * sip_uri_parse() of [p, p + len) inside a datagram that ends at @p lim (>= p + len): the scans
+ * may load bytes up to lim (sip_scan.h), which lets them use whole vector blocks.
+ */
+int sip_uri_parse_in(struct sip_uri *uri, const char *p, size_t len, const char *lim);
+
+/*
  * Parse a name-addr or addr-spec with its header parameters starting at *pp (after any LWS), and
  * advance *pp past it (to a ',' or end). Parameters other than tag stay in addr->params.
+ * @param lim        the end of the datagram (see sip_scan.h).
  * @param list       the header is a comma list: a ',' ends the value.
  * @param need_angle only name-addr is allowed (Route, Record-Route, Path).
  * @param fn         NULL, or called with @p ctx for each parameter other than tag, so a caller
@@ -39,14 +48,15 @@ typedef void sip_param_fn(void *ctx, const struct sip_param *prm);
  * @return LC_OK, LC_EMALFORMED, LC_ESIP_TOO_MANY_PARAMS, or LC_ESIP_DUP_HEADER for a ',' in a
  *   single-valued field.
  */
-int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, bool list,
-		   bool need_angle, sip_param_fn *fn, void *ctx);
+int sip_addr_parse(struct sip_addr *addr, const char **pp, const char *end, const char *lim,
+		   bool list, bool need_angle, sip_param_fn *fn, void *ctx);
 
 /*
- * Parse one via-parm at *pp and advance *pp past it (to a ',' or end).
+ * Parse one via-parm at *pp and advance *pp past it (to a ',' or end); @p lim is the end of the
+ * datagram (see sip_scan.h).
  * @return LC_OK, LC_EMALFORMED or LC_ESIP_TOO_MANY_PARAMS.
  */
-int sip_via_parse(struct sip_via *via, const char **pp, const char *end);
+int sip_via_parse(struct sip_via *via, const char **pp, const char *end, const char *lim);
 
 /*
  * Parse the value of a known header field into m. Returns LC_OK or the header's LC_ESIP_* code
@@ -70,6 +80,53 @@ size_t sip_date_format(time_t now, char out[SIP_DATE_LEN + 1]);
  * returns its id, or returns SIP_HDR_OTHER with *len = 0 (the caller then scans a token).
  */
 enum sip_hdr_id sip_hdr_match(const char *p, const char *end, size_t *len);
+
+/*
+ * Header names by hash, for the per-line fast path: a name of 1 to 15 bytes [p, p + n) is looked
+ * up by its first and last letters and its length, then compared in place, 16 bytes at most, in
+ * two word compares. Owner: static, immutable (sip_hdr.c).
+ */
+struct sip_hdr_key {
+	char name[16]; /* lower case, zero-padded; "" in an empty slot */
+	uint8_t len;
+	uint8_t id; /* enum sip_hdr_id */
+};
+
+extern const struct sip_hdr_key sip_hdr_keys[64];
+
+/* [n]: the bits of the first n bytes of 16, as two words. */
+extern const uint64_t sip_hdr_len_mask[16][2];
+
+#define SIP_HDR_HASH(first, last, n)                                                               \
+	((((unsigned)((first) | 0x20)) << 2) + ((unsigned)((last) | 0x20)) + (unsigned)(n)*31u) &  \
+		63u
+
+static inline uint64_t sip_load64(const char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * The id of the header field named exactly [p, p + n), 1 <= n <= 15, or -1 when it is not one of
+ * sip_hdr_keys. Reads the 16 bytes at p, which the caller guarantees are inside the datagram.
+ * Letters compare in any case: 0x20 is set in the input only where the name has a letter (bit
+ * 0x40 of a lower-case letter; '-' and the zero padding have neither), so "\r" cannot match "-".
+ */
+static inline int sip_hdr_lookup(const char *p, size_t n)
+{
+	const struct sip_hdr_key *k =
+		&sip_hdr_keys[SIP_HDR_HASH((uint8_t)p[0], (uint8_t)p[n - 1], n)];
+	if (k->len != n) {
+		return -1;
+	}
+	uint64_t w0 = sip_load64(k->name), w1 = sip_load64(k->name + 8);
+	uint64_t fold = 0x2020202020202020ull;
+	uint64_t d0 = (sip_load64(p) | ((w0 >> 1) & fold)) ^ w0;
+	uint64_t d1 = (sip_load64(p + 8) | ((w1 >> 1) & fold)) ^ w1;
+	return ((d0 & sip_hdr_len_mask[n][0]) | (d1 & sip_hdr_len_mask[n][1])) == 0 ? k->id : -1;
+}
 
 /* Test access to the name table: entry i's long name, compact letter (0: none) and id. */
 bool sip_hdr_name_at(size_t i, const char **name, char *compact, enum sip_hdr_id *id);

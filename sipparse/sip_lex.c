@@ -69,7 +69,7 @@
 const uint32_t sip_ctype[256] = {R64(0), R64(64), R64(128), R64(192)};
 
 /* No class used here contains '%', so runs of the class and escapes simply alternate. */
-const char *sip_scan_escaped(const char *p, const char *end, unsigned cls)
+const char *sip_scan_escaped_long(const char *p, const char *end, unsigned cls)
 {
 	for (;;) {
 		p = sip_skip(p, end, cls);
@@ -107,7 +107,7 @@ const char *sip_scan_quoted(const char *p, const char *end)
 	}
 }
 
-int sip_parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out)
+int sip_parse_uint_long(const char *p, size_t len, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
 	int over = 0;
@@ -218,7 +218,7 @@ bool sip_is_ipv6(const char *p, size_t len)
 int sip_host_check(const char *p, size_t len)
 {
 	int type;
-	return sip_host_scan(p, p + len, &type) == p + len && len > 0 ? type : -1;
+	return sip_host_scan(p, p + len, p + len, &type) == p + len && len > 0 ? type : -1;
 }
 
 /*
@@ -271,7 +271,7 @@ static const char *scan_ipv4(const char *p, const char *end)
  * classes seen; only then is the run checked as an IPv4 address (no letter or '-' seen) or as
  * host name labels, instead of several branches per character.
  */
-const char *sip_host_scan(const char *p, const char *end, int *type)
+const char *sip_host_scan_scalar(const char *p, const char *end, int *type)
 {
 	const char *s = p;
 	uint32_t seen = 0;

@@ -186,11 +186,18 @@ SIP_FOLD bool sip_lit_ieq(const char *p, const char *lit, size_t n)
 /* sip_lit_ieq() with a string literal: SIP_LIT_IEQ(p, "branch") compares 6 bytes at p. */
 #define SIP_LIT_IEQ(p, lit) sip_lit_ieq((p), (lit), sizeof(lit) - 1)
 
+/* sip_scan_escaped() for any run: runs of the class and %HH escapes alternating. */
+const char *sip_scan_escaped_long(const char *p, const char *end, unsigned cls);
+
 /*
  * Scan characters of class @p cls, also accepting %HH escapes. Returns the end of the run, or
- * NULL when a '%' is not followed by two hex digits.
+ * NULL when a '%' is not followed by two hex digits. Inline for the usual run without escapes.
  */
-const char *sip_scan_escaped(const char *p, const char *end, unsigned cls);
+static inline const char *sip_scan_escaped(const char *p, const char *end, unsigned cls)
+{
+	p = sip_skip(p, end, cls);
+	return (p == end || *p != '%') ? p : sip_scan_escaped_long(p, end, cls);
+}
 
 /*
  * p points at a '"'. Returns the pointer just past the closing quote, or NULL when the string is
@@ -198,11 +205,31 @@ const char *sip_scan_escaped(const char *p, const char *end, unsigned cls);
  */
 const char *sip_scan_quoted(const char *p, const char *end);
 
+/* sip_parse_uint() for any length: digit by digit, adding no more once past max. */
+int sip_parse_uint_long(const char *p, size_t len, uint64_t max, uint64_t *out);
+
 /*
  * Parse [p, p+len) as 1*DIGIT into *out. Returns 0 on success, -1 when empty or not all digits,
- * 1 when the value exceeds @p max (*out is then max).
+ * 1 when the value exceeds @p max (*out is then max). Inline: it runs for every port and number.
  */
-int sip_parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out);
+static inline int sip_parse_uint(const char *p, size_t len, uint64_t max, uint64_t *out)
+{
+	/* up to 9 digits cannot wrap, so the range is checked once at the end; the numbers of a
+	 * SIP message (ports, CSeq, Expires, Max-Forwards) all take this path */
+	if (len - 1 < 9) {
+		uint64_t v = 0;
+		for (size_t i = 0; i < len; i++) {
+			unsigned d = (unsigned)(uint8_t)p[i] - '0';
+			if (d > 9) {
+				return -1;
+			}
+			v = v * 10 + d;
+		}
+		*out = v > max ? max : v;
+		return v > max;
+	}
+	return sip_parse_uint_long(p, len, max, out);
+}
 
 /* Whether [p, p+len) is a dotted-quad IPv4address. */
 bool sip_is_ipv4(const char *p, size_t len);
@@ -217,8 +244,9 @@ bool sip_is_ipv6(const char *p, size_t len);
 int sip_host_check(const char *p, size_t len);
 
 /*
- * Scan a host (hostname / IPv4address / IPv6reference) starting at p, in one pass: stops at the
- * first byte that cannot continue it. Sets *type to the enum sip_host_type. Returns the end of
- * the host, or NULL when what was scanned is not a valid host.
+ * Scan a host (hostname / IPv4address / IPv6reference) starting at p, one byte at a time: stops
+ * at the first byte that cannot continue it. Sets *type to the enum sip_host_type. Returns the end
+ * of the host, or NULL when what was scanned is not a valid host. This is the portable definition;
+ * the parser calls sip_host_scan() (sip_scan.h), which gives the same answers.
  */
-const char *sip_host_scan(const char *p, const char *end, int *type);
+const char *sip_host_scan_scalar(const char *p, const char *end, int *type);

@@ -5,8 +5,9 @@
  *
  * How it works: one pass over the datagram. Each header field is found with memchr for the line
  * end; a line starting with SP or HTAB continues the field (folding), so the value view may hold
- * CRLF+WSP, which every value parser treats as whitespace. The name is mapped to an id and the
- * value handed to that field's parser. A broken field records the first error and parsing goes
+ * CRLF+WSP, which every value parser treats as whitespace. The name is mapped to an id (by a
+ * hash of names shorter than 16 bytes, see field_name()) and the value handed to that field's
+ * parser. A broken field records the first error and parsing goes
  * on, so the caller can still answer 400 when Via, From, To, Call-ID and CSeq are intact;
  * framing errors (no end of headers, limits) stop at once. Every loop advances by at least one
  * byte per iteration and no byte is scanned more than a constant number of times, so any input
@@ -15,6 +16,7 @@
 #include "common/lc_error.h"
 #include "sipparse/sip_internal.h"
 #include "sipparse/sip_lex.h"
+#include "sipparse/sip_scan.h"
 
 static const char *const method_names[SIP_METHOD_COUNT_] = {
 	[SIP_METHOD_UNKNOWN] = "",	  [SIP_METHOD_INVITE] = "INVITE",
@@ -27,15 +29,49 @@ static const char *const method_names[SIP_METHOD_COUNT_] = {
 	[SIP_METHOD_PUBLISH] = "PUBLISH",
 };
 
+/* The length picks the one to four names it can be; each compare is a word or two. */
 enum sip_method sip_method_lookup(const char *p, size_t len)
 {
-	for (int i = 1; i < SIP_METHOD_COUNT_; i++) {
-		const char *n = method_names[i];
-		if (n[0] == p[0] && strlen(n) == len && memcmp(n, p, len) == 0) {
-			return (enum sip_method)i;
-		}
+#define IS(lit, id)                                                                                \
+	do {                                                                                       \
+		if (memcmp(p, lit, sizeof(lit) - 1) == 0) {                                        \
+			return (id);                                                               \
+		}                                                                                  \
+	} while (0)
+	switch (len) {
+	case 3:
+		IS("ACK", SIP_METHOD_ACK);
+		IS("BYE", SIP_METHOD_BYE);
+		break;
+	case 4:
+		IS("INFO", SIP_METHOD_INFO);
+		break;
+	case 5:
+		IS("PRACK", SIP_METHOD_PRACK);
+		IS("REFER", SIP_METHOD_REFER);
+		break;
+	case 6:
+		IS("INVITE", SIP_METHOD_INVITE);
+		IS("CANCEL", SIP_METHOD_CANCEL);
+		IS("NOTIFY", SIP_METHOD_NOTIFY);
+		IS("UPDATE", SIP_METHOD_UPDATE);
+		break;
+	case 7:
+		IS("OPTIONS", SIP_METHOD_OPTIONS);
+		IS("MESSAGE", SIP_METHOD_MESSAGE);
+		IS("PUBLISH", SIP_METHOD_PUBLISH);
+		break;
+	case 8:
+		IS("REGISTER", SIP_METHOD_REGISTER);
+		break;
+	case 9:
+		IS("SUBSCRIBE", SIP_METHOD_SUBSCRIBE);
+		break;
+	default:
+		break;
 	}
 	return SIP_METHOD_UNKNOWN;
+#undef IS
 }
 
 const char *sip_method_name(enum sip_method id)
@@ -106,6 +142,17 @@ static int parse_request_line(struct sip_msg *m, const char *p, const char *end)
 	m->method = sip_str_make(p, (size_t)(me - p));
 	m->method_id = (uint8_t)sip_method_lookup(p, (size_t)(me - p));
 	const char *u = me + 1;
+	/*
+	 * The usual line ends in " SIP/2.0" and its URI parses. A URI that parses holds no SP, so
+	 * the SP before "SIP/2.0" is the first after the URI and the general path below would find
+	 * the same parts; it runs only when this one does not apply, and then gives the error.
+	 */
+	if (end - u > 8 && end[-8] == ' ' && SIP_LIT_IEQ(end - 7, "sip/2.0") &&
+	    sip_uri_parse_in(&m->ruri, u, (size_t)(end - 8 - u), m->buf.p + m->buf.len) == LC_OK &&
+	    !sip_str_present(m->ruri.headers)) {
+		return LC_OK;
+	}
+	m->ruri = (struct sip_uri){.port = 0}; /* as if the fast path had not run */
 	const char *ue = memchr(u, ' ', (size_t)(end - u));
 	if (ue == NULL || ue == u) {
 		return LC_ESIP_START_LINE;
@@ -120,7 +167,7 @@ static int parse_request_line(struct sip_msg *m, const char *p, const char *end)
 		return v == 0 ? LC_ESIP_VERSION : LC_ESIP_START_LINE;
 	}
 	/* RFC 3261 §19.1.1: a Request-URI has no headers component */
-	if (sip_uri_parse(&m->ruri, u, (size_t)(ue - u)) != LC_OK ||
+	if (sip_uri_parse_in(&m->ruri, u, (size_t)(ue - u), m->buf.p + m->buf.len) != LC_OK ||
 	    sip_str_present(m->ruri.headers)) {
 		return LC_ESIP_RURI;
 	}
@@ -132,11 +179,43 @@ static const char *field_end(const char *p, const char *end)
 {
 	for (;;) {
 		const char *lf = memchr(p, '\n', (size_t)(end - p));
-		if (lf == NULL || lf + 1 == end || (lf[1] != ' ' && lf[1] != '\t')) {
+		if (lf == NULL || lf + 1 == end || (uint8_t)lf[1] > ' ' ||
+		    (lf[1] != ' ' && lf[1] != '\t')) {
 			return lf;
 		}
 		p = lf + 1;
 	}
+}
+
+/*
+ * The name of the field at p, whose last line ends at lf: sets *ne to its end and *colon to the
+ * colon after it, and returns its id, or -1 (with *ne set) when the line has no valid name and
+ * colon. The usual "Name:" of fewer than 16 bytes is settled by one vector compare for the
+ * colon, a hash lookup for a known name and a token check for any other; the rest (longer
+ * names, LWS before the colon, a stray byte) take the general path, which gives the same answer
+ * for every name the first one settles.
+ */
+static inline __attribute__((always_inline)) int
+field_name(const char *p, const char *lf, const char *end, const char **ne, const char **colon)
+{
+	if (end - p >= 16) {
+		size_t n = sip_colon16(p);
+		if (n - 1 < 15 && p + n < lf) {
+			int id = sip_hdr_lookup(p, n);
+			if (id >= 0 || sip_skip(p, p + n, SIP_C_TOKEN) == p + n) {
+				*ne = *colon = p + n;
+				return id >= 0 ? id : SIP_HDR_OTHER;
+			}
+		}
+	}
+	size_t nlen;
+	enum sip_hdr_id id = sip_hdr_match(p, lf, &nlen);
+	*ne = nlen ? p + nlen : sip_skip(p, lf, SIP_C_TOKEN);
+	*colon = sip_skip(*ne, lf, SIP_C_WS);
+	if (*ne == p || *colon == lf || **colon != ':') {
+		return -1;
+	}
+	return (int)id;
 }
 
 /* One header field at p; returns the start of the next line, or NULL on a framing error. */
@@ -155,17 +234,17 @@ static const char *parse_field(struct sip_msg *m, const char *p, const char *end
 		set_err(m, LC_ESIP_TOO_MANY_HEADERS, SIP_STR_NULL);
 		return NULL;
 	}
-	size_t nlen;
-	enum sip_hdr_id id = sip_hdr_match(p, lf, &nlen);
-	const char *ne = nlen ? p + nlen : sip_skip(p, lf, SIP_C_TOKEN);
-	struct sip_str name = sip_str_make(p, (size_t)(ne - p));
-	const char *colon = sip_skip(ne, lf, SIP_C_WS);
-	if (ne == p || colon == lf || *colon != ':') {
-		set_err(m, LC_ESIP_HDR_NAME, name);
+	const char *ne, *colon;
+	int id = field_name(p, lf, end, &ne, &colon);
+	if (id < 0) {
+		set_err(m, LC_ESIP_HDR_NAME, sip_str_make(p, (size_t)(ne - p)));
 		return lf + 1;
 	}
-	const char *v = sip_skip_lws(colon + 1, lf);
-	const char *ve = sip_rtrim(v, lf);
+	struct sip_str name = sip_str_make(p, (size_t)(ne - p));
+	const char *v = colon + 1;
+	v = sip_skip_lws(v + (v < lf && *v == ' '), lf);
+	const char *ve =
+		sip_rtrim(v, lf[-1] == '\r' ? lf - 1 : lf); /* lf - 1 is the colon at least */
 	struct sip_hdr *h = &m->hdrs[m->nhdr++];
 	h->name = name;
 	h->value = sip_str_make(v, (size_t)(ve - v));
@@ -195,8 +274,10 @@ static void check_required(struct sip_msg *m)
 			set_err(m, required[i].err, SIP_STR_NULL);
 		}
 	}
+	/* the same known method id is the same text; only other methods need a compare */
 	if (m->is_request && (m->seen & (1u << SIP_HDR_CSEQ)) && m->method.p != NULL &&
 	    !(m->bad & (1u << SIP_HDR_CSEQ)) &&
+	    (m->cseq_method_id != m->method_id || m->method_id == SIP_METHOD_UNKNOWN) &&
 	    (m->cseq_method.len != m->method.len ||
 	     memcmp(m->cseq_method.p, m->method.p, m->method.len) != 0)) {
 		set_err(m, LC_ESIP_CSEQ_METHOD, SIP_STR_NULL);
@@ -274,13 +355,17 @@ int sip_parse(struct sip_msg *m, const char *buf, size_t len)
 			set_err(m, LC_ESIP_NO_END, SIP_STR_NULL);
 			return m->err;
 		}
-		if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
-			p += (*p == '\n') ? 1 : 2;
-			break;
-		}
-		if (*p == ' ' || *p == '\t') {
-			set_err(m, LC_ESIP_HDR_NAME, SIP_STR_NULL); /* folding the start line */
-			return m->err;
+		/* a field starts with a name; CR, LF, SP and HTAB are all below '!' */
+		if ((uint8_t)*p <= ' ') {
+			if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
+				p += (*p == '\n') ? 1 : 2;
+				break;
+			}
+			if (*p == ' ' || *p == '\t') {
+				/* folding the start line */
+				set_err(m, LC_ESIP_HDR_NAME, SIP_STR_NULL);
+				return m->err;
+			}
 		}
 		p = parse_field(m, p, end);
 		if (p == NULL) {

@@ -13,7 +13,9 @@
 #include "sipparse/sip_uri.h"
 
 #include "common/lc_error.h"
+#include "sipparse/sip_internal.h"
 #include "sipparse/sip_lex.h"
+#include "sipparse/sip_scan.h"
 
 static int parse_port(const char *p, const char *end, uint16_t *port)
 {
@@ -117,7 +119,7 @@ static const char *parse_userinfo(struct sip_uri *uri, const char *p, const char
  * the first byte that cannot continue a host, which is where the port or parameters start, so
  * no separate scan for the end of hostport is needed.
  */
-static int parse_sip(struct sip_uri *uri, const char *p, const char *end)
+static int parse_sip(struct sip_uri *uri, const char *p, const char *end, const char *lim)
 {
 	int type;
 	p = parse_userinfo(uri, p, end);
@@ -125,7 +127,7 @@ static int parse_sip(struct sip_uri *uri, const char *p, const char *end)
 		return LC_EMALFORMED;
 	}
 	const char *h = p;
-	p = sip_host_scan(p, end, &type);
+	p = sip_host_scan(p, end, lim, &type);
 	if (p == NULL) {
 		return LC_EMALFORMED;
 	}
@@ -171,6 +173,11 @@ static int parse_tel(struct sip_uri *uri, const char *p, const char *end)
 
 int sip_uri_parse(struct sip_uri *uri, const char *p, size_t len)
 {
+	return sip_uri_parse_in(uri, p, len, p + len);
+}
+
+int sip_uri_parse_in(struct sip_uri *uri, const char *p, size_t len, const char *lim)
+{
 	const char *end = p + len;
 	const char *s = p;
 	*uri = (struct sip_uri){.raw = sip_str_make(p, len)};
@@ -183,13 +190,11 @@ int sip_uri_parse(struct sip_uri *uri, const char *p, size_t len)
 	}
 	uri->scheme = sip_str_make(s, (size_t)(p - s));
 	p++;
-	if (uri->scheme.len == 3 && SIP_LIT_IEQ(s, "sip")) {
-		uri->scheme_id = SIP_SCHEME_SIP;
-		return parse_sip(uri, p, end);
-	}
-	if (uri->scheme.len == 4 && SIP_LIT_IEQ(s, "sips")) {
-		uri->scheme_id = SIP_SCHEME_SIPS;
-		return parse_sip(uri, p, end);
+	/* one call site, so that parse_sip() is inlined */
+	if ((uri->scheme.len == 3 && SIP_LIT_IEQ(s, "sip")) ||
+	    (uri->scheme.len == 4 && SIP_LIT_IEQ(s, "sips"))) {
+		uri->scheme_id = uri->scheme.len == 3 ? SIP_SCHEME_SIP : SIP_SCHEME_SIPS;
+		return parse_sip(uri, p, end, lim);
 	}
 	if (uri->scheme.len == 3 && SIP_LIT_IEQ(s, "tel")) {
 		uri->scheme_id = SIP_SCHEME_TEL;

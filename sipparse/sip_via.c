@@ -8,6 +8,7 @@
 #include "common/lc_error.h"
 #include "sipparse/sip_internal.h"
 #include "sipparse/sip_lex.h"
+#include "sipparse/sip_scan.h"
 
 static const char *scan_token(const char *p, const char *end, struct sip_str *out)
 {
@@ -53,13 +54,18 @@ static const char *parse_sent_protocol(struct sip_via *via, const char *p, const
 	 * (RFC 3261 §25.1): a "SIP/7.0" Via is well formed, so a request of another SIP version can
 	 * still be answered with 505 (RFC 4475 §3.1.2.16) */
 	struct sip_str name, version;
-	p = scan_token(p, end, &name);
-	if (p == NULL || (p = scan_slash(p, end)) == NULL) {
-		return NULL;
-	}
-	p = scan_token(p, end, &version);
-	if (p == NULL || (p = scan_slash(p, end)) == NULL) {
-		return NULL;
+	if (end - p > 8 && memcmp(p, "SIP/2.0/", 8) == 0) {
+		/* what the general path below reads as "SIP" "/" "2.0" "/" and LWS */
+		p = sip_skip_lws(p + 8, end);
+	} else {
+		p = scan_token(p, end, &name);
+		if (p == NULL || (p = scan_slash(p, end)) == NULL) {
+			return NULL;
+		}
+		p = scan_token(p, end, &version);
+		if (p == NULL || (p = scan_slash(p, end)) == NULL) {
+			return NULL;
+		}
 	}
 	p = scan_token(p, end, &via->transport);
 	if (p == NULL) {
@@ -68,12 +74,12 @@ static const char *parse_sent_protocol(struct sip_via *via, const char *p, const
 	via->transport_id = transport_id(via->transport);
 	return p;
 }
-
-static const char *parse_sent_by(struct sip_via *via, const char *p, const char *end)
+static const char *parse_sent_by(struct sip_via *via, const char *p, const char *end,
+				 const char *lim)
 {
 	const char *h = p;
 	int type;
-	p = sip_host_scan(p, end, &type);
+	p = sip_host_scan(p, end, lim, &type);
 	if (p == NULL) {
 		return NULL;
 	}
@@ -162,7 +168,7 @@ static bool via_param(struct sip_via *via, const struct sip_param *prm, const ch
 	}
 }
 
-int sip_via_parse(struct sip_via *via, const char **pp, const char *end)
+int sip_via_parse(struct sip_via *via, const char **pp, const char *end, const char *lim)
 {
 	const char *p = *pp;
 	const char *start = p;
@@ -176,7 +182,7 @@ int sip_via_parse(struct sip_via *via, const char **pp, const char *end)
 	if (q == p) {
 		return LC_EMALFORMED; /* sent-protocol LWS sent-by: the LWS is mandatory */
 	}
-	p = parse_sent_by(via, q, end);
+	p = parse_sent_by(via, q, end, lim);
 	if (p == NULL) {
 		return LC_EMALFORMED;
 	}

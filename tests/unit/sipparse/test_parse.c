@@ -4,11 +4,13 @@
  * folding, lists, every limit, every framing error, and the views staying inside the datagram.
  * The RFC torture messages are in the corpus (test_corpus.c); these cover what they do not.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/lc_error.h"
 #include "sipparse/sip_internal.h"
+#include "sipparse/sip_lex.h"
 #include "tests/tap.h"
 
 static struct sip_msg m;
@@ -407,9 +409,149 @@ static void test_header_names(void)
 	is_int(wrong, 0, "every header name and compact form maps to its id, and only it");
 }
 
+/*
+ * The hashed lookup of the per-line fast path (sip_hdr_lookup) against sip_hdr_match(): every
+ * name of 1 to 15 bytes they are given, known names in any case and with one byte changed,
+ * dropped or added, and random token names, each followed by ':' inside a 32-byte buffer.
+ */
+static void test_header_lookup(void)
+{
+	static const char alpha[] =
+		"abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOPQRSTUVWXYZ.!%*_+`'~0";
+	const char *name;
+	char compact;
+	enum sip_hdr_id id;
+	int wrong = 0, n = 0;
+	uint64_t seed = 3;
+	for (size_t i = 0;; i++) {
+		char cand[40][32];
+		size_t ncand = 0;
+		if (!sip_hdr_name_at(i, &name, &compact, &id)) {
+			break;
+		}
+		size_t len = strlen(name);
+		snprintf(cand[ncand++], 32, "%s", name);
+		if (compact != 0) {
+			snprintf(cand[ncand++], 32, "%c", compact);
+			snprintf(cand[ncand++], 32, "%c", compact - 32);
+		}
+		for (size_t k = 0; k < len && ncand < 36; k++) {
+			snprintf(cand[ncand++], 32, "%s", name);
+			cand[ncand - 1][k] = (char)(cand[ncand - 1][k] ^ 0x20); /* other case */
+			snprintf(cand[ncand++], 32, "%s", name);
+			cand[ncand - 1][k] = (char)(k % 2 ? '\r' : 'x'); /* a byte changed */
+		}
+		snprintf(cand[ncand++], 32, "%.*s", (int)len - 1, name); /* one shorter */
+		snprintf(cand[ncand++], 32, "%ss", name);		 /* one longer */
+		for (int r = 0; r < 200; r++, ncand = 0) {
+			if (r > 0) { /* then random names */
+				seed = seed * 6364136223846793005u + 1442695040888963407u;
+				size_t rl = 1 + (seed >> 33) % 15;
+				for (size_t k = 0; k < rl; k++) {
+					seed = seed * 6364136223846793005u + 1442695040888963407u;
+					cand[0][k] = alpha[(seed >> 33) % (sizeof(alpha) - 1)];
+				}
+				cand[0][rl] = '\0';
+				ncand = 1;
+			}
+			for (size_t c = 0; c < (r == 0 ? ncand : 1); c++) {
+				char buf[32];
+				size_t cl = strlen(cand[c]);
+				if (cl == 0 || cl > 15) {
+					continue;
+				}
+				memset(buf, 'z', sizeof(buf));
+				memcpy(buf, cand[c], cl);
+				buf[cl] = ':';
+				size_t got_len;
+				enum sip_hdr_id m_id = sip_hdr_match(buf, buf + cl, &got_len);
+				int want =
+					(m_id != SIP_HDR_OTHER && got_len == cl) ? (int)m_id : -1;
+				wrong += sip_hdr_lookup(buf, cl) != want;
+				n++;
+			}
+		}
+	}
+	is_int(wrong, 0, "sip_hdr_lookup agrees with sip_hdr_match on %d names", n);
+}
+
+/* sip_method_lookup() finds every method by its exact name, and nothing else. */
+static void test_method_lookup(void)
+{
+	int wrong = 0;
+	for (int i = 1; i < SIP_METHOD_COUNT_; i++) {
+		const char *n = sip_method_name((enum sip_method)i);
+		size_t len = strlen(n);
+		char buf[16];
+		wrong += sip_method_lookup(n, len) != (enum sip_method)i;
+		memcpy(buf, n, len);
+		buf[0] = (char)(buf[0] | 0x20); /* methods are case-sensitive */
+		wrong += sip_method_lookup(buf, len) != SIP_METHOD_UNKNOWN;
+		wrong += sip_method_lookup(n, len - 1) != SIP_METHOD_UNKNOWN;
+		memcpy(buf, n, len);
+		buf[len] = 'X';
+		wrong += sip_method_lookup(buf, len + 1) != SIP_METHOD_UNKNOWN;
+	}
+	is_int(wrong, 0, "every method name maps to its id; other case, shorter, longer do not");
+}
+
+/* The reference definition of sip_parse_uint(): digit by digit, stop adding once over max. */
+static int ref_uint(const char *p, size_t len, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	int over = 0;
+	if (len == 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9') {
+			return -1;
+		}
+		if (!over && (v = v * 10 + (uint64_t)(p[i] - '0')) > max) {
+			over = 1;
+		}
+	}
+	*out = over ? max : v;
+	return over;
+}
+
+/* sip_parse_uint() against the reference: every length to 22, every limit the parser uses. */
+static void test_parse_uint(void)
+{
+	static const uint64_t maxes[] = {0, 9, 255, 65535, 0x7fffffff, 0xffffffff};
+	static const char digits[] = "0123456789";
+	int wrong = 0, n = 0;
+	uint64_t seed = 1;
+	for (size_t len = 0; len <= 22; len++) {
+		for (int rep = 0; rep < 200; rep++) {
+			char buf[24];
+			for (size_t i = 0; i < len; i++) {
+				seed = seed * 6364136223846793005u + 1442695040888963407u;
+				buf[i] = digits[(seed >> 33) % (rep % 3 == 0 ? 2 : 10)];
+			}
+			if (rep % 7 == 3 && len > 0) {
+				buf[(seed >> 40) % len] =
+					(char)(rep % 2 ? '/' : ':'); /* next to digits */
+			}
+			for (size_t k = 0; k < sizeof(maxes) / sizeof(maxes[0]); k++) {
+				uint64_t a = 12345, b = 12345;
+				int ra = sip_parse_uint(buf, len, maxes[k], &a);
+				int rb = ref_uint(buf, len, maxes[k], &b);
+				wrong += ra != rb || (ra >= 0 && a != b);
+				n++;
+			}
+		}
+	}
+	is_int(wrong, 0, "sip_parse_uint agrees with the digit-by-digit definition on %d inputs",
+	       n);
+}
+
 int main(void)
 {
 	test_header_names();
+	test_header_lookup();
+	test_method_lookup();
+	test_parse_uint();
 	test_register();
 	test_views_inside();
 	test_compact_and_folding();

@@ -6,6 +6,7 @@
  * read one byte too far would fault here, whatever the sanitizer.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -78,6 +79,80 @@ static void check_against_table(void)
 	ok(bad == 0, "every byte value stops both scans where the table does (%u differ)", bad);
 }
 
+/*
+ * sip_host_scan() against sip_host_scan_scalar(): random hosts (names, dotted quads, near misses)
+ * at every length to 80, each cut at every end, with the datagram ending at end or 16 bytes later.
+ */
+static void check_host_scan(void)
+{
+	static const char *const alphabets[] = {"0123456789.", "0123456789..25", "ab-.", "aZ09-.",
+						"a0.-:;>@ \x80_"};
+	char buf[160];
+	uint64_t seed = 7;
+	unsigned bad = 0, runs = 0;
+	for (size_t len = 0; len <= 80; len++) {
+		for (unsigned rep = 0; rep < 40; rep++) {
+			const char *al = alphabets[rep % 5];
+			size_t nal = strlen(al);
+			for (size_t i = 0; i < sizeof(buf); i++) {
+				buf[i] = al[rnd(&seed) % nal];
+			}
+			if (rep % 7 == 0 && len >= 7) {
+				/* a dotted quad, maybe out of range, maybe followed by more */
+				unsigned a = (unsigned)(rnd(&seed) % 300),
+					 b = (unsigned)(rnd(&seed) % 300);
+				int k = snprintf(buf, sizeof(buf), "%u.%u.1%s.%u", a, b,
+						 rep % 2 ? "0" : "", (unsigned)(rnd(&seed) % 1000));
+				buf[k] = al[rnd(&seed) % nal];
+			}
+			for (size_t end = 0; end <= len; end++) {
+				for (size_t extra = 0; extra <= 16; extra += 16) {
+					int t1 = -1, t2 = -1;
+					const char *a = sip_host_scan(buf, buf + end,
+								      buf + end + extra, &t1);
+					const char *b = sip_host_scan_scalar(buf, buf + end, &t2);
+					bad += a != b || (a != NULL && t1 != t2);
+					runs++;
+				}
+			}
+		}
+	}
+	ok(bad == 0, "sip_host_scan agrees with sip_host_scan_scalar on %u runs (%u differ)", runs,
+	   bad);
+}
+
+/* sip_bare_uri_end() against its definition, at every length and cut, near the datagram's end. */
+static void check_bare_uri_end(void)
+{
+	static const char alphabet[] = "ab:@.;,? \t\r\n\x0b\x0c\x08\x0e=>";
+	char buf[96];
+	uint64_t seed = 11;
+	unsigned bad = 0, runs = 0;
+	for (size_t len = 0; len <= 70; len++) {
+		for (unsigned rep = 0; rep < 30; rep++) {
+			for (size_t i = 0; i < sizeof(buf); i++) {
+				/* mostly URI bytes, so runs are long */
+				uint64_t r = rnd(&seed);
+				buf[i] = r % 8 ? alphabet[r % 5]
+					       : alphabet[(r >> 8) % (sizeof(alphabet) - 1)];
+			}
+			for (size_t end = 0; end <= len; end++) {
+				for (size_t extra = 0; extra <= 16; extra += 8) {
+					const char *want = buf;
+					while (want < buf + end && !strchr(";,? \t\r\n", *want)) {
+						want++;
+					}
+					bad += sip_bare_uri_end(buf, buf + end,
+								buf + end + extra) != want;
+					runs++;
+				}
+			}
+		}
+	}
+	ok(bad == 0, "sip_bare_uri_end agrees with its definition on %u runs (%u differ)", runs,
+	   bad);
+}
+
 static const char msg[] =
 	"REGISTER sip:sip.example.org SIP/2.0\r\n"
 	"Via: SIP/2.0/UDP 192.168.1.23:5060;branch=z9hG4bK.PJtcw~Xz2;rport\r\n"
@@ -129,8 +204,10 @@ static void check_page_end(void)
 
 int main(void)
 {
-	plan(7);
+	plan(9);
 	check_against_table();
+	check_host_scan();
+	check_bare_uri_end();
 	check_page_end();
 	return tap_failed != 0;
 }
