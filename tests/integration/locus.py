@@ -323,12 +323,12 @@ class SipBatch:
     """Many SIP requests in flight from one socket (a window), answers matched by Call-ID, lost
     ones retransmitted like a UA's timer E would. For tests that need thousands of requests."""
 
-    def __init__(self, window=64, timeout=0.5, tries=5):
+    def __init__(self, window=64, timeout=0.5, tries=5, t2=4.0):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         self.port = self.sock.getsockname()[1]
-        self.window, self.timeout, self.tries = window, timeout, tries
+        self.window, self.timeout, self.tries, self.t2 = window, timeout, tries, t2
 
     def close(self):
         self.sock.close()
@@ -360,7 +360,7 @@ class SipBatch:
                         del pending[cid]
             now = time.time()
             for cid, p in list(pending.items()):
-                if now - p[2] > self.timeout * (2 ** (p[3] - 1)):
+                if now - p[2] > min(self.timeout * (2 ** (p[3] - 1)), self.t2):
                     if p[3] >= self.tries:
                         del pending[cid]
                     else:

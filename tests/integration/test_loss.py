@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""LSP datagrams lost (issue 4): inside a network namespace of its own, nftables drops 10% of the
+"""LSP datagrams lost (issue 4): inside a network namespace of its own, nftables drops 5% of the
 UDP datagrams sent to the nodes' LSP ports (forwarded requests, owners' answers, REPLICA_STOREs
 and their acknowledgements all travel there; the TCP overlay links and SIP are untouched). Then:
 
 - every REGISTER of 1,000 AORs through random nodes of a 5-node ring still gets its 200 OK,
-  through the client's own retransmissions (like a UA's timer E), and
+  through the client's own retransmissions (a UA's timer E, for the 32 s of timer F), and
 - the replicas converge all the same (anti-entropy digests): every key owned once and held as a
   replica twice, and every AOR resolves through random nodes.
 
@@ -23,6 +23,10 @@ from locus import Ring, SipBatch, Tap, wait_for  # noqa: E402
 
 LSP_BASE, SIP_BASE = 17400, 15060
 NODES, N, R = 5, 1000, 3
+# Why 5% and not more: a replicated REGISTER through another node crosses about five LSP
+# datagrams (forward, REPLICA_STORE, its acknowledgement, the answer); at 10% loss a try fails
+# 41% of the time and a UA's eleven transmissions all fail for 1 REGISTER in 18,000, which a run of
+# 1,000 meets 5% of the time: a fact of the path, not a fault to test for.
 
 
 def outer():
@@ -41,7 +45,7 @@ def outer():
         subprocess.run(run + ["nft", "add", "table", "inet", "loss"], check=True)
         subprocess.run(run + ["nft", "add chain inet loss in { type filter hook input priority 0; }"],
                        check=True)
-        subprocess.run(run + ["nft", "add rule inet loss in udp dport %d-%d numgen random mod 10 0 "
+        subprocess.run(run + ["nft", "add rule inet loss in udp dport %d-%d numgen random mod 20 0 "
                               "counter drop" % (LSP_BASE, LSP_BASE + 99)], check=True)
         env = dict(os.environ, LOCUS_IN_NETNS=ns)
         inner = subprocess.run(run + [sys.executable, os.path.abspath(__file__)], env=env)
@@ -68,14 +72,15 @@ def inner():
     t.ok(took is not None, "%d nodes converge in the namespace (%.1f s)" % (NODES, took or -1),
          ring.why)
 
-    batch = SipBatch(window=64, timeout=0.5, tries=8)
+    # a UA's timer E: T1 = 0.5 s doubling to T2 = 4 s, for 32 s (64*T1): 11 transmissions
+    batch = SipBatch(window=64, timeout=0.5, tries=11, t2=4.0)
     reqs = [batch.request("REGISTER", "sip:example.com", rnd.choice(ring.nodes).sip, "l-%d" % i,
                           to="<sip:loss%04d@example.com>" % i,
                           headers=["Contact: <sip:loss%04d@10.2.0.1:%d>" % (i, 1000 + i),
                                    "Expires: 3600"]) for i in range(N)]
     ans = batch.run(reqs)
     ok = sum(1 for i in range(N) if ans.get("l-%d" % i) and ans["l-%d" % i].status == 200)
-    t.ok(ok == N, "with 10%% of LSP datagrams dropped, %d of %d REGISTERs complete" % (ok, N))
+    t.ok(ok == N, "with 5%% of LSP datagrams dropped, %d of %d REGISTERs complete" % (ok, N))
 
     def copies():
         own = rep = 0
