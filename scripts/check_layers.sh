@@ -26,7 +26,7 @@ declare -A may_mod=(
 	[dataplane]="common sipparse dht dataplane"
 	[control]="common sipparse dht dataplane control"
 	[bench]="common sipparse dht dataplane control bench"
-	[tests]="common sipparse dht dataplane control tests"
+	[tests]="common sipparse dht dataplane control bench tests"
 )
 # module -> library families it may include. common: the allocator wrapper sits on jemalloc
 # (STYLE.md section 3). dataplane: workers announce quiescent states (section 4), so liburcu.
