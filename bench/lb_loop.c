@@ -10,7 +10,9 @@
  *      provisional answer an INVITE is not resent and a non-INVITE is resent every T2);
  *   2. starts requests: closed loop, until the thread's share of --window is in flight; open
  *      loop, every request whose due time has come (a due request that finds every slot busy is
- *      counted unsent, never delayed, so the offered rate stays what was asked);
+ *      counted unsent, never delayed, so the offered rate stays what was asked; what is still
+ *      due when --duration is up is counted unsent too, so a generator that falls behind still
+ *      stops on time);
  *   3. sends what was queued, one sendmmsg per socket;
  *   4. waits in epoll for answers, at most until the next due request or the next timer tick,
  *      then drains the ready sockets with recvmmsg and judges each answer (lb_check.h).
@@ -586,6 +588,23 @@ static void rx_socket(struct thread *t, unsigned k)
 
 /* ---- the loop --------------------------------------------------------------------------------- */
 
+/* Open loop, at the time bound: the requests the schedule still held before it were offered but
+ * never sent (the generator fell behind); they count as unsent, so sent + unsent is what the
+ * schedule offered and the run still ends on time. */
+static void give_up_schedule(struct thread *t)
+{
+	uint64_t stop = t->run->stop_ns;
+	if (t->cfg->open_loop && stop != 0 && t->next_ns < stop) {
+		uint64_t left = (stop - t->next_ns + t->gap_ns - 1) / t->gap_ns;
+		if (t->budget != UINT64_MAX) {
+			left = LC_MIN(left, t->budget - t->started);
+		}
+		lc_counter_add(&t->st->unsent, left);
+		lc_counter_add(&t->st->behind, left);
+		t->started += left;
+	}
+}
+
 static bool may_start(struct thread *t, uint64_t now)
 {
 	if (t->end != END_RUNNING) {
@@ -596,8 +615,9 @@ static bool may_start(struct thread *t, uint64_t now)
 		t->end = END_STOPPED;
 	} else if (t->started >= t->budget) {
 		t->end = END_COUNT;
-	} else if (t->run->stop_ns != 0 && at >= t->run->stop_ns) {
+	} else if (t->run->stop_ns != 0 && (at >= t->run->stop_ns || now >= t->run->stop_ns)) {
 		t->end = END_TIME;
+		give_up_schedule(t);
 	}
 	return t->end == END_RUNNING;
 }

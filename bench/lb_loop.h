@@ -32,8 +32,9 @@ struct lb_op_stats {
 struct lb_stats {
 	struct lb_op_stats op[LB_OP_COUNT];
 	lc_counter_t wrong_kind[LB_W_COUNT];
-	lc_counter_t unsent;	  /* open loop: due, but every slot was busy (not sent) */
-	lc_counter_t late;	  /* an answer to a transaction already counted missing */
+	lc_counter_t unsent; /* open loop: due, but every slot was busy, or behind (not sent) */
+	lc_counter_t behind; /* of those, still due when --duration was up (generator too slow) */
+	lc_counter_t late;   /* an answer to a transaction already counted missing */
 	lc_counter_t duplicate;	  /* another answer to an answered transaction */
 	lc_counter_t stray;	  /* an answer that names no transaction of ours */
 	lc_counter_t acks;	  /* ACKs sent */

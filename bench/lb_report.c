@@ -46,6 +46,7 @@ static void sum_thread(struct lb_totals *t, const struct lb_stats *s, uint64_t *
 		t->wrong_kind[w] += get(&s->wrong_kind[w]);
 	}
 	t->unsent += get(&s->unsent);
+	t->behind += get(&s->behind);
 	t->late += get(&s->late);
 	t->duplicate += get(&s->duplicate);
 	t->stray += get(&s->stray);
@@ -172,9 +173,12 @@ void lb_report_table(FILE *f, const struct lb_totals *t, const struct lb_cfg *c)
 	fprintf(f, "generator: %.2f s CPU (user %.2f, sys %.2f), %.2f us per request", cpu,
 		t->cpu_user_s, t->cpu_sys_s, t->sent ? cpu * 1e6 / (double)t->sent : 0.0);
 	if (c->open_loop) {
-		fprintf(f, "; offered %.0f/s; lag max %.0f us, %llu requests over 1 ms late",
-			rate(t->sent + t->unsent, t->send_s), us(t->lag_max_ns),
-			(unsigned long long)t->lag_1ms);
+		fprintf(f,
+			"; offered %.0f/s, sent %.0f/s; lag max %.0f us, %llu requests over 1 ms "
+			"late, %llu still due at the end (unsent)",
+			rate(t->sent + t->unsent, t->send_s), rate(t->sent, t->send_s),
+			us(t->lag_max_ns), (unsigned long long)t->lag_1ms,
+			(unsigned long long)t->behind);
 	}
 	fprintf(f, "\nlatency from the histogram: within %.2f %% of the exact values\n",
 		LB_HIST_REL_ERROR * 100.0);
@@ -276,12 +280,14 @@ void lb_report_json(FILE *f, const struct lb_totals *t, const struct lb_cfg *c)
 	json_config(f, c);
 	fprintf(f,
 		"\"end\":\"%s\",\"elapsed_s\":%.4f,\"send_s\":%.4f,\"sent\":%llu,\"unsent\":%llu,"
-		"\"offered_rate\":%.1f,\"answered\":%llu,\"throughput\":%.1f,\"right\":%llu,"
+		"\"unsent_behind\":%llu,\"offered_rate\":%.1f,\"sent_rate\":%.1f,\"answered\":%llu,"
+		"\"throughput\":%.1f,\"right\":%llu,"
 		"\"wrong\":%llu,\"missing\":%llu,\"late\":%llu,\"duplicate\":%llu,\"stray\":%llu,"
 		"\"retransmissions\":%llu,\"provisional\":%llu,\"acks\":%llu,\"send_errors\":%llu,"
 		"\"wrong_by_kind\":{",
 		t->end, t->elapsed_s, t->send_s, (unsigned long long)t->sent,
-		(unsigned long long)t->unsent, rate(t->sent + t->unsent, t->send_s),
+		(unsigned long long)t->unsent, (unsigned long long)t->behind,
+		rate(t->sent + t->unsent, t->send_s), rate(t->sent, t->send_s),
 		(unsigned long long)t->answered, rate(t->answered, t->elapsed_s),
 		(unsigned long long)(t->answered - t->wrong_answers), (unsigned long long)t->wrong,
 		(unsigned long long)t->missing, (unsigned long long)t->late,

@@ -23,7 +23,7 @@ struct lb_totals {
 	uint64_t sent, retrans, answered, wrong_answers, missing, provisional;
 	uint64_t wrong; /* every wrong answer, malformed ones that found no request included */
 	uint64_t wrong_kind[LB_W_COUNT];
-	uint64_t unsent, late, duplicate, stray, acks, send_errors, lag_1ms, lag_max_ns;
+	uint64_t unsent, behind, late, duplicate, stray, acks, send_errors, lag_1ms, lag_max_ns;
 	double elapsed_s; /* start to the last answer (or to now while running) */
 	double send_s;	  /* start to the last request started */
 	double cpu_user_s, cpu_sys_s;

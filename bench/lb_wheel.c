@@ -11,14 +11,15 @@
 
 struct node {
 	uint32_t next, prev;
-	uint64_t tick; /* due tick; the bucket is tick % NBUCKETS */
+	uint64_t due_ns;
+	uint64_t tick; /* the bucket's tick: due_ns's, or the current one if that has passed */
 	uint8_t armed;
 };
 
 /* Owner: one thread. */
 struct lb_wheel {
 	uint32_t cap;
-	uint64_t cur; /* the first tick not fully expired yet */
+	uint64_t cur; /* the first tick whose bucket may still hold due timers */
 	uint32_t head[NBUCKETS];
 	struct node nodes[];
 };
@@ -65,6 +66,7 @@ void lb_wheel_arm(struct lb_wheel *w, uint32_t id, uint64_t due_ns)
 	lb_wheel_disarm(w, id);
 	struct node *n = &w->nodes[id];
 	uint64_t tick = due_ns >> LB_WHEEL_TICK_SHIFT;
+	n->due_ns = due_ns;
 	n->tick = tick < w->cur ? w->cur : tick;
 	uint32_t *head = &w->head[n->tick % NBUCKETS];
 	n->prev = NIL;
@@ -83,12 +85,15 @@ unsigned lb_wheel_expire(struct lb_wheel *w, uint64_t now_ns, uint32_t *out, uns
 	if (now >= w->cur + NBUCKETS) {
 		w->cur = now - NBUCKETS + 1; /* one turn visits every bucket */
 	}
-	while (w->cur <= now) {
-		uint32_t id = w->head[w->cur % NBUCKETS];
+	/* The current tick's bucket is scanned on every call and cur stays on it: a timer due later
+	 * in this tick (or re-armed into it by the caller) must not fire before its time. */
+	for (uint64_t t = w->cur; t <= now; t++) {
+		uint32_t id = w->head[t % NBUCKETS];
 		while (id != NIL) {
 			uint32_t next = w->nodes[id].next;
-			if (w->nodes[id].tick <= now) {
+			if (w->nodes[id].due_ns <= now_ns) {
 				if (got == max) {
+					w->cur = t;
 					return got;
 				}
 				lb_wheel_disarm(w, id);
@@ -96,7 +101,7 @@ unsigned lb_wheel_expire(struct lb_wheel *w, uint64_t now_ns, uint32_t *out, uns
 			}
 			id = next;
 		}
-		w->cur++;
 	}
+	w->cur = now > w->cur ? now : w->cur;
 	return got;
 }

@@ -6,9 +6,10 @@
  *
  * How it works: time is cut into ticks of 2^20 ns (about 1 ms) and the wheel has 1024 buckets,
  * bucket = tick mod 1024, each a doubly linked list through the per-id nodes. Expiring walks the
- * buckets from the last tick it saw up to now and pops the entries whose tick has come; an entry
- * due more than one turn ahead stays in its bucket and is passed over until its turn. An entry
- * armed in the past fires at the next expiry.
+ * buckets from the last tick it saw up to now and pops the entries whose due time has come (to the
+ * nanosecond: an entry due later in the current tick waits); an entry due more than one turn ahead
+ * stays in its bucket and is passed over until its turn. An entry armed in the past fires at the
+ * next expiry.
  */
 #pragma once
 

@@ -2,7 +2,9 @@
 /*
  * locus-bench's timer wheel (bench/lb_wheel.c): timers fire when due and not before, disarmed
  * and re-armed ones behave, timers more than one turn ahead wait for their turn, a long pause
- * fires everything due, and a full output array is resumed on the next call.
+ * fires everything due, a full output array is resumed on the next call, and a timer due later
+ * in the current tick does not fire early (a retransmission timer re-armed to its give-up time in
+ * the same tick once spun the generator).
  */
 #include "bench/lb_wheel.h"
 #include "common/lc_error.h"
@@ -12,7 +14,7 @@
 
 int main(void)
 {
-	plan(9);
+	plan(12);
 	struct lb_wheel *w;
 	uint64_t t0 = 1000 * MS;
 	if (lb_wheel_new(&w, 4096, t0) != LC_OK) {
@@ -48,6 +50,14 @@ int main(void)
 	is_int(lb_wheel_expire(w, t0 + 9000 * MS, out, 16), 0, "the wheel is empty");
 	lb_wheel_disarm(w, 5); /* never armed */
 	ok(true, "disarming an unarmed timer is a no-op");
+
+	/* due later in the current tick: not before its nanosecond, even when re-armed in a loop */
+	uint64_t t1 = t0 + 9500 * MS;
+	lb_wheel_arm(w, 9, t1 + MS / 2);
+	is_int(lb_wheel_expire(w, t1, out, 16), 0, "due later in this tick: not yet");
+	is_int(lb_wheel_expire(w, t1 + MS / 4, out, 16), 0, "still not (same tick, earlier ns)");
+	n = lb_wheel_expire(w, t1 + MS / 2, out, 16);
+	ok(n == 1 && out[0] == 9, "fires at its nanosecond");
 	lb_wheel_free(w);
 	return exit_status();
 }
