@@ -21,7 +21,7 @@ int main(void)
 	}
 	is_int(s.owned, 3, "owns 3 AORs");
 	is_int(lb_aorstate_registered(&s), 2, "2 of them registered");
-	uint64_t a, b, c;
+	uint64_t a = 0, b = 0, c = 0;
 	ok(lb_aorstate_pick_registered(&s, &rng, &a) && lb_aorstate_pick_registered(&s, &rng, &b) &&
 		   ((a == 1 && b == 4) || (a == 4 && b == 1)),
 	   "registered picks: 1 and 4");
