@@ -7,6 +7,7 @@
 #pragma once
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -44,10 +45,11 @@ struct dp_io_ops {
 	 */
 	unsigned (*tx_burst)(void *ctx, struct dp_pkt **pkts, unsigned n);
 	/**
-	 * Block until a packet may be waiting, @p wake_fd (an eventfd, or -1) is readable, or
-	 * @p timeout_ms passes. Context: the worker, when idle (RCU offline if it uses RCU).
+	 * Block until a packet may be waiting, @p wake_fd (an eventfd, or -1; the same one on
+	 * every call) is readable, or @p timeout_ms passes. @return whether @p wake_fd is readable
+	 * (the caller reads it). Context: the worker, when idle (RCU offline if it uses RCU).
 	 */
-	void (*wait)(void *ctx, int wake_fd, int timeout_ms);
+	bool (*wait)(void *ctx, int wake_fd, int timeout_ms);
 };
 
 extern const struct dp_io_ops dp_io_sock_ops;

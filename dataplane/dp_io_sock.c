@@ -6,13 +6,20 @@
  * (recvmmsg, sendmmsg): one system call per socket per burst, not per datagram.
  *
  * Fairness: under load the SIP socket could fill every burst and starve LSP, so a burst takes at
- * most three quarters from SIP and gives the rest to LSP; an empty LSP socket costs one
- * non-blocking recvmmsg that returns at once.
+ * most three quarters from SIP and gives the rest to LSP.
+ *
+ * System calls per wake-up: a worker sleeps in epoll_wait (its sockets and eventfd registered
+ * once, not on every sleep as poll() would), which says which sockets have data. A burst reads
+ * only the sockets that may have data: those epoll reported, and those whose last read filled
+ * the burst. A socket whose read came back short was drained, so the next burst skips it; every
+ * RESCAN_EVERY bursts all sockets are read anyway, so a busy socket never hides the other one
+ * for long. At a low rate this makes a request cost epoll_wait, one recvmmsg and one sendmmsg,
+ * where it used to cost poll, four recvmmsg (two of them empty), sendmmsg and an eventfd read.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,9 +28,16 @@
 #include "dataplane/dp_io.h"
 
 #define SOCK_BURST 64
+#define RESCAN_EVERY 4
+#define ALL_SOCKS ((1u << DP_SOCK_COUNT_) - 1)
+#define WAKE_TAG DP_SOCK_COUNT_ /* epoll data of the eventfd */
 
 struct sock_ctx {
 	int fd[DP_SOCK_COUNT_];
+	int ep;		 /* epoll: the sockets, and the worker's eventfd once it waits */
+	int wake_fd;	 /* the eventfd registered in ep, or -1 */
+	unsigned maybe;	 /* bit per socket: it may have data (read it in the next burst) */
+	unsigned bursts; /* counts bursts, for RESCAN_EVERY */
 	struct mmsghdr msg[SOCK_BURST];
 	struct iovec iov[SOCK_BURST];
 	struct sockaddr_storage name[SOCK_BURST];
@@ -103,6 +117,9 @@ static void sock_close(void *arg)
 			close(c->fd[i]);
 		}
 	}
+	if (c->ep >= 0) {
+		close(c->ep);
+	}
 	lc_free(c);
 }
 
@@ -113,11 +130,23 @@ static int sock_open(void **out, const struct dp_io_cfg *cfg, unsigned worker)
 		return LC_ENOMEM;
 	}
 	c->fd[DP_SOCK_SIP] = c->fd[DP_SOCK_LSP] = -1;
+	c->wake_fd = -1;
+	c->maybe = ALL_SOCKS;
+	c->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (c->ep < 0) {
+		int ret = -errno;
+		sock_close(c);
+		return ret;
+	}
 	for (int i = 0; i < DP_SOCK_COUNT_; i++) {
 		/* the first worker's sockets start the group: the port must be free then */
 		int ret = worker == 0 ? check_unused(&cfg->addr[i]) : LC_OK;
 		if (ret == LC_OK) {
 			ret = open_one(&cfg->addr[i], cfg->rcvbuf_bytes, &c->fd[i]);
+		}
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+		if (ret == LC_OK && epoll_ctl(c->ep, EPOLL_CTL_ADD, c->fd[i], &ev) != 0) {
+			ret = -errno;
 		}
 		if (ret != LC_OK) {
 			sock_close(c);
@@ -167,9 +196,10 @@ static socklen_t addr_to(const struct dp_addr *a, struct sockaddr_storage *ss)
 	return sizeof(*s4);
 }
 
+/* Read up to @p n datagrams from one socket; a short read means it is drained for now. */
 static unsigned rx_one(struct sock_ctx *c, enum dp_sock sock, struct dp_pkt **pkts, unsigned n)
 {
-	if (n == 0) {
+	if (n == 0 || !(c->maybe & (1u << sock))) {
 		return 0;
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -183,6 +213,9 @@ static unsigned rx_one(struct sock_ctx *c, enum dp_sock sock, struct dp_pkt **pk
 		};
 	}
 	int got = recvmmsg(c->fd[sock], c->msg, n, MSG_DONTWAIT, NULL);
+	if (got < (int)n) {
+		c->maybe &= ~(1u << sock);
+	}
 	if (got <= 0) {
 		return 0;
 	}
@@ -198,7 +231,12 @@ static unsigned sock_rx_burst(void *arg, struct dp_pkt **pkts, unsigned n)
 {
 	struct sock_ctx *c = arg;
 	n = LC_MIN(n, SOCK_BURST);
-	unsigned got = rx_one(c, DP_SOCK_SIP, pkts, n - n / 4);
+	if (++c->bursts % RESCAN_EVERY == 0) {
+		c->maybe = ALL_SOCKS;
+	}
+	/* SIP leaves a quarter of the burst to LSP only when LSP may have data */
+	unsigned sip_n = (c->maybe & (1u << DP_SOCK_LSP)) ? n - n / 4 : n;
+	unsigned got = rx_one(c, DP_SOCK_SIP, pkts, sip_n);
 	return got + rx_one(c, DP_SOCK_LSP, pkts + got, n - got);
 }
 
@@ -252,15 +290,34 @@ static unsigned sock_tx_burst(void *arg, struct dp_pkt **pkts, unsigned n)
 	return done;
 }
 
-static void sock_wait(void *arg, int wake_fd, int timeout_ms)
+static bool sock_wait(void *arg, int wake_fd, int timeout_ms)
 {
 	struct sock_ctx *c = arg;
-	struct pollfd pfd[3] = {
-		{.fd = c->fd[DP_SOCK_SIP], .events = POLLIN},
-		{.fd = c->fd[DP_SOCK_LSP], .events = POLLIN},
-		{.fd = wake_fd, .events = POLLIN},
-	};
-	(void)poll(pfd, wake_fd >= 0 ? 3 : 2, timeout_ms);
+	if (wake_fd != c->wake_fd) { /* the first wait (a worker keeps its eventfd) */
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = WAKE_TAG};
+		if (c->wake_fd >= 0) {
+			(void)epoll_ctl(c->ep, EPOLL_CTL_DEL, c->wake_fd, NULL);
+		}
+		c->wake_fd = -1;
+		if (wake_fd >= 0 && epoll_ctl(c->ep, EPOLL_CTL_ADD, wake_fd, &ev) == 0) {
+			c->wake_fd = wake_fd;
+		}
+	}
+	struct epoll_event ev[DP_SOCK_COUNT_ + 1];
+	int n = epoll_wait(c->ep, ev, DP_SOCK_COUNT_ + 1, timeout_ms);
+	bool woken = false;
+	c->maybe = 0;
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.u32 == WAKE_TAG) {
+			woken = true;
+		} else {
+			c->maybe |= 1u << ev[i].data.u32;
+		}
+	}
+	if (n < 0) {
+		c->maybe = ALL_SOCKS; /* EINTR: we know nothing, so read everything */
+	}
+	return woken;
 }
 
 const struct dp_io_ops dp_io_sock_ops = {

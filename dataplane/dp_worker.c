@@ -188,16 +188,19 @@ static void sleep_idle(struct dp_worker *w, int timeout_ms)
 {
 	atomic_store_explicit(&w->sleeping, true, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
+	bool woken = false;
 	if (rings_empty(w) && !atomic_load_explicit(&w->node->stop, memory_order_acquire)) {
 		/* a sleeping reader must not hold up control's grace periods */
 		urcu_qsbr_thread_offline();
-		w->node->io->wait(w->io_ctx, w->wake_fd, timeout_ms);
+		woken = w->node->io->wait(w->io_ctx, w->wake_fd, timeout_ms);
 		urcu_qsbr_thread_online();
 	}
 	atomic_store_explicit(&w->sleeping, false, memory_order_relaxed);
-	uint64_t v;
-	ssize_t r = read(w->wake_fd, &v, sizeof(v)); /* fastpath-ok: idle path */
-	(void)r;				     /* EAGAIN: nobody woke us */
+	if (woken) { /* a kick that came while we did not wait shows up at the next wait */
+		uint64_t v;
+		ssize_t r = read(w->wake_fd, &v, sizeof(v)); /* fastpath-ok: idle path */
+		(void)r;
+	}
 }
 
 /* One iteration; returns how many packets it saw. */
