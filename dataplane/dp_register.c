@@ -9,7 +9,6 @@
  * branch, so a retransmission finds the bindings the original wrote (same Call-ID, CSeq and tag),
  * changes nothing, and gets the same answer with the same To tag.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "common/lc_error.h"
@@ -112,14 +111,13 @@ void dp_register_ok(struct dp_worker *w, const struct dp_addr *src, const struct
 		return;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		char reg_id_buf[12];
+		char reg_id_buf[SIP_FMT_UINT_MAX];
 		struct sip_str reg_id = {0}, instance = {0};
 		if (c[i].instance.len > 0) {
 			instance = sip_str_make(c[i].instance.p, c[i].instance.len);
 		}
 		if (c[i].reg_id != 0) {
-			int len = snprintf(reg_id_buf, sizeof(reg_id_buf), "%u", c[i].reg_id);
-			reg_id = sip_str_make(reg_id_buf, (size_t)len);
+			reg_id = sip_str_make(reg_id_buf, sip_fmt_uint(reg_id_buf, c[i].reg_id));
 		}
 		sip_resp_contact(&rp.r, sip_str_make(c[i].uri.p, c[i].uri.len), c[i].q,
 				 (int64_t)c[i].expires_s, instance, reg_id);

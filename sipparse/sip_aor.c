@@ -9,7 +9,6 @@
  * to their byte, escaped reserved ones to 256 + byte, so they never match their literal form.
  */
 #include <arpa/inet.h>
-#include <stdio.h>
 
 #include "common/lc_error.h"
 #include "sipparse/sip_lex.h"
@@ -335,9 +334,11 @@ static int canon_sip(const struct sip_uri *uri, char *out, size_t cap, size_t *l
 				o[k] = o[k] * 10 + (unsigned)(c - '0');
 			}
 		}
-		char tmp[16];
-		int k = snprintf(tmp, sizeof(tmp), "%u.%u.%u.%u", o[0], o[1], o[2], o[3]);
-		put(out, cap, &n, tmp, (size_t)k);
+		for (int i = 0; i < 4; i++) {
+			char tmp[SIP_FMT_UINT_MAX];
+			put(out, cap, &n, ".", i > 0 ? 1 : 0);
+			put(out, cap, &n, tmp, sip_fmt_uint(tmp, o[i]));
+		}
 	} else {
 		/* a fully qualified name's final dot names the same host */
 		struct sip_str h = uri->host;
@@ -347,9 +348,9 @@ static int canon_sip(const struct sip_uri *uri, char *out, size_t cap, size_t *l
 		put_lower(out, cap, &n, h);
 	}
 	if (uri->port != 0 && uri->port != (sips ? 5061 : 5060)) {
-		char tmp[8];
-		int k = snprintf(tmp, sizeof(tmp), ":%u", uri->port);
-		put(out, cap, &n, tmp, (size_t)k);
+		char tmp[SIP_FMT_UINT_MAX];
+		put(out, cap, &n, ":", 1);
+		put(out, cap, &n, tmp, sip_fmt_uint(tmp, uri->port));
 	}
 	if (n > cap) {
 		return LC_ENOSPACE;

@@ -3,7 +3,7 @@
  * The SIP Date format (RFC 3261 §20.17, a subset of RFC 1123: always GMT): validating a received
  * Date header field and writing one into a response. Time is an input: nothing here reads a clock.
  */
-#include <stdio.h>
+#include <string.h>
 
 #include "common/lc_error.h"
 #include "sipparse/sip_internal.h"
@@ -46,14 +46,47 @@ int sip_hdr_parse_date(struct sip_msg *m, const char *p, const char *end)
 	return LC_OK;
 }
 
+static char *put_digits(char *p, int v, int width)
+{
+	for (int i = width - 1; i >= 0; i--, v /= 10) {
+		p[i] = (char)('0' + v % 10);
+	}
+	return p + width;
+}
+
+/*
+ * Every response carries a Date, and the second it names changes once per second, so each
+ * thread keeps the last one it wrote: gmtime_r and the formatting cost more than the rest of a
+ * response's headers together.
+ */
 size_t sip_date_format(time_t now, char out[SIP_DATE_LEN + 1])
 {
+	static _Thread_local time_t last_now = -1;
+	static _Thread_local char last[SIP_DATE_LEN + 1];
+	if (now == last_now) {
+		memcpy(out, last, sizeof(last));
+		return SIP_DATE_LEN;
+	}
 	struct tm tm;
-	if (gmtime_r(&now, &tm) == NULL) {
+	if (gmtime_r(&now, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
 		return 0;
 	}
-	int n = snprintf(out, SIP_DATE_LEN + 1, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-			 wkdays[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec);
-	return n == SIP_DATE_LEN ? (size_t)n : 0;
+	char *p = out;
+	memcpy(p, wkdays[tm.tm_wday], 3);
+	p = (char *)memcpy(p + 3, ", ", 2) + 2;
+	p = put_digits(p, tm.tm_mday, 2);
+	*p++ = ' ';
+	p = (char *)memcpy(p, months[tm.tm_mon], 3) + 3;
+	*p++ = ' ';
+	p = put_digits(p, tm.tm_year + 1900, 4);
+	*p++ = ' ';
+	p = put_digits(p, tm.tm_hour, 2);
+	*p++ = ':';
+	p = put_digits(p, tm.tm_min, 2);
+	*p++ = ':';
+	p = put_digits(p, tm.tm_sec, 2);
+	memcpy(p, " GMT", 5); /* with the terminator */
+	memcpy(last, out, sizeof(last));
+	last_now = now;
+	return SIP_DATE_LEN;
 }

@@ -8,7 +8,6 @@
 #include "sipparse/sip_resp.h"
 
 #include <arpa/inet.h>
-#include <stdio.h>
 
 #include "common/lc_error.h"
 #include "sipparse/sip_internal.h"
@@ -139,13 +138,8 @@ static void put_cstr(struct sip_resp *r, const char *s)
 
 static void put_uint(struct sip_resp *r, uint64_t v)
 {
-	char tmp[20];
-	size_t n = sizeof(tmp);
-	do {
-		tmp[--n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	put(r, tmp + n, sizeof(tmp) - n);
+	char tmp[SIP_FMT_UINT_MAX];
+	put(r, tmp, sip_fmt_uint(tmp, v));
 }
 
 /* A header may only be added between start and finish. */
@@ -311,16 +305,24 @@ void sip_resp_contact(struct sip_resp *r, struct sip_str uri, int q, int64_t exp
 	put_str(r, uri);
 	put(r, ">", 1);
 	if (q >= 0) {
-		char tmp[16];
-		int n = snprintf(tmp, sizeof(tmp), ";q=%d.%03d", LC_MIN(q, 1000) / 1000, q % 1000);
-		/* trim trailing zeros as RFC 3261 examples write it ("q=0.7") */
+		/* q in thousandths, written as RFC 3261's examples do: "1", "0.7", "0.005" */
+		q = LC_MIN(q, 1000);
+		char tmp[8] = {';',
+			       'q',
+			       '=',
+			       (char)('0' + q / 1000),
+			       '.',
+			       (char)('0' + q / 100 % 10),
+			       (char)('0' + q / 10 % 10),
+			       (char)('0' + q % 10)};
+		size_t n = 8;
 		while (n > 5 && tmp[n - 1] == '0') {
 			n--;
 		}
 		if (tmp[n - 1] == '.') {
 			n--;
 		}
-		put(r, tmp, (size_t)n);
+		put(r, tmp, n);
 	}
 	if (expires_s >= 0) {
 		put(r, ";expires=", 9);

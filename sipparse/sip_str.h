@@ -43,3 +43,22 @@ bool sip_str_caseeq(struct sip_str a, struct sip_str b);
 
 /** ASCII case-insensitive equality with a C string. */
 bool sip_str_caseeq_lit(struct sip_str s, const char *lit);
+
+/** The longest decimal sip_fmt_uint() writes (UINT64_MAX). */
+#define SIP_FMT_UINT_MAX 20
+
+/**
+ * Write @p v in decimal at @p out (no terminator); returns the number of digits. For the
+ * response path, where snprintf's format parsing cost more than the rest of a header.
+ */
+static inline size_t sip_fmt_uint(char out[SIP_FMT_UINT_MAX], uint64_t v)
+{
+	char tmp[SIP_FMT_UINT_MAX];
+	size_t n = sizeof(tmp);
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	memcpy(out, tmp + n, sizeof(tmp) - n);
+	return sizeof(tmp) - n;
+}

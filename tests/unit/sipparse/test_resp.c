@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/lc_error.h"
+#include "sipparse/sip_internal.h"
 #include "sipparse/sip_resp.h"
 #include "tests/tap.h"
 
@@ -215,6 +216,8 @@ static void test_helpers(void)
 	sip_resp_contact(&r, SIP_STR_LIT("sip:b@h"), 1000, -1, SIP_STR_NULL, SIP_STR_NULL);
 	sip_resp_contact(&r, SIP_STR_LIT("sip:c@h"), 125, -1, SIP_STR_NULL, SIP_STR_NULL);
 	sip_resp_contact(&r, SIP_STR_LIT("sip:d@h"), 0, -1, SIP_STR_NULL, SIP_STR_NULL);
+	sip_resp_contact(&r, SIP_STR_LIT("sip:e@h"), 5, -1, SIP_STR_NULL,
+			 SIP_STR_LIT("4294967295"));
 	finish_ok(&r, buf, "423 builds");
 	const char *tail = strstr(buf, "CSeq: 7 REGISTER\r\n");
 	is_str(tail ? tail : "",
@@ -228,6 +231,7 @@ static void test_helpers(void)
 	       "Contact: <sip:b@h>;q=1\r\n"
 	       "Contact: <sip:c@h>;q=0.125\r\n"
 	       "Contact: <sip:d@h>;q=0\r\n"
+	       "Contact: <sip:e@h>;q=0.005;reg-id=4294967295\r\n"
 	       "Content-Length: 0\r\n\r\n",
 	       "header helpers byte for byte");
 	ok(strncmp(buf, "SIP/2.0 423 Interval Too Brief\r\n", 32) == 0, "423 reason phrase");
@@ -314,8 +318,27 @@ static void test_line_growth(void)
 	}
 }
 
+/* The Date value: each field at its width, the per-thread cache of the last second, the range. */
+static void test_date(void)
+{
+	char out[SIP_DATE_LEN + 1];
+	is_int((int)sip_date_format(1700000000, out), SIP_DATE_LEN, "a date is 29 bytes");
+	is_str(out, "Tue, 14 Nov 2023 22:13:20 GMT", "2023-11-14 22:13:20");
+	memset(out, 'x', sizeof(out));
+	sip_date_format(1700000000, out);
+	is_str(out, "Tue, 14 Nov 2023 22:13:20 GMT", "the same second again (cached)");
+	sip_date_format(1700000001, out);
+	is_str(out, "Tue, 14 Nov 2023 22:13:21 GMT", "the next second");
+	sip_date_format(951782400, out);
+	is_str(out, "Tue, 29 Feb 2000 00:00:00 GMT", "a leap day");
+	sip_date_format(253402300799, out);
+	is_str(out, "Fri, 31 Dec 9999 23:59:59 GMT", "the last second of year 9999");
+	is_int((int)sip_date_format(253402300800, out), 0, "year 10000 does not fit");
+}
+
 int main(void)
 {
+	test_date();
 	test_register_ok();
 	test_line_growth();
 	test_every_small_buffer();

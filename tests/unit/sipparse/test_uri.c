@@ -193,6 +193,8 @@ static void test_canon(void)
 	canon_is("tel:7042;phone-context=Example.com", "tel:7042;phone-context=example.com");
 	canon_is("sip:+1-212-555-1212@gw.com;user=phone", "sip:+1-212-555-1212@gw.com");
 	canon_is("sip:alice@010.000.002.001", "sip:alice@10.0.2.1");
+	canon_is("sip:alice@255.0.10.200:65535", "sip:alice@255.0.10.200:65535");
+	canon_is("sips:alice@0.0.0.0:5060", "sips:alice@0.0.0.0:5060");
 	canon_is("sip:alice@Example.COM.", "sip:alice@example.com");
 	canon_is("tel:+1-212-555-1234;ext=101", "tel:+12125551234;ext=101");
 	canon_is("tel:+1-212-555-1234;isub=AB", "tel:+12125551234;isub=ab");
