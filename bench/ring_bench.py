@@ -3,7 +3,7 @@
 """The overlay's benchmark (issue 4), on this machine, release build:
 
 1. REGISTER/s (new AORs) and INVITE->302/s through a 3-node ring (R = 3, W = 2) against a single
-   node, the same closed-loop generator (bench/sip_load, pinned to CPU 0) sending to one facing
+   node, the same closed-loop generator (bench/locus-bench, pinned to CPU 0) sending to one facing
    node; every locusd pinned to CPU 1, so the ring gets the same CPU budget as the single node.
    CPU per request is the servers' own utime+stime (all nodes summed), from /proc.
 2. Hops per lookup: LSP forwards over all nodes during the INVITE phase, divided by the facing
@@ -23,6 +23,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,7 +33,7 @@ os.environ.setdefault("LOCUSCTL", os.path.join(BUILD, "control", "locusctl"))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 from locus import Node, Ring, wait_for  # noqa: E402
 
-SIP_LOAD = os.path.join(BUILD, "bench", "sip_load")
+LOCUS_BENCH = os.path.join(BUILD, "bench", "locus-bench")
 HZ = os.sysconf("SC_CLK_TCK")
 
 
@@ -48,10 +49,18 @@ def pin(node, cpu):
 
 
 def load(target, mode, aors, count, window=128):
-    out = subprocess.run(["taskset", "-c", "0", SIP_LOAD, "--target", "%s:%d" % target.sip,
-                          "--mode", mode, "--aors", str(aors), "--count", str(count),
-                          "--window", str(window)], capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """One closed-loop locus-bench run at target: new REGISTERs, or INVITEs to the registered."""
+    args = ["--workload", "register"] if mode == "register" else \
+        ["--workload", "invite", "--registered", str(aors)]
+    with tempfile.NamedTemporaryFile(suffix=".json") as f:
+        subprocess.run(["taskset", "-c", "0", LOCUS_BENCH, "--target", "%s:%d" % target.sip,
+                        "--quiet", "--no-progress", "--json", f.name, "--aors", str(aors),
+                        "--count", str(count), "--window", str(window), "--duration", "120"] + args,
+                       stdout=subprocess.DEVNULL, check=False)
+        r = json.load(f)
+    return {"rate": r["throughput"], "answered": r["answered"], "lost": r["missing"],
+            "wrong": r["wrong"], "p50_us": r["latency_us"]["p50"], "p99_us": r["latency_us"]["p99"],
+            "ok": r["right"]}
 
 
 def total(node, key):
@@ -76,7 +85,7 @@ def phases(nodes, aors, label):
             "cpu_us_per_req": (c1 - c0) * 1e6 / max(1, r["answered"]),
             "remote_share": fwd_facing / max(1, r["answered"]),
             "hops_per_remote": fwd_all / fwd_facing if fwd_facing else 0.0,
-            "ok": r["302" if mode == "invite" else "200"],
+            "ok": r["ok"],
         })
     return rows
 
@@ -90,7 +99,7 @@ def main():
     maxb = str(max(a.aors, a.resync) * 5 // 4)
     flags = ["--max-bindings", maxb]
 
-    print("# 1-2: single node vs 3-node ring, %d AORs, sip_load on CPU 0, nodes on CPU 1" % a.aors)
+    print("# 1-2: single node vs 3-node ring, %d AORs, locus-bench on CPU 0, nodes on CPU 1" % a.aors)
     rows = []
     one = Node(*flags, workers=1)
     pin(one, 1)
@@ -124,12 +133,12 @@ def main():
     ring = Ring(3, flags=flags + ["--replicas", "3"], workers=1)
     ring.wait_converged(30)
     r = load(ring.nodes[0], "register", a.resync, a.resync)
-    print("loaded: %d answered 200 of %d at %.0f/s" % (r["200"], a.resync, r["rate"]))
+    print("loaded: %d answered 200 of %d at %.0f/s" % (r["ok"], a.resync, r["rate"]))
 
     def held(n):
         i = ring.info(n)
         return (i["owned"]["keys"] + i["replica"]["keys"]) if i and i.get("owned") else -1
-    want = r["200"]
+    want = r["ok"]
     wait_for(lambda: all(held(n) == want for n in ring.nodes), timeout=120, step=1.0)
     victim = ring.nodes[2]
     port = victim.lsp[1]

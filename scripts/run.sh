@@ -27,7 +27,7 @@ Try it from another terminal:
   $ctl stats
   sipp -sf $repo/tests/sipp/register.xml -s alice -m 1 -p 5070 $sip   # REGISTER sip:alice1@example.com
   $ctl lookup sip:alice1@example.com
-  $build/bench/sip_load --target $sip --mode register --aors 100000   # load: REGISTER/s
+  $build/bench/locus-bench --target $sip --aors 100000   # load: 100k new REGISTERs, every answer checked
 Stop it with Ctrl-C.
 EOT
 exec "$build/control/locusd" --sip "$sip" --lsp "$lsp" --admin "$admin" "$@"
