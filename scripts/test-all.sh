@@ -183,6 +183,7 @@ job_asan() {
 	local dir="$build_root/build-ci-asan"
 	local opts=(-Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false)
 	has_option jemalloc && opts+=(-Djemalloc=disabled) # ASan must see every allocation
+	[[ -f bench/meson.build ]] && opts+=(-Dbench=true)  # test_bench runs locus-bench under ASan too
 	setup_build asan "$dir" clang "${opts[@]}" || return
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
