@@ -510,6 +510,39 @@ static void test_loss(void)
 	   (unsigned long long)t);
 }
 
+/* Every node declares every other dead (all messages lost for longer than T_fail, as when the
+ * nodes were too busy to answer): once messages flow again the ring must form again by itself,
+ * although nobody has a live neighbour left to talk to. */
+static void test_partition(void)
+{
+	static const unsigned sizes[] = {2, 3, 8};
+	for (unsigned k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		unsigned n = sizes[k];
+		build_ring(n);
+		loss_pct = 100;
+		run_for(5000);
+		unsigned alone = 0;
+		for (unsigned i = 0; i < n; i++) {
+			refresh_route(i);
+			alone += nodes[i].rt != NULL && nodes[i].rt->nsucc == 0;
+		}
+		loss_pct = 0;
+		uint64_t t = run_until_converged(30000);
+		ok(alone == n && t != UINT64_MAX,
+		   "%u nodes that all declared each other dead form the ring again (%u alone; %llu "
+		   "ms)",
+		   n, alone, (unsigned long long)t);
+	}
+	/* longer than T_forget: the dead entries are gone, a node knows only its bootstrap */
+	build_ring(3);
+	loss_pct = 100;
+	run_for(70000);
+	loss_pct = 0;
+	uint64_t t = run_until_converged(30000);
+	ok(t != UINT64_MAX, "3 nodes apart for longer than T_forget form the ring again (%llu ms)",
+	   (unsigned long long)t);
+}
+
 /* Without the complete view: Chord fingers, and a lookup takes O(log N) hops. */
 static void test_fingers(void)
 {
@@ -543,7 +576,7 @@ static void test_fingers(void)
 
 int main(void)
 {
-	plan(31);
+	plan(35);
 	test_ring();
 	test_route();
 	test_rings();
@@ -551,6 +584,7 @@ int main(void)
 	test_failures();
 	test_leave();
 	test_loss();
+	test_partition();
 	test_fingers();
 	reset();
 	free(net);
