@@ -272,6 +272,14 @@ static void answer_node_info(struct ctl_ovl *ov, const struct dht_lsp_ovl_msg *r
 	dht_route_free(rt);
 }
 
+/* A frame of another kind than Chord's from @p p: a sign of life, when @p p is a real node id. */
+static void heard_alive(struct ctl_ovl *ov, const struct dht_peer *p)
+{
+	if (p->id == dht_node_id_of(&p->addr, ov->overlay_id)) {
+		dht_chord_on_alive(ov->chord, p, now_ms());
+	}
+}
+
 static void on_node_info(struct ctl_ovl *ov, const void *frame, size_t len)
 {
 	struct dht_lsp_ovl_msg m;
@@ -280,6 +288,7 @@ static void on_node_info(struct ctl_ovl *ov, const void *frame, size_t len)
 		ov->bad_frames++;
 		return;
 	}
+	heard_alive(ov, &(struct dht_peer){.id = m.sender.id, .addr = m.sender.addr});
 	if (!dht_lsp_ovl_is_answer(&m)) {
 		answer_node_info(ov, &m);
 		return;
@@ -311,7 +320,10 @@ static void on_frame(void *arg, const void *frame, size_t len, const struct sock
 	struct ctl_ovl *ov = arg;
 	unsigned type = len >= DHT_LSP_HDR_LEN ? ((const uint8_t *)frame)[3] : 0;
 	if (type == DHT_LSP_RANGE_DIGEST || type == DHT_LSP_RANGE_TRANSFER) {
-		ctl_sync_on_frame(ov->sync, frame, len, now_ms());
+		struct dht_peer sender;
+		if (ctl_sync_on_frame(ov->sync, frame, len, now_ms(), &sender)) {
+			heard_alive(ov, &sender);
+		}
 		return;
 	}
 	if (type == DHT_LSP_NODE_INFO) {

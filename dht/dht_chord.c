@@ -784,6 +784,16 @@ void dht_chord_on_msg(struct dht_chord *c, const struct dht_ovl *m, uint64_t now
 	}
 }
 
+void dht_chord_on_alive(struct dht_chord *c, const struct dht_peer *p, uint64_t now_ms)
+{
+	(void)now_ms;
+	struct member *m = view_find(c, p->id);
+	if (m != NULL && alive(m) && m->peer.id != c->self.id &&
+	    dht_addr_equal(&m->peer.addr, &p->addr)) {
+		m->ping_out = false;
+	}
+}
+
 void dht_chord_on_peer_down(struct dht_chord *c, const struct dht_addr *a, uint64_t now_ms)
 {
 	struct member *m = view_find_addr(c, a);
