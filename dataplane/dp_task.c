@@ -169,7 +169,7 @@ static bool frame_open(struct dp_worker *w, struct dp_task *t)
 
 /* Append one key's entry; ships the frame and starts a new one when it is full. Returns false
  * when the frame ring is full (the key must be offered again). */
-static bool emit_key(struct dp_worker *w, struct dp_task *t, struct dht_aor *a)
+static bool emit_key(struct dp_worker *w, struct dp_task *t, struct dht_aor *a, dht_id_t id)
 {
 	if (!frame_open(w, t)) {
 		return false;
@@ -177,7 +177,7 @@ static bool emit_key(struct dp_worker *w, struct dp_task *t, struct dht_aor *a)
 	struct dht_bytes key = dht_aor_key(a);
 	memcpy(w->aor, key.p, key.len);
 	w->aor_len = key.len;
-	w->key = dht_key_of(key.p, key.len, w->cfg->overlay_id);
+	w->key = id; /* dht_sync_emit_step computed it from the key's bytes */
 	struct dp_bindings bs;
 	dp_bindings_load(w, &bs);
 	struct dht_lsp_mark mk;
@@ -212,7 +212,8 @@ static bool emit_step(struct dp_worker *w, struct dp_task *t)
 	}
 	for (unsigned i = 0; i < DP_TASK_SLICE; i++) {
 		while (w->emit_next < w->emit_n) {
-			if (!emit_key(w, t, w->emit_batch[w->emit_next])) {
+			if (!emit_key(w, t, w->emit_batch[w->emit_next],
+				      w->emit_ids[w->emit_next])) {
 				return false;
 			}
 			w->emit_next++;
