@@ -647,7 +647,7 @@ size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t c
 	struct ctl_sync_roles roles;
 	struct ctl_sync_stats ss;
 	ctl_sync_stats(ov->sync, &ss);
-	if (ctl_sync_count(ov->sync, rt, &roles, 2000) == LC_OK) {
+	if (ctl_sync_count(ov->sync, rt, &roles, 1000) == LC_OK) {
 		ctl_json_put(&j,
 			     "],\"owned\":{\"keys\":%llu,\"bindings\":%llu},"
 			     "\"replica\":{\"keys\":%llu,\"bindings\":%llu",

@@ -206,10 +206,13 @@ static struct dp_task *task_new(struct ctl_sync *s, enum dp_task_kind kind,
 	return t;
 }
 
-/* Post now, or queue it behind others (order matters: a CLEAR goes before its APPLYs). */
+/* Post now, or queue it behind others (order matters: a CLEAR goes before its APPLYs). Only
+ * received transfers (CLEAR, APPLY) can back up; the workers run other kinds in lanes of their
+ * own, so those go past the queue rather than wait behind a backlog of applies. */
 static bool task_post(struct ctl_sync *s, struct dp_task *t)
 {
-	if (s->nposting == 0 && dp_task_post(s->node, t)) {
+	bool ordered = t->kind == DP_TASK_CLEAR || t->kind == DP_TASK_APPLY;
+	if ((s->nposting == 0 || !ordered) && dp_task_post(s->node, t)) {
 		return true;
 	}
 	if (s->nposting == MAX_APPLY) {
