@@ -752,7 +752,11 @@ static void start_round(struct ctl_sync *s, uint64_t now_ms)
 			s->st.pulls++;
 		}
 	}
-	if (s->push_due != 0 && now_ms >= s->push_due) {
+	/* A push makes the replicas hold exactly what we hold (REPLACE): while we are still pulling
+	 * our range (we just joined, restarted, or took over a dead predecessor's keys) we may hold
+	 * only part of it, and pushing then would clear the replicas' copies of what we lack, the
+	 * very copies the pull is fetching. So the push waits for the pull to end. */
+	if (s->push_due != 0 && now_ms >= s->push_due && !ctl_sync_pulling(s)) {
 		s->push_due = now_ms + s->sync_ms;
 		for (unsigned i = 0; i < s->nrep; i++) {
 			struct sockaddr_storage peer;
