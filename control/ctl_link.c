@@ -603,8 +603,9 @@ static int send_class(struct ctl_links *l, const struct sockaddr_storage *peer,
 	}
 	p->last_used_ms = l->now_ms;
 	/* bulk frames leave a quarter of the total to control frames */
-	size_t total_max = cls == CTL_LINK_BULK ? l->cfg.max_total_bytes - l->cfg.max_total_bytes / 4
-						: l->cfg.max_total_bytes;
+	size_t total_max = cls == CTL_LINK_BULK
+				   ? l->cfg.max_total_bytes - l->cfg.max_total_bytes / 4
+				   : l->cfg.max_total_bytes;
 	if (p->q.bytes + len > l->cfg.max_queue_bytes || l->total_bytes + len > total_max) {
 		if (!p->blocked) {
 			p->blocked = true;

@@ -94,7 +94,7 @@ static inline uint64_t ctl_link_tag(enum ctl_link_tag_kind kind, uint32_t idx, u
  * so a peer's control and bulk links are two slots. IPv4-mapped IPv6 is stored as IPv4. */
 struct ctl_link_key {
 	uint8_t family;
-	uint8_t cls; /* enum ctl_link_class */
+	uint8_t cls;   /* enum ctl_link_class */
 	uint16_t port; /* host byte order */
 	uint32_t scope;
 	uint8_t addr[16];
@@ -164,8 +164,8 @@ struct ctl_links {
 	uint32_t *buckets; /* hash heads, CTL_LINK_NONE when empty */
 	uint32_t bucket_mask;
 
-	struct ctl_link_in *in;	     /* max_inbound slots */
-	bool in_paused;		     /* ctl_links_pause_inbound: bulk connections are not read */
+	struct ctl_link_in *in;	    /* max_inbound slots */
+	bool in_paused;		    /* ctl_links_pause_inbound: bulk connections are not read */
 	struct ctl_link_in *cur_in; /* the connection whose frame on_frame is given, else NULL */
 	uint32_t *free_in;
 	uint32_t nfree_in;

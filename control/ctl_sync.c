@@ -131,7 +131,7 @@ static void task_free(struct dp_task *t)
 }
 
 static bool emitting_to(const struct ctl_sync *s, const struct op *except,
-		       const struct sockaddr_storage *peer);
+			const struct sockaddr_storage *peer);
 
 static void op_end(struct ctl_sync *s, struct op *op, bool ok, uint64_t now_ms)
 {
@@ -335,11 +335,12 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
 
 /* Whether an op other than @p except is emitting to @p peer (its frames share the bulk link). */
 static bool emitting_to(const struct ctl_sync *s, const struct op *except,
-		       const struct sockaddr_storage *peer)
+			const struct sockaddr_storage *peer)
 {
 	for (unsigned i = 0; i < MAX_OPS; i++) {
 		const struct op *op = &s->ops[i];
-		if (op != except && op->used && op->state == ST_EMIT && same_addr(&op->peer, peer)) {
+		if (op != except && op->used && op->state == ST_EMIT &&
+		    same_addr(&op->peer, peer)) {
 			return true;
 		}
 	}

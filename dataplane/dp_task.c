@@ -30,7 +30,7 @@
 #include "dataplane/dp_repl.h"
 #include "dataplane/dp_worker_internal.h"
 
-#define DP_TASK_SLICE 16	/* store-walk steps per loop iteration (each looks at <= 64 keys) */
+#define DP_TASK_SLICE 16      /* store-walk steps per loop iteration (each looks at <= 64 keys) */
 #define DP_TASK_IDLE_SLICES 8 /* a slice is this many times longer when no packet came */
 #define EMIT_BATCH 32
 

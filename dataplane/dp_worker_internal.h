@@ -41,9 +41,9 @@ enum dp_lane {
 
 /* One lane of a worker. Owner: the worker, but for the ring (control produces). */
 struct dp_task_lane {
-	struct lc_ring *ring;  /* control -> worker */
-	struct dp_task *task;  /* being run */
-	uint64_t cursor;       /* its store walk */
+	struct lc_ring *ring; /* control -> worker */
+	struct dp_task *task; /* being run */
+	uint64_t cursor;      /* its store walk */
 };
 
 /* Owner: control builds it; read by all workers; the stop flag is written by control. */

@@ -130,7 +130,8 @@ unsigned dht_sync_emit_step(struct dht_store *s, uint64_t seed, uint64_t *cursor
 	for (unsigned i = 0; i < n; i++) {
 		if (selected(out[i], seed, range, buckets)) {
 			if (ids != NULL) {
-				ids[kept] = id_of(out[i], seed); /* its bytes are read to emit it anyway */
+				ids[kept] = id_of(out[i],
+						  seed); /* its bytes are read to emit it anyway */
 			}
 			out[kept++] = out[i];
 		}

@@ -576,8 +576,8 @@ static void test_range_ends(void)
 		{.lo = keyid[a], .hi = keyid[b]},	  /* a out, b in */
 		{.lo = keyid[a] - 1, .hi = keyid[b] + 1}, /* both in */
 		{.lo = keyid[b] + 1, .hi = keyid[a] - 1}, /* the rest: both out */
-		{.lo = keyid[a] ^ 1, .hi = keyid[a]},	  /* a tiny arc: a in or out by its low bit */
-		{.lo = keyid[a], .hi = keyid[a]},	  /* the whole ring */
+		{.lo = keyid[a] ^ 1, .hi = keyid[a]}, /* a tiny arc: a in or out by its low bit */
+		{.lo = keyid[a], .hi = keyid[a]},     /* the whole ring */
 	};
 	const unsigned nr = LC_ARRAY_SIZE(r);
 	struct dht_sync_count c[LC_ARRAY_SIZE(r)], want[LC_ARRAY_SIZE(r)];
