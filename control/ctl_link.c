@@ -27,10 +27,13 @@
  *     later (a link that was used) leaves next_due_ms early, which costs one scan, never a miss.
  *   - Epoll is level-triggered and each descriptor gets a few reads or writes per run, so one
  *     busy peer cannot starve the others or the control loop; what is left stays ready.
- *   - Back-pressure: a send that would pass max_queue_bytes (or max_total_bytes over all peers)
- *     is refused with LC_EFULL and marks the peer blocked; at the end of every run, blocked
- *     peers whose queues are at or below low water (and the total at or below half its bound)
- *     get on_writable.
+ *   - Back-pressure: a send that would pass max_queue_bytes (or max_total_bytes over all peers;
+ *     three quarters of it for bulk frames) is refused with LC_EFULL and marks the peer blocked;
+ *     at the end of every run, blocked peers whose queues are at or below low water (and the
+ *     total at or below half its bound) get on_writable.
+ *   - Traffic classes: a peer's bulk link is one more slot, keyed by the same address and the
+ *     class; it lives exactly like a control link (connect, backoff, idle close) but its up and
+ *     down are not reported: the overlay's liveness is the control link's alone.
  *
  * Listener and inbound connections are in ctl_link_in.c.
  */
@@ -88,10 +91,13 @@ static bool cfg_ok(const struct ctl_link_cfg *c)
 
 /* ---- peer table ---- */
 
-/* The peer's identity: family, port, address and (IPv6) scope; IPv4-mapped IPv6 is IPv4. */
-static int key_of(const struct sockaddr_storage *ss, struct ctl_link_key *k)
+/* The link's identity: family, port, address and (IPv6) scope, and the class; IPv4-mapped IPv6
+ * is IPv4. */
+static int key_of(const struct sockaddr_storage *ss, enum ctl_link_class cls,
+		  struct ctl_link_key *k)
 {
 	memset(k, 0, sizeof(*k));
+	k->cls = (uint8_t)cls;
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
 		k->family = AF_INET;
@@ -153,10 +159,10 @@ static struct ctl_link_peer *peer_find(const struct ctl_links *l, const struct c
 }
 
 static struct ctl_link_peer *peer_lookup(const struct ctl_links *l,
-					 const struct sockaddr_storage *ss)
+					 const struct sockaddr_storage *ss, enum ctl_link_class cls)
 {
 	struct ctl_link_key k;
-	return key_of(ss, &k) == LC_OK ? peer_find(l, &k) : NULL;
+	return key_of(ss, cls, &k) == LC_OK ? peer_find(l, &k) : NULL;
 }
 
 static uint64_t tag_of(const struct ctl_links *l, const struct ctl_link_peer *p)
@@ -346,9 +352,9 @@ static void link_fail(struct ctl_links *l, struct ctl_link_peer *p, int err)
 	l->st.peer_down++;
 	char name[64];
 	ctl_addr_format(&p->addr, name, sizeof(name));
-	lc_debug("overlay link to %s down: %s", name,
-		 err > -1000 ? strerror(-err) : lc_strerror(err));
-	if (l->cbs.on_peer_down != NULL) {
+	lc_debug("overlay %s link to %s down: %s", p->key.cls == CTL_LINK_BULK ? "bulk" : "control",
+		 name, err > -1000 ? strerror(-err) : lc_strerror(err));
+	if (l->cbs.on_peer_down != NULL && p->key.cls == CTL_LINK_CONTROL) {
 		struct sockaddr_storage peer = p->addr;
 		l->cbs.on_peer_down(l->cbs.arg, &peer, err);
 	}
@@ -413,7 +419,7 @@ static void link_up(struct ctl_links *l, struct ctl_link_peer *p)
 		ctl_link_arm(l, l->now_ms + l->cfg.idle_timeout_ms);
 	}
 	out_events(l, p);
-	if (l->cbs.on_peer_up != NULL) {
+	if (l->cbs.on_peer_up != NULL && p->key.cls == CTL_LINK_CONTROL) {
 		uint32_t gen = p->gen;
 		struct sockaddr_storage peer = p->addr;
 		l->cbs.on_peer_up(l->cbs.arg, &peer);
@@ -571,8 +577,8 @@ static void notify_writable(struct ctl_links *l)
 
 /* ---- API ---- */
 
-int ctl_link_send(struct ctl_links *l, const struct sockaddr_storage *peer, const void *frame,
-		  size_t len)
+static int send_class(struct ctl_links *l, const struct sockaddr_storage *peer,
+		      enum ctl_link_class cls, const void *frame, size_t len)
 {
 	size_t need = 0;
 	if (len > l->cfg.max_frame) {
@@ -584,7 +590,7 @@ int ctl_link_send(struct ctl_links *l, const struct sockaddr_storage *peer, cons
 		return LC_EMALFORMED;
 	}
 	struct ctl_link_key k;
-	if (key_of(peer, &k) != LC_OK) {
+	if (key_of(peer, cls, &k) != LC_OK) {
 		l->st.send_bad++;
 		return LC_EINVAL;
 	}
@@ -596,8 +602,11 @@ int ctl_link_send(struct ctl_links *l, const struct sockaddr_storage *peer, cons
 		}
 	}
 	p->last_used_ms = l->now_ms;
-	if (p->q.bytes + len > l->cfg.max_queue_bytes ||
-	    l->total_bytes + len > l->cfg.max_total_bytes) {
+	/* bulk frames leave a quarter of the total to control frames */
+	size_t total_max = cls == CTL_LINK_BULK
+				   ? l->cfg.max_total_bytes - l->cfg.max_total_bytes / 4
+				   : l->cfg.max_total_bytes;
+	if (p->q.bytes + len > l->cfg.max_queue_bytes || l->total_bytes + len > total_max) {
 		if (!p->blocked) {
 			p->blocked = true;
 			l->nblocked++;
@@ -635,24 +644,51 @@ int ctl_link_send(struct ctl_links *l, const struct sockaddr_storage *peer, cons
 	return LC_OK;
 }
 
+int ctl_link_send(struct ctl_links *l, const struct sockaddr_storage *peer, const void *frame,
+		  size_t len)
+{
+	return send_class(l, peer, CTL_LINK_CONTROL, frame, len);
+}
+
+int ctl_link_send_bulk(struct ctl_links *l, const struct sockaddr_storage *peer, const void *frame,
+		       size_t len)
+{
+	return send_class(l, peer, CTL_LINK_BULK, frame, len);
+}
+
 size_t ctl_link_queued(const struct ctl_links *l, const struct sockaddr_storage *peer)
 {
-	const struct ctl_link_peer *p = peer_lookup(l, peer);
+	const struct ctl_link_peer *p = peer_lookup(l, peer, CTL_LINK_CONTROL);
+	return p != NULL ? p->q.bytes : 0;
+}
+
+size_t ctl_link_queued_bulk(const struct ctl_links *l, const struct sockaddr_storage *peer)
+{
+	const struct ctl_link_peer *p = peer_lookup(l, peer, CTL_LINK_BULK);
 	return p != NULL ? p->q.bytes : 0;
 }
 
 bool ctl_link_is_up(const struct ctl_links *l, const struct sockaddr_storage *peer)
 {
-	const struct ctl_link_peer *p = peer_lookup(l, peer);
+	const struct ctl_link_peer *p = peer_lookup(l, peer, CTL_LINK_CONTROL);
 	return p != NULL && p->state == CTL_LINK_UP;
+}
+
+void ctl_link_close_bulk(struct ctl_links *l, const struct sockaddr_storage *peer)
+{
+	struct ctl_link_peer *p = peer_lookup(l, peer, CTL_LINK_BULK);
+	if (p != NULL) {
+		peer_free(l, p);
+	}
 }
 
 void ctl_link_close(struct ctl_links *l, const struct sockaddr_storage *peer)
 {
-	struct ctl_link_peer *p = peer_lookup(l, peer);
+	struct ctl_link_peer *p = peer_lookup(l, peer, CTL_LINK_CONTROL);
 	if (p != NULL) {
 		peer_free(l, p);
 	}
+	ctl_link_close_bulk(l, peer);
 }
 
 void ctl_links_run(struct ctl_links *l, uint64_t now_ms)
@@ -862,8 +898,10 @@ size_t ctl_links_stats_json(const struct ctl_links *l, char *buf, size_t cap)
 		}
 		char name[64];
 		ctl_addr_format(&p->addr, name, sizeof(name));
-		ctl_json_put(&o, "%s{\"peer\":\"%s\",\"state\":\"%s\",\"queued_bytes\":%zu,",
-			     first ? "" : ",", name, state_name(p->state), p->q.bytes);
+		ctl_json_put(&o, "%s{\"peer\":\"%s\",%s\"state\":\"%s\",\"queued_bytes\":%zu,",
+			     first ? "" : ",", name,
+			     p->key.cls == CTL_LINK_BULK ? "\"class\":\"bulk\"," : "",
+			     state_name(p->state), p->q.bytes);
 		ctl_json_put(&o, "\"queued_frames\":%u,\"frames_out\":%llu,\"failures\":%u}",
 			     p->q.frames, (unsigned long long)p->frames_out, p->fail_total);
 		first = false;

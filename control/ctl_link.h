@@ -14,6 +14,13 @@
  *     address, which travels inside the message. So there is exactly one connection per
  *     direction and peer, and never a choice of which one to use.
  *
+ * Two traffic classes: a peer has a *control* link (overlay maintenance, digests, answers: small
+ * frames whose delay is a false death, docs/overlay.md §4) and, once used, a separate *bulk* link
+ * (range transfers: megabytes at the pace the receiver applies them). Each is its own connection
+ * with its own queue, so a control frame never waits behind bulk bytes, neither in our queue, nor
+ * in the kernel's buffers, nor at a receiver that stopped reading its bulk connections
+ * (ctl_links_pause_inbound pauses only connections marked bulk with ctl_links_mark_bulk).
+ *
  * Frames are whole LSP messages (a 24-byte header whose body length cuts the stream,
  * dht_lsp_frame_len()). A frame is never split across connections: when a connection breaks in
  * the middle of a frame, the rest of that frame is dropped (counted) and the whole frames behind
@@ -108,7 +115,8 @@ struct ctl_link_cfg {
 	/* A peer refused with LC_EFULL gets on_writable once its queue is at or below this
 	 * (default 4 MiB; below max_queue_bytes). */
 	size_t low_water_bytes;
-	/* Queued bytes over all peers (default 128 MiB); refused peers resume at half of it. */
+	/* Queued bytes over all peers (default 128 MiB); refused peers resume at half of it. Bulk
+	 * frames may fill only three quarters of it: the rest is kept for control frames. */
 	size_t max_total_bytes;
 	/* Longest frame sent or accepted (default DHT_LSP_MAX_MSG). */
 	size_t max_frame;
@@ -142,14 +150,15 @@ struct ctl_link_cbs {
 	 */
 	void (*on_frame)(void *arg, const void *frame, size_t len,
 			 const struct sockaddr_storage *from);
-	/** An outgoing connection to @p peer is established (also after each reconnect). May be
+	/** The control link to @p peer is established (also after each reconnect). May be
 	 * NULL. */
 	void (*on_peer_up)(void *arg, const struct sockaddr_storage *peer);
 	/**
-	 * The outgoing link to @p peer failed: connection refused, reset, timed out, or closed
+	 * The control link to @p peer failed: connection refused, reset, timed out, or closed
 	 * by the peer while frames were queued. Reported once per failure episode (until the next
 	 * on_peer_up). @p reason is a negative errno (-ECONNREFUSED, -ETIMEDOUT, -ECONNRESET,
-	 * -EHOSTUNREACH, ...). Queued frames are kept and retried. May be NULL.
+	 * -EHOSTUNREACH, ...). Queued frames are kept and retried. May be NULL. (A bulk link's
+	 * failures are counted, not reported: its user sees its transfer stall.)
 	 */
 	void (*on_peer_down)(void *arg, const struct sockaddr_storage *peer, int reason);
 	/** @p peer refused a frame with LC_EFULL before and now has room again. May be NULL. */
@@ -185,6 +194,9 @@ struct ctl_link_stats {
 	uint32_t inbound;		/* gauge: inbound connections */
 	uint64_t queued_bytes;		/* gauge: bytes queued over all peers */
 };
+
+/* Traffic classes: each is a connection of its own to a peer (see the top of this file). */
+enum ctl_link_class { CTL_LINK_CONTROL = 0, CTL_LINK_BULK = 1 };
 
 struct ctl_links;
 
@@ -251,23 +263,52 @@ int ctl_links_next_timeout_ms(const struct ctl_links *l, uint64_t now_ms);
 LC_MUSTCHECK int ctl_link_send(struct ctl_links *l, const struct sockaddr_storage *peer,
 			       const void *frame, size_t len);
 
-/** Bytes queued for @p peer (borrowed), 0 when unknown. Context: control thread only. */
+/**
+ * ctl_link_send on the peer's bulk link instead: a connection of its own, opened on first use,
+ * for frames that come in large runs and may wait (range transfers). Bulk frames may fill three
+ * quarters of max_total_bytes at most. Same arguments and return values as ctl_link_send.
+ * Context: control thread only (also from a callback).
+ */
+LC_MUSTCHECK int ctl_link_send_bulk(struct ctl_links *l, const struct sockaddr_storage *peer,
+				    const void *frame, size_t len);
+
+/** Bytes queued for @p peer (borrowed) on its control link, 0 when unknown. Context: control
+ * thread only. */
 size_t ctl_link_queued(const struct ctl_links *l, const struct sockaddr_storage *peer);
 
-/** Whether the outgoing link to @p peer (borrowed) is established. Context: control thread. */
+/** Bytes queued for @p peer (borrowed) on its bulk link, 0 when unknown. Context: control. */
+size_t ctl_link_queued_bulk(const struct ctl_links *l, const struct sockaddr_storage *peer);
+
+/** Whether the control link to @p peer (borrowed) is established. Context: control thread. */
 bool ctl_link_is_up(const struct ctl_links *l, const struct sockaddr_storage *peer);
 
 /**
- * Forget @p peer (borrowed): close its outgoing connection and drop its queue (counted in
- * dropped_closed), without callbacks. A later send starts afresh. Unknown peers are a no-op.
- * Context: control thread only (also from a callback).
+ * Forget @p peer (borrowed): close its outgoing connections, control and bulk, and drop their
+ * queues (counted in dropped_closed), without callbacks. A later send starts afresh. Unknown
+ * peers are a no-op. Context: control thread only (also from a callback).
  */
 void ctl_link_close(struct ctl_links *l, const struct sockaddr_storage *peer);
 
 /**
- * Stop (or resume) reading inbound connections: the consumer of on_frame is behind (e.g. the
- * workers applying a range transfer), so TCP's own flow control holds the senders back instead of
- * a queue growing here. Frames already read are still delivered. Context: control.
+ * Close @p peer's bulk link only and drop what it queued (a transfer that was given up: its
+ * frames must not arrive later). The control link is untouched. Context: control (also from a
+ * callback).
+ */
+void ctl_link_close_bulk(struct ctl_links *l, const struct sockaddr_storage *peer);
+
+/**
+ * From on_frame only: the inbound connection that delivered this frame carries bulk traffic, so
+ * ctl_links_pause_inbound stops reading it (a sender puts such frames on its bulk link, which
+ * carries nothing else). Other connections are always read. Context: control, in on_frame.
+ */
+void ctl_links_mark_bulk(struct ctl_links *l);
+
+/**
+ * Stop (or resume) reading the inbound connections marked bulk: the consumer of their frames is
+ * behind (e.g. the workers applying a range transfer), so TCP's own flow control holds the
+ * senders back instead of a queue growing here. Control traffic, on other connections, keeps
+ * flowing: a node that is busy applying still answers pings. Frames already read are still
+ * delivered. Context: control.
  */
 void ctl_links_pause_inbound(struct ctl_links *l, bool paused);
 

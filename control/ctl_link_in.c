@@ -12,6 +12,11 @@
  * and stalled in the middle of a frame cannot hold it forever. When accept fails for lack of
  * descriptors or memory, the listener rests CTL_LINK_LISTEN_PAUSE_MS instead of spinning on a
  * level-triggered event it cannot clear.
+ *
+ * Pausing (ctl_links_pause_inbound) stops reading only the connections the protocol layer marked
+ * bulk (ctl_links_mark_bulk, from on_frame): a sender keeps its bulk frames on a connection of
+ * their own, so its control frames, on another connection, are read even while its bulk is held
+ * back by TCP.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -122,7 +127,7 @@ static bool in_handshake(struct ctl_links *l, struct ctl_link_in *in)
 	int ret = l->ops->handshake(&in->conn, &want);
 	if (ret == LC_OK) {
 		in->ready = true;
-		want = l->in_paused ? 0 : EPOLLIN;
+		want = EPOLLIN; /* not marked bulk yet: read even while paused */
 	} else if (ret != -EAGAIN) {
 		in_close(l, in, &l->st.inbound_closed);
 		return false;
@@ -157,6 +162,7 @@ static void in_open(struct ctl_links *l, int fd, const struct sockaddr_storage *
 	in->last_rx_ms = l->now_ms;
 	in->events = 0;
 	in->ready = false;
+	in->bulk = false;
 	in->in_use = true;
 	l->st.inbound_accepted++;
 	if (l->cfg.inbound_idle_ms > 0) {
@@ -218,7 +224,9 @@ static bool cut_frames(struct ctl_links *l, struct ctl_link_in *in)
 		}
 		l->st.frames_in++;
 		l->st.bytes_in += need;
+		l->cur_in = in;
 		l->cbs.on_frame(l->cbs.arg, in->buf + off, need, &in->from);
+		l->cur_in = NULL;
 		off += need;
 	}
 	if (off > 0) {
@@ -257,6 +265,14 @@ void ctl_link_in_event(struct ctl_links *l, uint32_t idx, uint32_t gen, uint32_t
 			in_close(l, in, &l->st.inbound_bad);
 			return;
 		}
+		if (l->in_paused && in->bulk) {
+			/* marked or paused by a frame just delivered: read no more of it */
+			uint64_t tag = ctl_link_tag(CTL_LINK_TAG_IN, idx, in->gen);
+			if (ctl_link_watch(l, &in->conn, tag, 0, &in->events) != LC_OK) {
+				in_close(l, in, &l->st.inbound_closed);
+			}
+			return;
+		}
 		if ((size_t)r < room) {
 			return; /* the socket is drained */
 		}
@@ -292,6 +308,13 @@ void ctl_link_in_timers(struct ctl_links *l)
 	}
 }
 
+void ctl_links_mark_bulk(struct ctl_links *l)
+{
+	if (l->cur_in != NULL) {
+		l->cur_in->bulk = true; /* ctl_link_in_event stops reading it if paused */
+	}
+}
+
 void ctl_links_pause_inbound(struct ctl_links *l, bool paused)
 {
 	if (l->in_paused == paused) {
@@ -300,7 +323,9 @@ void ctl_links_pause_inbound(struct ctl_links *l, bool paused)
 	l->in_paused = paused;
 	for (uint32_t i = 0; i < l->cfg.max_inbound; i++) {
 		struct ctl_link_in *in = &l->in[i];
-		if (!in->in_use || !in->ready) {
+		/* the connection being read right now is handled by ctl_link_in_event when its
+		 * frames are delivered: closing it here would free the buffer being cut */
+		if (!in->in_use || !in->ready || !in->bulk || in == l->cur_in) {
 			continue;
 		}
 		uint64_t tag = ctl_link_tag(CTL_LINK_TAG_IN, i, in->gen);

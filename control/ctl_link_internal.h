@@ -90,10 +90,11 @@ static inline uint64_t ctl_link_tag(enum ctl_link_tag_kind kind, uint32_t idx, u
 	return (uint64_t)kind << 56 | (uint64_t)(idx & 0xffffffu) << 32 | gen;
 }
 
-/* A peer's identity (all bytes set, so memcmp compares). IPv4-mapped IPv6 is stored as IPv4. */
+/* A link's identity (all bytes set, so memcmp compares): the peer's address and the traffic class,
+ * so a peer's control and bulk links are two slots. IPv4-mapped IPv6 is stored as IPv4. */
 struct ctl_link_key {
 	uint8_t family;
-	uint8_t pad;
+	uint8_t cls;   /* enum ctl_link_class */
 	uint16_t port; /* host byte order */
 	uint32_t scope;
 	uint8_t addr[16];
@@ -142,6 +143,7 @@ struct ctl_link_in {
 	uint32_t events;
 	bool in_use;
 	bool ready; /* transport handshake done */
+	bool bulk;  /* ctl_links_mark_bulk: ctl_links_pause_inbound stops reading it */
 };
 
 /* Owner: the control thread; everything below is touched by it only. */
@@ -162,8 +164,9 @@ struct ctl_links {
 	uint32_t *buckets; /* hash heads, CTL_LINK_NONE when empty */
 	uint32_t bucket_mask;
 
-	struct ctl_link_in *in; /* max_inbound slots */
-	bool in_paused;		/* ctl_links_pause_inbound: inbound connections are not read */
+	struct ctl_link_in *in;	    /* max_inbound slots */
+	bool in_paused;		    /* ctl_links_pause_inbound: bulk connections are not read */
+	struct ctl_link_in *cur_in; /* the connection whose frame on_frame is given, else NULL */
 	uint32_t *free_in;
 	uint32_t nfree_in;
 	size_t rbuf_cap; /* inbound buffer size: max_frame rounded up */

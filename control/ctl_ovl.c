@@ -272,6 +272,14 @@ static void answer_node_info(struct ctl_ovl *ov, const struct dht_lsp_ovl_msg *r
 	dht_route_free(rt);
 }
 
+/* A frame of another kind than Chord's from @p p: a sign of life, when @p p is a real node id. */
+static void heard_alive(struct ctl_ovl *ov, const struct dht_peer *p)
+{
+	if (p->id == dht_node_id_of(&p->addr, ov->overlay_id)) {
+		dht_chord_on_alive(ov->chord, p, now_ms());
+	}
+}
+
 static void on_node_info(struct ctl_ovl *ov, const void *frame, size_t len)
 {
 	struct dht_lsp_ovl_msg m;
@@ -280,6 +288,7 @@ static void on_node_info(struct ctl_ovl *ov, const void *frame, size_t len)
 		ov->bad_frames++;
 		return;
 	}
+	heard_alive(ov, &(struct dht_peer){.id = m.sender.id, .addr = m.sender.addr});
 	if (!dht_lsp_ovl_is_answer(&m)) {
 		answer_node_info(ov, &m);
 		return;
@@ -311,7 +320,10 @@ static void on_frame(void *arg, const void *frame, size_t len, const struct sock
 	struct ctl_ovl *ov = arg;
 	unsigned type = len >= DHT_LSP_HDR_LEN ? ((const uint8_t *)frame)[3] : 0;
 	if (type == DHT_LSP_RANGE_DIGEST || type == DHT_LSP_RANGE_TRANSFER) {
-		ctl_sync_on_frame(ov->sync, frame, len, now_ms());
+		struct dht_peer sender;
+		if (ctl_sync_on_frame(ov->sync, frame, len, now_ms(), &sender)) {
+			heard_alive(ov, &sender);
+		}
 		return;
 	}
 	if (type == DHT_LSP_NODE_INFO) {
@@ -635,7 +647,7 @@ size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t c
 	struct ctl_sync_roles roles;
 	struct ctl_sync_stats ss;
 	ctl_sync_stats(ov->sync, &ss);
-	if (ctl_sync_count(ov->sync, rt, &roles, 2000) == LC_OK) {
+	if (ctl_sync_count(ov->sync, rt, &roles, 1000) == LC_OK) {
 		ctl_json_put(&j,
 			     "],\"owned\":{\"keys\":%llu,\"bindings\":%llu},"
 			     "\"replica\":{\"keys\":%llu,\"bindings\":%llu",

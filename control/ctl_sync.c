@@ -12,10 +12,12 @@
  *        mode MERGE (the higher version wins), so nothing newer we hold is lost.
  *   ANSWER (a RANGE_DIGEST from another node): digest the same range here, answer the differing
  *        buckets, and for a PULL emit them.
- * Digests and emits are worker tasks; emitted frames leave over the links, and a link's full
- * queue holds the frame back (and with it the workers' walks): transfers go at the pace the peer
- * takes them. Received transfers are applied by the workers; when they fall behind, reading the
- * links pauses, so TCP holds the sender back instead of memory growing here.
+ * Digests and emits are worker tasks; emitted frames leave over the peer's bulk link, and its
+ * full queue holds the frame back (and with it the workers' walks): transfers go at the pace the
+ * peer takes them. Received transfers are applied by the workers; when they fall behind, reading
+ * the bulk links pauses, so TCP holds the sender back instead of memory growing here. Everything
+ * else (digests, answers, and the overlay's pings) goes over the control links, which are never
+ * paused: a node busy applying a transfer still answers pings, so it is not declared dead.
  */
 #define _GNU_SOURCE
 #include "control/ctl_sync.h"
@@ -128,8 +130,15 @@ static void task_free(struct dp_task *t)
 	}
 }
 
+static bool emitting_to(const struct ctl_sync *s, const struct op *except,
+			const struct sockaddr_storage *peer);
+
 static void op_end(struct ctl_sync *s, struct op *op, bool ok, uint64_t now_ms)
 {
+	if (!ok && op->state == ST_EMIT && !emitting_to(s, op, &op->peer)) {
+		/* a transfer given up must not arrive later: a REPLACE would clear newer keys */
+		ctl_link_close_bulk(s->links, &op->peer);
+	}
 	task_free(op->task);
 	lc_free(op->theirs);
 	if (ok && op->kind != OP_ANSWER) {
@@ -197,10 +206,13 @@ static struct dp_task *task_new(struct ctl_sync *s, enum dp_task_kind kind,
 	return t;
 }
 
-/* Post now, or queue it behind others (order matters: a CLEAR goes before its APPLYs). */
+/* Post now, or queue it behind others (order matters: a CLEAR goes before its APPLYs). Only
+ * received transfers (CLEAR, APPLY) can back up; the workers run other kinds in lanes of their
+ * own, so those go past the queue rather than wait behind a backlog of applies. */
 static bool task_post(struct ctl_sync *s, struct dp_task *t)
 {
-	if (s->nposting == 0 && dp_task_post(s->node, t)) {
+	bool ordered = t->kind == DP_TASK_CLEAR || t->kind == DP_TASK_APPLY;
+	if ((s->nposting == 0 || !ordered) && dp_task_post(s->node, t)) {
 		return true;
 	}
 	if (s->nposting == MAX_APPLY) {
@@ -278,8 +290,10 @@ static void send_last(struct ctl_sync *s, struct op *op, uint8_t mode)
 	}
 	dht_lsp_put_flags(&b, DHT_LSP_FLAG_LAST);
 	size_t len = 0;
-	if (dht_lsp_build_finish(&b, &len) == LC_OK) {
-		send_frame(s, &op->peer, len);
+	/* behind the transfer's other frames, on the same (bulk) link */
+	if (dht_lsp_build_finish(&b, &len) == LC_OK &&
+	    ctl_link_send_bulk(s->links, &op->peer, s->buf, len) != LC_OK) {
+		s->st.ops_failed++; /* the receiver's exchange times out and is asked again */
 	}
 }
 
@@ -317,6 +331,20 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
 	struct dht_addr x, y;
 	return ctl_addr_to_dht(a, &x) == LC_OK && ctl_addr_to_dht(b, &y) == LC_OK &&
 	       dht_addr_equal(&x, &y);
+}
+
+/* Whether an op other than @p except is emitting to @p peer (its frames share the bulk link). */
+static bool emitting_to(const struct ctl_sync *s, const struct op *except,
+			const struct sockaddr_storage *peer)
+{
+	for (unsigned i = 0; i < MAX_OPS; i++) {
+		const struct op *op = &s->ops[i];
+		if (op != except && op->used && op->state == ST_EMIT &&
+		    same_addr(&op->peer, peer)) {
+			return true;
+		}
+	}
+	return false;
 }
 
 static bool op_running(const struct ctl_sync *s, enum op_kind kind,
@@ -450,7 +478,7 @@ static void take_frames(struct ctl_sync *s, uint64_t now_ms)
 			continue;
 		}
 		if (!op->failed) {
-			int ret = ctl_link_send(s->links, &op->peer, f->data, f->len);
+			int ret = ctl_link_send_bulk(s->links, &op->peer, f->data, f->len);
 			if (ret == LC_EFULL) {
 				dp_task_hold_frame(s->node, f);
 				return;
@@ -511,6 +539,7 @@ static void on_transfer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, con
 	if (ctl_addr_from_dht(&m->sender.addr, &peer) != LC_OK) {
 		return;
 	}
+	ctl_links_mark_bulk(s->links); /* the sender's bulk link: pausable */
 	s->st.frames_received++;
 	s->st.entries_received += m->nentries;
 	struct dht_sync_range r = {m->range.lo, m->range.hi};
@@ -548,7 +577,10 @@ static void on_transfer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, con
 	}
 	for (unsigned i = 0; i < MAX_OPS; i++) {
 		struct op *op = &s->ops[i];
-		if (op->used && op->state == ST_RECEIVE && op->txn == m->hdr.txn_id) {
+		/* ST_WAIT too: the digest answer (control link) may come after the transfer (bulk
+		 * link) */
+		if (op->used && (op->state == ST_RECEIVE || op->state == ST_WAIT) &&
+		    op->kind == OP_PULL && op->txn == m->hdr.txn_id) {
 			op->deadline_ms = now_ms + OP_TIMEOUT_MS; /* it moves */
 			if (m->flags & DHT_LSP_FLAG_LAST) {
 				op->state = ST_DRAIN; /* complete once the workers applied it all */
@@ -621,13 +653,15 @@ static void on_digest_answer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m
 	}
 }
 
-void ctl_sync_on_frame(struct ctl_sync *s, const void *frame, size_t len, uint64_t now_ms)
+bool ctl_sync_on_frame(struct ctl_sync *s, const void *frame, size_t len, uint64_t now_ms,
+		       struct dht_peer *sender)
 {
 	struct dht_lsp_ovl_msg m;
 	if (dht_lsp_ovl_parse(&m, frame, len) != LC_OK || m.hdr.overlay_id != s->overlay_id ||
 	    !(m.present & DHT_LSP_O_SENDER)) {
-		return;
+		return false;
 	}
+	*sender = (struct dht_peer){.id = m.sender.id, .addr = m.sender.addr};
 	if (m.hdr.type == DHT_LSP_RANGE_DIGEST) {
 		if (dht_lsp_ovl_is_answer(&m)) {
 			on_digest_answer(s, &m, now_ms);
@@ -637,6 +671,7 @@ void ctl_sync_on_frame(struct ctl_sync *s, const void *frame, size_t len, uint64
 	} else if (m.hdr.type == DHT_LSP_RANGE_TRANSFER && !dht_lsp_ovl_is_answer(&m)) {
 		on_transfer(s, &m, frame, len, now_ms);
 	}
+	return true;
 }
 
 /* ---- when to sync ---------------------------------------------------------------------------- */
@@ -718,7 +753,11 @@ static void start_round(struct ctl_sync *s, uint64_t now_ms)
 			s->st.pulls++;
 		}
 	}
-	if (s->push_due != 0 && now_ms >= s->push_due) {
+	/* A push makes the replicas hold exactly what we hold (REPLACE): while we are still pulling
+	 * our range (we just joined, restarted, or took over a dead predecessor's keys) we may hold
+	 * only part of it, and pushing then would clear the replicas' copies of what we lack, the
+	 * very copies the pull is fetching. So the push waits for the pull to end. */
+	if (s->push_due != 0 && now_ms >= s->push_due && !ctl_sync_pulling(s)) {
 		s->push_due = now_ms + s->sync_ms;
 		for (unsigned i = 0; i < s->nrep; i++) {
 			struct sockaddr_storage peer;

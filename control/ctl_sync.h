@@ -41,8 +41,14 @@ void ctl_sync_free(struct ctl_sync *s);
  */
 void ctl_sync_on_route(struct ctl_sync *s, const struct dht_route *rt, uint64_t now_ms);
 
-/** A RANGE_DIGEST or RANGE_TRANSFER frame (request or answer) from a link. */
-void ctl_sync_on_frame(struct ctl_sync *s, const void *frame, size_t len, uint64_t now_ms);
+/**
+ * A RANGE_DIGEST or RANGE_TRANSFER frame (request or answer) from a link (@p frame borrowed).
+ * @param sender  written with the frame's SENDER when it has one: the caller counts the frame as
+ *   a sign of life of that node.
+ * @return whether the frame was for this overlay and had a sender. Context: control, in on_frame.
+ */
+bool ctl_sync_on_frame(struct ctl_sync *s, const void *frame, size_t len, uint64_t now_ms,
+		       struct dht_peer *sender);
 
 /** Advance operations: collect finished tasks, send emitted frames, start due syncs. */
 void ctl_sync_run(struct ctl_sync *s, uint64_t now_ms);

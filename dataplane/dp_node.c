@@ -29,7 +29,9 @@ static void worker_free(struct dp_node *n, struct dp_worker *w)
 		lc_free(f);
 	}
 	lc_free(w->frame);
-	lc_ring_free(w->tasks);
+	for (unsigned k = 0; k < DP_LANES; k++) {
+		lc_ring_free(w->lane[k].ring);
+	}
 	lc_ring_free(w->frames);
 	if (w->wake_fd >= 0) {
 		close(w->wake_fd);
@@ -79,7 +81,9 @@ static int worker_new(struct dp_node *n, unsigned id, const struct dp_node_cfg *
 			return ret;
 		}
 	}
-	ret = lc_ring_new(&w->tasks, DP_TASK_RING);
+	for (unsigned k = 0; k < DP_LANES && ret == LC_OK; k++) {
+		ret = lc_ring_new(&w->lane[k].ring, DP_TASK_RING);
+	}
 	if (ret == LC_OK) {
 		ret = lc_ring_new(&w->frames, DP_FRAME_RING);
 	}

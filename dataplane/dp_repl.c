@@ -116,7 +116,7 @@ bool dp_repl_write(struct dp_worker *w, const struct dp_repl_answer *ans)
 	struct dht_aor *aor = dht_store_find(w->store, w->key, w->aor, w->aor_len);
 	uint64_t version = next_version(w, aor != NULL ? dht_aor_version(aor) : 0);
 	if (aor != NULL) {
-		dht_aor_set_version(aor, version);
+		dht_aor_set_version(aor, w->key, version);
 	}
 	struct dp_bindings bs;
 	dp_bindings_load(w, &bs);

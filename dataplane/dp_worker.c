@@ -164,7 +164,7 @@ static unsigned drain_rings(struct dp_worker *w, uint64_t *returned_to)
 static bool rings_empty(struct dp_worker *w)
 {
 	for (unsigned j = 0; j < w->node->nworkers; j++) {
-		if (w->task != NULL || lc_ring_count(w->tasks) > 0) {
+		if (dp_task_pending(w)) {
 			return false;
 		}
 		if (j != w->id && (lc_ring_count(w->node->w[j]->to[w->id]) > 0 ||

@@ -24,11 +24,27 @@
 #define DP_POOL_SIZE 1024	   /* packets per worker: a power of two, it sizes the rings too */
 #define DP_EXPIRE_BUDGET 64	   /* bindings reaped per busy loop */
 #define DP_EXPIRE_BUDGET_IDLE 8192 /* per idle loop */
-#define DP_TASK_RING 256	   /* tasks control may queue for a worker */
+#define DP_TASK_RING 256	   /* tasks control may queue for a worker, per lane */
 #define DP_FRAME_RING 16	   /* frames a worker may have emitted before control takes them */
 
 struct dp_task;
 struct dp_frame;
+
+/* A worker's task lanes (dp_task.c): each runs its own tasks in order, beside the others, so
+ * work of one kind never waits behind another kind's backlog or stall. */
+enum dp_lane {
+	DP_LANE_SCAN,  /* DIGEST, COUNT: read-only walks control waits for */
+	DP_LANE_EMIT,  /* EMIT: may stall on a peer's back-pressure */
+	DP_LANE_APPLY, /* CLEAR, APPLY: received transfers, in the order they came */
+	DP_LANES
+};
+
+/* One lane of a worker. Owner: the worker, but for the ring (control produces). */
+struct dp_task_lane {
+	struct lc_ring *ring; /* control -> worker */
+	struct dp_task *task; /* being run */
+	uint64_t cursor;      /* its store walk */
+};
 
 /* Owner: control builds it; read by all workers; the stop flag is written by control. */
 struct dp_node {
@@ -65,12 +81,12 @@ struct dp_worker {
 	unsigned ntx;
 	struct dp_pkt *tx[DP_TX_MAX];
 	LC_CACHE_ALIGNED struct dp_stats stats;
-	/* tasks (dp_task.c): control -> worker ring, the current task, emitted frames (zeroed at
-	 * creation, like every field before msg) */
-	struct lc_ring *tasks;
+	/* tasks (dp_task.c): the lanes, emitted frames (zeroed at creation, like every field
+	 * before msg) */
+	struct dp_task_lane lane[DP_LANES];
 	struct lc_ring *frames; /* worker -> control */
-	struct dp_task *task;
-	uint64_t task_cursor;
+	bool emit_stalled;	/* the frame ring was full: the emit waits for control's kick */
+	uint64_t task_rx;	/* datagrams received when the last slice ran (idle slices) */
 	struct dp_frame *frame; /* being built */
 	struct dht_lsp_builder fb;
 	unsigned frame_entries;
@@ -88,8 +104,12 @@ struct dp_worker {
 	struct dht_lsp_ovl_msg ovl; /* a replication message (dp_repl.c) */
 };
 
-/* Run a slice of the current task (dp_task.c); false when there was none. */
+/* Run a slice of each lane's current task (dp_task.c); false when none made progress. */
 bool dp_task_step(struct dp_worker *w);
+
+/* Whether a task is queued or under way that can progress without control (dp_task.c): an emit
+ * waiting for room on the frame ring does not count, control's kick wakes the worker for it. */
+bool dp_task_pending(const struct dp_worker *w);
 
 /* Wake the worker if it sleeps (dp_worker.c). Context: any thread. */
 void dp_worker_kick(struct dp_worker *w);

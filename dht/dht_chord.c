@@ -61,6 +61,7 @@ struct dht_chord {
 	bool joined; /* a ring of its own counts as joined */
 	bool joining;
 	bool left;
+	bool has_bootstrap;
 	struct dht_addr bootstrap;
 	uint64_t join_sent_ms;
 
@@ -492,6 +493,7 @@ static void send_join(struct dht_chord *c, uint64_t now_ms)
 void dht_chord_join(struct dht_chord *c, const struct dht_addr *bootstrap, uint64_t now_ms)
 {
 	c->bootstrap = *bootstrap;
+	c->has_bootstrap = true;
 	c->joining = true;
 	c->joined = false;
 	send_join(c, now_ms);
@@ -782,6 +784,16 @@ void dht_chord_on_msg(struct dht_chord *c, const struct dht_ovl *m, uint64_t now
 	}
 }
 
+void dht_chord_on_alive(struct dht_chord *c, const struct dht_peer *p, uint64_t now_ms)
+{
+	(void)now_ms;
+	struct member *m = view_find(c, p->id);
+	if (m != NULL && alive(m) && m->peer.id != c->self.id &&
+	    dht_addr_equal(&m->peer.addr, &p->addr)) {
+		m->ping_out = false;
+	}
+}
+
 void dht_chord_on_peer_down(struct dht_chord *c, const struct dht_addr *a, uint64_t now_ms)
 {
 	struct member *m = view_find_addr(c, a);
@@ -837,8 +849,46 @@ static void check_pings(struct dht_chord *c, uint64_t now_ms)
 	}
 }
 
+static void send_digest(struct dht_chord *c, const struct dht_addr *to)
+{
+	struct dht_ovl *m = request(c, to, DHT_LSP_MEMBERSHIP);
+	if (m != NULL) {
+		m->digest = view_digest(c);
+		m->digest_count = c->nview;
+	}
+}
+
+/*
+ * Reach out to the nodes we believe dead: one at random per round, and the bootstrap while it is
+ * not a live member. Without this a ring whose nodes all declared each other dead (every message
+ * lost or late for T_fail: a partition, or nodes too busy to answer) would stay apart for ever,
+ * each node alone, since gossip goes to live members only. The probe is a view digest: a node
+ * that is in fact alive answers with its view, which says the prober is dead; the prober refutes
+ * (a higher incarnation), and the next exchange brings both back into each other's views.
+ */
+static void probe_dead(struct dht_chord *c)
+{
+	unsigned dead = c->nview - alive_count(c);
+	if (dead > 0) {
+		unsigned pick = (unsigned)(rnd(c) % dead), seen = 0;
+		for (unsigned i = 0; i < c->nview; i++) {
+			if (!alive(&c->view[i]) && seen++ == pick) {
+				send_digest(c, &c->view[i].peer.addr);
+				break;
+			}
+		}
+	}
+	if (c->has_bootstrap) {
+		const struct member *b = view_find_addr(c, &c->bootstrap);
+		if (b == NULL || !alive(b)) {
+			send_digest(c, &c->bootstrap);
+		}
+	}
+}
+
 static void gossip(struct dht_chord *c)
 {
+	probe_dead(c);
 	const struct member *s[1];
 	unsigned n = successors(c, s, 1);
 	if (n == 0) {

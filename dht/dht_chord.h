@@ -104,6 +104,15 @@ void dht_chord_leave(struct dht_chord *c, uint64_t now_ms);
 /** A message from a peer. @p m is borrowed. */
 void dht_chord_on_msg(struct dht_chord *c, const struct dht_ovl *m, uint64_t now_ms);
 
+/**
+ * A frame that is not one of the machine's own came from @p p (borrowed): a range transfer, a
+ * digest, a node-info answer. It proves @p p alive as much as a ping answer does, so an
+ * outstanding ping to it no longer counts towards T_fail. It revives no dead member and clears
+ * no suspicion (those need the machine's own messages, which carry incarnations). Context:
+ * control.
+ */
+void dht_chord_on_alive(struct dht_chord *c, const struct dht_peer *p, uint64_t now_ms);
+
 /** The link to the node at @p a failed (connect refused, reset): suspect it and ping it now. */
 void dht_chord_on_peer_down(struct dht_chord *c, const struct dht_addr *a, uint64_t now_ms);
 

@@ -30,6 +30,7 @@
 #include "common/lc_counter.h"
 #include "common/lc_error.h"
 #include "dht/dht_store_internal.h"
+#include "dht/dht_sync.h"
 
 /* Owner: created by control, then written only by the shard's worker; `st` is read by any thread. */
 struct dht_store {
@@ -400,10 +401,22 @@ uint64_t dht_aor_version(const struct dht_aor *a)
 	return key_block_version(dht_var_ptr(&s->var, a->key));
 }
 
-void dht_aor_set_version(struct dht_aor *a, uint64_t version)
+void dht_aor_set_version(struct dht_aor *a, dht_id_t id, uint64_t version)
 {
 	const struct dht_store *s = dht_pool_owner_of(a);
+	assert(a->id_hi == (uint64_t)(id >> 64));
 	memcpy(dht_var_ptr(&s->var, a->key) + DHT_KEY_BLOCK_VERSION, &version, sizeof(version));
+	a->sync = dht_sync_hash(id, version);
+}
+
+uint64_t dht_aor_id_hi(const struct dht_aor *a)
+{
+	return a->id_hi;
+}
+
+uint64_t dht_aor_sync_hash(const struct dht_aor *a)
+{
+	return a->sync;
 }
 
 unsigned dht_aor_count(const struct dht_aor *a)
@@ -479,8 +492,10 @@ static int refuse_full(struct dht_store *s)
 	return LC_EFULL;
 }
 
-/* A new AOR record for the key, in index slot @p slot (key block @p kvar already written). */
-static uint32_t aor_create(struct dht_store *s, uint64_t m, uint32_t slot, uint32_t kvar)
+/* A new AOR record for key @p id, in index slot @p slot (key block @p kvar already written, at
+ * version 0). */
+static uint32_t aor_create(struct dht_store *s, dht_id_t id, uint64_t m, uint32_t slot,
+			   uint32_t kvar)
 {
 	uint32_t ai = dht_pool_get(&s->aors);
 	struct dht_aor *a = aor_at(s, ai);
@@ -488,6 +503,8 @@ static uint32_t aor_create(struct dht_store *s, uint64_t m, uint32_t slot, uint3
 	a->key = kvar;
 	a->head = DHT_POOL_NONE;
 	a->count = 0;
+	a->id_hi = (uint64_t)(id >> 64);
+	a->sync = dht_sync_hash(id, 0);
 	s->index[slot] = ((uint32_t)m << s->idx_bits) | ai;
 	return ai;
 }
@@ -537,7 +554,7 @@ int dht_store_add(struct dht_store *s, dht_id_t id, const char *key, size_t len,
 	/* nothing can fail from here on */
 	if (ai == DHT_POOL_NONE) {
 		key_block_write(s, kvar, key, len);
-		ai = aor_create(s, m, slot, kvar);
+		ai = aor_create(s, id, m, slot, kvar);
 	}
 	uint32_t bi = dht_pool_get(&s->binds);
 	struct dht_binding *b = bind_at(s, bi);
@@ -943,11 +960,11 @@ int dht_store_set_aor(struct dht_store *s, dht_id_t id, const char *key, size_t 
 	}
 	if (a == NULL) {
 		key_block_write(s, pl.kvar, key, len);
-		ai = aor_create(s, m, slot, pl.kvar);
+		ai = aor_create(s, id, m, slot, pl.kvar);
 		a = aor_at(s, ai);
 	}
 	set_commit(s, ai, w, &pl);
-	dht_aor_set_version(a, version);
+	dht_aor_set_version(a, id, version);
 	stats_sync(s);
 	return LC_OK;
 }

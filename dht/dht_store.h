@@ -123,9 +123,22 @@ uint64_t dht_aor_version(const struct dht_aor *a);
 
 /**
  * Set the key's version. It stays while the key has bindings, whatever happens to them.
+ * @param id  the key's id, as given to dht_store_add or dht_store_set_aor (the store keeps the
+ *   key's share of its range digest, dht_aor_sync_hash, which depends on both).
  * Context: the shard's worker; fast path.
  */
-void dht_aor_set_version(struct dht_aor *a, uint64_t version);
+void dht_aor_set_version(struct dht_aor *a, dht_id_t id, uint64_t version);
+
+/**
+ * The top 64 bits of the key's id (as given to dht_store_add or dht_store_set_aor), kept in the
+ * key's record: range walks place a key on the ring and in its digest bucket without reading its
+ * bytes. Context: the shard's worker.
+ */
+uint64_t dht_aor_id_hi(const struct dht_aor *a);
+
+/** dht_sync_hash(id, version) of the key, kept in its record (dht/dht_sync.h). Context: the
+ * shard's worker. */
+uint64_t dht_aor_sync_hash(const struct dht_aor *a);
 
 /**
  * The bindings of @p a that are live at @p now_s (expires_at_s > now_s), in the order they were

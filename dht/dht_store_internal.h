@@ -15,10 +15,13 @@
 #define DHT_STORE_MAX_RECORDS (1u << 28)
 
 /*
- * One key's set. Owner: the shard's worker. 16 bytes; the key's version and bytes are in the var
+ * One key's set. Owner: the shard's worker. 32 bytes; the key's version and bytes are in the var
  * region (the key block, below), where every read of the version finds them already in cache: a
- * find compares the key bytes first. 8 bytes there cost 8 bytes a key; in the record they would
- * cost 16, as pool records are a power of two in size.
+ * find compares the key bytes first. The record also keeps what range sync needs of the key (its
+ * id's top half, which places it on the ring and in its digest bucket, and its share of the bucket
+ * digest), so that a digest, count or clear over a million keys reads these records in order and
+ * never the key blocks scattered over the var region: that walk was a cache miss and an XXH3 of
+ * the key's bytes per key (dht_sync.h). It costs 16 bytes a key (pool records are a power of two).
  */
 struct dht_aor {
 	uint32_t
@@ -26,6 +29,8 @@ struct dht_aor {
 	uint32_t key;	/* var-region block of the key */
 	uint32_t head;	/* first binding (first added); the list is circular */
 	uint32_t count; /* bindings held; 0 marks a free record */
+	uint64_t id_hi; /* the key id's top 64 bits (dht_aor_id_hi) */
+	uint64_t sync;	/* dht_sync_hash(id, version), kept with every version change */
 };
 
 /* A key block: the key's version (uint64, 4-byte aligned: read with memcpy), its length (uint16),
@@ -62,7 +67,7 @@ struct dht_binding {
 	uint8_t addr4[4];
 };
 
-_Static_assert(sizeof(struct dht_aor) == 16, "AOR record is 16 bytes");
+_Static_assert(sizeof(struct dht_aor) == 32, "AOR record is 32 bytes");
 _Static_assert(DHT_KEY_BLOCK_BYTES == DHT_KEY_BLOCK_LEN + 2 &&
 		       DHT_KEY_BLOCK_LEN == DHT_KEY_BLOCK_VERSION + sizeof(uint64_t),
 	       "key block: version, length, bytes");

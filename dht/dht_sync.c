@@ -74,10 +74,32 @@ static dht_id_t id_of(const struct dht_aor *a, uint64_t seed)
 	return dht_key_of(k.p, k.len, seed);
 }
 
-static bool selected(dht_id_t id, const struct dht_sync_range *range, const uint8_t *buckets)
+/*
+ * Whether the key of @p a lies in @p r, from the top half of its id, which its record keeps. When
+ * that half differs from both ends' top halves, the bottom half cannot change the answer, so the
+ * key's bytes are not read; only a key whose top half equals an end's (about one in 2^64) is
+ * hashed again to decide.
+ */
+static bool key_in(const struct dht_aor *a, uint64_t seed, const struct dht_sync_range *r)
 {
-	return dht_in_oc(id, range->lo, range->hi) &&
-	       (buckets == NULL || dht_sync_set_has(buckets, dht_sync_bucket(id)));
+	uint64_t hi = dht_aor_id_hi(a);
+	if (hi != (uint64_t)(r->lo >> 64) && hi != (uint64_t)(r->hi >> 64)) {
+		return dht_in_oc((dht_id_t)hi << 64, r->lo, r->hi);
+	}
+	return dht_in_oc(id_of(a, seed), r->lo, r->hi);
+}
+
+/* The key's digest bucket: bits 64..75 of its id (dht_sync_bucket), the low bits of the top half. */
+static uint32_t key_bucket(const struct dht_aor *a)
+{
+	return (uint32_t)dht_aor_id_hi(a) & (DHT_SYNC_BUCKETS - 1);
+}
+
+static bool selected(const struct dht_aor *a, uint64_t seed, const struct dht_sync_range *range,
+		     const uint8_t *buckets)
+{
+	return (buckets == NULL || dht_sync_set_has(buckets, key_bucket(a))) &&
+	       key_in(a, seed, range);
 }
 
 unsigned dht_sync_digest_step(struct dht_store *s, uint64_t seed, uint64_t *cursor,
@@ -87,11 +109,13 @@ unsigned dht_sync_digest_step(struct dht_store *s, uint64_t seed, uint64_t *curs
 	struct dht_aor *a[DHT_SYNC_STEP];
 	unsigned n = dht_store_walk(s, cursor, a, DHT_SYNC_STEP);
 	for (unsigned i = 0; i < n; i++) {
-		dht_id_t id = id_of(a[i], seed);
-		uint64_t version = dht_aor_version(a[i]);
+		/* from the record alone: dht_aor_sync_hash is dht_sync_hash(id, version) */
+		uint32_t b = key_bucket(a[i]);
+		uint64_t h = dht_aor_sync_hash(a[i]);
 		for (unsigned r = 0; r < nranges; r++) {
-			if (dht_in_oc(id, ranges[r].lo, ranges[r].hi)) {
-				dht_sync_digest_add(out[r], id, version);
+			if (key_in(a[i], seed, &ranges[r])) {
+				out[r]->x[b] ^= h;
+				out[r]->n[b]++;
 			}
 		}
 	}
@@ -104,10 +128,10 @@ unsigned dht_sync_emit_step(struct dht_store *s, uint64_t seed, uint64_t *cursor
 {
 	unsigned n = dht_store_walk(s, cursor, out, cap), kept = 0;
 	for (unsigned i = 0; i < n; i++) {
-		dht_id_t id = id_of(out[i], seed);
-		if (selected(id, range, buckets)) {
+		if (selected(out[i], seed, range, buckets)) {
 			if (ids != NULL) {
-				ids[kept] = id;
+				ids[kept] = id_of(out[i],
+						  seed); /* its bytes are read to emit it anyway */
 			}
 			out[kept++] = out[i];
 		}
@@ -122,7 +146,7 @@ unsigned dht_sync_clear_step(struct dht_store *s, uint64_t seed, uint64_t *curso
 	unsigned n = dht_store_walk(s, cursor, a, DHT_SYNC_STEP), removed = 0;
 	for (unsigned i = 0; i < n; i++) {
 		/* removing a key leaves the other handles of the batch valid (dht_store_walk) */
-		if (selected(id_of(a[i], seed), range, buckets)) {
+		if (selected(a[i], seed, range, buckets)) {
 			dht_store_remove_aor(s, a[i]);
 			removed++;
 		}
@@ -137,10 +161,9 @@ unsigned dht_sync_count_step(struct dht_store *s, uint64_t seed, uint64_t *curso
 	struct dht_aor *a[DHT_SYNC_STEP];
 	unsigned n = dht_store_walk(s, cursor, a, DHT_SYNC_STEP);
 	for (unsigned i = 0; i < n; i++) {
-		dht_id_t id = id_of(a[i], seed);
 		unsigned bindings = dht_aor_count(a[i]);
 		for (unsigned r = 0; r < nranges; r++) {
-			if (dht_in_oc(id, ranges[r].lo, ranges[r].hi)) {
+			if (key_in(a[i], seed, &ranges[r])) {
 				counts[r].keys++;
 				counts[r].bindings += bindings;
 			}

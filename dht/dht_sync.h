@@ -13,11 +13,14 @@
  * range by its digests (dht_sync_digest_diff) and exchange only the keys of the buckets that
  * differ (dht_sync_emit_step), or, for a REPLACE, first clear them (dht_sync_clear_step).
  *
- * The store keeps 32 bits of a key's id, so the walks here recompute each key's id from its bytes
- * with dht_key_of(key, seed): the store must hold keys under the ids dht_key_of gives with that
- * seed (the overlay's), as the dataplane does. Each step is one dht_store_walk call that looks at
- * a bounded number of records and at most DHT_SYNC_STEP keys (an emit step: at most its cap), so
- * its cost is bounded: a key costs a cache miss for its key block and one XXH3-128 of its bytes.
+ * The store keeps, in each key's record, the top half of its id and dht_sync_hash(id, version)
+ * (dht_aor_id_hi, dht_aor_sync_hash), so digesting, counting and clearing read the records in
+ * order and never a key's bytes: a few nanoseconds a key. Only a key whose top half equals a range
+ * end's (about one in 2^64) has its id recomputed from its bytes with dht_key_of(key, seed), and
+ * an emit reads the bytes it sends. So the store must hold keys under the ids dht_key_of gives
+ * with that seed (the overlay's), as the dataplane does. Each step is one dht_store_walk call that
+ * looks at a bounded number of records and at most DHT_SYNC_STEP keys (an emit step: at most its
+ * cap), so its cost is bounded.
  */
 #pragma once
 

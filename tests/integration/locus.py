@@ -66,9 +66,10 @@ class Tap:
 
 
 class Node:
-    """One locusd process. Extra flags as a list; ports are picked by the OS."""
+    """One locusd process. Extra flags as a list; ports are picked by the OS. `cpus`: a set of CPU
+    numbers the process (all its threads) is confined to, or None."""
 
-    def __init__(self, *flags, workers=2, timeout=10.0):
+    def __init__(self, *flags, workers=2, timeout=10.0, cpus=None):
         self.dir = tempfile.mkdtemp(prefix="locus-it-")
         self.log_path = os.path.join(self.dir, "locusd.log")
         self.log = open(self.log_path, "w")
@@ -76,7 +77,9 @@ class Node:
         # rather than let the kernel pick a UDP port whose TCP twin may be taken
         args = [LOCUSD, "--sip", "127.0.0.1:0", "--lsp", "127.0.0.1:%d" % free_lsp_port(),
                 "--admin", "127.0.0.1:0", "--workers", str(workers)] + list(flags)
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True,
+                                     preexec_fn=pin)
         _procs.append(self.proc)
         line = self._ready_line(timeout)
         m = re.search(r"sip=([\d.]+):(\d+) lsp=([\d.]+):(\d+) admin=([\d.]+):(\d+)", line)
@@ -382,10 +385,10 @@ class SipBatch:
 
 class Ring:
     """A ring of locusd nodes on 127.0.0.1. Node i > 0 joins through a node chosen by
-    `bootstrap(i)` (default: node 0). Every node gets the same extra flags."""
+    `bootstrap(i)` (default: node 0). Every node gets the same extra flags (and CPUs, see Node)."""
 
-    def __init__(self, n=0, flags=(), workers=1, bootstrap=None):
-        self.flags, self.workers = list(flags), workers
+    def __init__(self, n=0, flags=(), workers=1, bootstrap=None, cpus=None):
+        self.flags, self.workers, self.cpus = list(flags), workers, cpus
         self.nodes = []
         for i in range(n):
             self.add(bootstrap(i) if bootstrap and i > 0 else 0)
@@ -398,7 +401,7 @@ class Ring:
             flags += ["--join", "%s:%d" % boot.lsp]
         if lsp:
             flags += ["--lsp", "127.0.0.1:%d" % lsp]
-        node = Node(*flags, workers=self.workers)
+        node = Node(*flags, workers=self.workers, cpus=self.cpus)
         self.nodes.append(node)
         return node
 

@@ -6,7 +6,8 @@
  * on_writable fires once it drains; a peer that goes away and comes back on the same port gets
  * the frames queued meanwhile, after one on_peer_down and bounded backoff; a connection broken
  * in the middle of a frame drops that frame only; garbage closes its own connection only;
- * inbound and peer limits hold; idle links close quietly.
+ * inbound and peer limits hold; idle links close quietly; a peer's bulk link is a connection of its
+ * own, so control frames flow while the receiver holds its bulk back.
  *
  * Every wait is a loop of at most N rounds with short poll timeouts; nothing asserts timing.
  */
@@ -39,6 +40,8 @@ struct node {
 	unsigned got, bad;
 	unsigned ups, downs, writable;
 	int last_down;
+	bool pause_bulk;   /* on_frame: a bulk frame (type 2) marks its connection and pauses */
+	unsigned bulk_got; /* frames of type 2 received */
 };
 
 static uint64_t now_ms(void)
@@ -95,6 +98,13 @@ static void on_frame(void *arg, const void *frame, size_t len, const struct sock
 		n->seqs[n->got] = (uint32_t)seq;
 	}
 	n->got++;
+	if (((const uint8_t *)frame)[3] == 2) {
+		n->bulk_got++;
+		ctl_links_mark_bulk(n->l);
+		if (n->pause_bulk) {
+			ctl_links_pause_inbound(n->l, true);
+		}
+	}
 }
 
 static void on_up(void *arg, const struct sockaddr_storage *peer)
@@ -200,6 +210,15 @@ static int send_frame(struct node *from, const struct node *to, size_t len, uint
 	static uint8_t f[DHT_LSP_MAX_MSG];
 	make_frame(f, len, seq);
 	return ctl_link_send(from->l, &to->addr, f, len);
+}
+
+/* A frame of type 2 (the receivers' on_frame takes it for bulk) on the bulk link. */
+static int send_bulk(struct node *from, const struct node *to, size_t len, uint32_t seq)
+{
+	static uint8_t f[DHT_LSP_MAX_MSG];
+	make_frame(f, len, seq);
+	f[3] = 2;
+	return ctl_link_send_bulk(from->l, &to->addr, f, len);
 }
 
 static bool seqs_are(const struct node *n, uint32_t first, unsigned count)
@@ -481,6 +500,84 @@ static void test_total_bound(void)
 	node_stop(&r2);
 }
 
+/* Whether the frames with seq < 100000 (the bulk ones here) arrived as 0, 1, ..., count - 1. */
+static bool bulk_in_order(const struct node *n, unsigned count)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < n->got && i < MAX_SEQS; i++) {
+		if (n->seqs[i] < 100000 && n->seqs[i] != k++) {
+			return false;
+		}
+	}
+	return k == count;
+}
+
+/* A receiver that holds its bulk back (paused, TCP full) still reads control frames at once. */
+static void test_classes(void)
+{
+	struct ctl_link_cfg cfg = test_cfg();
+	cfg.max_queue_bytes = 256 << 10;
+	cfg.low_water_bytes = 64 << 10;
+	cfg.sock.sndbuf_bytes = 16 << 10;
+	cfg.sock.rcvbuf_bytes = 16 << 10;
+	struct node s, r;
+	struct node *both[] = {&s, &r};
+	ok(node_start(&s, &cfg, "127.0.0.1:0") == LC_OK &&
+		   node_start(&r, &cfg, "127.0.0.1:0") == LC_OK,
+	   "sender and receiver; the receiver pauses at its first bulk frame");
+	r.pause_bulk = true;
+	unsigned nbulk = 0;
+	ok(send_bulk(&s, &r, 8192, nbulk++) == LC_OK && PUMP(both, r.bulk_got == 1, 500),
+	   "a bulk frame arrives: the receiver marks that connection and pauses");
+	int ret = LC_OK;
+	for (int i = 0; i < 100000 && ret == LC_OK; i++) {
+		ret = send_bulk(&s, &r, 8192, nbulk);
+		if (ret == LC_OK) {
+			nbulk++;
+			round_once(both, 2);
+		}
+	}
+	ok(ret == LC_EFULL && ctl_link_queued_bulk(s.l, &r.addr) + 8192 > cfg.max_queue_bytes,
+	   "bulk frames fill the bulk queue to its bound (%u sent)", nbulk);
+	ok(ctl_link_queued(s.l, &r.addr) == 0 && !ctl_link_is_up(s.l, &r.addr) && s.ups == 0,
+	   "the control link is not the bulk one: unused so far, no on_peer_up for bulk");
+	unsigned bulk_before = r.bulk_got;
+	for (uint32_t i = 0; i < 50; i++) {
+		ret |= send_frame(&s, &r, 200, 100000 + i);
+	}
+	is_int(ret & ~LC_EFULL, 0, "50 control frames queued meanwhile");
+	ok(PUMP(both, r.got - r.bulk_got == 50, 500), "all 50 arrive while the bulk is held back");
+	ok(r.bulk_got == bulk_before && ctl_link_queued_bulk(s.l, &r.addr) > 0,
+	   "no bulk frame was read meanwhile (%u of %u)", r.bulk_got, nbulk);
+	ok(s.ups == 1 && s.downs == 0 && ctl_link_is_up(s.l, &r.addr), "the control link is up");
+	char json[4096];
+	ok(ctl_links_stats_json(s.l, json, sizeof(json)) > 0 &&
+		   strstr(json, "\"class\":\"bulk\"") != NULL,
+	   "the stats JSON tells the bulk link apart");
+
+	r.pause_bulk = false;
+	ctl_links_pause_inbound(r.l, false);
+	ok(PUMP(both, r.bulk_got == nbulk, 2000) && bulk_in_order(&r, nbulk) && r.bad == 0,
+	   "resumed: every bulk frame arrives, in order (%u)", r.bulk_got);
+
+	/* a transfer given up: its queued frames are dropped, the control link stays */
+	r.pause_bulk = true;
+	ok(send_bulk(&s, &r, 8192, nbulk++) == LC_OK && PUMP(both, r.bulk_got == nbulk, 500),
+	   "paused again");
+	for (int i = 0; i < 40; i++) {
+		(void)send_bulk(&s, &r, 8192, 200000);
+	}
+	uint64_t dropped = stats(&s).dropped_closed;
+	ctl_link_close_bulk(s.l, &r.addr);
+	ok(ctl_link_queued_bulk(s.l, &r.addr) == 0 && stats(&s).dropped_closed > dropped &&
+		   ctl_link_is_up(s.l, &r.addr),
+	   "ctl_link_close_bulk drops the bulk queue; the control link stays up");
+	ok(send_frame(&s, &r, 200, 100050) == LC_OK && PUMP(both, r.got - r.bulk_got == 51, 500),
+	   "and still delivers");
+	node_stop(&s);
+	node_stop(&r);
+}
+
 static void test_reconnect(void)
 {
 	struct ctl_link_cfg cfg = test_cfg();
@@ -740,6 +837,7 @@ int main(void)
 	test_inbound_limit_and_idle();
 	test_backpressure();
 	test_total_bound();
+	test_classes();
 	test_reconnect();
 	test_partial_drop();
 	test_idle_close();

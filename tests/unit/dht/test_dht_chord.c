@@ -61,6 +61,7 @@ static struct flight *net;
 static unsigned nnet, capnet;
 static uint64_t now;
 static unsigned loss_pct; /* of messages dropped */
+static int mute = -1;	  /* a node whose messages are all dropped */
 
 static struct dht_addr addr_of(unsigned i)
 {
@@ -85,7 +86,7 @@ static void collect(unsigned from)
 	const struct dht_ovl *out;
 	unsigned n = dht_chord_take(nodes[from].c, &out);
 	for (unsigned i = 0; i < n; i++) {
-		if (loss_pct && rnd() % 100 < loss_pct) {
+		if ((loss_pct && rnd() % 100 < loss_pct) || (int)from == mute) {
 			continue;
 		}
 		if (nnet == capnet) {
@@ -195,6 +196,7 @@ static void reset(void)
 	nnodes = 0;
 	now = 1000;
 	loss_pct = 0;
+	mute = -1;
 }
 
 /* ---- convergence ----------------------------------------------------------------------------- */
@@ -510,6 +512,71 @@ static void test_loss(void)
 	   (unsigned long long)t);
 }
 
+/* Every node declares every other dead (all messages lost for longer than T_fail, as when the
+ * nodes were too busy to answer): once messages flow again the ring must form again by itself,
+ * although nobody has a live neighbour left to talk to. */
+static void test_partition(void)
+{
+	static const unsigned sizes[] = {2, 3, 8};
+	for (unsigned k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		unsigned n = sizes[k];
+		build_ring(n);
+		loss_pct = 100;
+		run_for(5000);
+		unsigned alone = 0;
+		for (unsigned i = 0; i < n; i++) {
+			refresh_route(i);
+			alone += nodes[i].rt != NULL && nodes[i].rt->nsucc == 0;
+		}
+		loss_pct = 0;
+		uint64_t t = run_until_converged(30000);
+		ok(alone == n && t != UINT64_MAX,
+		   "%u nodes that all declared each other dead form the ring again (%u alone; %llu "
+		   "ms)",
+		   n, alone, (unsigned long long)t);
+	}
+	/* longer than T_forget: the dead entries are gone, a node knows only its bootstrap */
+	build_ring(3);
+	loss_pct = 100;
+	run_for(70000);
+	loss_pct = 0;
+	uint64_t t = run_until_converged(30000);
+	ok(t != UINT64_MAX, "3 nodes apart for longer than T_forget form the ring again (%llu ms)",
+	   (unsigned long long)t);
+}
+
+/* A node whose Chord messages are lost but which is heard otherwise (range transfers: control
+ * feeds them in with dht_chord_on_alive) is not declared dead; without that sign of life it is. */
+static uint64_t deaths_after_mute(bool heard)
+{
+	build_ring(4);
+	mute = 2;
+	for (unsigned k = 0; k < 500; k++) {
+		for (unsigned i = 0; heard && i < nnodes; i++) {
+			if (i != (unsigned)mute) {
+				dht_chord_on_alive(nodes[i].c, &nodes[mute].self, now);
+			}
+		}
+		step();
+	}
+	uint64_t deaths = 0;
+	for (unsigned i = 0; i < nnodes; i++) {
+		struct dht_chord_stats st;
+		dht_chord_stats(nodes[i].c, &st);
+		deaths += i != (unsigned)mute ? st.deaths_declared : 0;
+	}
+	mute = -1;
+	return deaths;
+}
+
+static void test_alive(void)
+{
+	uint64_t heard = deaths_after_mute(true), silent = deaths_after_mute(false);
+	ok(heard == 0 && silent > 0,
+	   "5 s without its pings: heard otherwise, no death (%llu); silent, declared dead (%llu)",
+	   (unsigned long long)heard, (unsigned long long)silent);
+}
+
 /* Without the complete view: Chord fingers, and a lookup takes O(log N) hops. */
 static void test_fingers(void)
 {
@@ -543,7 +610,7 @@ static void test_fingers(void)
 
 int main(void)
 {
-	plan(31);
+	plan(36);
 	test_ring();
 	test_route();
 	test_rings();
@@ -551,6 +618,8 @@ int main(void)
 	test_failures();
 	test_leave();
 	test_loss();
+	test_partition();
+	test_alive();
 	test_fingers();
 	reset();
 	free(net);

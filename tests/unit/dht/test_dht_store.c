@@ -18,6 +18,7 @@
 #include "common/lc_error.h"
 #include "dht/dht_store.h"
 #include "dht/dht_store_internal.h"
+#include "dht/dht_sync.h"
 #include "tests/tap.h"
 
 #define T0 1700000000u
@@ -614,8 +615,13 @@ static void test_versions(void)
 	ok(add(s, key, &d1) == LC_OK, "add a key");
 	struct dht_aor *a = find(s, key);
 	is_int(dht_aor_version(a), 0, "a new key has version 0");
-	dht_aor_set_version(a, 0xfedcba9876543210ull);
+	ok(dht_aor_id_hi(a) == (uint64_t)(idk(key) >> 64) &&
+		   dht_aor_sync_hash(a) == dht_sync_hash(idk(key), 0),
+	   "the record keeps the id's top half and its digest share at version 0");
+	dht_aor_set_version(a, idk(key), 0xfedcba9876543210ull);
 	ok(dht_aor_version(a) == 0xfedcba9876543210ull, "the version is set");
+	ok(dht_aor_sync_hash(a) == dht_sync_hash(idk(key), 0xfedcba9876543210ull),
+	   "and its digest share follows it");
 	struct dht_bytes k = dht_aor_key(a);
 	is_mem(k.p, k.len, key, "the key's bytes are untouched by the version");
 	ok(add(s, key, &d2) == LC_OK && dht_aor_version(find(s, key)) == 0xfedcba9876543210ull,
@@ -646,7 +652,7 @@ static void test_versions(void)
 	memset(longkey, 'L', sizeof(longkey));
 	ok(dht_store_add(s, 5, longkey, sizeof(longkey), &d1) == LC_OK, "a 512-byte key");
 	a = dht_store_find(s, 5, longkey, sizeof(longkey));
-	dht_aor_set_version(a, UINT64_MAX);
+	dht_aor_set_version(a, 5, UINT64_MAX);
 	k = dht_aor_key(a);
 	ok(dht_aor_version(a) == UINT64_MAX && k.len == DHT_KEY_MAX &&
 		   memcmp(k.p, longkey, k.len) == 0,
@@ -657,7 +663,7 @@ static void test_versions(void)
 	uint64_t var0 = stats(s).bytes_var;
 	ok(dht_store_add(s, 6, NULL, 0, &e) == LC_OK, "an empty key");
 	a = dht_store_find(s, 6, NULL, 0);
-	dht_aor_set_version(a, 77);
+	dht_aor_set_version(a, 6, 77);
 	ok(dht_aor_version(a) == 77 && dht_aor_key(a).len == 0, "its version");
 	uint64_t var1 = stats(s).bytes_var;
 	ok(dht_store_add(s, 7, "abc", 3, &e) == LC_OK, "a key of 3 bytes");
@@ -1317,7 +1323,7 @@ static void test_model(void)
 					m_ver[m->key] = m_ver[m->key] + 1 + below(100);
 					dht_aor_set_version(dht_store_find(s, m_keyid[m->key], key,
 									   strlen(key)),
-							    m_ver[m->key]);
+							    m_keyid[m->key], m_ver[m->key]);
 				}
 			}
 		} else if (op < 75 && pick >= 0) { /* remove one, or the whole key */
@@ -1393,7 +1399,7 @@ static void test_model(void)
 
 int main(void)
 {
-	plan(166);
+	plan(168);
 	test_fields();
 	test_wheel();
 	test_budget();

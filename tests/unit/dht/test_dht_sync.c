@@ -566,9 +566,55 @@ static void test_count(void)
 	dht_store_free(s);
 }
 
+/* Ranges whose ends share their top 64 bits with a key: the walks place keys by the top half kept
+ * in the record, and must read the bottom half exactly there. */
+static void test_range_ends(void)
+{
+	struct dht_store *s = build(N, NULL);
+	unsigned a = below(N), b = below(N);
+	const struct dht_sync_range r[] = {
+		{.lo = keyid[a], .hi = keyid[b]},	  /* a out, b in */
+		{.lo = keyid[a] - 1, .hi = keyid[b] + 1}, /* both in */
+		{.lo = keyid[b] + 1, .hi = keyid[a] - 1}, /* the rest: both out */
+		{.lo = keyid[a] ^ 1, .hi = keyid[a]}, /* a tiny arc: a in or out by its low bit */
+		{.lo = keyid[a], .hi = keyid[a]},     /* the whole ring */
+	};
+	const unsigned nr = LC_ARRAY_SIZE(r);
+	struct dht_sync_count c[LC_ARRAY_SIZE(r)], want[LC_ARRAY_SIZE(r)];
+	static struct dht_sync_digest dg[LC_ARRAY_SIZE(r)], wd[LC_ARRAY_SIZE(r)];
+	struct dht_sync_digest *out[LC_ARRAY_SIZE(r)];
+	memset(c, 0, sizeof(c));
+	memset(want, 0, sizeof(want));
+	for (unsigned k = 0; k < nr; k++) {
+		out[k] = &dg[k];
+		dht_sync_digest_init(&wd[k]);
+		for (unsigned i = 0; i < N; i++) {
+			if (dht_sync_in_range(&r[k], keyid[i])) {
+				want[k].keys++;
+				want[k].bindings += nbind_of(i);
+				dht_sync_digest_add(&wd[k], keyid[i], version_of(i));
+			}
+		}
+	}
+	uint64_t cursor = 0;
+	while (cursor != DHT_STORE_WALK_END) {
+		(void)dht_sync_count_step(s, SEED, &cursor, r, nr, c);
+	}
+	ok(memcmp(c, want, sizeof(c)) == 0 && want[0].keys > 0 && want[3].keys <= 1,
+	   "count at range ends equal to keys' ids: as dht_sync_in_range says (%llu, %llu, %llu)",
+	   (unsigned long long)c[0].keys, (unsigned long long)c[1].keys,
+	   (unsigned long long)c[2].keys);
+	bool same = digest(s, r, nr, out) > 0;
+	for (unsigned k = 0; k < nr; k++) {
+		same &= digest_eq(&dg[k], &wd[k]);
+	}
+	ok(same, "digests at those ends: as from the ids and versions");
+	dht_store_free(s);
+}
+
 int main(void)
 {
-	plan(38);
+	plan(40);
 	keys_init();
 	test_version_next();
 	test_range();
@@ -580,5 +626,6 @@ int main(void)
 	test_clear();
 	test_walk_while_removing();
 	test_count();
+	test_range_ends();
 	return exit_status();
 }
