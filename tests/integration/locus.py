@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -32,6 +33,15 @@ def _cleanup():
 
 
 atexit.register(_cleanup)
+
+
+def _on_term(sig, frame):
+    """meson's timeout (or anyone) sends SIGTERM: leave through sys.exit, so that finally blocks
+    (a test's network namespace) and _cleanup (its nodes) still run."""
+    sys.exit(128 + sig)
+
+
+signal.signal(signal.SIGTERM, _on_term)
 
 
 class Tap:

@@ -38,6 +38,7 @@ def outer():
         t.skip("needs nft (nftables) and ip (iproute2)")
         return t.done()
     ns = "locus-loss-%d" % os.getpid()
+    child = None
     try:
         subprocess.run(["ip", "netns", "add", ns], check=True)
         run = ["ip", "netns", "exec", ns]
@@ -48,17 +49,25 @@ def outer():
         subprocess.run(run + ["nft", "add rule inet loss in udp dport %d-%d numgen random mod 20 0 "
                               "counter drop" % (LSP_BASE, LSP_BASE + 99)], check=True)
         env = dict(os.environ, LOCUS_IN_NETNS=ns)
-        inner = subprocess.run(run + [sys.executable, os.path.abspath(__file__)], env=env)
+        child = subprocess.Popen(run + [sys.executable, os.path.abspath(__file__)], env=env)
+        child.wait()
         drops = subprocess.run(run + ["nft", "list", "table", "inet", "loss"],
                                capture_output=True, text=True).stdout
         for line in drops.splitlines():
             if "drop" in line:
                 print("# nftables: %s" % line.strip())
-        return inner.returncode
+        return child.returncode
     except subprocess.CalledProcessError as e:
         t.skip("cannot set up the namespace: %s" % e)
         return t.done()
     finally:
+        if child is not None and child.poll() is None:  # we were stopped: the inner test's nodes too
+            child.terminate()
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
         subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
 
 
