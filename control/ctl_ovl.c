@@ -320,8 +320,13 @@ static void on_frame(void *arg, const void *frame, size_t len, const struct sock
 	struct ctl_ovl *ov = arg;
 	unsigned type = len >= DHT_LSP_HDR_LEN ? ((const uint8_t *)frame)[3] : 0;
 	if (type == DHT_LSP_RANGE_DIGEST || type == DHT_LSP_RANGE_TRANSFER) {
+		/* a transfer's data frames come over the bulk link, read only as fast as they are
+		 * applied: they may have waited in buffers for seconds, so they say nothing of the
+		 * sender now. Frames of the control link (digests, answers) do. */
+		bool bulk = type == DHT_LSP_RANGE_TRANSFER &&
+			    !(((const uint8_t *)frame)[4] & DHT_LSP_F_ANSWER);
 		struct dht_peer sender;
-		if (ctl_sync_on_frame(ov->sync, frame, len, now_ms(), &sender)) {
+		if (ctl_sync_on_frame(ov->sync, frame, len, now_ms(), &sender) && !bulk) {
 			heard_alive(ov, &sender);
 		}
 		return;

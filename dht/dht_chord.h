@@ -105,8 +105,9 @@ void dht_chord_leave(struct dht_chord *c, uint64_t now_ms);
 void dht_chord_on_msg(struct dht_chord *c, const struct dht_ovl *m, uint64_t now_ms);
 
 /**
- * A frame that is not one of the machine's own came from @p p (borrowed): a range transfer, a
- * digest, a node-info answer. It proves @p p alive as much as a ping answer does, so an
+ * A frame that is not one of the machine's own came from @p p (borrowed) over a link read as it
+ * arrives: a range digest, a transfer's answer, a node-info request or answer (not a transfer's
+ * data, which may have waited in buffers). It proves @p p alive as much as a ping answer does, so an
  * outstanding ping to it no longer counts towards T_fail. It revives no dead member and clears
  * no suspicion (those need the machine's own messages, which carry incarnations). Context:
  * control.
