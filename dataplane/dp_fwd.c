@@ -391,7 +391,7 @@ void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in)
 
 bool dp_fwd_replicate_sip(struct dp_worker *w, const struct dp_addr *src, bool remove)
 {
-	if (w->rt == NULL || (w->rt->nsucc == 0 && !w->rt->joining) || w->rt->replicas <= 1) {
+	if (w->rt == NULL || w->rt->nsucc == 0 || w->rt->replicas <= 1) {
 		return false; /* no other copy to wait for: skip sealing a context nobody reads */
 	}
 	struct ctx_buf ctx;

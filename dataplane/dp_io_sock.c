@@ -293,13 +293,9 @@ static unsigned sock_tx_burst(void *arg, struct dp_pkt **pkts, unsigned n)
 static bool sock_wait(void *arg, int wake_fd, int timeout_ms)
 {
 	struct sock_ctx *c = arg;
-	if (wake_fd != c->wake_fd) { /* the first wait (a worker keeps its eventfd) */
+	if (c->wake_fd < 0 && wake_fd >= 0) { /* the first wait: a worker keeps its eventfd */
 		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = WAKE_TAG};
-		if (c->wake_fd >= 0) {
-			(void)epoll_ctl(c->ep, EPOLL_CTL_DEL, c->wake_fd, NULL);
-		}
-		c->wake_fd = -1;
-		if (wake_fd >= 0 && epoll_ctl(c->ep, EPOLL_CTL_ADD, wake_fd, &ev) == 0) {
+		if (epoll_ctl(c->ep, EPOLL_CTL_ADD, wake_fd, &ev) == 0) {
 			c->wake_fd = wake_fd;
 		}
 	}

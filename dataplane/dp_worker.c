@@ -161,12 +161,13 @@ static unsigned drain_rings(struct dp_worker *w, uint64_t *returned_to)
 	return seen;
 }
 
+/* Nothing to do but wait: no task slice pending, nothing handed to us or returned. */
 static bool rings_empty(struct dp_worker *w)
 {
+	if (dp_task_pending(w)) {
+		return false;
+	}
 	for (unsigned j = 0; j < w->node->nworkers; j++) {
-		if (dp_task_pending(w)) {
-			return false;
-		}
 		if (j != w->id && (lc_ring_count(w->node->w[j]->to[w->id]) > 0 ||
 				   lc_ring_count(w->node->w[j]->back[w->id]) > 0)) {
 			return false;

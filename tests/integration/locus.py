@@ -430,6 +430,18 @@ class Ring:
         except ValueError:
             return None
 
+    def copies(self):
+        """(owned keys, replica keys) summed over the live nodes (`locusctl node`), or None when
+        a node did not say."""
+        own = rep = 0
+        for n in self.live():
+            info = self.info(n)
+            if info is None or info.get("owned") is None:
+                return None
+            own += info["owned"]["keys"]
+            rep += info["replica"]["keys"]
+        return own, rep
+
     def converged(self):
         """(True, "") when every live node's successor, predecessor and one-hop view are the
         true ones; else (False, what is wrong first)."""

@@ -62,22 +62,10 @@ def resolve(batch, nodes, ids, tag):
     return good, bad
 
 
-def copies(ring):
-    """(owned keys, replica keys) summed over the live nodes, or None when a node did not say."""
-    own = rep = 0
-    for n in ring.live():
-        info = ring.info(n)
-        if info is None or info.get("owned") is None:
-            return None
-        own += info["owned"]["keys"]
-        rep += info["replica"]["keys"]
-    return own, rep
-
-
 def wait_copies(ring, n_aors, timeout=60):
     want = (n_aors, (R - 1) * n_aors)
-    got = wait_for(lambda: copies(ring) == want, timeout=timeout, step=0.5)
-    return got, copies(ring)
+    got = wait_for(lambda: ring.copies() == want, timeout=timeout, step=0.5)
+    return got, ring.copies()
 
 
 ring = Ring(0, flags=["--replicas", str(R)])

@@ -91,18 +91,8 @@ def inner():
     ok = sum(1 for i in range(N) if ans.get("l-%d" % i) and ans["l-%d" % i].status == 200)
     t.ok(ok == N, "with 5%% of LSP datagrams dropped, %d of %d REGISTERs complete" % (ok, N))
 
-    def copies():
-        own = rep = 0
-        for n in ring.nodes:
-            info = ring.info(n)
-            if info is None or info.get("owned") is None:
-                return None
-            own += info["owned"]["keys"]
-            rep += info["replica"]["keys"]
-        return own, rep
-
-    converged = wait_for(lambda: copies() == (N, (R - 1) * N), timeout=60, step=1.0)
-    t.ok(converged, "replicas converge despite the loss: (owned, replica) = %s" % (copies(),))
+    converged = wait_for(lambda: ring.copies() == (N, (R - 1) * N), timeout=60, step=1.0)
+    t.ok(converged, "replicas converge despite the loss: (owned, replica) = %s" % (ring.copies(),))
     reqs = [batch.request("INVITE", "sip:loss%04d@example.com" % i, rnd.choice(ring.nodes).sip,
                           "q-%d" % i) for i in range(N)]
     ans = batch.run(reqs)

@@ -106,18 +106,6 @@ class Watch(threading.Thread):
             time.sleep(1.0)
 
 
-def copies(ring):
-    """(owned keys, replica keys) over the live nodes, or None when a node did not say."""
-    own = rep = 0
-    for n in ring.live():
-        info = ring.info(n)
-        if info is None or info.get("owned") is None:
-            return None
-        own += info["owned"]["keys"]
-        rep += info["replica"]["keys"]
-    return own, rep
-
-
 begin = time.time()
 ring = Ring(3, cpus=NODE_CPUS)
 t.ok(ring.wait_converged(timeout=20) is not None, "3 nodes on CPU %s converge" % sorted(NODE_CPUS),
@@ -145,9 +133,9 @@ t.ok(deaths == 0 and not watch.short and all(i is not None for i in final),
      "short views (port, ring size): %s" % watch.short[:10])
 t.ok(ring.wait_converged(timeout=20) is not None, "the 4 nodes are converged after the load",
      ring.why)
-done = wait_for(lambda: copies(ring) == (N, 2 * N), timeout=40, step=1.0)
+done = wait_for(lambda: ring.copies() == (N, 2 * N), timeout=40, step=1.0)
 t.ok(done, "every key owned once and held twice more: (owned, replica) = %s, want (%d, %d)" % (
-    copies(ring), N, 2 * N))
+    ring.copies(), N, 2 * N))
 print("# %d bindings on CPU %s%s; %.1f s in all" % (N, sorted(NODE_CPUS),
                                                      " (sanitizer build)" if sanitized else "",
                                                      time.time() - begin))
