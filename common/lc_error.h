@@ -110,6 +110,7 @@
 	X(LC_ELSP_SYNC_MODE, -1254, "Bad sync mode")                                               \
 	X(LC_ELSP_BUCKETS, -1255, "Bad bucket count")                                              \
 	X(LC_ELSP_PAGE, -1256, "Bad page")                                                         \
+	X(LC_ELSP_REMOVED, -1257, "Bad removal in a record")                                       \
 	/* LSP builder */                                                                          \
 	X(LC_ELSP_BUILD_STATE, -1260, "LSP builder used out of order")
 

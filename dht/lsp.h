@@ -136,6 +136,9 @@ enum dht_lsp_tlv {
 	DHT_LSP_T_EXPIRES_AT = 0x8130,	  /* u32 absolute expiry, unix seconds */
 	DHT_LSP_T_REGISTERED_AT = 0x8131, /* u32 first registration, unix seconds */
 	DHT_LSP_T_TXN_TAG = 0x8132,	  /* u32 retransmission tag of the last write */
+	DHT_LSP_T_REC_VERSION = 0x8133,	  /* u64 the record's own version (hybrid logical clock) */
+	DHT_LSP_T_WRITER = 0x8134,	  /* u64 top 64 bits of the id of the node that wrote it */
+	DHT_LSP_T_REMOVED = 0x8135,	  /* u8 enum dht_lsp_removed: the record is a tombstone */
 	/* overlay and replication messages (dht/lsp_ovl.h, docs/lsp.md §11) */
 	DHT_LSP_T_SENDER = 0x8100,	/* node id + address of the sending node */
 	DHT_LSP_T_TARGET = 0x8101,	/* 16-byte id */
@@ -211,10 +214,27 @@ enum dht_lsp_field {
 	DHT_LSP_P_EXPIRES_AT = 1u << 23,
 	DHT_LSP_P_REGISTERED_AT = 1u << 24,
 	DHT_LSP_P_TXN_TAG = 1u << 25,
+	DHT_LSP_P_REC_VERSION = 1u << 26,
+	DHT_LSP_P_WRITER = 1u << 27,
+	DHT_LSP_P_REMOVED = 1u << 28,
 };
 
-/* The record fields an ENTRY's records may carry and no other record may. */
+/* The store's own fields of a binding that an ENTRY's records carry (dht_binding_data). */
 #define DHT_LSP_P_REPLICATION (DHT_LSP_P_EXPIRES_AT | DHT_LSP_P_REGISTERED_AT | DHT_LSP_P_TXN_TAG)
+/* Every field an ENTRY's records may carry and no other record may: the store's fields above and
+ * what makes a record one element of the key's versioned set (docs/lsp.md §11.5). The decoder
+ * refuses them in any other record with LC_ELSP_TLV_UNKNOWN, and so does dht_lsp_put_record(). */
+#define DHT_LSP_P_ENTRY_ONLY                                                                       \
+	(DHT_LSP_P_REPLICATION | DHT_LSP_P_REC_VERSION | DHT_LSP_P_WRITER | DHT_LSP_P_REMOVED)
+
+/* REMOVED: what a tombstone record removes (struct dht_lsp_record.removed; 0 when absent). */
+enum dht_lsp_removed {
+	/* this binding (named by CONTACT, INSTANCE, REG_ID); EXPIRES_AT: how long it is kept */
+	DHT_LSP_REMOVED_CONTACT = 1,
+	/* every record of the key whose version is not above this one's (REGISTER `Contact: *`,
+	 * REMOVE_ALL); its CONTACT is the single byte "*", else LC_ELSP_REMOVED */
+	DHT_LSP_REMOVED_ALL = 2,
+};
 
 /* The fixed header, host byte order. Fields are read-only to callers of the decoder. */
 struct dht_lsp_hdr {
@@ -230,9 +250,11 @@ struct dht_lsp_hdr {
 /*
  * One record (a binding). Owner: the caller (decoder output or builder input). Views point into
  * the decoded buffer. In a request, CALL_ID, CSEQ, EXPIRES and SOURCE left out of a record are
- * the message's (dht_lsp_record_call_id() and friends apply that rule). expires_at_s,
- * registered_at_s and txn_tag travel only in the records of a replication ENTRY (dht/lsp_ovl.h):
- * they carry the store's dht_binding_data fields of the same names.
+ * the message's (dht_lsp_record_call_id() and friends apply that rule). The DHT_LSP_P_ENTRY_ONLY
+ * fields travel only in the records of a replication ENTRY (dht/lsp_ovl.h): expires_at_s,
+ * registered_at_s and txn_tag carry the store's dht_binding_data fields of the same names;
+ * version, writer and removed make the record one element of the key's last-writer-wins set
+ * (docs/lsp.md §11.5: without REC_VERSION a record has the ENTRY's version and writer 0).
  */
 struct dht_lsp_record {
 	uint32_t present;	   /* DHT_LSP_P_* bits of the fields below */
@@ -248,7 +270,10 @@ struct dht_lsp_record {
 	uint32_t expires_at_s;	  /* ENTRY only: absolute expiry, unix seconds */
 	uint32_t registered_at_s; /* ENTRY only: first registration, unix seconds */
 	uint32_t txn_tag;	  /* ENTRY only: the store's retransmission tag */
+	uint64_t version;	  /* ENTRY only: the record's version (ms << 12 | counter) */
+	uint64_t writer;	  /* ENTRY only: top 64 bits of the id of the node that wrote it */
 	int16_t q;		  /* thousandths 0..1000, -1 when absent */
+	uint8_t removed;	  /* ENTRY only: enum dht_lsp_removed; 0 when absent (live) */
 	struct dht_addr src;
 };
 
@@ -267,7 +292,7 @@ struct dht_lsp_error_detail {
 
 /*
  * A decoded client message. Owner: the caller (on the stack or in a per-worker array; about
- * 4.6 KiB).
+ * 5 KiB).
  * Fields are read-only to callers. After dht_lsp_parse():
  *  - err is its result; hdr is valid when dht_lsp_hdr_ok() (even when err != LC_OK), so an
  *    error answer can be addressed (dht_lsp_can_answer());
@@ -462,10 +487,12 @@ void dht_lsp_put_node_id(struct dht_lsp_builder *b, dht_id_t id);
 
 /**
  * Append one RECORD with the fields whose present bits are set in @p r (borrowed; copied).
- * At message level it counts toward DHT_LSP_MAX_RECORDS, and the replication fields
- * (DHT_LSP_P_REPLICATION) are refused with LC_ELSP_TLV_UNKNOWN, as the decoder would refuse them;
+ * At message level it counts toward DHT_LSP_MAX_RECORDS, and the fields of an ENTRY's records
+ * (DHT_LSP_P_ENTRY_ONLY) are refused with LC_ELSP_TLV_UNKNOWN, as the decoder would refuse them;
  * inside an ENTRY (dht_lsp_entry_begin()) it counts toward DHT_LSP_MAX_ENTRY_RECORDS and may
- * carry them. Context: any thread; fast path.
+ * carry them: a REMOVED other than DHT_LSP_REMOVED_CONTACT or DHT_LSP_REMOVED_ALL, or
+ * DHT_LSP_REMOVED_ALL with a contact other than "*", is refused with LC_ELSP_REMOVED.
+ * Context: any thread; fast path.
  */
 void dht_lsp_put_record(struct dht_lsp_builder *b, const struct dht_lsp_record *r);
 

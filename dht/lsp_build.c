@@ -254,7 +254,7 @@ void dht_lsp_put_error_detail(struct dht_lsp_builder *b, const struct dht_lsp_er
 /* What the decoder refuses in a record, refused before anything is written. */
 static int check_record(const struct dht_lsp_record *r, bool in_entry)
 {
-	if (!in_entry && (r->present & DHT_LSP_P_REPLICATION)) {
+	if (!in_entry && (r->present & DHT_LSP_P_ENTRY_ONLY)) {
 		return LC_ELSP_TLV_UNKNOWN; /* what a receiver would say */
 	}
 	if (!(r->present & DHT_LSP_P_CONTACT) || r->contact.len == 0) {
@@ -269,6 +269,11 @@ static int check_record(const struct dht_lsp_record *r, bool in_entry)
 	var += (r->present & DHT_LSP_P_ATTRS) ? r->attrs.len : 0;
 	if (var > DHT_LSP_MAX_RECORD_VAR) {
 		return LC_ELSP_TOO_LONG;
+	}
+	if ((r->present & DHT_LSP_P_REMOVED) &&
+	    ((r->removed != DHT_LSP_REMOVED_CONTACT && r->removed != DHT_LSP_REMOVED_ALL) ||
+	     (r->removed == DHT_LSP_REMOVED_ALL && !lsp_contact_is_all(r)))) {
+		return LC_ELSP_REMOVED;
 	}
 	return LC_OK;
 }
@@ -317,6 +322,16 @@ static void put_record_fields(struct dht_lsp_builder *b, const struct dht_lsp_re
 	if (f & DHT_LSP_P_TXN_TAG) {
 		dht_lsp_put_u32(b, DHT_LSP_T_TXN_TAG, r->txn_tag);
 	}
+	if (f & DHT_LSP_P_REC_VERSION) {
+		dht_lsp_put_u64(b, DHT_LSP_T_REC_VERSION, r->version);
+	}
+	if (f & DHT_LSP_P_WRITER) {
+		dht_lsp_put_u64(b, DHT_LSP_T_WRITER, r->writer);
+	}
+	uint8_t *p = (f & DHT_LSP_P_REMOVED) ? lsp_put_hdr(b, DHT_LSP_T_REMOVED, 1) : NULL;
+	if (p != NULL) {
+		p[0] = r->removed;
+	}
 }
 
 size_t dht_lsp_record_len(const struct dht_lsp_record *r)
@@ -337,6 +352,9 @@ size_t dht_lsp_record_len(const struct dht_lsp_record *r)
 	n += (f & DHT_LSP_P_EXPIRES_AT) ? h + 4 : 0;
 	n += (f & DHT_LSP_P_REGISTERED_AT) ? h + 4 : 0;
 	n += (f & DHT_LSP_P_TXN_TAG) ? h + 4 : 0;
+	n += (f & DHT_LSP_P_REC_VERSION) ? h + 8 : 0;
+	n += (f & DHT_LSP_P_WRITER) ? h + 8 : 0;
+	n += (f & DHT_LSP_P_REMOVED) ? h + 1 : 0;
 	return n;
 }
 
@@ -366,7 +384,7 @@ void dht_lsp_put_record(struct dht_lsp_builder *b, const struct dht_lsp_record *
 	if (b->err != LC_OK) {
 		return;
 	}
-	/* at most 4 + 7936 + 260 + 10 fixed TLVs of at most 24 bytes: always below 65536 */
+	/* at most 4 + 7936 + 16 + 260 + 12 fixed TLVs of at most 24 bytes: always below 65536 */
 	lsp_wr16(v - 2, (uint16_t)(b->buf + b->len - v));
 	(*count)++;
 }

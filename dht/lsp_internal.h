@@ -131,12 +131,20 @@ int lsp_parse_hdr(struct lsp_fault *f, struct dht_lsp_hdr *h, bool *hdr_ok, cons
 /**
  * Decode the RECORD TLV at @p tlv (framed: its value lies inside the message) into @p r: the
  * record rules of docs/lsp.md §4.6 (CONTACT required, single-valued fields, q, the variable-byte
- * budget, unknown-here TLVs). @p in_entry allows the replication fields (EXPIRES_AT,
- * REGISTERED_AT, TXN_TAG), which are unknown in any other record.
+ * budget, unknown-here TLVs). @p in_entry allows the fields of an ENTRY's records
+ * (DHT_LSP_P_ENTRY_ONLY: EXPIRES_AT, REGISTERED_AT, TXN_TAG, REC_VERSION, WRITER, REMOVED), which
+ * are unknown in any other record, and their rules (§11.5: REMOVED 1 or 2, and 2 only with
+ * CONTACT "*", else LC_ELSP_REMOVED).
  * @return LC_OK or the LC_ELSP_* code, with @p f set.
  */
 int lsp_record_decode(struct lsp_fault *f, struct dht_lsp_record *r, const uint8_t *tlv,
 		      bool in_entry);
+
+/** Whether @p r's contact is "*", the one a DHT_LSP_REMOVED_ALL record must have. */
+static inline bool lsp_contact_is_all(const struct dht_lsp_record *r)
+{
+	return r->contact.len == 1 && r->contact.p[0] == '*';
+}
 
 /** Decode a node value (16-byte id, address); false when its length or address is wrong. */
 bool lsp_node_decode(struct dht_lsp_node *n, const uint8_t *v, size_t len);

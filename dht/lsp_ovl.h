@@ -66,12 +66,17 @@ enum dht_lsp_member_state {
 	DHT_LSP_MEMBER_DEAD = 2,
 };
 
-/* SYNC_MODE: RANGE_DIGEST carries PULL or PUSH, RANGE_TRANSFER MERGE or REPLACE. */
+/* SYNC_MODE: RANGE_DIGEST carries PULL, PUSH or HANDOFF, RANGE_TRANSFER MERGE or REPLACE. */
 enum dht_lsp_sync_mode {
-	DHT_LSP_SYNC_PULL = 1,	  /* digest: "send me what differs" */
-	DHT_LSP_SYNC_PUSH = 2,	  /* digest: "tell me what differs, I will send it" */
-	DHT_LSP_SYNC_REPLACE = 3, /* transfer: clear BUCKET_SET in RANGE, then apply */
-	DHT_LSP_SYNC_MERGE = 4,	  /* transfer: apply, the higher version wins */
+	DHT_LSP_SYNC_PULL = 1, /* digest: "send me what differs" */
+	DHT_LSP_SYNC_PUSH = 2, /* digest: "tell me what differs, I will send it" */
+	/* transfer: clear BUCKET_SET in RANGE, then apply. Deprecated: with tombstones a MERGE
+	 * repairs removals too; decoded until its last sender is gone, then withdrawn. */
+	DHT_LSP_SYNC_REPLACE = 3,
+	DHT_LSP_SYNC_MERGE = 4, /* transfer: merge each record, the higher version wins */
+	/* digest: "tell me which buckets differ; I will send my entries of them; send me nothing
+	 * back" (a node hands keys it is no longer a replica of to their owner) */
+	DHT_LSP_SYNC_HANDOFF = 5,
 };
 
 /* FLAGS bits, per message type (others: sent as 0, ignored). */
@@ -149,14 +154,24 @@ struct dht_lsp_iter {
 	uint16_t left; /* items still to give */
 };
 
-/* One ENTRY: a key's whole set of records at a version (no records: the key has none, a
- * removal). Its records come from dht_lsp_ovl_next_record(&entry.records, &r). */
+/* One ENTRY: records of a key, live ones and tombstones, each a versioned element that the
+ * receiver merges into its copy (docs/lsp.md §11.5); no records at all reads as one
+ * DHT_LSP_REMOVED_ALL record at the entry's version. Its records come from
+ * dht_lsp_ovl_next_record(&entry.records, &r). */
 struct dht_lsp_entry {
 	struct dht_bytes key;
-	uint64_t version;
+	uint64_t version; /* the sender's version of the key; that of records without one */
 	uint16_t nrecords;
 	struct dht_lsp_iter records;
 };
+
+/** The version of record @p r of entry @p e: its REC_VERSION, else the entry's VERSION (its
+ * writer is r->writer, 0 when absent). Context: any thread; fast path. */
+static inline uint64_t dht_lsp_record_version(const struct dht_lsp_entry *e,
+					      const struct dht_lsp_record *r)
+{
+	return (r->present & DHT_LSP_P_REC_VERSION) ? r->version : e->version;
+}
 
 /* Which fields an overlay message carries (dht_lsp_ovl_msg.present). The bits are numbered in
  * the canonical order of docs/lsp.md §11.4 (the decoder reports the lowest missing one). */
@@ -254,7 +269,7 @@ struct dht_lsp_ovl_msg {
  *   LC_ELSP_MISSING_STATUS, LC_ELSP_MISSING_TLV, LC_ELSP_TOO_MANY_PEERS,
  *   LC_ELSP_TOO_MANY_MEMBERS, LC_ELSP_MEMBER, LC_ELSP_ENTRY, LC_ELSP_CHAIN, LC_ELSP_SYNC_MODE,
  *   LC_ELSP_BUCKETS, LC_ELSP_PAGE, and inside an entry's records LC_ELSP_TOO_MANY_RECORDS,
- *   LC_ELSP_MISSING_CONTACT, LC_ELSP_Q.
+ *   LC_ELSP_MISSING_CONTACT, LC_ELSP_Q, LC_ELSP_REMOVED.
  * Context: any thread; fast path (REPLICA_STORE arrives on the workers).
  */
 LC_MUSTCHECK int dht_lsp_ovl_parse(struct dht_lsp_ovl_msg *m, const void *buf, size_t len);
@@ -348,9 +363,11 @@ void dht_lsp_put_node_stats(struct dht_lsp_builder *b, const struct dht_lsp_node
 /**
  * Open an ENTRY for @p key (1..DHT_LSP_MAX_KEY bytes, else LC_ELSP_KEY) at @p version: appends
  * the ENTRY header, KEY and VERSION. Until dht_lsp_entry_end() only dht_lsp_put_record() may be
- * called (up to DHT_LSP_MAX_ENTRY_RECORDS records, which may carry the replication fields); any
- * other append fails with LC_ELSP_BUILD_STATE, as does a second begin. An entry with no record
- * says the key has none at that version (a removal).
+ * called (up to DHT_LSP_MAX_ENTRY_RECORDS records, which may carry the DHT_LSP_P_ENTRY_ONLY
+ * fields); any other append fails with LC_ELSP_BUILD_STATE, as does a second begin. @p version
+ * is the sender's version of the key, and that of the records appended without REC_VERSION
+ * (docs/lsp.md §11.5). An entry with no record removes every record of the key up to
+ * @p version, as one DHT_LSP_REMOVED_ALL record would.
  */
 void dht_lsp_entry_begin(struct dht_lsp_builder *b, const void *key, size_t len, uint64_t version);
 

@@ -14,7 +14,7 @@
  *     into the field at spec.off, a view as a view.
  *  3. The repeated TLVs are validated whole but not stored: a PEER or MEMBER is decoded into a
  *     scratch struct and counted, an ENTRY is walked (KEY, VERSION, RECORDs, each record by the
- *     client decoder's lsp_record_decode() with the replication fields allowed) and counted. The
+ *     client decoder's lsp_record_decode() with the entry-only fields allowed) and counted. The
  *     offset of the first of each kind is kept, and the iterators walk from there, skipping
  *     other TLVs by code. Validation up front is what lets the iterators never fail.
  *  4. Then the rules that span TLVs: an answer has STATUS, a 2xx answer and every request have
@@ -200,14 +200,15 @@ static bool is_pow2(unsigned n)
 static bool mode_ok(unsigned type, unsigned mode)
 {
 	if (type == DHT_LSP_RANGE_DIGEST) {
-		return mode == DHT_LSP_SYNC_PULL || mode == DHT_LSP_SYNC_PUSH;
+		return mode == DHT_LSP_SYNC_PULL || mode == DHT_LSP_SYNC_PUSH ||
+		       mode == DHT_LSP_SYNC_HANDOFF;
 	}
 	return mode == DHT_LSP_SYNC_REPLACE || mode == DHT_LSP_SYNC_MERGE;
 }
 
 /*
  * One ENTRY: KEY and VERSION once each, up to DHT_LSP_MAX_ENTRY_RECORDS RECORDs, each decoded
- * (and thrown away) by the client decoder's record code with the replication fields allowed.
+ * (and thrown away) by the client decoder's record code with the entry-only fields allowed.
  */
 static int take_entry(struct walk *w, const uint8_t *at, uint16_t type, const uint8_t *v,
 		      uint16_t len)

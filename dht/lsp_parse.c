@@ -17,9 +17,10 @@
  *     A known code is checked for repetition (every TLV but RECORD is single-valued), then its
  *     length and value against tlv_spec[], and stored as a view or a number.
  *  3. A RECORD's value is walked the same way with the record set (or, inside a replication
- *     ENTRY, the record set plus EXPIRES_AT, REGISTERED_AT, TXN_TAG); records do not nest, so
- *     there is no recursion. Then the message-level rules: KEY present, REMOVE says ALL or lists
- *     records (not both), an answer has a STATUS.
+ *     ENTRY, the record set plus EXPIRES_AT, REGISTERED_AT, TXN_TAG, REC_VERSION, WRITER,
+ *     REMOVED); records do not nest, so there is no recursion. Then the record's rules (CONTACT
+ *     present, the byte budget, REMOVED = ALL only with CONTACT "*") and the message-level
+ *     ones: KEY present, REMOVE says ALL or lists records (not both), an answer has a STATUS.
  * TLV codes live in two blocks, 0x0000-0x003f (client) and 0x0100-0x013f (overlay, REPLY_TO and
  * the replication record fields); LSP_SLOT() folds both into one 128-entry table and 128-bit
  * masks.
@@ -32,7 +33,20 @@
 #include "dht/lsp.h"
 #include "dht/lsp_internal.h"
 
-enum kind { K_NONE, K_BYTES, K_U16, K_U32, K_EMPTY, K_ADDR, K_NODE, K_ID, K_DETAIL, K_RECORD };
+enum kind {
+	K_NONE,
+	K_BYTES,
+	K_U8,
+	K_U16,
+	K_U32,
+	K_U64,
+	K_EMPTY,
+	K_ADDR,
+	K_NODE,
+	K_ID,
+	K_DETAIL,
+	K_RECORD
+};
 
 typedef unsigned __int128 mask_t;
 
@@ -84,6 +98,9 @@ static const struct tlv_spec tlv_spec[NSLOTS] = {
 	[SLOT(C(DHT_LSP_T_EXPIRES_AT))] = {K_U32, 0, 0, 0, DHT_LSP_P_EXPIRES_AT},
 	[SLOT(C(DHT_LSP_T_REGISTERED_AT))] = {K_U32, 0, 0, 0, DHT_LSP_P_REGISTERED_AT},
 	[SLOT(C(DHT_LSP_T_TXN_TAG))] = {K_U32, 0, 0, 0, DHT_LSP_P_TXN_TAG},
+	[SLOT(C(DHT_LSP_T_REC_VERSION))] = {K_U64, 0, 0, 0, DHT_LSP_P_REC_VERSION},
+	[SLOT(C(DHT_LSP_T_WRITER))] = {K_U64, 0, 0, 0, DHT_LSP_P_WRITER},
+	[SLOT(C(DHT_LSP_T_REMOVED))] = {K_U8, 0, 0, 0, DHT_LSP_P_REMOVED},
 };
 
 /* Where each code may appear (docs/lsp.md §4.5). */
@@ -107,7 +124,9 @@ static const mask_t allow_answer =
 	BIT(DHT_LSP_T_NODE) | BIT(DHT_LSP_T_NODE_ID) | BIT(DHT_LSP_T_UPTIME);
 static const mask_t allow_record = ALLOW_RECORD;
 static const mask_t allow_entry_record = ALLOW_RECORD | BIT(DHT_LSP_T_EXPIRES_AT) |
-					 BIT(DHT_LSP_T_REGISTERED_AT) | BIT(DHT_LSP_T_TXN_TAG);
+					 BIT(DHT_LSP_T_REGISTERED_AT) | BIT(DHT_LSP_T_TXN_TAG) |
+					 BIT(DHT_LSP_T_REC_VERSION) | BIT(DHT_LSP_T_WRITER) |
+					 BIT(DHT_LSP_T_REMOVED);
 
 /* The walk's position: the message (NULL when decoding a lone record), the record being filled
  * (NULL at message level), and where failures are recorded. */
@@ -200,6 +219,29 @@ static struct dht_bytes *bytes_field(struct walk *w, uint16_t code)
 	}
 }
 
+/* REC_VERSION, WRITER (u64) and REMOVED (u8): the fields of an ENTRY's records that make the
+ * record a versioned element. Only ever allowed inside a record, so w->r is set. */
+static int take_element(struct walk *w, const uint8_t *at, uint16_t type, const uint8_t *v,
+			uint16_t len)
+{
+	uint16_t code = DHT_LSP_TLV_CODE(type);
+	if (code == C(DHT_LSP_T_REMOVED)) {
+		if (len != 1) {
+			return fail(w, LC_ELSP_TLV_LENGTH, at, type);
+		}
+		if (v[0] != DHT_LSP_REMOVED_CONTACT && v[0] != DHT_LSP_REMOVED_ALL) {
+			return fail(w, LC_ELSP_REMOVED, at, type);
+		}
+		w->r->removed = v[0];
+		return LC_OK;
+	}
+	if (len != 8) {
+		return fail(w, LC_ELSP_TLV_LENGTH, at, type);
+	}
+	*(code == C(DHT_LSP_T_WRITER) ? &w->r->writer : &w->r->version) = lsp_rd64(v);
+	return LC_OK;
+}
+
 static int walk_tlvs(struct walk *w, const uint8_t *p, const uint8_t *end, mask_t allow);
 
 int lsp_record_decode(struct lsp_fault *f, struct dht_lsp_record *r, const uint8_t *tlv,
@@ -220,6 +262,9 @@ int lsp_record_decode(struct lsp_fault *f, struct dht_lsp_record *r, const uint8
 	size_t var = (size_t)r->contact.len + r->instance.len + r->path.len + r->attrs.len;
 	if (var > DHT_LSP_MAX_RECORD_VAR) {
 		return lsp_fail(f, LC_ELSP_TOO_LONG, tlv, type);
+	}
+	if (r->removed == DHT_LSP_REMOVED_ALL && !lsp_contact_is_all(r)) {
+		return lsp_fail(f, LC_ELSP_REMOVED, tlv, type);
 	}
 	return LC_OK;
 }
@@ -247,7 +292,8 @@ bool lsp_node_decode(struct dht_lsp_node *n, const uint8_t *v, size_t len)
 	return true;
 }
 
-/* One known TLV allowed here: check and store it. */
+/* One known TLV allowed here: check and store it. One switch over the value kinds, a little
+ * over 80 lines, kept whole so that each kind's checks read in one place. */
 static int take(struct walk *w, const uint8_t *at, uint16_t type, const uint8_t *v, uint16_t len)
 {
 	uint16_t code = DHT_LSP_TLV_CODE(type);
@@ -284,6 +330,14 @@ static int take(struct walk *w, const uint8_t *at, uint16_t type, const uint8_t 
 		}
 		set_u32(w, code, lsp_rd32(v));
 		break;
+	case K_U8:
+	case K_U64: {
+		int ret = take_element(w, at, type, v, len);
+		if (ret != LC_OK) {
+			return ret;
+		}
+		break;
+	}
 	case K_EMPTY:
 		if (len != 0) {
 			return fail(w, LC_ELSP_TLV_LENGTH, at, type);

@@ -53,6 +53,12 @@ static void check_record(const struct dht_lsp_record *r, const char *b, size_t n
 	check_bytes(r->call_id, b, n, "record.call_id");
 	FUZZ_CHECK(r->contact.len > 0, "a record has a contact");
 	FUZZ_CHECK(r->q >= -1 && r->q <= DHT_LSP_MAX_Q, "q in range");
+	FUZZ_CHECK((r->removed != 0) == ((r->present & DHT_LSP_P_REMOVED) != 0) &&
+			   r->removed <= DHT_LSP_REMOVED_ALL,
+		   "REMOVED is 1 or 2 when present, 0 when absent");
+	FUZZ_CHECK(r->removed != DHT_LSP_REMOVED_ALL ||
+			   (r->contact.len == 1 && r->contact.p[0] == '*'),
+		   "a REMOVED = 2 record has contact \"*\"");
 }
 
 static void check_views(const struct dht_lsp_msg *m, const char *b, size_t n)
@@ -67,8 +73,8 @@ static void check_views(const struct dht_lsp_msg *m, const char *b, size_t n)
 	FUZZ_CHECK(m->key.len <= DHT_LSP_MAX_KEY, "key length");
 	for (unsigned i = 0; i < m->nrecords; i++) {
 		check_record(&m->records[i], b, n);
-		FUZZ_CHECK(!(m->records[i].present & DHT_LSP_P_REPLICATION),
-			   "no replication fields in a client record");
+		FUZZ_CHECK(!(m->records[i].present & DHT_LSP_P_ENTRY_ONLY),
+			   "no entry-only fields in a client record");
 	}
 }
 

@@ -32,7 +32,8 @@ static inline bool lsp_record_eq(const struct dht_lsp_record *a, const struct dh
 	       a->expires_s == b->expires_s && a->cseq == b->cseq && a->reg_id == b->reg_id &&
 	       a->age_s == b->age_s && a->q == b->q && lsp_addr_eq(&a->src, &b->src) &&
 	       a->expires_at_s == b->expires_at_s && a->registered_at_s == b->registered_at_s &&
-	       a->txn_tag == b->txn_tag;
+	       a->txn_tag == b->txn_tag && a->version == b->version && a->writer == b->writer &&
+	       a->removed == b->removed;
 }
 
 /* Same header (body length aside: a dropped optional TLV shortens the body), same fields. */

@@ -367,29 +367,39 @@ static void test_tlv_errors(void)
 	raw_tlv(DHT_LSP_T_REPLY_CTX, ctx, DHT_LSP_MAX_REPLY_CTX + 1);
 	EXPECT(LC_ELSP_TOO_LONG, 49, DHT_LSP_T_REPLY_CTX, "REPLY_CTX of 4097 bytes");
 
-	/* the replication record fields belong to an ENTRY's records only */
-	static const uint16_t repl[] = {DHT_LSP_T_EXPIRES_AT, DHT_LSP_T_REGISTERED_AT,
-					DHT_LSP_T_TXN_TAG};
+	/* the fields of an ENTRY's records (DHT_LSP_P_ENTRY_ONLY) belong there only; each with a
+	 * value of its right length */
+	static const struct {
+		uint16_t type;
+		uint8_t len;
+	} repl[] = {{DHT_LSP_T_EXPIRES_AT, 4}, {DHT_LSP_T_REGISTERED_AT, 4},
+		    {DHT_LSP_T_TXN_TAG, 4},    {DHT_LSP_T_REC_VERSION, 8},
+		    {DHT_LSP_T_WRITER, 8},     {DHT_LSP_T_REMOVED, 1}};
 	int unknown = 0;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 6; i++) {
 		uint8_t rv[32];
-		size_t rvn = 0;
+		size_t rvn = 0, n = 4 + repl[i].len;
 		record_of(rv, &rvn, "sip:a@b");
-		rv[rvn] = (uint8_t)(repl[i] >> 8);
-		rv[rvn + 1] = (uint8_t)repl[i];
-		memcpy(rv + rvn + 2, "\0\4\0\0\0\1", 6);
+		rv[rvn] = (uint8_t)(repl[i].type >> 8);
+		rv[rvn + 1] = (uint8_t)repl[i].type;
+		rv[rvn + 2] = 0;
+		rv[rvn + 3] = repl[i].len;
+		memset(rv + rvn + 4, 0, repl[i].len);
+		rv[rvn + n - 1] = 1;
 		raw_start(DHT_LSP_PUBLISH, 0);
 		raw_tlv(DHT_LSP_T_KEY, KEY, strlen(KEY));
-		raw_tlv(DHT_LSP_T_RECORD, rv, rvn + 8);
-		unknown += raw_parse() == LC_ELSP_TLV_UNKNOWN && m.err_tlv == repl[i] &&
+		raw_tlv(DHT_LSP_T_RECORD, rv, rvn + n);
+		unknown += raw_parse() == LC_ELSP_TLV_UNKNOWN && m.err_tlv == repl[i].type &&
 			   m.err_off == 53 + rvn;
 		rv[rvn] &= 0x7f; /* optional: skipped */
 		raw_start(DHT_LSP_PUBLISH, 0);
 		raw_tlv(DHT_LSP_T_KEY, KEY, strlen(KEY));
-		raw_tlv(DHT_LSP_T_RECORD, rv, rvn + 8);
+		raw_tlv(DHT_LSP_T_RECORD, rv, rvn + n);
 		unknown += raw_parse() == LC_OK && m.records[0].present == DHT_LSP_P_CONTACT;
 	}
-	is_int(unknown, 6, "EXPIRES_AT, REGISTERED_AT, TXN_TAG in a client record: unknown here");
+	is_int(unknown, 12,
+	       "EXPIRES_AT, REGISTERED_AT, TXN_TAG, REC_VERSION, WRITER, REMOVED in a client "
+	       "record: unknown here");
 
 	raw_start(DHT_LSP_PUBLISH, 0);
 	raw_tlv(DHT_LSP_T_KEY, KEY, strlen(KEY));
@@ -491,13 +501,22 @@ static void test_builder_limits(void)
 	dht_lsp_build_hdr(&b, &h);
 	dht_lsp_put_record(&b, &bad);
 	is_int(dht_lsp_build_finish(&b, &len), LC_ELSP_MISSING_CONTACT, "record without contact");
-	bad = r;
-	bad.present |= DHT_LSP_P_TXN_TAG;
-	dht_lsp_build_init(&b, buf, sizeof(buf));
-	dht_lsp_build_hdr(&b, &h);
-	dht_lsp_put_record(&b, &bad);
-	is_int(dht_lsp_build_finish(&b, &len), LC_ELSP_TLV_UNKNOWN,
-	       "TXN_TAG outside an entry refused, as the decoder would refuse it");
+	static const uint32_t entry_only[] = {DHT_LSP_P_EXPIRES_AT, DHT_LSP_P_REGISTERED_AT,
+					      DHT_LSP_P_TXN_TAG,    DHT_LSP_P_REC_VERSION,
+					      DHT_LSP_P_WRITER,	    DHT_LSP_P_REMOVED};
+	int refused = 0;
+	for (int i = 0; i < 6; i++) {
+		bad = r;
+		bad.present |= entry_only[i];
+		bad.removed = DHT_LSP_REMOVED_CONTACT;
+		dht_lsp_build_init(&b, buf, sizeof(buf));
+		dht_lsp_build_hdr(&b, &h);
+		dht_lsp_put_record(&b, &bad);
+		refused += dht_lsp_build_finish(&b, &len) == LC_ELSP_TLV_UNKNOWN;
+	}
+	is_int(refused, 6,
+	       "each of the six entry-only fields outside an entry refused, as the decoder would "
+	       "refuse it");
 	struct dht_addr none = {0};
 	dht_lsp_build_init(&b, buf, sizeof(buf));
 	dht_lsp_build_hdr(&b, &h);

@@ -390,6 +390,62 @@ static void test_range_vectors(void)
 	built_is(&b, v, n, "range-transfer");
 }
 
+/* Dave's key as elements of a last-writer-wins set (docs/lsp.md §11.5): a `Contact: *` at V_ALL
+ * by N2, a binding removed at V_GONE by N1, a live one at V_LIVE by N2. */
+#define HLC(ms, counter) ((uint64_t)(ms) << 12 | (counter))
+#define V_ALL HLC(1700000100000ull, 0)
+#define V_GONE HLC(1700000200000ull, 1)
+#define V_LIVE HLC(1700000300000ull, 2)
+#define W1 ((uint64_t)(N1 >> 64))
+#define W2 ((uint64_t)(N2 >> 64))
+static const char *const DAVE_CALL_ID = "d4v3@host";
+
+static struct dht_bytes bytes_of(const char *s)
+{
+	return (struct dht_bytes){s, (uint32_t)strlen(s)};
+}
+
+static void versioned_records(struct dht_lsp_record r[3])
+{
+	memset(r, 0, 3 * sizeof(*r));
+	const uint32_t common = DHT_LSP_P_CONTACT | DHT_LSP_P_CALL_ID | DHT_LSP_P_CSEQ |
+				DHT_LSP_P_EXPIRES_AT | DHT_LSP_P_TXN_TAG | DHT_LSP_P_REC_VERSION |
+				DHT_LSP_P_WRITER;
+	r[0] = (struct dht_lsp_record){.present = common | DHT_LSP_P_REGISTERED_AT,
+				       .contact = bytes_of("sip:dave@203.0.113.9:5060"),
+				       .call_id = bytes_of(DAVE_CALL_ID),
+				       .cseq = 13,
+				       .expires_at_s = 1700003900,
+				       .registered_at_s = 1700000300,
+				       .txn_tag = 0x0da0e004,
+				       .version = V_LIVE,
+				       .writer = W2,
+				       .q = -1};
+	r[1] = (struct dht_lsp_record){.present = common | DHT_LSP_P_INSTANCE | DHT_LSP_P_REG_ID |
+						  DHT_LSP_P_REMOVED,
+				       .contact = bytes_of("sip:dave@198.51.100.20:5062"),
+				       .instance = bytes_of(INSTANCE),
+				       .reg_id = 2,
+				       .call_id = bytes_of(DAVE_CALL_ID),
+				       .cseq = 12,
+				       .expires_at_s = 1700003800,
+				       .txn_tag = 0x0da0e003,
+				       .version = V_GONE,
+				       .writer = W1,
+				       .removed = DHT_LSP_REMOVED_CONTACT,
+				       .q = -1};
+	r[2] = (struct dht_lsp_record){.present = common | DHT_LSP_P_REMOVED,
+				       .contact = bytes_of("*"),
+				       .call_id = bytes_of(DAVE_CALL_ID),
+				       .cseq = 10,
+				       .expires_at_s = 1700003700,
+				       .txn_tag = 0x0da0e001,
+				       .version = V_ALL,
+				       .writer = W2,
+				       .removed = DHT_LSP_REMOVED_ALL,
+				       .q = -1};
+}
+
 static const struct dht_lsp_node_stats STATS = {.fingers = 2,
 						.uptime_s = 86400,
 						.flags = DHT_LSP_STATS_ONE_HOP,
@@ -785,6 +841,128 @@ static void test_entry_errors(void)
 	}
 }
 
+/* An ENTRY of one record: CONTACT @p contact, then @p tail (more record TLVs), in a
+ * REPLICA_STORE. The record TLV is at 100 (59 + ENTRY header 4 + KEY 25 + VERSION 12), its first
+ * TLV after CONTACT at 100 + 4 + 4 + strlen(contact). */
+static void element_store(const char *contact, const uint8_t *tail, size_t tail_n)
+{
+	uint8_t rec[128], e[256];
+	size_t rn = 0, en = entry_n;
+	put_tlv_at(rec, &rn, DHT_LSP_T_CONTACT, contact, strlen(contact));
+	memcpy(rec + rn, tail, tail_n);
+	rn += tail_n;
+	memcpy(e, entry_v, entry_n);
+	put_tlv_at(e, &en, DHT_LSP_T_RECORD, rec, rn);
+	replica_start();
+	raw_tlv(DHT_LSP_T_ENTRY, e, en);
+}
+
+/* REC_VERSION, WRITER and REMOVED (docs/lsp.md §4.3, §11.5): only in an ENTRY's records, of
+ * their lengths, REMOVED 1 or 2, and 2 only with CONTACT "*". */
+static void test_element_errors(void)
+{
+	uint8_t t[64];
+	size_t tn = 0;
+	static const uint8_t bad[] = {0, 3, 255};
+	int good = 0;
+	for (unsigned i = 0; i < sizeof(bad); i++) {
+		tn = 0;
+		put_tlv_at(t, &tn, DHT_LSP_T_REMOVED, &bad[i], 1);
+		element_store("*", t, tn);
+		good += raw_parse() == LC_ELSP_REMOVED && m.err_off == 109 &&
+			m.err_tlv == DHT_LSP_T_REMOVED;
+	}
+	is_int(good, 3, "REMOVED 0, 3, 255: LC_ELSP_REMOVED at the REMOVED TLV");
+	tn = 0;
+	put_tlv_at(t, &tn, DHT_LSP_T_REMOVED, "\x02", 1);
+	element_store("sip:a@b", t, tn);
+	EXPECT(LC_ELSP_REMOVED, 100, DHT_LSP_T_RECORD, "REMOVED 2 with a real contact");
+	element_store("**", t, tn);
+	EXPECT(LC_ELSP_REMOVED, 100, DHT_LSP_T_RECORD, "REMOVED 2 with contact \"**\"");
+	element_store("*", t, tn);
+	struct dht_lsp_iter it;
+	struct dht_lsp_entry e;
+	struct dht_lsp_record r;
+	ok(raw_parse() == LC_OK && (it = dht_lsp_ovl_entries(&m), true) &&
+		   dht_lsp_ovl_next_entry(&it, &e) && dht_lsp_ovl_next_record(&e.records, &r) &&
+		   r.removed == DHT_LSP_REMOVED_ALL && (r.present & DHT_LSP_P_REMOVED) &&
+		   dht_lsp_record_version(&e, &r) == 7,
+	   "REMOVED 2 with contact \"*\": decodes, at the entry's version");
+	tn = 0;
+	put_tlv_at(t, &tn, DHT_LSP_T_REMOVED, "\x01", 1);
+	element_store("*", t, tn);
+	ok(raw_parse() == LC_OK, "REMOVED 1 with contact \"*\": a tombstone, not refused");
+	put_tlv_at(t, &tn, DHT_LSP_T_REMOVED, "\x01", 1);
+	element_store("sip:a@b", t, tn);
+	EXPECT(LC_ELSP_TLV_DUP, 120, DHT_LSP_T_REMOVED, "REMOVED twice");
+	tn = 0;
+	put_tlv_at(t, &tn, DHT_LSP_T_REMOVED, "\x01\x00", 2);
+	element_store("sip:a@b", t, tn);
+	EXPECT(LC_ELSP_TLV_LENGTH, 115, DHT_LSP_T_REMOVED, "REMOVED of 2 bytes");
+	tn = 0;
+	put_tlv_at(t, &tn, DHT_LSP_T_REC_VERSION, "\0\0\0\x07", 4);
+	element_store("sip:a@b", t, tn);
+	EXPECT(LC_ELSP_TLV_LENGTH, 115, DHT_LSP_T_REC_VERSION, "REC_VERSION of 4 bytes");
+	tn = 0;
+	put_tlv_at(t, &tn, DHT_LSP_T_WRITER, "\0\0\0\0\0\0\0\0\x01", 9);
+	element_store("sip:a@b", t, tn);
+	EXPECT(LC_ELSP_TLV_LENGTH, 115, DHT_LSP_T_WRITER, "WRITER of 9 bytes");
+	tn = 0;
+	put_tlv_at(t, &tn, DHT_LSP_T_REC_VERSION, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	put_tlv_at(t, &tn, DHT_LSP_T_WRITER, "\xf1\xf2\xf3\xf4\xf5\xf6\xf7\xf8", 8);
+	put_tlv_at(t, &tn, DHT_LSP_T_REC_VERSION, "\0\0\0\0\0\0\0\x07", 8);
+	element_store("sip:a@b", t, tn);
+	EXPECT(LC_ELSP_TLV_DUP, 139, DHT_LSP_T_REC_VERSION, "REC_VERSION twice");
+	tn -= 12;
+	element_store("sip:a@b", t, tn);
+	ok(raw_parse() == LC_OK && (it = dht_lsp_ovl_entries(&m), true) &&
+		   dht_lsp_ovl_next_entry(&it, &e) && dht_lsp_ovl_next_record(&e.records, &r) &&
+		   r.version == 0x0102030405060708ull && r.writer == 0xf1f2f3f4f5f6f7f8ull &&
+		   r.removed == 0 && dht_lsp_record_version(&e, &r) == 0x0102030405060708ull,
+	   "REC_VERSION and WRITER read as u64, most significant byte first");
+
+	/* outside an ENTRY's records they are unknown, and mandatory */
+	static const uint16_t types[] = {DHT_LSP_T_REC_VERSION, DHT_LSP_T_WRITER,
+					 DHT_LSP_T_REMOVED};
+	static const uint8_t lens[] = {8, 8, 1};
+	static const uint8_t one[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+	int unknown = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		uint8_t en[128], rec[64];
+		size_t enn = entry_n, rn = 0;
+		const uint8_t *val = lens[i] == 1 ? one + 7 : one;
+		memcpy(en, entry_v, entry_n);
+		put_tlv_at(en, &enn, types[i], val, lens[i]);
+		replica_start();
+		raw_tlv(DHT_LSP_T_ENTRY, en, enn);
+		unknown += raw_parse() == LC_ELSP_TLV_UNKNOWN && m.err_off == 100 &&
+			   m.err_tlv == types[i];
+		replica_start();
+		raw_tlv(types[i], val, lens[i]);
+		unknown += raw_parse() == LC_ELSP_TLV_UNKNOWN && m.err_off == 59 &&
+			   m.err_tlv == types[i];
+		/* the record of element_store in a client PUBLISH */
+		put_tlv_at(rec, &rn, DHT_LSP_T_CONTACT, "sip:a@b", 7);
+		put_tlv_at(rec, &rn, types[i], val, lens[i]);
+		raw_start(DHT_LSP_PUBLISH, 0);
+		raw[5] = 8;
+		raw_tlv(DHT_LSP_T_KEY, KEY, strlen(KEY));
+		raw_tlv(DHT_LSP_T_RECORD, rec, rn);
+		size_t body = raw_len - DHT_LSP_HDR_LEN;
+		raw[6] = (uint8_t)(body >> 8);
+		raw[7] = (uint8_t)body;
+		unknown += dht_lsp_parse(&cm, raw, raw_len) == LC_ELSP_TLV_UNKNOWN &&
+			   cm.err_off == 64 && cm.err_tlv == types[i];
+	}
+	is_int(unknown, 9,
+	       "REC_VERSION, WRITER, REMOVED directly in an ENTRY, at message level, and in a "
+	       "PUBLISH record: unknown there");
+	ok(dht_lsp_status_of(LC_ELSP_REMOVED) == DHT_LSP_S_BAD_REQUEST &&
+		   strcmp(lc_strerror_name(LC_ELSP_REMOVED), "LC_ELSP_REMOVED") == 0 &&
+		   LC_ELSP_REMOVED == -1257,
+	   "LC_ELSP_REMOVED is 1257, answered BAD_REQUEST");
+}
+
 static void test_view_errors(void)
 {
 	raw_start(DHT_LSP_MEMBERSHIP, 0);
@@ -888,9 +1066,19 @@ static void test_sync_errors(void)
 	ok(raw_parse() == LC_OK && m.buckets.n == 4096 && sizeof(bk) == 49154,
 	   "4096 buckets: 49154 bytes");
 	raw_len = base - 5;
-	raw_tlv(DHT_LSP_T_SYNC_MODE, "\x04", 1);
+	raw_tlv(DHT_LSP_T_SYNC_MODE, "\x05", 1);
 	raw_tlv(DHT_LSP_T_BUCKETS, bk, 2 + 12 * 4096);
-	EXPECT(LC_ELSP_SYNC_MODE, (unsigned)base - 5, DHT_LSP_T_SYNC_MODE, "digest with MERGE");
+	ok(raw_parse() == LC_OK && m.sync_mode == DHT_LSP_SYNC_HANDOFF, "digest with HANDOFF");
+	static const char *const not_digest[] = {"\x03", "\x04", "\x06", "\x00"};
+	good = 0;
+	for (unsigned i = 0; i < 4; i++) {
+		raw_len = base - 5;
+		raw_tlv(DHT_LSP_T_SYNC_MODE, not_digest[i], 1);
+		raw_tlv(DHT_LSP_T_BUCKETS, bk, 2 + 12 * 4096);
+		good += raw_parse() == LC_ELSP_SYNC_MODE && m.err_off == base - 5 &&
+			m.err_tlv == DHT_LSP_T_SYNC_MODE;
+	}
+	is_int(good, 4, "digest with REPLACE, MERGE, mode 6 or 0: LC_ELSP_SYNC_MODE");
 	raw_len = base - 5;
 	EXPECT(LC_ELSP_MISSING_TLV, (unsigned)raw_len, DHT_LSP_T_SYNC_MODE,
 	       "digest without SYNC_MODE");
@@ -903,7 +1091,10 @@ static void test_sync_errors(void)
 	EXPECT(LC_ELSP_SYNC_MODE, (unsigned)base, DHT_LSP_T_SYNC_MODE, "transfer with PUSH");
 	raw_len = base;
 	raw_tlv(DHT_LSP_T_SYNC_MODE, "\x05", 1);
-	EXPECT(LC_ELSP_SYNC_MODE, (unsigned)base, DHT_LSP_T_SYNC_MODE, "sync mode 5");
+	EXPECT(LC_ELSP_SYNC_MODE, (unsigned)base, DHT_LSP_T_SYNC_MODE, "transfer with HANDOFF");
+	raw_len = base;
+	raw_tlv(DHT_LSP_T_SYNC_MODE, "\x06", 1);
+	EXPECT(LC_ELSP_SYNC_MODE, (unsigned)base, DHT_LSP_T_SYNC_MODE, "sync mode 6");
 	raw_len = base;
 	raw_tlv(DHT_LSP_T_SYNC_MODE, "\x03", 1);
 	EXPECT(LC_ELSP_MISSING_TLV, (unsigned)raw_len, DHT_LSP_T_BUCKET_SET,
@@ -1116,7 +1307,7 @@ static void test_builder_state(void)
 	} cases[] = {{LC_ELSP_MEMBER, "member state 0"}, {LC_ELSP_SOURCE, "member address"},
 		     {LC_ELSP_CHAIN, "chain 0/1/1"},	 {LC_ELSP_PAGE, "page 2 of 2"},
 		     {LC_ELSP_BUCKETS, "3 buckets"},	 {LC_ELSP_SYNC_MODE, "sync mode 0"},
-		     {LC_ELSP_SYNC_MODE, "sync mode 5"}, {LC_ELSP_SOURCE, "sender address"},
+		     {LC_ELSP_SYNC_MODE, "sync mode 6"}, {LC_ELSP_SOURCE, "sender address"},
 		     {LC_EINVAL, "orig type 256"},	 {LC_ELSP_TOO_MANY_PEERS, "33 peers"},
 		     {LC_ELSP_TOO_MANY_MEMBERS, "1025"}, {LC_ELSP_TOO_MANY_RECORDS, "257 records"}};
 	static struct dht_lsp_bucket bk[4];
@@ -1148,7 +1339,7 @@ static void test_builder_state(void)
 			dht_lsp_put_sync_mode(&b, 0);
 			break;
 		case 6:
-			dht_lsp_put_sync_mode(&b, 5);
+			dht_lsp_put_sync_mode(&b, 6);
 			break;
 		case 7:
 			dht_lsp_put_sender(&b, &(struct dht_lsp_node){0});
@@ -1176,6 +1367,116 @@ static void test_builder_state(void)
 		is_int(dht_lsp_build_finish(&b, &len), cases[i].err, "builder refuses %s",
 		       cases[i].what);
 	}
+}
+
+/* The builder refuses the entry-only fields outside an ENTRY and a removal the decoder would
+ * refuse, and dht_lsp_record_len() is exact for every combination of the entry-only fields. */
+static void test_element_builder(void)
+{
+	struct dht_lsp_builder b;
+	size_t len = 0;
+	struct dht_lsp_node a1 = node4(N1, 1);
+	static const uint32_t bits[] = {DHT_LSP_P_REC_VERSION, DHT_LSP_P_WRITER, DHT_LSP_P_REMOVED};
+	int refused = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		struct dht_lsp_record r = {.present = DHT_LSP_P_CONTACT | bits[i],
+					   .contact = {"*", 1},
+					   .version = 1,
+					   .writer = 2,
+					   .removed = DHT_LSP_REMOVED_ALL,
+					   .q = -1};
+		dht_lsp_build_init(&b, buf, sizeof(buf));
+		dht_lsp_ovl_request_start(&b, DHT_LSP_RANGE_TRANSFER, 1, OVERLAY, &a1);
+		dht_lsp_put_record(&b, &r);
+		refused += dht_lsp_build_finish(&b, &len) == LC_ELSP_TLV_UNKNOWN;
+	}
+	is_int(refused, 3, "REC_VERSION, WRITER, REMOVED in a message-level record: refused");
+
+	struct {
+		const char *contact;
+		uint8_t removed;
+		int err;
+		const char *what;
+	} cases[] = {
+		{"*", 0, LC_ELSP_REMOVED, "REMOVED 0"},
+		{"*", 3, LC_ELSP_REMOVED, "REMOVED 3"},
+		{"sip:a@b", DHT_LSP_REMOVED_ALL, LC_ELSP_REMOVED, "REMOVED 2 with a real contact"},
+		{"", DHT_LSP_REMOVED_ALL, LC_ELSP_MISSING_CONTACT, "REMOVED 2 without a contact"},
+		{"*", DHT_LSP_REMOVED_ALL, LC_OK, "REMOVED 2 with contact \"*\""},
+		{"sip:a@b", DHT_LSP_REMOVED_CONTACT, LC_OK, "REMOVED 1"},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dht_lsp_record r = {
+			.present = DHT_LSP_P_CONTACT | DHT_LSP_P_REMOVED,
+			.contact = {cases[i].contact, (uint32_t)strlen(cases[i].contact)},
+			.removed = cases[i].removed,
+			.q = -1};
+		dht_lsp_build_init(&b, buf, sizeof(buf));
+		dht_lsp_ovl_request_start(&b, DHT_LSP_RANGE_TRANSFER, 1, OVERLAY, &a1);
+		dht_lsp_put_range(&b, &(struct dht_lsp_range){N1, N2});
+		dht_lsp_put_sync_mode(&b, DHT_LSP_SYNC_MERGE);
+		dht_lsp_entry_begin(&b, KEY, strlen(KEY), 9);
+		dht_lsp_put_record(&b, &r);
+		dht_lsp_entry_end(&b);
+		int ret = dht_lsp_build_finish(&b, &len);
+		is_int(ret, cases[i].err, "builder, in an entry: %s", cases[i].what);
+		if (ret == LC_OK) {
+			ok(dht_lsp_ovl_parse(&m, buf, len) == LC_OK, "and it decodes: %s",
+			   cases[i].what);
+		}
+	}
+	/* removed without its present bit: not sent, not checked */
+	struct dht_lsp_record quiet = {
+		.present = DHT_LSP_P_CONTACT, .contact = {"sip:a@b", 7}, .removed = 9, .q = -1};
+	dht_lsp_build_init(&b, buf, sizeof(buf));
+	dht_lsp_ovl_request_start(&b, DHT_LSP_REPLICA_STORE, 1, OVERLAY, &a1);
+	dht_lsp_put_chain(&b, &(struct dht_lsp_chain){1, 1, 2});
+	dht_lsp_entry_begin(&b, KEY, strlen(KEY), 9);
+	dht_lsp_put_record(&b, &quiet);
+	dht_lsp_entry_end(&b);
+	struct dht_lsp_iter it;
+	struct dht_lsp_entry e;
+	struct dht_lsp_record r;
+	ok(dht_lsp_build_finish(&b, &len) == LC_OK && dht_lsp_ovl_parse(&m, buf, len) == LC_OK &&
+		   (it = dht_lsp_ovl_entries(&m), true) && dht_lsp_ovl_next_entry(&it, &e) &&
+		   dht_lsp_ovl_next_record(&e.records, &r) && r.removed == 0 &&
+		   r.present == DHT_LSP_P_CONTACT,
+	   "a removed value without DHT_LSP_P_REMOVED is not sent");
+
+	/* dht_lsp_record_len(): every subset of the six entry-only fields, over three records */
+	static const uint32_t entry_only[] = {DHT_LSP_P_EXPIRES_AT, DHT_LSP_P_REGISTERED_AT,
+					      DHT_LSP_P_TXN_TAG,    DHT_LSP_P_REC_VERSION,
+					      DHT_LSP_P_WRITER,	    DHT_LSP_P_REMOVED};
+	struct dht_lsp_record base[3];
+	versioned_records(base);
+	base[0].removed = DHT_LSP_REMOVED_CONTACT; /* sent only in the subsets with REMOVED */
+	struct dht_lsp_node a6 = node6(N3, 3);
+	base[1].present |= DHT_LSP_P_SOURCE | DHT_LSP_P_Q | DHT_LSP_P_PATH | DHT_LSP_P_ATTRS;
+	base[1].src = a6.addr;
+	base[1].q = 700;
+	base[1].path = bytes_of("<sip:edge.example.com;lr>");
+	base[1].attrs = bytes_of("\x01\x02");
+	int exact = 0, total = 0;
+	for (unsigned k = 0; k < 3; k++) {
+		for (unsigned set = 0; set < 64; set++) {
+			struct dht_lsp_record x = base[k];
+			x.present &= ~(uint32_t)DHT_LSP_P_ENTRY_ONLY;
+			for (unsigned j = 0; j < 6; j++) {
+				x.present |= (set >> j & 1) ? entry_only[j] : 0;
+			}
+			dht_lsp_build_init(&b, buf, sizeof(buf));
+			dht_lsp_ovl_request_start(&b, DHT_LSP_RANGE_TRANSFER, 1, OVERLAY, &a1);
+			dht_lsp_entry_begin(&b, "k", 1, 1);
+			dht_lsp_put_record(&b, &x);
+			dht_lsp_entry_end(&b);
+			exact += dht_lsp_build_finish(&b, &len) == LC_OK &&
+				 len == DHT_LSP_HDR_LEN + 4 + 24 +
+						 dht_lsp_entry_len(1, dht_lsp_record_len(&x));
+			total++;
+		}
+	}
+	is_int(exact, total, "dht_lsp_record_len() is what put_record appends, in all %d cases",
+	       total);
 }
 
 /* The limits' size promises: a full JOIN page and the largest REPLICA_STORE fit one message. */
@@ -1403,6 +1704,11 @@ static uint32_t rnd(uint32_t n)
 	return n ? (uint32_t)(rng % n) : 0;
 }
 
+static uint64_t rnd64(void)
+{
+	return (uint64_t)rnd(UINT32_MAX) << 32 | rnd(UINT32_MAX);
+}
+
 static char pool[8192];
 
 static struct dht_lsp_node rnd_node(void)
@@ -1420,16 +1726,26 @@ static void rnd_entries(struct dht_lsp_builder *b, unsigned max)
 		dht_lsp_entry_begin(b, pool + rnd(1000), 1 + rnd(100), ((uint64_t)rnd(UINT32_MAX)));
 		unsigned nr = rnd(4);
 		for (unsigned k = 0; k < nr; k++) {
-			struct dht_lsp_record r = {.present = DHT_LSP_P_CONTACT | (rnd(8) << 23) |
+			/* bits 23..28: the six entry-only fields */
+			struct dht_lsp_record r = {.present = DHT_LSP_P_CONTACT | (rnd(64) << 23) |
 							      (rnd(2) ? DHT_LSP_P_Q : 0),
 						   .contact = {pool + rnd(1000), 1 + rnd(80)},
 						   .expires_at_s = rnd(UINT32_MAX),
 						   .registered_at_s = rnd(UINT32_MAX),
 						   .txn_tag = rnd(UINT32_MAX),
+						   .version = rnd64(),
+						   .writer = rnd64(),
+						   .removed = (uint8_t)(1 + rnd(2)),
 						   .q = (int16_t)rnd(1001)};
 			r.expires_at_s *= (r.present & DHT_LSP_P_EXPIRES_AT) != 0;
 			r.registered_at_s *= (r.present & DHT_LSP_P_REGISTERED_AT) != 0;
 			r.txn_tag *= (r.present & DHT_LSP_P_TXN_TAG) != 0;
+			r.version *= (r.present & DHT_LSP_P_REC_VERSION) != 0;
+			r.writer *= (r.present & DHT_LSP_P_WRITER) != 0;
+			r.removed *= (r.present & DHT_LSP_P_REMOVED) != 0;
+			if (r.removed == DHT_LSP_REMOVED_ALL) {
+				r.contact = (struct dht_bytes){"*", 1};
+			}
 			r.q = (r.present & DHT_LSP_P_Q) ? r.q : -1;
 			dht_lsp_put_record(b, &r);
 		}
@@ -1569,7 +1885,9 @@ static void rnd_body(struct dht_lsp_builder *b, unsigned type, bool answer)
 	case DHT_LSP_RANGE_DIGEST:
 		dht_lsp_put_range(b, &rg);
 		if (!answer) {
-			dht_lsp_put_sync_mode(b, 1 + rnd(2));
+			static const unsigned digest_modes[] = {
+				DHT_LSP_SYNC_PULL, DHT_LSP_SYNC_PUSH, DHT_LSP_SYNC_HANDOFF};
+			dht_lsp_put_sync_mode(b, digest_modes[rnd(3)]);
 			for (unsigned i = 0; i < 64; i++) {
 				bk[i] = (struct dht_lsp_bucket){rnd(UINT32_MAX), rnd(100)};
 			}
@@ -1652,11 +1970,13 @@ int main(void)
 	test_field_errors();
 	test_chain_errors();
 	test_entry_errors();
+	test_element_errors();
 	test_view_errors();
 	test_sync_errors();
 	test_node_info_errors();
 	test_truncations();
 	test_builder_state();
+	test_element_builder();
 	test_limits_fit();
 	test_streaming();
 	test_builder_sizes();
