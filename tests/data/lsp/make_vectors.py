@@ -30,14 +30,15 @@ T = dict(KEY=0x8001, RECORD=0x8002, CALL_ID=0x8003, CSEQ=0x8004, EXPIRES=0x8005,
          SYNC_MODE=0x8109, BUCKETS=0x810A, BUCKET_SET=0x810B, ENTRY=0x810C, VERSION=0x810D,
          CHAIN=0x810E, REPLY_TO=0x810F, ORIG_TXN=0x8110, ORIG_TYPE=0x8111, FLAGS=0x8112,
          PAGE=0x8113, OWNER=0x8114, NODE_STATS=0x8115, EXPIRES_AT=0x8130, REGISTERED_AT=0x8131,
-         TXN_TAG=0x8132)
+         TXN_TAG=0x8132, REC_VERSION=0x8133, WRITER=0x8134, REMOVED=0x8135)
 NAMES = {v: k for k, v in T.items()}
 TYPES = {1: "PING", 2: "PUBLISH", 3: "REMOVE", 4: "LOOKUP", 0x20: "JOIN", 0x21: "FIND_SUCCESSOR",
          0x22: "GET_PREDECESSOR", 0x23: "NOTIFY", 0x24: "SUCCESSOR_LIST", 0x25: "NODE_PING",
          0x26: "MEMBERSHIP", 0x27: "LEAVE", 0x28: "NODE_INFO", 0x40: "REPLICA_STORE",
          0x41: "RANGE_TRANSFER", 0x42: "RANGE_DIGEST"}
 CONTAINERS = ("RECORD", "ENTRY")
-MODES = {1: "PULL", 2: "PUSH", 3: "REPLACE", 4: "MERGE"}
+MODES = {1: "PULL", 2: "PUSH", 3: "REPLACE", 4: "MERGE", 5: "HANDOFF"}
+REMOVALS = {1: "CONTACT: a tombstone of this binding", 2: "ALL: every record up to this version"}
 STATES = {1: "alive", 2: "dead"}
 
 
@@ -140,8 +141,12 @@ def show_value(t, v, expected):
         return "%s = %d" % (name, struct.unpack(">I", v)[0])
     if name in ("TXN_TAG", "FLAGS"):
         return "%s = 0x%08x" % (name, struct.unpack(">I", v)[0])
-    if name in ("ORIG_TXN", "VERSION"):
+    if name in ("ORIG_TXN", "VERSION", "REC_VERSION"):
         return "%s = 0x%016x" % (name, struct.unpack(">Q", v)[0])
+    if name == "WRITER":
+        return "WRITER = %016x (top 64 bits of a node id)" % struct.unpack(">Q", v)[0]
+    if name == "REMOVED":
+        return "REMOVED = %d (%s)" % (v[0], REMOVALS.get(v[0], "?"))
     if name == "ORIG_TYPE":
         return "ORIG_TYPE = %d (%s)" % (v[0], TYPES.get(v[0], "?"))
     if name == "SYNC_MODE":
@@ -309,6 +314,20 @@ BUCKETS = u16(8) + b"".join(u64(h) + u32(k) for h, k in [
     (0x3C4D5E6F708192A3, 1), (0xC1D2E3F405162738, 2), (0x0, 0), (0x5E6F708192A3B4C5, 4)])
 SET_2_5 = bytes([0x24]) + bytes(511)  # buckets 2 and 5: bits 2 and 5 of byte 0
 
+
+def hlc(ms, counter):
+    """A record version: a hybrid logical clock value, milliseconds << 12 plus a counter."""
+    return (ms << 12) | counter
+
+
+# range-transfer-versions: dave's key as merged element by element (section 11.5). A REGISTER
+# `Contact: *` (CSeq 10) at V_ALL, written by N2; a binding registered after it (CSeq 11) and
+# removed (CSeq 12) at V_GONE by N1, its owner then; and a live binding registered (CSeq 13) at
+# V_LIVE by N2. The entry's VERSION is the highest of the three.
+V_ALL, V_GONE, V_LIVE = hlc(1700000100000, 0), hlc(1700000200000, 1), hlc(1700000300000, 2)
+W1, W2 = N1 >> 64, N2 >> 64  # WRITER: the top 64 bits of the writing node's id
+DAVE_CALL_ID = b"d4v3@host"
+
 VECTORS += [
     ("join-answer", "JOIN answer from N1: ring of three, one page of three members",
      msg(0x20, 1, 1, 0x4A4F494E00000001, [
@@ -371,6 +390,30 @@ VECTORS += [
                  tlv("REGISTERED_AT", u32(1699999000)), tlv("TXN_TAG", u32(0x0BB0CAFE))])]),
          tlv("ENTRY", [tlv("KEY", b"sip:carol@example.com"),
                        tlv("VERSION", u64(VERSION + 9))])])),
+    ("range-transfer-versions",
+     "RANGE_TRANSFER, last frame: MERGE, a live record, a tombstone and a remove-all, "
+     "each with its version and writer",
+     msg(0x41, 0, 1, 0x5846455200000003, [
+         tlv("SENDER", node(N2, A2)), tlv("RANGE", nid(N1) + nid(N2)),
+         tlv("SYNC_MODE", u8(4)), tlv("FLAGS", u32(1)),
+         tlv("ENTRY", [
+             tlv("KEY", b"sip:dave@example.com"), tlv("VERSION", u64(V_LIVE)),
+             tlv("RECORD", [
+                 tlv("CONTACT", b"sip:dave@203.0.113.9:5060"), tlv("CALL_ID", DAVE_CALL_ID),
+                 tlv("CSEQ", u32(13)), tlv("EXPIRES_AT", u32(1700003900)),
+                 tlv("REGISTERED_AT", u32(1700000300)), tlv("TXN_TAG", u32(0x0DA0E004)),
+                 tlv("REC_VERSION", u64(V_LIVE)), tlv("WRITER", u64(W2))]),
+             tlv("RECORD", [
+                 tlv("CONTACT", b"sip:dave@198.51.100.20:5062"), tlv("INSTANCE", INSTANCE),
+                 tlv("REG_ID", u32(2)), tlv("CALL_ID", DAVE_CALL_ID), tlv("CSEQ", u32(12)),
+                 tlv("EXPIRES_AT", u32(1700003800)), tlv("TXN_TAG", u32(0x0DA0E003)),
+                 tlv("REC_VERSION", u64(V_GONE)), tlv("WRITER", u64(W1)),
+                 tlv("REMOVED", u8(1))]),
+             tlv("RECORD", [
+                 tlv("CONTACT", b"*"), tlv("CALL_ID", DAVE_CALL_ID), tlv("CSEQ", u32(10)),
+                 tlv("EXPIRES_AT", u32(1700003700)), tlv("TXN_TAG", u32(0x0DA0E001)),
+                 tlv("REC_VERSION", u64(V_ALL)), tlv("WRITER", u64(W2)),
+                 tlv("REMOVED", u8(2))])])])),
     ("node-info", "NODE_INFO request from N1 (its control, for `locusctl ring`) to N2",
      msg(0x28, 0, 1, 0x494E464F00000001, [tlv("SENDER", node(N1, A1))])),
     ("node-info-answer",

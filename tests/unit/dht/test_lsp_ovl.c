@@ -446,6 +446,76 @@ static void versioned_records(struct dht_lsp_record r[3])
 				       .q = -1};
 }
 
+/* range-transfer-versions: the records above in one entry of a transfer */
+static const char *const DAVE = "sip:dave@example.com";
+
+static void test_versions_vector(void)
+{
+	static uint8_t v[2048];
+	struct dht_lsp_node a2 = node4(N2, 2);
+	size_t n = vector("range-transfer-versions", v, sizeof(v));
+	ok(m.hdr.type == DHT_LSP_RANGE_TRANSFER && node_is(&m.sender, &a2) && m.range.lo == N1 &&
+		   m.range.hi == N2 && m.sync_mode == DHT_LSP_SYNC_MERGE &&
+		   m.flags == DHT_LSP_FLAG_LAST && m.nentries == 1,
+	   "versioned transfer: sender N2, (N1, N2], MERGE, LAST, one entry");
+	struct dht_lsp_record want[3], r;
+	versioned_records(want);
+	struct dht_lsp_iter it = dht_lsp_ovl_entries(&m);
+	struct dht_lsp_entry e;
+	ok(dht_lsp_ovl_next_entry(&it, &e) && bytes_is(e.key, DAVE) && e.version == V_LIVE &&
+		   e.nrecords == 3,
+	   "entry: dave, at the live record's version, three records");
+	int good = 0, count = 0, versions = 0;
+	while (dht_lsp_ovl_next_record(&e.records, &r)) {
+		good += count < 3 && lsp_record_eq(&r, &want[count]);
+		versions += count < 3 && dht_lsp_record_version(&e, &r) == want[count].version;
+		count++;
+	}
+	ok(count == 3 && good == 3, "live record, tombstone, remove-all: every field as built");
+	is_int(versions, 3, "each record's version is its REC_VERSION");
+	ok(want[0].removed == 0 && want[1].removed == DHT_LSP_REMOVED_CONTACT &&
+		   want[2].removed == DHT_LSP_REMOVED_ALL &&
+		   want[1].writer == 0x0a1b2c3d4e5f6071ull,
+	   "REMOVED 0 (absent), 1 and 2; WRITER is the top of the node id");
+
+	struct dht_lsp_builder b;
+	dht_lsp_build_init(&b, buf, sizeof(buf));
+	dht_lsp_ovl_request_start(&b, DHT_LSP_RANGE_TRANSFER, 0x5846455200000003ull, OVERLAY, &a2);
+	dht_lsp_put_range(&b, &(struct dht_lsp_range){N1, N2});
+	dht_lsp_put_sync_mode(&b, DHT_LSP_SYNC_MERGE);
+	dht_lsp_put_flags(&b, DHT_LSP_FLAG_LAST);
+	dht_lsp_entry_begin(&b, DAVE, strlen(DAVE), V_LIVE);
+	for (int i = 0; i < 3; i++) {
+		dht_lsp_put_record(&b, &want[i]);
+	}
+	dht_lsp_entry_end(&b);
+	built_is(&b, v, n, "range-transfer-versions");
+	ok(dht_lsp_record_len(&want[0]) == 102 && dht_lsp_record_len(&want[1]) == 160 &&
+		   dht_lsp_record_len(&want[2]) == 75 &&
+		   dht_lsp_entry_len(strlen(DAVE), 102 + 160 + 75) == 377,
+	   "record and entry lengths as in the dump (98 + 4, 156 + 4, 71 + 4, 373 + 4)");
+
+	/* a record without REC_VERSION has the entry's version (and writer 0) */
+	struct dht_lsp_record old = want[0];
+	old.present &= ~(uint32_t)(DHT_LSP_P_REC_VERSION | DHT_LSP_P_WRITER);
+	old.version = old.writer = 0;
+	size_t len = 0;
+	dht_lsp_build_init(&b, buf, sizeof(buf));
+	dht_lsp_ovl_request_start(&b, DHT_LSP_RANGE_TRANSFER, 1, OVERLAY, &a2);
+	dht_lsp_put_range(&b, &(struct dht_lsp_range){N1, N2});
+	dht_lsp_put_sync_mode(&b, DHT_LSP_SYNC_MERGE);
+	dht_lsp_entry_begin(&b, DAVE, strlen(DAVE), V_LIVE + 5);
+	dht_lsp_put_record(&b, &old);
+	dht_lsp_entry_end(&b);
+	is_int(dht_lsp_build_finish(&b, &len), LC_OK, "a record without REC_VERSION builds");
+	ok(dht_lsp_ovl_parse(&m, buf, len) == LC_OK && (it = dht_lsp_ovl_entries(&m), true) &&
+		   dht_lsp_ovl_next_entry(&it, &e) && dht_lsp_ovl_next_record(&e.records, &r) &&
+		   !(r.present & (DHT_LSP_P_REC_VERSION | DHT_LSP_P_WRITER | DHT_LSP_P_REMOVED)) &&
+		   r.version == 0 && r.writer == 0 && r.removed == 0 &&
+		   dht_lsp_record_version(&e, &r) == V_LIVE + 5,
+	   "decoded: no version of its own, so the entry's; writer 0; live");
+}
+
 static const struct dht_lsp_node_stats STATS = {.fingers = 2,
 						.uptime_s = 86400,
 						.flags = DHT_LSP_STATS_ONE_HOP,
@@ -1224,11 +1294,11 @@ static void test_node_info_errors(void)
  * length patched to the cut (a TLV error, or a shorter valid message that is canonical). */
 static void test_truncations(void)
 {
-	static const char *const names[] = {"join-answer",	   "get-predecessor-answer",
-					    "membership",	   "replica-store",
-					    "replica-store-ack",   "range-digest",
-					    "range-digest-answer", "range-transfer",
-					    "node-info",	   "node-info-answer"};
+	static const char *const names[] = {
+		"join-answer",	       "get-predecessor-answer", "membership",
+		"replica-store",       "replica-store-ack",	 "range-digest",
+		"range-digest-answer", "range-transfer",	 "range-transfer-versions",
+		"node-info",	       "node-info-answer"};
 	static uint8_t v[2048], cut[2048];
 	int bad = 0, valid = 0, total = 0;
 	for (unsigned k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
@@ -1965,6 +2035,7 @@ int main(void)
 	test_membership_vector();
 	test_replica_store_vectors();
 	test_range_vectors();
+	test_versions_vector();
 	test_node_info_vectors();
 	test_dispatch();
 	test_field_errors();
