@@ -66,8 +66,11 @@ struct ctl_ovl {
 	struct dht_peer self;
 	uint64_t sent, send_refused, bad_frames;
 	uint64_t started_ms;
-	bool joined;  /* the machine said so at the last event (to log the join once) */
-	bool pulling; /* the published table says we are pulling our range */
+	bool joined;	/* the machine said so at the last event (to log the join once) */
+	bool pulling;	/* the published table says we are pulling our range */
+	bool had_peer;	/* --join was given, or another member was seen: never solo again */
+	dht_id_t *seen; /* live members of the last published table, sorted (log_membership) */
+	unsigned nseen;
 	bool has_boot;
 	bool joining_pub;	/* the published table says we are joining */
 	struct dht_addr boot;	/* --join */
@@ -181,6 +184,70 @@ static void mark_joining(struct ctl_ovl *ov, struct dht_route *rt)
 	rt->nsucc = 1;
 }
 
+/* Whether @p id is in the sorted array @p v of @p n ids. */
+static bool id_in(const dht_id_t *v, unsigned n, dht_id_t id)
+{
+	unsigned lo = 0, hi = n;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (v[mid] == id) {
+			return true;
+		}
+		if (v[mid] < id) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return false;
+}
+
+/*
+ * Log at info what an operator needs to see a partition and its heal: members that appear and
+ * disappear from the live view, and a ring merge (several members back at once: the sides of a
+ * split meet). Compares the new table's members (sorted by id) with the last ones logged.
+ */
+static void log_membership(struct ctl_ovl *ov, const struct dht_route *rt)
+{
+	if (!rt->one_hop || rt->joining) {
+		return;
+	}
+	dht_id_t *now = lc_alloc((rt->nmembers + 1) * sizeof(*now));
+	if (now == NULL) {
+		return;
+	}
+	for (unsigned i = 0; i < rt->nmembers; i++) {
+		now[i] = rt->members[i].id; /* sorted by id (dht_route_finish) */
+	}
+	unsigned added = 0, removed = 0;
+	char a[64];
+	for (unsigned i = 0; i < rt->nmembers; i++) {
+		if (!id_in(ov->seen, ov->nseen, now[i]) &&
+		    !dht_route_is_self(rt, &rt->members[i])) {
+			added++;
+			lc_info("overlay: member %s is live",
+				dht_addr_format(&rt->members[i].addr, a, sizeof(a)));
+		}
+	}
+	for (unsigned i = 0; i < ov->nseen; i++) {
+		removed += !id_in(now, rt->nmembers, ov->seen[i]);
+	}
+	if (removed > 0) {
+		lc_info("overlay: %u members left the live view", removed);
+	}
+	if (added > 1 && ov->nseen > 1) {
+		lc_info("overlay: ring merge: %u members came back at once (a split healed); ranges "
+			"are synchronised next",
+			added);
+	}
+	if (added > 0 || removed > 0) {
+		lc_info("overlay: the ring has %u live members", rt->nmembers);
+	}
+	lc_free(ov->seen);
+	ov->seen = now;
+	ov->nseen = rt->nmembers;
+}
+
 static void flush(struct ctl_ovl *ov)
 {
 	const struct dht_ovl *out;
@@ -198,6 +265,10 @@ static void flush(struct ctl_ovl *ov)
 		if (rt != NULL) {
 			ctl_sync_on_route(ov->sync, rt, now_ms());
 			rt->pulling = ov->pulling = ctl_sync_pulling(ov->sync);
+			ov->had_peer |=
+				ov->has_boot || rt->nmembers > 1 || rt->nsucc > 0 || rt->has_pred;
+			rt->solo = !ov->had_peer;
+			log_membership(ov, rt);
 			mark_joining(ov, rt);
 			dp_node_set_route(ov->node, rt);
 		}
@@ -459,6 +530,7 @@ void ctl_ovl_free(struct ctl_ovl *ov)
 	dht_chord_free(ov->chord);
 	ctl_sync_free(ov->sync);
 	ctl_links_free(ov->links);
+	lc_free(ov->seen);
 	lc_free(ov);
 }
 
@@ -664,11 +736,12 @@ size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t c
 		ctl_json_put(&j, "],\"owned\":null,\"replica\":{");
 	}
 	ctl_json_put(&j,
-		     "},\"sync\":{\"pushes\":%llu,\"pulls\":%llu,\"digests_answered\":%llu,"
+		     "},\"sync\":{\"pushes\":%llu,\"pulls\":%llu,\"handoffs\":%llu,"
+		     "\"digests_answered\":%llu,"
 		     "\"buckets_differing\":%llu,\"entries_sent\":%llu,\"entries_received\":%llu,"
 		     "\"entries_applied\":%llu,\"failed\":%llu",
 		     (unsigned long long)ss.pushes, (unsigned long long)ss.pulls,
-		     (unsigned long long)ss.digests_answered,
+		     (unsigned long long)ss.handoffs, (unsigned long long)ss.digests_answered,
 		     (unsigned long long)ss.buckets_differing, (unsigned long long)ss.entries_sent,
 		     (unsigned long long)ss.entries_received,
 		     (unsigned long long)ss.entries_applied, (unsigned long long)ss.ops_failed);

@@ -2,16 +2,23 @@
 /*
  * Range sync (ctl_sync.h, docs/overlay.md §6, docs/lsp.md §11).
  *
- * Three operations, each a small state machine driven from ctl_sync_run:
+ * Every transfer is merged record by record (dht_store_merge): a receiver takes only what is
+ * newer than what it holds, and removals travel as tombstones, so no exchange can undo a write
+ * or a removal, whoever sends it and in whatever order (docs/overlay.md §6). Four operations,
+ * each a small state machine driven from ctl_sync_run:
  *   PUSH (the owner, to each replica): digest our range -> RANGE_DIGEST(PUSH) -> the replica
- *        answers the differing buckets -> we EMIT them with mode REPLACE (the replica clears those
- *        buckets, then applies): missed publishes and missed removes are both repaired, and a new
- *        or restarted replica gets everything.
+ *        answers the differing buckets and EMITs its own entries of them to us, and we EMIT
+ *        ours to it: both sides end with the join of both, so missed publishes and removes are
+ *        repaired either way, and what a replica took while we could not reach it (the other
+ *        side of a partition) comes back to us.
  *   PULL (a node whose own range moved: join, restart, a predecessor's death): digest -> send
- *        RANGE_DIGEST(PULL) to the successor, which held the range -> it EMITs what differs with
- *        mode MERGE (the higher version wins), so nothing newer we hold is lost.
+ *        RANGE_DIGEST(PULL) to the successor, which held the range -> it EMITs what differs.
+ *   HANDOFF (a node holding keys of a range it does not replicate, every T_sync: a copy it took
+ *        while the ring was split or smaller): digest that range -> RANGE_DIGEST(HANDOFF) to the
+ *        range's owner -> it answers the differing buckets -> we EMIT them. This is the hinted
+ *        hand-off that brings writes acknowledged on a minority side to their owners.
  *   ANSWER (a RANGE_DIGEST from another node): digest the same range here, answer the differing
- *        buckets, and for a PULL emit them.
+ *        buckets, and for a PULL or a PUSH emit them.
  * Digests and emits are worker tasks; emitted frames leave over the peer's bulk link, and its
  * full queue holds the frame back (and with it the workers' walks): transfers go at the pace the
  * peer takes them. Received transfers are applied by the workers; when they fall behind, reading
@@ -42,9 +49,11 @@
 #define OP_TIMEOUT_MS 30000	      /* no digest answer, or no transfer progress, for longer */
 #define ROUTE_SETTLE_MS 300	      /* wait for the ring to settle after a change */
 #define PULL_RETRY_MS 500	      /* a failed or refused pull is asked again after this */
-#define CLEARED_MEMORY 64	      /* REPLACE transfers whose buckets were cleared */
+#define DHT_MAX_STRAY_RANGES 64	      /* member ranges checked for keys to hand off, per view */
 
-enum op_kind { OP_PUSH, OP_PULL, OP_ANSWER };
+enum op_kind { OP_PUSH, OP_PULL, OP_HANDOFF, OP_ANSWER };
+
+static const char *const op_name[] = {"push", "pull", "hand-off", "answer"};
 enum op_state { ST_DIGEST, ST_WAIT, ST_EMIT, ST_RECEIVE, ST_DRAIN };
 
 struct op {
@@ -56,7 +65,8 @@ struct op {
 	struct dht_sync_range range;
 	uint64_t txn;			/* of the RANGE_DIGEST exchange */
 	uint64_t xfer_txn;		/* of the RANGE_TRANSFER we emit */
-	uint8_t mode;			/* ANSWER: the requester's PULL or PUSH */
+	uint8_t mode;			/* ANSWER: the requester's PULL, PUSH or HANDOFF */
+	unsigned ndiff;			/* buckets that differed */
 	struct dht_sync_digest *theirs; /* ANSWER: the requester's digest */
 	struct dp_task *task;
 	unsigned frames_sent;
@@ -88,8 +98,16 @@ struct ctl_sync {
 	struct dp_task *posting[MAX_APPLY]; /* waiting for room on the workers' rings; owned by an
 					       op or by apply[], not by this queue */
 	unsigned nposting;
-	uint64_t cleared[CLEARED_MEMORY];
-	unsigned cleared_next;
+	/* hand-off: member ranges this node does not replicate (the one-hop view's), a slice of
+	 * them counted per round; those holding keys are handed to their owners */
+	unsigned nstray;
+	struct dht_peer stray_owner[DHT_MAX_STRAY_RANGES];
+	struct dht_sync_range stray_range[DHT_MAX_STRAY_RANGES];
+	unsigned stray_next;
+	uint64_t stray_due;
+	struct dp_task *stray_count;
+	unsigned stray_nr;
+	unsigned stray_at[DP_TASK_MAX_RANGES];
 	struct ctl_sync_stats st;
 	uint8_t buf[DHT_LSP_MAX_MSG];
 	struct dht_lsp_bucket buckets[DHT_SYNC_BUCKETS];
@@ -136,12 +154,22 @@ static bool emitting_to(const struct ctl_sync *s, const struct op *except,
 static void op_end(struct ctl_sync *s, struct op *op, bool ok, uint64_t now_ms)
 {
 	if (!ok && op->state == ST_EMIT && !emitting_to(s, op, &op->peer)) {
-		/* a transfer given up must not arrive later: a REPLACE would clear newer keys */
+		/* a transfer given up: drop what it queued rather than send it to a peer that
+		 * stopped taking it (merging it later would be harmless, but it holds memory) */
 		ctl_link_close_bulk(s->links, &op->peer);
+	}
+	if (op->ndiff > 0 || (op->task != NULL && op->task->kind == DP_TASK_EMIT)) {
+		char peer[64];
+		ctl_addr_format(&op->peer, peer, sizeof(peer));
+		lc_info("sync: %s %s %s: %u buckets differed, %llu entries sent", op_name[op->kind],
+			peer, ok ? "done" : "given up", op->ndiff,
+			op->task != NULL && op->task->kind == DP_TASK_EMIT
+				? (unsigned long long)atomic_load(&op->task->emitted)
+				: 0ull);
 	}
 	task_free(op->task);
 	lc_free(op->theirs);
-	if (ok && op->kind != OP_ANSWER) {
+	if (ok && (op->kind == OP_PUSH || op->kind == OP_PULL)) {
 		s->st.last_sync_ms = now_ms;
 	}
 	if (!ok) {
@@ -160,6 +188,7 @@ void ctl_sync_free(struct ctl_sync *s)
 			op_end(s, &s->ops[i], false, 0);
 		}
 	}
+	task_free(s->stray_count);
 	/* every queued task also belongs to an op or to the apply list: freed there, once */
 	for (unsigned i = 0; i < s->napply; i++) {
 		task_free(s->apply[i]);
@@ -206,12 +235,12 @@ static struct dp_task *task_new(struct ctl_sync *s, enum dp_task_kind kind,
 	return t;
 }
 
-/* Post now, or queue it behind others (order matters: a CLEAR goes before its APPLYs). Only
- * received transfers (CLEAR, APPLY) can back up; the workers run other kinds in lanes of their
+/* Post now, or queue it behind others (received frames are applied in the order they came).
+ * Only received transfers (APPLY) can back up; the workers run other kinds in lanes of their
  * own, so those go past the queue rather than wait behind a backlog of applies. */
 static bool task_post(struct ctl_sync *s, struct dp_task *t)
 {
-	bool ordered = t->kind == DP_TASK_CLEAR || t->kind == DP_TASK_APPLY;
+	bool ordered = t->kind == DP_TASK_APPLY;
 	if ((s->nposting == 0 || !ordered) && dp_task_post(s->node, t)) {
 		return true;
 	}
@@ -268,7 +297,9 @@ static void send_digest(struct ctl_sync *s, struct op *op, const struct dht_sync
 	dht_lsp_build_init(&b, s->buf, sizeof(s->buf));
 	dht_lsp_ovl_request_start(&b, DHT_LSP_RANGE_DIGEST, op->txn, s->overlay_id, &s->self);
 	put_range(&b, &op->range);
-	dht_lsp_put_sync_mode(&b, op->kind == OP_PUSH ? DHT_LSP_SYNC_PUSH : DHT_LSP_SYNC_PULL);
+	dht_lsp_put_sync_mode(&b, op->kind == OP_PUSH	   ? DHT_LSP_SYNC_PUSH
+				  : op->kind == OP_HANDOFF ? DHT_LSP_SYNC_HANDOFF
+							   : DHT_LSP_SYNC_PULL);
 	dht_lsp_put_buckets(&b, s->buckets, DHT_SYNC_BUCKETS);
 	size_t len = 0;
 	if (dht_lsp_build_finish(&b, &len) == LC_OK) {
@@ -285,9 +316,6 @@ static void send_last(struct ctl_sync *s, struct op *op, uint8_t mode)
 				  &s->self);
 	put_range(&b, &op->range);
 	dht_lsp_put_sync_mode(&b, mode);
-	if (mode == DHT_LSP_SYNC_REPLACE) {
-		dht_lsp_put_bucket_set(&b, op->set);
-	}
 	dht_lsp_put_flags(&b, DHT_LSP_FLAG_LAST);
 	size_t len = 0;
 	/* behind the transfer's other frames, on the same (bulk) link */
@@ -402,6 +430,7 @@ static void digest_done(struct ctl_sync *s, struct op *op, uint64_t now_ms)
 	}
 	unsigned ndiff = dht_sync_digest_diff(mine, op->theirs, op->set);
 	s->st.buckets_differing += ndiff;
+	op->ndiff = ndiff;
 	s->st.digests_answered++;
 	struct dht_lsp_builder b;
 	answer_start(s, &b, DHT_LSP_RANGE_DIGEST, op->txn);
@@ -411,7 +440,10 @@ static void digest_done(struct ctl_sync *s, struct op *op, uint64_t now_ms)
 	if (dht_lsp_build_finish(&b, &len) == LC_OK) {
 		send_frame(s, &op->peer, len);
 	}
-	if (op->mode == DHT_LSP_SYNC_PULL && ndiff > 0) {
+	/* a pull asks for our entries; a push exchanges both ways (the pusher sends its own when it
+	 * reads this answer); a hand-off only gives */
+	bool give = op->mode == DHT_LSP_SYNC_PULL || op->mode == DHT_LSP_SYNC_PUSH;
+	if (give && ndiff > 0) {
 		start_emit(s, op, DHT_LSP_SYNC_MERGE, now_ms);
 		if (op->task != NULL) {
 			/* the puller knows its transfer by the txn of its digest */
@@ -521,17 +553,6 @@ static void applies_collect(struct ctl_sync *s)
 	}
 }
 
-static bool cleared_before(struct ctl_sync *s, uint64_t txn)
-{
-	for (unsigned i = 0; i < CLEARED_MEMORY; i++) {
-		if (s->cleared[i] == txn) {
-			return true;
-		}
-	}
-	s->cleared[s->cleared_next++ % CLEARED_MEMORY] = txn;
-	return false;
-}
-
 static void on_transfer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, const void *frame,
 			size_t len, uint64_t now_ms)
 {
@@ -543,18 +564,6 @@ static void on_transfer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, con
 	s->st.frames_received++;
 	s->st.entries_received += m->nentries;
 	struct dht_sync_range r = {m->range.lo, m->range.hi};
-	if (m->sync_mode == DHT_LSP_SYNC_REPLACE && !cleared_before(s, m->hdr.txn_id)) {
-		struct dp_task *c = task_new(s, DP_TASK_CLEAR, &r);
-		if (c != NULL) {
-			c->all_buckets = false;
-			memcpy(c->buckets, m->bucket_set, DHT_SYNC_SET_BYTES);
-			if (s->napply < MAX_APPLY && task_post(s, c)) {
-				s->apply[s->napply++] = c;
-			} else {
-				task_free(c);
-			}
-		}
-	}
 	if (m->nentries > 0 && s->napply < MAX_APPLY) {
 		struct dp_task *t = task_new(s, DP_TASK_APPLY, &r);
 		uint8_t *copy = lc_alloc(len);
@@ -641,8 +650,9 @@ static void on_digest_answer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m
 		memcpy(op->set, m->bucket_set, DHT_SYNC_SET_BYTES);
 		unsigned ndiff = count_bits(op->set);
 		s->st.buckets_differing += ndiff;
-		if (op->kind == OP_PUSH && ndiff > 0) {
-			start_emit(s, op, DHT_LSP_SYNC_REPLACE, now_ms);
+		op->ndiff = ndiff;
+		if ((op->kind == OP_PUSH || op->kind == OP_HANDOFF) && ndiff > 0) {
+			start_emit(s, op, DHT_LSP_SYNC_MERGE, now_ms);
 		} else if (op->kind == OP_PULL && ndiff > 0) {
 			op->state = ST_RECEIVE; /* the peer emits to us: done at its LAST frame */
 			op->deadline_ms = now_ms + OP_TIMEOUT_MS;
@@ -696,6 +706,29 @@ static bool member_addr(const struct dht_route *rt, const struct sockaddr_storag
 	return rt->has_pred && dht_addr_equal(&rt->pred.addr, &a);
 }
 
+/* The ranges of the members whose keys this node does not replicate (with the complete view):
+ * members me+1 .. me+n-R clockwise, each owning (its predecessor, itself]. Whether they changed. */
+static bool strays_set(struct ctl_sync *s, const struct dht_route *rt)
+{
+	unsigned n = rt->one_hop ? rt->nmembers : 0, me = rt->self_index, k = 0;
+	struct dht_peer owner[DHT_MAX_STRAY_RANGES];
+	struct dht_sync_range range[DHT_MAX_STRAY_RANGES];
+	for (unsigned j = 1; n > rt->replicas && j <= n - rt->replicas && k < DHT_MAX_STRAY_RANGES;
+	     j++) {
+		owner[k] = rt->members[(me + j) % n];
+		range[k++] = (struct dht_sync_range){rt->members[(me + j - 1) % n].id,
+						     rt->members[(me + j) % n].id};
+	}
+	bool moved = k != s->nstray || memcmp(range, s->stray_range, k * sizeof(range[0])) != 0;
+	s->nstray = k;
+	memcpy(s->stray_owner, owner, k * sizeof(owner[0]));
+	memcpy(s->stray_range, range, k * sizeof(range[0]));
+	if (moved) {
+		s->stray_next = 0;
+	}
+	return moved;
+}
+
 void ctl_sync_on_route(struct ctl_sync *s, const struct dht_route *rt, uint64_t now_ms)
 {
 	/* an exchange with a node that left the ring will never finish: end it now, so that a node
@@ -731,6 +764,10 @@ void ctl_sync_on_route(struct ctl_sync *s, const struct dht_route *rt, uint64_t 
 	if ((pred_moved || reps_moved) && s->has_pred && nrep > 0) {
 		s->push_due = now_ms + ROUTE_SETTLE_MS;
 	}
+	if (strays_set(s, rt)) {
+		s->stray_due =
+			now_ms + ROUTE_SETTLE_MS; /* the ring changed: a split may have healed */
+	}
 	if (!s->have_route) {
 		s->have_route = true;
 		if (s->push_due == 0) {
@@ -753,10 +790,8 @@ static void start_round(struct ctl_sync *s, uint64_t now_ms)
 			s->st.pulls++;
 		}
 	}
-	/* A push makes the replicas hold exactly what we hold (REPLACE): while we are still pulling
-	 * our range (we just joined, restarted, or took over a dead predecessor's keys) we may hold
-	 * only part of it, and pushing then would clear the replicas' copies of what we lack, the
-	 * very copies the pull is fetching. So the push waits for the pull to end. */
+	/* A push waits for our pull to end: both merge, so neither could undo the other, but the
+	 * push would only exchange, bucket by bucket, what the pull is already fetching. */
 	if (s->push_due != 0 && now_ms >= s->push_due && !ctl_sync_pulling(s)) {
 		s->push_due = now_ms + s->sync_ms;
 		for (unsigned i = 0; i < s->nrep; i++) {
@@ -770,12 +805,71 @@ static void start_round(struct ctl_sync *s, uint64_t now_ms)
 	}
 }
 
+/* Count our keys in the next slice of stray ranges; a finished count hands off every range that
+ * holds any (a copy taken while the ring was split, or before it grew). */
+static void stray_round(struct ctl_sync *s, uint64_t now_ms)
+{
+	if (s->stray_count != NULL) {
+		if (!dp_task_done(s->stray_count)) {
+			return;
+		}
+		for (unsigned i = 0; i < s->stray_nr; i++) {
+			uint64_t held = 0;
+			for (unsigned w = 0; w < s->nworkers; w++) {
+				held += s->stray_count->count[w * s->stray_nr + i].held;
+			}
+			unsigned at = s->stray_at[i];
+			struct sockaddr_storage peer;
+			if (held > 0 && at < s->nstray &&
+			    ctl_addr_from_dht(&s->stray_owner[at].addr, &peer) == LC_OK &&
+			    !op_running(s, OP_HANDOFF, &peer) &&
+			    op_new(s, OP_HANDOFF, &peer, &s->stray_range[at], now_ms) != NULL) {
+				s->st.handoffs++;
+				lc_info("sync: holding %llu keys of a range this node does not replicate: "
+					"handing them to its owner",
+					(unsigned long long)held);
+			}
+		}
+		task_free(s->stray_count);
+		s->stray_count = NULL;
+		/* the next slice at once, a new pass over all of them every T_sync */
+		s->stray_due = s->stray_next == 0 ? now_ms + s->sync_ms : now_ms;
+	}
+	if (s->nstray == 0 || s->stray_due == 0 || now_ms < s->stray_due) {
+		return;
+	}
+	struct dp_task *t = lc_calloc(1, sizeof(*t));
+	if (t == NULL) {
+		return;
+	}
+	t->kind = DP_TASK_COUNT;
+	atomic_store_explicit(&t->pending, s->nworkers, memory_order_relaxed);
+	unsigned nr = 0;
+	while (nr < DP_TASK_MAX_RANGES && s->stray_next < s->nstray) {
+		s->stray_at[nr] = s->stray_next;
+		t->range[nr++] = s->stray_range[s->stray_next++];
+	}
+	if (s->stray_next >= s->nstray) {
+		s->stray_next = 0;
+	}
+	t->nranges = nr;
+	s->stray_nr = nr;
+	t->count = lc_calloc((size_t)s->nworkers * nr, sizeof(*t->count));
+	if (t->count == NULL || !task_post(s, t)) {
+		task_free(t);
+		s->stray_due = now_ms + s->sync_ms;
+		return;
+	}
+	s->stray_count = t;
+}
+
 void ctl_sync_run(struct ctl_sync *s, uint64_t now_ms)
 {
 	applies_collect(s);
 	take_frames(s, now_ms);
 	ops_advance(s, now_ms);
 	start_round(s, now_ms);
+	stray_round(s, now_ms);
 }
 
 void ctl_sync_hand_off(struct ctl_sync *s, unsigned max_ms)

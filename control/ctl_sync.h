@@ -3,8 +3,8 @@
  * Range sync on the control thread (docs/overlay.md §6): hand-off on join and leave, restoring R
  * copies after a failure, getting a restarted node's range back, and periodic anti-entropy, all
  * by one mechanism: digests of a ring range compared bucket by bucket, and the differing buckets
- * transferred as RANGE_TRANSFER frames over the TCP links. The store work (digests, emitting,
- * clearing, applying) runs on the workers as tasks (dataplane/dp_task.h).
+ * transferred as RANGE_TRANSFER frames over the TCP links. The store work (digests, counts,
+ * emitting, merging) runs on the workers as tasks (dataplane/dp_task.h).
  */
 #pragma once
 
@@ -21,7 +21,7 @@ struct ctl_sync;
 
 /* Counters for the admin JSON. */
 struct ctl_sync_stats {
-	uint64_t pushes, pulls, digests_answered;
+	uint64_t pushes, pulls, handoffs, digests_answered;
 	uint64_t buckets_differing;
 	uint64_t entries_sent, frames_sent, entries_received, entries_applied, frames_received;
 	uint64_t ops_failed;

@@ -440,6 +440,8 @@ static enum dp_update_status update_status_of(unsigned status)
 		return DP_UPDATE_TOO_MANY;
 	case DHT_LSP_S_FULL:
 		return DP_UPDATE_FULL;
+	case DHT_LSP_S_UNAVAILABLE:
+		return DP_UPDATE_NO_QUORUM;
 	default:
 		return DP_UPDATE_INTERNAL;
 	}

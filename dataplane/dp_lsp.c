@@ -217,6 +217,8 @@ static unsigned status_of(enum dp_update_status st)
 		return DHT_LSP_S_TOO_MANY_RECORDS;
 	case DP_UPDATE_FULL:
 		return DHT_LSP_S_FULL;
+	case DP_UPDATE_NO_QUORUM:
+		return DHT_LSP_S_UNAVAILABLE;
 	default:
 		return DHT_LSP_S_INTERNAL;
 	}
@@ -253,7 +255,7 @@ static void publish(struct dp_worker *w, const struct dp_pkt *in, bool remove)
 	}
 	if (st == DP_UPDATE_TOO_BRIEF) {
 		dht_lsp_put_u32(&b, DHT_LSP_T_MIN_EXPIRES, w->cfg->min_expires_s);
-	} else if (st == DP_UPDATE_FULL) {
+	} else if (st == DP_UPDATE_FULL || st == DP_UPDATE_NO_QUORUM) {
 		dht_lsp_put_u32(&b, DHT_LSP_T_RETRY_AFTER, w->cfg->retry_after_s);
 	}
 	answer_send(w, in, out, &b, status);

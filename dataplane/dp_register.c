@@ -147,6 +147,13 @@ void dp_register_refused(struct dp_worker *w, const struct dp_addr *src, enum dp
 			dp_reply_end(&rp);
 		}
 		return;
+	case DP_UPDATE_NO_QUORUM:
+		/* RFC 3261 §21.5.4: a temporary condition; the UA or its proxy tries again later */
+		if (dp_reply_begin(&rp, w, src, 503, "Write quorum unavailable")) {
+			sip_resp_retry_after(&rp.r, w->cfg->retry_after_s);
+			dp_reply_end(&rp);
+		}
+		return;
 	case DP_UPDATE_STALE:
 		dp_reply_simple(w, src, 400, "CSeq out of order");
 		return;

@@ -10,9 +10,9 @@
  * original transaction id and type, the reply context), so the owner answers from it without
  * having remembered anything; the answer lists the key's records as the owner holds them then.
  *
- * Versions: a worker gives versions from a hybrid clock (milliseconds << 12, then +1 per write),
- * so versions grow with time across nodes and strictly within a worker; a key that was removed
- * and comes back within the same millisecond still gets a higher version than its removal.
+ * Versions: every record carries its own (dp_update.c gives them, dp_version_next), and a
+ * replica merges the entry record by record (dht_store_merge): tombstones travel like bindings,
+ * so a removal reaches the replicas as a record that beats the binding, never as an absence.
  *
  * Trust: a replication message is taken only from a member of the node's current view whose
  * address is the datagram's source; anything else is dropped and counted.
@@ -23,16 +23,6 @@
 #include "dataplane/dp_repl.h"
 #include "dataplane/dp_update.h"
 #include "dht/dht_sync.h"
-
-static uint64_t next_version(struct dp_worker *w, uint64_t old)
-{
-	uint64_t v = dht_version_next(old, w->now_ms);
-	if (v <= w->vclock) {
-		v = w->vclock + 1;
-	}
-	w->vclock = v;
-	return v;
-}
 
 /* Position of self in a replica set, or -1. */
 static int position_of(const struct dht_route *rt, const struct dht_peer *const *set, unsigned k)
@@ -50,16 +40,19 @@ static struct dht_lsp_node node_of(const struct dht_peer *p)
 	return (struct dht_lsp_node){.id = p->id, .addr = p->addr};
 }
 
-/* The key's live records with everything a replica stores (absolute expiry included). */
+/* The key's records, tombstones included, with everything a replica stores (absolute expiry,
+ * version, writer). */
 void dp_repl_put_entry(struct dht_lsp_builder *b, const struct dp_worker *w,
 		       const struct dp_bindings *bs, uint64_t version)
 {
+	static const struct dht_bytes all = {.p = "*", .len = 1};
 	dht_lsp_entry_begin(b, w->aor, w->aor_len, version);
 	for (unsigned i = 0; i < bs->n; i++) {
 		const struct dht_binding_data *d = &bs->d[i];
 		struct dht_lsp_record r = {
-			.present = DHT_LSP_P_CONTACT | DHT_LSP_P_REPLICATION | DHT_LSP_P_CSEQ,
-			.contact = d->uri,
+			.present = DHT_LSP_P_CONTACT | DHT_LSP_P_REPLICATION | DHT_LSP_P_CSEQ |
+				   DHT_LSP_P_REC_VERSION | DHT_LSP_P_WRITER,
+			.contact = d->kind == DHT_REC_CLEARED ? all : d->uri,
 			.expires_at_s = d->expires_at_s,
 			.registered_at_s = d->registered_at_s,
 			.txn_tag = d->txn_tag,
@@ -71,7 +64,11 @@ void dp_repl_put_entry(struct dht_lsp_builder *b, const struct dp_worker *w,
 			.attrs = d->attrs,
 			.call_id = d->call_id,
 			.src = d->src,
+			.version = d->version,
+			.writer = d->writer,
+			.removed = d->kind,
 		};
+		r.present |= d->kind != DHT_REC_LIVE ? DHT_LSP_P_REMOVED : 0;
 		r.present |= d->q >= 0 ? DHT_LSP_P_Q : 0;
 		r.present |= d->reg_id != 0 ? DHT_LSP_P_REG_ID : 0;
 		r.present |= d->instance.len > 0 ? DHT_LSP_P_INSTANCE : 0;
@@ -82,6 +79,15 @@ void dp_repl_put_entry(struct dht_lsp_builder *b, const struct dp_worker *w,
 		dht_lsp_put_record(b, &r);
 	}
 	dht_lsp_entry_end(b);
+}
+
+void dp_records_load(struct dp_worker *w, struct dp_bindings *out)
+{
+	struct dht_aor *aor = dht_store_find(w->store, w->key, w->aor, w->aor_len);
+	out->n = aor != NULL ? dht_aor_records(aor, w->now_s, out->b, DP_MAX_BINDINGS) : 0;
+	for (unsigned i = 0; i < out->n; i++) {
+		dht_binding_read(out->b[i], &out->d[i]);
+	}
 }
 
 static struct dp_pkt *lsp_out(struct dp_worker *w)
@@ -101,6 +107,20 @@ static void send_to(struct dp_worker *w, struct dp_pkt *out, size_t len, const s
 	dp_tx_push(w, out);
 }
 
+bool dp_repl_quorum_reachable(const struct dp_worker *w)
+{
+	const struct dht_route *rt = w->rt;
+	if (rt == NULL || rt->solo) {
+		return true; /* a ring of one by configuration acknowledges alone */
+	}
+	unsigned need = LC_MIN(w->cfg->write_quorum, rt->replicas);
+	const struct dht_peer *set[DHT_MAX_REPLICAS];
+	unsigned k = dht_route_replicas(rt, w->key, set, DHT_MAX_REPLICAS);
+	int pos = position_of(rt, set, k);
+	/* the copies the chain can make from here: this node and the replicas after it */
+	return pos >= 0 && k - (unsigned)pos >= need;
+}
+
 bool dp_repl_write(struct dp_worker *w, const struct dp_repl_answer *ans)
 {
 	const struct dht_route *rt = w->rt;
@@ -114,12 +134,9 @@ bool dp_repl_write(struct dp_worker *w, const struct dp_repl_answer *ans)
 		return false; /* alone, or the last of the chain (nothing to wait for) */
 	}
 	struct dht_aor *aor = dht_store_find(w->store, w->key, w->aor, w->aor_len);
-	uint64_t version = next_version(w, aor != NULL ? dht_aor_version(aor) : 0);
-	if (aor != NULL) {
-		dht_aor_set_version(aor, w->key, version);
-	}
+	uint64_t version = aor != NULL ? dht_aor_version(aor) : 0;
 	struct dp_bindings bs;
-	dp_bindings_load(w, &bs);
+	dp_records_load(w, &bs);
 
 	unsigned left = k - (unsigned)pos; /* copies from here to the end of the chain */
 	unsigned quorum = LC_MIN(w->cfg->write_quorum, left);
@@ -202,8 +219,13 @@ int dp_repl_apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
 	struct dht_lsp_iter it = e->records;
 	struct dht_lsp_record r;
 	while (n < DHT_LSP_MAX_ENTRY_RECORDS && dht_lsp_ovl_next_record(&it, &r)) {
+		bool versioned = r.present & DHT_LSP_P_REC_VERSION;
+		uint8_t kind = (r.present & DHT_LSP_P_REMOVED) ? r.removed : DHT_REC_LIVE;
 		d[n++] = (struct dht_binding_data){
-			.uri = r.contact,
+			.version = versioned ? r.version : e->version,
+			.writer = versioned && (r.present & DHT_LSP_P_WRITER) ? r.writer : 0,
+			.kind = kind,
+			.uri = kind == DHT_REC_CLEARED ? (struct dht_bytes){0} : r.contact,
 			.call_id = r.call_id,
 			.instance = r.instance,
 			.path = r.path,
@@ -219,8 +241,15 @@ int dp_repl_apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
 			.src = r.src,
 		};
 	}
-	int ret = dht_store_set_aor(w->store, w->key, e->key.p, e->key.len, e->version, d, n,
-				    w->now_s);
+	if (n == 0) {
+		/* an ENTRY without records removes the key at its version (docs/lsp.md §11.5) */
+		d[n++] = (struct dht_binding_data){.version = e->version,
+						   .kind = DHT_REC_CLEARED,
+						   .expires_at_s = dp_tombstone_until(w),
+						   .q = -1};
+	}
+	int ret = dht_store_merge(w->store, w->key, e->key.p, e->key.len, d, n, w->now_s,
+				  dht_version_bound(w->now_ms));
 	if (ret == LC_OK) {
 		lc_counter_inc(&w->stats.repl_in);
 	} else if (ret != LC_ESTALE) {

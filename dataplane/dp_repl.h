@@ -39,13 +39,27 @@ bool dp_repl_write(struct dp_worker *w, const struct dp_repl_answer *ans);
  */
 unsigned dp_repl_classify(struct dp_worker *w, struct dp_pkt *pkt);
 
-/** Append an ENTRY of w->aor at @p version with the live bindings @p bs (absolute expiries). */
+/** Append an ENTRY of w->aor at @p version with the records @p bs (dp_records_load: bindings and
+ * tombstones, absolute expiries, versions). */
 void dp_repl_put_entry(struct dht_lsp_builder *b, const struct dp_worker *w,
 		       const struct dp_bindings *bs, uint64_t version);
 
 /**
- * Apply one entry to the shard's store (w->key must be its id): the store keeps the higher
- * version. @return LC_OK (applied), LC_ESTALE (what is held is as new), LC_EFULL, LC_ETOOLONG.
+ * Whether a write of w->key can be made as durable as --write-quorum promises: the chain from
+ * this node holds at least min(W, R) live nodes of the current view. Not so (a node cut off
+ * from the rest of its ring, or a ring that shrank below W), the write is refused (SIP 503, LSP
+ * UNAVAILABLE) before anything changes. A ring of one by configuration (rt->solo) always can.
+ * Context: the worker; fast path.
+ */
+bool dp_repl_quorum_reachable(const struct dp_worker *w);
+
+/** The records of w->key (bindings and tombstones) not past expiry: what an ENTRY carries. */
+void dp_records_load(struct dp_worker *w, struct dp_bindings *out);
+
+/**
+ * Merge one entry into the shard's store (w->key must be its id), record by record
+ * (dht_store_merge; versions beyond dht_version_bound are refused and counted).
+ * @return LC_OK (something changed), LC_ESTALE (nothing held was older), LC_EFULL, LC_ETOOLONG.
  */
 int dp_repl_apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e);
 

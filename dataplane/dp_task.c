@@ -4,9 +4,8 @@
  * worker runs between bursts.
  *
  * A worker has three lanes (dp_worker_internal.h), each with its own ring and current task:
- * SCAN (DIGEST, COUNT), EMIT and APPLY (CLEAR, APPLY). A lane takes its next task when its
- * current one is done, so tasks of a lane run in the order control posted them: a CLEAR posted
- * before the APPLYs of a REPLACE transfer runs before them on every shard. The lanes run beside
+ * SCAN (DIGEST, COUNT), EMIT and APPLY. A lane takes its next task when its current one is done,
+ * so tasks of a lane run in the order control posted them. The lanes run beside
  * each other, a slice each per loop iteration, because a single queue made everything wait for
  * its head: an EMIT held up by a slow peer (its frames wait for room on that peer's link) kept
  * this node from applying what other nodes sent, which could hold those nodes' own emits up in
@@ -39,7 +38,6 @@ static enum dp_lane lane_of(enum dp_task_kind kind)
 	switch (kind) {
 	case DP_TASK_EMIT:
 		return DP_LANE_EMIT;
-	case DP_TASK_CLEAR:
 	case DP_TASK_APPLY:
 		return DP_LANE_APPLY;
 	case DP_TASK_DIGEST:
@@ -123,15 +121,6 @@ static bool count_step(struct dp_worker *w, struct dp_task *t, uint64_t *cursor,
 	return *cursor == DHT_STORE_WALK_END;
 }
 
-static bool clear_step(struct dp_worker *w, struct dp_task *t, uint64_t *cursor, unsigned slice)
-{
-	for (unsigned i = 0; i < slice && *cursor != DHT_STORE_WALK_END; i++) {
-		(void)dht_sync_clear_step(w->store, w->cfg->overlay_id, cursor, &t->range[0],
-					  t->all_buckets ? NULL : t->buckets);
-	}
-	return *cursor == DHT_STORE_WALK_END;
-}
-
 /* ---- EMIT ------------------------------------------------------------------------------------ */
 
 static void frame_start(struct dp_worker *w, struct dp_task *t)
@@ -144,11 +133,6 @@ static void frame_start(struct dp_worker *w, struct dp_task *t)
 	struct dht_lsp_range r = {t->range[0].lo, t->range[0].hi};
 	dht_lsp_put_range(&w->fb, &r);
 	dht_lsp_put_sync_mode(&w->fb, t->mode);
-	if (t->mode == DHT_LSP_SYNC_REPLACE) {
-		uint8_t all[DHT_SYNC_SET_BYTES];
-		memset(all, 0xff, sizeof(all));
-		dht_lsp_put_bucket_set(&w->fb, t->all_buckets ? all : t->buckets);
-	}
 	w->frame_entries = 0;
 }
 
@@ -208,7 +192,7 @@ static bool emit_key(struct dp_worker *w, struct dp_task *t, struct dht_aor *a, 
 	w->aor_len = key.len;
 	w->key = id; /* dht_sync_emit_step computed it from the key's bytes */
 	struct dp_bindings bs;
-	dp_bindings_load(w, &bs);
+	dp_records_load(w, &bs);
 	struct dht_lsp_mark mk;
 	dht_lsp_build_mark(&w->fb, &mk);
 	dp_repl_put_entry(&w->fb, w, &bs, dht_aor_version(a));
@@ -304,9 +288,6 @@ static bool lane_step(struct dp_worker *w, struct dp_task_lane *l, unsigned slic
 		break;
 	case DP_TASK_COUNT:
 		done = count_step(w, t, &l->cursor, slice);
-		break;
-	case DP_TASK_CLEAR:
-		done = clear_step(w, t, &l->cursor, slice);
 		break;
 	case DP_TASK_EMIT:
 		done = emit_step(w, t, &l->cursor, slice);

@@ -10,8 +10,7 @@
  *   COUNT   keys and bindings in ranges (owned / replica counts for locusctl ring)
  *   EMIT    RANGE_TRANSFER frames of the keys in a range and bucket set, handed to control on
  *           the worker's frame ring (a full ring pauses the walk: back-pressure from the link)
- *   CLEAR   remove the keys in a range and bucket set (before a REPLACE transfer applies)
- *   APPLY   apply the entries of a RANGE_TRANSFER frame that belong to the shard
+ *   APPLY   merge the entries of a RANGE_TRANSFER frame that belong to the shard
  */
 #pragma once
 
@@ -26,7 +25,7 @@
 
 #define DP_TASK_MAX_RANGES 8
 
-enum dp_task_kind { DP_TASK_DIGEST, DP_TASK_COUNT, DP_TASK_EMIT, DP_TASK_CLEAR, DP_TASK_APPLY };
+enum dp_task_kind { DP_TASK_DIGEST, DP_TASK_COUNT, DP_TASK_EMIT, DP_TASK_APPLY };
 
 /* A RANGE_TRANSFER frame built by a worker (EMIT). Owner: the worker until it is on the frame
  * ring, then control, which frees it with lc_free. */
@@ -46,13 +45,13 @@ struct dp_task {
 	_Atomic unsigned pending; /* workers that have not finished it */
 	unsigned nranges;
 	struct dht_sync_range range[DP_TASK_MAX_RANGES];
-	bool all_buckets; /* EMIT, CLEAR: every bucket, else those in `buckets` */
+	bool all_buckets; /* EMIT: every bucket, else those in `buckets` */
 	uint8_t buckets[DHT_SYNC_SET_BYTES];
 	/* DIGEST: one digest per range per worker, [worker * nranges + range] */
 	struct dht_sync_digest *digest;
 	/* COUNT: one count per range per worker, [worker * nranges + range] */
 	struct dht_sync_count *count;
-	/* EMIT: what the frames say (mode MERGE or REPLACE, txn, sender) */
+	/* EMIT: what the frames say (mode MERGE, txn, sender) */
 	uint8_t mode;
 	uint64_t txn;
 	struct dht_lsp_node self;
@@ -61,7 +60,7 @@ struct dp_task {
 	/* APPLY: the frame (owned by the task) */
 	uint8_t *frame;
 	size_t frame_len;
-	_Atomic uint64_t applied; /* entries applied (newer than what was held), over all workers */
+	_Atomic uint64_t applied; /* entries that changed something (newer records), all workers */
 };
 
 /**

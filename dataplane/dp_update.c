@@ -14,17 +14,30 @@
  * contact for the same binding overrides an earlier one of the same request. Then the binding
  * count is checked against --max-contacts and the store's room, so an update applies in full or
  * not at all, and only then is the store written.
+ *
+ * Every record written carries one version for the whole update (dp_version_next: above every
+ * version the key has seen) and this node as its writer. Removals never forget: a removed
+ * binding becomes a tombstone, a removal of a contact not held here leaves one too (the binding
+ * may live on the other side of a partition), and "Contact: *" leaves a CLEARED record, each
+ * kept for --max-expires, the longest any binding they beat can live (docs/overlay.md §6); only
+ * a ring of one by configuration, where no other copy exists, removes without a trace. A
+ * binding whose identity changes (its URI matched by §19.1.4 but not byte for byte, or an
+ * instance given to a binding that had none) is a removal of the old identity and an addition.
  */
 #include <string.h>
 
 #include "common/lc_error.h"
+#include "dataplane/dp_repl.h"
 #include "dataplane/dp_update.h"
+#include "dht/dht_sync.h"
 
 enum action {
-	ACT_NONE = 0, /* removes a binding that does not exist, or overridden later */
+	ACT_NONE = 0, /* overridden later in the same request */
 	ACT_ADD,
 	ACT_UPDATE,
+	ACT_REIDENT, /* an update that changes the binding's identity: tombstone + add */
 	ACT_REMOVE,
+	ACT_TOMB, /* removes a binding not held here: a tombstone of its identity */
 	ACT_SAME, /* a retransmission: already applied */
 };
 
@@ -37,6 +50,41 @@ struct step {
 static bool bytes_eq(struct dht_bytes a, struct dht_bytes b)
 {
 	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
+uint64_t dp_version_next(struct dp_worker *w, uint64_t old)
+{
+	uint64_t v = dht_version_next(old, w->now_ms);
+	if (v <= w->vclock) {
+		v = w->vclock + 1;
+	}
+	w->vclock = v;
+	return v;
+}
+
+uint64_t dp_writer(const struct dp_worker *w)
+{
+	return w->rt != NULL ? (uint64_t)(w->rt->self.id >> 64) : w->cfg->writer;
+}
+
+uint32_t dp_tombstone_until(const struct dp_worker *w)
+{
+	uint32_t t = w->now_s + w->cfg->max_expires_s;
+	return t < w->now_s ? UINT32_MAX : t;
+}
+
+/* Whether removals must leave tombstones: always but in a ring of one by configuration, where no
+ * other copy of anything exists for them to beat (and a full store gets its room back). */
+static bool tombstones(const struct dp_worker *w)
+{
+	return w->rt == NULL || !w->rt->solo;
+}
+
+/* Whether the contact names the binding @p d by a different identity than @p d's own. */
+static bool identity_changes(const struct dp_update_contact *c, const struct dht_binding_data *d)
+{
+	struct dht_binding_data n = {.uri = c->uri, .instance = c->instance, .reg_id = c->reg_id};
+	return !dht_binding_same_identity(&n, d);
 }
 
 static bool same_contact(const struct dp_update_contact *c, struct dht_bytes stored)
@@ -108,11 +156,12 @@ static enum dp_update_status plan(struct dp_worker *w, const struct dp_update *u
 			if (order < 0) {
 				return DP_UPDATE_STALE;
 			}
-			s->action = order > 0		? ACT_SAME
-				    : s->expires_s == 0 ? ACT_REMOVE
-							: ACT_UPDATE;
+			s->action = order > 0				      ? ACT_SAME
+				    : s->expires_s == 0			      ? ACT_REMOVE
+				    : identity_changes(c, &live->d[s->match]) ? ACT_REIDENT
+									      : ACT_UPDATE;
 		} else {
-			s->action = s->expires_s == 0 ? ACT_NONE : ACT_ADD;
+			s->action = s->expires_s == 0 ? ACT_TOMB : ACT_ADD;
 		}
 		for (unsigned k = 0; k < i; k++) {
 			bool same = s->match >= 0
@@ -130,17 +179,17 @@ static enum dp_update_status check_limits(struct dp_worker *w, const struct dp_u
 					  const struct dp_bindings *live, const struct step *steps,
 					  bool key_exists)
 {
-	unsigned after = live->n, adds = 0;
+	unsigned after = live->n, adds = 0, records = 0;
 	size_t var = 0;
 	for (unsigned i = 0; i < u->n; i++) {
 		const struct dp_update_contact *c = &u->c[i];
-		if (steps[i].action == ACT_ADD) {
-			after++;
-			adds++;
-		} else if (steps[i].action == ACT_REMOVE) {
-			after--;
-		}
-		if (steps[i].action == ACT_ADD || steps[i].action == ACT_UPDATE) {
+		uint8_t a = steps[i].action;
+		adds += a == ACT_ADD;
+		after += a == ACT_ADD;
+		after -= a == ACT_REMOVE;
+		/* new records: additions, a changed identity's new record, tombstones of the unheld */
+		records += a == ACT_ADD || a == ACT_REIDENT || a == ACT_TOMB;
+		if (a == ACT_ADD || a == ACT_UPDATE || a == ACT_REIDENT || a == ACT_TOMB) {
 			var += c->uri.len + c->call_id.len + c->instance.len + c->attrs.len +
 			       u->path.len;
 		}
@@ -149,8 +198,8 @@ static enum dp_update_status check_limits(struct dp_worker *w, const struct dp_u
 	if (adds > 0 && after > LC_MIN(max, DP_MAX_BINDINGS)) {
 		return DP_UPDATE_TOO_MANY;
 	}
-	size_t key_len = !key_exists && adds > 0 ? w->aor_len : 0;
-	if (var > 0 && !dht_store_has_room(w->store, adds, var, key_len)) {
+	size_t key_len = !key_exists && records > 0 ? w->aor_len : 0;
+	if (var > 0 && !dht_store_has_room(w->store, records, var, key_len)) {
 		return DP_UPDATE_FULL;
 	}
 	return DP_UPDATE_OK;
@@ -158,10 +207,12 @@ static enum dp_update_status check_limits(struct dp_worker *w, const struct dp_u
 
 static void fill(const struct dp_worker *w, const struct dp_update *u,
 		 const struct dp_update_contact *c, uint32_t expires_s,
-		 const struct dht_binding_data *old, struct dht_binding_data *d)
+		 const struct dht_binding_data *old, uint64_t version, struct dht_binding_data *d)
 {
 	uint32_t now = w->now_s;
 	*d = (struct dht_binding_data){
+		.version = version,
+		.writer = dp_writer(w),
 		.uri = c->uri,
 		.call_id = c->call_id,
 		.instance = c->instance,
@@ -177,12 +228,27 @@ static void fill(const struct dp_worker *w, const struct dp_update *u,
 	};
 }
 
-/* Updates first, then additions, removals last: a removal that empties the key never frees the
- * set an addition is about to use. */
-static int apply(struct dp_worker *w, const struct dp_update *u, struct dp_bindings *live,
-		 const struct step *steps)
+/* A tombstone of the contact's identity, for a binding not held here: merged, so that one
+ * already held (a retransmitted removal) is renewed instead of doubled. */
+static int tombstone_unheld(struct dp_worker *w, const struct dp_update *u,
+			    const struct dp_update_contact *c, uint64_t version)
 {
-	static const uint8_t order[] = {ACT_UPDATE, ACT_ADD, ACT_REMOVE};
+	struct dht_binding_data d;
+	fill(w, u, c, 0, NULL, version, &d);
+	d.kind = DHT_REC_REMOVED;
+	d.expires_at_s = dp_tombstone_until(w);
+	int ret =
+		dht_store_merge(w->store, w->key, w->aor, w->aor_len, &d, 1, w->now_s, UINT64_MAX);
+	return ret == LC_ESTALE ? LC_OK : ret;
+}
+
+/* Updates first, then additions, removals last: every write of the update has been checked to
+ * fit, and removals turn records into tombstones in place. All records get @p version. */
+static int apply(struct dp_worker *w, const struct dp_update *u, struct dp_bindings *live,
+		 const struct step *steps, uint64_t version)
+{
+	static const uint8_t order[] = {ACT_UPDATE, ACT_REIDENT, ACT_ADD, ACT_REMOVE, ACT_TOMB};
+	uint64_t writer = dp_writer(w);
 	for (unsigned o = 0; o < LC_ARRAY_SIZE(order); o++) {
 		for (unsigned i = 0; i < u->n; i++) {
 			const struct step *s = &steps[i];
@@ -191,14 +257,28 @@ static int apply(struct dp_worker *w, const struct dp_update *u, struct dp_bindi
 			}
 			struct dht_binding_data d;
 			int ret = LC_OK;
-			if (s->action == ACT_REMOVE) {
+			if (s->action == ACT_REMOVE && !tombstones(w)) {
 				dht_store_remove(w->store, live->b[s->match]);
+			} else if (s->action == ACT_REMOVE) {
+				dht_store_tombstone(w->store, live->b[s->match], version, writer,
+						    dp_tombstone_until(w));
+			} else if (s->action == ACT_TOMB) {
+				ret = tombstones(w) ? tombstone_unheld(w, u, &u->c[i], version)
+						    : LC_OK;
 			} else if (s->action == ACT_UPDATE) {
-				fill(w, u, &u->c[i], s->expires_s, &live->d[s->match], &d);
+				fill(w, u, &u->c[i], s->expires_s, &live->d[s->match], version, &d);
 				ret = dht_store_update(w->store, live->b[s->match], &d);
 			} else {
-				fill(w, u, &u->c[i], s->expires_s, NULL, &d);
+				const struct dht_binding_data *old =
+					s->action == ACT_REIDENT ? &live->d[s->match] : NULL;
+				fill(w, u, &u->c[i], s->expires_s, old, version, &d);
 				ret = dht_store_add(w->store, w->key, w->aor, w->aor_len, &d);
+				if (ret == LC_OK && old != NULL && !tombstones(w)) {
+					dht_store_remove(w->store, live->b[s->match]);
+				} else if (ret == LC_OK && old != NULL) {
+					dht_store_tombstone(w->store, live->b[s->match], version,
+							    writer, dp_tombstone_until(w));
+				}
 			}
 			if (ret != LC_OK) {
 				return ret;
@@ -218,35 +298,50 @@ void dp_bindings_load(struct dp_worker *w, struct dp_bindings *out)
 }
 
 static enum dp_update_status remove_all(struct dp_worker *w, const struct dp_update *u,
-					const struct dp_bindings *live)
+					const struct dp_bindings *live, uint64_t version)
 {
 	for (unsigned i = 0; i < live->n; i++) {
 		if (check_order(&live->d[i], u->call_id, u->cseq, u->txn_tag) < 0) {
 			return DP_UPDATE_STALE;
 		}
 	}
-	struct dht_aor *aor = dht_store_find(w->store, w->key, w->aor, w->aor_len);
-	if (aor != NULL) {
-		dht_store_remove_aor(w->store, aor);
+	if (!tombstones(w)) {
+		struct dht_aor *aor = dht_store_find(w->store, w->key, w->aor, w->aor_len);
+		if (aor != NULL) {
+			dht_store_remove_aor(w->store, aor);
+		}
+		return DP_UPDATE_OK;
 	}
-	return DP_UPDATE_OK;
+	/* even with nothing held here: the bindings it removes may be held on the other side of a
+	 * partition, and must lose to it when the sides meet */
+	int ret = dht_store_clear(w->store, w->key, w->aor, w->aor_len, version, dp_writer(w),
+				  dp_tombstone_until(w));
+	return ret == LC_OK ? DP_UPDATE_OK : ret == LC_EFULL ? DP_UPDATE_FULL : DP_UPDATE_INTERNAL;
 }
 
 enum dp_update_status dp_update_apply(struct dp_worker *w, const struct dp_update *u,
 				      struct dp_bindings *out)
 {
+	if (!dp_repl_quorum_reachable(w)) {
+		if (out != NULL) {
+			dp_bindings_load(w, out);
+		}
+		return DP_UPDATE_NO_QUORUM;
+	}
 	struct dp_bindings live;
+	struct dht_aor *aor = dht_store_find(w->store, w->key, w->aor, w->aor_len);
 	dp_bindings_load(w, &live);
+	uint64_t version = dp_version_next(w, aor != NULL ? dht_aor_version(aor) : 0);
 	enum dp_update_status st;
 	if (u->remove_all) {
-		st = remove_all(w, u, &live);
+		st = remove_all(w, u, &live, version);
 	} else {
 		struct step steps[DP_UPDATE_MAX];
 		st = plan(w, u, &live, steps);
 		if (st == DP_UPDATE_OK) {
-			st = check_limits(w, u, &live, steps, live.n > 0);
+			st = check_limits(w, u, &live, steps, aor != NULL);
 		}
-		if (st == DP_UPDATE_OK && apply(w, u, &live, steps) != LC_OK) {
+		if (st == DP_UPDATE_OK && apply(w, u, &live, steps, version) != LC_OK) {
 			st = DP_UPDATE_INTERNAL;
 		}
 	}

@@ -50,6 +50,7 @@ enum dp_update_status {
 	DP_UPDATE_TOO_MANY,  /* more than --max-contacts bindings would result */
 	DP_UPDATE_FULL,	     /* the store has no room */
 	DP_UPDATE_INTERNAL,  /* the store refused what it said would fit */
+	DP_UPDATE_NO_QUORUM, /* fewer live nodes than --write-quorum could hold it: not applied */
 };
 
 /* The key's live bindings after (or, on refusal, without) the update. Owner: worker's stack. */
@@ -66,6 +67,20 @@ struct dp_bindings {
  */
 enum dp_update_status dp_update_apply(struct dp_worker *w, const struct dp_update *u,
 				      struct dp_bindings *out);
+
+/**
+ * The version this worker gives a write to a key whose version is @p old (dht_version_next, and
+ * above every version this worker gave before, so one worker's writes are ordered even within a
+ * millisecond). Context: the worker; fast path.
+ */
+uint64_t dp_version_next(struct dp_worker *w, uint64_t old);
+
+/** The writer id of this node's records: the top half of its node id. Context: the worker. */
+uint64_t dp_writer(const struct dp_worker *w);
+
+/** Until when a tombstone written now is kept: --max-expires from now, the longest any binding
+ * it beats can live. Context: the worker. */
+uint32_t dp_tombstone_until(const struct dp_worker *w);
 
 /** The key's live bindings, without changing anything. */
 void dp_bindings_load(struct dp_worker *w, struct dp_bindings *out);

@@ -55,3 +55,8 @@ uint64_t dht_seed_of(const char *name, size_t len)
 {
 	return XXH3_64bits(name, len);
 }
+
+uint64_t dht_hash64(const void *p, size_t len, uint64_t seed)
+{
+	return XXH3_64bits_withSeed(p, len, seed);
+}

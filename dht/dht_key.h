@@ -38,3 +38,7 @@ bool dht_id_parse(const char *hex, size_t len, dht_id_t *out);
 
 /** A 64-bit seed from a name (the overlay identifier), so every node of one overlay agrees. */
 uint64_t dht_seed_of(const char *name, size_t len);
+
+/** A 64-bit hash of @p len bytes under @p seed (XXH3-64): a binding's identity in range digests.
+ * Context: any thread; fast path. */
+uint64_t dht_hash64(const void *p, size_t len, uint64_t seed);

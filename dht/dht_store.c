@@ -44,6 +44,7 @@ struct dht_store {
 	unsigned idx_bits;    /* bits of a slot that hold the AOR index */
 	uint32_t idx_mask;    /* (1 << idx_bits) - 1 */
 	uint64_t fixed_bytes; /* the store struct and the index: counted in bytes_used */
+	uint64_t tombs;	      /* tombstone records held (the rest of binds.used are bindings) */
 	struct dht_wheel wheel;
 	struct {
 		LC_CACHE_ALIGNED lc_counter_t aors;
@@ -55,6 +56,8 @@ struct dht_store {
 		lc_counter_t full;
 		lc_counter_t bytes_records;
 		lc_counter_t bytes_var;
+		lc_counter_t tombstones;
+		lc_counter_t future;
 	} st;
 };
 
@@ -78,7 +81,8 @@ static void stats_sync(struct dht_store *s)
 			   (uint64_t)s->binds.used * sizeof(struct dht_binding);
 	uint64_t used = s->fixed_bytes + records + s->var.used_bytes;
 	atomic_store_explicit(&s->st.aors, s->aors.used, memory_order_relaxed);
-	atomic_store_explicit(&s->st.bindings, s->binds.used, memory_order_relaxed);
+	atomic_store_explicit(&s->st.bindings, s->binds.used - s->tombs, memory_order_relaxed);
+	atomic_store_explicit(&s->st.tombstones, s->tombs, memory_order_relaxed);
 	atomic_store_explicit(&s->st.bytes_records, records, memory_order_relaxed);
 	atomic_store_explicit(&s->st.bytes_var, s->var.used_bytes, memory_order_relaxed);
 	atomic_store_explicit(&s->st.bytes_used, used, memory_order_relaxed);
@@ -179,7 +183,7 @@ static void index_delete(struct dht_store *s, uint32_t ai)
 	s->index[i] = 0;
 }
 
-/* ---- binding fields ---- */
+/* ---- record blocks: header (version, writer), strings, address ---- */
 
 static void fields_of(const struct dht_binding_data *d, const struct dht_bytes *f[VF_N])
 {
@@ -197,7 +201,7 @@ static bool addr_inline(const struct dht_addr *a)
 	return memcmp(a->addr + 4, zero, sizeof(zero)) == 0;
 }
 
-/* The block length @p d needs (its strings, then 16 address bytes unless inline). */
+/* The block length @p d needs (header, its strings, then 16 address bytes unless inline). */
 static int block_len(const struct dht_binding_data *d, size_t *out)
 {
 	const struct dht_bytes *f[VF_N];
@@ -209,22 +213,64 @@ static int block_len(const struct dht_binding_data *d, size_t *out)
 	if (total > DHT_BINDING_VAR_MAX) {
 		return LC_ETOOLONG;
 	}
-	*out = total + (addr_inline(&d->src) ? 0 : 16);
+	*out = DHT_REC_HDR + total + (addr_inline(&d->src) ? 0 : 16);
 	return LC_OK;
 }
 
-static const uint8_t *block_of(const struct dht_store *s, const struct dht_binding *b)
+static inline const uint8_t *block_of(const struct dht_store *s, const struct dht_binding *b)
 {
-	return b->var != DHT_VAR_NONE ? dht_var_ptr(&s->var, b->var) : (const uint8_t *)empty_bytes;
+	return dht_var_ptr(&s->var, b->var);
 }
 
-/* Copy @p d's strings and address into block @p var and set the lengths. */
+static inline uint64_t hdr_get(const struct dht_store *s, const struct dht_binding *b, unsigned off)
+{
+	uint64_t v;
+	memcpy(&v, block_of(s, b) + off, sizeof(v));
+	return v;
+}
+
+static inline void hdr_set(struct dht_store *s, struct dht_binding *b, uint64_t version,
+			   uint64_t writer)
+{
+	uint8_t *p = dht_var_ptr(&s->var, b->var);
+	memcpy(p + DHT_REC_HDR_VERSION, &version, sizeof(version));
+	memcpy(p + DHT_REC_HDR_WRITER, &writer, sizeof(writer));
+}
+
+static inline unsigned rec_kind(const struct dht_binding *b)
+{
+	return (b->len[VF_URI] & DHT_LEN_CLEARED)   ? DHT_REC_CLEARED
+	       : (b->len[VF_URI] & DHT_LEN_REMOVED) ? DHT_REC_REMOVED
+						    : DHT_REC_LIVE;
+}
+
+static inline void set_kind(struct dht_binding *b, unsigned kind)
+{
+	uint16_t bits = kind == DHT_REC_CLEARED	  ? DHT_LEN_CLEARED
+			: kind == DHT_REC_REMOVED ? DHT_LEN_REMOVED
+						  : 0;
+	b->len[VF_URI] = (uint16_t)((b->len[VF_URI] & ~(DHT_LEN_CLEARED | DHT_LEN_REMOVED)) | bits);
+}
+
+/* Field @p f of a stored record. */
+static struct dht_bytes rec_field(const struct dht_store *s, const struct dht_binding *b, int f)
+{
+	const uint8_t *p = block_of(s, b) + DHT_REC_HDR;
+	for (int i = 0; i < f; i++) {
+		p += b->len[i] & DHT_LEN_MASK;
+	}
+	return (struct dht_bytes){.p = (const char *)p, .len = b->len[f] & DHT_LEN_MASK};
+}
+
+/* Copy @p d's header, strings and address into block @p var and set the lengths and kind. */
 static void write_block(struct dht_store *s, struct dht_binding *b, uint32_t var,
 			const struct dht_binding_data *d)
 {
 	const struct dht_bytes *f[VF_N];
 	fields_of(d, f);
-	uint8_t *p = var != DHT_VAR_NONE ? dht_var_ptr(&s->var, var) : NULL;
+	b->var = var;
+	hdr_set(s, b, d->version, d->writer);
+	uint8_t *p = dht_var_ptr(&s->var, var) + DHT_REC_HDR;
 	for (int i = 0; i < VF_N; i++) {
 		b->len[i] = (uint16_t)f[i]->len;
 		if (f[i]->len > 0) {
@@ -236,7 +282,7 @@ static void write_block(struct dht_store *s, struct dht_binding *b, uint32_t var
 		memcpy(p, d->src.addr, 16);
 		b->len[VF_ATTRS] |= DHT_LEN_ADDR16;
 	}
-	b->var = var;
+	set_kind(b, d->kind);
 }
 
 /* Whether @p d's strings are byte-equal to @p b's and its address sits in the same place. */
@@ -248,7 +294,7 @@ static bool fields_equal(const struct dht_store *s, const struct dht_binding *b,
 	}
 	const struct dht_bytes *f[VF_N];
 	fields_of(d, f);
-	const uint8_t *p = block_of(s, b);
+	const uint8_t *p = block_of(s, b) + DHT_REC_HDR;
 	for (int i = 0; i < VF_N; i++) {
 		uint32_t len = b->len[i] & DHT_LEN_MASK;
 		if (f[i]->len != len || (len > 0 && memcmp(p, f[i]->p, len) != 0)) {
@@ -273,14 +319,81 @@ static void write_fixed(struct dht_binding *b, const struct dht_binding_data *d)
 	memcpy(b->addr4, d->src.addr, 4);
 }
 
-/* The bytes of @p b's block in use: its strings, and 16 address bytes unless inline. */
-static size_t binding_block_len(const struct dht_binding *b)
+/* ---- identity, and each record's share of the key's digest ---- */
+
+static bool bytes_eq(struct dht_bytes a, struct dht_bytes b)
 {
-	size_t len = b->len[VF_ATTRS] & DHT_LEN_ADDR16 ? 16 : 0;
-	for (int i = 0; i < VF_N; i++) {
-		len += b->len[i] & DHT_LEN_MASK;
+	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
+bool dht_binding_same_identity(const struct dht_binding_data *a, const struct dht_binding_data *b)
+{
+	if (a->kind == DHT_REC_CLEARED || b->kind == DHT_REC_CLEARED) {
+		return false;
 	}
-	return len;
+	if (a->instance.len > 0 || b->instance.len > 0) {
+		return a->reg_id == b->reg_id && bytes_eq(a->instance, b->instance);
+	}
+	return bytes_eq(a->uri, b->uri);
+}
+
+/* Whether stored record @p b names the binding @p d names (dht_binding_same_identity). */
+static bool rec_matches(const struct dht_store *s, const struct dht_binding *b,
+			const struct dht_binding_data *d)
+{
+	if (rec_kind(b) == DHT_REC_CLEARED) {
+		return false;
+	}
+	struct dht_bytes inst = rec_field(s, b, VF_INSTANCE);
+	if (inst.len > 0 || d->instance.len > 0) {
+		return b->reg_id == d->reg_id && bytes_eq(inst, d->instance);
+	}
+	return bytes_eq(rec_field(s, b, VF_URI), d->uri);
+}
+
+static uint64_t identity_hash(struct dht_bytes uri, struct dht_bytes instance, uint32_t reg_id)
+{
+	if (instance.len > 0) {
+		return dht_hash64(instance.p, instance.len, (1ull << 32) | reg_id);
+	}
+	return dht_hash64(uri.p, uri.len, 0);
+}
+
+static uint64_t rec_hash(const struct dht_store *s, const struct dht_aor *a,
+			 const struct dht_binding *b)
+{
+	unsigned kind = rec_kind(b);
+	uint64_t ident = kind == DHT_REC_CLEARED
+				 ? 0
+				 : identity_hash(rec_field(s, b, VF_URI),
+						 rec_field(s, b, VF_INSTANCE), b->reg_id);
+	return dht_sync_rec_hash(a->id_hi, hdr_get(s, b, DHT_REC_HDR_VERSION),
+				 hdr_get(s, b, DHT_REC_HDR_WRITER), kind, ident);
+}
+
+/* Record @p b (just written) counts in its key: digest share, tombstones, the key's version. */
+static void rec_in(struct dht_store *s, struct dht_aor *a, const struct dht_binding *b)
+{
+	a->sync ^= rec_hash(s, a, b);
+	if (rec_kind(b) != DHT_REC_LIVE) {
+		a->tombs++;
+		s->tombs++;
+	}
+	uint64_t v = hdr_get(s, b, DHT_REC_HDR_VERSION);
+	uint8_t *k = dht_var_ptr(&s->var, a->key);
+	if (v > key_block_version(k)) {
+		memcpy(k + DHT_KEY_BLOCK_VERSION, &v, sizeof(v));
+	}
+}
+
+/* Record @p b (about to change or go) no longer counts in its key. */
+static void rec_out(struct dht_store *s, struct dht_aor *a, const struct dht_binding *b)
+{
+	a->sync ^= rec_hash(s, a, b);
+	if (rec_kind(b) != DHT_REC_LIVE) {
+		a->tombs--;
+		s->tombs--;
+	}
 }
 
 /* ---- create and free ---- */
@@ -401,14 +514,6 @@ uint64_t dht_aor_version(const struct dht_aor *a)
 	return key_block_version(dht_var_ptr(&s->var, a->key));
 }
 
-void dht_aor_set_version(struct dht_aor *a, dht_id_t id, uint64_t version)
-{
-	const struct dht_store *s = dht_pool_owner_of(a);
-	assert(a->id_hi == (uint64_t)(id >> 64));
-	memcpy(dht_var_ptr(&s->var, a->key) + DHT_KEY_BLOCK_VERSION, &version, sizeof(version));
-	a->sync = dht_sync_hash(id, version);
-}
-
 uint64_t dht_aor_id_hi(const struct dht_aor *a)
 {
 	return a->id_hi;
@@ -424,14 +529,21 @@ unsigned dht_aor_count(const struct dht_aor *a)
 	return a->count;
 }
 
-unsigned dht_aor_bindings(struct dht_aor *a, uint32_t now_s, struct dht_binding **out, unsigned cap)
+unsigned dht_aor_live_count(const struct dht_aor *a)
+{
+	return (unsigned)a->count - a->tombs;
+}
+
+/* The records of @p a not past expiry; tombstones only when @p tombs. */
+static unsigned records_of(struct dht_aor *a, uint32_t now_s, bool tombs, struct dht_binding **out,
+			   unsigned cap)
 {
 	const struct dht_store *s = dht_pool_owner_of(a);
 	unsigned n = 0;
 	uint32_t bi = a->head;
 	for (uint32_t k = 0; k < a->count && n < cap; k++) {
 		struct dht_binding *b = bind_at(s, bi);
-		if (b->w.exp > now_s) {
+		if (b->w.exp > now_s && (tombs || rec_kind(b) == DHT_REC_LIVE)) {
 			out[n++] = b;
 		}
 		bi = b->next;
@@ -439,10 +551,20 @@ unsigned dht_aor_bindings(struct dht_aor *a, uint32_t now_s, struct dht_binding 
 	return n;
 }
 
+unsigned dht_aor_bindings(struct dht_aor *a, uint32_t now_s, struct dht_binding **out, unsigned cap)
+{
+	return records_of(a, now_s, false, out, cap);
+}
+
+unsigned dht_aor_records(struct dht_aor *a, uint32_t now_s, struct dht_binding **out, unsigned cap)
+{
+	return records_of(a, now_s, true, out, cap);
+}
+
 void dht_binding_read(const struct dht_binding *b, struct dht_binding_data *out)
 {
 	const struct dht_store *s = dht_pool_owner_of(b);
-	const uint8_t *p = block_of(s, b);
+	const uint8_t *p = block_of(s, b) + DHT_REC_HDR;
 	struct dht_bytes *f[VF_N] = {&out->uri, &out->call_id, &out->instance, &out->path,
 				     &out->attrs};
 	for (int i = 0; i < VF_N; i++) {
@@ -463,6 +585,9 @@ void dht_binding_read(const struct dht_binding *b, struct dht_binding_data *out)
 	memset(out->src.addr, 0, sizeof(out->src.addr));
 	memcpy(out->src.addr, b->len[VF_ATTRS] & DHT_LEN_ADDR16 ? p : b->addr4,
 	       b->len[VF_ATTRS] & DHT_LEN_ADDR16 ? 16 : 4);
+	out->version = hdr_get(s, b, DHT_REC_HDR_VERSION);
+	out->writer = hdr_get(s, b, DHT_REC_HDR_WRITER);
+	out->kind = (uint8_t)rec_kind(b);
 }
 
 bool dht_store_has_room(const struct dht_store *s, unsigned nbindings, size_t var_bytes,
@@ -472,8 +597,8 @@ bool dht_store_has_room(const struct dht_store *s, unsigned nbindings, size_t va
 		return false;
 	}
 	unsigned nalloc = nbindings;
-	/* each binding may also carry 16 address bytes in its block */
-	uint64_t total = (uint64_t)var_bytes + 16ull * nbindings;
+	/* each record's block has its header, and may also carry 16 address bytes */
+	uint64_t total = (uint64_t)var_bytes + (16ull + DHT_REC_HDR) * nbindings;
 	if (key_len > 0) {
 		if (dht_pool_avail(&s->aors) == 0) {
 			return false;
@@ -493,7 +618,7 @@ static int refuse_full(struct dht_store *s)
 }
 
 /* A new AOR record for key @p id, in index slot @p slot (key block @p kvar already written, at
- * version 0). */
+ * version 0), with no records yet. */
 static uint32_t aor_create(struct dht_store *s, dht_id_t id, uint64_t m, uint32_t slot,
 			   uint32_t kvar)
 {
@@ -503,13 +628,14 @@ static uint32_t aor_create(struct dht_store *s, dht_id_t id, uint64_t m, uint32_
 	a->key = kvar;
 	a->head = DHT_POOL_NONE;
 	a->count = 0;
+	a->tombs = 0;
 	a->id_hi = (uint64_t)(id >> 64);
-	a->sync = dht_sync_hash(id, 0);
+	a->sync = 0;
 	s->index[slot] = ((uint32_t)m << s->idx_bits) | ai;
 	return ai;
 }
 
-/* Append binding @p bi to the end of AOR @p ai's list. */
+/* Append record @p bi to the end of AOR @p ai's list. */
 static void list_append(struct dht_store *s, uint32_t ai, uint32_t bi)
 {
 	struct dht_aor *a = aor_at(s, ai);
@@ -526,43 +652,62 @@ static void list_append(struct dht_store *s, uint32_t ai, uint32_t bi)
 	first->prev = bi;
 }
 
+/* Add record @p d (its lengths checked) to key *@p ai, creating the key in index slot @p slot
+ * when *@p ai is DHT_POOL_NONE. LC_EFULL (uncounted) with nothing changed when short of room. */
+static int rec_add(struct dht_store *s, dht_id_t id, uint64_t m, uint32_t slot, const char *key,
+		   size_t len, uint32_t *ai, const struct dht_binding_data *d)
+{
+	size_t blen = 0;
+	(void)block_len(d, &blen);
+	if ((*ai != DHT_POOL_NONE && aor_at(s, *ai)->count >= DHT_STORE_KEY_RECORDS) ||
+	    dht_pool_avail(&s->binds) == 0 ||
+	    (*ai == DHT_POOL_NONE && dht_pool_avail(&s->aors) == 0)) {
+		return LC_EFULL;
+	}
+	uint32_t kvar = DHT_VAR_NONE;
+	if (*ai == DHT_POOL_NONE &&
+	    (kvar = dht_var_alloc(&s->var, len + DHT_KEY_BLOCK_BYTES)) == DHT_VAR_NONE) {
+		return LC_EFULL;
+	}
+	uint32_t bvar = dht_var_alloc(&s->var, blen);
+	if (bvar == DHT_VAR_NONE) {
+		if (kvar != DHT_VAR_NONE) {
+			dht_var_free(&s->var, kvar);
+		}
+		return LC_EFULL;
+	}
+	/* nothing can fail from here on */
+	if (*ai == DHT_POOL_NONE) {
+		key_block_write(s, kvar, key, len);
+		*ai = aor_create(s, id, m, slot, kvar);
+	}
+	uint32_t bi = dht_pool_get(&s->binds);
+	struct dht_binding *b = bind_at(s, bi);
+	write_block(s, b, bvar, d);
+	write_fixed(b, d);
+	list_append(s, *ai, bi);
+	b->w.exp = d->expires_at_s;
+	dht_wheel_add(&s->wheel, bi);
+	rec_in(s, aor_at(s, *ai), b);
+	return LC_OK;
+}
+
 int dht_store_add(struct dht_store *s, dht_id_t id, const char *key, size_t len,
 		  const struct dht_binding_data *d)
 {
 	size_t blen;
+	if (d->kind == DHT_REC_CLEARED) {
+		return LC_EINVAL;
+	}
 	if (len > DHT_KEY_MAX || block_len(d, &blen) != LC_OK) {
 		return LC_ETOOLONG;
 	}
 	uint64_t m = id_mix(id);
 	uint32_t slot;
 	uint32_t ai = lookup(s, m, key, len, &slot);
-	if (dht_pool_avail(&s->binds) == 0 ||
-	    (ai == DHT_POOL_NONE && dht_pool_avail(&s->aors) == 0)) {
+	if (rec_add(s, id, m, slot, key, len, &ai, d) != LC_OK) {
 		return refuse_full(s);
 	}
-	uint32_t kvar = DHT_VAR_NONE, bvar = DHT_VAR_NONE;
-	if (ai == DHT_POOL_NONE &&
-	    (kvar = dht_var_alloc(&s->var, len + DHT_KEY_BLOCK_BYTES)) == DHT_VAR_NONE) {
-		return refuse_full(s);
-	}
-	if (blen > 0 && (bvar = dht_var_alloc(&s->var, blen)) == DHT_VAR_NONE) {
-		if (kvar != DHT_VAR_NONE) {
-			dht_var_free(&s->var, kvar);
-		}
-		return refuse_full(s);
-	}
-	/* nothing can fail from here on */
-	if (ai == DHT_POOL_NONE) {
-		key_block_write(s, kvar, key, len);
-		ai = aor_create(s, id, m, slot, kvar);
-	}
-	uint32_t bi = dht_pool_get(&s->binds);
-	struct dht_binding *b = bind_at(s, bi);
-	write_block(s, b, bvar, d);
-	write_fixed(b, d);
-	list_append(s, ai, bi);
-	b->w.exp = d->expires_at_s;
-	dht_wheel_add(&s->wheel, bi);
 	stats_sync(s);
 	return LC_OK;
 }
@@ -576,44 +721,75 @@ static void refresh_addr16(struct dht_store *s, struct dht_binding *b,
 	}
 }
 
-/* Everything but the strings, and the binding's place on the wheel. */
-static void write_rest(struct dht_store *s, struct dht_binding *b, const struct dht_binding_data *d)
+/* Move record @p b to expiry @p exp on the wheel. */
+static void wheel_move(struct dht_store *s, struct dht_binding *b, uint32_t exp)
 {
-	write_fixed(b, d);
-	if (b->w.exp != d->expires_at_s) {
+	if (b->w.exp != exp) {
 		uint32_t bi = dht_pool_index(&s->binds, b);
 		dht_wheel_del(&s->wheel, bi);
-		b->w.exp = d->expires_at_s;
+		b->w.exp = exp;
 		dht_wheel_add(&s->wheel, bi);
 	}
+}
+
+/* Overwrite record @p b with @p d (its lengths checked; @p d may point into b's block). A plain
+ * refresh does no var-region work; changed strings take a new block before the old one goes, so
+ * LC_EFULL (uncounted) changes nothing. */
+static int rec_rewrite(struct dht_store *s, struct dht_binding *b, const struct dht_binding_data *d)
+{
+	size_t blen = 0;
+	(void)block_len(d, &blen);
+	struct dht_aor *a = aor_at(s, b->aor);
+	if (!fields_equal(s, b, d)) {
+		uint32_t var = dht_var_alloc(&s->var, blen);
+		if (var == DHT_VAR_NONE) {
+			return LC_EFULL;
+		}
+		rec_out(s, a, b);
+		uint32_t old = b->var;
+		write_block(s, b, var, d);
+		dht_var_free(&s->var, old);
+	} else {
+		rec_out(s, a, b);
+		hdr_set(s, b, d->version, d->writer);
+		set_kind(b, d->kind);
+		refresh_addr16(s, b, d, blen);
+	}
+	write_fixed(b, d);
+	wheel_move(s, b, d->expires_at_s);
+	rec_in(s, a, b);
+	return LC_OK;
 }
 
 int dht_store_update(struct dht_store *s, struct dht_binding *b, const struct dht_binding_data *d)
 {
 	size_t blen;
+	if (d->kind == DHT_REC_CLEARED) {
+		return LC_EINVAL;
+	}
 	if (block_len(d, &blen) != LC_OK) {
 		return LC_ETOOLONG;
 	}
-	if (!fields_equal(s, b, d)) {
-		/* new block first: @p d may point into the old one, and a refusal changes nothing */
-		uint32_t var = DHT_VAR_NONE;
-		if (blen > 0 && (var = dht_var_alloc(&s->var, blen)) == DHT_VAR_NONE) {
-			return refuse_full(s);
-		}
-		uint32_t old = b->var;
-		write_block(s, b, var, d);
-		if (old != DHT_VAR_NONE) {
-			dht_var_free(&s->var, old);
-		}
-	} else {
-		refresh_addr16(s, b, d, blen);
+	if (rec_rewrite(s, b, d) != LC_OK) {
+		return refuse_full(s);
 	}
-	write_rest(s, b, d);
 	stats_sync(s);
 	return LC_OK;
 }
 
-/* Drop AOR @p ai, which has no bindings left. */
+void dht_store_tombstone(struct dht_store *s, struct dht_binding *b, uint64_t version,
+			 uint64_t writer, uint32_t keep_until_s)
+{
+	struct dht_aor *a = aor_at(s, b->aor);
+	rec_out(s, a, b);
+	hdr_set(s, b, version, writer);
+	set_kind(b, DHT_REC_REMOVED);
+	wheel_move(s, b, keep_until_s);
+	rec_in(s, a, b);
+	stats_sync(s);
+}
+
+/* Drop AOR @p ai, which has no records left. */
 static void aor_drop(struct dht_store *s, uint32_t ai)
 {
 	struct dht_aor *a = aor_at(s, ai);
@@ -623,17 +799,7 @@ static void aor_drop(struct dht_store *s, uint32_t ai)
 	dht_pool_put(&s->aors, ai);
 }
 
-/* Free binding @p bi's block and record (already off the wheel and its AOR's list). */
-static void binding_free(struct dht_store *s, uint32_t bi)
-{
-	struct dht_binding *b = bind_at(s, bi);
-	if (b->var != DHT_VAR_NONE) {
-		dht_var_free(&s->var, b->var);
-	}
-	dht_pool_put(&s->binds, bi);
-}
-
-/* Take binding @p bi off its AOR's list (the AOR stays, even with no binding left). */
+/* Take record @p bi off its AOR's list (the AOR stays, even with no record left). */
 static void list_unlink(struct dht_store *s, uint32_t ai, uint32_t bi)
 {
 	struct dht_aor *a = aor_at(s, ai);
@@ -649,14 +815,17 @@ static void list_unlink(struct dht_store *s, uint32_t ai, uint32_t bi)
 	}
 }
 
-/* Unlink binding @p bi (already off the wheel) from its AOR and free it; the AOR goes with its
- * last binding. */
-static void binding_drop(struct dht_store *s, uint32_t bi)
+/* Forget record @p bi (already off the wheel): out of its key's digest and list, block and record
+ * freed; the key goes with its last record unless @p keep_key. */
+static void rec_drop(struct dht_store *s, uint32_t bi, bool keep_key)
 {
-	uint32_t ai = bind_at(s, bi)->aor;
+	struct dht_binding *b = bind_at(s, bi);
+	uint32_t ai = b->aor;
+	rec_out(s, aor_at(s, ai), b);
 	list_unlink(s, ai, bi);
-	binding_free(s, bi);
-	if (aor_at(s, ai)->count == 0) {
+	dht_var_free(&s->var, b->var);
+	dht_pool_put(&s->binds, bi);
+	if (!keep_key && aor_at(s, ai)->count == 0) {
 		aor_drop(s, ai);
 	}
 }
@@ -665,7 +834,7 @@ void dht_store_remove(struct dht_store *s, struct dht_binding *b)
 {
 	uint32_t bi = dht_pool_index(&s->binds, b);
 	dht_wheel_del(&s->wheel, bi);
-	binding_drop(s, bi);
+	rec_drop(s, bi, false);
 	stats_sync(s);
 }
 
@@ -674,234 +843,127 @@ void dht_store_remove_aor(struct dht_store *s, struct dht_aor *a)
 	uint32_t ai = dht_pool_index(&s->aors, a);
 	uint32_t bi = a->head;
 	for (uint32_t k = a->count; k > 0; k--) {
-		uint32_t next = bind_at(s, bi)->next;
+		struct dht_binding *b = bind_at(s, bi);
+		uint32_t next = b->next;
 		dht_wheel_del(&s->wheel, bi);
-		binding_free(s, bi);
+		s->tombs -= rec_kind(b) != DHT_REC_LIVE;
+		dht_var_free(&s->var, b->var);
+		dht_pool_put(&s->binds, bi);
 		bi = next;
 	}
 	aor_drop(s, ai);
 	stats_sync(s);
 }
 
-/* ---- replacing a key's set (dht_store_set_aor) ---- */
+/* ---- removing everything: the CLEARED record ---- */
 
-/*
- * How it works: the new records that are still live are paired, in order, with the key's
- * bindings in list order (the owner lists its set in first-added order and the copy keeps that
- * order, so a replicated refresh pairs every record with its own binding). A record whose strings
- * equal its binding's refreshes it in place, with no var-region work (as dht_store_update does).
- * A record that differs from the next binding but equals one of the PAIR_LOOKAHEAD after it drops
- * the ones in between (the owner removed them). Otherwise the record rewrites the next binding:
- * in the binding's own block when the new strings need a block of the same size, else in a new
- * one. Records left over take new binding records; bindings left over are dropped.
- *
- * The pairing runs twice over the same input: set_plan takes every var block the new set needs
- * (chained through their first 4 bytes, in the order they will be used) and counts the binding
- * records to take; a refusal happens there, with everything given back. set_commit then applies,
- * and cannot fail. Both runs decide alike because a pairing step reads only bindings not yet
- * reached by the commit.
- */
-
-#define PAIR_LOOKAHEAD 3
-
-enum pair_kind { PAIR_SAME, PAIR_REWRITE, PAIR_FRESH };
-
-/* Owner: one dht_store_set_aor call. */
-struct pair_walk {
-	const struct dht_binding_data *d;
-	unsigned n;
-	unsigned j; /* the next record of d to look at */
-	uint32_t now_s;
-	uint32_t old;  /* the next binding neither paired nor dropped */
-	uint32_t left; /* bindings from `old` to the end of the list */
-};
-
-/* One record's pairing: drop ndrop bindings from `drop` on, then apply d as `kind` to bi. */
-struct pair {
-	const struct dht_binding_data *d;
-	enum pair_kind kind;
-	uint32_t drop;
-	unsigned ndrop;
-	uint32_t bi; /* the binding reused (SAME, REWRITE) */
-	size_t blen; /* d's block length */
-};
-
-static bool pair_next(const struct dht_store *s, struct pair_walk *w, struct pair *p)
+/* The key's CLEARED record, or NULL. */
+static struct dht_binding *floor_of(const struct dht_store *s, const struct dht_aor *a)
 {
-	while (w->j < w->n && w->d[w->j].expires_at_s <= w->now_s) {
-		w->j++; /* it would expire at once: not stored */
-	}
-	if (w->j == w->n) {
-		return false;
-	}
-	p->d = &w->d[w->j++];
-	p->blen = 0;
-	(void)block_len(p->d, &p->blen); /* checked by the caller */
-	p->drop = w->old;
-	p->ndrop = 0;
-	p->kind = PAIR_FRESH;
-	p->bi = DHT_POOL_NONE;
-	if (w->left == 0) {
-		return true;
-	}
-	p->kind = PAIR_REWRITE;
-	p->bi = w->old;
-	uint32_t bi = w->old;
-	for (unsigned t = 0; t <= PAIR_LOOKAHEAD && t < w->left; t++) {
-		if (fields_equal(s, bind_at(s, bi), p->d)) {
-			p->kind = PAIR_SAME;
-			p->bi = bi;
-			p->ndrop = t;
-			break;
-		}
-		bi = bind_at(s, bi)->next;
-	}
-	w->old = bind_at(s, p->bi)->next;
-	w->left -= p->ndrop + 1;
-	return true;
-}
-
-/* Bytes a block taken for @p len bytes holds: dht_var_internal.h, a block costs its length plus a
- * 4-byte header, rounded up to granules, and is at least 2 granules. */
-static size_t block_capacity(size_t len)
-{
-	size_t g = LC_MAX((len + 4 + DHT_VAR_GRANULE - 1) / DHT_VAR_GRANULE, (size_t)2);
-	return g * DHT_VAR_GRANULE - 4;
-}
-
-/* Whether rewriting @p b with @p blen bytes of strings needs a new block (else it keeps its own,
- * which then neither wastes nor lacks a byte). */
-static bool rewrite_needs_block(const struct dht_binding *b, size_t blen)
-{
-	return blen > 0 && (b->var == DHT_VAR_NONE ||
-			    block_capacity(binding_block_len(b)) != block_capacity(blen));
-}
-
-/* What a new set takes. Owner: one dht_store_set_aor call. */
-struct set_plan {
-	uint32_t kvar;	     /* the new key's block, or DHT_VAR_NONE when the key is held */
-	uint32_t head, tail; /* blocks for the records, in the order set_commit uses them */
-	unsigned fresh;	     /* binding records to take */
-	unsigned dropped;    /* binding records given back before the first is taken */
-};
-
-static bool chain_push(struct dht_store *s, struct set_plan *pl, size_t len)
-{
-	uint32_t g = dht_var_alloc(&s->var, len), none = DHT_VAR_NONE;
-	if (g == DHT_VAR_NONE) {
-		return false;
-	}
-	memcpy(dht_var_ptr(&s->var, g), &none, sizeof(none)); /* len > 0: the block holds 12 */
-	if (pl->head == DHT_VAR_NONE) {
-		pl->head = g;
-	} else {
-		memcpy(dht_var_ptr(&s->var, pl->tail), &g, sizeof(g));
-	}
-	pl->tail = g;
-	return true;
-}
-
-static uint32_t chain_pop(struct dht_store *s, struct set_plan *pl)
-{
-	uint32_t g = pl->head;
-	memcpy(&pl->head, dht_var_ptr(&s->var, g), sizeof(pl->head));
-	return g;
-}
-
-/* Take what the new set needs; LC_EFULL with everything given back when something is short. */
-static int set_plan(struct dht_store *s, struct pair_walk w, size_t new_key_len, bool new_key,
-		    struct set_plan *pl)
-{
-	*pl = (struct set_plan){DHT_VAR_NONE, DHT_VAR_NONE, DHT_VAR_NONE, 0, 0};
-	if (new_key && (dht_pool_avail(&s->aors) == 0 ||
-			(pl->kvar = dht_var_alloc(&s->var, new_key_len + DHT_KEY_BLOCK_BYTES)) ==
-				DHT_VAR_NONE)) {
-		return LC_EFULL;
-	}
-	struct pair p;
-	while (pair_next(s, &w, &p)) {
-		bool need = p.kind == PAIR_FRESH
-				    ? p.blen > 0
-				    : p.kind == PAIR_REWRITE &&
-					      rewrite_needs_block(bind_at(s, p.bi), p.blen);
-		/* every drop comes before the first fresh record, which waits for the list's end */
-		pl->dropped += p.ndrop;
-		pl->fresh += p.kind == PAIR_FRESH;
-		if (need && !chain_push(s, pl, p.blen)) {
-			goto fail;
-		}
-	}
-	if (dht_pool_avail(&s->binds) + pl->dropped < pl->fresh) {
-		goto fail;
-	}
-	return LC_OK;
-fail:
-	while (pl->head != DHT_VAR_NONE) {
-		dht_var_free(&s->var, chain_pop(s, pl));
-	}
-	if (pl->kvar != DHT_VAR_NONE) {
-		dht_var_free(&s->var, pl->kvar);
-	}
-	return LC_EFULL;
-}
-
-/* Drop binding @p bi of AOR @p ai, which keeps its record even when this was its last binding. */
-static void set_drop(struct dht_store *s, uint32_t ai, uint32_t bi)
-{
-	dht_wheel_del(&s->wheel, bi);
-	list_unlink(s, ai, bi);
-	binding_free(s, bi);
-}
-
-/* Apply one pairing (its blocks were taken by set_plan). */
-static void set_apply(struct dht_store *s, uint32_t ai, const struct pair *p, struct set_plan *pl)
-{
-	uint32_t bi = p->drop;
-	for (unsigned k = 0; k < p->ndrop; k++) {
-		uint32_t next = bind_at(s, bi)->next;
-		set_drop(s, ai, bi);
-		bi = next;
-	}
-	if (p->kind == PAIR_FRESH) {
-		bi = dht_pool_get(&s->binds);
+	uint32_t bi = a->head;
+	for (uint32_t k = a->count; k > 0; k--) {
 		struct dht_binding *b = bind_at(s, bi);
-		write_block(s, b, p->blen > 0 ? chain_pop(s, pl) : DHT_VAR_NONE, p->d);
-		write_fixed(b, p->d);
-		list_append(s, ai, bi);
-		b->w.exp = p->d->expires_at_s;
-		dht_wheel_add(&s->wheel, bi);
-		return;
-	}
-	struct dht_binding *b = bind_at(s, p->bi);
-	if (p->kind == PAIR_SAME) {
-		refresh_addr16(s, b, p->d, p->blen);
-	} else if (p->blen > 0 && !rewrite_needs_block(b, p->blen)) {
-		write_block(s, b, b->var, p->d); /* a block of the same size: its own */
-	} else {
-		uint32_t old = b->var;
-		write_block(s, b, p->blen > 0 ? chain_pop(s, pl) : DHT_VAR_NONE, p->d);
-		if (old != DHT_VAR_NONE) {
-			dht_var_free(&s->var, old);
+		if (rec_kind(b) == DHT_REC_CLEARED) {
+			return b;
 		}
+		bi = b->next;
 	}
-	write_rest(s, b, p->d);
+	return NULL;
 }
 
-static void set_commit(struct dht_store *s, uint32_t ai, struct pair_walk w, struct set_plan *pl)
+/* Forget every record of key @p ai at or below (@p v, @p w) but the first, which is returned for
+ * reuse (NULL when none is). The key stays. */
+static struct dht_binding *drop_below(struct dht_store *s, uint32_t ai, uint64_t v, uint64_t w)
 {
-	struct pair p;
-	while (pair_next(s, &w, &p)) {
-		set_apply(s, ai, &p, pl);
-	}
-	for (uint32_t bi = w.old; w.left > 0; w.left--) {
-		uint32_t next = bind_at(s, bi)->next;
-		set_drop(s, ai, bi);
+	struct dht_aor *a = aor_at(s, ai);
+	struct dht_binding *keep = NULL;
+	uint32_t bi = a->head;
+	for (uint32_t k = a->count; k > 0; k--) {
+		struct dht_binding *b = bind_at(s, bi);
+		uint32_t next = b->next;
+		if (!dht_rec_newer(hdr_get(s, b, DHT_REC_HDR_VERSION),
+				   hdr_get(s, b, DHT_REC_HDR_WRITER), v, w)) {
+			if (keep == NULL) {
+				keep = b;
+			} else {
+				dht_wheel_del(&s->wheel, bi);
+				rec_drop(s, bi, true);
+			}
+		}
 		bi = next;
 	}
+	return keep;
+}
+
+/* Make key *@p ai (created in @p slot when absent) hold a CLEARED record at @p c's version and
+ * writer until its expires_at_s, and nothing below it. A record below is rewritten in place, so
+ * that a key whose records all go needs no room; else LC_EFULL (uncounted) changes nothing. */
+static int floor_set(struct dht_store *s, dht_id_t id, uint64_t m, uint32_t slot, const char *key,
+		     size_t len, uint32_t *ai, const struct dht_binding_data *c)
+{
+	/* a CLEARED record keeps no strings: its block is only the header, which every block holds */
+	const struct dht_binding_data d = {.version = c->version,
+					   .writer = c->writer,
+					   .kind = DHT_REC_CLEARED,
+					   .expires_at_s = c->expires_at_s,
+					   .registered_at_s = c->registered_at_s,
+					   .q = -1};
+	struct dht_binding *b =
+		*ai != DHT_POOL_NONE ? drop_below(s, *ai, d.version, d.writer) : NULL;
+	if (b == NULL) {
+		return rec_add(s, id, m, slot, key, len, ai, &d);
+	}
+	struct dht_aor *a = aor_at(s, *ai);
+	rec_out(s, a, b);
+	write_block(s, b, b->var, &d);
+	write_fixed(b, &d);
+	wheel_move(s, b, d.expires_at_s);
+	rec_in(s, a, b);
+	return LC_OK;
+}
+
+int dht_store_clear(struct dht_store *s, dht_id_t id, const char *key, size_t len, uint64_t version,
+		    uint64_t writer, uint32_t keep_until_s)
+{
+	if (len > DHT_KEY_MAX) {
+		return LC_ETOOLONG;
+	}
+	uint64_t m = id_mix(id);
+	uint32_t slot;
+	uint32_t ai = lookup(s, m, key, len, &slot);
+	const struct dht_binding *fl = ai != DHT_POOL_NONE ? floor_of(s, aor_at(s, ai)) : NULL;
+	if (fl != NULL && !dht_rec_newer(version, writer, hdr_get(s, fl, DHT_REC_HDR_VERSION),
+					 hdr_get(s, fl, DHT_REC_HDR_WRITER))) {
+		return LC_OK; /* a later removal of everything is held already */
+	}
+	const struct dht_binding_data c = {
+		.version = version, .writer = writer, .expires_at_s = keep_until_s};
+	if (floor_set(s, id, m, slot, key, len, &ai, &c) != LC_OK) {
+		return refuse_full(s);
+	}
+	stats_sync(s);
+	return LC_OK;
+}
+
+/* ---- merging a copy of a key (dht_store_merge) ---- */
+
+/* The record of key @p a that names the binding @p d names, or NULL. */
+static struct dht_binding *find_identity(const struct dht_store *s, const struct dht_aor *a,
+					 const struct dht_binding_data *d)
+{
+	uint32_t bi = a->head;
+	for (uint32_t k = a->count; k > 0; k--) {
+		struct dht_binding *b = bind_at(s, bi);
+		if (rec_matches(s, b, d)) {
+			return b;
+		}
+		bi = b->next;
+	}
+	return NULL;
 }
 
 #ifndef NDEBUG
-/* Whether @p d has a string inside the store's var region (set_aor does not allow it). */
+/* Whether @p d has a string inside the store's var region (merge does not allow it). */
 static bool data_in_store(const struct dht_store *s, const struct dht_binding_data *d)
 {
 	const struct dht_bytes *f[VF_N];
@@ -916,57 +978,94 @@ static bool data_in_store(const struct dht_store *s, const struct dht_binding_da
 }
 #endif
 
-int dht_store_set_aor(struct dht_store *s, dht_id_t id, const char *key, size_t len,
-		      uint64_t version, const struct dht_binding_data *d, unsigned n,
-		      uint32_t now_s)
+/* The incoming CLEARED record that counts (the highest, live, not from the future), or NULL. */
+static const struct dht_binding_data *top_floor(const struct dht_binding_data *d, unsigned n,
+						uint32_t now_s, uint64_t max_version)
+{
+	const struct dht_binding_data *top = NULL;
+	for (unsigned j = 0; j < n; j++) {
+		if (d[j].kind == DHT_REC_CLEARED && d[j].version <= max_version &&
+		    d[j].expires_at_s > now_s &&
+		    (top == NULL ||
+		     dht_rec_newer(d[j].version, d[j].writer, top->version, top->writer))) {
+			top = &d[j];
+		}
+	}
+	return top;
+}
+
+/*
+ * How it works: first the floor. The highest incoming CLEARED record, when it is above the key's
+ * own, drops every record below it (one is rewritten into the new CLEARED record, so a full store
+ * still takes a removal). Then each other incoming record, unless it is below the floor, expired
+ * or from the future, is compared with the held record of its identity: absent, it is added;
+ * below it, it replaces it (a plain refresh in place); else it is ignored. Each step is a join of
+ * one element, so stopping at a refusal leaves a state that a later merge completes.
+ */
+int dht_store_merge(struct dht_store *s, dht_id_t id, const char *key, size_t len,
+		    const struct dht_binding_data *d, unsigned n, uint32_t now_s,
+		    uint64_t max_version)
 {
 	if (len > DHT_KEY_MAX) {
 		return LC_ETOOLONG;
 	}
-	unsigned live = 0;
 	for (unsigned j = 0; j < n; j++) {
 		size_t blen;
 		if (block_len(&d[j], &blen) != LC_OK) {
 			return LC_ETOOLONG;
 		}
 		assert(!data_in_store(s, &d[j]));
-		live += d[j].expires_at_s > now_s;
+	}
+	for (unsigned j = 0; j < n; j++) {
+		if (d[j].version > max_version) {
+			lc_counter_inc(&s->st.future);
+		}
 	}
 	uint64_t m = id_mix(id);
 	uint32_t slot;
 	uint32_t ai = lookup(s, m, key, len, &slot);
-	struct dht_aor *a = ai != DHT_POOL_NONE ? aor_at(s, ai) : NULL;
-	if (a != NULL && key_block_version(dht_var_ptr(&s->var, a->key)) >= version) {
-		return LC_ESTALE;
-	}
-	if (live == 0) {
-		if (a != NULL) {
-			dht_store_remove_aor(s, a);
+	const struct dht_binding *fl = ai != DHT_POOL_NONE ? floor_of(s, aor_at(s, ai)) : NULL;
+	uint64_t fv = fl != NULL ? hdr_get(s, fl, DHT_REC_HDR_VERSION) : 0;
+	uint64_t fw = fl != NULL ? hdr_get(s, fl, DHT_REC_HDR_WRITER) : 0;
+	bool have_floor = fl != NULL, changed = false;
+	int ret = LC_OK;
+	const struct dht_binding_data *top = top_floor(d, n, now_s, max_version);
+	if (top != NULL && (!have_floor || dht_rec_newer(top->version, top->writer, fv, fw))) {
+		if ((ret = floor_set(s, id, m, slot, key, len, &ai, top)) != LC_OK) {
+			goto out;
 		}
-		return LC_OK;
+		fv = top->version;
+		fw = top->writer;
+		have_floor = changed = true;
 	}
-	struct pair_walk w = {.d = d, .n = n, .now_s = now_s};
-	if (a != NULL) {
-		w.old = a->head;
-		w.left = a->count;
+	for (unsigned j = 0; j < n; j++) {
+		const struct dht_binding_data *r = &d[j];
+		if (r->kind == DHT_REC_CLEARED || r->version > max_version ||
+		    r->expires_at_s <= now_s ||
+		    (have_floor && !dht_rec_newer(r->version, r->writer, fv, fw))) {
+			continue;
+		}
+		struct dht_binding *h =
+			ai != DHT_POOL_NONE ? find_identity(s, aor_at(s, ai), r) : NULL;
+		if (h == NULL) {
+			ret = rec_add(s, id, m, slot, key, len, &ai, r);
+		} else if (dht_rec_newer(r->version, r->writer, hdr_get(s, h, DHT_REC_HDR_VERSION),
+					 hdr_get(s, h, DHT_REC_HDR_WRITER))) {
+			ret = rec_rewrite(s, h, r);
+		} else {
+			continue;
+		}
+		if (ret != LC_OK) {
+			break;
+		}
+		changed = true;
 	}
-	/* the least the pool must give, before any work: each record beyond the bindings held */
-	if (live > w.left && dht_pool_avail(&s->binds) < live - w.left) {
-		return refuse_full(s);
-	}
-	struct set_plan pl;
-	if (set_plan(s, w, len, a == NULL, &pl) != LC_OK) {
-		return refuse_full(s);
-	}
-	if (a == NULL) {
-		key_block_write(s, pl.kvar, key, len);
-		ai = aor_create(s, id, m, slot, pl.kvar);
-		a = aor_at(s, ai);
-	}
-	set_commit(s, ai, w, &pl);
-	dht_aor_set_version(a, id, version);
+out:
 	stats_sync(s);
-	return LC_OK;
+	if (ret == LC_EFULL) {
+		return refuse_full(s);
+	}
+	return ret != LC_OK ? ret : changed ? LC_OK : LC_ESTALE;
 }
 
 unsigned dht_store_expire(struct dht_store *s, uint32_t now_s, unsigned budget)
@@ -979,7 +1078,7 @@ unsigned dht_store_expire(struct dht_store *s, uint32_t now_s, unsigned budget)
 		if (bi == 0) {
 			break;
 		}
-		binding_drop(s, bi);
+		rec_drop(s, bi, false);
 		n++;
 	}
 	if (n > 0) {
@@ -1022,4 +1121,6 @@ void dht_store_stats_get(const struct dht_store *s, struct dht_store_stats *out)
 	out->bytes_index = s->fixed_bytes; /* set before the store is handed out, never changed */
 	out->bytes_records = lc_counter_get(&s->st.bytes_records);
 	out->bytes_var = lc_counter_get(&s->st.bytes_var);
+	out->tombstones = lc_counter_get(&s->st.tombstones);
+	out->future = lc_counter_get(&s->st.future);
 }

@@ -14,11 +14,18 @@
  * Views: every struct dht_bytes a read returns points into the store and stays valid until the
  * next write to the same store.
  *
- * Versions (docs/overlay.md section 6): every key carries a 64-bit version, which the store keeps
- * but never sets by itself: a key created by dht_store_add has version 0, changing its bindings
- * leaves it alone, and it goes with the key. The owner sets it after each change
- * (dht_aor_set_version, dht_version_next in dht/dht_sync.h); a replica replaces a key's whole set
- * only by a higher version (dht_store_set_aor).
+ * Versions and removals (docs/overlay.md section 6): a key's set is a set of records, one per
+ * binding identity (+sip.instance and reg-id when the binding has an instance, else its contact
+ * URI's bytes), each with its own version (a hybrid logical clock value, dht_version_next) and
+ * writer (the top half of the id of the node that made that version). A record is a live binding
+ * or a tombstone: a removed binding (DHT_REC_REMOVED) or a removal of every binding of the key up
+ * to its version (DHT_REC_CLEARED, REGISTER "Contact: *"). Tombstones are kept until their
+ * expires_at_s (the writer sets it to when anything they beat would have expired), then reaped by
+ * the wheel like bindings. Two copies of a key are merged record by record (dht_store_merge): the
+ * greater (version, writer) of an identity wins, and a CLEARED record beats every record below it,
+ * so merging is commutative, associative and idempotent, and nothing moves a record backwards.
+ * The key's version is the highest version of any record it ever held (the owner's next version
+ * starts above it).
  */
 #pragma once
 
@@ -48,7 +55,14 @@ struct dht_addr {
 #define DHT_KEY_MAX 512
 #define DHT_BINDING_VAR_MAX 8192
 
-/* One binding, as written and as read back. */
+/* What a record is (the values are LSP's REMOVED TLV, docs/lsp.md section 11). */
+enum dht_rec_kind {
+	DHT_REC_LIVE = 0,    /* a binding */
+	DHT_REC_REMOVED = 1, /* a tombstone: the binding of this identity was removed */
+	DHT_REC_CLEARED = 2, /* a tombstone: every record of the key below this one was removed */
+};
+
+/* One record (a binding or a tombstone), as written and as read back. */
 struct dht_binding_data {
 	struct dht_bytes uri;	   /* contact URI as received: what 200 OK and 302 give back */
 	struct dht_bytes call_id;  /* Call-ID of the REGISTER (or LSP publish) that last wrote it */
@@ -62,7 +76,23 @@ struct dht_binding_data {
 	uint32_t txn_tag;	   /* opaque to the store; the registrar's retransmission tag */
 	int16_t q;		   /* q in thousandths (0..1000), -1 when none */
 	struct dht_addr src;	   /* source of the last write */
+	uint64_t version;	   /* this record's version (dht_version_next) */
+	uint64_t writer;	   /* top half of the id of the node that wrote this version */
+	uint8_t kind; /* enum dht_rec_kind; a tombstone's expires_at_s is when it goes */
 };
+
+/**
+ * Whether two records name the same binding: equal +sip.instance and reg-id when @p a has an
+ * instance, else neither has one and the contact URIs are byte-equal. CLEARED records name no
+ * binding. Context: any thread.
+ */
+bool dht_binding_same_identity(const struct dht_binding_data *a, const struct dht_binding_data *b);
+
+/** Whether (version, writer) @p a is above @p b: the order every merge follows. */
+static inline bool dht_rec_newer(uint64_t va, uint64_t wa, uint64_t vb, uint64_t wb)
+{
+	return va > vb || (va == vb && wa > wb);
+}
 
 struct dht_store_cfg {
 	uint32_t max_bindings; /* bindings this shard can hold (> 0) */
@@ -94,6 +124,9 @@ struct dht_store_stats {
 	uint64_t bytes_index;	/* the key index and the store's own struct (fixed at creation) */
 	uint64_t bytes_records; /* AOR and binding records in use */
 	uint64_t bytes_var;	/* var-region blocks in use: keys and strings, headers, rounding */
+	/* added with per-record versions (issue 12) */
+	uint64_t tombstones; /* REMOVED and CLEARED records held; `bindings` counts the live ones */
+	uint64_t future;     /* merged records refused for a version beyond the clock bound */
 };
 
 /**
@@ -118,26 +151,19 @@ struct dht_aor *dht_store_find(struct dht_store *s, dht_id_t id, const char *key
 /** The key's bytes. */
 struct dht_bytes dht_aor_key(const struct dht_aor *a);
 
-/** The key's version (0 until set). Context: the shard's worker; fast path. */
+/** The highest version any record of the key has had (the file comment). Context: the shard's
+ * worker; fast path. */
 uint64_t dht_aor_version(const struct dht_aor *a);
 
 /**
- * Set the key's version. It stays while the key has bindings, whatever happens to them.
- * @param id  the key's id, as given to dht_store_add or dht_store_set_aor (the store keeps the
- *   key's share of its range digest, dht_aor_sync_hash, which depends on both).
- * Context: the shard's worker; fast path.
- */
-void dht_aor_set_version(struct dht_aor *a, dht_id_t id, uint64_t version);
-
-/**
- * The top 64 bits of the key's id (as given to dht_store_add or dht_store_set_aor), kept in the
+ * The top 64 bits of the key's id (as given to dht_store_add, dht_store_clear or dht_store_merge), kept in the
  * key's record: range walks place a key on the ring and in its digest bucket without reading its
  * bytes. Context: the shard's worker.
  */
 uint64_t dht_aor_id_hi(const struct dht_aor *a);
 
-/** dht_sync_hash(id, version) of the key, kept in its record (dht/dht_sync.h). Context: the
- * shard's worker. */
+/** The key's share of its range digest: the XOR of dht_sync_rec_hash over its records, kept in
+ * its record (dht/dht_sync.h). Context: the shard's worker. */
 uint64_t dht_aor_sync_hash(const struct dht_aor *a);
 
 /**
@@ -148,8 +174,18 @@ uint64_t dht_aor_sync_hash(const struct dht_aor *a);
 unsigned dht_aor_bindings(struct dht_aor *a, uint32_t now_s, struct dht_binding **out,
 			  unsigned cap);
 
-/** Number of bindings held for @p a, including any past expiry that the wheel has not reaped. */
+/**
+ * The records of @p a, tombstones included, that are not past their expires_at_s at @p now_s, in
+ * the order they were first added, up to @p cap of them: what replication sends.
+ * @return how many were written to @p out.
+ */
+unsigned dht_aor_records(struct dht_aor *a, uint32_t now_s, struct dht_binding **out, unsigned cap);
+
+/** Number of records held for @p a (tombstones and any past expiry not yet reaped included). */
 unsigned dht_aor_count(const struct dht_aor *a);
+
+/** Number of those that are bindings (not tombstones). */
+unsigned dht_aor_live_count(const struct dht_aor *a);
 
 /** Read a binding; the views point into the store (see the file comment). */
 void dht_binding_read(const struct dht_binding *b, struct dht_binding_data *out);
@@ -164,17 +200,20 @@ bool dht_store_has_room(const struct dht_store *s, unsigned nbindings, size_t va
 			size_t key_len);
 
 /**
- * Add a binding to the key, creating the key's set when it has none.
+ * Add a record (a binding, or a REMOVED tombstone for an identity the key does not hold) to the
+ * key, creating the key's set when it has none. The key's version rises to @p d->version.
  * @return LC_OK, LC_EFULL (a pool is exhausted; nothing changed), LC_ETOOLONG (key or fields
  *   longer than DHT_KEY_MAX / DHT_BINDING_VAR_MAX), LC_EINVAL (expires_at_s <= now is allowed and
- *   simply expires at the next dht_store_expire; no other input is invalid).
+ *   simply expires at the next dht_store_expire), LC_EINVAL (d->kind is DHT_REC_CLEARED: that
+ *   is dht_store_clear).
  * Context: the shard's worker; fast path.
  */
 LC_MUSTCHECK int dht_store_add(struct dht_store *s, dht_id_t id, const char *key, size_t len,
 			       const struct dht_binding_data *d);
 
 /**
- * Overwrite binding @p b with @p d (a refresh, or a new contact for the same instance). @p b may
+ * Overwrite record @p b with @p d (a refresh, or a new contact for the same instance; @p d names
+ * the same identity, dht_binding_same_identity). The key's version rises to @p d->version. @p b may
  * move: handles to it and views into it are invalid afterwards. O(1); cheapest when the variable
  * fields are unchanged (a plain refresh).
  * @return LC_OK, LC_EFULL (nothing changed), LC_ETOOLONG.
@@ -183,10 +222,32 @@ LC_MUSTCHECK int dht_store_add(struct dht_store *s, dht_id_t id, const char *key
 LC_MUSTCHECK int dht_store_update(struct dht_store *s, struct dht_binding *b,
 				  const struct dht_binding_data *d);
 
-/** Remove one binding; the key's set goes with its last binding. Context: the shard's worker. */
+/**
+ * Remove binding @p b the way every removal must (STYLE.md section 9): it becomes a REMOVED
+ * tombstone of its identity at @p version by @p writer, kept until @p keep_until_s, so that an
+ * older copy of it met later (a replica that missed the removal, the other side of a partition)
+ * loses to it. In place: cannot fail. Context: the shard's worker; fast path.
+ */
+void dht_store_tombstone(struct dht_store *s, struct dht_binding *b, uint64_t version,
+			 uint64_t writer, uint32_t keep_until_s);
+
+/**
+ * Remove every binding of the key (REGISTER "Contact: *"): the key keeps one CLEARED record at
+ * @p version by @p writer until @p keep_until_s, which beats every record below it, here and in
+ * every copy it is merged into. A key not held gets one too: the bindings it removes may be held
+ * elsewhere.
+ * @return LC_OK, LC_EFULL (a new key had no room; nothing changed), LC_ETOOLONG.
+ * Context: the shard's worker; fast path.
+ */
+LC_MUSTCHECK int dht_store_clear(struct dht_store *s, dht_id_t id, const char *key, size_t len,
+				 uint64_t version, uint64_t writer, uint32_t keep_until_s);
+
+/** Forget one record without a trace (unit tests; the wheel's expiry does the same). The key's
+ * set goes with its last record. Context: the shard's worker. */
 void dht_store_remove(struct dht_store *s, struct dht_binding *b);
 
-/** Remove a key and all its bindings. Context: the shard's worker. */
+/** Forget a key and all its records without a trace: only for a key whose copy has been handed
+ * to its owner, and in tests. Context: the shard's worker. */
 void dht_store_remove_aor(struct dht_store *s, struct dht_aor *a);
 
 /**
@@ -229,25 +290,20 @@ void dht_store_prefetch(const struct dht_store *s, dht_id_t id);
 unsigned dht_store_walk(struct dht_store *s, uint64_t *cursor, struct dht_aor **out, unsigned cap);
 
 /**
- * Replace the whole binding set of a key at @p version, all or nothing: what a replica does with a
- * REPLICA_STORE or a RANGE_TRANSFER entry (docs/overlay.md section 6). Applied only when the key
- * is absent or holds an older version; the key then has exactly the records of @p d whose
- * expires_at_s is after @p now_s, in the order given, and version @p version. None left (n == 0,
- * or every record expired) removes the key. O(n + bindings held); a set equal to the one held but
- * for expiries, CSeqs and other fixed fields (a replicated refresh) is applied in place with no
- * var-region work, and a binding dropped from the middle of the set does not disturb the others.
- * A removed key leaves nothing behind (no tombstone): a set at an older version that arrives
- * after the removal applies, and range sync repairs it.
+ * Merge a copy of a key's records into the key (docs/overlay.md section 6): what a replica does
+ * with a REPLICA_STORE entry and every node with a RANGE_TRANSFER entry. Record by record, a
+ * record replaces the held record of its identity only when its (version, writer) is above it
+ * (dht_rec_newer), a CLEARED record above the held one removes every record at or below it, and
+ * records at or below the key's CLEARED record are not taken. Records past their expires_at_s at
+ * @p now_s are not taken, nor records whose version is above @p max_version (a clock far ahead:
+ * counted in stats.future). So merging never moves a record backwards, and merging the same copy
+ * twice, or two copies in either order, gives the same set.
  * @param key  borrowed, as @p d and its strings, which must not point into @p s.
- * @return LC_OK (applied; also when the key was absent and nothing was left to store),
- *   LC_ESTALE (the key holds @p version or a newer one: nothing changed), LC_EFULL (a pool or the
- *   var region is short; nothing changed but the full counter), LC_ETOOLONG (the key or a record's
- *   fields are too long, as for dht_store_add; nothing changed).
- *   Room is counted against what the old set gives up: its binding records are reused, and so is
- *   a record's block when the new strings need one of the same size; other new blocks are taken
- *   before the old ones are given back.
+ * @return LC_OK (something changed), LC_ESTALE (nothing was newer), LC_EFULL (a pool or the var
+ *   region is short: the records before the one refused are merged, which is a valid state),
+ *   LC_ETOOLONG (a key or a record's fields are too long; nothing changed).
  * Context: the shard's worker.
  */
-LC_MUSTCHECK int dht_store_set_aor(struct dht_store *s, dht_id_t id, const char *key, size_t len,
-				   uint64_t version, const struct dht_binding_data *d, unsigned n,
-				   uint32_t now_s);
+LC_MUSTCHECK int dht_store_merge(struct dht_store *s, dht_id_t id, const char *key, size_t len,
+				 const struct dht_binding_data *d, unsigned n, uint32_t now_s,
+				 uint64_t max_version);

@@ -27,10 +27,11 @@ struct dht_aor {
 	uint32_t
 		h32; /* the id's top 32 bits: its home slot in the index; free-list link when free */
 	uint32_t key;	/* var-region block of the key */
-	uint32_t head;	/* first binding (first added); the list is circular */
-	uint32_t count; /* bindings held; 0 marks a free record */
+	uint32_t head;	/* first record (first added); the list is circular */
+	uint16_t count; /* records held (bindings and tombstones); 0 marks a free record */
+	uint16_t tombs; /* of which tombstones (REMOVED, CLEARED) */
 	uint64_t id_hi; /* the key id's top 64 bits (dht_aor_id_hi) */
-	uint64_t sync;	/* dht_sync_hash(id, version), kept with every version change */
+	uint64_t sync;	/* XOR of dht_sync_rec_hash over the records, kept with every change */
 };
 
 /* A key block: the key's version (uint64, 4-byte aligned: read with memcpy), its length (uint16),
@@ -44,17 +45,32 @@ enum { VF_URI, VF_CALL_ID, VF_INSTANCE, VF_PATH, VF_ATTRS, VF_N };
 
 /* len[VF_ATTRS] bit: the block ends with the 16 address bytes (else addr4 holds them all). */
 #define DHT_LEN_ADDR16 0x8000u
+/* len[VF_URI] bits: the record is a tombstone (enum dht_rec_kind) */
+#define DHT_LEN_REMOVED 0x8000u
+#define DHT_LEN_CLEARED 0x4000u
 #define DHT_LEN_MASK 0x3fffu
 
+/* Records a key may hold, tombstones included: as many as one replication ENTRY carries
+ * (DHT_LSP_MAX_ENTRY_RECORDS); a write or merge beyond it is refused (LC_EFULL). */
+#define DHT_STORE_KEY_RECORDS 256u
+
+/* Every record's block starts with its version and writer (uint64 each, 4-byte aligned: read
+ * with memcpy), then the strings in VF_* order, then the 16 address bytes unless inline. */
+#define DHT_REC_HDR_VERSION 0
+#define DHT_REC_HDR_WRITER 8
+#define DHT_REC_HDR 16
+
 /*
- * One binding. Owner: the shard's worker. 64 bytes, one cache line: everything but the strings,
- * and an address whose bytes 4..15 are zero (IPv4), lives here.
+ * One record: a binding or a tombstone. Owner: the shard's worker. 64 bytes, one cache line:
+ * everything but the version, writer and strings (in its block), and an address whose bytes
+ * 4..15 are zero (IPv4), lives here. A tombstone keeps the strings of what it removed (its
+ * identity is among them) and sits on the wheel at the time it goes.
  */
 struct dht_binding {
 	uint32_t aor;	     /* owning key's record; free-list link when free */
 	uint32_t next, prev; /* the key's bindings, circular, in first-added order */
 	struct dht_wnode w;  /* expiry wheel links; w.exp is expires_at_s */
-	uint32_t var;	     /* var-region block of the fields, or DHT_VAR_NONE when all empty */
+	uint32_t var;	     /* var-region block: header (DHT_REC_HDR), then the fields */
 	uint32_t registered_at_s;
 	uint32_t cseq;
 	uint32_t reg_id;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Range sync over a shard's store (see dht_sync.h for how the digests work): the bucket digest,
- * the ring-range test, and the step functions built on dht_store_walk.
+ * Range sync over a shard's store (see dht_sync.h for how the digests work): a record's digest
+ * share, digest merge and diff, the ring-range test, and the step functions built on
+ * dht_store_walk.
  */
 #include "dht/dht_sync.h"
 
@@ -20,24 +21,19 @@ static inline uint64_t fmix64(uint64_t k)
 	return k;
 }
 
-uint64_t dht_sync_hash(dht_id_t id, uint64_t version)
+uint64_t dht_sync_rec_hash(uint64_t id_hi, uint64_t version, uint64_t writer, unsigned kind,
+			   uint64_t identity)
 {
-	/* absorb one word per round; for the others fixed, each round is a bijection of the word */
-	uint64_t h = fmix64((uint64_t)id ^ 0x9e3779b97f4a7c15ull);
-	h = fmix64(h ^ (uint64_t)(id >> 64));
-	return fmix64(h ^ version);
+	uint64_t h = fmix64(id_hi ^ 0x6a09e667f3bcc909ull);
+	h = fmix64(h ^ version);
+	h = fmix64(h ^ writer);
+	h = fmix64(h ^ identity ^ ((uint64_t)kind << 62));
+	return h;
 }
 
 void dht_sync_digest_init(struct dht_sync_digest *d)
 {
 	memset(d, 0, sizeof(*d));
-}
-
-void dht_sync_digest_add(struct dht_sync_digest *d, dht_id_t id, uint64_t version)
-{
-	uint32_t b = dht_sync_bucket(id);
-	d->x[b] ^= dht_sync_hash(id, version);
-	d->n[b]++;
 }
 
 void dht_sync_digest_merge(struct dht_sync_digest *into, const struct dht_sync_digest *from)
@@ -109,7 +105,7 @@ unsigned dht_sync_digest_step(struct dht_store *s, uint64_t seed, uint64_t *curs
 	struct dht_aor *a[DHT_SYNC_STEP];
 	unsigned n = dht_store_walk(s, cursor, a, DHT_SYNC_STEP);
 	for (unsigned i = 0; i < n; i++) {
-		/* from the record alone: dht_aor_sync_hash is dht_sync_hash(id, version) */
+		/* bucket and share from the key's record alone (dht_aor_id_hi, dht_aor_sync_hash) */
 		uint32_t b = key_bucket(a[i]);
 		uint64_t h = dht_aor_sync_hash(a[i]);
 		for (unsigned r = 0; r < nranges; r++) {
@@ -139,21 +135,6 @@ unsigned dht_sync_emit_step(struct dht_store *s, uint64_t seed, uint64_t *cursor
 	return kept;
 }
 
-unsigned dht_sync_clear_step(struct dht_store *s, uint64_t seed, uint64_t *cursor,
-			     const struct dht_sync_range *range, const uint8_t *buckets)
-{
-	struct dht_aor *a[DHT_SYNC_STEP];
-	unsigned n = dht_store_walk(s, cursor, a, DHT_SYNC_STEP), removed = 0;
-	for (unsigned i = 0; i < n; i++) {
-		/* removing a key leaves the other handles of the batch valid (dht_store_walk) */
-		if (selected(a[i], seed, range, buckets)) {
-			dht_store_remove_aor(s, a[i]);
-			removed++;
-		}
-	}
-	return removed;
-}
-
 unsigned dht_sync_count_step(struct dht_store *s, uint64_t seed, uint64_t *cursor,
 			     const struct dht_sync_range *ranges, unsigned nranges,
 			     struct dht_sync_count *counts)
@@ -161,10 +142,11 @@ unsigned dht_sync_count_step(struct dht_store *s, uint64_t seed, uint64_t *curso
 	struct dht_aor *a[DHT_SYNC_STEP];
 	unsigned n = dht_store_walk(s, cursor, a, DHT_SYNC_STEP);
 	for (unsigned i = 0; i < n; i++) {
-		unsigned bindings = dht_aor_count(a[i]);
+		unsigned bindings = dht_aor_live_count(a[i]);
 		for (unsigned r = 0; r < nranges; r++) {
 			if (key_in(a[i], seed, &ranges[r])) {
-				counts[r].keys++;
+				counts[r].held++;
+				counts[r].keys += bindings > 0;
 				counts[r].bindings += bindings;
 			}
 		}

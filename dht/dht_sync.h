@@ -2,25 +2,26 @@
 /*
  * What replication and range sync need from a shard's store (docs/overlay.md sections 6 and 7):
  * the owner's next version of a key, bucket digests of ring ranges, and walks that a worker runs a
- * slice per loop to digest, emit, clear and count the keys of a range. Pure: no clock, no I/O, no
+ * slice per loop to digest, emit and count the keys of a range. Pure: no clock, no I/O, no
  * allocation; a digest is the caller's memory.
  *
  * How it works: a range's keys fall in DHT_SYNC_BUCKETS buckets by dht_sync_bucket(id). A
- * bucket's digest is the XOR of dht_sync_hash(id, version) over its keys, and their count. XOR
- * makes it independent of the order keys are met in, so two stores holding the same keys at the
- * same versions agree bucket by bucket, however they were filled, and the digests of a node's
- * shards combine into the node's by XOR and sum (dht_sync_digest_merge). Two nodes compare a
- * range by its digests (dht_sync_digest_diff) and exchange only the keys of the buckets that
- * differ (dht_sync_emit_step), or, for a REPLACE, first clear them (dht_sync_clear_step).
+ * bucket's digest is the XOR of its keys' shares and their count, where a key's share
+ * (dht_aor_sync_hash) is the XOR of dht_sync_rec_hash over its records, tombstones included. XOR
+ * makes it independent of the order keys and records are met in, so two stores holding the same
+ * records agree bucket by bucket, however they were filled, and the digests of a node's shards
+ * combine into the node's by XOR and sum (dht_sync_digest_merge). Two nodes compare a range by
+ * its digests (dht_sync_digest_diff) and exchange only the keys of the buckets that differ
+ * (dht_sync_emit_step), every record of them, which the receiver merges (dht_store_merge).
  *
- * The store keeps, in each key's record, the top half of its id and dht_sync_hash(id, version)
- * (dht_aor_id_hi, dht_aor_sync_hash), so digesting, counting and clearing read the records in
- * order and never a key's bytes: a few nanoseconds a key. Only a key whose top half equals a range
- * end's (about one in 2^64) has its id recomputed from its bytes with dht_key_of(key, seed), and
- * an emit reads the bytes it sends. So the store must hold keys under the ids dht_key_of gives
- * with that seed (the overlay's), as the dataplane does. Each step is one dht_store_walk call that
- * looks at a bounded number of records and at most DHT_SYNC_STEP keys (an emit step: at most its
- * cap), so its cost is bounded.
+ * The store keeps, in each key's record, the top half of its id and the key's share
+ * (dht_aor_id_hi, dht_aor_sync_hash), updated with every change of the key's records, so
+ * digesting and counting read the records in order and never a key's bytes: a few nanoseconds a
+ * key. Only a key whose top half equals a range end's (about one in 2^64) has its id recomputed
+ * from its bytes with dht_key_of(key, seed), and an emit reads the bytes it sends. So the store
+ * must hold keys under the ids dht_key_of gives with that seed (the overlay's), as the dataplane
+ * does. Each step is one dht_store_walk call that looks at a bounded number of records and at
+ * most DHT_SYNC_STEP keys (an emit step: at most its cap), so its cost is bounded.
  */
 #pragma once
 
@@ -31,17 +32,31 @@
 #include "dht/dht_store.h"
 
 /**
- * The version the owner gives a key it changes: max(old + 1, now_ms << 12). Versions follow the
- * clock, so a new owner that never saw a key's version (or a restarted one) still writes newer
- * ones than the replicas hold, as long as the nodes' clocks roughly agree; the low 12 bits leave
- * room for 4096 changes a millisecond, and a clock that steps back never makes a version go back.
- * Saturates at UINT64_MAX. Context: any thread.
+ * The version a node gives a record it writes: max(old + 1, now_ms << 12), where @p old is the
+ * key's version (the highest it has seen, its own writes and every merged copy's). This is a
+ * hybrid logical clock per key: versions follow the clock, so a new owner that never saw a key
+ * (or a restarted one) still writes newer ones than the replicas hold as long as the nodes'
+ * clocks roughly agree, and a write made after seeing another is always above it, whatever the
+ * clocks say; the low 12 bits leave room for 4096 changes a millisecond, and a clock that steps
+ * back never makes a version go back. Versions from clocks far ahead are refused where they are
+ * merged (dht_version_bound), so no key ever comes near saturation at UINT64_MAX.
+ * Context: any thread.
  */
 static inline uint64_t dht_version_next(uint64_t old, uint64_t now_ms)
 {
 	uint64_t next = old == UINT64_MAX ? old : old + 1;
 	uint64_t clock = now_ms << 12;
 	return next > clock ? next : clock;
+}
+
+/* How far ahead of the receiver's clock a merged version may be (a peer's clock that jumped ahead
+ * further writes versions that would win over every later write for as long: refused, counted). */
+#define DHT_VERSION_AHEAD_MAX_MS 60000u
+
+/** The highest version a node at @p now_ms takes from another (dht_store_merge's max_version). */
+static inline uint64_t dht_version_bound(uint64_t now_ms)
+{
+	return ((now_ms + DHT_VERSION_AHEAD_MAX_MS) << 12) | 0xfffu;
 }
 
 /* Buckets per range digest (a power of two), and the bytes of a bucket set. */
@@ -77,24 +92,23 @@ static inline void dht_sync_set_add(uint8_t *set, uint32_t b)
 }
 
 /**
- * A key's contribution to its bucket's digest: a 64-bit mix of the id and the version, so that a
- * change of either changes the bucket. The same on every node (arithmetic only, no byte order).
- * Context: any thread.
+ * A record's share of its key's digest share (dht_aor_sync_hash is the XOR over the key's
+ * records): a mix of the key id's top half, the record's version, writer and kind, and a hash of
+ * its identity, so two copies of a key agree exactly when they hold the same records at the same
+ * versions. The same on every node (arithmetic only, no byte order). Context: any thread.
  */
-uint64_t dht_sync_hash(dht_id_t id, uint64_t version);
+uint64_t dht_sync_rec_hash(uint64_t id_hi, uint64_t version, uint64_t writer, unsigned kind,
+			   uint64_t identity);
 
 /* The digest of a range. Owner: whoever fills it (a worker for its shard, control to merge);
  * 48 KiB, so not on a worker's stack. */
 struct dht_sync_digest {
-	uint64_t x[DHT_SYNC_BUCKETS]; /* XOR of dht_sync_hash of the bucket's keys */
+	uint64_t x[DHT_SYNC_BUCKETS]; /* XOR of the bucket's keys' shares (dht_aor_sync_hash) */
 	uint32_t n[DHT_SYNC_BUCKETS]; /* keys in the bucket */
 };
 
 /** Empty @p d. Context: any thread. */
 void dht_sync_digest_init(struct dht_sync_digest *d);
-
-/** Count a key at a version in @p d. Context: any thread. */
-void dht_sync_digest_add(struct dht_sync_digest *d, dht_id_t id, uint64_t version);
 
 /** Add @p from into @p into (XOR and sum): the digest of both key sets. Context: any thread. */
 void dht_sync_digest_merge(struct dht_sync_digest *into, const struct dht_sync_digest *from);
@@ -136,9 +150,11 @@ unsigned dht_sync_digest_step(struct dht_store *s, uint64_t seed, uint64_t *curs
 /**
  * One slice of enumerating the keys in @p range whose bucket is in @p buckets (NULL: every
  * bucket), to emit them as RANGE_TRANSFER entries: the caller reads each key with dht_aor_key,
- * dht_aor_version, dht_aor_bindings and dht_binding_read. The walk stops right after the @p cap-th
- * key it looks at, so a caller that can emit only a few entries now passes a small @p cap and
- * loses nothing; every key held throughout the walk is returned exactly once.
+ * dht_aor_version, dht_aor_records and dht_binding_read, and sends the records read, tombstones
+ * included (a key may hold tombstones only), so that the receiver's merge repairs removals too.
+ * The walk stops right after the @p cap-th key it looks at, so a caller that can emit only a few
+ * entries now passes a small @p cap and loses nothing; every key held throughout the walk is
+ * returned exactly once.
  * @param out  written: up to @p cap handles, valid until the next write to the store.
  * @param ids  NULL, or written: the id of each key in @p out.
  * @return how many keys were written (0 does not mean the end; *@p cursor says).
@@ -148,19 +164,11 @@ unsigned dht_sync_emit_step(struct dht_store *s, uint64_t seed, uint64_t *cursor
 			    const struct dht_sync_range *range, const uint8_t *buckets,
 			    struct dht_aor **out, dht_id_t *ids, unsigned cap);
 
-/**
- * One slice of removing the keys in @p range whose bucket is in @p buckets (NULL: every bucket),
- * before a REPLACE. Removing while walking skips and revisits nothing (dht_store_walk).
- * @return keys removed in this call.
- * Context: the shard's worker.
- */
-unsigned dht_sync_clear_step(struct dht_store *s, uint64_t seed, uint64_t *cursor,
-			     const struct dht_sync_range *range, const uint8_t *buckets);
-
 /* What a range holds. Owner: the caller. */
 struct dht_sync_count {
-	uint64_t keys;
-	uint64_t bindings; /* dht_aor_count: expired ones not yet reaped included */
+	uint64_t held;	   /* keys with any record, tombstones only included */
+	uint64_t keys;	   /* keys with a binding */
+	uint64_t bindings; /* dht_aor_live_count: expired ones not yet reaped included */
 };
 
 /**

@@ -178,6 +178,8 @@ enum dht_lsp_status {
 	DHT_LSP_S_HOP_LIMIT = 483,	    /* reserved (forwarding): hop limit exhausted */
 	DHT_LSP_S_INTERNAL = 500,
 	DHT_LSP_S_UNKNOWN_TYPE = 501, /* message type not implemented */
+	DHT_LSP_S_UNAVAILABLE = 502,  /* fewer live nodes than the write quorum: nothing changed;
+				      * RETRY_AFTER says when to try again (docs/overlay.md §6.2) */
 	DHT_LSP_S_FULL = 503,	      /* store full; RETRY_AFTER says when to try again */
 	DHT_LSP_S_VERSION = 505,      /* LSP version not supported; the header has ours */
 };

@@ -50,6 +50,8 @@ const char *dht_lsp_status_text(unsigned status)
 		return "Internal error";
 	case DHT_LSP_S_UNKNOWN_TYPE:
 		return "Unknown message type";
+	case DHT_LSP_S_UNAVAILABLE:
+		return "Write quorum unavailable";
 	case DHT_LSP_S_FULL:
 		return "Full";
 	case DHT_LSP_S_VERSION:

@@ -66,13 +66,11 @@ enum dht_lsp_member_state {
 	DHT_LSP_MEMBER_DEAD = 2,
 };
 
-/* SYNC_MODE: RANGE_DIGEST carries PULL, PUSH or HANDOFF, RANGE_TRANSFER MERGE or REPLACE. */
+/* SYNC_MODE: RANGE_DIGEST carries PULL, PUSH or HANDOFF, RANGE_TRANSFER MERGE. 3 is reserved
+ * (REPLACE before removals left tombstones) and refused like any unknown mode. */
 enum dht_lsp_sync_mode {
-	DHT_LSP_SYNC_PULL = 1, /* digest: "send me what differs" */
-	DHT_LSP_SYNC_PUSH = 2, /* digest: "tell me what differs, I will send it" */
-	/* transfer: clear BUCKET_SET in RANGE, then apply. Deprecated: with tombstones a MERGE
-	 * repairs removals too; decoded until its last sender is gone, then withdrawn. */
-	DHT_LSP_SYNC_REPLACE = 3,
+	DHT_LSP_SYNC_PULL = 1,	/* digest: "send me what differs" */
+	DHT_LSP_SYNC_PUSH = 2,	/* digest: "tell me what differs, I will send it" */
 	DHT_LSP_SYNC_MERGE = 4, /* transfer: merge each record, the higher version wins */
 	/* digest: "tell me which buckets differ; I will send my entries of them; send me nothing
 	 * back" (a node hands keys it is no longer a replica of to their owner) */

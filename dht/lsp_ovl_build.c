@@ -134,7 +134,8 @@ void dht_lsp_put_orig_type(struct dht_lsp_builder *b, unsigned type)
 
 void dht_lsp_put_sync_mode(struct dht_lsp_builder *b, unsigned mode)
 {
-	if (mode < DHT_LSP_SYNC_PULL || mode > DHT_LSP_SYNC_HANDOFF) {
+	if (mode != DHT_LSP_SYNC_PULL && mode != DHT_LSP_SYNC_PUSH && mode != DHT_LSP_SYNC_MERGE &&
+	    mode != DHT_LSP_SYNC_HANDOFF) {
 		lsp_set_err(b, LC_ELSP_SYNC_MODE);
 		return;
 	}

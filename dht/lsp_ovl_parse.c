@@ -17,9 +17,8 @@
  *     client decoder's lsp_record_decode() with the entry-only fields allowed) and counted. The
  *     offset of the first of each kind is kept, and the iterators walk from there, skipping
  *     other TLVs by code. Validation up front is what lets the iterators never fail.
- *  4. Then the rules that span TLVs: an answer has STATUS, a 2xx answer and every request have
- *     what its type requires (the first missing one in canonical order is reported), a REPLACE
- *     transfer has BUCKET_SET.
+ *  4. Then the rules that span TLVs: an answer has STATUS, and a 2xx answer and every request
+ *     have what its type requires (the first missing one in canonical order is reported).
  * The field bits (DHT_LSP_O_*) are numbered in canonical order, so "first missing" is "lowest
  * missing bit".
  */
@@ -146,7 +145,7 @@ static const struct rule req_rules[N_RULES] = {
 		 O(ENTRY),
 	 O(SENDER) | O(CHAIN) | O(ENTRY)},
 	/* RANGE_TRANSFER */
-	{O(SENDER) | O(RANGE) | O(SYNC_MODE) | O(BUCKET_SET) | O(FLAGS) | O(ENTRY),
+	{O(SENDER) | O(RANGE) | O(SYNC_MODE) | O(FLAGS) | O(ENTRY),
 	 O(SENDER) | O(RANGE) | O(SYNC_MODE)},
 	/* RANGE_DIGEST */
 	{O(SENDER) | O(RANGE) | O(SYNC_MODE) | O(BUCKETS),
@@ -203,7 +202,7 @@ static bool mode_ok(unsigned type, unsigned mode)
 		return mode == DHT_LSP_SYNC_PULL || mode == DHT_LSP_SYNC_PUSH ||
 		       mode == DHT_LSP_SYNC_HANDOFF;
 	}
-	return mode == DHT_LSP_SYNC_REPLACE || mode == DHT_LSP_SYNC_MERGE;
+	return mode == DHT_LSP_SYNC_MERGE;
 }
 
 /*
@@ -520,18 +519,13 @@ static int check_msg(struct walk *w, const uint8_t *end)
 {
 	struct dht_lsp_ovl_msg *m = w->m;
 	unsigned i = rule_index(m->hdr.type);
-	uint32_t need;
+	uint32_t need = req_rules[i].need;
 	if (dht_lsp_ovl_is_answer(m)) {
 		if (!(m->present & DHT_LSP_O_STATUS)) {
 			return fail(w, LC_ELSP_MISSING_STATUS, end, DHT_LSP_T_STATUS);
 		}
 		/* an error answer may come from a node that cannot say more (docs/lsp.md §11.2) */
 		need = m->status / 100 == 2 ? ans_rules[i].need | DHT_LSP_O_SENDER : 0;
-	} else {
-		need = req_rules[i].need;
-		if (m->hdr.type == DHT_LSP_RANGE_TRANSFER && m->sync_mode == DHT_LSP_SYNC_REPLACE) {
-			need |= DHT_LSP_O_BUCKET_SET;
-		}
 	}
 	uint32_t missing = need & ~m->present;
 	if (missing != 0) {

@@ -37,7 +37,7 @@ TYPES = {1: "PING", 2: "PUBLISH", 3: "REMOVE", 4: "LOOKUP", 0x20: "JOIN", 0x21: 
          0x26: "MEMBERSHIP", 0x27: "LEAVE", 0x28: "NODE_INFO", 0x40: "REPLICA_STORE",
          0x41: "RANGE_TRANSFER", 0x42: "RANGE_DIGEST"}
 CONTAINERS = ("RECORD", "ENTRY")
-MODES = {1: "PULL", 2: "PUSH", 3: "REPLACE", 4: "MERGE", 5: "HANDOFF"}
+MODES = {1: "PULL", 2: "PUSH", 4: "MERGE", 5: "HANDOFF"}  # 3 reserved (REPLACE, withdrawn)
 REMOVALS = {1: "CONTACT: a tombstone of this binding", 2: "ALL: every record up to this version"}
 STATES = {1: "alive", 2: "dead"}
 

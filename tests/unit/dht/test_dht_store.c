@@ -4,10 +4,14 @@
  * removal, first-added order and caps, expired bindings hidden before reaping, the expiry wheel
  * across slot wraps, its levels and far jumps of time with budgeted reaping, each pool running out
  * (LC_EFULL changes nothing, has_room agrees, space comes back), forced id collisions, length
- * limits, the key walk, key versions (kept through every change of the bindings, and what they
- * cost), dht_store_set_aor (newer applied, older refused, removal, expired records, in-place
- * refreshes, all or nothing when any pool runs out), and a randomized run of 200k operations,
- * replica sets included, against a naive model.
+ * limits, the key walk, versions (each record's own, the key's as the highest its records had,
+ * and what a key and a record's 16-byte header cost), digest shares (the XOR of the records'),
+ * tombstones (dht_store_tombstone, REMOVED adds, dht_store_clear, reaped at their time),
+ * dht_store_merge (record by record: newer taken, older and equal refused, ties by writer, a copy
+ * with fewer records removes nothing, REMOVED and CLEARED records remove, expired records and
+ * records beyond max_version not taken, in-place refreshes, each pool and the per-key cap running
+ * out with the records before the refused one merged), and a randomized run of 200k operations,
+ * tombstones, clears and replica merges included, against a naive model.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -567,43 +571,70 @@ static void test_walk(void)
 	dht_store_free(s);
 }
 
-/* ---- versions and dht_store_set_aor ---- */
+/* ---- versions, digest shares, tombstones and dht_store_merge ---- */
 
-static int set(struct dht_store *s, const char *key, uint64_t version,
-	       const struct dht_binding_data *d, unsigned n, uint32_t now)
+static struct dht_binding_data at(struct dht_binding_data d, uint64_t version, uint64_t writer)
 {
-	return dht_store_set_aor(s, idk(key), key, strlen(key), version, d, n, now);
+	d.version = version;
+	d.writer = writer;
+	return d;
 }
 
-/* Everything a reader can see of a key (expired bindings not yet reaped included), as text. */
+static void versions(struct dht_binding_data *d, unsigned n, uint64_t version, uint64_t writer)
+{
+	for (unsigned i = 0; i < n; i++) {
+		d[i].version = version;
+		d[i].writer = writer;
+	}
+}
+
+static int merge(struct dht_store *s, const char *key, const struct dht_binding_data *d, unsigned n,
+		 uint32_t now)
+{
+	return dht_store_merge(s, idk(key), key, strlen(key), d, n, now, UINT64_MAX);
+}
+
+/* Everything a reader can see of a key (tombstones and records past expiry not yet reaped
+ * included), as text. */
 static const char *dump(struct dht_store *s, const char *key)
 {
-	static char buf[8192];
+	static char buf[16384];
 	struct dht_aor *a = find(s, key);
 	if (a == NULL) {
 		return "absent";
 	}
 	size_t len =
 		(size_t)snprintf(buf, sizeof(buf), "v%llx", (unsigned long long)dht_aor_version(a));
-	struct dht_binding *b[64];
-	unsigned n = dht_aor_bindings(a, 0, b, 64);
+	struct dht_binding *b[300];
+	unsigned n = dht_aor_records(a, 0, b, 300);
 	for (unsigned i = 0; i < n && len < sizeof(buf); i++) {
 		struct dht_binding_data r;
 		dht_binding_read(b[i], &r);
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-					"|%.*s,%.*s,%.*s,%.*s,%.*s,%u,%u,%u,%d,%u,%x",
-					(int)r.uri.len, r.uri.p, (int)r.call_id.len, r.call_id.p,
-					(int)r.instance.len, r.instance.p, (int)r.path.len,
-					r.path.p, (int)r.attrs.len, r.attrs.p, r.expires_at_s,
-					r.cseq, r.txn_tag, r.q, r.src.port, r.src.addr[15]);
+		len += (size_t)snprintf(
+			buf + len, sizeof(buf) - len,
+			"|%u:%llx:%llx,%.*s,%.*s,%.*s,%.*s,%.*s,%u,%u,%u,%u,%d,%u,%x", r.kind,
+			(unsigned long long)r.version, (unsigned long long)r.writer, (int)r.uri.len,
+			r.uri.p, (int)r.call_id.len, r.call_id.p, (int)r.instance.len, r.instance.p,
+			(int)r.path.len, r.path.p, (int)r.attrs.len, r.attrs.p, r.reg_id,
+			r.expires_at_s, r.cseq, r.txn_tag, r.q, r.src.port, r.src.addr[15]);
 	}
 	return buf;
 }
 
 static bool same_stats(const struct dht_store_stats *a, const struct dht_store_stats *b)
 {
-	return a->aors == b->aors && a->bindings == b->bindings && a->bytes_used == b->bytes_used &&
-	       a->bytes_var == b->bytes_var;
+	return a->aors == b->aors && a->bindings == b->bindings && a->tombstones == b->tombstones &&
+	       a->bytes_used == b->bytes_used && a->bytes_var == b->bytes_var;
+}
+
+/* The accounting adds up: records are 32 bytes a key and 64 a record, tombstones included. */
+static bool stats_add_up(const struct dht_store *s)
+{
+	struct dht_store_stats st = stats(s);
+	return st.bytes_records ==
+		       st.aors * sizeof(struct dht_aor) +
+			       (st.bindings + st.tombstones) * sizeof(struct dht_binding) &&
+	       st.bytes_used == st.bytes_index + st.bytes_records + st.bytes_var;
 }
 
 static void test_versions(void)
@@ -611,76 +642,297 @@ static void test_versions(void)
 	struct dht_store *s = new_store(16, 0, 0, T0);
 	const char *key = "sip:ver@example.com";
 	struct dht_binding_data d1 = mk("sip:ver@192.0.2.1", "c1", T0 + 60);
-	struct dht_binding_data d2 = mk("sip:ver@192.0.2.2", "c2", T0 + 120);
-	ok(add(s, key, &d1) == LC_OK, "add a key");
+	struct dht_binding_data d2 =
+		at(mk("sip:ver@192.0.2.2", "c2", T0 + 120), 0xfedcba9876543210ull, 9);
+	ok(add(s, key, &d1) == LC_OK, "add a record at version 0");
 	struct dht_aor *a = find(s, key);
-	is_int(dht_aor_version(a), 0, "a new key has version 0");
-	ok(dht_aor_id_hi(a) == (uint64_t)(idk(key) >> 64) &&
-		   dht_aor_sync_hash(a) == dht_sync_hash(idk(key), 0),
-	   "the record keeps the id's top half and its digest share at version 0");
-	dht_aor_set_version(a, idk(key), 0xfedcba9876543210ull);
-	ok(dht_aor_version(a) == 0xfedcba9876543210ull, "the version is set");
-	ok(dht_aor_sync_hash(a) == dht_sync_hash(idk(key), 0xfedcba9876543210ull),
-	   "and its digest share follows it");
+	is_int(dht_aor_version(a), 0, "the key's version is its record's");
+	ok(dht_aor_id_hi(a) == (uint64_t)(idk(key) >> 64), "the record keeps the id's top half");
+	ok(add(s, key, &d2) == LC_OK && dht_aor_version(find(s, key)) == 0xfedcba9876543210ull,
+	   "a record at a higher version raises the key's version");
 	struct dht_bytes k = dht_aor_key(a);
 	is_mem(k.p, k.len, key, "the key's bytes are untouched by the version");
-	ok(add(s, key, &d2) == LC_OK && dht_aor_version(find(s, key)) == 0xfedcba9876543210ull,
-	   "adding a binding keeps the version");
 	struct dht_binding *b[4];
+	struct dht_binding_data r0, r1;
 	dht_aor_bindings(find(s, key), T0, b, 4);
-	struct dht_binding_data u = mk("sip:ver@[2001:db8::1]", "changed-call-id", T0 + 90);
+	dht_binding_read(b[0], &r0);
+	dht_binding_read(b[1], &r1);
+	ok(r0.version == 0 && r0.writer == 0 && r0.kind == DHT_REC_LIVE &&
+		   r1.version == 0xfedcba9876543210ull && r1.writer == 9 && r1.kind == DHT_REC_LIVE,
+	   "each record keeps its own version, writer and kind");
+	/* an update of the first record (same identity: its URI), new strings, a lower version */
+	struct dht_binding_data u = at(mk("sip:ver@192.0.2.1", "changed-call-id", T0 + 90), 7, 1);
+	u.src.family = AF_INET6;
 	u.src.addr[15] = 1;
 	ok(dht_store_update(s, b[0], &u) == LC_OK &&
 		   dht_aor_version(find(s, key)) == 0xfedcba9876543210ull,
-	   "an update with new strings keeps the version");
+	   "an update at a lower version keeps the key's version");
 	dht_aor_bindings(find(s, key), T0, b, 4);
+	dht_binding_read(b[0], &r0);
+	ok(r0.version == 7 && r0.writer == 1 && r0.call_id.len == 15,
+	   "and the record takes the update's version and writer");
 	dht_store_remove(s, b[0]);
 	ok(dht_aor_version(find(s, key)) == 0xfedcba9876543210ull,
-	   "removing one binding keeps the version");
+	   "removing one record keeps the version");
 	d1.expires_at_s = T0 + 200;
 	ok(add(s, key, &d1) == LC_OK && dht_store_expire(s, T0 + 120, 10) == 1 &&
 		   dht_aor_version(find(s, key)) == 0xfedcba9876543210ull,
-	   "an expiry keeps the version");
+	   "an expiry keeps the version, even of the record that set it");
 	dht_aor_bindings(find(s, key), T0, b, 4);
+	dht_store_tombstone(s, b[0], 3, 1, T0 + 300);
+	ok(dht_aor_version(find(s, key)) == 0xfedcba9876543210ull,
+	   "a tombstone at a lower version keeps it");
+	dht_aor_records(find(s, key), T0, b, 4);
 	dht_store_remove(s, b[0]);
-	ok(find(s, key) == NULL, "the key goes with its last binding");
-	ok(add(s, key, &d1) == LC_OK && dht_aor_version(find(s, key)) == 0,
-	   "and comes back with version 0");
+	ok(find(s, key) == NULL, "the key goes with its last record");
+	d1.version = 3;
+	ok(add(s, key, &d1) == LC_OK && dht_aor_version(find(s, key)) == 3,
+	   "and comes back at its new record's version");
 
 	/* the longest key, and an empty one */
 	char longkey[DHT_KEY_MAX];
 	memset(longkey, 'L', sizeof(longkey));
+	d1.version = UINT64_MAX;
 	ok(dht_store_add(s, 5, longkey, sizeof(longkey), &d1) == LC_OK, "a 512-byte key");
 	a = dht_store_find(s, 5, longkey, sizeof(longkey));
-	dht_aor_set_version(a, 5, UINT64_MAX);
 	k = dht_aor_key(a);
 	ok(dht_aor_version(a) == UINT64_MAX && k.len == DHT_KEY_MAX &&
 		   memcmp(k.p, longkey, k.len) == 0,
-	   "its version and bytes");
-	/* what a key costs: a block of its bytes + 10 (version, length) + a 4-byte header, in
-	 * 8-byte granules; a binding with no strings and an IPv4 source costs no var bytes */
-	struct dht_binding_data e = mk("", "", T0 + 60);
+	   "its version (UINT64_MAX) and bytes");
+	/* what a key costs: a block of its bytes + 10 (version, length) + a 4-byte block header,
+	 * in 8-byte granules; a record's block: its 16-byte header (version, writer), its strings,
+	 * 16 address bytes for an IPv6 source, + 4, in granules */
+	struct dht_binding_data e = at(mk("", "", T0 + 60), 77, 1);
 	uint64_t var0 = stats(s).bytes_var;
-	ok(dht_store_add(s, 6, NULL, 0, &e) == LC_OK, "an empty key");
+	ok(dht_store_add(s, 6, NULL, 0, &e) == LC_OK, "an empty key with a record of no strings");
 	a = dht_store_find(s, 6, NULL, 0);
-	dht_aor_set_version(a, 6, 77);
 	ok(dht_aor_version(a) == 77 && dht_aor_key(a).len == 0, "its version");
 	uint64_t var1 = stats(s).bytes_var;
 	ok(dht_store_add(s, 7, "abc", 3, &e) == LC_OK, "a key of 3 bytes");
 	uint64_t var2 = stats(s).bytes_var;
-	ok(var1 - var0 == 16 && var2 - var1 == 24,
-	   "a key block costs 16 bytes empty, 24 with 3 bytes (%llu, %llu)",
+	ok(var1 - var0 == 16 + 24 && var2 - var1 == 24 + 24,
+	   "a key block costs 16 bytes empty, 24 with 3 bytes, a record of no strings 24 (%llu, "
+	   "%llu)",
 	   (unsigned long long)(var1 - var0), (unsigned long long)(var2 - var1));
+	struct dht_binding_data e5 = at(mk("sip:a", "", T0 + 60), 77, 1);
+	struct dht_binding_data e6 = e5;
+	e6.uri = bs("sip:b");
+	e6.src.family = AF_INET6;
+	e6.src.addr[0] = 0x20;
+	e6.src.addr[15] = 1;
+	ok(dht_store_add(s, 7, "abc", 3, &e5) == LC_OK, "a record of a 5-byte URI");
+	uint64_t var3 = stats(s).bytes_var;
+	ok(dht_store_add(s, 7, "abc", 3, &e6) == LC_OK, "and one from an IPv6 source");
+	uint64_t var4 = stats(s).bytes_var;
+	ok(var3 - var2 == 32 && var4 - var3 == 48,
+	   "they cost 32 (16 + 5 + 4) and 48 (16 + 5 + 16 + 4) var bytes (%llu, %llu)",
+	   (unsigned long long)(var3 - var2), (unsigned long long)(var4 - var3));
+	ok(stats_add_up(s), "the accounting adds up");
 	dht_store_free(s);
 }
 
-static void test_set_aor(void)
+/* The digest share of one key holding @p d (merged into a store of its own). */
+static uint64_t share_of(const struct dht_binding_data *d, unsigned n)
+{
+	struct dht_store *s = new_store(16, 0, 0, T0);
+	uint64_t h = 0;
+	if (merge(s, "sip:share@example.com", d, n, T0) == LC_OK) {
+		h = dht_aor_sync_hash(find(s, "sip:share@example.com"));
+	}
+	dht_store_free(s);
+	return h;
+}
+
+static void test_shares(void)
+{
+	struct dht_binding_data r[2] = {at(mk("sip:s@192.0.2.1", "c1", T0 + 60), 10, 1),
+					at(mk("sip:s@192.0.2.2", "c2", T0 + 60), 11, 2)};
+	r[1].instance = bs("\"<urn:uuid:s>\"");
+	r[1].reg_id = 1;
+	struct dht_binding_data rev[2] = {r[1], r[0]};
+	uint64_t h0 = share_of(&r[0], 1), h1 = share_of(&r[1], 1), h01 = share_of(r, 2);
+	ok(h0 != 0 && h1 != 0 && h0 != h1 && h01 == (h0 ^ h1),
+	   "a key's share is the XOR of its records' shares");
+	ok(share_of(rev, 2) == h01, "whatever their order");
+	/* a record's share is of its identity, version, writer and kind, not its other fields */
+	struct dht_binding_data x = r[0];
+	x.call_id = bs("another-call-id");
+	x.expires_at_s = T0 + 3600;
+	x.cseq = 99;
+	x.path = bs("<sip:p.example.com;lr>");
+	ok(share_of(&x, 1) == h0, "the same record with other fields: the same share");
+	x = at(r[0], 10, 2);
+	bool differ = share_of(&x, 1) != h0;
+	x = at(r[0], 11, 1);
+	differ &= share_of(&x, 1) != h0;
+	x = r[0];
+	x.kind = DHT_REC_REMOVED;
+	differ &= share_of(&x, 1) != h0;
+	x = r[0];
+	x.uri = bs("sip:s@192.0.2.9");
+	differ &= share_of(&x, 1) != h0;
+	x = r[1];
+	x.reg_id = 2;
+	differ &= share_of(&x, 1) != h1;
+	x = r[1];
+	x.uri = bs("sip:s@192.0.2.9"); /* an instance's identity is not its URI */
+	differ &= share_of(&x, 1) == h1;
+	ok(differ, "another writer, version, kind, URI or reg-id changes it; an instance's URI "
+		   "does not");
+
+	/* the share follows every change of the key */
+	struct dht_store *s = new_store(16, 0, 0, T0);
+	const char *key = "sip:share@example.com";
+	ok(merge(s, key, r, 2, T0) == LC_OK && dht_aor_sync_hash(find(s, key)) == h01,
+	   "merged: the share of both records");
+	struct dht_binding *b[4];
+	dht_aor_bindings(find(s, key), T0, b, 4);
+	dht_store_tombstone(s, b[0], 12, 1, T0 + 500);
+	struct dht_binding_data t[2] = {at(r[0], 12, 1), r[1]};
+	t[0].kind = DHT_REC_REMOVED;
+	ok(dht_aor_sync_hash(find(s, key)) == share_of(t, 2),
+	   "a tombstone: as a copy holding that tombstone");
+	dht_aor_records(find(s, key), T0, b, 4);
+	dht_store_remove(s, b[1]);
+	ok(dht_aor_sync_hash(find(s, key)) == share_of(t, 1), "a record gone: its share with it");
+	ok(dht_store_clear(s, idk(key), key, strlen(key), 20, 3, T0 + 900) == LC_OK,
+	   "clear the key");
+	struct dht_binding_data c = {.kind = DHT_REC_CLEARED,
+				     .version = 20,
+				     .writer = 3,
+				     .expires_at_s = T0 + 900,
+				     .q = -1};
+	ok(dht_aor_sync_hash(find(s, key)) == share_of(&c, 1),
+	   "cleared: the share of its CLEARED record");
+	dht_store_free(s);
+}
+
+static void test_tombstones(void)
+{
+	struct dht_store *s = new_store(4, 0, 0, T0);
+	struct dht_store_stats empty = stats(s);
+	const char *key = "sip:tomb@example.com";
+	struct dht_binding_data x = at(mk("sip:t@192.0.2.1", "cx", T0 + 60), 5, 1);
+	struct dht_binding_data y = at(mk("sip:t@192.0.2.2", "cy", T0 + 60), 5, 1);
+	ok(add(s, key, &x) == LC_OK && add(s, key, &y) == LC_OK, "two bindings");
+	struct dht_binding *b[4];
+	dht_aor_bindings(find(s, key), T0, b, 4);
+	dht_store_tombstone(s, b[0], 6, 2, T0 + 500);
+	struct dht_aor *a = find(s, key);
+	struct dht_store_stats st = stats(s);
+	ok(st.bindings == 1 && st.tombstones == 1 && dht_aor_count(a) == 2 &&
+		   dht_aor_live_count(a) == 1,
+	   "a tombstone: one binding and one tombstone held");
+	ok(dht_aor_bindings(a, T0, b, 4) == 1 && dht_aor_records(a, T0, b + 1, 3) == 2 &&
+		   b[0] == b[2],
+	   "bindings gives the live one; records gives both, in first-added order");
+	struct dht_binding_data r;
+	dht_binding_read(b[1], &r);
+	ok(r.kind == DHT_REC_REMOVED && r.version == 6 && r.writer == 2 &&
+		   r.expires_at_s == T0 + 500 && r.uri.len == 15 &&
+		   memcmp(r.uri.p, "sip:t@192.0.2.1", 15) == 0 && r.call_id.len == 2 &&
+		   dht_aor_version(a) == 6,
+	   "the tombstone: its place, strings, version, writer and time; the key's version rises");
+	ok(dht_store_expire(s, T0 + 60, 10) == 1 && find(s, key) != NULL &&
+		   dht_aor_count(find(s, key)) == 1 && dht_aor_live_count(find(s, key)) == 0,
+	   "the binding expires; the key stays with its tombstone");
+	ok(dht_aor_bindings(find(s, key), T0 + 60, b, 4) == 0 &&
+		   dht_aor_records(find(s, key), T0 + 499, b, 4) == 1 &&
+		   dht_aor_records(find(s, key), T0 + 500, b, 4) == 0,
+	   "no binding to read; the tombstone shows until its time");
+	ok(dht_store_expire(s, T0 + 499, 10) == 0 && dht_store_expire(s, T0 + 500, 10) == 1 &&
+		   find(s, key) == NULL,
+	   "the wheel reaps it at its expires_at_s, and the key goes");
+	st = stats(s);
+	ok(st.tombstones == 0 && st.bindings == 0 && st.bytes_used == empty.bytes_used,
+	   "every byte is back");
+
+	/* a REMOVED record for an identity not held; CLEARED only through dht_store_clear */
+	struct dht_binding_data z = at(mk("sip:t@192.0.2.3", "cz", T0 + 400), 7, 1);
+	z.kind = DHT_REC_REMOVED;
+	ok(add(s, key, &z) == LC_OK && stats(s).tombstones == 1 && stats(s).bindings == 0 &&
+		   dht_aor_bindings(find(s, key), T0, b, 4) == 0 &&
+		   dht_aor_records(find(s, key), T0, b, 4) == 1,
+	   "dht_store_add of a REMOVED record: a tombstone, no binding");
+	z.kind = DHT_REC_CLEARED;
+	is_int(add(s, key, &z), LC_EINVAL, "dht_store_add of a CLEARED record: LC_EINVAL");
+	is_int(dht_store_update(s, b[0], &z), LC_EINVAL, "and dht_store_update: LC_EINVAL");
+	dht_store_remove_aor(s, find(s, key));
+
+	/* dht_store_clear: everything below it goes, what is above stays */
+	struct dht_binding_data lo = at(mk("sip:t@192.0.2.1", "lo", T0 + 60), 3, 1);
+	struct dht_binding_data hi = at(mk("sip:t@192.0.2.2", "hi", T0 + 60), 8, 1);
+	ok(add(s, key, &lo) == LC_OK && add(s, key, &hi) == LC_OK, "records at versions 3 and 8");
+	is_int(dht_store_clear(s, idk(key), key, strlen(key), 5, 1, T0 + 900), LC_OK,
+	       "clear at version 5");
+	a = find(s, key);
+	ok(dht_aor_count(a) == 2 && dht_aor_live_count(a) == 1 && stats(s).tombstones == 1 &&
+		   dht_aor_version(a) == 8,
+	   "the record at 3 is gone, the one at 8 stays, with a CLEARED record");
+	unsigned n = dht_aor_records(a, T0, b, 4);
+	bool cleared = false, high = false;
+	for (unsigned i = 0; i < n; i++) {
+		dht_binding_read(b[i], &r);
+		cleared |= r.kind == DHT_REC_CLEARED && r.version == 5 && r.writer == 1 &&
+			   r.expires_at_s == T0 + 900 && r.uri.len == 0 && r.instance.len == 0;
+		high |= r.kind == DHT_REC_LIVE && r.version == 8;
+	}
+	ok(n == 2 && cleared && high, "the CLEARED record reads back: version, writer, time");
+	char before_dump[16384];
+	snprintf(before_dump, sizeof(before_dump), "%s", dump(s, key));
+	struct dht_store_stats before = stats(s);
+	bool same = dht_store_clear(s, idk(key), key, strlen(key), 4, 9, T0 + 900) == LC_OK &&
+		    dht_store_clear(s, idk(key), key, strlen(key), 5, 1, T0 + 999) == LC_OK;
+	st = stats(s);
+	ok(same && strcmp(before_dump, dump(s, key)) == 0 && same_stats(&before, &st),
+	   "an older or equal clear changes nothing");
+	is_int(dht_store_clear(s, idk(key), key, strlen(key), 9, 1, T0 + 900), LC_OK,
+	       "clear at version 9");
+	ok(dht_aor_count(find(s, key)) == 1 && dht_aor_live_count(find(s, key)) == 0 &&
+		   stats(s).tombstones == 1,
+	   "one CLEARED record is all that is left");
+	ok(dht_store_clear(s, idk("sip:other"), "sip:other", 9, 2, 1, T0 + 100) == LC_OK &&
+		   find(s, "sip:other") != NULL && dht_aor_count(find(s, "sip:other")) == 1 &&
+		   dht_aor_version(find(s, "sip:other")) == 2 && stats(s).tombstones == 2,
+	   "a key not held gets a CLEARED record");
+	/* a full pool: a held key's records are rewritten in place, a new key has no room */
+	hi = at(hi, 10, 1);
+	lo = at(lo, 10, 1);
+	ok(add(s, key, &hi) == LC_OK && add(s, key, &lo) == LC_OK &&
+		   stats(s).bindings + stats(s).tombstones == 4,
+	   "the pool of four is full");
+	before = stats(s);
+	ok(dht_store_clear(s, idk(key), key, strlen(key), 11, 1, T0 + 900) == LC_OK &&
+		   dht_aor_count(find(s, key)) == 1,
+	   "clearing a held key needs no room");
+	ok(add(s, "sip:x", &hi) == LC_OK && add(s, "sip:y", &hi) == LC_OK, "refill the pool");
+	before = stats(s);
+	is_int(dht_store_clear(s, idk("sip:z"), "sip:z", 5, 2, 1, T0 + 100), LC_EFULL,
+	       "a new key in a full store: LC_EFULL");
+	st = stats(s);
+	ok(same_stats(&before, &st) && st.full == before.full + 1 && find(s, "sip:z") == NULL,
+	   "nothing changed but the full counter");
+	char longkey[DHT_KEY_MAX + 1];
+	memset(longkey, 'k', sizeof(longkey));
+	is_int(dht_store_clear(s, 1, longkey, sizeof(longkey), 5, 1, T0 + 100), LC_ETOOLONG,
+	       "a key of 513 bytes");
+	unsigned calls = 0;
+	while (stats(s).aors > 0 && calls++ < 100) {
+		dht_store_expire(s, UINT32_MAX, 10);
+	}
+	st = stats(s);
+	ok(st.aors == 0 && st.tombstones == 0 && st.bytes_used == empty.bytes_used,
+	   "every tombstone expires and every byte is back");
+	dht_store_free(s);
+}
+
+static void test_merge(void)
 {
 	struct dht_store *s = new_store(64, 0, 0, T0);
 	const char *key = "sip:rep@example.com";
 	struct dht_binding_data d[6];
 	d[0] = mk("sip:rep@192.0.2.1:5060;ob", "call-a", T0 + 60);
-	d[1] = mk("sip:rep@192.0.2.2", "call-b", T0); /* expires at now: not stored */
+	d[1] = mk("sip:rep@192.0.2.2", "call-b", T0); /* expires at now: not taken */
 	d[2] = mk("sip:rep@[2001:db8::3]", "call-c", T0 + 300);
 	d[2].src.family = AF_INET6;
 	d[2].src.addr[0] = 0x20;
@@ -688,30 +940,37 @@ static void test_set_aor(void)
 	d[2].instance = bs("\"<urn:uuid:1>\"");
 	d[0].cseq = 10;
 	d[2].cseq = 30;
+	versions(d, 3, 5, 1);
 	struct dht_store_stats empty = stats(s);
-	is_int(set(s, key, 5, d, 3, T0), LC_OK, "set a new key at version 5");
+	is_int(merge(s, key, d, 3, T0), LC_OK, "merge a new key at version 5");
 	struct dht_aor *a = find(s, key);
-	ok(a != NULL && dht_aor_version(a) == 5 && dht_aor_count(a) == 2,
+	ok(a != NULL && dht_aor_version(a) == 5 && dht_aor_count(a) == 2 &&
+		   dht_aor_live_count(a) == 2,
 	   "it holds the two live records at version 5");
 	struct dht_binding *b[8];
 	dht_aor_bindings(a, T0, b, 8);
-	struct dht_binding_data r0, r1;
+	struct dht_binding_data r0, r1, r2;
 	dht_binding_read(b[0], &r0);
 	dht_binding_read(b[1], &r1);
 	ok(r0.call_id.len == 6 && memcmp(r0.call_id.p, "call-a", 6) == 0 && r0.cseq == 10 &&
-		   r1.cseq == 30 && r1.src.addr[15] == 3 && r1.instance.len == 14,
-	   "in the order given, every field");
+		   r1.cseq == 30 && r1.src.addr[15] == 3 && r1.instance.len == 14 &&
+		   r0.version == 5 && r0.writer == 1 && r1.version == 5 && r1.writer == 1 &&
+		   r0.kind == DHT_REC_LIVE && r1.kind == DHT_REC_LIVE,
+	   "in the order given, every field, versions and writers");
 	struct dht_binding *first = b[0], *second = b[1];
 
-	/* older or equal: refused, nothing changes */
-	char before_dump[8192];
+	/* nothing newer: LC_ESTALE, nothing changes */
+	char before_dump[16384];
 	snprintf(before_dump, sizeof(before_dump), "%s", dump(s, key));
-	struct dht_store_stats before = stats(s);
+	struct dht_store_stats before = stats(s), after;
 	d[0].cseq = 11;
-	is_int(set(s, key, 5, d, 3, T0), LC_ESTALE, "the same version: LC_ESTALE");
-	is_int(set(s, key, 4, d, 3, T0), LC_ESTALE, "an older version: LC_ESTALE");
-	is_int(set(s, key, 4, NULL, 0, T0), LC_ESTALE, "an older removal: LC_ESTALE");
-	struct dht_store_stats after = stats(s);
+	is_int(merge(s, key, d, 3, T0), LC_ESTALE, "the same versions: LC_ESTALE");
+	versions(d, 3, 4, 9);
+	is_int(merge(s, key, d, 3, T0), LC_ESTALE, "older versions, a higher writer: LC_ESTALE");
+	versions(d, 3, 5, 0);
+	is_int(merge(s, key, d, 3, T0), LC_ESTALE, "the same version by a lower writer: LC_ESTALE");
+	is_int(merge(s, key, NULL, 0, T0), LC_ESTALE, "an empty copy: LC_ESTALE");
+	after = stats(s);
 	ok(same_stats(&before, &after) && strcmp(before_dump, dump(s, key)) == 0 &&
 		   after.full == before.full,
 	   "nothing changed");
@@ -720,8 +979,9 @@ static void test_set_aor(void)
 	d[0].expires_at_s = T0 + 3600;
 	d[2].expires_at_s = T0 + 3700;
 	d[2].src.addr[15] = 4; /* the IPv6 source changed: rewritten in its block */
+	versions(d, 3, 6, 1);
 	before = stats(s);
-	is_int(set(s, key, 6, d, 3, T0 + 1), LC_OK, "a refresh at version 6");
+	is_int(merge(s, key, d, 3, T0 + 1), LC_OK, "a refresh at version 6");
 	after = stats(s);
 	dht_aor_bindings(a, T0, b, 8);
 	dht_binding_read(b[0], &r0);
@@ -729,138 +989,293 @@ static void test_set_aor(void)
 	ok(b[0] == first && b[1] == second && after.bytes_used == before.bytes_used,
 	   "applied in place: the same records, no var-region work");
 	ok(r0.expires_at_s == T0 + 3600 && r0.cseq == 11 && r1.expires_at_s == T0 + 3700 &&
-		   r1.src.addr[15] == 4 && dht_aor_version(a) == 6,
-	   "the new expiries, CSeq, address and version are read back");
+		   r1.src.addr[15] == 4 && r0.version == 6 && dht_aor_version(a) == 6,
+	   "the new expiries, CSeq, address and versions are read back");
 	ok(dht_store_expire(s, T0 + 300, 10) == 0 && dht_store_expire(s, T0 + 3600, 10) == 1,
 	   "the wheel follows the new expiries");
 
-	/* three records, then the middle one dropped */
-	d[1].expires_at_s = T0 + 3650;
+	/* a tie of versions: the higher writer wins */
 	d[0].expires_at_s = T0 + 4000;
-	struct dht_binding_data three[3] = {d[0], d[1], d[2]};
-	is_int(set(s, key, 7, three, 3, T0 + 2), LC_OK, "three records at version 7");
+	d[0].cseq = 12;
+	struct dht_binding_data w2 = at(d[0], 6, 2);
+	is_int(merge(s, key, &w2, 1, T0 + 2), LC_OK,
+	       "a record at the same version by a higher writer is taken");
+	w2 = at(d[0], 6, 1);
+	w2.cseq = 13;
+	is_int(merge(s, key, &w2, 1, T0 + 2), LC_ESTALE, "by the lower writer again: LC_ESTALE");
 	dht_aor_bindings(a, T0 + 2, b, 8);
-	struct dht_binding *keep0 = b[0], *keep2 = b[2];
-	before = stats(s);
-	struct dht_binding_data two[2] = {d[0], d[2]};
-	is_int(set(s, key, 8, two, 2, T0 + 2), LC_OK, "the middle one dropped at version 8");
-	after = stats(s);
-	ok(dht_aor_bindings(a, T0 + 2, b, 8) == 2 && b[0] == keep0 && b[1] == keep2 &&
-		   after.bindings == before.bindings - 1 && after.bytes_var < before.bytes_var,
-	   "the others keep their records; the dropped one's bytes are back");
+	dht_binding_read(b[1], &r1);
+	ok(dht_aor_count(a) == 2 && r1.cseq == 12 && r1.writer == 2,
+	   "the identity's record is the higher writer's");
 
-	/* a changed record whose strings need a block of the same size: rewritten in place */
-	two[0].call_id = bs("call-z");
+	/* three records, then a copy without the middle one: it stays, only tombstones remove */
+	d[1].expires_at_s = T0 + 3650;
+	struct dht_binding_data three[3] = {d[0], d[1], d[2]};
+	versions(three, 3, 7, 1);
+	is_int(merge(s, key, three, 3, T0 + 2), LC_OK, "three records at version 7");
+	dht_aor_bindings(a, T0 + 2, b, 8);
+	struct dht_binding *mid = b[2];
 	before = stats(s);
-	is_int(set(s, key, 9, two, 2, T0 + 2), LC_OK, "a same-size change at version 9");
+	struct dht_binding_data two[2] = {at(d[0], 8, 1), at(d[2], 8, 1)};
+	is_int(merge(s, key, two, 2, T0 + 2), LC_OK, "a copy of the other two at version 8");
 	after = stats(s);
 	dht_aor_bindings(a, T0 + 2, b, 8);
-	dht_binding_read(b[0], &r0);
-	ok(b[0] == keep0 && after.bytes_used == before.bytes_used &&
-		   memcmp(r0.call_id.p, "call-z", 6) == 0,
-	   "in its own block");
+	dht_binding_read(mid, &r2);
+	ok(dht_aor_live_count(a) == 3 && b[2] == mid && r2.version == 7 &&
+		   same_stats(&before, &after),
+	   "a copy with fewer records removes none: the third stays at version 7");
+	struct dht_binding_data rm = at(d[1], 8, 1);
+	rm.kind = DHT_REC_REMOVED;
+	rm.expires_at_s = T0 + 5000;
+	is_int(merge(s, key, &rm, 1, T0 + 2), LC_OK, "a REMOVED record of it at version 8");
+	after = stats(s);
+	ok(dht_aor_live_count(a) == 2 && dht_aor_count(a) == 3 &&
+		   dht_aor_bindings(a, T0 + 2, b, 8) == 2 &&
+		   dht_aor_records(a, T0 + 2, b, 8) == 3 && b[2] == mid &&
+		   after.bindings == before.bindings - 1 &&
+		   after.tombstones == before.tombstones + 1,
+	   "it is a tombstone in its place: two bindings, three records");
+	struct dht_binding_data old = at(d[1], 7, 2);
+	is_int(merge(s, key, &old, 1, T0 + 2), LC_ESTALE, "an older add of it loses to it");
+	dht_binding_read(mid, &r2);
+	ok(r2.kind == DHT_REC_REMOVED && r2.version == 8 && r2.expires_at_s == T0 + 5000,
+	   "the tombstone stays");
+	struct dht_binding_data back = at(d[1], 9, 1);
+	is_int(merge(s, key, &back, 1, T0 + 2), LC_OK, "a newer add beats it");
+	dht_binding_read(mid, &r2);
+	ok(r2.kind == DHT_REC_LIVE && r2.version == 9 && dht_aor_live_count(a) == 3 &&
+		   stats(s).tombstones == 0,
+	   "the binding is back, in its place");
+
+	/* a changed record whose strings need a block of the same size (the order is now d[2],
+	 * d[0], d[1]: d[0] came back after it expired) */
+	two[0] = at(d[0], 10, 1);
+	two[0].call_id = bs("call-z");
+	dht_aor_bindings(a, T0 + 2, b, 8);
+	struct dht_binding *keep0 = b[1];
+	before = stats(s);
+	is_int(merge(s, key, two, 1, T0 + 2), LC_OK, "a same-size change at version 10");
+	after = stats(s);
+	dht_aor_bindings(a, T0 + 2, b, 8);
+	dht_binding_read(b[1], &r0);
+	ok(b[1] == keep0 && after.bytes_used == before.bytes_used &&
+		   memcmp(r0.call_id.p, "call-z", 6) == 0 && r0.version == 10,
+	   "in its place, with as many bytes in use");
 	/* a bigger change, and records appended */
-	struct dht_binding_data four[4] = {two[0], two[1], mk("sip:rep@192.0.2.9", "n1", T0 + 99),
-					   mk("sip:rep@192.0.2.10", "n2", T0 + 98)};
-	four[0].uri = bs("sip:rep@192.0.2.1:5060;ob;a-much-longer-uri-parameter=1");
-	is_int(set(s, key, 10, four, 4, T0 + 2), LC_OK, "a bigger change and two more records");
-	char want[8192];
+	struct dht_binding_data four[4] = {two[0], at(d[2], 11, 2),
+					   at(mk("sip:rep@192.0.2.9", "n1", T0 + 99), 11, 2),
+					   at(mk("sip:rep@192.0.2.10", "n2", T0 + 98), 11, 2)};
+	four[0].version = 11;
+	four[0].call_id = bs("call-a-much-longer-call-id-than-before");
+	is_int(merge(s, key, four, 4, T0 + 2), LC_OK, "a bigger change and two more records");
+	ok(dht_aor_live_count(a) == 5 && stats_add_up(s), "five bindings");
+	/* the key reads exactly as its records merged into an empty store */
+	struct dht_binding *all[8];
+	struct dht_binding_data copy[8];
+	unsigned n = dht_aor_records(a, T0 + 2, all, 8);
+	for (unsigned i = 0; i < n; i++) {
+		dht_binding_read(all[i], &copy[i]);
+	}
+	char want[16384];
 	struct dht_store *ref = new_store(64, 0, 0, T0);
-	ok(set(ref, key, 10, four, 4, T0 + 2) == LC_OK &&
-		   strcmp(dump(ref, key), strcpy(want, dump(s, key))) == 0,
-	   "the key reads exactly as one set from scratch");
+	ok(merge(ref, key, copy, n, T0 + 2) == LC_OK &&
+		   strcmp(dump(ref, key), strcpy(want, dump(s, key))) == 0 &&
+		   dht_aor_sync_hash(find(ref, key)) == dht_aor_sync_hash(a),
+	   "the key reads exactly as its records merged into an empty store, with the same share");
 	dht_store_free(ref);
 
-	/* removals */
-	is_int(set(s, key, 11, NULL, 0, T0 + 2), LC_OK, "n == 0 at a newer version");
-	ok(find(s, key) == NULL, "removes the key");
-	is_int(set(s, key, 3, NULL, 0, T0 + 2), LC_OK, "n == 0 for an absent key: nothing to do");
-	ok(find(s, key) == NULL && stats(s).bindings == 0, "and nothing is stored");
-	ok(set(s, key, 12, four, 4, T0 + 2) == LC_OK && find(s, key) != NULL,
-	   "a set after the removal creates the key again");
-	is_int(set(s, key, 13, four, 4, T0 + 5000), LC_OK, "every record expired, a newer version");
-	ok(find(s, key) == NULL, "removes the key");
-	ok(set(s, key, 13, four, 2, T0 + 2) == LC_OK && dht_aor_count(find(s, key)) == 2,
-	   "a set at any version of an absent key applies");
-	is_int(set(s, key, 14, d + 1, 1, T0 + 2), LC_OK, "one record expiring later than now");
-	is_int(dht_aor_count(find(s, key)), 1, "replaces two");
+	/* a CLEARED record: everything at or below it goes, what is above stays */
+	struct dht_binding_data cl[2] = {
+		{.kind = DHT_REC_CLEARED, .version = 12, .writer = 1, .expires_at_s = T0 + 6000},
+		at(mk("sip:rep@192.0.2.20", "after", T0 + 600), 13, 1)};
+	is_int(merge(s, key, cl, 2, T0 + 2), LC_OK, "a CLEARED record at 12 and a record at 13");
+	ok(dht_aor_count(a) == 2 && dht_aor_live_count(a) == 1 && stats(s).tombstones == 1 &&
+		   stats(s).bindings == 1 && dht_aor_version(a) == 13,
+	   "the five bindings are gone: the CLEARED record and the one above it remain");
+	snprintf(before_dump, sizeof(before_dump), "%s", dump(s, key));
+	before = stats(s);
+	struct dht_binding_data gone[4] = {four[0], four[1], four[2], four[3]};
+	versions(gone, 4, 12, 1);
+	ok(merge(s, key, gone, 4, T0 + 2) == LC_ESTALE &&
+		   merge(s, key, four, 4, T0 + 2) == LC_ESTALE,
+	   "the records it removed, at its version and writer or below: not taken");
+	after = stats(s);
+	ok(same_stats(&before, &after) && strcmp(before_dump, dump(s, key)) == 0,
+	   "nothing changed");
+	struct dht_binding_data cl2 = {
+		.kind = DHT_REC_CLEARED, .version = 14, .writer = 1, .expires_at_s = T0 + 6000};
+	is_int(merge(s, key, &cl2, 1, T0 + 2), LC_OK, "a newer CLEARED record");
+	ok(dht_aor_count(a) == 1 && dht_aor_live_count(a) == 0 && stats(s).tombstones == 1,
+	   "replaces the older one and removes the record at 13");
+	ok(merge(s, key, four, 4, T0 + 2) == LC_ESTALE &&
+		   merge(s, key, &cl[0], 1, T0 + 2) == LC_ESTALE,
+	   "an older CLEARED record and older records are not taken");
+	four[2] = at(four[2], 15, 1);
+	ok(merge(s, key, four, 4, T0 + 2) == LC_OK && dht_aor_live_count(a) == 1,
+	   "a record above it is");
 
-	/* owner-side writes keep the replica's version */
-	ok(add(s, key, &d[0]) == LC_OK && dht_aor_version(find(s, key)) == 14,
-	   "dht_store_add to a set key keeps its version");
+	/* expired records and records from the future are not taken */
+	struct dht_binding_data late = at(four[3], 20, 1);
+	before = stats(s);
+	is_int(merge(s, key, &late, 1, T0 + 98), LC_ESTALE, "a record expired at now: not taken");
+	late.expires_at_s = T0 + 1000;
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), &late, 1, T0 + 98, 19), LC_ESTALE,
+	       "a record above max_version: not taken");
+	struct dht_binding_data fut[2] = {at(four[3], 21, 1), cl2};
+	fut[1].version = 22;
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), fut, 2, T0 + 98, 20), LC_ESTALE,
+	       "a record and a CLEARED record above it: not taken");
+	after = stats(s);
+	ok(after.future == before.future + 3 && same_stats(&before, &after) &&
+		   dht_aor_live_count(a) == 1 && dht_aor_version(a) == 15,
+	   "counted in stats.future, nothing else changed");
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), &late, 1, T0 + 98, 20), LC_OK,
+	       "at max_version: taken");
+
+	/* owner-side writes: the key's version is the highest its records had */
+	struct dht_binding_data own = at(mk("sip:rep@192.0.2.30", "own", T0 + 600), 3, 1);
+	ok(add(s, key, &own) == LC_OK && dht_aor_version(find(s, key)) == 20,
+	   "dht_store_add of a lower version keeps the key's version");
 
 	/* too long: nothing changes */
 	snprintf(before_dump, sizeof(before_dump), "%s", dump(s, key));
 	before = stats(s);
 	char longkey[DHT_KEY_MAX + 1];
 	memset(longkey, 'k', sizeof(longkey));
-	is_int(dht_store_set_aor(s, 1, longkey, sizeof(longkey), 1, d, 1, T0), LC_ETOOLONG,
+	is_int(dht_store_merge(s, 1, longkey, sizeof(longkey), d, 1, T0, UINT64_MAX), LC_ETOOLONG,
 	       "a key of 513 bytes");
 	static char big[DHT_BINDING_VAR_MAX + 1];
 	memset(big, 'v', sizeof(big));
-	struct dht_binding_data bad[2] = {d[0], d[0]};
+	struct dht_binding_data bad[2] = {at(d[0], 99, 1), at(d[0], 99, 1)};
 	bad[1].uri = (struct dht_bytes){.p = big, .len = sizeof(big)};
-	is_int(set(s, key, 99, bad, 2, T0), LC_ETOOLONG, "a record of 8193 bytes");
+	is_int(merge(s, key, bad, 2, T0), LC_ETOOLONG, "a record of 8193 bytes");
 	after = stats(s);
 	ok(same_stats(&before, &after) && strcmp(before_dump, dump(s, key)) == 0,
 	   "nothing changed");
+	/* a copy refused as too long refuses nothing for its version */
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), bad, 2, T0, 98), LC_ETOOLONG,
+	       "a record beyond max_version, then one of 8193 bytes: LC_ETOOLONG");
+	after = stats(s);
+	is_int(after.future, before.future,
+	       "and stats.future is unchanged (the copy was refused as a whole)");
 	dht_store_remove_aor(s, find(s, key));
 	after = stats(s);
-	ok(after.bindings == 0 && after.bytes_used == empty.bytes_used, "every byte comes back");
+	ok(after.bindings == 0 && after.tombstones == 0 && after.bytes_used == empty.bytes_used,
+	   "every byte comes back");
 	dht_store_free(s);
 }
 
-/* set_aor against each pool running out: all or nothing */
-static void test_set_aor_full(void)
+/* The versions of key @p key's records, in order, as text ("1 1 3" ...). */
+static const char *versions_of(struct dht_store *s, const char *key)
 {
-	char before_dump[8192];
+	static char buf[4096];
+	struct dht_aor *a = find(s, key);
+	size_t len = 0;
+	buf[0] = '\0';
+	struct dht_binding *b[300];
+	unsigned n = a != NULL ? dht_aor_records(a, 0, b, 300) : 0;
+	for (unsigned i = 0; i < n && len < sizeof(buf); i++) {
+		struct dht_binding_data r;
+		dht_binding_read(b[i], &r);
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%llu", i ? " " : "",
+					(unsigned long long)r.version);
+	}
+	return buf;
+}
+
+/* merge against each pool running out: the records before the refused one are merged */
+static void test_merge_full(void)
+{
+	char before_dump[16384];
 	struct dht_store_stats before, after;
-	/* the binding pool: 4 bindings in two keys */
+	/* the binding pool: 4 records in two keys */
 	struct dht_store *s = new_store(4, 0, 0, T0);
 	struct dht_binding_data x[3] = {mk("sip:x@192.0.2.1", "x1", T0 + 60),
 					mk("sip:x@192.0.2.2", "x2", T0 + 60),
 					mk("sip:x@192.0.2.3", "x3", T0 + 60)};
-	ok(set(s, "sip:k1", 1, x, 2, T0) == LC_OK && set(s, "sip:k2", 1, x, 2, T0) == LC_OK,
-	   "two keys of two bindings fill a pool of four");
-	struct dht_binding_data y[3] = {mk("sip:y@192.0.2.7", "y1", T0 + 70),
-					mk("sip:y@192.0.2.8", "y2", T0 + 70),
-					mk("sip:y@192.0.2.9", "y3", T0 + 70)};
-	is_int(set(s, "sip:k1", 2, y, 2, T0), LC_OK,
-	       "a full pool takes a new set of two for a key of two (its records are reused)");
+	versions(x, 3, 1, 1);
+	ok(merge(s, "sip:k1", x, 2, T0) == LC_OK && merge(s, "sip:k2", x, 2, T0) == LC_OK,
+	   "two keys of two records fill a pool of four");
+	versions(x, 3, 2, 1);
+	x[0].expires_at_s = x[1].expires_at_s = T0 + 70;
+	is_int(merge(s, "sip:k1", x, 2, T0), LC_OK, "a full pool takes a refresh of both");
+	ok(strcmp(versions_of(s, "sip:k1"), "2 2") == 0, "in place");
+	struct dht_binding_data y[2] = {at(mk("sip:y@192.0.2.7", "y1", T0 + 70), 3, 1),
+					at(mk("sip:y@192.0.2.8", "y2", T0 + 70), 3, 1)};
 	snprintf(before_dump, sizeof(before_dump), "%s", dump(s, "sip:k1"));
 	before = stats(s);
-	is_int(set(s, "sip:k1", 3, x, 3, T0), LC_EFULL, "a set of three: LC_EFULL");
-	is_int(set(s, "sip:k3", 1, x, 1, T0), LC_EFULL, "a new key: LC_EFULL");
+	is_int(merge(s, "sip:k1", y, 2, T0), LC_EFULL, "two other identities: LC_EFULL");
+	is_int(merge(s, "sip:k3", x, 1, T0), LC_EFULL, "a new key: LC_EFULL");
 	after = stats(s);
 	ok(same_stats(&before, &after) && after.full == before.full + 2 &&
 		   strcmp(before_dump, dump(s, "sip:k1")) == 0 && find(s, "sip:k3") == NULL,
 	   "nothing changed but the full counter");
-	ok(set(s, "sip:k1", 3, x, 1, T0) == LC_OK && set(s, "sip:k3", 1, x, 1, T0) == LC_OK,
-	   "a smaller set makes room for another key");
-	/* k1 [y1 y2 y3], k3 [x1]; then k1 becomes [y3 x2]: y1 and y2 dropped, x2 takes a record */
-	ok(set(s, "sip:k2", 2, NULL, 0, T0) == LC_OK && set(s, "sip:k1", 4, y, 3, T0) == LC_OK &&
-		   stats(s).bindings == 4,
-	   "a key of three and a key of one fill the pool");
-	struct dht_binding_data y3x2[2] = {y[2], x[1]};
-	is_int(set(s, "sip:k1", 5, y3x2, 2, T0), LC_OK,
-	       "a full pool takes [y3 x2] for [y1 y2 y3]: the dropped records make room");
-	struct dht_binding *b[4];
-	struct dht_binding_data r0, r1;
-	ok(dht_aor_bindings(find(s, "sip:k1"), T0, b, 4) == 2, "two bindings");
-	dht_binding_read(b[0], &r0);
-	dht_binding_read(b[1], &r1);
-	ok(memcmp(r0.call_id.p, "y3", 2) == 0 && memcmp(r1.call_id.p, "x2", 2) == 0, "y3 then x2");
+	versions(x, 3, 3, 1);
+	before = stats(s);
+	is_int(merge(s, "sip:k1", x, 3, T0), LC_EFULL, "x1 x2 x3 at version 3: LC_EFULL at x3");
+	after = stats(s);
+	ok(strcmp(versions_of(s, "sip:k1"), "3 3") == 0 && after.full == before.full + 1 &&
+		   after.bindings == 4 && stats_add_up(s),
+	   "the records before the refused one are merged");
+	struct dht_binding_data rm = at(x[0], 2, 1);
+	rm.kind = DHT_REC_REMOVED;
+	rm.expires_at_s = T0 + 80;
+	is_int(merge(s, "sip:k2", &rm, 1, T0), LC_OK, "a tombstone in a full pool: in place");
+	ok(stats(s).tombstones == 1 && stats(s).bindings == 3, "one tombstone, three bindings");
+	struct dht_binding_data cl = {
+		.kind = DHT_REC_CLEARED, .version = 4, .writer = 1, .expires_at_s = T0 + 65};
+	is_int(merge(s, "sip:k2", &cl, 1, T0), LC_OK, "a CLEARED record in a full pool");
+	ok(dht_aor_count(find(s, "sip:k2")) == 1 && stats(s).tombstones == 1 &&
+		   stats(s).bindings == 2,
+	   "takes the place of what it removed: one record left in k2");
+	ok(merge(s, "sip:k3", x, 1, T0) == LC_OK, "which makes room for another key");
+	is_int(merge(s, "sip:k1", &x[2], 1, T0), LC_EFULL, "the pool is full again");
+	ok(dht_store_expire(s, T0 + 65, 10) == 1 && find(s, "sip:k2") == NULL &&
+		   merge(s, "sip:k1", &x[2], 1, T0) == LC_OK,
+	   "the CLEARED record expires at its time, and x3 fits");
 	dht_store_free(s);
 
 	/* the AOR pool */
 	s = new_store(8, 2, 0, T0);
-	ok(set(s, "sip:a1", 1, x, 1, T0) == LC_OK && set(s, "sip:a2", 1, x, 1, T0) == LC_OK,
+	ok(merge(s, "sip:a1", x, 1, T0) == LC_OK && merge(s, "sip:a2", x, 1, T0) == LC_OK,
 	   "two keys fill two");
 	before = stats(s);
-	is_int(set(s, "sip:a3", 1, x, 3, T0), LC_EFULL, "a third key: LC_EFULL");
+	is_int(merge(s, "sip:a3", x, 3, T0), LC_EFULL, "a third key: LC_EFULL");
+	cl.version = 9;
+	is_int(merge(s, "sip:a3", &cl, 1, T0), LC_EFULL, "a CLEARED record for a third key too");
 	after = stats(s);
 	ok(same_stats(&before, &after) && find(s, "sip:a3") == NULL, "nothing changed");
-	ok(set(s, "sip:a1", 2, x, 3, T0) == LC_OK, "a held key still grows");
+	ok(merge(s, "sip:a1", x, 3, T0) == LC_OK && dht_aor_count(find(s, "sip:a1")) == 3,
+	   "a held key still grows");
+	dht_store_free(s);
+
+	/* the per-key cap: DHT_STORE_KEY_RECORDS records, tombstones included */
+	enum { CAP = DHT_STORE_KEY_RECORDS };
+	s = new_store(2 * CAP, 0, 0, T0);
+	static struct dht_binding_data many[CAP + 10];
+	static char uris[CAP + 10][32];
+	for (unsigned i = 0; i < CAP + 10; i++) {
+		snprintf(uris[i], sizeof(uris[i]), "sip:m%u@192.0.2.1", i);
+		many[i] = at(mk(uris[i], "m", T0 + 60), 1, 1);
+	}
+	many[0].kind = DHT_REC_REMOVED;
+	is_int(merge(s, "sip:many", many, CAP, T0), LC_OK, "a key of %u records", CAP);
+	before = stats(s);
+	is_int(merge(s, "sip:many", many + CAP, 1, T0), LC_EFULL, "one more: LC_EFULL");
+	is_int(add(s, "sip:many", &many[CAP]), LC_EFULL, "dht_store_add too");
+	after = stats(s);
+	ok(same_stats(&before, &after) && after.full == before.full + 2 &&
+		   dht_aor_count(find(s, "sip:many")) == CAP,
+	   "nothing changed");
+	is_int(merge(s, "sip:other", many, CAP + 10, T0), LC_EFULL,
+	       "a copy of %u records for a new key: LC_EFULL", CAP + 10);
+	ok(dht_aor_count(find(s, "sip:other")) == CAP && stats_add_up(s),
+	   "its first %u records are merged", CAP);
+	struct dht_binding_data up = at(many[5], 2, 1);
+	cl.version = 3;
+	ok(merge(s, "sip:many", &up, 1, T0) == LC_OK && merge(s, "sip:many", &cl, 1, T0) == LC_OK &&
+		   dht_aor_count(find(s, "sip:many")) == 1,
+	   "a full key takes a newer record in place, and a CLEARED record");
 	dht_store_free(s);
 
 	/* the var region: fill it with 100-byte contacts */
@@ -868,75 +1283,87 @@ static void test_set_aor_full(void)
 	char uri[101];
 	memset(uri, 'u', 100);
 	uri[100] = '\0';
-	struct dht_binding_data big[3] = {mk(uri, "c1", T0 + 60), mk(uri, "c2", T0 + 60),
-					  mk(uri, "c3", T0 + 60)};
+	char uri_b[101];
+	memset(uri_b, 'v', 100);
+	uri_b[100] = '\0';
+	struct dht_binding_data big[2] = {at(mk(uri, "c1", T0 + 60), 1, 1),
+					  at(mk(uri_b, "c2", T0 + 60), 1, 1)};
 	unsigned keys = 0;
 	for (; keys < 100; keys++) {
 		char key[16];
 		snprintf(key, sizeof(key), "sip:f%u", keys);
-		if (set(s, key, 1, big, 2, T0) != LC_OK) {
+		if (merge(s, key, big, 2, T0) != LC_OK) {
 			break;
 		}
 	}
-	ok(keys >= 3 && keys < 100, "a 2 KiB var region holds %u keys of two contacts", keys);
+	ok(keys >= 3 && keys < 100 && stats_add_up(s),
+	   "a 2 KiB var region holds %u keys of two contacts", keys);
+	/* the same identities with a much longer Call-ID: no room for the first one */
+	char call2[201];
+	memset(call2, 'w', 200);
+	call2[200] = '\0';
+	struct dht_binding_data other[2] = {at(big[0], 2, 1), at(big[1], 2, 1)};
+	other[0].call_id = other[1].call_id = bs(call2);
 	snprintf(before_dump, sizeof(before_dump), "%s", dump(s, "sip:f0"));
 	before = stats(s);
-	/* new strings of another size for both records of f0 */
-	char uri2[201];
-	memset(uri2, 'w', 200);
-	uri2[200] = '\0';
-	struct dht_binding_data other[3] = {mk(uri2, "c1", T0 + 60), mk(uri2, "c2", T0 + 60),
-					    mk(uri2, "c3", T0 + 60)};
-	unsigned refused = 0;
-	for (unsigned n = 1; n <= 3; n++) {
-		refused += set(s, "sip:f0", 2, other, n, T0) == LC_EFULL;
-		after = stats(s);
-		refused += set(s, "sip:f0", 2, big, 3, T0) == LC_EFULL;
-	}
+	is_int(merge(s, "sip:f0", other, 2, T0), LC_EFULL, "longer strings: LC_EFULL");
 	after = stats(s);
-	ok(refused == 6 && same_stats(&before, &after) && after.full == before.full + 6 &&
+	ok(same_stats(&before, &after) && after.full == before.full + 1 &&
 		   strcmp(before_dump, dump(s, "sip:f0")) == 0,
-	   "bigger or more strings: LC_EFULL each time, and nothing changed");
-	/* a refresh and a same-size change still go through in a full region */
+	   "refused at the first record: nothing changed");
+	/* a refresh (the same strings) still goes through in a full region */
+	big[0] = at(big[0], 2, 1);
+	big[1] = at(big[1], 2, 1);
 	big[0].expires_at_s = big[1].expires_at_s = T0 + 600;
-	big[1].call_id = bs("cX");
-	is_int(set(s, "sip:f0", 2, big, 2, T0), LC_OK,
-	       "a refresh with a same-size change fits in a full region");
+	big[1].cseq = 7;
+	is_int(merge(s, "sip:f0", big, 2, T0), LC_OK, "a refresh fits in a full region");
 	after = stats(s);
 	ok(after.bytes_used == before.bytes_used && dht_aor_version(find(s, "sip:f0")) == 2,
 	   "without a byte more");
-	/* free keys one by one until a set of three bigger records fits: every refusal on the
-	 * way (some after the first blocks were taken) changes nothing */
+	/* free keys one by one until both bigger records fit: every refusal on the way leaves
+	 * the records before the refused one merged, and the accounting right */
 	bool clean = true;
 	int ret = LC_EFULL;
+	other[0].version = other[1].version = 3;
 	for (unsigned i = 1; i < keys && ret == LC_EFULL; i++) {
 		char key[16];
 		snprintf(key, sizeof(key), "sip:f%u", i);
 		dht_store_remove_aor(s, find(s, key));
-		snprintf(before_dump, sizeof(before_dump), "%s", dump(s, "sip:f0"));
-		before = stats(s);
-		ret = set(s, "sip:f0", 3, other, 3, T0);
-		after = stats(s);
-		clean &= ret == LC_OK || (ret == LC_EFULL && same_stats(&before, &after) &&
-					  strcmp(before_dump, dump(s, "sip:f0")) == 0);
+		ret = merge(s, "sip:f0", other, 2, T0);
+		const char *v = versions_of(s, "sip:f0");
+		clean &= stats_add_up(s) &&
+			 (ret == LC_OK ? strcmp(v, "3 3") == 0
+				       : ret == LC_EFULL &&
+						 (strcmp(v, "2 2") == 0 || strcmp(v, "3 2") == 0));
 	}
-	ok(clean && ret == LC_OK, "as keys go, refusals change nothing until the set fits");
-	/* fewer records, then as many again: the space of the dropped ones is reused */
-	ok(set(s, "sip:f0", 4, big, 1, T0) == LC_OK && set(s, "sip:f0", 5, big, 2, T0) == LC_OK,
-	   "a smaller set, then the bigger one again");
+	ok(clean && ret == LC_OK,
+	   "as keys go, each refusal leaves a prefix merged, until both fit");
+	struct dht_binding *b[2];
+	struct dht_binding_data r;
+	dht_aor_bindings(find(s, "sip:f0"), T0, b, 2);
+	dht_binding_read(b[1], &r);
+	ok(r.call_id.len == 200 && r.uri.len == 100, "the longer strings are read back");
 	dht_store_free(s);
 }
 
 /* ---- the randomized model test ---- */
 
-enum { M_KEYS = 600, M_BIND = 1200, M_MAXB = 1000, M_MAXA = 400, M_STR = 2100 };
+enum { M_KEYS = 600, M_BIND = 1200, M_MAXB = 200, M_MAXA = 120, M_STR = 2100 };
+
+/* The writer of every CLEARED record here, and of no other record: no CLEARED record ties with
+ * another record's (version, writer), so "below" and "at or below" it agree (test_dht_merge.c
+ * covers ties). */
+#define M_CLEAR_WRITER 7
 
 struct m_binding {
 	bool used;
+	uint8_t kind;
 	uint16_t key;
 	uint64_t seq; /* first-added order */
-	uint32_t tag; /* txn_tag: names the binding in the store */
+	uint32_t tag; /* txn_tag: names the record in the store (a CLEARED record: its kind) */
 	uint32_t exp;
+	uint32_t reg_id;
+	uint64_t version, writer;
 	uint16_t len[5];
 	char f[5][M_STR];
 	uint8_t addr[16];
@@ -945,9 +1372,10 @@ struct m_binding {
 static struct m_binding model[M_BIND];
 static char m_keyname[M_KEYS][32];
 static dht_id_t m_keyid[M_KEYS];
-static uint64_t m_ver[M_KEYS]; /* meaningful while the key has a binding */
+static uint64_t m_ver[M_KEYS]; /* meaningful while the key has a record */
+static int m_last_key;	       /* the key of the last merge or clear, to report a failure */
 
-/* The key's version in the model: 0 once it has no binding left (the store forgets it too). */
+/* The key's version in the model: 0 once it has no record left (the store forgets it too). */
 static uint64_t m_version(int k)
 {
 	for (int i = 0; i < M_BIND; i++) {
@@ -958,19 +1386,30 @@ static uint64_t m_version(int k)
 	return m_ver[k] = 0;
 }
 
-static void m_fields(struct m_binding *m)
+static void m_took(int k, uint64_t version)
+{
+	m_ver[k] = LC_MAX(m_ver[k], version);
+}
+
+static void m_random_field(struct m_binding *m, int f)
 {
 	static const uint32_t cap[5] = {120, 60, 50, 100, 40};
-	for (int f = 0; f < 5; f++) {
-		uint32_t len = below(3) == 0 && f >= 2 ? 0 : below(cap[f]);
-		if (f == 0 && below(50) == 0) {
-			len = 1000 + below(1000);
-		}
-		m->len[f] = (uint16_t)len;
-		for (uint32_t i = 0; i < len; i++) {
-			m->f[f][i] = (char)('!' + below(90));
-		}
+	uint32_t len = below(3) == 0 && f >= 2 ? 0 : below(cap[f]);
+	if (f == 0 && below(50) == 0) {
+		len = 1000 + below(1000);
 	}
+	m->len[f] = (uint16_t)len;
+	for (uint32_t i = 0; i < len; i++) {
+		m->f[f][i] = (char)('!' + below(90));
+	}
+}
+
+static void m_fields(struct m_binding *m)
+{
+	for (int f = 0; f < 5; f++) {
+		m_random_field(m, f);
+	}
+	m->reg_id = below(3);
 	memset(m->addr, 0, 16);
 	unsigned alen = below(2) ? 4 : 16;
 	for (unsigned i = 0; i < alen; i++) {
@@ -978,25 +1417,85 @@ static void m_fields(struct m_binding *m)
 	}
 }
 
+/* New strings that keep the identity: Call-ID, Path, attributes, and the URI of an instance. */
+static void m_change_fields(struct m_binding *m)
+{
+	for (int f = 0; f < 5; f++) {
+		if (f != VF_INSTANCE && (f != VF_URI || m->len[VF_INSTANCE] > 0)) {
+			m_random_field(m, f);
+		}
+	}
+}
+
+static bool m_field_eq(const struct m_binding *a, const struct m_binding *b, int f)
+{
+	return a->len[f] == b->len[f] && memcmp(a->f[f], b->f[f], a->len[f]) == 0;
+}
+
+/* dht_binding_same_identity, on model records. */
+static bool m_same_identity(const struct m_binding *a, const struct m_binding *b)
+{
+	if (a->kind == DHT_REC_CLEARED || b->kind == DHT_REC_CLEARED) {
+		return false;
+	}
+	if (a->len[VF_INSTANCE] > 0 || b->len[VF_INSTANCE] > 0) {
+		return a->reg_id == b->reg_id && m_field_eq(a, b, VF_INSTANCE);
+	}
+	return m_field_eq(a, b, VF_URI);
+}
+
+/* The model record of key @p k with @p m's identity, or -1. */
+static int m_held(int k, const struct m_binding *m)
+{
+	for (int i = 0; i < M_BIND; i++) {
+		if (model[i].used && model[i].key == k && m_same_identity(&model[i], m)) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* The model's CLEARED record of key @p k, or -1. */
+static int m_floor(int k)
+{
+	for (int i = 0; i < M_BIND; i++) {
+		if (model[i].used && model[i].key == k && model[i].kind == DHT_REC_CLEARED) {
+			return i;
+		}
+	}
+	return -1;
+}
+
 static struct dht_binding_data m_data(const struct m_binding *m)
 {
 	struct dht_binding_data d;
 	memset(&d, 0, sizeof(d));
+	d.version = m->version;
+	d.writer = m->writer;
+	d.kind = m->kind;
+	d.expires_at_s = m->exp;
+	d.q = -1;
 	struct dht_bytes *f[5] = {&d.uri, &d.call_id, &d.instance, &d.path, &d.attrs};
 	for (int i = 0; i < 5; i++) {
-		*f[i] = (struct dht_bytes){.p = m->f[i], .len = m->len[i]};
+		*f[i] = (struct dht_bytes){.p = m->f[i], .len = 0};
 	}
-	d.expires_at_s = m->exp;
+	if (m->kind == DHT_REC_CLEARED) {
+		return d; /* a CLEARED record keeps no strings */
+	}
+	for (int i = 0; i < 5; i++) {
+		f[i]->len = m->len[i];
+	}
 	d.txn_tag = m->tag;
 	d.cseq = m->tag * 3;
 	d.q = (int16_t)(m->tag % 1001);
+	d.reg_id = m->reg_id;
 	d.src.family = AF_INET;
 	d.src.port = (uint16_t)m->tag;
 	memcpy(d.src.addr, m->addr, 16);
 	return d;
 }
 
-/* The store's binding for model entry @p i (past expiry included), or NULL. */
+/* The store's record for model entry @p i (past expiry included), or NULL. */
 static struct dht_binding *m_find(struct dht_store *s, int i)
 {
 	const struct m_binding *m = &model[i];
@@ -1006,11 +1505,12 @@ static struct dht_binding *m_find(struct dht_store *s, int i)
 		return NULL;
 	}
 	struct dht_binding *b[M_BIND];
-	unsigned n = dht_aor_bindings(a, 0, b, M_BIND); /* exp >= 1: every binding */
+	unsigned n = dht_aor_records(a, 0, b, M_BIND); /* exp >= 1: every record */
 	for (unsigned k = 0; k < n; k++) {
 		struct dht_binding_data r;
 		dht_binding_read(b[k], &r);
-		if (r.txn_tag == m->tag) {
+		if (m->kind == DHT_REC_CLEARED ? r.kind == DHT_REC_CLEARED
+					       : r.kind != DHT_REC_CLEARED && r.txn_tag == m->tag) {
 			return b[k];
 		}
 	}
@@ -1028,79 +1528,12 @@ static bool m_same(const struct m_binding *m, const struct dht_binding_data *r)
 		}
 	}
 	return r->expires_at_s == d.expires_at_s && r->cseq == d.cseq && r->q == d.q &&
-	       r->src.port == d.src.port && memcmp(r->src.addr, d.src.addr, 16) == 0;
+	       r->txn_tag == d.txn_tag && r->reg_id == d.reg_id && r->src.port == d.src.port &&
+	       memcmp(r->src.addr, d.src.addr, 16) == 0 && r->version == d.version &&
+	       r->writer == d.writer && r->kind == d.kind;
 }
 
-/* Compare everything readers see at @p now with the model. */
-static bool m_check(struct dht_store *s, uint32_t now, uint64_t *bad_key)
-{
-	static int start[M_KEYS + 1], idx[M_BIND];
-	memset(start, 0, sizeof(start));
-	for (int i = 0; i < M_BIND; i++) {
-		start[model[i].key + 1] += model[i].used;
-	}
-	for (int k = 0; k < M_KEYS; k++) {
-		start[k + 1] += start[k];
-	}
-	int fill[M_KEYS];
-	memcpy(fill, start, sizeof(fill));
-	for (int i = 0; i < M_BIND; i++) {
-		if (!model[i].used) {
-			continue;
-		}
-		/* insertion by first-added order within the key */
-		int k = model[i].key, j = fill[k]++;
-		while (j > start[k] && model[idx[j - 1]].seq > model[i].seq) {
-			idx[j] = idx[j - 1];
-			j--;
-		}
-		idx[j] = i;
-	}
-	unsigned keys = 0;
-	*bad_key = UINT64_MAX;
-	for (int k = 0; k < M_KEYS; k++) {
-		unsigned n = (unsigned)(start[k + 1] - start[k]), live = 0;
-		keys += n > 0;
-		*bad_key = (uint64_t)k;
-		struct dht_aor *a =
-			dht_store_find(s, m_keyid[k], m_keyname[k], strlen(m_keyname[k]));
-		if ((a == NULL) != (n == 0) || (a != NULL && dht_aor_count(a) != n) ||
-		    (a != NULL && dht_aor_version(a) != m_ver[k])) {
-			return false;
-		}
-		if (a == NULL) {
-			continue;
-		}
-		struct dht_binding *b[M_BIND];
-		unsigned got = dht_aor_bindings(a, now, b, M_BIND);
-		for (int j = start[k]; j < start[k + 1]; j++) {
-			const struct m_binding *m = &model[idx[j]];
-			if (m->exp <= now) {
-				continue;
-			}
-			struct dht_binding_data r;
-			if (live >= got) {
-				return false;
-			}
-			dht_binding_read(b[live++], &r);
-			if (!m_same(m, &r)) {
-				return false;
-			}
-		}
-		if (live != got) {
-			return false;
-		}
-	}
-	*bad_key = UINT64_MAX;
-	struct dht_store_stats st;
-	dht_store_stats_get(s, &st);
-	return st.bindings == (uint64_t)start[M_KEYS] && st.aors == keys &&
-	       st.bytes_records == st.aors * sizeof(struct dht_aor) +
-					   st.bindings * sizeof(struct dht_binding) &&
-	       st.bytes_used == st.bytes_index + st.bytes_records + st.bytes_var;
-}
-
-/* The model's bindings of key @p k, in first-added order; returns how many. */
+/* The model's records of key @p k, in first-added order; returns how many. */
 static unsigned m_of_key(int k, int *out)
 {
 	unsigned n = 0;
@@ -1117,33 +1550,230 @@ static unsigned m_of_key(int k, int *out)
 	return n;
 }
 
+/*
+ * Compare everything readers see of key @p k at @p now with the model: its records (tombstones and
+ * records past expiry not yet reaped), its version, its bindings in first-added order, and its
+ * records other than the CLEARED one in first-added order (the CLEARED record's place is the
+ * store's choice). Adds the key's live and tombstone records to *@p live and *@p tombs.
+ */
+static bool m_check_key(struct dht_store *s, int k, uint32_t now, uint64_t *live, uint64_t *tombs)
+{
+	static int idx[M_BIND];
+	unsigned n = m_of_key(k, idx), nlive = 0;
+	for (unsigned j = 0; j < n; j++) {
+		nlive += model[idx[j]].kind == DHT_REC_LIVE;
+	}
+	*live += nlive;
+	*tombs += n - nlive;
+	struct dht_aor *a = dht_store_find(s, m_keyid[k], m_keyname[k], strlen(m_keyname[k]));
+	if ((a == NULL) != (n == 0)) {
+		return false;
+	}
+	if (a == NULL) {
+		return true;
+	}
+	if (dht_aor_count(a) != n || dht_aor_live_count(a) != nlive ||
+	    dht_aor_version(a) != m_ver[k]) {
+		return false;
+	}
+	static struct dht_binding *b[M_BIND];
+	for (int pass = 0; pass < 2; pass++) {
+		/* pass 0: the bindings; pass 1: every record, the CLEARED one compared apart */
+		unsigned got = pass == 0 ? dht_aor_bindings(a, now, b, M_BIND)
+					 : dht_aor_records(a, now, b, M_BIND);
+		unsigned next = 0, floors = 0;
+		struct dht_binding_data r;
+		for (unsigned j = 0; j < got; j++) {
+			dht_binding_read(b[j], &r);
+			if (r.kind == DHT_REC_CLEARED) {
+				int fl = m_floor(k);
+				floors++;
+				if (pass == 0 || fl < 0 || !m_same(&model[fl], &r)) {
+					return false;
+				}
+				continue;
+			}
+			/* the next model record the reader must see */
+			while (next < n && (model[idx[next]].exp <= now ||
+					    model[idx[next]].kind == DHT_REC_CLEARED ||
+					    (pass == 0 && model[idx[next]].kind != DHT_REC_LIVE))) {
+				next++;
+			}
+			if (next == n || !m_same(&model[idx[next]], &r)) {
+				return false;
+			}
+			next++;
+		}
+		unsigned want_floors = 0;
+		for (; next < n; next++) {
+			const struct m_binding *m = &model[idx[next]];
+			if (m->exp > now && m->kind != DHT_REC_CLEARED &&
+			    (pass == 1 || m->kind == DHT_REC_LIVE)) {
+				return false; /* a record the reader did not see */
+			}
+		}
+		int fl = m_floor(k);
+		want_floors = pass == 1 && fl >= 0 && model[fl].exp > now;
+		if (floors != want_floors) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Compare the whole store with the model at @p now. */
+static bool m_check(struct dht_store *s, uint32_t now, uint64_t *bad_key)
+{
+	uint64_t live = 0, tombs = 0, keys = 0;
+	for (int k = 0; k < M_KEYS; k++) {
+		uint64_t before = live + tombs;
+		if (!m_check_key(s, k, now, &live, &tombs)) {
+			*bad_key = (uint64_t)k;
+			return false;
+		}
+		keys += live + tombs > before;
+	}
+	*bad_key = UINT64_MAX;
+	struct dht_store_stats st = stats(s);
+	return st.bindings == live && st.tombstones == tombs && st.aors == keys && stats_add_up(s);
+}
+
+/* A free model slot, or -1. */
+static int m_slot(void)
+{
+	for (int i = 0; i < M_BIND; i++) {
+		if (!model[i].used) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* Key @p k takes CLEARED record @p c: every record at or below it goes (dht_store_clear and the
+ * floor step of dht_store_merge). Returns false when the store needs a new record for it (nothing
+ * was below to take its place), so that LC_EFULL is allowed. */
+static bool m_take_floor(int k, const struct m_binding *c, uint64_t *seq)
+{
+	bool reused = false;
+	for (int i = 0; i < M_BIND; i++) {
+		if (model[i].used && model[i].key == k &&
+		    !dht_rec_newer(model[i].version, model[i].writer, c->version, c->writer)) {
+			model[i].used = false;
+			reused = true;
+		}
+	}
+	int slot = m_slot();
+	model[slot] = *c;
+	model[slot].used = true;
+	model[slot].key = (uint16_t)k;
+	model[slot].tag = 0;
+	model[slot].seq = (*seq)++;
+	m_took(k, c->version);
+	return reused;
+}
+
+/* One step of merging record @p r into key @p k at @p now under @p max_version (the contract of
+ * dht_store_merge, record by record). Returns whether it changed the key. */
+static bool m_merge_one(int k, const struct m_binding *r, uint32_t now, uint64_t max_version,
+			uint64_t *seq)
+{
+	int fl = m_floor(k);
+	if (r->kind == DHT_REC_CLEARED || r->version > max_version || r->exp <= now ||
+	    (fl >= 0 &&
+	     !dht_rec_newer(r->version, r->writer, model[fl].version, model[fl].writer))) {
+		return false;
+	}
+	int h = m_held(k, r);
+	if (h >= 0 && !dht_rec_newer(r->version, r->writer, model[h].version, model[h].writer)) {
+		return false;
+	}
+	int slot = h >= 0 ? h : m_slot();
+	uint64_t keep_seq = h >= 0 ? model[h].seq : (*seq)++;
+	model[slot] = *r;
+	model[slot].used = true;
+	model[slot].key = (uint16_t)k;
+	model[slot].seq = keep_seq;
+	m_took(k, r->version);
+	return true;
+}
+
+/* The highest CLEARED record of @p nb that counts (live, not from the future), or -1. */
+static int m_top_floor(const struct m_binding *nb, unsigned n, uint32_t now, uint64_t max_version)
+{
+	int top = -1;
+	for (unsigned j = 0; j < n; j++) {
+		if (nb[j].kind == DHT_REC_CLEARED && nb[j].version <= max_version &&
+		    nb[j].exp > now &&
+		    (top < 0 ||
+		     dht_rec_newer(nb[j].version, nb[j].writer, nb[top].version, nb[top].writer))) {
+			top = (int)j;
+		}
+	}
+	return top;
+}
+
 enum { M_SET = 48 };
 
-/* The set an owner sends for key @p k: its bindings kept, refreshed, changed, dropped or expired,
- * and new ones appended. Returns how many records it wrote to @p nb. */
-static unsigned m_new_set(int k, uint32_t now, uint32_t *next_tag, struct m_binding *nb)
+/* The copy of key @p k a replica receives: its records kept at older, equal or newer versions,
+ * some with new strings, some removed, some expired or from beyond @p max_version; records of
+ * new identities; now and then a CLEARED record. Returns how many records it wrote to @p nb. */
+static unsigned m_copy(int k, uint32_t now, uint64_t max_version, uint32_t *next_tag,
+		       struct m_binding *nb)
 {
 	static int old[M_BIND];
 	unsigned nold = m_of_key(k, old), n = 0;
-	for (unsigned j = 0; j < nold && n < M_SET - 4; j++) {
+	uint64_t cur = m_version(k);
+	for (unsigned j = 0; j < nold && n < M_SET - 5; j++) {
+		const struct m_binding *o = &model[old[j]];
 		uint32_t r = below(10);
-		if (r < 2) {
-			continue; /* dropped at the owner */
+		if (o->kind == DHT_REC_CLEARED || r < 2) {
+			continue; /* not in this copy */
 		}
-		nb[n] = model[old[j]];
-		if (r >= 7) {
-			m_fields(&nb[n]); /* changed */
+		struct m_binding *c = &nb[n++];
+		*c = *o;
+		r = below(10);
+		c->version = r < 3   ? o->version - LC_MIN(o->version, 1 + below(3))
+			     : r < 5 ? o->version
+				     : o->version + 1 + below(50);
+		c->writer = below(3) == 0 ? 1 + below(3) : o->writer;
+		if (below(4) == 0) {
+			m_change_fields(c);
+			c->tag = (*next_tag)++;
 		}
-		if (r == 9) {
-			nb[n].tag = (*next_tag)++;
+		c->kind = below(6) == 0 ? DHT_REC_REMOVED : DHT_REC_LIVE;
+		c->exp = below(15) == 0 ? now - below(3) : now + 1 + below(400);
+		if (below(20) == 0) {
+			c->version = max_version + 1 + below(5);
 		}
-		nb[n].exp = below(15) == 0 ? now - below(3) : now + 1 + below(400);
-		n++;
 	}
 	for (uint32_t f = below(4); f > 0; f--) {
-		nb[n].tag = (*next_tag)++;
-		nb[n].exp = below(15) == 0 ? now : now + 1 + below(400);
-		m_fields(&nb[n]);
+		struct m_binding *c = &nb[n];
+		memset(c, 0, sizeof(*c));
+		m_fields(c);
+		bool clash = m_held(k, c) >= 0;
+		for (unsigned j = 0; j < n; j++) {
+			clash |= m_same_identity(&nb[j], c);
+		}
+		if (clash) {
+			continue;
+		}
+		c->tag = (*next_tag)++;
+		c->version = cur + below(100);
+		c->writer = 1 + below(3);
+		c->kind = below(5) == 0 ? DHT_REC_REMOVED : DHT_REC_LIVE;
+		c->exp = below(15) == 0 ? now : now + 1 + below(400);
+		n++;
+	}
+	if (below(8) == 0) {
+		/* a CLEARED record somewhere in the copy */
+		unsigned at_ = below(n + 1);
+		memmove(&nb[at_ + 1], &nb[at_], (n - at_) * sizeof(nb[0]));
+		struct m_binding *c = &nb[at_];
+		memset(c, 0, sizeof(*c));
+		c->kind = DHT_REC_CLEARED;
+		c->version = cur - LC_MIN(cur, 10) + below(40);
+		c->writer = M_CLEAR_WRITER;
+		c->exp = below(10) == 0 ? now - below(2) : now + 1 + below(400);
 		n++;
 	}
 	for (unsigned j = 0; j < n; j++) {
@@ -1152,39 +1782,19 @@ static unsigned m_new_set(int k, uint32_t now, uint32_t *next_tag, struct m_bind
 	return n;
 }
 
-/* Key @p k now holds the live records of @p nb, in that order, at version @p v. */
-static void m_apply_set(int k, const struct m_binding *nb, unsigned n, uint64_t v, uint32_t now,
-			uint64_t *seq)
-{
-	int slot = 0;
-	bool any = false;
-	for (int i = 0; i < M_BIND; i++) {
-		model[i].used &= model[i].key != k;
-	}
-	for (unsigned j = 0; j < n; j++) {
-		if (nb[j].exp <= now) {
-			continue;
-		}
-		while (model[slot].used) {
-			slot++;
-		}
-		model[slot] = nb[j];
-		model[slot].used = true;
-		model[slot].seq = (*seq)++;
-		any = true;
-	}
-	m_ver[k] = any ? v : 0;
-}
+struct m_counts {
+	unsigned merged, stale, full, partial, cleared, clear_full;
+};
 
 /*
- * A replica applies a set, at a version that is sometimes stale. Returns 0 when the store agrees
- * with the model (applied, refused as stale, or refused as full with nothing changed), else 1.
+ * A replica merges a copy of a key. Returns 0 when the store agrees with the model: the copy
+ * merged as the contract says (LC_OK when something changed, else LC_ESTALE), or refused with
+ * LC_EFULL after merging the records before the refused one (the floor step first), else 1.
  */
-static unsigned m_set_aor(struct dht_store *s, uint32_t now, uint32_t *next_tag, uint64_t *seq,
-			  unsigned *n_set, unsigned *n_stale, unsigned *n_full)
+static unsigned m_merge(struct dht_store *s, uint32_t now, uint32_t *next_tag, uint64_t *seq,
+			uint64_t *future, struct m_counts *c)
 {
 	static struct m_binding nb[M_SET];
-	static int old[M_BIND];
 	int k = (int)below(M_KEYS);
 	for (int tries = below(2) * 8; tries > 0; tries--) { /* half the time a key held */
 		int i = (int)below(M_BIND);
@@ -1193,46 +1803,106 @@ static unsigned m_set_aor(struct dht_store *s, uint32_t now, uint32_t *next_tag,
 			break;
 		}
 	}
-	uint64_t cur = m_version(k);
-	unsigned nold = m_of_key(k, old), n = m_new_set(k, now, next_tag, nb), live = 0, nfree = 0;
-	for (int i = 0; i < M_BIND; i++) {
-		nfree += !model[i].used;
-	}
-	for (unsigned j = 0; j < n; j++) {
-		live += nb[j].exp > now;
-	}
-	if (nfree + nold < live) {
-		return 0;
-	}
-	uint64_t v = below(5) == 0 ? cur - below(2) : cur + 1 + below(1000);
+	m_last_key = k;
+	uint64_t max_version = m_version(k) + 150;
+	unsigned n = m_copy(k, now, max_version, next_tag, nb);
 	struct dht_binding_data d[M_SET];
 	for (unsigned j = 0; j < n; j++) {
 		d[j] = m_data(&nb[j]);
+		*future += nb[j].version > max_version;
 	}
 	struct dht_store_stats before = stats(s);
 	const char *key = m_keyname[k];
-	int ret = dht_store_set_aor(s, m_keyid[k], key, strlen(key), v, d, n, now);
+	int ret = dht_store_merge(s, m_keyid[k], key, strlen(key), d, n, now, max_version);
 	struct dht_store_stats after = stats(s);
-	if (nold > 0 && v <= cur) {
-		(*n_stale)++;
-		return ret != LC_ESTALE || !same_stats(&before, &after);
-	}
+	uint64_t live = 0, tombs = 0;
+	/* the steps: the floor, if it is above the key's, then each record in order */
+	int top = m_top_floor(nb, n, now, max_version), fl = m_floor(k);
+	bool floor_step =
+		top >= 0 && (fl < 0 || dht_rec_newer(nb[top].version, nb[top].writer,
+						     model[fl].version, model[fl].writer));
 	if (ret == LC_EFULL) {
-		(*n_full)++;
-		return !same_stats(&before, &after) || after.full != before.full + 1;
+		c->full++;
+		if (after.full != before.full + 1) {
+			return 1;
+		}
+		/* the store holds the model after some prefix of the steps */
+		bool match = m_check_key(s, k, now, &live, &tombs), step = false;
+		for (unsigned j = 0; j <= n && !match; j++) {
+			if (j == 0 && floor_step) {
+				(void)m_take_floor(k, &nb[top], seq);
+				step = true;
+			} else if (j > 0) {
+				step |= m_merge_one(k, &nb[j - 1], now, max_version, seq);
+			}
+			match = m_check_key(s, k, now, &live, &tombs);
+		}
+		c->partial += match && step;
+		return !match;
 	}
-	if (ret != LC_OK) {
+	bool changed = false;
+	if (floor_step) {
+		(void)m_take_floor(k, &nb[top], seq);
+		changed = true;
+	}
+	for (unsigned j = 0; j < n; j++) {
+		changed |= m_merge_one(k, &nb[j], now, max_version, seq);
+	}
+	if (ret != (changed ? LC_OK : LC_ESTALE)) {
 		return 1;
 	}
-	(*n_set)++;
-	m_apply_set(k, nb, n, v, now, seq);
-	return 0;
+	*(changed ? &c->merged : &c->stale) += 1;
+	return !m_check_key(s, k, now, &live, &tombs);
+}
+
+/* The owner clears a key ("Contact: *"). Returns 0 when the store agrees with the model. */
+static unsigned m_clear(struct dht_store *s, uint32_t now, uint64_t *seq, struct m_counts *c)
+{
+	int k = (int)below(M_KEYS);
+	for (int tries = 8; tries > 0; tries--) {
+		int i = (int)below(M_BIND);
+		if (model[i].used) {
+			k = model[i].key;
+			break;
+		}
+	}
+	m_last_key = k;
+	uint64_t cur = m_version(k);
+	struct m_binding cl;
+	memset(&cl, 0, sizeof(cl));
+	cl.kind = DHT_REC_CLEARED;
+	cl.version = cur - LC_MIN(cur, 20) + below(40);
+	cl.writer = M_CLEAR_WRITER;
+	cl.exp = now + 1 + below(400);
+	const char *key = m_keyname[k];
+	struct dht_store_stats before = stats(s);
+	int ret = dht_store_clear(s, m_keyid[k], key, strlen(key), cl.version, cl.writer, cl.exp);
+	struct dht_store_stats after = stats(s);
+	uint64_t live = 0, tombs = 0;
+	int fl = m_floor(k);
+	if (fl >= 0 && !dht_rec_newer(cl.version, cl.writer, model[fl].version, model[fl].writer)) {
+		return ret != LC_OK || !same_stats(&before, &after); /* a later one is held */
+	}
+	if (ret == LC_EFULL) {
+		/* allowed only when the CLEARED record needs a record of its own */
+		c->clear_full++;
+		bool below_any = false;
+		for (int i = 0; i < M_BIND; i++) {
+			below_any |= model[i].used && model[i].key == k &&
+				     !dht_rec_newer(model[i].version, model[i].writer, cl.version,
+						    cl.writer);
+		}
+		return below_any || !same_stats(&before, &after) || after.full != before.full + 1;
+	}
+	c->cleared++;
+	(void)m_take_floor(k, &cl, seq);
+	return ret != LC_OK || !m_check_key(s, k, now, &live, &tombs);
 }
 
 static void test_model(void)
 {
 	rng_s = 0x10c05;
-	struct dht_store *s = new_store(M_MAXB, M_MAXA, 160 * 1024, T0);
+	struct dht_store *s = new_store(M_MAXB, M_MAXA, 40 * 1024, T0);
 	uint64_t empty_used = stats(s).bytes_used;
 	for (int k = 0; k < M_KEYS; k++) {
 		snprintf(m_keyname[k], sizeof(m_keyname[k]), "sip:+1555%07d@example.com", k);
@@ -1241,13 +1911,13 @@ static void test_model(void)
 					 : dht_key_of(m_keyname[k], strlen(m_keyname[k]), 9);
 	}
 	memset(model, 0, sizeof(model));
-	uint32_t now = T0, next_tag = 1;
-	uint64_t seq = 0;
-	unsigned n_ops = 0, n_full = 0, n_add = 0, n_upd = 0, n_rm = 0, n_exp = 0, fails = 0;
-	unsigned refresh_touch = 0, room_lied = 0, checks = 0;
-	unsigned n_set = 0, n_stale = 0, n_set_full = 0;
 	memset(m_ver, 0, sizeof(m_ver));
-	uint64_t bad_key = 0;
+	uint32_t now = T0, next_tag = 1;
+	uint64_t seq = 0, future = 0, bad_key = 0;
+	unsigned n_ops = 0, n_full = 0, n_add = 0, n_upd = 0, n_tomb = 0, n_rm = 0, n_exp = 0;
+	unsigned fails = 0, refresh_touch = 0, room_lied = 0, checks = 0;
+	struct m_counts mc = {0};
+	const char *failed_op = "";
 	for (n_ops = 0; n_ops < 200000 && fails == 0; n_ops++) {
 		uint32_t op = below(100);
 		int pick = -1;
@@ -1257,27 +1927,28 @@ static void test_model(void)
 				pick = i;
 			}
 		}
-		if (op < 40) { /* add */
-			int slot = -1;
-			for (int i = 0; i < M_BIND && slot < 0; i++) {
-				if (!model[i].used) {
-					slot = i;
-				}
-			}
+		if (op < 35) { /* add a binding, now and then a REMOVED record */
+			int slot = m_slot();
 			if (slot < 0) {
 				continue;
 			}
 			struct m_binding *m = &model[slot];
+			memset(m, 0, sizeof(*m));
 			m->key = (uint16_t)below(M_KEYS);
+			m_fields(m);
+			if (m_held(m->key, m) >= 0) {
+				continue; /* the registrar would update the binding of that identity */
+			}
 			m->tag = next_tag++;
 			m->exp = below(20) == 0	  ? now - below(5)
 				 : below(50) == 0 ? now + below(0x20000000)
 						  : now + 1 + below(400);
-			m_fields(m);
+			m->kind = below(10) == 0 ? DHT_REC_REMOVED : DHT_REC_LIVE;
+			m->version = m_version(m->key) + below(5);
+			m->writer = 1 + below(3);
 			struct dht_binding_data d = m_data(m);
 			const char *key = m_keyname[m->key];
 			bool fresh = dht_store_find(s, m_keyid[m->key], key, strlen(key)) == NULL;
-			(void)m_version(m->key); /* a key created here starts at version 0 */
 			size_t vb =
 				(size_t)m->len[0] + m->len[1] + m->len[2] + m->len[3] + m->len[4];
 			bool room = dht_store_has_room(s, 1, vb, fresh ? strlen(key) : 0);
@@ -1286,74 +1957,98 @@ static void test_model(void)
 			if (ret == LC_OK) {
 				m->used = true;
 				m->seq = seq++;
+				m_took(m->key, m->version);
 				n_add++;
 			} else {
 				struct dht_store_stats after = stats(s);
 				n_full++;
-				fails += ret != LC_EFULL || after.bytes_used != before.bytes_used ||
-					 after.bindings != before.bindings ||
+				fails += ret != LC_EFULL || !same_stats(&before, &after) ||
 					 after.full != before.full + 1;
 				room_lied += room;
+				failed_op = "add";
 			}
-		} else if (op < 60 && pick >= 0) { /* update: refresh or new strings */
+		} else if (op >= 35 && op < 50 && pick >= 0 &&
+			   model[pick].kind != DHT_REC_CLEARED) {
+			/* update: a refresh, or new strings for the same identity */
 			struct m_binding *m = &model[pick];
 			struct dht_binding *b = m_find(s, pick);
 			if (b == NULL) {
 				fails++;
+				failed_op = "update: record not found";
 				break;
 			}
 			struct m_binding saved = *m;
 			bool refresh = below(2) == 0;
 			if (!refresh) {
-				m_fields(m);
+				m_change_fields(m);
 			}
 			m->exp = now + 1 + below(400);
+			m->version += below(4) == 0 ? 1 + below(100) : 0;
+			m->kind = below(8) == 0 ? DHT_REC_LIVE : m->kind;
 			struct dht_binding_data d = m_data(m);
 			uint64_t used = stats(s).bytes_used;
 			int ret = dht_store_update(s, b, &d);
 			if (ret != LC_OK) {
 				*m = saved;
 				fails += ret != LC_EFULL || stats(s).bytes_used != used;
+				failed_op = "update";
 				n_full++;
 			} else {
 				refresh_touch += refresh && stats(s).bytes_used != used;
+				m_took(m->key, m->version);
 				n_upd++;
-				if (below(4) == 0) { /* the owner versions its change */
-					const char *key = m_keyname[m->key];
-					m_ver[m->key] = m_ver[m->key] + 1 + below(100);
-					dht_aor_set_version(dht_store_find(s, m_keyid[m->key], key,
-									   strlen(key)),
-							    m_keyid[m->key], m_ver[m->key]);
-				}
 			}
-		} else if (op < 75 && pick >= 0) { /* remove one, or the whole key */
+		} else if (op >= 50 && op < 55 && pick >= 0 && model[pick].kind == DHT_REC_LIVE) {
+			/* the registrar removes a binding: a tombstone in its place */
+			struct m_binding *m = &model[pick];
 			struct dht_binding *b = m_find(s, pick);
 			if (b == NULL) {
 				fails++;
+				failed_op = "tombstone: record not found";
+				break;
+			}
+			m->kind = DHT_REC_REMOVED;
+			m->version = m_version(m->key) + below(3);
+			m->writer = 1 + below(3);
+			m->exp = below(20) == 0 ? now - below(3) : now + 1 + below(400);
+			dht_store_tombstone(s, b, m->version, m->writer, m->exp);
+			m_took(m->key, m->version);
+			n_tomb++;
+			uint64_t live = 0, tombs = 0;
+			fails += !m_check_key(s, m->key, now, &live, &tombs);
+			failed_op = "tombstone";
+		} else if (op >= 55 && op < 58) { /* "Contact: *" */
+			fails += m_clear(s, now, &seq, &mc);
+			failed_op = "clear";
+		} else if (op >= 58 && op < 70 && pick >= 0) {
+			/* forget one record, or the whole key, without a trace */
+			struct dht_binding *b = m_find(s, pick);
+			if (b == NULL) {
+				fails++;
+				failed_op = "remove: record not found";
 				break;
 			}
 			if (below(5) == 0) {
-				const char *key = m_keyname[model[pick].key];
-				dht_store_remove_aor(s, dht_store_find(s, m_keyid[model[pick].key],
-								       key, strlen(key)));
+				int k = model[pick].key;
+				const char *key = m_keyname[k];
+				dht_store_remove_aor(
+					s, dht_store_find(s, m_keyid[k], key, strlen(key)));
 				for (int i = 0; i < M_BIND; i++) {
-					if (model[i].used && model[i].key == model[pick].key) {
-						model[i].used = false;
-					}
+					model[i].used &= model[i].key != k;
 				}
 			} else {
 				dht_store_remove(s, b);
 				model[pick].used = false;
 			}
 			n_rm++;
-		} else if (op < 95) { /* time passes, the wheel reaps with a budget */
+		} else if (op >= 70 && op < 90) { /* time passes, the wheel reaps with a budget */
 			uint32_t r = below(1000);
 			now += r < 990 ? below(8) : r < 998 ? 3000 + below(100000) : 0x01000000u;
 			unsigned budget = 1 + below(20);
+			uint64_t held_before = stats(s).bindings + stats(s).tombstones;
 			unsigned n = dht_store_expire(s, now, budget);
-			/* only due bindings may go: the ones gone are all due, and as many as reaped;
-			 * with the count of bindings held, nothing else went */
-			uint64_t held_before = stats(s).bindings + n;
+			/* only due records may go: the ones gone are all due, and as many as reaped;
+			 * with the count of records held, nothing else went */
 			unsigned gone = 0;
 			for (int i = 0; i < M_BIND; i++) {
 				if (model[i].used && model[i].exp <= now && m_find(s, i) == NULL) {
@@ -1361,45 +2056,52 @@ static void test_model(void)
 					gone++;
 				}
 			}
-			fails += n > budget || gone != n || stats(s).bindings + n != held_before;
+			fails += n > budget || gone != n ||
+				 stats(s).bindings + stats(s).tombstones + n != held_before;
+			failed_op = "expire";
 			n_exp += n;
-		} else { /* a replica applies a set */
-			fails += m_set_aor(s, now, &next_tag, &seq, &n_set, &n_stale, &n_set_full);
+		} else if (op >= 90) { /* a replica merges a copy */
+			fails += m_merge(s, now, &next_tag, &seq, &future, &mc);
+			failed_op = "merge";
 		}
-		if (n_ops % 500 == 0) {
+		if (fails == 0 && n_ops % 500 == 0) {
 			checks++;
-			if (!m_check(s, now, &bad_key)) {
-				fails++;
-			}
+			fails += !m_check(s, now, &bad_key);
+			failed_op = "full check";
 		}
 	}
 	ok(fails == 0,
-	   "200k random ops agree with the model (%u ops, %u adds, %u updates, %u removes, "
-	   "%u expired, %u refused, %u full checks; %u sets applied, %u stale, %u full)",
-	   n_ops, n_add, n_upd, n_rm, n_exp, n_full, checks, n_set, n_stale, n_set_full);
-	ok(n_set > 1000 && n_stale > 100 && n_set_full > 10,
-	   "sets were applied, refused as stale and refused as full");
+	   "200k random ops agree with the model (%u ops, %u adds, %u updates, %u tombstones, "
+	   "%u removes, %u expired, %u refused, %u full checks)",
+	   n_ops, n_add, n_upd, n_tomb, n_rm, n_exp, n_full, checks);
 	if (fails) {
-		printf("#   failed at op %u, key %llu\n", n_ops, (unsigned long long)bad_key);
+		printf("#   failed at op %u (%s), key %llu (last merged or cleared: %d)\n", n_ops,
+		       failed_op, (unsigned long long)bad_key, m_last_key);
 	}
+	ok(mc.merged > 1000 && mc.stale > 100 && mc.full > 10 && mc.partial > 10 &&
+		   mc.cleared > 100,
+	   "copies were merged (%u), found stale (%u) and refused as full (%u, %u of them after "
+	   "merging some records); keys cleared (%u, %u refused)",
+	   mc.merged, mc.stale, mc.full, mc.partial, mc.cleared, mc.clear_full);
 	ok(m_check(s, now, &bad_key), "final state agrees with the model");
+	is_int(stats(s).future, future, "stats.future counts every record beyond max_version");
 	ok(n_full > 0, "the pools ran out along the way (%u refusals)", n_full);
 	is_int(refresh_touch, 0, "no plain refresh touched the var region");
 	is_int(room_lied, 0, "no add refused after has_room said yes");
-	/* everything expires in the end */
+	/* everything expires in the end, tombstones too */
 	unsigned calls = 0;
-	while (stats(s).bindings > 0 && calls++ < 100000) {
+	while (stats(s).aors > 0 && calls++ < 100000) {
 		dht_store_expire(s, UINT32_MAX, 50);
 	}
 	struct dht_store_stats st = stats(s);
-	ok(st.bindings == 0 && st.aors == 0 && st.bytes_used == empty_used,
+	ok(st.bindings == 0 && st.tombstones == 0 && st.aors == 0 && st.bytes_used == empty_used,
 	   "after the last expiry the store is empty and its bytes are all back");
 	dht_store_free(s);
 }
 
 int main(void)
 {
-	plan(168);
+	plan(239);
 	test_fields();
 	test_wheel();
 	test_budget();
@@ -1408,8 +2110,10 @@ int main(void)
 	test_collisions_and_limits();
 	test_walk();
 	test_versions();
-	test_set_aor();
-	test_set_aor_full();
+	test_shares();
+	test_tombstones();
+	test_merge();
+	test_merge_full();
 	test_model();
 	return exit_status();
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Range sync (dht/dht_sync.h): the owner's next version, the ring-range test at its edges, bucket
- * bits uniform inside ranges (where top bits are not), the hash pinned to fixed values, digests
- * that do not depend on insertion order, show exactly the bucket of a changed key and combine
- * over shards, and the store walks: digest with overlapping ranges, emit with small caps, clear
- * with plain, wrapping and whole-ring ranges, a walk that loses nothing while keys go, and counts.
+ * bits uniform inside ranges (where top bits are not), the hashes pinned to fixed values, a key's
+ * share as the XOR of its records' (tombstones included), digests built from the records that do
+ * not depend on insertion or merge order, show exactly the bucket of a changed key and combine
+ * over shards, and the store walks: digest with overlapping ranges, emit with small caps, emit's
+ * selection removed (plain, wrapping and whole-ring ranges) emptying exactly its buckets, a walk
+ * that loses nothing while keys go, counts, and tombstones in each.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 
 #define T0 1700000000u
 #define SEED 0x5eedull
+#define WRITER 3
 
 static const dht_id_t ONE = 1;
 #define RING_FRACTION(num, log2_den) ((dht_id_t)(num) << (128 - (log2_den)))
@@ -72,21 +75,63 @@ static struct dht_store *new_store(uint32_t max_b)
 	return s;
 }
 
-/* Key i as a replica receives it. */
+/* Binding b of key i. */
+static int uri_of(char *buf, size_t size, unsigned i, unsigned b)
+{
+	return snprintf(buf, size, "sip:u%u@192.0.2.%u", i, b);
+}
+
+/* Key i as a replica receives it: its bindings at @p version by WRITER. */
 static int put(struct dht_store *s, unsigned i, uint64_t version)
 {
 	struct dht_binding_data d[3];
 	char uri[3][48];
 	for (unsigned b = 0; b < nbind_of(i); b++) {
 		memset(&d[b], 0, sizeof(d[b]));
-		snprintf(uri[b], sizeof(uri[b]), "sip:u%u@192.0.2.%u", i, b);
+		uri_of(uri[b], sizeof(uri[b]), i, b);
 		d[b].uri = (struct dht_bytes){.p = uri[b], .len = (uint32_t)strlen(uri[b])};
 		d[b].call_id = (struct dht_bytes){.p = "c", .len = 1};
 		d[b].expires_at_s = T0 + 3600;
 		d[b].q = -1;
+		d[b].version = version;
+		d[b].writer = WRITER;
 	}
-	return dht_store_set_aor(s, keyid[i], keyname[i], strlen(keyname[i]), version, d,
-				 nbind_of(i), T0);
+	return dht_store_merge(s, keyid[i], keyname[i], strlen(keyname[i]), d, nbind_of(i), T0,
+			       UINT64_MAX);
+}
+
+/* A record's share of its key's digest share, as every node computes it (dht_sync.h): the
+ * identity is XXH3 of the contact URI (seed 0), or of the +sip.instance seeded with
+ * 2^32 | reg-id, and 0 for a CLEARED record. Pinned here: nodes of one overlay must agree. */
+static uint64_t rec_share(dht_id_t id, const struct dht_binding_data *d)
+{
+	uint64_t ident = d->kind == DHT_REC_CLEARED ? 0
+			 : d->instance.len > 0	    ? dht_hash64(d->instance.p, d->instance.len,
+								 (1ull << 32) | d->reg_id)
+						    : dht_hash64(d->uri.p, d->uri.len, 0);
+	return dht_sync_rec_hash((uint64_t)(id >> 64), d->version, d->writer, d->kind, ident);
+}
+
+/* Key i's share when put at @p version. */
+static uint64_t share_of(unsigned i, uint64_t version)
+{
+	uint64_t h = 0;
+	for (unsigned b = 0; b < nbind_of(i); b++) {
+		char uri[48];
+		struct dht_binding_data d = {.version = version, .writer = WRITER};
+		d.uri = (struct dht_bytes){.p = uri,
+					   .len = (uint32_t)uri_of(uri, sizeof(uri), i, b)};
+		h ^= rec_share(keyid[i], &d);
+	}
+	return h;
+}
+
+/* Count key i, put at @p version, in @p d: what a digest walk should find. */
+static void want_key(struct dht_sync_digest *d, unsigned i, uint64_t version)
+{
+	uint32_t b = dht_sync_bucket(keyid[i]);
+	d->x[b] ^= share_of(i, version);
+	d->n[b]++;
 }
 
 static struct dht_aor *find(struct dht_store *s, unsigned i)
@@ -183,22 +228,37 @@ static void test_hash_and_bucket(void)
 	is_int(dht_sync_bucket(id), 0xdef, "the bucket is bits 64..75");
 	is_int(dht_sync_bucket(~(dht_id_t)0), DHT_SYNC_BUCKETS - 1, "the last bucket");
 	is_int(dht_sync_bucket(ONE << 76), 0, "bit 76 is above the bucket");
-	/* pinned: every node must compute the same digests, whatever its build */
-	ok(dht_sync_hash(0, 0) == 0x365afc61535b3920ull, "hash(0, 0) is pinned (%016llx)",
-	   (unsigned long long)dht_sync_hash(0, 0));
-	ok(dht_sync_hash(id, 42) == 0xf1ed841ce8eb40adull, "hash(id, 42) is pinned (%016llx)",
-	   (unsigned long long)dht_sync_hash(id, 42));
-	/* every input bit moves about half the output bits */
+	/* pinned (and checked against docs/lsp.md §11.3.11's formula): every node must compute
+	 * the same digests, whatever its build */
+	const uint64_t hi = 0x0123456789abcdefull, ident = 0xfedcba9876543210ull;
+	ok(dht_sync_rec_hash(0, 0, 0, 0, 0) == 0x6217a877cebd3698ull,
+	   "rec_hash(0, 0, 0, 0, 0) is pinned (%016llx)",
+	   (unsigned long long)dht_sync_rec_hash(0, 0, 0, 0, 0));
+	ok(dht_sync_rec_hash(hi, 42, 7, DHT_REC_LIVE, ident) == 0xfaa26e5b2773e64full,
+	   "rec_hash(id_hi, 42, 7, LIVE, identity) is pinned (%016llx)",
+	   (unsigned long long)dht_sync_rec_hash(hi, 42, 7, DHT_REC_LIVE, ident));
+	ok(dht_sync_rec_hash(hi, 42, 7, DHT_REC_REMOVED, ident) == 0x5b2dd0cd30cf6ad5ull,
+	   "rec_hash(id_hi, 42, 7, REMOVED, identity) is pinned (%016llx)",
+	   (unsigned long long)dht_sync_rec_hash(hi, 42, 7, DHT_REC_REMOVED, ident));
+	ok(dht_sync_rec_hash(hi, 42, 7, DHT_REC_CLEARED, 0) == 0xf67d0667f4da9911ull,
+	   "rec_hash(id_hi, 42, 7, CLEARED, 0) is pinned (%016llx)",
+	   (unsigned long long)dht_sync_rec_hash(hi, 42, 7, DHT_REC_CLEARED, 0));
+	ok(dht_hash64("sip:a@b", 7, 0) == 0x62817ead35b1a990ull,
+	   "the identity hash (XXH3-64) is pinned (%016llx)",
+	   (unsigned long long)dht_hash64("sip:a@b", 7, 0));
+	/* every input bit (id_hi, version, writer, identity; the kind is XORed onto the identity's
+	 * top two bits) moves about half the output bits */
 	unsigned worst = 64, best = 0;
-	for (unsigned bit = 0; bit < 192; bit++) {
+	for (unsigned bit = 0; bit < 256; bit++) {
 		unsigned total = 0;
 		for (unsigned t = 0; t < 64; t++) {
-			dht_id_t a = ((dht_id_t)rnd() << 64) | rnd();
-			uint64_t v = rnd();
-			dht_id_t b = bit < 128 ? a ^ (ONE << bit) : a;
-			uint64_t w = bit < 128 ? v : v ^ (1ull << (bit - 128));
-			total += (unsigned)__builtin_popcountll(dht_sync_hash(a, v) ^
-								dht_sync_hash(b, w));
+			uint64_t in[4] = {rnd(), rnd(), rnd(), rnd()}, flip[4];
+			memcpy(flip, in, sizeof(in));
+			flip[bit / 64] ^= 1ull << (bit % 64);
+			total += (unsigned)__builtin_popcountll(
+				dht_sync_rec_hash(in[0], in[1], in[2], DHT_REC_LIVE, in[3]) ^
+				dht_sync_rec_hash(flip[0], flip[1], flip[2], DHT_REC_LIVE,
+						  flip[3]));
 		}
 		worst = LC_MIN(worst, total / 64);
 		best = LC_MAX(best, total / 64);
@@ -267,7 +327,8 @@ static void test_digest_order(void)
 	shuffle(order, N);
 	struct dht_store *b = new_store(4 * N);
 	/* b: shuffled, first at older versions, with other keys in between that go again, so
-	 * that its records sit elsewhere and its keys went through several sets */
+	 * that its records sit elsewhere and its keys went through several merges (the newer
+	 * records replace the older ones in place) */
 	bool good = true;
 	for (unsigned k = 0; k < N; k++) {
 		struct dht_binding_data d = {.uri = {"sip:x", 5}, .expires_at_s = T0 + 60};
@@ -317,7 +378,7 @@ static void test_digest_order(void)
 		dht_sync_digest_init(&want[k]);
 		for (unsigned i = 0; i < N; i++) {
 			if (dht_sync_in_range(&r[k], keyid[i])) {
-				dht_sync_digest_add(&want[k], keyid[i], version_of(i));
+				want_key(&want[k], i, version_of(i));
 			}
 		}
 	}
@@ -449,7 +510,13 @@ static void test_emit(void)
 	dht_store_free(s);
 }
 
-static void test_clear(void)
+/*
+ * What a range sync relies on when keys go: for plain, wrapping and whole-ring ranges, with and
+ * without a bucket set, the keys emit selects are exactly those of (range, buckets); once they are
+ * removed, during the walk, the range's digest has those buckets empty and every other bucket as
+ * it was, and the diff names exactly the emptied buckets that held keys.
+ */
+static void test_remove_selected(void)
 {
 	uint8_t set[DHT_SYNC_SET_BYTES];
 	random_set(set);
@@ -459,20 +526,36 @@ static void test_clear(void)
 		{.lo = RING_FRACTION(3, 3), .hi = RING_FRACTION(3, 3)},		  /* all */
 	};
 	const char *name[] = {"a plain range", "a wrapping range", "lo == hi"};
+	static struct dht_sync_digest before, after;
+	struct dht_sync_digest *pb = &before, *pa = &after;
 	for (unsigned r = 0; r < LC_ARRAY_SIZE(ranges); r++) {
 		for (unsigned with_set = 0; with_set < 2; with_set++) {
 			const uint8_t *bs = with_set ? set : NULL;
 			struct dht_store *s = build(N, NULL);
-			unsigned want = 0, removed = 0, calls = 0, wrong = 0;
+			uint8_t emptied[DHT_SYNC_SET_BYTES] = {0};
+			unsigned want = 0, nempty = 0, removed = 0, calls = 0, wrong = 0;
 			uint64_t bindings = 0;
 			for (unsigned i = 0; i < N; i++) {
-				want += selected(i, &ranges[r], bs);
-				bindings += selected(i, &ranges[r], bs) ? 0 : nbind_of(i);
+				uint32_t b = dht_sync_bucket(keyid[i]);
+				if (!selected(i, &ranges[r], bs)) {
+					bindings += nbind_of(i);
+					continue;
+				}
+				want++;
+				if (!dht_sync_set_has(emptied, b)) {
+					dht_sync_set_add(emptied, b);
+					nempty++;
+				}
 			}
+			wrong += digest(s, &ranges[r], 1, &pb) == 0;
 			uint64_t cursor = 0;
 			while (cursor != DHT_STORE_WALK_END && calls++ < 100000) {
-				unsigned n = dht_sync_clear_step(s, SEED, &cursor, &ranges[r], bs);
-				wrong += n > DHT_SYNC_STEP;
+				struct dht_aor *out[DHT_SYNC_STEP];
+				unsigned n = dht_sync_emit_step(s, SEED, &cursor, &ranges[r], bs,
+								out, NULL, DHT_SYNC_STEP);
+				for (unsigned k = 0; k < n; k++) {
+					dht_store_remove_aor(s, out[k]);
+				}
 				removed += n;
 			}
 			for (unsigned i = 0; i < N; i++) {
@@ -480,10 +563,20 @@ static void test_clear(void)
 			}
 			struct dht_store_stats st;
 			dht_store_stats_get(s, &st);
+			wrong += digest(s, &ranges[r], 1, &pa) == 0;
+			for (uint32_t b = 0; b < DHT_SYNC_BUCKETS; b++) {
+				bool gone = dht_sync_set_has(emptied, b);
+				wrong += after.x[b] != (gone ? 0 : before.x[b]);
+				wrong += after.n[b] != (gone ? 0 : before.n[b]);
+			}
+			uint8_t diff[DHT_SYNC_SET_BYTES];
+			unsigned nd = dht_sync_digest_diff(&before, &after, diff);
 			ok(wrong == 0 && removed == want && st.aors == N - want &&
-				   st.bindings == bindings,
-			   "clear %s%s removes exactly its %u keys", name[r],
-			   with_set ? " and a bucket set" : "", want);
+				   st.bindings == bindings && nd == nempty &&
+				   memcmp(diff, emptied, sizeof(diff)) == 0,
+			   "removing what emit selects in %s%s: exactly its %u keys go, and the "
+			   "digest differs in their %u buckets, now empty",
+			   name[r], with_set ? " and a bucket set" : "", want, nempty);
 			dht_store_free(s);
 		}
 	}
@@ -545,6 +638,7 @@ static void test_count(void)
 	for (unsigned k = 0; k < 4; k++) {
 		for (unsigned i = 0; i < N; i++) {
 			if (dht_sync_in_range(&r[k], keyid[i])) {
+				want[k].held++;
 				want[k].keys++;
 				want[k].bindings += nbind_of(i);
 			}
@@ -590,9 +684,10 @@ static void test_range_ends(void)
 		dht_sync_digest_init(&wd[k]);
 		for (unsigned i = 0; i < N; i++) {
 			if (dht_sync_in_range(&r[k], keyid[i])) {
+				want[k].held++;
 				want[k].keys++;
 				want[k].bindings += nbind_of(i);
-				dht_sync_digest_add(&wd[k], keyid[i], version_of(i));
+				want_key(&wd[k], i, version_of(i));
 			}
 		}
 	}
@@ -608,13 +703,170 @@ static void test_range_ends(void)
 	for (unsigned k = 0; k < nr; k++) {
 		same &= digest_eq(&dg[k], &wd[k]);
 	}
-	ok(same, "digests at those ends: as from the ids and versions");
+	ok(same, "digests at those ends: as from the ids and records");
 	dht_store_free(s);
+}
+
+/* A key's share: the XOR of its records' shares, tombstones included, by the formula pinned above. */
+static void test_key_share(void)
+{
+	struct dht_store *s = new_store(64);
+	const char *key = "sip:share@example.de";
+	dht_id_t id = dht_key_of(key, strlen(key), SEED);
+	struct dht_binding_data d[4];
+	memset(d, 0, sizeof(d));
+	const char *uris[3] = {"sip:a@192.0.2.1", "sip:b@192.0.2.2", "sip:c@192.0.2.3"};
+	for (unsigned j = 0; j < 3; j++) {
+		d[j].uri = (struct dht_bytes){.p = uris[j], .len = (uint32_t)strlen(uris[j])};
+		d[j].expires_at_s = T0 + 600;
+		d[j].q = -1;
+		d[j].version = 10 + j;
+		d[j].writer = 1 + j % 2;
+	}
+	d[1].instance = (struct dht_bytes){.p = "\"<urn:uuid:b>\"", .len = 15};
+	d[1].reg_id = 2;
+	d[2].kind = DHT_REC_REMOVED;
+	d[3] = (struct dht_binding_data){
+		.kind = DHT_REC_CLEARED, .version = 9, .writer = 4, .expires_at_s = T0 + 900};
+	is_int(dht_store_merge(s, id, key, strlen(key), d, 4, T0, UINT64_MAX), LC_OK,
+	       "a binding, an instance's binding, a REMOVED record and a CLEARED one below them");
+	struct dht_aor *a = dht_store_find(s, id, key, strlen(key));
+	uint64_t want = 0;
+	for (unsigned j = 0; j < 4; j++) {
+		want ^= rec_share(id, &d[j]);
+	}
+	ok(a != NULL && dht_aor_count(a) == 4 && dht_aor_sync_hash(a) == want,
+	   "the key's share is the XOR of its four records' (%016llx)", (unsigned long long)want);
+	struct dht_binding *b[4];
+	dht_aor_bindings(a, T0, b, 4);
+	dht_store_tombstone(s, b[0], 13, 1, T0 + 700);
+	struct dht_binding_data t = d[0];
+	t.kind = DHT_REC_REMOVED;
+	t.version = 13;
+	t.writer = 1;
+	want ^= rec_share(id, &d[0]) ^ rec_share(id, &t);
+	ok(dht_aor_sync_hash(a) == want, "a binding tombstoned: its share is the tombstone's");
+	dht_store_free(s);
+}
+
+/* The records of key i in @p from, merged into @p to. */
+static int copy_key(struct dht_store *to, struct dht_store *from, unsigned i)
+{
+	struct dht_binding *b[8];
+	struct dht_binding_data d[8];
+	unsigned n = dht_aor_records(find(from, i), T0, b, 8);
+	for (unsigned j = 0; j < n; j++) {
+		dht_binding_read(b[j], &d[j]);
+	}
+	return dht_store_merge(to, keyid[i], keyname[i], strlen(keyname[i]), d, n, T0, UINT64_MAX);
+}
+
+/*
+ * Tombstones in range sync. Of keys 0..K-1, every third has its one binding removed (a key of
+ * tombstones only) and every third but one is cleared. A store that met the tombstones first and
+ * the older bindings after agrees with the one where they were written, digest by digest; the
+ * buckets of the changed keys differ from a store that never saw the removals; emit gives every
+ * key, tombstones-only ones included (replication must send them); counts tell keys held from
+ * keys with bindings.
+ */
+static void test_tombstones(void)
+{
+	enum { K = 900 };
+	struct dht_store *a = build(K, NULL), *plain = build(K, NULL), *b = new_store(3 * N);
+	uint64_t live = 0;
+	bool good = true;
+	for (unsigned i = 0; i < K; i++) {
+		struct dht_aor *x = find(a, i);
+		struct dht_binding *bb[3];
+		if (i % 3 == 0) {
+			dht_aor_bindings(x, T0, bb, 3);
+			dht_store_tombstone(a, bb[0], version_of(i) + 1, WRITER, T0 + 7200);
+		} else if (i % 3 == 1) {
+			good &= dht_store_clear(a, keyid[i], keyname[i], strlen(keyname[i]),
+						version_of(i) + 1, WRITER, T0 + 7200) == LC_OK;
+		} else {
+			live += nbind_of(i);
+		}
+	}
+	unsigned copied = 0, stale = 0;
+	for (unsigned i = 0; i < K; i++) {
+		copied += copy_key(b, a, i) == LC_OK;
+		stale += put(b, i, version_of(i)) == LC_ESTALE;
+	}
+	struct dht_store_stats sa, sb;
+	dht_store_stats_get(a, &sa);
+	dht_store_stats_get(b, &sb);
+	ok(good && copied == K && stale == K && sa.aors == K && sb.aors == K &&
+		   sa.bindings == live && sb.bindings == live && sa.tombstones == 2 * K / 3 &&
+		   sb.tombstones == sa.tombstones,
+	   "tombstones first, then older bindings: every older copy loses (%u of %u)", stale, K);
+	static struct dht_sync_digest da, db, dp;
+	struct dht_sync_digest *pa = &da, *pb = &db, *pp = &dp;
+	const struct dht_sync_range all = {.lo = 0, .hi = 0};
+	ok(digest(a, &all, 1, &pa) > 0 && digest(b, &all, 1, &pb) > 0 && digest_eq(&da, &db),
+	   "both stores have the same digest");
+	static uint8_t want[DHT_SYNC_SET_BYTES];
+	memset(want, 0, sizeof(want));
+	unsigned nwant = 0;
+	for (unsigned i = 0; i < K; i++) {
+		uint32_t bk = dht_sync_bucket(keyid[i]);
+		if (i % 3 != 2 && !dht_sync_set_has(want, bk)) {
+			dht_sync_set_add(want, bk);
+			nwant++;
+		}
+	}
+	uint8_t set[DHT_SYNC_SET_BYTES];
+	(void)digest(plain, &all, 1, &pp);
+	unsigned nd = dht_sync_digest_diff(&da, &dp, set);
+	ok(nd == nwant && memcmp(set, want, sizeof(set)) == 0,
+	   "against a store without the removals, exactly the buckets of the changed keys differ "
+	   "(%u)",
+	   nd);
+	uint64_t cursor = 0;
+	unsigned n = 0, only_tombs = 0;
+	while (cursor != DHT_STORE_WALK_END) {
+		struct dht_aor *out[16];
+		unsigned got = dht_sync_emit_step(a, SEED, &cursor, &all, NULL, out, NULL, 16);
+		for (unsigned k = 0; k < got; k++) {
+			only_tombs += dht_aor_live_count(out[k]) == 0;
+		}
+		n += got;
+	}
+	ok(n == K && only_tombs == 2 * K / 3,
+	   "emit gives every key, the %u with tombstones only included", only_tombs);
+	struct dht_sync_count c;
+	memset(&c, 0, sizeof(c));
+	cursor = 0;
+	while (cursor != DHT_STORE_WALK_END) {
+		(void)dht_sync_count_step(a, SEED, &cursor, &all, 1, &c);
+	}
+	ok(c.held == K && c.keys == K / 3 && c.bindings == live,
+	   "count: %llu keys held, %llu with bindings, %llu bindings", (unsigned long long)c.held,
+	   (unsigned long long)c.keys, (unsigned long long)c.bindings);
+	cursor = 0;
+	unsigned removed = 0;
+	while (cursor != DHT_STORE_WALK_END) {
+		struct dht_aor *out[16];
+		unsigned got = dht_sync_emit_step(a, SEED, &cursor, &all, NULL, out, NULL, 16);
+		for (unsigned k = 0; k < got; k++) {
+			dht_store_remove_aor(a, out[k]);
+		}
+		removed += got;
+	}
+	dht_store_stats_get(a, &sa);
+	static struct dht_sync_digest empty;
+	dht_sync_digest_init(&empty);
+	ok(removed == K && sa.aors == 0 && sa.tombstones == 0 && sa.bindings == 0 &&
+		   digest(a, &all, 1, &pa) > 0 && digest_eq(&da, &empty),
+	   "a removed key takes its tombstones along: the store and its digest are empty");
+	dht_store_free(a);
+	dht_store_free(b);
+	dht_store_free(plain);
 }
 
 int main(void)
 {
-	plan(40);
+	plan(52);
 	keys_init();
 	test_version_next();
 	test_range();
@@ -623,9 +875,11 @@ int main(void)
 	test_digest_order();
 	test_merge();
 	test_emit();
-	test_clear();
+	test_remove_selected();
 	test_walk_while_removing();
 	test_count();
 	test_range_ends();
+	test_key_share();
+	test_tombstones();
 	return exit_status();
 }

@@ -1148,7 +1148,7 @@ static void test_sync_errors(void)
 		good += raw_parse() == LC_ELSP_SYNC_MODE && m.err_off == base - 5 &&
 			m.err_tlv == DHT_LSP_T_SYNC_MODE;
 	}
-	is_int(good, 4, "digest with REPLACE, MERGE, mode 6 or 0: LC_ELSP_SYNC_MODE");
+	is_int(good, 4, "digest with mode 3 (reserved), MERGE, mode 6 or 0: LC_ELSP_SYNC_MODE");
 	raw_len = base - 5;
 	EXPECT(LC_ELSP_MISSING_TLV, (unsigned)raw_len, DHT_LSP_T_SYNC_MODE,
 	       "digest without SYNC_MODE");
@@ -1167,9 +1167,27 @@ static void test_sync_errors(void)
 	EXPECT(LC_ELSP_SYNC_MODE, (unsigned)base, DHT_LSP_T_SYNC_MODE, "sync mode 6");
 	raw_len = base;
 	raw_tlv(DHT_LSP_T_SYNC_MODE, "\x03", 1);
-	EXPECT(LC_ELSP_MISSING_TLV, (unsigned)raw_len, DHT_LSP_T_BUCKET_SET,
-	       "REPLACE without BUCKET_SET");
+	EXPECT(LC_ELSP_SYNC_MODE, (unsigned)base, DHT_LSP_T_SYNC_MODE,
+	       "transfer with mode 3 (reserved: REPLACE, withdrawn)");
+	raw_len = base;
+	raw_tlv(DHT_LSP_T_SYNC_MODE, "\x04", 1);
 	size_t at = raw_len;
+	raw_tlv(DHT_LSP_T_BUCKET_SET, bk, 512);
+	EXPECT(LC_ELSP_TLV_UNKNOWN, (unsigned)at, DHT_LSP_T_BUCKET_SET,
+	       "BUCKET_SET in a transfer (only a digest answer carries one)");
+	raw_len = at;
+	ok(raw_parse() == LC_OK && m.sync_mode == DHT_LSP_SYNC_MERGE && m.nentries == 0 &&
+		   !dht_lsp_ovl_can_answer(&m),
+	   "MERGE, no entries, not LAST: decodes, not answered");
+
+	/* BUCKET_SET: the differing buckets of a digest answer, exactly 512 bytes */
+	raw_start(DHT_LSP_RANGE_DIGEST, DHT_LSP_F_ANSWER);
+	raw_tlv(DHT_LSP_T_STATUS, "\x00\xc8", 2);
+	raw_tlv(DHT_LSP_T_SENDER, sender, 24);
+	raw_tlv(DHT_LSP_T_RANGE, range_v, 32);
+	at = raw_len;
+	EXPECT(LC_ELSP_MISSING_TLV, (unsigned)at, DHT_LSP_T_BUCKET_SET,
+	       "digest answer without BUCKET_SET");
 	raw_tlv(DHT_LSP_T_BUCKET_SET, bk, 511);
 	EXPECT(LC_ELSP_TLV_LENGTH, (unsigned)at, DHT_LSP_T_BUCKET_SET, "BUCKET_SET of 511 bytes");
 	raw_len = at;
@@ -1177,8 +1195,8 @@ static void test_sync_errors(void)
 	EXPECT(LC_ELSP_TLV_LENGTH, (unsigned)at, DHT_LSP_T_BUCKET_SET, "BUCKET_SET of 513 bytes");
 	raw_len = at;
 	raw_tlv(DHT_LSP_T_BUCKET_SET, bk, 512);
-	ok(raw_parse() == LC_OK && m.nentries == 0 && !dht_lsp_ovl_can_answer(&m),
-	   "REPLACE with BUCKET_SET, no entries, not LAST: decodes, not answered");
+	ok(raw_parse() == LC_OK && m.bucket_set == raw + at + DHT_LSP_TLV_HDR_LEN,
+	   "digest answer with a BUCKET_SET of 512 bytes");
 }
 
 /* NODE_INFO (docs/lsp.md §11.3.13): NODE_STATS only in a 2xx answer and only of 44 bytes; an
@@ -1374,12 +1392,13 @@ static void test_builder_state(void)
 	struct {
 		int err;
 		const char *what;
-	} cases[] = {{LC_ELSP_MEMBER, "member state 0"}, {LC_ELSP_SOURCE, "member address"},
-		     {LC_ELSP_CHAIN, "chain 0/1/1"},	 {LC_ELSP_PAGE, "page 2 of 2"},
-		     {LC_ELSP_BUCKETS, "3 buckets"},	 {LC_ELSP_SYNC_MODE, "sync mode 0"},
-		     {LC_ELSP_SYNC_MODE, "sync mode 6"}, {LC_ELSP_SOURCE, "sender address"},
-		     {LC_EINVAL, "orig type 256"},	 {LC_ELSP_TOO_MANY_PEERS, "33 peers"},
-		     {LC_ELSP_TOO_MANY_MEMBERS, "1025"}, {LC_ELSP_TOO_MANY_RECORDS, "257 records"}};
+	} cases[] = {{LC_ELSP_MEMBER, "member state 0"},       {LC_ELSP_SOURCE, "member address"},
+		     {LC_ELSP_CHAIN, "chain 0/1/1"},	       {LC_ELSP_PAGE, "page 2 of 2"},
+		     {LC_ELSP_BUCKETS, "3 buckets"},	       {LC_ELSP_SYNC_MODE, "sync mode 0"},
+		     {LC_ELSP_SYNC_MODE, "sync mode 6"},       {LC_ELSP_SYNC_MODE, "sync mode 3"},
+		     {LC_ELSP_SOURCE, "sender address"},       {LC_EINVAL, "orig type 256"},
+		     {LC_ELSP_TOO_MANY_PEERS, "33 peers"},     {LC_ELSP_TOO_MANY_MEMBERS, "1025"},
+		     {LC_ELSP_TOO_MANY_RECORDS, "257 records"}};
 	static struct dht_lsp_bucket bk[4];
 	struct dht_lsp_member mb = {.id = N2, .addr = a1.addr, .incarnation = 1, .state = 0};
 	struct dht_lsp_record rr = {.present = DHT_LSP_P_CONTACT, .contact = {"sip:a@b", 7}};
@@ -1412,17 +1431,20 @@ static void test_builder_state(void)
 			dht_lsp_put_sync_mode(&b, 6);
 			break;
 		case 7:
-			dht_lsp_put_sender(&b, &(struct dht_lsp_node){0});
+			dht_lsp_put_sync_mode(&b, 3);
 			break;
 		case 8:
-			dht_lsp_put_orig_type(&b, 256);
+			dht_lsp_put_sender(&b, &(struct dht_lsp_node){0});
 			break;
 		case 9:
+			dht_lsp_put_orig_type(&b, 256);
+			break;
+		case 10:
 			for (int k = 0; k <= DHT_LSP_MAX_PEERS; k++) {
 				dht_lsp_put_peer(&b, &a1);
 			}
 			break;
-		case 10:
+		case 11:
 			for (int k = 0; k <= DHT_LSP_MAX_MEMBERS; k++) {
 				dht_lsp_put_member(&b, &mb);
 			}
@@ -1939,15 +1961,10 @@ static void rnd_body(struct dht_lsp_builder *b, unsigned type, bool answer)
 		break;
 	case DHT_LSP_RANGE_TRANSFER:
 		if (!answer) {
-			unsigned mode = rnd(2) ? DHT_LSP_SYNC_MERGE : DHT_LSP_SYNC_REPLACE;
 			dht_lsp_put_range(b, &rg);
-			dht_lsp_put_sync_mode(b, mode);
+			dht_lsp_put_sync_mode(b, DHT_LSP_SYNC_MERGE);
 			if (rnd(2)) {
 				dht_lsp_put_flags(b, rnd(2));
-			}
-			if (mode == DHT_LSP_SYNC_REPLACE || rnd(2)) {
-				set[rnd(sizeof(set))] ^= (uint8_t)rnd(256);
-				dht_lsp_put_bucket_set(b, set);
 			}
 			rnd_entries(b, 6);
 		}
