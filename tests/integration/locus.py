@@ -77,16 +77,25 @@ class Tap:
 
 class Node:
     """One locusd process. Extra flags as a list; ports are picked by the OS. `cpus`: a set of CPU
-    numbers the process (all its threads) is confined to, or None."""
+    numbers the process (all its threads) is confined to, or None.
 
-    def __init__(self, *flags, workers=2, timeout=10.0, cpus=None):
+    For a node in a network namespace of its own (test_partition): `host` is the address it binds
+    SIP, LSP and admin to, `ports` (sip, lsp, admin) fixed ports (nothing else runs there), and
+    `prefix` a command that locusd's command line is appended to, such as
+    ["ip", "netns", "exec", NS]. The prefix must exec locusd rather than fork it (ip netns exec
+    does), so that the PID is locusd's own and stop() and kill() reach it."""
+
+    def __init__(self, *flags, workers=2, timeout=10.0, cpus=None, host="127.0.0.1", ports=None,
+                 prefix=()):
         self.dir = tempfile.mkdtemp(prefix="locus-it-")
         self.log_path = os.path.join(self.dir, "locusd.log")
         self.log = open(self.log_path, "w")
         # the LSP port is used for UDP and for the TCP overlay links: pick one free for both,
         # rather than let the kernel pick a UDP port whose TCP twin may be taken
-        args = [LOCUSD, "--sip", "127.0.0.1:0", "--lsp", "127.0.0.1:%d" % free_lsp_port(),
-                "--admin", "127.0.0.1:0", "--workers", str(workers)] + list(flags)
+        sip, lsp, admin = ports or (0, free_lsp_port(host), 0)
+        args = list(prefix) + [LOCUSD, "--sip", "%s:%d" % (host, sip), "--lsp", "%s:%d" % (host, lsp),
+                               "--admin", "%s:%d" % (host, admin), "--workers", str(workers)]
+        args += list(flags)
         pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True,
                                      preexec_fn=pin)
@@ -294,16 +303,16 @@ class SipClient:
                             call_id=call_id, cseq=cseq, headers=hdrs, **kw)
 
 
-def free_lsp_port():
-    """A port on 127.0.0.1 that was free for both UDP and TCP a moment ago (a node's LSP address
+def free_lsp_port(host="127.0.0.1"):
+    """A port on host that was free for both UDP and TCP a moment ago (a node's LSP address
     uses both)."""
     for _ in range(100):
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind(("127.0.0.1", 0))
+        u.bind((host, 0))
         port = u.getsockname()[1]
         t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            t.bind(("127.0.0.1", port))
+            t.bind((host, port))
             return port
         except OSError:
             continue
@@ -334,32 +343,49 @@ def wait_for(cond, timeout=5.0, step=0.05):
 
 class SipBatch:
     """Many SIP requests in flight from one socket (a window), answers matched by Call-ID, lost
-    ones retransmitted like a UA's timer E would. For tests that need thousands of requests."""
+    ones retransmitted like a UA's timer E would. For tests that need thousands of requests.
+    `host`: the address the socket binds and its Via names (another than 127.0.0.1 when the
+    nodes are in other network namespaces)."""
 
-    def __init__(self, window=64, timeout=0.5, tries=5, t2=4.0):
+    def __init__(self, window=64, timeout=0.5, tries=5, t2=4.0, host="127.0.0.1"):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        self.port = self.sock.getsockname()[1]
+        self.host, self.port = host, self.sock.getsockname()[1]
         self.window, self.timeout, self.tries, self.t2 = window, timeout, tries, t2
 
     def close(self):
         self.sock.close()
 
-    def run(self, requests):
-        """requests: [(call_id, bytes, (host, port))]. Returns {call_id: Response}; a request
-        that got no answer after every try is missing from it."""
+    def run(self, requests, pace=0.0):
+        """requests: an iterable of (call_id, bytes, (host, port)), read only when the next one is
+        sent (a generator may decide each request at its send time). `pace`: at least this many
+        seconds between the first transmissions of two requests (retransmissions are not paced).
+        Returns {call_id: Response}; a request that got no answer after every try is missing from
+        it. The times of each call_id (time.monotonic()) are left in sent_at (first transmission),
+        answered_at (its final answer) and gave_up_at (no answer after the last try)."""
         import select
         self.retransmitted = 0
-        answers, pending, queue = {}, {}, list(requests)
-        queue.reverse()
-        while queue or pending:
-            now = time.time()
-            while queue and len(pending) < self.window:
-                cid, data, dest = queue.pop()
+        self.sent_at, self.answered_at, self.gave_up_at = {}, {}, {}
+        answers, pending = {}, {}
+        source, more, next_new = iter(requests), True, 0.0
+        while more or pending:
+            now = time.monotonic()
+            while more and len(pending) < self.window and now >= next_new:
+                req = next(source, None)
+                if req is None:
+                    more = False
+                    break
+                cid, data, dest = req
+                now = time.monotonic()
                 self.sock.sendto(data, dest)
                 pending[cid] = [data, dest, now, 1]
-            r, _, _ = select.select([self.sock], [], [], 0.05)
+                self.sent_at[cid] = now
+                next_new = now + pace
+            wait = 0.05
+            if more and len(pending) < self.window:
+                wait = min(wait, max(0.0, next_new - time.monotonic()))
+            r, _, _ = select.select([self.sock], [], [], wait)
             if r:
                 while True:
                     try:
@@ -370,12 +396,14 @@ class SipBatch:
                     cid = resp.get("call-id")
                     if cid in pending and resp.status >= 200:
                         answers[cid] = resp
+                        self.answered_at[cid] = time.monotonic()
                         del pending[cid]
-            now = time.time()
+            now = time.monotonic()
             for cid, p in list(pending.items()):
                 if now - p[2] > min(self.timeout * (2 ** (p[3] - 1)), self.t2):
                     if p[3] >= self.tries:
                         del pending[cid]
+                        self.gave_up_at[cid] = now
                     else:
                         self.sock.sendto(p[0], p[1])
                         p[2], p[3] = now, p[3] + 1
@@ -386,7 +414,7 @@ class SipBatch:
         """The bytes of one request from this batch's socket (for run())."""
         branch = "z9hG4bK-b-%s" % call_id
         lines = ["%s %s SIP/2.0" % (method, ruri),
-                 "Via: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=%s" % (self.port, branch),
+                 "Via: SIP/2.0/UDP %s:%d;rport;branch=%s" % (self.host, self.port, branch),
                  "Max-Forwards: 70", "From: <sip:tester@example.com>;tag=b%d" % self.port,
                  "To: " + (to or "<%s>" % ruri), "Call-ID: " + call_id,
                  "CSeq: %d %s" % (cseq, method)] + list(headers) + ["Content-Length: 0"]
@@ -403,15 +431,16 @@ class Ring:
         for i in range(n):
             self.add(bootstrap(i) if bootstrap and i > 0 else 0)
 
-    def add(self, via=0, lsp=None):
-        """Start one more node, joining through node `via` (ignored for the first)."""
+    def add(self, via=0, lsp=None, **node_kw):
+        """Start one more node, joining through node `via` (ignored for the first). node_kw goes
+        to Node (host, ports, prefix of a node in a network namespace)."""
         flags = list(self.flags)
         if self.nodes:
             boot = self.nodes[via]
             flags += ["--join", "%s:%d" % boot.lsp]
         if lsp:
             flags += ["--lsp", "127.0.0.1:%d" % lsp]
-        node = Node(*flags, workers=self.workers, cpus=self.cpus)
+        node = Node(*flags, workers=self.workers, cpus=self.cpus, **node_kw)
         self.nodes.append(node)
         return node
 
