@@ -40,8 +40,11 @@
 #include "sipparse/sip_uri.h"
 
 #define MAX_MEMBERS_IN (DHT_OVL_MEMBERS_PER_FRAME)
-#define SYNC_MS 10000	   /* T_sync: the owner's periodic push (docs/overlay.md §8) */
-#define SYNC_POLL_MS 2	   /* while range sync work is in flight */
+#define SYNC_MS 10000  /* T_sync: the owner's periodic push (docs/overlay.md §8) */
+#define SYNC_POLL_MS 2 /* while range sync work is in flight */
+/* How long after the table changed a node still asks the next node of a key's chain for a read
+ * it misses: longer than the pulls, pushes and hand-offs a change starts (three T_sync rounds) */
+#define SETTLE_MS (3 * SYNC_MS)
 #define RING_QUERY_MS 3000 /* how long admin "ring" waits for every node's NODE_INFO answer */
 
 /* One node's answer to NODE_INFO (admin "ring"). */
@@ -66,10 +69,12 @@ struct ctl_ovl {
 	struct dht_peer self;
 	uint64_t sent, send_refused, bad_frames;
 	uint64_t started_ms;
-	bool joined;	/* the machine said so at the last event (to log the join once) */
-	bool pulling;	/* the published table says we are pulling our range */
-	bool had_peer;	/* --join was given, or another member was seen: never solo again */
-	dht_id_t *seen; /* live members of the last published table, sorted (log_membership) */
+	bool joined;	     /* the machine said so at the last event (to log the join once) */
+	bool pulling;	     /* the published table says we are pulling our range */
+	bool had_peer;	     /* --join was given, or another member was seen: never solo again */
+	bool settling_pub;   /* the published table says the ring changed lately */
+	uint64_t changed_ms; /* when the machine last changed the table */
+	dht_id_t *seen;	     /* live members of the last published table, sorted (log_membership) */
 	unsigned nseen;
 	bool has_boot;
 	bool joining_pub;	/* the published table says we are joining */
@@ -259,8 +264,16 @@ static void flush(struct ctl_ovl *ov)
 	struct dht_chord_stats cs;
 	dht_chord_stats(ov->chord, &cs);
 	bool joining = !cs.joined && ov->has_boot;
-	if (dht_chord_changed(ov->chord) || pulling != ov->pulling || joining != ov->joining_pub) {
+	bool changed = dht_chord_changed(ov->chord);
+	uint64_t now = now_ms();
+	if (changed) {
+		ov->changed_ms = now;
+	}
+	bool settling = pulling || now - ov->changed_ms < SETTLE_MS;
+	if (changed || pulling != ov->pulling || joining != ov->joining_pub ||
+	    settling != ov->settling_pub) {
 		ov->joining_pub = joining;
+		ov->settling_pub = settling;
 		struct dht_route *rt = dht_chord_route(ov->chord);
 		if (rt != NULL) {
 			ctl_sync_on_route(ov->sync, rt, now_ms());
@@ -268,6 +281,7 @@ static void flush(struct ctl_ovl *ov)
 			ov->had_peer |=
 				ov->has_boot || rt->nmembers > 1 || rt->nsucc > 0 || rt->has_pred;
 			rt->solo = !ov->had_peer;
+			rt->settling = ov->settling_pub;
 			log_membership(ov, rt);
 			mark_joining(ov, rt);
 			dp_node_set_route(ov->node, rt);
@@ -739,12 +753,14 @@ size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t c
 		     "},\"sync\":{\"pushes\":%llu,\"pulls\":%llu,\"handoffs\":%llu,"
 		     "\"digests_answered\":%llu,"
 		     "\"buckets_differing\":%llu,\"entries_sent\":%llu,\"entries_received\":%llu,"
-		     "\"entries_applied\":%llu,\"failed\":%llu",
+		     "\"entries_applied\":%llu,\"frames_sent\":%llu,\"bytes_sent\":%llu,"
+		     "\"failed\":%llu",
 		     (unsigned long long)ss.pushes, (unsigned long long)ss.pulls,
 		     (unsigned long long)ss.handoffs, (unsigned long long)ss.digests_answered,
 		     (unsigned long long)ss.buckets_differing, (unsigned long long)ss.entries_sent,
 		     (unsigned long long)ss.entries_received,
-		     (unsigned long long)ss.entries_applied, (unsigned long long)ss.ops_failed);
+		     (unsigned long long)ss.entries_applied, (unsigned long long)ss.frames_sent,
+		     (unsigned long long)ss.bytes_sent, (unsigned long long)ss.ops_failed);
 	ctl_json_put(&j, "}");
 	if (all_nodes) {
 		ctl_json_put(&j, ",\"nodes\":");

@@ -519,6 +519,7 @@ static void take_frames(struct ctl_sync *s, uint64_t now_ms)
 				op->failed = true;
 			} else {
 				s->st.frames_sent++;
+				s->st.bytes_sent += f->len;
 				/* a transfer fails when it stops moving, not when it is merely big */
 				op->deadline_ms = now_ms + OP_TIMEOUT_MS;
 			}

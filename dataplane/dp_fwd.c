@@ -65,10 +65,12 @@ void dp_fwd_route(struct dp_worker *w, bool read, bool forwarded)
 			w->fwd = &rt->succ[0];
 			return;
 		}
-		if (pos == 0 || (forwarded && pos > 0 && pos < (int)w->cfg->write_quorum)) {
+		if (pos == 0 ||
+		    (forwarded && pos > 0 && (pos < (int)w->cfg->write_quorum || rt->settling))) {
 			/* the owner; or a replica inside the write quorum another node sent it to
 			 * (the owner being suspect to it, or pulling): it holds every acknowledged
-			 * write */
+			 * write; or, while the ring settles, any replica a node that missed the key
+			 * passed the read on to (dp_fwd_read_miss): it answers, or passes it on */
 			return;
 		}
 	}
@@ -76,6 +78,23 @@ void dp_fwd_route(struct dp_worker *w, bool read, bool forwarded)
 	if (!dht_route_is_self(rt, p)) {
 		w->fwd = p;
 	}
+}
+
+bool dp_fwd_read_miss(struct dp_worker *w, unsigned hop_limit)
+{
+	const struct dht_route *rt = w->rt;
+	if (rt == NULL || !rt->settling || hop_limit == 0) {
+		return false;
+	}
+	const struct dht_peer *set[DHT_MAX_REPLICAS];
+	unsigned k = dht_route_replicas(rt, w->key, set, DHT_MAX_REPLICAS);
+	for (unsigned i = 0; i + 1 < k; i++) {
+		if (dht_route_is_self(rt, set[i])) {
+			w->fwd = set[i + 1];
+			return true;
+		}
+	}
+	return false; /* the last of the chain, or not in it: the miss is the answer */
 }
 
 /* ---- reply contexts -------------------------------------------------------------------------- */

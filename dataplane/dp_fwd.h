@@ -22,6 +22,16 @@
  */
 void dp_fwd_route(struct dp_worker *w, bool read, bool forwarded);
 
+/**
+ * A read of w->key found nothing here: while the ring settles after a change (rt->settling), the
+ * next node of the key's chain may hold what this one does not have yet (a new owner whose pull
+ * came from a node as new as itself, a replica the owner has not pushed to yet), so the read is
+ * passed on to it: sets w->fwd and returns true. The last node of the chain, a settled ring, or
+ * an exhausted @p hop_limit: false, and the miss is the answer.
+ * Context: the worker, inside a burst.
+ */
+bool dp_fwd_read_miss(struct dp_worker *w, unsigned hop_limit);
+
 /** Forward the REGISTER in w->msg, translated into @p u, to w->fwd as PUBLISH or REMOVE. */
 void dp_fwd_register(struct dp_worker *w, const struct dp_addr *src, const struct dp_update *u);
 

@@ -329,6 +329,11 @@ void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
 		break;
 	case LSP_REQ_LOOKUP:
 		dp_bindings_load(w, &bs);
+		if (bs.n == 0 && dp_fwd_read_miss(w, m->hdr.hop_limit)) {
+			dp_fwd_lsp(w,
+				   in); /* the next of the chain may hold it (the ring settles) */
+			break;
+		}
 		answer_records(w, in, &bs, true);
 		break;
 	default:

@@ -64,5 +64,9 @@ void dp_redirect(struct dp_worker *w, const struct dp_addr *src)
 	struct dp_bindings b;
 	struct dp_contact c[DP_MAX_BINDINGS];
 	dp_bindings_load(w, &b);
+	if (b.n == 0 && dp_fwd_read_miss(w, DHT_LSP_HOP_LIMIT_DEFAULT)) {
+		dp_fwd_lookup(w, src); /* the next of the chain may hold it (the ring settles) */
+		return;
+	}
 	dp_redirect_answer(w, src, c, dp_contacts_of(w, &b, c));
 }

@@ -48,6 +48,9 @@ struct dht_route {
 	bool one_hop;	    /* members[] is the whole live overlay: owners are computed locally */
 	bool pulling;	    /* this node still pulls its range: its successor answers reads of it */
 	bool joining;	    /* not in the ring yet: every request goes to succ[0], the bootstrap */
+	bool settling;	    /* the ring changed lately (or this node pulls): a read this node
+			     * misses may be held by the next node of the key's chain, which it
+			     * then asks (docs/overlay.md §5) */
 	bool solo;	    /* a ring of one by configuration (no --join, no member ever seen):
 			     * it acknowledges writes alone; any other node needs the write quorum */
 	unsigned ring_size; /* live nodes known (members when one_hop) */

@@ -603,8 +603,19 @@ class Seed:
         self.ok(not bad, "%d AORs registered through random nodes, all answered 200 (%d were not)"
                 % (N_AORS, len(bad)), bad[:5])
 
+    def sync_totals(self):
+        """The nodes' range sync counters summed (`locusctl node`): what repair has cost so far."""
+        keys = ("bytes_sent", "frames_sent", "entries_sent", "handoffs", "pushes")
+        total = dict.fromkeys(keys, 0)
+        for n in self.ring.nodes:
+            sync = (self.ring.info(n) or {}).get("sync") or {}
+            for k in keys:
+                total[k] += sync.get(k, 0)
+        return total
+
     def phase(self, name, schedule, verify):
         nodes = self.ring.nodes
+        before = self.sync_totals()
         p = Partitioner(self.router, self.ring, schedule, PARTITION_S, verify)
         p.start()
         p.started.wait(10)
@@ -627,6 +638,15 @@ class Seed:
         self.ok(took is not None and alive, "%s healed: the %d nodes converge (%.1f s)"
                 % (name, NODES, took or -1), self.ring.why if alive else "a node exited")
         self.check_state("after " + name)
+        after = self.sync_totals()
+        # the cost of repair (bench/results/ records it): range transfers during the partition
+        # and until the state settled after the heal, over all nodes
+        print("# seed %d %s: repair traffic %d bytes in %d frames, %d entries sent, %d hand-offs, "
+              "%d pushes" % (self.seed, name, after["bytes_sent"] - before["bytes_sent"],
+                             after["frames_sent"] - before["frames_sent"],
+                             after["entries_sent"] - before["entries_sent"],
+                             after["handoffs"] - before["handoffs"],
+                             after["pushes"] - before["pushes"]), flush=True)
 
     def write_counts(self, name, schedule):
         """Counts per side as TAP diagnostics; both sides must have answered writes. A flapping
