@@ -281,9 +281,10 @@ static void pass_lookup_burst(struct dht_store *s, const struct item *it, const 
 
 struct figures {
 	unsigned n;
-	double add_ns, refresh_ns, merge_ns, lookup_ns, burst_ns, digest_ns, remove_ns, expire_ns;
+	double add_ns, refresh_ns, merge_ns, lookup_ns, burst_ns, digest_ns, tomb_ns, remove_ns,
+		expire_ns;
 	double strings_per_binding;
-	struct dht_store_stats st, empty;
+	struct dht_store_stats st, empty, tombs;
 	long rss_before, rss_after;
 };
 
@@ -347,12 +348,28 @@ static void run(struct figures *f, unsigned n)
 	f->burst_ns = timed(pass_lookup_burst, s, it, order, n, 3);
 	f->digest_ns = timed(pass_digest, s, it, order, n, 3);
 
+	/* an un-REGISTER: the binding becomes a tombstone in place, kept --max-expires (a day) */
 	t = now_ns();
 	for (unsigned i = 0; i < n; i++) {
 		const struct item *x = &it[order[i]];
 		struct dht_binding *b;
 		if (dht_aor_bindings(find(s, x), T0, &b, 1) != 1) {
-			die("remove: binding missing", LC_ENOTFOUND);
+			die("tombstone: binding missing", LC_ENOTFOUND);
+		}
+		dht_store_tombstone(s, b, 1ull << 40, 7, T0 + 86400);
+	}
+	f->tomb_ns = (now_ns() - t) / n;
+	dht_store_stats_get(s, &f->tombs);
+	if (f->tombs.tombstones != n || f->tombs.bindings != 0) {
+		die("tombstone: counts", LC_EINVAL);
+	}
+
+	t = now_ns();
+	for (unsigned i = 0; i < n; i++) {
+		const struct item *x = &it[order[i]];
+		struct dht_binding *b;
+		if (dht_aor_records(find(s, x), T0, &b, 1) != 1) {
+			die("remove: record missing", LC_ENOTFOUND);
 		}
 		dht_store_remove(s, b);
 	}
@@ -389,7 +406,8 @@ static void report(const struct figures *f, const struct bench_sysinfo *si, cons
 	printf("lookup, bursts of 32 with\n");
 	printf("  dht_store_prefetch          %8.1f   median of 3 passes\n", f->burst_ns);
 	printf("digest of the shard, per key  %8.1f   median of 3 passes\n", f->digest_ns);
-	printf("remove (find + remove)        %8.1f\n", f->remove_ns);
+	printf("un-REGISTER (find + tombstone)%8.1f\n", f->tomb_ns);
+	printf("forget (find + remove)        %8.1f\n", f->remove_ns);
 	printf("expire (wheel reaps, 64/call) %8.1f   per binding\n", f->expire_ns);
 	printf("\nmemory per binding                 bytes\n");
 	printf("strings (key+uri+call-id+inst)  %7.1f   the data itself\n", f->strings_per_binding);
@@ -402,11 +420,16 @@ static void report(const struct figures *f, const struct bench_sysinfo *si, cons
 	printf("                                          key lengths and versions, record headers\n");
 	printf("                                          (version, writer), IPv6 sources\n");
 	printf("RSS growth (statm)              %7.1f\n", rss);
+	printf("a tombstone (un-REGISTER)       %7.1f   store accounting per tombstone, all %u\n",
+	       (double)f->tombs.bytes_used / n, f->n);
+	printf("                                          removed: the record it was, kept in place\n");
+	printf("                                          until --max-expires\n");
 	printf("reserved address space          %7.1f\n", (double)st->bytes_reserved / n);
 	printf("\nJSON {\"bench\":\"store\",\"date\":\"%s\",\"machine\":\"%s\",\"cpu\":\"%s\","
 	       "\"nproc\":%ld,\"kernel\":\"%s\",\"compiler\":\"%s\",\"build\":\"%s\",\"cmd\":\"%s\","
 	       "\"bindings\":%u,\"add_ns\":%.1f,\"refresh_ns\":%.1f,\"merge_ns\":%.1f,"
-	       "\"lookup_ns\":%.1f,\"burst_ns\":%.1f,\"digest_ns\":%.1f,\"remove_ns\":%.1f,"
+	       "\"lookup_ns\":%.1f,\"burst_ns\":%.1f,\"digest_ns\":%.1f,\"tomb_ns\":%.1f,"
+	       "\"remove_ns\":%.1f,\"tomb_b\":%.1f,"
 	       "\"expire_ns\":%.1f,\"strings_b\":%.1f,\"own_b\":%.1f,"
 	       "\"rss_b\":%.1f,\"index_b\":%.1f,\"records_b\":%.1f,\"var_b\":%.1f}\n",
 	       si->date, si->machine, si->cpu, si->nproc, si->kernel, si->compiler,
@@ -416,9 +439,9 @@ static void report(const struct figures *f, const struct bench_sysinfo *si, cons
 	       "unknown",
 #endif
 	       cmd, f->n, f->add_ns, f->refresh_ns, f->merge_ns, f->lookup_ns, f->burst_ns,
-	       f->digest_ns, f->remove_ns, f->expire_ns, f->strings_per_binding, own, rss,
-	       (double)st->bytes_index / n, (double)st->bytes_records / n,
-	       (double)st->bytes_var / n);
+	       f->digest_ns, f->tomb_ns, f->remove_ns, (double)f->tombs.bytes_used / n,
+	       f->expire_ns, f->strings_per_binding, own, rss, (double)st->bytes_index / n,
+	       (double)st->bytes_records / n, (double)st->bytes_var / n);
 }
 
 int main(int argc, char **argv)

@@ -49,7 +49,6 @@
 #define OP_TIMEOUT_MS 30000	      /* no digest answer, or no transfer progress, for longer */
 #define ROUTE_SETTLE_MS 300	      /* wait for the ring to settle after a change */
 #define PULL_RETRY_MS 500	      /* a failed or refused pull is asked again after this */
-#define DHT_MAX_STRAY_RANGES 64	      /* member ranges checked for keys to hand off, per view */
 
 enum op_kind { OP_PUSH, OP_PULL, OP_HANDOFF, OP_ANSWER };
 
@@ -98,15 +97,19 @@ struct ctl_sync {
 	struct dp_task *posting[MAX_APPLY]; /* waiting for room on the workers' rings; owned by an
 					       op or by apply[], not by this queue */
 	unsigned nposting;
-	/* hand-off: member ranges this node does not replicate (the one-hop view's), a slice of
-	 * them counted per round; those holding keys are handed to their owners */
-	unsigned nstray;
-	struct dht_peer stray_owner[DHT_MAX_STRAY_RANGES];
-	struct dht_sync_range stray_range[DHT_MAX_STRAY_RANGES];
+	/* hand-off: the ranges of the members whose keys this node does not replicate (with the
+	 * one-hop view), and their union, one arc; a round counts our keys in the arc, and only
+	 * when it holds any, slice by slice in the member ranges, to hand them to their owners */
+	unsigned nstray, stray_cap;
+	struct dht_peer *stray_owner;
+	struct dht_sync_range *stray_range;
+	struct dht_sync_range stray_arc;
+	bool stray_slicing; /* the arc holds keys: counting member ranges, from stray_next */
 	unsigned stray_next;
 	uint64_t stray_due;
 	struct dp_task *stray_count;
-	unsigned stray_nr;
+	unsigned stray_nr; /* ranges of stray_count: 1 (the arc) or a slice */
+	bool stray_stale;  /* the ranges changed while stray_count ran: its result is dropped */
 	unsigned stray_at[DP_TASK_MAX_RANGES];
 	struct ctl_sync_stats st;
 	uint8_t buf[DHT_LSP_MAX_MSG];
@@ -189,6 +192,8 @@ void ctl_sync_free(struct ctl_sync *s)
 		}
 	}
 	task_free(s->stray_count);
+	lc_free(s->stray_owner);
+	lc_free(s->stray_range);
 	/* every queued task also belongs to an op or to the apply list: freed there, once */
 	for (unsigned i = 0; i < s->napply; i++) {
 		task_free(s->apply[i]);
@@ -708,24 +713,43 @@ static bool member_addr(const struct dht_route *rt, const struct sockaddr_storag
 }
 
 /* The ranges of the members whose keys this node does not replicate (with the complete view):
- * members me+1 .. me+n-R clockwise, each owning (its predecessor, itself]. Whether they changed. */
+ * members me+1 .. me+n-R clockwise, each owning (its predecessor, itself]; their union is the arc
+ * (self, member me+n-R]. Whether they changed (false also when out of memory: kept as they were). */
 static bool strays_set(struct ctl_sync *s, const struct dht_route *rt)
 {
-	unsigned n = rt->one_hop ? rt->nmembers : 0, me = rt->self_index, k = 0;
-	struct dht_peer owner[DHT_MAX_STRAY_RANGES];
-	struct dht_sync_range range[DHT_MAX_STRAY_RANGES];
-	for (unsigned j = 1; n > rt->replicas && j <= n - rt->replicas && k < DHT_MAX_STRAY_RANGES;
-	     j++) {
-		owner[k] = rt->members[(me + j) % n];
-		range[k++] = (struct dht_sync_range){rt->members[(me + j - 1) % n].id,
-						     rt->members[(me + j) % n].id};
+	unsigned n = rt->one_hop ? rt->nmembers : 0, me = rt->self_index;
+	unsigned k = n > rt->replicas ? n - rt->replicas : 0;
+	if (k > s->stray_cap) {
+		struct dht_peer *o = lc_alloc(k * sizeof(*o));
+		struct dht_sync_range *r = lc_alloc(k * sizeof(*r));
+		if (o == NULL || r == NULL) {
+			lc_free(o);
+			lc_free(r);
+			return false;
+		}
+		lc_free(s->stray_owner);
+		lc_free(s->stray_range);
+		s->stray_owner = o;
+		s->stray_range = r;
+		s->stray_cap = k;
 	}
-	bool moved = k != s->nstray || memcmp(range, s->stray_range, k * sizeof(range[0])) != 0;
+	bool moved = k != s->nstray;
+	for (unsigned j = 1; j <= k; j++) {
+		struct dht_sync_range r = {rt->members[(me + j - 1) % n].id,
+					   rt->members[(me + j) % n].id};
+		moved = moved || memcmp(&r, &s->stray_range[j - 1], sizeof(r)) != 0;
+		s->stray_range[j - 1] = r;
+		s->stray_owner[j - 1] = rt->members[(me + j) % n];
+	}
 	s->nstray = k;
-	memcpy(s->stray_owner, owner, k * sizeof(owner[0]));
-	memcpy(s->stray_range, range, k * sizeof(range[0]));
+	if (k > 0) {
+		s->stray_arc =
+			(struct dht_sync_range){s->stray_range[0].lo, s->stray_range[k - 1].hi};
+	}
 	if (moved) {
 		s->stray_next = 0;
+		s->stray_slicing = false;
+		s->stray_stale = s->stray_count != NULL;
 	}
 	return moved;
 }
@@ -806,35 +830,55 @@ static void start_round(struct ctl_sync *s, uint64_t now_ms)
 	}
 }
 
-/* Count our keys in the next slice of stray ranges; a finished count hands off every range that
- * holds any (a copy taken while the ring was split, or before it grew). */
+/* A count of the arc finished: whether it holds keys. A count of a slice finished: hand off
+ * every member range of it that holds any. */
+static void strays_counted(struct ctl_sync *s, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < s->stray_nr; i++) {
+		uint64_t held = 0;
+		for (unsigned w = 0; w < s->nworkers; w++) {
+			held += s->stray_count->count[w * s->stray_nr + i].held;
+		}
+		if (!s->stray_slicing) {
+			/* the arc: nothing to hand off (the steady state, one walk a round), or slice */
+			s->stray_slicing = held > 0;
+			s->stray_next = 0;
+			continue;
+		}
+		unsigned at = s->stray_at[i];
+		struct sockaddr_storage peer;
+		if (held > 0 && at < s->nstray &&
+		    ctl_addr_from_dht(&s->stray_owner[at].addr, &peer) == LC_OK &&
+		    !op_running(s, OP_HANDOFF, &peer) &&
+		    op_new(s, OP_HANDOFF, &peer, &s->stray_range[at], now_ms) != NULL) {
+			s->st.handoffs++;
+			lc_info("sync: holding %llu keys of a range this node does not replicate: "
+				"handing them to its owner",
+				(unsigned long long)held);
+		}
+	}
+}
+
+/* Hand-off rounds (docs/overlay.md §6.4): every T_sync, and soon after the ring changed, count
+ * our keys in the arc of ranges we do not replicate; when it holds any, count them slice by slice
+ * (DP_TASK_MAX_RANGES member ranges a walk) and hand each range that holds some to its owner. */
 static void stray_round(struct ctl_sync *s, uint64_t now_ms)
 {
 	if (s->stray_count != NULL) {
 		if (!dp_task_done(s->stray_count)) {
 			return;
 		}
-		for (unsigned i = 0; i < s->stray_nr; i++) {
-			uint64_t held = 0;
-			for (unsigned w = 0; w < s->nworkers; w++) {
-				held += s->stray_count->count[w * s->stray_nr + i].held;
-			}
-			unsigned at = s->stray_at[i];
-			struct sockaddr_storage peer;
-			if (held > 0 && at < s->nstray &&
-			    ctl_addr_from_dht(&s->stray_owner[at].addr, &peer) == LC_OK &&
-			    !op_running(s, OP_HANDOFF, &peer) &&
-			    op_new(s, OP_HANDOFF, &peer, &s->stray_range[at], now_ms) != NULL) {
-				s->st.handoffs++;
-				lc_info("sync: holding %llu keys of a range this node does not replicate: "
-					"handing them to its owner",
-					(unsigned long long)held);
-			}
+		bool slice = s->stray_slicing;
+		if (!s->stray_stale) {
+			strays_counted(s, now_ms);
 		}
+		s->stray_stale = false;
 		task_free(s->stray_count);
 		s->stray_count = NULL;
-		/* the next slice at once, a new pass over all of them every T_sync */
-		s->stray_due = s->stray_next == 0 ? now_ms + s->sync_ms : now_ms;
+		if (slice && s->stray_next == 0) {
+			s->stray_slicing = false; /* every slice done: the next round starts over */
+		}
+		s->stray_due = s->stray_slicing ? now_ms : now_ms + s->sync_ms;
 	}
 	if (s->nstray == 0 || s->stray_due == 0 || now_ms < s->stray_due) {
 		return;
@@ -846,7 +890,10 @@ static void stray_round(struct ctl_sync *s, uint64_t now_ms)
 	t->kind = DP_TASK_COUNT;
 	atomic_store_explicit(&t->pending, s->nworkers, memory_order_relaxed);
 	unsigned nr = 0;
-	while (nr < DP_TASK_MAX_RANGES && s->stray_next < s->nstray) {
+	if (!s->stray_slicing) {
+		t->range[nr++] = s->stray_arc;
+	}
+	while (s->stray_slicing && nr < DP_TASK_MAX_RANGES && s->stray_next < s->nstray) {
 		s->stray_at[nr] = s->stray_next;
 		t->range[nr++] = s->stray_range[s->stray_next++];
 	}

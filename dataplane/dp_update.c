@@ -228,8 +228,16 @@ static void fill(const struct dp_worker *w, const struct dp_update *u,
 	};
 }
 
-/* A tombstone of the contact's identity, for a binding not held here: merged, so that one
- * already held (a retransmitted removal) is renewed instead of doubled. */
+/* Write a record of an identity the key holds no live binding of: merged, so that the key's
+ * tombstone of that identity (a contact removed before, now back; a retransmitted removal) is
+ * rewritten, never doubled: a key holds one record per identity. */
+static int put_unheld(struct dp_worker *w, const struct dht_binding_data *d)
+{
+	int ret = dht_store_merge(w->store, w->key, w->aor, w->aor_len, d, 1, w->now_s, UINT64_MAX);
+	return ret == LC_ESTALE ? LC_OK : ret;
+}
+
+/* A tombstone of the contact's identity, for a binding not held here (it may be held elsewhere). */
 static int tombstone_unheld(struct dp_worker *w, const struct dp_update *u,
 			    const struct dp_update_contact *c, uint64_t version)
 {
@@ -237,9 +245,7 @@ static int tombstone_unheld(struct dp_worker *w, const struct dp_update *u,
 	fill(w, u, c, 0, NULL, version, &d);
 	d.kind = DHT_REC_REMOVED;
 	d.expires_at_s = dp_tombstone_until(w);
-	int ret =
-		dht_store_merge(w->store, w->key, w->aor, w->aor_len, &d, 1, w->now_s, UINT64_MAX);
-	return ret == LC_ESTALE ? LC_OK : ret;
+	return put_unheld(w, &d);
 }
 
 /* Updates first, then additions, removals last: every write of the update has been checked to
@@ -272,7 +278,7 @@ static int apply(struct dp_worker *w, const struct dp_update *u, struct dp_bindi
 				const struct dht_binding_data *old =
 					s->action == ACT_REIDENT ? &live->d[s->match] : NULL;
 				fill(w, u, &u->c[i], s->expires_s, old, version, &d);
-				ret = dht_store_add(w->store, w->key, w->aor, w->aor_len, &d);
+				ret = put_unheld(w, &d);
 				if (ret == LC_OK && old != NULL && !tombstones(w)) {
 					dht_store_remove(w->store, live->b[s->match]);
 				} else if (ret == LC_OK && old != NULL) {

@@ -29,27 +29,13 @@
 
 #include "common/lc_error.h"
 #include "dht/dht_store.h"
+#include "tests/prng.h"
 #include "tests/tap.h"
 
 #define T0 1700000000u
 #define SEED 0x3e76ull
 #define MAXV 5 /* max_version of every merge: versions 1..MAXV are taken, MAXV + 1 is not */
 #define TRIALS 20000
-
-/* splitmix64, so the runs are the same on every libc */
-static uint64_t rng_s;
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t below(uint32_t n)
-{
-	return (uint32_t)(rnd() % n);
-}
 
 static struct dht_store *new_store(void)
 {

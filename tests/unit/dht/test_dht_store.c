@@ -23,6 +23,7 @@
 #include "dht/dht_store.h"
 #include "dht/dht_store_internal.h"
 #include "dht/dht_sync.h"
+#include "tests/prng.h"
 #include "tests/tap.h"
 
 #define T0 1700000000u
@@ -269,21 +270,6 @@ static void test_wheel(void)
 	   "after a jump, a new expiry still fires at its second");
 	dht_store_free(p);
 	dht_store_free(s);
-}
-
-/* splitmix64, so the runs are the same on every libc */
-static uint64_t rng_s = 0x5eed;
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t below(uint32_t n)
-{
-	return (uint32_t)(rnd() % n);
 }
 
 static void test_budget(void)
@@ -2101,6 +2087,7 @@ static void test_model(void)
 
 int main(void)
 {
+	rng_s = 0x5eed;
 	plan(239);
 	test_fields();
 	test_wheel();

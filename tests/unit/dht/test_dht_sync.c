@@ -15,6 +15,7 @@
 #include "common/lc_error.h"
 #include "dht/dht_store.h"
 #include "dht/dht_sync.h"
+#include "tests/prng.h"
 #include "tests/tap.h"
 
 #define T0 1700000000u
@@ -23,21 +24,6 @@
 
 static const dht_id_t ONE = 1;
 #define RING_FRACTION(num, log2_den) ((dht_id_t)(num) << (128 - (log2_den)))
-
-/* splitmix64: the same runs on every libc */
-static uint64_t rng_s = 0x5c;
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t below(uint32_t n)
-{
-	return (uint32_t)(rnd() % n);
-}
 
 /* ---- the keys of these tests: key i, its id, its version and its binding count ---- */
 
@@ -866,6 +852,7 @@ static void test_tombstones(void)
 
 int main(void)
 {
+	rng_s = 0x5c;
 	plan(52);
 	keys_init();
 	test_version_next();
