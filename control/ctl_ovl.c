@@ -74,7 +74,8 @@ struct ctl_ovl {
 	bool had_peer;	     /* --join was given, or another member was seen: never solo again */
 	bool settling_pub;   /* the published table says the ring changed lately */
 	uint64_t changed_ms; /* when the machine last changed the table */
-	dht_id_t *seen;	     /* live members of the last published table, sorted (log_membership) */
+	struct dht_peer
+		*seen; /* live members of the last published table, by id (log_membership) */
 	unsigned nseen;
 	bool has_boot;
 	bool joining_pub;	/* the published table says we are joining */
@@ -189,16 +190,16 @@ static void mark_joining(struct ctl_ovl *ov, struct dht_route *rt)
 	rt->nsucc = 1;
 }
 
-/* Whether @p id is in the sorted array @p v of @p n ids. */
-static bool id_in(const dht_id_t *v, unsigned n, dht_id_t id)
+/* Whether a member of id @p id is in the id-sorted array @p v of @p n members. */
+static bool id_in(const struct dht_peer *v, unsigned n, dht_id_t id)
 {
 	unsigned lo = 0, hi = n;
 	while (lo < hi) {
 		unsigned mid = lo + (hi - lo) / 2;
-		if (v[mid] == id) {
+		if (v[mid].id == id) {
 			return true;
 		}
-		if (v[mid] < id) {
+		if (v[mid].id < id) {
 			lo = mid + 1;
 		} else {
 			hi = mid;
@@ -217,17 +218,10 @@ static void log_membership(struct ctl_ovl *ov, const struct dht_route *rt)
 	if (!rt->one_hop || rt->joining) {
 		return;
 	}
-	dht_id_t *now = lc_alloc((rt->nmembers + 1) * sizeof(*now));
-	if (now == NULL) {
-		return;
-	}
-	for (unsigned i = 0; i < rt->nmembers; i++) {
-		now[i] = rt->members[i].id; /* sorted by id (dht_route_finish) */
-	}
 	unsigned added = 0, removed = 0;
 	char a[64];
 	for (unsigned i = 0; i < rt->nmembers; i++) {
-		if (!id_in(ov->seen, ov->nseen, now[i]) &&
+		if (!id_in(ov->seen, ov->nseen, rt->members[i].id) &&
 		    !dht_route_is_self(rt, &rt->members[i])) {
 			added++;
 			lc_info("overlay: member %s is live",
@@ -235,19 +229,27 @@ static void log_membership(struct ctl_ovl *ov, const struct dht_route *rt)
 		}
 	}
 	for (unsigned i = 0; i < ov->nseen; i++) {
-		removed += !id_in(now, rt->nmembers, ov->seen[i]);
-	}
-	if (removed > 0) {
-		lc_info("overlay: %u members left the live view", removed);
+		if (!id_in(rt->members, rt->nmembers, ov->seen[i].id)) {
+			removed++;
+			lc_info("overlay: member %s left the live view (dead, or on the other side of "
+				"a split)",
+				dht_addr_format(&ov->seen[i].addr, a, sizeof(a)));
+		}
 	}
 	if (added > 1 && ov->nseen > 1) {
 		lc_info("overlay: ring merge: %u members came back at once (a split healed); ranges "
 			"are synchronised next",
 			added);
 	}
-	if (added > 0 || removed > 0) {
-		lc_info("overlay: the ring has %u live members", rt->nmembers);
+	if (added == 0 && removed == 0) {
+		return;
 	}
+	lc_info("overlay: the ring has %u live members", rt->nmembers);
+	struct dht_peer *now = lc_alloc((rt->nmembers + 1) * sizeof(*now));
+	if (now == NULL) {
+		return; /* compared with the old list again next time */
+	}
+	memcpy(now, rt->members, rt->nmembers * sizeof(*now)); /* sorted by id (dht_route_finish) */
 	lc_free(ov->seen);
 	ov->seen = now;
 	ov->nseen = rt->nmembers;

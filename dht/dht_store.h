@@ -200,8 +200,10 @@ bool dht_store_has_room(const struct dht_store *s, unsigned nbindings, size_t va
 			size_t key_len);
 
 /**
- * Add a record (a binding, or a REMOVED tombstone for an identity the key does not hold) to the
- * key, creating the key's set when it has none. The key's version rises to @p d->version.
+ * Add a record (a binding, or a REMOVED tombstone) to the key, creating the key's set when it has
+ * none. The key's version rises to @p d->version. The caller guarantees the key holds no record of
+ * the same identity, live or tombstone (a key holds one record per identity; the registrar writes
+ * an identity it holds no live binding of with dht_store_merge, which rewrites its tombstone).
  * @return LC_OK, LC_EFULL (a pool is exhausted; nothing changed), LC_ETOOLONG (key or fields
  *   longer than DHT_KEY_MAX / DHT_BINDING_VAR_MAX), LC_EINVAL (expires_at_s <= now is allowed and
  *   simply expires at the next dht_store_expire), LC_EINVAL (d->kind is DHT_REC_CLEARED: that
