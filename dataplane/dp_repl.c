@@ -4,7 +4,7 @@
  *
  * The chain of a key is its replica set as the routing table orders it: owner, replica 1,
  * replica 2, ... The owner sends REPLICA_STORE (position 1) to replica 1; a replica applies the
- * entry (the store keeps the higher version), acknowledges to the owner when its position is
+ * entry (merging it, record by record), acknowledges to the owner when its position is
  * W-1 (it completes the write quorum W), and passes the entry on to the next replica while its
  * position is below R-1. The acknowledgement echoes where the client's answer goes (REPLY_TO, the
  * original transaction id and type, the reply context), so the owner answers from it without

@@ -359,22 +359,29 @@ static uint64_t identity_hash(struct dht_bytes uri, struct dht_bytes instance, u
 	return dht_hash64(uri.p, uri.len, 0);
 }
 
-static uint64_t rec_hash(const struct dht_store *s, const struct dht_aor *a,
-			 const struct dht_binding *b)
+/* The hash of record @p b's identity (0 for a CLEARED record, which names no binding). A write
+ * that keeps the identity (a refresh, a removal) hashes it once for both rec_out and rec_in. */
+static uint64_t rec_ident(const struct dht_store *s, const struct dht_binding *b)
 {
-	unsigned kind = rec_kind(b);
-	uint64_t ident = kind == DHT_REC_CLEARED
-				 ? 0
-				 : identity_hash(rec_field(s, b, VF_URI),
-						 rec_field(s, b, VF_INSTANCE), b->reg_id);
-	return dht_sync_rec_hash(a->id_hi, hdr_get(s, b, DHT_REC_HDR_VERSION),
-				 hdr_get(s, b, DHT_REC_HDR_WRITER), kind, ident);
+	if (rec_kind(b) == DHT_REC_CLEARED) {
+		return 0;
+	}
+	return identity_hash(rec_field(s, b, VF_URI), rec_field(s, b, VF_INSTANCE), b->reg_id);
 }
 
-/* Record @p b (just written) counts in its key: digest share, tombstones, the key's version. */
-static void rec_in(struct dht_store *s, struct dht_aor *a, const struct dht_binding *b)
+static uint64_t rec_hash(const struct dht_store *s, const struct dht_aor *a,
+			 const struct dht_binding *b, uint64_t ident)
 {
-	a->sync ^= rec_hash(s, a, b);
+	return dht_sync_rec_hash(a->id_hi, hdr_get(s, b, DHT_REC_HDR_VERSION),
+				 hdr_get(s, b, DHT_REC_HDR_WRITER), rec_kind(b), ident);
+}
+
+/* Record @p b (just written; @p ident its rec_ident) counts in its key: digest share, tombstones,
+ * the key's version. */
+static void rec_in(struct dht_store *s, struct dht_aor *a, const struct dht_binding *b,
+		   uint64_t ident)
+{
+	a->sync ^= rec_hash(s, a, b, ident);
 	if (rec_kind(b) != DHT_REC_LIVE) {
 		a->tombs++;
 		s->tombs++;
@@ -386,10 +393,11 @@ static void rec_in(struct dht_store *s, struct dht_aor *a, const struct dht_bind
 	}
 }
 
-/* Record @p b (about to change or go) no longer counts in its key. */
-static void rec_out(struct dht_store *s, struct dht_aor *a, const struct dht_binding *b)
+/* Record @p b (about to change or go; @p ident its rec_ident) no longer counts in its key. */
+static void rec_out(struct dht_store *s, struct dht_aor *a, const struct dht_binding *b,
+		    uint64_t ident)
 {
-	a->sync ^= rec_hash(s, a, b);
+	a->sync ^= rec_hash(s, a, b, ident);
 	if (rec_kind(b) != DHT_REC_LIVE) {
 		a->tombs--;
 		s->tombs--;
@@ -688,7 +696,7 @@ static int rec_add(struct dht_store *s, dht_id_t id, uint64_t m, uint32_t slot, 
 	list_append(s, *ai, bi);
 	b->w.exp = d->expires_at_s;
 	dht_wheel_add(&s->wheel, bi);
-	rec_in(s, aor_at(s, *ai), b);
+	rec_in(s, aor_at(s, *ai), b, rec_ident(s, b));
 	return LC_OK;
 }
 
@@ -740,24 +748,28 @@ static int rec_rewrite(struct dht_store *s, struct dht_binding *b, const struct 
 	size_t blen = 0;
 	(void)block_len(d, &blen);
 	struct dht_aor *a = aor_at(s, b->aor);
+	uint64_t ident;
 	if (!fields_equal(s, b, d)) {
 		uint32_t var = dht_var_alloc(&s->var, blen);
 		if (var == DHT_VAR_NONE) {
 			return LC_EFULL;
 		}
-		rec_out(s, a, b);
+		rec_out(s, a, b, rec_ident(s, b));
 		uint32_t old = b->var;
 		write_block(s, b, var, d);
 		dht_var_free(&s->var, old);
+		ident = rec_ident(s, b);
 	} else {
-		rec_out(s, a, b);
+		/* the same strings: the same identity (neither record is CLEARED) */
+		ident = rec_ident(s, b);
+		rec_out(s, a, b, ident);
 		hdr_set(s, b, d->version, d->writer);
 		set_kind(b, d->kind);
 		refresh_addr16(s, b, d, blen);
 	}
 	write_fixed(b, d);
 	wheel_move(s, b, d->expires_at_s);
-	rec_in(s, a, b);
+	rec_in(s, a, b, ident);
 	return LC_OK;
 }
 
@@ -781,11 +793,13 @@ void dht_store_tombstone(struct dht_store *s, struct dht_binding *b, uint64_t ve
 			 uint64_t writer, uint32_t keep_until_s)
 {
 	struct dht_aor *a = aor_at(s, b->aor);
-	rec_out(s, a, b);
+	assert(rec_kind(b) != DHT_REC_CLEARED); /* a binding (or a tombstone renewed) */
+	uint64_t ident = rec_ident(s, b);	/* the same identity before and after */
+	rec_out(s, a, b, ident);
 	hdr_set(s, b, version, writer);
 	set_kind(b, DHT_REC_REMOVED);
 	wheel_move(s, b, keep_until_s);
-	rec_in(s, a, b);
+	rec_in(s, a, b, ident);
 	stats_sync(s);
 }
 
@@ -821,7 +835,7 @@ static void rec_drop(struct dht_store *s, uint32_t bi, bool keep_key)
 {
 	struct dht_binding *b = bind_at(s, bi);
 	uint32_t ai = b->aor;
-	rec_out(s, aor_at(s, ai), b);
+	rec_out(s, aor_at(s, ai), b, rec_ident(s, b));
 	list_unlink(s, ai, bi);
 	dht_var_free(&s->var, b->var);
 	dht_pool_put(&s->binds, bi);
@@ -914,11 +928,11 @@ static int floor_set(struct dht_store *s, dht_id_t id, uint64_t m, uint32_t slot
 		return rec_add(s, id, m, slot, key, len, ai, &d);
 	}
 	struct dht_aor *a = aor_at(s, *ai);
-	rec_out(s, a, b);
+	rec_out(s, a, b, rec_ident(s, b));
 	write_block(s, b, b->var, &d);
 	write_fixed(b, &d);
 	wheel_move(s, b, d.expires_at_s);
-	rec_in(s, a, b);
+	rec_in(s, a, b, 0);
 	return LC_OK;
 }
 
