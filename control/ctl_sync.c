@@ -15,8 +15,10 @@
  *        RANGE_DIGEST(PULL) to the successor, which held the range -> it EMITs what differs.
  *   HANDOFF (a node holding keys of a range it does not replicate, every T_sync: a copy it took
  *        while the ring was split or smaller): digest that range -> RANGE_DIGEST(HANDOFF) to the
- *        range's owner -> it answers the differing buckets -> we EMIT them. This is the hinted
- *        hand-off that brings writes acknowledged on a minority side to their owners.
+ *        range's owner -> it answers the differing buckets -> we EMIT them -> the owner answers
+ *        the LAST frame: done, and not again while what we hold there and the ring stay the
+ *        same. This is the hinted hand-off that brings writes acknowledged on a minority side
+ *        to their owners.
  *   ANSWER (a RANGE_DIGEST from another node): digest the same range here, answer the differing
  *        buckets, and for a PULL or a PUSH emit them.
  * Digests and emits are worker tasks; emitted frames leave over the peer's bulk link, and its
@@ -53,7 +55,7 @@
 enum op_kind { OP_PUSH, OP_PULL, OP_HANDOFF, OP_ANSWER };
 
 static const char *const op_name[] = {"push", "pull", "hand-off", "answer"};
-enum op_state { ST_DIGEST, ST_WAIT, ST_EMIT, ST_RECEIVE, ST_DRAIN };
+enum op_state { ST_DIGEST, ST_WAIT, ST_EMIT, ST_RECEIVE, ST_DRAIN, ST_CONFIRM };
 
 struct op {
 	bool used;
@@ -66,6 +68,9 @@ struct op {
 	uint64_t xfer_txn;		/* of the RANGE_TRANSFER we emit */
 	uint8_t mode;			/* ANSWER: the requester's PULL, PUSH or HANDOFF */
 	unsigned ndiff;			/* buckets that differed */
+	unsigned stray_at;		/* HANDOFF: 1 + its stray range, 0 when none */
+	unsigned stray_gen;		/* HANDOFF: the stray ranges' generation it was made for */
+	uint64_t stray_held, stray_x;	/* HANDOFF: what the range held when counted */
 	struct dht_sync_digest *theirs; /* ANSWER: the requester's digest */
 	struct dp_task *task;
 	unsigned frames_sent;
@@ -103,6 +108,12 @@ struct ctl_sync {
 	unsigned nstray, stray_cap;
 	struct dht_peer *stray_owner;
 	struct dht_sync_range *stray_range;
+	/* per stray range, what it held (count, XOR of key shares) when its owner confirmed the
+	 * last hand-off: while nothing changed and the ring did not, it is not handed off again */
+	struct stray_mark {
+		uint64_t held, x;
+	} * stray_done;
+	unsigned stray_gen; /* raised whenever the stray ranges change */
 	struct dht_sync_range stray_arc;
 	bool stray_slicing; /* the arc holds keys: counting member ranges, from stray_next */
 	unsigned stray_next;
@@ -170,6 +181,10 @@ static void op_end(struct ctl_sync *s, struct op *op, bool ok, uint64_t now_ms)
 				? (unsigned long long)atomic_load(&op->task->emitted)
 				: 0ull);
 	}
+	if (ok && op->kind == OP_HANDOFF && op->stray_at > 0 && op->stray_gen == s->stray_gen &&
+	    op->stray_at <= s->nstray) {
+		s->stray_done[op->stray_at - 1] = (struct stray_mark){op->stray_held, op->stray_x};
+	}
 	task_free(op->task);
 	lc_free(op->theirs);
 	if (ok && (op->kind == OP_PUSH || op->kind == OP_PULL)) {
@@ -194,6 +209,7 @@ void ctl_sync_free(struct ctl_sync *s)
 	task_free(s->stray_count);
 	lc_free(s->stray_owner);
 	lc_free(s->stray_range);
+	lc_free(s->stray_done);
 	/* every queued task also belongs to an op or to the apply list: freed there, once */
 	for (unsigned i = 0; i < s->napply; i++) {
 		task_free(s->apply[i]);
@@ -489,7 +505,13 @@ static void ops_advance(struct ctl_sync *s, uint64_t now_ms)
 			   op->frames_sent >= atomic_load(&op->task->frames)) {
 			send_last(s, op, op->task->mode);
 			s->st.entries_sent += atomic_load(&op->task->emitted);
-			op_end(s, op, true, now_ms);
+			if (op->kind == OP_HANDOFF) {
+				/* done when the owner answers the LAST frame: it has every frame */
+				op->state = ST_CONFIRM;
+				op->deadline_ms = now_ms + OP_TIMEOUT_MS;
+			} else {
+				op_end(s, op, true, now_ms);
+			}
 		}
 	}
 }
@@ -669,6 +691,18 @@ static void on_digest_answer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m
 	}
 }
 
+/* The answer to a transfer's LAST frame: a hand-off waiting for it is complete. */
+static void on_transfer_answer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < MAX_OPS; i++) {
+		struct op *op = &s->ops[i];
+		if (op->used && op->state == ST_CONFIRM && op->xfer_txn == m->hdr.txn_id) {
+			op_end(s, op, m->status / 100 == 2, now_ms);
+			return;
+		}
+	}
+}
+
 bool ctl_sync_on_frame(struct ctl_sync *s, const void *frame, size_t len, uint64_t now_ms,
 		       struct dht_peer *sender)
 {
@@ -686,6 +720,8 @@ bool ctl_sync_on_frame(struct ctl_sync *s, const void *frame, size_t len, uint64
 		}
 	} else if (m.hdr.type == DHT_LSP_RANGE_TRANSFER && !dht_lsp_ovl_is_answer(&m)) {
 		on_transfer(s, &m, frame, len, now_ms);
+	} else if (m.hdr.type == DHT_LSP_RANGE_TRANSFER) {
+		on_transfer_answer(s, &m, now_ms);
 	}
 	return true;
 }
@@ -722,15 +758,19 @@ static bool strays_set(struct ctl_sync *s, const struct dht_route *rt)
 	if (k > s->stray_cap) {
 		struct dht_peer *o = lc_alloc(k * sizeof(*o));
 		struct dht_sync_range *r = lc_alloc(k * sizeof(*r));
-		if (o == NULL || r == NULL) {
+		struct stray_mark *d = lc_alloc(k * sizeof(*d));
+		if (o == NULL || r == NULL || d == NULL) {
 			lc_free(o);
 			lc_free(r);
+			lc_free(d);
 			return false;
 		}
 		lc_free(s->stray_owner);
 		lc_free(s->stray_range);
+		lc_free(s->stray_done);
 		s->stray_owner = o;
 		s->stray_range = r;
+		s->stray_done = d;
 		s->stray_cap = k;
 	}
 	bool moved = k != s->nstray;
@@ -750,6 +790,9 @@ static bool strays_set(struct ctl_sync *s, const struct dht_route *rt)
 		s->stray_next = 0;
 		s->stray_slicing = false;
 		s->stray_stale = s->stray_count != NULL;
+		s->stray_gen++;
+		memset(s->stray_done, 0,
+		       k * sizeof(s->stray_done[0])); /* hand everything off again */
 	}
 	return moved;
 }
@@ -835,9 +878,10 @@ static void start_round(struct ctl_sync *s, uint64_t now_ms)
 static void strays_counted(struct ctl_sync *s, uint64_t now_ms)
 {
 	for (unsigned i = 0; i < s->stray_nr; i++) {
-		uint64_t held = 0;
+		uint64_t held = 0, x = 0;
 		for (unsigned w = 0; w < s->nworkers; w++) {
 			held += s->stray_count->count[w * s->stray_nr + i].held;
+			x ^= s->stray_count->count[w * s->stray_nr + i].x;
 		}
 		if (!s->stray_slicing) {
 			/* the arc: nothing to hand off (the steady state, one walk a round), or slice */
@@ -847,10 +891,18 @@ static void strays_counted(struct ctl_sync *s, uint64_t now_ms)
 		}
 		unsigned at = s->stray_at[i];
 		struct sockaddr_storage peer;
-		if (held > 0 && at < s->nstray &&
-		    ctl_addr_from_dht(&s->stray_owner[at].addr, &peer) == LC_OK &&
+		struct op *op;
+		if (held == 0 || at >= s->nstray ||
+		    (s->stray_done[at].held == held && s->stray_done[at].x == x)) {
+			continue; /* nothing here, or handed off already and unchanged since */
+		}
+		if (ctl_addr_from_dht(&s->stray_owner[at].addr, &peer) == LC_OK &&
 		    !op_running(s, OP_HANDOFF, &peer) &&
-		    op_new(s, OP_HANDOFF, &peer, &s->stray_range[at], now_ms) != NULL) {
+		    (op = op_new(s, OP_HANDOFF, &peer, &s->stray_range[at], now_ms)) != NULL) {
+			op->stray_at = at + 1;
+			op->stray_gen = s->stray_gen;
+			op->stray_held = held;
+			op->stray_x = x;
 			s->st.handoffs++;
 			lc_info("sync: holding %llu keys of a range this node does not replicate: "
 				"handing them to its owner",

@@ -146,6 +146,7 @@ unsigned dht_sync_count_step(struct dht_store *s, uint64_t seed, uint64_t *curso
 		for (unsigned r = 0; r < nranges; r++) {
 			if (key_in(a[i], seed, &ranges[r])) {
 				counts[r].held++;
+				counts[r].x ^= dht_aor_sync_hash(a[i]);
 				counts[r].keys += bindings > 0;
 				counts[r].bindings += bindings;
 			}

@@ -169,6 +169,7 @@ struct dht_sync_count {
 	uint64_t held;	   /* keys with any record, tombstones only included */
 	uint64_t keys;	   /* keys with a binding */
 	uint64_t bindings; /* dht_aor_live_count: expired ones not yet reaped included */
+	uint64_t x;	   /* XOR of the keys' dht_aor_sync_hash: changes when any record does */
 };
 
 /**

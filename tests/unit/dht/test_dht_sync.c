@@ -627,6 +627,7 @@ static void test_count(void)
 				want[k].held++;
 				want[k].keys++;
 				want[k].bindings += nbind_of(i);
+				want[k].x ^= share_of(i, version_of(i));
 			}
 		}
 	}
@@ -673,6 +674,7 @@ static void test_range_ends(void)
 				want[k].held++;
 				want[k].keys++;
 				want[k].bindings += nbind_of(i);
+				want[k].x ^= share_of(i, version_of(i));
 				want_key(&wd[k], i, version_of(i));
 			}
 		}
