@@ -27,6 +27,7 @@
 	X(LC_ETOOLONG, -1005, "Value too long")                                                    \
 	X(LC_EPEERS, -1006, "Too many peers")                                                      \
 	X(LC_ESTALE, -1007, "Version not newer than the stored one")                               \
+	X(LC_EFUTURE, -1008, "Version ahead of the clock bound")                                   \
 	/* SIP framing and start line */                                                           \
 	X(LC_ESIP_EMPTY, -1100, "Empty message")                                                   \
 	X(LC_ESIP_TOO_BIG, -1101, "Message too large")                                             \

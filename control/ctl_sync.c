@@ -51,6 +51,7 @@
 #define OP_TIMEOUT_MS 30000	      /* no digest answer, or no transfer progress, for longer */
 #define ROUTE_SETTLE_MS 300	      /* wait for the ring to settle after a change */
 #define PULL_RETRY_MS 500	      /* a failed or refused pull is asked again after this */
+#define LOSSY_MEMORY 64 /* transfers with a dropped frame, remembered for their LAST */
 
 enum op_kind { OP_PUSH, OP_PULL, OP_HANDOFF, OP_ANSWER };
 
@@ -122,6 +123,8 @@ struct ctl_sync {
 	unsigned stray_nr; /* ranges of stray_count: 1 (the arc) or a slice */
 	bool stray_stale;  /* the ranges changed while stray_count ran: its result is dropped */
 	unsigned stray_at[DP_TASK_MAX_RANGES];
+	uint64_t lossy[LOSSY_MEMORY]; /* txns of transfers a frame of which was dropped */
+	unsigned lossy_next;
 	struct ctl_sync_stats st;
 	uint8_t buf[DHT_LSP_MAX_MSG];
 	struct dht_lsp_bucket buckets[DHT_SYNC_BUCKETS];
@@ -296,7 +299,8 @@ static void put_range(struct dht_lsp_builder *b, const struct dht_sync_range *r)
 	dht_lsp_put_range(b, &lr);
 }
 
-static void answer_start(struct ctl_sync *s, struct dht_lsp_builder *b, unsigned type, uint64_t txn)
+static void answer_start_status(struct ctl_sync *s, struct dht_lsp_builder *b, unsigned type,
+				uint64_t txn, unsigned status)
 {
 	dht_lsp_build_init(b, s->buf, sizeof(s->buf));
 	struct dht_lsp_hdr h = {.type = (uint8_t)type,
@@ -305,8 +309,13 @@ static void answer_start(struct ctl_sync *s, struct dht_lsp_builder *b, unsigned
 				.txn_id = txn,
 				.overlay_id = s->overlay_id};
 	dht_lsp_build_hdr(b, &h);
-	dht_lsp_put_status(b, DHT_LSP_S_OK);
+	dht_lsp_put_status(b, status);
 	dht_lsp_put_sender(b, &s->self);
+}
+
+static void answer_start(struct ctl_sync *s, struct dht_lsp_builder *b, unsigned type, uint64_t txn)
+{
+	answer_start_status(s, b, type, txn, DHT_LSP_S_OK);
 }
 
 static void send_digest(struct ctl_sync *s, struct op *op, const struct dht_sync_digest *d)
@@ -592,6 +601,7 @@ static void on_transfer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, con
 	s->st.frames_received++;
 	s->st.entries_received += m->nentries;
 	struct dht_sync_range r = {m->range.lo, m->range.hi};
+	bool kept = m->nentries == 0;
 	if (m->nentries > 0 && s->napply < MAX_APPLY) {
 		struct dp_task *t = task_new(s, DP_TASK_APPLY, &r);
 		uint8_t *copy = lc_alloc(len);
@@ -603,11 +613,17 @@ static void on_transfer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, con
 				s->apply[s->napply++] = t;
 				s->apply_bytes += len;
 				t = NULL;
+				kept = true;
 			}
 		} else {
 			lc_free(copy);
 		}
 		task_free(t);
+	}
+	if (!kept) {
+		/* a frame dropped (no room to apply it): its transfer must not be confirmed whole */
+		s->lossy[s->lossy_next++ % LOSSY_MEMORY] = m->hdr.txn_id;
+		s->st.frames_dropped++;
 	}
 	if (s->apply_bytes > APPLY_PAUSE_BYTES || s->napply >= MAX_APPLY / 2) {
 		ctl_links_pause_inbound(s->links, true); /* TCP holds the sender back */
@@ -625,8 +641,14 @@ static void on_transfer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, con
 		}
 	}
 	if (m->flags & DHT_LSP_FLAG_LAST) {
+		/* FULL when a frame of it was dropped: the sender (a hand-off) tries again later */
+		bool lossy = false;
+		for (unsigned i = 0; i < LOSSY_MEMORY; i++) {
+			lossy |= s->lossy[i] == m->hdr.txn_id;
+		}
 		struct dht_lsp_builder b;
-		answer_start(s, &b, DHT_LSP_RANGE_TRANSFER, m->hdr.txn_id);
+		answer_start_status(s, &b, DHT_LSP_RANGE_TRANSFER, m->hdr.txn_id,
+				    lossy ? DHT_LSP_S_FULL : DHT_LSP_S_OK);
 		size_t alen = 0;
 		if (dht_lsp_build_finish(&b, &alen) == LC_OK) {
 			send_frame(s, &peer, alen);

@@ -24,7 +24,8 @@ struct ctl_sync_stats {
 	uint64_t pushes, pulls, handoffs, digests_answered;
 	uint64_t buckets_differing;
 	uint64_t entries_sent, frames_sent, entries_received, entries_applied, frames_received;
-	uint64_t bytes_sent; /* of RANGE_TRANSFER frames: the repair traffic */
+	uint64_t bytes_sent;	 /* of RANGE_TRANSFER frames: the repair traffic */
+	uint64_t frames_dropped; /* received with no room to apply them (the transfer goes again) */
 	uint64_t ops_failed;
 	uint64_t last_sync_ms; /* monotonic time of the last finished push or pull */
 };

@@ -86,6 +86,11 @@ bool dp_fwd_read_miss(struct dp_worker *w, unsigned hop_limit)
 	if (rt == NULL || !rt->settling || hop_limit == 0) {
 		return false;
 	}
+	if (dht_store_find(w->store, w->key, w->aor, w->aor_len) != NULL) {
+		/* the key is held here, tombstones only: a removal this node knows of, which a node
+		 * further down the chain may not have yet; the miss is the answer */
+		return false;
+	}
 	const struct dht_peer *set[DHT_MAX_REPLICAS];
 	unsigned k = dht_route_replicas(rt, w->key, set, DHT_MAX_REPLICAS);
 	for (unsigned i = 0; i + 1 < k; i++) {

@@ -23,7 +23,9 @@
 void dp_fwd_route(struct dp_worker *w, bool read, bool forwarded);
 
 /**
- * A read of w->key found nothing here: while the ring settles after a change (rt->settling), the
+ * A read of w->key found no binding here: when the key is not held at all (tombstones are a removal
+ * this node knows of: then the miss is the answer), while the ring settles after a change
+ * (rt->settling), the
  * next node of the key's chain may hold what this one does not have yet (a new owner whose pull
  * came from a node as new as itself, a replica the owner has not pushed to yet), so the read is
  * passed on to it: sets w->fwd and returns true. The last node of the chain, a settled ring, or

@@ -143,7 +143,7 @@ bool dp_repl_write(struct dp_worker *w, const struct dp_repl_answer *ans)
 	bool wait = quorum > 1;
 	struct dp_pkt *out = lsp_out(w);
 	if (out == NULL) {
-		return false;
+		return wait; /* no buffer for the copy: not acknowledged (the client retransmits) */
 	}
 	struct dht_lsp_builder b;
 	dht_lsp_build_init(&b, out->data, DP_PKT_CAP);
@@ -166,9 +166,11 @@ bool dp_repl_write(struct dp_worker *w, const struct dp_repl_answer *ans)
 	dp_repl_put_entry(&b, w, &bs, version);
 	size_t len = 0;
 	if (dht_lsp_build_finish(&b, &len) != LC_OK) {
+		/* the key's records outgrew one datagram: no copy can be made, so the write is not
+		 * acknowledged (the client's retransmissions fail alike); counted */
 		dp_pool_put(&w->pool, out);
 		lc_counter_inc(&w->stats.drop[DP_DROP_FWD_TOO_LARGE]);
-		return false;
+		return wait;
 	}
 	send_to(w, out, len, &set[pos + 1]->addr);
 	lc_counter_inc(&w->stats.repl_out);
@@ -242,11 +244,9 @@ int dp_repl_apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
 		};
 	}
 	if (n == 0) {
-		/* an ENTRY without records removes the key at its version (docs/lsp.md §11.5) */
-		d[n++] = (struct dht_binding_data){.version = e->version,
-						   .kind = DHT_REC_CLEARED,
-						   .expires_at_s = dp_tombstone_until(w),
-						   .q = -1};
+		/* an ENTRY without records says nothing (docs/lsp.md §11.5): a removal travels as a
+		 * REMOVED record, never as an absence, so an empty entry can undo nothing */
+		return LC_ESTALE;
 	}
 	int ret = dht_store_merge(w->store, w->key, e->key.p, e->key.len, d, n, w->now_s,
 				  dht_version_bound(w->now_ms));
@@ -262,8 +262,11 @@ int dp_repl_apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
 static unsigned apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
 {
 	int ret = dp_repl_apply_entry(w, e);
+	/* a record refused for a clock far ahead is not held: not a copy to count on (the client is
+	 * told to try again later, as when too few nodes could hold it) */
 	return ret == LC_OK || ret == LC_ESTALE ? DHT_LSP_S_OK
 	       : ret == LC_EFULL		? DHT_LSP_S_FULL
+	       : ret == LC_EFUTURE		? DHT_LSP_S_UNAVAILABLE
 						: DHT_LSP_S_INTERNAL;
 }
 

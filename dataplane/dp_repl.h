@@ -24,11 +24,12 @@ struct dp_repl_answer {
 };
 
 /**
- * The owner applied a write to w->key (or recognised its retransmission): give the key a new
- * version and send its record set down the chain.
+ * The owner applied a write to w->key (or recognised its retransmission): send the key's records
+ * (versioned by the write) down the chain.
  * @return true when the replica completing the quorum will cause the answer (the caller must not
- *   answer now); false when the caller answers at once (write quorum 1, a ring of one, or the
- *   chain could not start: counted).
+ *   answer now; also when the chain could not start, no buffer or an entry too large for a
+ *   datagram: counted, and the write is not acknowledged, since no copy exists); false when the
+ *   caller answers at once (write quorum 1, a ring of one, the last node of the chain).
  * Context: the key's shard worker, inside a burst.
  */
 bool dp_repl_write(struct dp_worker *w, const struct dp_repl_answer *ans);

@@ -187,12 +187,25 @@ static bool emit_key(struct dp_worker *w, struct dp_task *t, struct dht_aor *a, 
 	if (!frame_open(w, t)) {
 		return false;
 	}
+	/* The handle came from a walk step that may be several loop iterations old (the frame ring
+	 * was full meanwhile, and the worker served packets and reaped expiries): its key may be
+	 * gone, or its record reused by another key. Such a key is skipped; the next round of the
+	 * range sync finds what this transfer lacks. */
+	if (dht_aor_count(a) == 0 || dht_aor_id_hi(a) != (uint64_t)(id >> 64)) {
+		return true;
+	}
 	struct dht_bytes key = dht_aor_key(a);
+	if (key.len > sizeof(w->aor)) {
+		return true;
+	}
 	memcpy(w->aor, key.p, key.len);
 	w->aor_len = key.len;
 	w->key = id; /* dht_sync_emit_step computed it from the key's bytes */
 	struct dp_bindings bs;
 	dp_records_load(w, &bs);
+	if (bs.n == 0) {
+		return true; /* every record expired, not yet reaped: nothing to send */
+	}
 	struct dht_lsp_mark mk;
 	dht_lsp_build_mark(&w->fb, &mk);
 	dp_repl_put_entry(&w->fb, w, &bs, dht_aor_version(a));

@@ -80,6 +80,14 @@ static bool tombstones(const struct dp_worker *w)
 	return w->rt == NULL || !w->rt->solo;
 }
 
+/* Whether two contacts of one request, neither held, name the same binding (store identity). */
+static bool same_new(const struct dp_update_contact *a, const struct dp_update_contact *b)
+{
+	struct dht_binding_data x = {.uri = a->uri, .instance = a->instance, .reg_id = a->reg_id};
+	struct dht_binding_data y = {.uri = b->uri, .instance = b->instance, .reg_id = b->reg_id};
+	return dht_binding_same_identity(&x, &y);
+}
+
 /* Whether the contact names the binding @p d by a different identity than @p d's own. */
 static bool identity_changes(const struct dp_update_contact *c, const struct dht_binding_data *d)
 {
@@ -164,9 +172,10 @@ static enum dp_update_status plan(struct dp_worker *w, const struct dp_update *u
 			s->action = s->expires_s == 0 ? ACT_TOMB : ACT_ADD;
 		}
 		for (unsigned k = 0; k < i; k++) {
-			bool same = s->match >= 0
-					    ? steps[k].match == s->match
-					    : steps[k].match < 0 && bytes_eq(u->c[k].uri, c->uri);
+			/* an earlier contact for the same binding: this later one overrides it (both
+			 * would be written at one version, and the store keeps one record a binding) */
+			bool same = s->match >= 0 ? steps[k].match == s->match
+						  : steps[k].match < 0 && same_new(&u->c[k], c);
 			if (same) {
 				steps[k].action = ACT_NONE;
 			}
@@ -177,8 +186,9 @@ static enum dp_update_status plan(struct dp_worker *w, const struct dp_update *u
 
 static enum dp_update_status check_limits(struct dp_worker *w, const struct dp_update *u,
 					  const struct dp_bindings *live, const struct step *steps,
-					  bool key_exists)
+					  const struct dht_aor *aor)
 {
+	bool key_exists = aor != NULL;
 	unsigned after = live->n, adds = 0, records = 0;
 	size_t var = 0;
 	for (unsigned i = 0; i < u->n; i++) {
@@ -197,6 +207,11 @@ static enum dp_update_status check_limits(struct dp_worker *w, const struct dp_u
 	uint32_t max = w->cfg->max_contacts ? w->cfg->max_contacts : DP_MAX_BINDINGS;
 	if (adds > 0 && after > LC_MIN(max, DP_MAX_BINDINGS)) {
 		return DP_UPDATE_TOO_MANY;
+	}
+	/* a key's records, tombstones included, fit one replication entry (the store's own bound):
+	 * a key full of tombstones takes no new record until some expire (503 + Retry-After) */
+	if (records > 0 && (aor != NULL ? dht_aor_count(aor) : 0) + records > DP_MAX_BINDINGS) {
+		return DP_UPDATE_FULL;
 	}
 	size_t key_len = !key_exists && records > 0 ? w->aor_len : 0;
 	if (var > 0 && !dht_store_has_room(w->store, records, var, key_len)) {
@@ -345,7 +360,7 @@ enum dp_update_status dp_update_apply(struct dp_worker *w, const struct dp_updat
 		struct step steps[DP_UPDATE_MAX];
 		st = plan(w, u, &live, steps);
 		if (st == DP_UPDATE_OK) {
-			st = check_limits(w, u, &live, steps, aor != NULL);
+			st = check_limits(w, u, &live, steps, aor);
 		}
 		if (st == DP_UPDATE_OK && apply(w, u, &live, steps, version) != LC_OK) {
 			st = DP_UPDATE_INTERNAL;

@@ -1030,9 +1030,11 @@ int dht_store_merge(struct dht_store *s, dht_id_t id, const char *key, size_t le
 		}
 		assert(!data_in_store(s, &d[j]));
 	}
+	bool future = false;
 	for (unsigned j = 0; j < n; j++) {
 		if (d[j].version > max_version) {
 			lc_counter_inc(&s->st.future);
+			future = true;
 		}
 	}
 	uint64_t m = id_mix(id);
@@ -1078,6 +1080,9 @@ out:
 	stats_sync(s);
 	if (ret == LC_EFULL) {
 		return refuse_full(s);
+	}
+	if (ret == LC_OK && future) {
+		return LC_EFUTURE; /* the rest is merged; what came from the future is not held */
 	}
 	return ret != LC_OK ? ret : changed ? LC_OK : LC_ESTALE;
 }

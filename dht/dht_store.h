@@ -303,7 +303,9 @@ unsigned dht_store_walk(struct dht_store *s, uint64_t *cursor, struct dht_aor **
  * @param key  borrowed, as @p d and its strings, which must not point into @p s.
  * @return LC_OK (something changed), LC_ESTALE (nothing was newer), LC_EFULL (a pool or the var
  *   region is short: the records before the one refused are merged, which is a valid state),
- *   LC_ETOOLONG (a key or a record's fields are too long; nothing changed).
+ *   LC_EFUTURE (a record's version was above @p max_version: the others are merged, that one is
+ *   not held, so the copy must not be acknowledged as held), LC_ETOOLONG (a key or a record's
+ *   fields are too long; nothing changed).
  * Context: the shard's worker.
  */
 LC_MUSTCHECK int dht_store_merge(struct dht_store *s, dht_id_t id, const char *key, size_t len,

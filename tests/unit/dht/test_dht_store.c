@@ -1105,12 +1105,12 @@ static void test_merge(void)
 	before = stats(s);
 	is_int(merge(s, key, &late, 1, T0 + 98), LC_ESTALE, "a record expired at now: not taken");
 	late.expires_at_s = T0 + 1000;
-	is_int(dht_store_merge(s, idk(key), key, strlen(key), &late, 1, T0 + 98, 19), LC_ESTALE,
-	       "a record above max_version: not taken");
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), &late, 1, T0 + 98, 19), LC_EFUTURE,
+	       "a record above max_version: not taken (LC_EFUTURE)");
 	struct dht_binding_data fut[2] = {at(four[3], 21, 1), cl2};
 	fut[1].version = 22;
-	is_int(dht_store_merge(s, idk(key), key, strlen(key), fut, 2, T0 + 98, 20), LC_ESTALE,
-	       "a record and a CLEARED record above it: not taken");
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), fut, 2, T0 + 98, 20), LC_EFUTURE,
+	       "a record and a CLEARED record above it: not taken (LC_EFUTURE)");
 	after = stats(s);
 	ok(after.future == before.future + 3 && same_stats(&before, &after) &&
 		   dht_aor_live_count(a) == 1 && dht_aor_version(a) == 15,
@@ -1774,7 +1774,8 @@ struct m_counts {
 
 /*
  * A replica merges a copy of a key. Returns 0 when the store agrees with the model: the copy
- * merged as the contract says (LC_OK when something changed, else LC_ESTALE), or refused with
+ * merged as the contract says (LC_EFUTURE when a record was above max_version, else LC_OK when
+ * something changed, else LC_ESTALE), or refused with
  * LC_EFULL after merging the records before the refused one (the floor step first), else 1.
  */
 static unsigned m_merge(struct dht_store *s, uint32_t now, uint32_t *next_tag, uint64_t *seq,
@@ -1793,9 +1794,11 @@ static unsigned m_merge(struct dht_store *s, uint32_t now, uint32_t *next_tag, u
 	uint64_t max_version = m_version(k) + 150;
 	unsigned n = m_copy(k, now, max_version, next_tag, nb);
 	struct dht_binding_data d[M_SET];
+	bool from_future = false;
 	for (unsigned j = 0; j < n; j++) {
 		d[j] = m_data(&nb[j]);
 		*future += nb[j].version > max_version;
+		from_future |= nb[j].version > max_version;
 	}
 	struct dht_store_stats before = stats(s);
 	const char *key = m_keyname[k];
@@ -1834,7 +1837,8 @@ static unsigned m_merge(struct dht_store *s, uint32_t now, uint32_t *next_tag, u
 	for (unsigned j = 0; j < n; j++) {
 		changed |= m_merge_one(k, &nb[j], now, max_version, seq);
 	}
-	if (ret != (changed ? LC_OK : LC_ESTALE)) {
+	/* a copy with a record from beyond max_version is merged but for it, and says so */
+	if (ret != (from_future ? LC_EFUTURE : changed ? LC_OK : LC_ESTALE)) {
 		return 1;
 	}
 	*(changed ? &c->merged : &c->stale) += 1;
