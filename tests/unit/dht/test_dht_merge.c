@@ -260,7 +260,8 @@ static bool merge_store(struct dht_store *to, struct dht_store *from, const stru
 			dht_binding_read(b[i], &d[i]);
 		}
 		int rc = dht_store_merge(to, u->id[k], u->key[k], strlen(u->key[k]), d, n, T, MAXV);
-		good &= rc == LC_OK || rc == LC_ESTALE; /* a copy read back holds no future record */
+		good &= rc == LC_OK ||
+			rc == LC_ESTALE; /* a copy read back holds no future record */
 	}
 	return good;
 }
