@@ -895,6 +895,26 @@ static void start_round(struct ctl_sync *s, uint64_t now_ms)
 	}
 }
 
+/* Post a COUNT task over @p nr ranges to every worker; NULL when out of memory or the workers'
+ * rings are full. The caller frees it once dp_task_done. */
+static struct dp_task *count_post(struct ctl_sync *s, const struct dht_sync_range *r, unsigned nr)
+{
+	struct dp_task *t = lc_calloc(1, sizeof(*t));
+	if (t == NULL) {
+		return NULL;
+	}
+	t->kind = DP_TASK_COUNT;
+	atomic_store_explicit(&t->pending, s->nworkers, memory_order_relaxed);
+	t->nranges = nr;
+	memcpy(t->range, r, nr * sizeof(r[0]));
+	t->count = lc_calloc((size_t)s->nworkers * nr, sizeof(*t->count));
+	if (t->count == NULL || !task_post(s, t)) {
+		task_free(t);
+		return NULL;
+	}
+	return t;
+}
+
 /* A count of the arc finished: whether it holds keys. A count of a slice finished: hand off
  * every member range of it that holds any. */
 static void strays_counted(struct ctl_sync *s, uint64_t now_ms)
@@ -957,32 +977,22 @@ static void stray_round(struct ctl_sync *s, uint64_t now_ms)
 	if (s->nstray == 0 || s->stray_due == 0 || now_ms < s->stray_due) {
 		return;
 	}
-	struct dp_task *t = lc_calloc(1, sizeof(*t));
-	if (t == NULL) {
-		return;
-	}
-	t->kind = DP_TASK_COUNT;
-	atomic_store_explicit(&t->pending, s->nworkers, memory_order_relaxed);
-	unsigned nr = 0;
+	struct dht_sync_range r[DP_TASK_MAX_RANGES];
+	unsigned nr = 0, next = s->stray_next;
 	if (!s->stray_slicing) {
-		t->range[nr++] = s->stray_arc;
+		r[nr++] = s->stray_arc;
 	}
-	while (s->stray_slicing && nr < DP_TASK_MAX_RANGES && s->stray_next < s->nstray) {
-		s->stray_at[nr] = s->stray_next;
-		t->range[nr++] = s->stray_range[s->stray_next++];
+	while (s->stray_slicing && nr < DP_TASK_MAX_RANGES && next < s->nstray) {
+		s->stray_at[nr] = next;
+		r[nr++] = s->stray_range[next++];
 	}
-	if (s->stray_next >= s->nstray) {
-		s->stray_next = 0;
-	}
-	t->nranges = nr;
-	s->stray_nr = nr;
-	t->count = lc_calloc((size_t)s->nworkers * nr, sizeof(*t->count));
-	if (t->count == NULL || !task_post(s, t)) {
-		task_free(t);
-		s->stray_due = now_ms + s->sync_ms;
+	s->stray_count = count_post(s, r, nr);
+	if (s->stray_count == NULL) {
+		s->stray_due = now_ms + s->sync_ms; /* tried again next round */
 		return;
 	}
-	s->stray_count = t;
+	s->stray_next = next >= s->nstray ? 0 : next;
+	s->stray_nr = nr;
 }
 
 void ctl_sync_run(struct ctl_sync *s, uint64_t now_ms)
@@ -1046,17 +1056,8 @@ int ctl_sync_count(struct ctl_sync *s, const struct dht_route *rt, struct ctl_sy
 	} else if (rt->one_hop && rt->nmembers == 2 && rt->replicas > 1) {
 		r[nr++] = (struct dht_sync_range){rt->self.id, rt->pred.id}; /* the other's range */
 	}
-	struct dp_task *t = lc_calloc(1, sizeof(*t));
+	struct dp_task *t = count_post(s, r, nr);
 	if (t == NULL) {
-		return LC_ENOMEM;
-	}
-	t->kind = DP_TASK_COUNT;
-	atomic_store_explicit(&t->pending, s->nworkers, memory_order_relaxed);
-	t->nranges = nr;
-	memcpy(t->range, r, nr * sizeof(r[0]));
-	t->count = lc_calloc((size_t)s->nworkers * nr, sizeof(*t->count));
-	if (t->count == NULL || !task_post(s, t)) {
-		task_free(t);
 		return LC_ENOMEM;
 	}
 	for (unsigned waited = 0; !dp_task_done(t); waited++) {

@@ -80,18 +80,24 @@ static bool tombstones(const struct dp_worker *w)
 	return w->rt == NULL || !w->rt->solo;
 }
 
-/* Whether two contacts of one request, neither held, name the same binding (store identity). */
+/* What of a contact names its binding in the store (dht_binding_same_identity). */
+static struct dht_binding_data identity_of(const struct dp_update_contact *c)
+{
+	return (struct dht_binding_data){
+		.uri = c->uri, .instance = c->instance, .reg_id = c->reg_id};
+}
+
+/* Whether two contacts of one request, neither held, name the same binding. */
 static bool same_new(const struct dp_update_contact *a, const struct dp_update_contact *b)
 {
-	struct dht_binding_data x = {.uri = a->uri, .instance = a->instance, .reg_id = a->reg_id};
-	struct dht_binding_data y = {.uri = b->uri, .instance = b->instance, .reg_id = b->reg_id};
+	struct dht_binding_data x = identity_of(a), y = identity_of(b);
 	return dht_binding_same_identity(&x, &y);
 }
 
 /* Whether the contact names the binding @p d by a different identity than @p d's own. */
 static bool identity_changes(const struct dp_update_contact *c, const struct dht_binding_data *d)
 {
-	struct dht_binding_data n = {.uri = c->uri, .instance = c->instance, .reg_id = c->reg_id};
+	struct dht_binding_data n = identity_of(c);
 	return !dht_binding_same_identity(&n, d);
 }
 
@@ -252,6 +258,16 @@ static int put_unheld(struct dp_worker *w, const struct dht_binding_data *d)
 	return ret == LC_ESTALE ? LC_OK : ret;
 }
 
+/* Remove a held binding: a tombstone at @p version, or (a ring of one) without a trace. */
+static void remove_binding(struct dp_worker *w, struct dht_binding *b, uint64_t version)
+{
+	if (tombstones(w)) {
+		dht_store_tombstone(w->store, b, version, dp_writer(w), dp_tombstone_until(w));
+	} else {
+		dht_store_remove(w->store, b);
+	}
+}
+
 /* A tombstone of the contact's identity, for a binding not held here (it may be held elsewhere). */
 static int tombstone_unheld(struct dp_worker *w, const struct dp_update *u,
 			    const struct dp_update_contact *c, uint64_t version)
@@ -269,7 +285,6 @@ static int apply(struct dp_worker *w, const struct dp_update *u, struct dp_bindi
 		 const struct step *steps, uint64_t version)
 {
 	static const uint8_t order[] = {ACT_UPDATE, ACT_REIDENT, ACT_ADD, ACT_REMOVE, ACT_TOMB};
-	uint64_t writer = dp_writer(w);
 	for (unsigned o = 0; o < LC_ARRAY_SIZE(order); o++) {
 		for (unsigned i = 0; i < u->n; i++) {
 			const struct step *s = &steps[i];
@@ -278,11 +293,8 @@ static int apply(struct dp_worker *w, const struct dp_update *u, struct dp_bindi
 			}
 			struct dht_binding_data d;
 			int ret = LC_OK;
-			if (s->action == ACT_REMOVE && !tombstones(w)) {
-				dht_store_remove(w->store, live->b[s->match]);
-			} else if (s->action == ACT_REMOVE) {
-				dht_store_tombstone(w->store, live->b[s->match], version, writer,
-						    dp_tombstone_until(w));
+			if (s->action == ACT_REMOVE) {
+				remove_binding(w, live->b[s->match], version);
 			} else if (s->action == ACT_TOMB) {
 				ret = tombstones(w) ? tombstone_unheld(w, u, &u->c[i], version)
 						    : LC_OK;
@@ -294,11 +306,8 @@ static int apply(struct dp_worker *w, const struct dp_update *u, struct dp_bindi
 					s->action == ACT_REIDENT ? &live->d[s->match] : NULL;
 				fill(w, u, &u->c[i], s->expires_s, old, version, &d);
 				ret = put_unheld(w, &d);
-				if (ret == LC_OK && old != NULL && !tombstones(w)) {
-					dht_store_remove(w->store, live->b[s->match]);
-				} else if (ret == LC_OK && old != NULL) {
-					dht_store_tombstone(w->store, live->b[s->match], version,
-							    writer, dp_tombstone_until(w));
+				if (ret == LC_OK && old != NULL) {
+					remove_binding(w, live->b[s->match], version);
 				}
 			}
 			if (ret != LC_OK) {
