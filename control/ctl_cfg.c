@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/lc_error.h"
 #include "common/lc_log.h"
@@ -253,6 +254,41 @@ static int f_log_level(struct parse_ctx *pc, const char *n, const char *v)
 	return LC_OK;
 }
 
+/* A file the node reads at start: it must exist and be readable now, so that a typo is a bad
+ * flag (status 2) and not a failure at the first handshake. */
+static int file_flag(struct parse_ctx *pc, const char *name, const char *v, char *out)
+{
+	if (strlen(v) >= CTL_CFG_PATH_MAX) {
+		return fail(pc, "--%s: the path is longer than %d bytes", name,
+			    CTL_CFG_PATH_MAX - 1);
+	}
+	if (access(v, R_OK) != 0) {
+		return fail(pc, "--%s: cannot read '%s': %s", name, v, strerror(errno));
+	}
+	snprintf(out, CTL_CFG_PATH_MAX, "%s", v);
+	return LC_OK;
+}
+
+static int f_overlay_ca(struct parse_ctx *pc, const char *n, const char *v)
+{
+	return file_flag(pc, n, v, pc->cfg->overlay_ca);
+}
+
+static int f_cert(struct parse_ctx *pc, const char *n, const char *v)
+{
+	return file_flag(pc, n, v, pc->cfg->cert);
+}
+
+static int f_key(struct parse_ctx *pc, const char *n, const char *v)
+{
+	return file_flag(pc, n, v, pc->cfg->key);
+}
+
+static int f_crl(struct parse_ctx *pc, const char *n, const char *v)
+{
+	return file_flag(pc, n, v, pc->cfg->crl);
+}
+
 static int f_config(struct parse_ctx *pc, const char *n, const char *v);
 
 static const struct flag flags[] = {
@@ -277,6 +313,11 @@ static const struct flag flags[] = {
 	{"default-expires", f_default_expires, "S", "when a REGISTER gives none (default 3600)"},
 	{"max-contacts", f_max_contacts, "N", "bindings per AOR, 1..256 (default 32)"},
 	{"max-bindings", f_max_bindings, "N", "bindings the node can hold (default 1000000)"},
+	{"overlay-ca", f_overlay_ca, "FILE",
+	 "PEM CA of the overlay: links are TLS 1.3, peers need a certificate it issued"},
+	{"cert", f_cert, "FILE", "PEM certificate of this node, issued by --overlay-ca"},
+	{"key", f_key, "FILE", "PEM private key of --cert (the node id is its hash)"},
+	{"crl", f_crl, "FILE", "PEM CRL of --overlay-ca, re-read when the file changes"},
 	{"log-level", f_log_level, "LEVEL", "error, warn, info or debug (default info)"},
 	{"config", f_config, "FILE", "read flags from FILE: \"name value\" per line, # comments"},
 };
@@ -403,6 +444,17 @@ static enum ctl_cfg_result validate(struct parse_ctx *pc)
 		snprintf(pc->err, pc->errcap, "--dpdk-args is only for --dataplane dpdk");
 		return CTL_CFG_ERROR;
 	}
+	bool ca = c->overlay_ca[0] != '\0', cert = c->cert[0] != '\0', key = c->key[0] != '\0';
+	if ((ca || cert || key) && !(ca && cert && key)) {
+		snprintf(pc->err, pc->errcap,
+			 "--overlay-ca, --cert and --key go together (a secured node needs all "
+			 "three; a lab node none)");
+		return CTL_CFG_ERROR;
+	}
+	if (c->crl[0] != '\0' && !ca) {
+		snprintf(pc->err, pc->errcap, "--crl needs --overlay-ca, --cert and --key");
+		return CTL_CFG_ERROR;
+	}
 	if (c->write_quorum > c->replicas) {
 		snprintf(pc->err, pc->errcap, "--write-quorum (%u) is above --replicas (%u)",
 			 c->write_quorum, c->replicas);
@@ -455,7 +507,7 @@ enum ctl_cfg_result ctl_cfg_parse(struct ctl_cfg *cfg, int argc, const char *con
 
 const char *ctl_cfg_usage(void)
 {
-	static char text[4096];
+	static char text[8192];
 	if (text[0] != '\0') {
 		return text;
 	}

@@ -15,6 +15,8 @@
 #include "common/lc_compiler.h"
 #include "dataplane/dp_cfg.h"
 
+#define CTL_CFG_PATH_MAX 1024
+
 /* Owner: main(); filled once at start. */
 struct ctl_cfg {
 	struct sockaddr_storage sip, lsp, admin;
@@ -34,7 +36,18 @@ struct ctl_cfg {
 	int log_level;	       /* enum lc_log_level */
 	unsigned ndomains;
 	char domain[DP_MAX_DOMAINS][DP_DOMAIN_MAX + 1];
+	/* A secured node (docs/security.md): all of the first three, or none (a lab ring) */
+	char overlay_ca[CTL_CFG_PATH_MAX]; /* "" when unsecured */
+	char cert[CTL_CFG_PATH_MAX];
+	char key[CTL_CFG_PATH_MAX];
+	char crl[CTL_CFG_PATH_MAX]; /* optional, re-read when it changes */
 };
+
+/** Whether @p cfg asks for a secured node (certificates). */
+static inline bool ctl_cfg_secured(const struct ctl_cfg *cfg)
+{
+	return cfg->overlay_ca[0] != '\0';
+}
 
 /* What ctl_cfg_parse asks main() to do. */
 enum ctl_cfg_result {

@@ -198,6 +198,9 @@ void ctl_link_unwatch(struct ctl_links *l, const struct ctl_link_conn *c, uint32
 
 static void conn_close(struct ctl_links *l, struct ctl_link_peer *p)
 {
+	if (p->conn.authed && p->conn.fd >= 0 && l->cbs.on_link_auth != NULL) {
+		(void)l->cbs.on_link_auth(l->cbs.arg, &p->conn, &p->addr, false);
+	}
 	ctl_link_unwatch(l, &p->conn, &p->events);
 	l->ops->close(&p->conn);
 	p->conn.fd = -1;
@@ -407,8 +410,27 @@ static void flush(struct ctl_links *l, struct ctl_link_peer *p)
 	out_events(l, p);
 }
 
+static void link_fail(struct ctl_links *l, struct ctl_link_peer *p, int err);
+
+/* Whether the protocol layer admits the authenticated peer at this address. */
+static bool auth_ok(struct ctl_links *l, struct ctl_link_peer *p)
+{
+	if (!p->conn.authed || l->cbs.on_link_auth == NULL) {
+		return true;
+	}
+	struct sockaddr_storage peer = p->addr;
+	return l->cbs.on_link_auth(l->cbs.arg, &p->conn, &peer, true);
+}
+
 static void link_up(struct ctl_links *l, struct ctl_link_peer *p)
 {
+	uint32_t gen0 = p->gen;
+	if (!auth_ok(l, p)) {
+		if (p->in_use && p->gen == gen0) {
+			link_fail(l, p, -EACCES);
+		}
+		return;
+	}
 	p->state = CTL_LINK_UP;
 	p->up_since_ms = l->now_ms;
 	p->last_io_ms = l->now_ms;
@@ -717,6 +739,30 @@ void ctl_links_run(struct ctl_links *l, uint64_t now_ms)
 		run_timers(l);
 	}
 	notify_writable(l);
+}
+
+bool ctl_links_frame_peer(const struct ctl_links *l, dht_id_t *id)
+{
+	if (l->cur_in == NULL || !l->cur_in->conn.authed) {
+		return false;
+	}
+	*id = l->cur_in->conn.peer_id;
+	return true;
+}
+
+void ctl_links_recheck(struct ctl_links *l)
+{
+	if (l->ops->recheck == NULL) {
+		return;
+	}
+	for (uint32_t i = 0; i < l->cfg.max_peers; i++) {
+		struct ctl_link_peer *p = &l->peers[i];
+		if (p->in_use && p->state == CTL_LINK_UP &&
+		    !l->ops->recheck(l->ops_arg, &p->conn)) {
+			link_fail(l, p, -EACCES);
+		}
+	}
+	ctl_link_in_recheck(l);
 }
 
 int ctl_links_fd(const struct ctl_links *l)

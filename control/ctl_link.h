@@ -33,8 +33,13 @@
  * LC_EFULL (nothing queued) and on_writable says when to resume: back-pressure reaches the
  * sender instead of growing a queue.
  *
- * The byte stream itself is a pluggable transport (struct ctl_link_ops): plain TCP today
- * (ctl_link_tcp_ops, control/ctl_link_tcp.c); TLS will be a second ops table.
+ * The byte stream itself is a pluggable transport (struct ctl_link_ops): plain TCP
+ * (ctl_link_tcp_ops, control/ctl_link_tcp.c) for an unsecured lab ring, and TLS 1.3 with mutual
+ * certificate authentication (ctl_link_tls_ops, control/ctl_link_tls.c). A TLS connection knows
+ * its peer's node id once the handshake admitted it (ctl_link_conn.authed, peer_id): frames carry
+ * it to the protocol layer (ctl_links_frame_peer), outgoing links are checked against the id the
+ * protocol layer expects at that address (on_link_auth), and links whose peer a reloaded CRL
+ * revoked are closed (ctl_links_recheck).
  */
 #pragma once
 
@@ -46,6 +51,7 @@
 #include <sys/uio.h>
 
 #include "common/lc_compiler.h"
+#include "dht/dht_key.h"
 
 /* Socket options a transport applies to every connection, outgoing and accepted. */
 struct ctl_link_sockopts {
@@ -63,8 +69,10 @@ struct ctl_link_sockopts {
  * connect or accept and empties it in close.
  */
 struct ctl_link_conn {
-	int fd;	    /* the descriptor ctl_link polls; -1 when closed */
-	void *priv; /* the transport's per-connection state (NULL for plain TCP) */
+	int fd;		  /* the descriptor ctl_link polls; -1 when closed */
+	void *priv;	  /* the transport's per-connection state (NULL for plain TCP) */
+	bool authed;	  /* the transport authenticated the peer (TLS): peer_id is its id */
+	dht_id_t peer_id; /* the peer's node id, from its certificate */
 };
 
 /*
@@ -103,10 +111,30 @@ struct ctl_link_ops {
 	ssize_t (*writev)(struct ctl_link_conn *c, const struct iovec *iov, int iovcnt);
 	/** Close and release @p c (fd -1 afterwards). A closed conn (fd -1) is a no-op. */
 	void (*close)(struct ctl_link_conn *c);
+	/** Whether bytes already read from the socket wait inside the transport (epoll does not
+	 * see them). NULL: never. */
+	bool (*pending)(const struct ctl_link_conn *c);
+	/** Whether the established @p c's peer is still admitted (e.g. after a CRL reload).
+	 * NULL: always. */
+	bool (*recheck)(void *arg, const struct ctl_link_conn *c);
 };
 
 /* Plain TCP (control/ctl_link_tcp.c): TCP_NODELAY, keepalives and TCP_USER_TIMEOUT. */
 extern const struct ctl_link_ops ctl_link_tcp_ops;
+
+/* TLS 1.3 with mutual authentication (control/ctl_link_tls.c); ops_arg is a struct ctl_tls. */
+extern const struct ctl_link_ops ctl_link_tls_ops;
+
+/**
+ * Keying material exported from the TLS session of @p c (RFC 8446 section 7.5, no context):
+ * both ends of one connection get the same bytes for the same @p label.
+ * @return LC_OK, or LC_EINVAL (not a TLS connection, or not authenticated). Context: control.
+ */
+LC_MUSTCHECK int ctl_link_tls_export(const struct ctl_link_conn *c, const char *label, uint8_t *out,
+				     size_t len);
+
+/** Whether @p c is the TLS client end of its connection. Context: control. */
+bool ctl_link_tls_is_client(const struct ctl_link_conn *c);
 
 /* Limits and timers. Fill with ctl_link_cfg_defaults(), then change what you need. */
 struct ctl_link_cfg {
@@ -163,6 +191,17 @@ struct ctl_link_cbs {
 	void (*on_peer_down)(void *arg, const struct sockaddr_storage *peer, int reason);
 	/** @p peer refused a frame with LC_EFULL before and now has room again. May be NULL. */
 	void (*on_writable)(void *arg, const struct sockaddr_storage *peer);
+	/**
+	 * A connection authenticated its peer (a TLS handshake admitted it) or closed. @p conn is
+	 * borrowed for the call (e.g. to export keys from it); @p peer is the listen address of an
+	 * outgoing link's peer, NULL for an inbound connection (whose sender says its address in
+	 * its frames). For an outgoing link that comes up, returning false refuses the peer (the
+	 * id is not the one expected at that address): the link fails with -EACCES before a byte
+	 * is sent. The return value is ignored for inbound connections and when @p up is false.
+	 * May be NULL.
+	 */
+	bool (*on_link_auth)(void *arg, const struct ctl_link_conn *conn,
+			     const struct sockaddr_storage *peer, bool up);
 	void *arg;
 };
 
@@ -311,6 +350,19 @@ void ctl_links_mark_bulk(struct ctl_links *l);
  * delivered. Context: control.
  */
 void ctl_links_pause_inbound(struct ctl_links *l, bool paused);
+
+/**
+ * From on_frame only: whether the connection that delivered this frame authenticated its peer,
+ * and its id. False for plain TCP. Context: control, in on_frame.
+ */
+bool ctl_links_frame_peer(const struct ctl_links *l, dht_id_t *id);
+
+/**
+ * Ask the transport whether the peer of every established connection is still admitted (after a
+ * CRL reload) and close those that are not (outgoing: a failure, -EACCES; inbound: closed).
+ * Context: control (not from a callback).
+ */
+void ctl_links_recheck(struct ctl_links *l);
 
 /** Copy the counters and gauges into @p out. Context: control thread only. */
 void ctl_links_stats_get(const struct ctl_links *l, struct ctl_link_stats *out);

@@ -142,8 +142,9 @@ struct ctl_link_in {
 	uint32_t gen;
 	uint32_t events;
 	bool in_use;
-	bool ready; /* transport handshake done */
-	bool bulk;  /* ctl_links_mark_bulk: ctl_links_pause_inbound stops reading it */
+	bool ready;   /* transport handshake done */
+	bool bulk;    /* ctl_links_mark_bulk: ctl_links_pause_inbound stops reading it */
+	bool pending; /* the transport holds read bytes epoll cannot see: read again by timer */
 };
 
 /* Owner: the control thread; everything below is touched by it only. */
@@ -196,3 +197,4 @@ void ctl_link_accept(struct ctl_links *l);
 void ctl_link_in_event(struct ctl_links *l, uint32_t idx, uint32_t gen, uint32_t events);
 void ctl_link_in_timers(struct ctl_links *l);
 uint32_t ctl_link_in_count(const struct ctl_links *l);
+void ctl_link_in_recheck(struct ctl_links *l);

@@ -63,6 +63,7 @@ static int tcp_connect(void *arg, struct ctl_link_conn *c, const struct sockaddr
 	}
 	c->fd = fd;
 	c->priv = NULL;
+	c->authed = false;
 	return LC_OK;
 }
 
@@ -72,6 +73,7 @@ static int tcp_accept(void *arg, struct ctl_link_conn *c, int fd, const struct c
 	set_opts(fd, o);
 	c->fd = fd;
 	c->priv = NULL;
+	c->authed = false;
 	return LC_OK;
 }
 

@@ -33,6 +33,7 @@
 #include "control/ctl_json.h"
 #include "control/ctl_link.h"
 #include "control/ctl_sync.h"
+#include "control/ctl_tls.h"
 #include "dht/dht_chord_wire.h"
 #include "dht/dht_key.h"
 #include "dht/lsp.h"
@@ -45,6 +46,7 @@
 /* How long after the table changed a node still asks the next node of a key's chain for a read
  * it misses: longer than the pulls, pushes and hand-offs a change starts (three T_sync rounds) */
 #define SETTLE_MS (3 * SYNC_MS)
+#define CRL_POLL_MS 2000   /* how often the CRL file is checked for changes */
 #define RING_QUERY_MS 3000 /* how long admin "ring" waits for every node's NODE_INFO answer */
 
 /* One node's answer to NODE_INFO (admin "ring"). */
@@ -63,6 +65,9 @@ struct info_slot {
 struct ctl_ovl {
 	struct dp_node *node;
 	struct ctl_links *links;
+	struct ctl_tls *tls;   /* borrowed; NULL: an unsecured lab ring (ids from addresses) */
+	uint64_t impostors;    /* frames whose SENDER is not the link's authenticated peer */
+	uint64_t crl_check_ms; /* next look at the CRL file */
 	struct ctl_sync *sync;
 	struct dht_chord *chord;
 	uint64_t overlay_id;
@@ -359,10 +364,28 @@ static void answer_node_info(struct ctl_ovl *ov, const struct dht_lsp_ovl_msg *r
 	dht_route_free(rt);
 }
 
-/* A frame of another kind than Chord's from @p p: a sign of life, when @p p is a real node id. */
+/*
+ * Whether @p p, the SENDER of the frame being delivered, is the node at the other end of the
+ * link. Secured: the id the TLS handshake took from the peer's certificate. Unsecured (a lab):
+ * the hash of the address it claims, which anyone can claim; say so in docs/security.md.
+ */
+static bool sender_ok(struct ctl_ovl *ov, const struct dht_peer *p)
+{
+	if (ov->tls == NULL) {
+		return p->id == dht_node_id_of(&p->addr, ov->overlay_id);
+	}
+	dht_id_t id;
+	if (ctl_links_frame_peer(ov->links, &id) && id == p->id) {
+		return true;
+	}
+	ov->impostors++;
+	return false;
+}
+
+/* A frame of another kind than Chord's from @p p: a sign of life, when @p p sent it. */
 static void heard_alive(struct ctl_ovl *ov, const struct dht_peer *p)
 {
-	if (p->id == dht_node_id_of(&p->addr, ov->overlay_id)) {
+	if (sender_ok(ov, p)) {
 		dht_chord_on_alive(ov->chord, p, now_ms());
 	}
 }
@@ -432,19 +455,22 @@ static void on_frame(void *arg, const void *frame, size_t len, const struct sock
 		ov->bad_frames++;
 		return;
 	}
-	/* a node's id is the hash of its address: anything else is not a node of this overlay */
-	if (m.from.id != dht_node_id_of(&m.from.addr, ov->overlay_id)) {
+	if (!sender_ok(ov, &m.from)) {
 		ov->bad_frames++;
 		return;
 	}
-	unsigned kept = 0;
-	for (unsigned i = 0; i < m.nmembers; i++) {
-		if (m.members[i].peer.id ==
-		    dht_node_id_of(&m.members[i].peer.addr, ov->overlay_id)) {
-			m.members[kept++] = m.members[i];
+	if (ov->tls == NULL) {
+		/* unsecured, a node's id is the hash of its address: other entries are no node of
+		 * this overlay. Secured, an entry's id is checked when a link to it comes up. */
+		unsigned kept = 0;
+		for (unsigned i = 0; i < m.nmembers; i++) {
+			if (m.members[i].peer.id ==
+			    dht_node_id_of(&m.members[i].peer.addr, ov->overlay_id)) {
+				m.members[kept++] = m.members[i];
+			}
 		}
+		m.nmembers = kept;
 	}
-	m.nmembers = kept;
 	bool was_joined = ov->joined;
 	dht_chord_on_msg(ov->chord, &m, now_ms());
 	flush(ov);
@@ -455,6 +481,24 @@ static void on_frame(void *arg, const void *frame, size_t len, const struct sock
 		lc_info("joined a ring of %u nodes, this one included (through %s)",
 			cs.joined_ring_size, dht_addr_format(&m.from.addr, (char[64]){0}, 64));
 	}
+}
+
+/* An outgoing link authenticated its peer: refuse it when the view has another node there. */
+static bool on_link_auth(void *arg, const struct ctl_link_conn *conn,
+			 const struct sockaddr_storage *peer, bool up)
+{
+	struct ctl_ovl *ov = arg;
+	struct dht_addr a;
+	if (!up || peer == NULL || ctl_addr_to_dht(peer, &a) != LC_OK ||
+	    dht_chord_addr_may_be(ov->chord, &a, conn->peer_id)) {
+		return true;
+	}
+	ctl_tls_count_bad_id(ov->tls);
+	char id[DHT_ID_HEX_LEN + 1];
+	dht_id_format(conn->peer_id, id);
+	lc_info("overlay link to %s refused: its certificate is node %s, not the member there",
+		dht_addr_format(&a, (char[64]){0}, 64), id);
+	return false;
 }
 
 static void on_peer_down(void *arg, const struct sockaddr_storage *peer, int reason)
@@ -471,7 +515,7 @@ static void on_peer_down(void *arg, const struct sockaddr_storage *peer, int rea
 /* ---- lifecycle ------------------------------------------------------------------------------- */
 
 int ctl_ovl_new(struct ctl_ovl **out, const struct ctl_cfg *cfg, struct dp_node *node,
-		const struct sockaddr_storage *lsp, char *err, size_t errcap)
+		struct ctl_tls *tls, const struct sockaddr_storage *lsp, char *err, size_t errcap)
 {
 	struct ctl_ovl *ov = lc_calloc(1, sizeof(*ov));
 	if (ov == NULL) {
@@ -488,10 +532,16 @@ int ctl_ovl_new(struct ctl_ovl **out, const struct ctl_cfg *cfg, struct dp_node 
 		lc_free(ov);
 		return LC_EINVAL;
 	}
-	ov->self.id = dht_node_id_of(&ov->self.addr, ov->overlay_id);
+	ov->tls = tls;
+	ov->self.id =
+		tls != NULL ? ctl_tls_self_id(tls) : dht_node_id_of(&ov->self.addr, ov->overlay_id);
 
-	struct ctl_link_cbs cbs = {.on_frame = on_frame, .on_peer_down = on_peer_down, .arg = ov};
-	int ret = ctl_links_new(&ov->links, NULL, lsp, &ctl_link_tcp_ops, NULL, &cbs);
+	struct ctl_link_cbs cbs = {.on_frame = on_frame,
+				   .on_peer_down = on_peer_down,
+				   .on_link_auth = on_link_auth,
+				   .arg = ov};
+	int ret = ctl_links_new(&ov->links, NULL, lsp,
+				tls != NULL ? &ctl_link_tls_ops : &ctl_link_tcp_ops, tls, &cbs);
 	if (ret == LC_OK) {
 		ret = ctl_sync_new(&ov->sync, node, ov->links, ov->overlay_id, SYNC_MS);
 		if (ret != LC_OK) {
@@ -567,6 +617,12 @@ int ctl_ovl_timeout_ms(const struct ctl_ovl *ov)
 void ctl_ovl_run(struct ctl_ovl *ov)
 {
 	uint64_t now = now_ms();
+	if (ov->tls != NULL && now >= ov->crl_check_ms) {
+		ov->crl_check_ms = now + CRL_POLL_MS;
+		if (ctl_tls_poll_crl(ov->tls)) {
+			ctl_links_recheck(ov->links); /* close the links of newly revoked peers */
+		}
+	}
 	ctl_links_run(ov->links, now);
 	if (dht_chord_next_ms(ov->chord) <= now) {
 		dht_chord_tick(ov->chord, now);
@@ -703,6 +759,28 @@ static void ring_nodes_json(struct ctl_ovl *ov, const struct dht_route *rt, stru
 	ov->ninfo = 0;
 }
 
+/* The link security counters (docs/security.md): what was refused, and why. */
+static void security_json(const struct ctl_ovl *ov, struct ctl_json *j)
+{
+	if (ov->tls == NULL) {
+		ctl_json_put(j, ",\"security\":{\"mode\":\"none\"}");
+		return;
+	}
+	struct ctl_tls_stats t;
+	ctl_tls_stats_get(ov->tls, &t);
+	ctl_json_put(j,
+		     ",\"security\":{\"mode\":\"tls\",\"handshakes\":%llu,\"refused_chain\":%llu,"
+		     "\"refused_expired\":%llu,\"refused_revoked\":%llu,\"refused_no_cert\":%llu,"
+		     "\"refused_proto\":%llu,\"refused_id\":%llu,\"impostor_frames\":%llu,"
+		     "\"crl_loads\":%llu,\"crl_failures\":%llu,\"dropped_revoked\":%llu}",
+		     (unsigned long long)t.handshakes, (unsigned long long)t.refused_chain,
+		     (unsigned long long)t.refused_expired, (unsigned long long)t.refused_revoked,
+		     (unsigned long long)t.refused_no_cert, (unsigned long long)t.refused_proto,
+		     (unsigned long long)t.refused_id, (unsigned long long)ov->impostors,
+		     (unsigned long long)t.crl_loads, (unsigned long long)t.crl_failures,
+		     (unsigned long long)t.dropped_revoked);
+}
+
 size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t cap)
 {
 	struct ctl_json j = {.buf = buf, .cap = cap};
@@ -768,6 +846,7 @@ size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t c
 		ctl_json_put(&j, ",\"nodes\":");
 		ring_nodes_json(ov, rt, &j);
 	}
+	security_json(ov, &j);
 	ctl_json_put(&j,
 		     ",\"messages_in\":%llu,\"messages_out\":%llu,\"deaths_declared\":%llu,"
 		     "\"frames_sent\":%llu,\"frames_refused\":%llu,\"bad_frames\":%llu}\n",

@@ -16,17 +16,23 @@
 #include "control/ctl_cfg.h"
 #include "dataplane/dp_worker.h"
 
+struct ctl_tls;
+
 struct ctl_ovl;
 
 /**
  * Start the overlay of this node: listen for links on the LSP address @p lsp (the UDP socket's
  * real address), publish the table of a ring of one, and when --join was given send JOIN.
+ * @param tls  the overlay's root of trust (borrowed, outlives the overlay): links are TLS 1.3
+ *             with mutual authentication and the node id is its certificate's; NULL: an
+ *             unsecured lab ring (plain TCP, ids from addresses).
  * @param err  a one-line message when the result is not LC_OK.
  * @return LC_OK, LC_ENOMEM, or a negative errno (e.g. -EADDRINUSE for the TCP port).
  * Context: control, at start, after the workers exist.
  */
 LC_MUSTCHECK int ctl_ovl_new(struct ctl_ovl **out, const struct ctl_cfg *cfg, struct dp_node *node,
-			     const struct sockaddr_storage *lsp, char *err, size_t errcap);
+			     struct ctl_tls *tls, const struct sockaddr_storage *lsp, char *err,
+			     size_t errcap);
 
 void ctl_ovl_free(struct ctl_ovl *ov);
 

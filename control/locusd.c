@@ -28,6 +28,7 @@
 #include "control/ctl_admin.h"
 #include "control/ctl_cfg.h"
 #include "control/ctl_ovl.h"
+#include "control/ctl_tls.h"
 #include "dataplane/dp_worker.h"
 
 /* How long a leaving node spends handing its range over and telling its neighbours. */
@@ -82,9 +83,25 @@ static void print_ready(struct dp_node *node, const struct ctl_cfg *cfg, unsigne
 	ctl_addr_format(&lsp, lsp_s, sizeof(lsp_s));
 	ctl_addr_format(&cfg->admin, admin_s, sizeof(admin_s));
 	/* one machine-readable line first: tests and scripts wait for it */
-	printf("locusd ready sip=%s lsp=%s admin=%s workers=%u overlay=%s\n", sip_s, lsp_s, admin_s,
-	       workers, cfg->overlay);
+	printf("locusd ready sip=%s lsp=%s admin=%s workers=%u overlay=%s security=%s\n", sip_s,
+	       lsp_s, admin_s, workers, cfg->overlay, ctl_cfg_secured(cfg) ? "tls" : "none");
 	fflush(stdout);
+}
+
+/* Say loudly which mode the node runs: an unsecured node must not pass for a secured one. */
+static void log_security(const struct ctl_tls *tls, const struct ctl_cfg *cfg)
+{
+	if (tls == NULL) {
+		lc_warn("UNSECURED mode (no --overlay-ca, --cert, --key): overlay links are plain "
+			"TCP and node ids come from addresses; anyone who reaches this node can join "
+			"its ring. For a lab only (docs/security.md)");
+		return;
+	}
+	char id[DHT_ID_HEX_LEN + 1];
+	dht_id_format(ctl_tls_self_id(tls), id);
+	lc_info("secured mode: node id %s from --cert %s; overlay links TLS 1.3 with certificates "
+		"of --overlay-ca %s%s%s",
+		id, cfg->cert, cfg->overlay_ca, cfg->crl[0] != '\0' ? ", CRL " : "", cfg->crl);
 }
 
 /* The control loop: overlay links and timers, admin requests and signals until SIGINT or
@@ -146,6 +163,17 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 
+	struct ctl_tls *tls = NULL;
+	if (ctl_cfg_secured(&cfg)) {
+		struct ctl_tls_files files = {.ca = cfg.overlay_ca,
+					      .cert = cfg.cert,
+					      .key = cfg.key,
+					      .crl = cfg.crl[0] != '\0' ? cfg.crl : NULL};
+		if (ctl_tls_new(&tls, &files, err, sizeof(err)) != LC_OK) {
+			fprintf(stderr, "locusd: %s\n", err);
+			return 2; /* a certificate that cannot work is a bad flag */
+		}
+	}
 	struct dp_cfg dp;
 	ctl_cfg_to_dp(&cfg, &dp, random_u64());
 	dp.writer = random_u64(); /* the node id replaces it once the overlay publishes a table */
@@ -167,6 +195,7 @@ int main(int argc, char **argv)
 		ctl_addr_format(&cfg.lsp, lsp_s, sizeof(lsp_s));
 		fprintf(stderr, "locusd: cannot start on sip=%s lsp=%s: %s\n", sip_s, lsp_s,
 			ret > -1000 ? strerror(-ret) : lc_strerror(ret));
+		ctl_tls_free(tls);
 		return 1;
 	}
 	int afd = ctl_admin_listen(&cfg.admin);
@@ -176,6 +205,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "locusd: cannot listen on admin %s: %s\n", admin_s,
 			strerror(afd < 0 ? -afd : errno));
 		dp_node_free(node);
+		ctl_tls_free(tls);
 		return 1;
 	}
 	if (ctl_addr_port(&cfg.admin) == 0) {
@@ -192,6 +222,7 @@ int main(int argc, char **argv)
 				pthread_join(tid[j], NULL);
 			}
 			dp_node_free(node);
+			ctl_tls_free(tls);
 			return 1;
 		}
 		pin(tid[i], i);
@@ -200,7 +231,7 @@ int main(int argc, char **argv)
 	struct ctl_ovl *ov = NULL;
 	char ovl_err[256];
 	if (dp_node_local_addr(node, DP_SOCK_LSP, &lsp_bound) != LC_OK ||
-	    ctl_ovl_new(&ov, &cfg, node, &lsp_bound, ovl_err, sizeof(ovl_err)) != LC_OK) {
+	    ctl_ovl_new(&ov, &cfg, node, tls, &lsp_bound, ovl_err, sizeof(ovl_err)) != LC_OK) {
 		fprintf(stderr, "locusd: %s\n", ovl_err);
 		dp_node_stop(node);
 		for (unsigned i = 0; i < workers; i++) {
@@ -208,11 +239,13 @@ int main(int argc, char **argv)
 		}
 		close(afd);
 		dp_node_free(node);
+		ctl_tls_free(tls);
 		return 1;
 	}
 	print_ready(node, &cfg, workers);
 	lc_info("locusd %s: %u workers, max %llu bindings, overlay %s", LOCUS_VERSION, workers,
 		(unsigned long long)cfg.max_bindings, cfg.overlay);
+	log_security(tls, &cfg);
 
 	control_loop(sfd, afd, node, ov, started);
 
@@ -225,6 +258,7 @@ int main(int argc, char **argv)
 	close(afd);
 	close(sfd);
 	dp_node_free(node);
+	ctl_tls_free(tls);
 	lc_info("stopped");
 	return 0;
 }

@@ -1103,3 +1103,17 @@ void dht_chord_stats(const struct dht_chord *c, struct dht_chord_stats *out)
 	out->view_alive = alive_count(c);
 	out->view_dead = c->nview - out->view_alive;
 }
+
+bool dht_chord_addr_may_be(const struct dht_chord *c, const struct dht_addr *a, dht_id_t id)
+{
+	bool known = false;
+	for (unsigned i = 0; i < c->nview; i++) {
+		if (dht_addr_equal(&c->view[i].peer.addr, a)) {
+			if (c->view[i].peer.id == id) {
+				return true;
+			}
+			known = true;
+		}
+	}
+	return !known;
+}

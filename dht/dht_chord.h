@@ -137,5 +137,13 @@ struct dht_route *dht_chord_route(const struct dht_chord *c);
 
 void dht_chord_stats(const struct dht_chord *c, struct dht_chord_stats *out);
 
+/**
+ * Whether a node of id @p id may be the one at @p a: no entry of the view has that address, or
+ * one has it with that id. The link layer asks before it sends to an authenticated peer (a
+ * member whose address now answers with another node's certificate is not that member).
+ * Context: control.
+ */
+bool dht_chord_addr_may_be(const struct dht_chord *c, const struct dht_addr *a, dht_id_t id);
+
 /** Whether the view is the complete overlay (one-hop mode). */
 bool dht_chord_one_hop(const struct dht_chord *c);

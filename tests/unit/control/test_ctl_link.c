@@ -145,7 +145,7 @@ static int node_start(struct node *n, const struct ctl_link_cfg *cfg, const char
 		return LC_EINVAL;
 	}
 	memset(n, 0, sizeof(*n));
-	struct ctl_link_cbs cbs = {on_frame, on_up, on_down, on_writable, n};
+	struct ctl_link_cbs cbs = {on_frame, on_up, on_down, on_writable, NULL, n};
 	int ret = ctl_links_new(&n->l, cfg, &ss, &ctl_link_tcp_ops, NULL, &cbs);
 	if (ret == LC_OK) {
 		ret = ctl_links_local_addr(n->l, &n->addr);
@@ -618,7 +618,7 @@ static void test_reconnect(void)
 	   max_wait, cfg.backoff_max_ms);
 	is_int(ctl_link_queued(s.l, &r.addr), 10 * 1000, "the queue is kept");
 
-	struct ctl_link_cbs cbs = {on_frame, on_up, on_down, on_writable, &r};
+	struct ctl_link_cbs cbs = {on_frame, on_up, on_down, on_writable, NULL, &r};
 	struct sockaddr_storage same = r.addr;
 	memset(r.seqs, 0, sizeof(r.seqs));
 	r.got = 0;
@@ -672,7 +672,7 @@ static void test_partial_drop(void)
 	struct sockaddr_storage any;
 	ok(ctl_addr_parse("127.0.0.1:0", &any) == LC_OK, "parse");
 	memset(&s, 0, sizeof(s));
-	struct ctl_link_cbs cbs = {on_frame, on_up, on_down, on_writable, &s};
+	struct ctl_link_cbs cbs = {on_frame, on_up, on_down, on_writable, NULL, &s};
 	ok(ctl_links_new(&s.l, &cfg, &any, &flaky, NULL, &cbs) == LC_OK &&
 		   node_start(&r, &cfg, "127.0.0.1:0") == LC_OK,
 	   "a sender on a flaky transport");
@@ -739,7 +739,7 @@ static void test_limits(void)
 	cfg.max_frame = 1000;
 	struct node s;
 	memset(&s, 0, sizeof(s));
-	struct ctl_link_cbs cbs = {on_frame, on_up, on_down, on_writable, &s};
+	struct ctl_link_cbs cbs = {on_frame, on_up, on_down, on_writable, NULL, &s};
 	ok(ctl_links_new(&s.l, &cfg, NULL, &ctl_link_tcp_ops, NULL, &cbs) == LC_OK,
 	   "a send-only instance with max_peers 2, max_frame 1000");
 	struct sockaddr_storage none;
@@ -852,7 +852,7 @@ int main(void)
 	ok(node_start(&n, &cfg, "127.0.0.1:0") == LC_OK, "listen");
 	taken = n.addr;
 	struct ctl_links *other = NULL;
-	struct ctl_link_cbs cbs = {on_frame, NULL, NULL, NULL, NULL};
+	struct ctl_link_cbs cbs = {on_frame, NULL, NULL, NULL, NULL, NULL};
 	is_int(ctl_links_new(&other, &cfg, &taken, &ctl_link_tcp_ops, NULL, &cbs), -EADDRINUSE,
 	       "a second listener on the same port: -EADDRINUSE");
 	cfg.low_water_bytes = cfg.max_queue_bytes;
