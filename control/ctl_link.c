@@ -666,6 +666,32 @@ static int send_class(struct ctl_links *l, const struct sockaddr_storage *peer,
 	return LC_OK;
 }
 
+int ctl_link_connect(struct ctl_links *l, const struct sockaddr_storage *peer)
+{
+	struct ctl_link_key k;
+	if (key_of(peer, CTL_LINK_CONTROL, &k) != LC_OK) {
+		return LC_EINVAL;
+	}
+	struct ctl_link_peer *p = peer_find(l, &k);
+	if (p == NULL) {
+		int ret = peer_new(l, &k, &p);
+		if (ret != LC_OK) {
+			return ret;
+		}
+	}
+	p->last_used_ms = l->now_ms;
+	if (p->state == CTL_LINK_IDLE) {
+		if (l->now_ms >= p->retry_at_ms) {
+			start_connect(l, p);
+		} else {
+			p->state = CTL_LINK_BACKOFF;
+			p->deadline_ms = p->retry_at_ms;
+			ctl_link_arm(l, p->deadline_ms);
+		}
+	}
+	return LC_OK;
+}
+
 int ctl_link_send(struct ctl_links *l, const struct sockaddr_storage *peer, const void *frame,
 		  size_t len)
 {

@@ -163,6 +163,11 @@ struct ctl_link_cfg {
 	/* Close an inbound connection silent this long (default 180000, above any sender's
 	 * idle_timeout_ms so that senders close first; 0: never). */
 	unsigned inbound_idle_ms;
+	/* Keep inbound connections whose peer the transport authenticated however long they are
+	 * silent (a secured node's links carry datagram keys, ctl_keys.h; default false). Others
+	 * still close after inbound_idle_ms, and every inbound connection must finish its
+	 * handshake within connect_timeout_ms. */
+	bool keep_authed_inbound;
 	/* Default: keepalive after 2 s idle, 3 probes 1 s apart; user timeout 5000 ms. */
 	struct ctl_link_sockopts sock;
 	/* Backoff jitter seed; 0: from getrandom(). */
@@ -301,6 +306,14 @@ int ctl_links_next_timeout_ms(const struct ctl_links *l, uint64_t now_ms);
  */
 LC_MUSTCHECK int ctl_link_send(struct ctl_links *l, const struct sockaddr_storage *peer,
 			       const void *frame, size_t len);
+
+/**
+ * Open the control link to @p peer (borrowed) if it is not open or opening, with nothing to send:
+ * a secured node wants the link for the datagram keys it brings (ctl_keys.h). A link that
+ * fails is not retried until something is sent or this is called again.
+ * @return LC_OK, LC_EPEERS, LC_EINVAL (bad address), LC_ENOMEM. Context: control.
+ */
+LC_MUSTCHECK int ctl_link_connect(struct ctl_links *l, const struct sockaddr_storage *peer);
 
 /**
  * ctl_link_send on the peer's bulk link instead: a connection of its own, opened on first use,

@@ -166,6 +166,8 @@ static void in_open(struct ctl_links *l, int fd, const struct sockaddr_storage *
 	in->from = *from;
 	in->len = 0;
 	in->last_rx_ms = l->now_ms;
+	in->opened_ms = l->now_ms;
+	ctl_link_arm(l, l->now_ms + l->cfg.connect_timeout_ms);
 	in->events = 0;
 	in->ready = false;
 	in->bulk = false;
@@ -329,7 +331,17 @@ void ctl_link_in_timers(struct ctl_links *l)
 				continue;
 			}
 		}
-		if (l->cfg.inbound_idle_ms == 0) {
+		if (!in->ready) {
+			/* a peer that connects and never finishes its handshake (or sends nothing
+			 * to a TLS listener) must not hold a slot */
+			if (l->now_ms - in->opened_ms >= l->cfg.connect_timeout_ms) {
+				in_close(l, in, &l->st.inbound_bad);
+				continue;
+			}
+			ctl_link_arm(l, in->opened_ms + l->cfg.connect_timeout_ms);
+		}
+		if (l->cfg.inbound_idle_ms == 0 ||
+		    (in->conn.authed && l->cfg.keep_authed_inbound)) {
 			continue;
 		}
 		if (l->now_ms - in->last_rx_ms >= l->cfg.inbound_idle_ms) {

@@ -139,6 +139,7 @@ struct ctl_link_in {
 	uint8_t *buf;	     /* rbuf_cap bytes: the unread rest of a partial frame and new data */
 	uint32_t len;	     /* bytes in buf */
 	uint64_t last_rx_ms; /* last byte received (or accepted): idle close */
+	uint64_t opened_ms;  /* accepted: its handshake must end connect_timeout_ms later */
 	uint32_t gen;
 	uint32_t events;
 	bool in_use;

@@ -133,9 +133,7 @@ static int tls_handshake(struct ctl_link_conn *c, uint32_t *events)
 		return ret;
 	}
 	ctl_tls_count_failure(tc->tls, tc->ssl);
-	return SSL_get_verify_result(tc->ssl) != X509_V_OK ? -EACCES
-	       : ret != 0				    ? ret
-							    : -ECONNRESET;
+	return SSL_get_verify_result(tc->ssl) != X509_V_OK ? -EACCES : ret != 0 ? ret : -ECONNRESET;
 }
 
 static ssize_t tls_read(struct ctl_link_conn *c, void *buf, size_t cap)
@@ -209,8 +207,7 @@ static bool tls_recheck(void *arg, const struct ctl_link_conn *c)
 	return false;
 }
 
-int ctl_link_tls_export(const struct ctl_link_conn *c, const char *label, uint8_t *out,
-			size_t len)
+int ctl_link_tls_export(const struct ctl_link_conn *c, const char *label, uint8_t *out, size_t len)
 {
 	const struct tls_conn *tc = c->priv;
 	if (tc == NULL || !c->authed ||

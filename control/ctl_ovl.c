@@ -31,6 +31,7 @@
 #include "common/lc_log.h"
 #include "control/ctl_addr.h"
 #include "control/ctl_json.h"
+#include "control/ctl_keys.h"
 #include "control/ctl_link.h"
 #include "control/ctl_sync.h"
 #include "control/ctl_tls.h"
@@ -66,6 +67,8 @@ struct ctl_ovl {
 	struct dp_node *node;
 	struct ctl_links *links;
 	struct ctl_tls *tls;   /* borrowed; NULL: an unsecured lab ring (ids from addresses) */
+	struct ctl_keys *keys; /* secured: the datagram keys of the links */
+	bool keys_stale;       /* the view changed: rebuild the key table */
 	uint64_t impostors;    /* frames whose SENDER is not the link's authenticated peer */
 	uint64_t crl_check_ms; /* next look at the CRL file */
 	struct ctl_sync *sync;
@@ -260,6 +263,38 @@ static void log_membership(struct ctl_ovl *ov, const struct dht_route *rt)
 	ov->nseen = rt->nmembers;
 }
 
+/* The address of the live member of id @p id in the view (for keys of inbound links). */
+static bool member_addr(void *arg, dht_id_t id, struct dht_addr *out)
+{
+	struct ctl_ovl *ov = arg;
+	return dht_chord_addr_of(ov->chord, id, out);
+}
+
+/* A secured node: publish the datagram key table when a link or an address changed. */
+static void publish_keys(struct ctl_ovl *ov)
+{
+	if (ov->keys == NULL || !(ov->keys_stale || ctl_keys_dirty(ov->keys))) {
+		return;
+	}
+	struct dp_peers *t = ctl_keys_build(ov->keys, member_addr, ov);
+	if (t != NULL) {
+		ov->keys_stale = false;
+		dp_node_set_peers(ov->node, t);
+	}
+}
+
+/* A worker has a datagram for @p a and no key: open a link, whose keys come with it. */
+static void on_want(void *arg, const struct dp_addr *a)
+{
+	struct ctl_ovl *ov = arg;
+	struct dht_addr da = {.family = a->family, .port = a->port};
+	memcpy(da.addr, a->addr, sizeof(da.addr));
+	struct sockaddr_storage ss;
+	if (ctl_addr_from_dht(&da, &ss) != LC_OK || ctl_link_connect(ov->links, &ss) != LC_OK) {
+		ov->send_refused++; /* no room for another link now: a later datagram asks again */
+	}
+}
+
 static void flush(struct ctl_ovl *ov)
 {
 	const struct dht_ovl *out;
@@ -292,8 +327,10 @@ static void flush(struct ctl_ovl *ov)
 			log_membership(ov, rt);
 			mark_joining(ov, rt);
 			dp_node_set_route(ov->node, rt);
+			ov->keys_stale = ov->keys != NULL; /* addresses of ids may have changed */
 		}
 	}
+	publish_keys(ov);
 }
 
 /* ---- NODE_INFO (locusctl ring) ------------------------------------------------------------ */
@@ -376,6 +413,7 @@ static bool sender_ok(struct ctl_ovl *ov, const struct dht_peer *p)
 	}
 	dht_id_t id;
 	if (ctl_links_frame_peer(ov->links, &id) && id == p->id) {
+		ctl_keys_learn(ov->keys, id, &p->addr);
 		return true;
 	}
 	ov->impostors++;
@@ -491,6 +529,7 @@ static bool on_link_auth(void *arg, const struct ctl_link_conn *conn,
 	struct dht_addr a;
 	if (!up || peer == NULL || ctl_addr_to_dht(peer, &a) != LC_OK ||
 	    dht_chord_addr_may_be(ov->chord, &a, conn->peer_id)) {
+		ctl_keys_on_link(ov->keys, conn, peer, up, now_ms());
 		return true;
 	}
 	ctl_tls_count_bad_id(ov->tls);
@@ -535,25 +574,34 @@ int ctl_ovl_new(struct ctl_ovl **out, const struct ctl_cfg *cfg, struct dp_node 
 	ov->tls = tls;
 	ov->self.id =
 		tls != NULL ? ctl_tls_self_id(tls) : dht_node_id_of(&ov->self.addr, ov->overlay_id);
+	if (tls != NULL && ctl_keys_new(&ov->keys, &ov->self) != LC_OK) {
+		snprintf(err, errcap, "cannot make the datagram keys");
+		lc_free(ov);
+		return LC_ENOMEM;
+	}
 
 	struct ctl_link_cbs cbs = {.on_frame = on_frame,
 				   .on_peer_down = on_peer_down,
 				   .on_link_auth = on_link_auth,
 				   .arg = ov};
-	int ret = ctl_links_new(&ov->links, NULL, lsp,
+	struct ctl_link_cfg lcfg;
+	ctl_link_cfg_defaults(&lcfg);
+	if (tls != NULL) {
+		/* a link carries the datagram keys of its pair: keep it while both ends live */
+		lcfg.idle_timeout_ms = 0;
+		lcfg.keep_authed_inbound = true;
+	}
+	int ret = ctl_links_new(&ov->links, &lcfg, lsp,
 				tls != NULL ? &ctl_link_tls_ops : &ctl_link_tcp_ops, tls, &cbs);
 	if (ret == LC_OK) {
 		ret = ctl_sync_new(&ov->sync, node, ov->links, ov->overlay_id, SYNC_MS);
-		if (ret != LC_OK) {
-			ctl_links_free(ov->links);
-		}
 	}
 	if (ret != LC_OK) {
 		char a[64];
 		ctl_addr_format(lsp, a, sizeof(a));
 		snprintf(err, errcap, "cannot listen for overlay links on tcp %s: %s", a,
 			 ret > -1000 ? strerror(-ret) : lc_strerror(ret));
-		lc_free(ov);
+		ctl_ovl_free(ov);
 		return ret;
 	}
 	uint64_t now = now_ms();
@@ -568,9 +616,7 @@ int ctl_ovl_new(struct ctl_ovl **out, const struct ctl_cfg *cfg, struct dp_node 
 	ret = dht_chord_new(&ov->chord, &ccfg, &ov->self, now);
 	if (ret != LC_OK) {
 		snprintf(err, errcap, "cannot start the overlay: %s", lc_strerror(ret));
-		ctl_sync_free(ov->sync);
-		ctl_links_free(ov->links);
-		lc_free(ov);
+		ctl_ovl_free(ov);
 		return ret;
 	}
 	ov->joined = !cfg->has_join;
@@ -595,7 +641,8 @@ void ctl_ovl_free(struct ctl_ovl *ov)
 	}
 	dht_chord_free(ov->chord);
 	ctl_sync_free(ov->sync);
-	ctl_links_free(ov->links);
+	ctl_links_free(ov->links); /* before the keys: closing links reports them */
+	ctl_keys_free(ov->keys);
 	lc_free(ov->seen);
 	lc_free(ov);
 }
@@ -622,6 +669,9 @@ void ctl_ovl_run(struct ctl_ovl *ov)
 		if (ctl_tls_poll_crl(ov->tls)) {
 			ctl_links_recheck(ov->links); /* close the links of newly revoked peers */
 		}
+	}
+	if (ov->keys != NULL) {
+		dp_node_take_wants(ov->node, on_want, ov);
 	}
 	ctl_links_run(ov->links, now);
 	if (dht_chord_next_ms(ov->chord) <= now) {

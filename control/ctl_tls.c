@@ -303,7 +303,8 @@ void ctl_tls_count_failure(struct ctl_tls *t, struct ssl_st *ssl)
 	if (code != X509_V_OK) {
 		count_verify(t, code);
 	} else if (SSL_is_server(ssl) && SSL_get0_peer_certificate(ssl) == NULL &&
-		   ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
+		   ERR_GET_REASON(ERR_peek_last_error()) ==
+			   SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
 		t->st.refused_no_cert++;
 	} else {
 		t->st.refused_proto++;

@@ -176,6 +176,7 @@ int main(int argc, char **argv)
 	}
 	struct dp_cfg dp;
 	ctl_cfg_to_dp(&cfg, &dp, random_u64());
+	dp.secured = tls != NULL;
 	dp.writer = random_u64(); /* the node id replaces it once the overlay publishes a table */
 	uint32_t started = wall_seconds();
 	struct dp_node_cfg ncfg = {

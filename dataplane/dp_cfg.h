@@ -22,6 +22,7 @@ struct dp_cfg {
 	uint64_t overlay_id;   /* dht_seed_of(--overlay): seeds key ids, names the overlay in LSP */
 	uint32_t write_quorum; /* copies that hold a write before it is answered (--write-quorum) */
 	uint64_t writer;       /* records' writer id until the routing table names the node */
+	bool secured;	       /* datagrams between members are tagged (dp_auth.h) */
 	unsigned ndomains;     /* 0: serve every domain */
 	char domain[DP_MAX_DOMAINS][DP_DOMAIN_MAX + 1]; /* lower case */
 	char server[64];				/* Server header value */

@@ -220,7 +220,7 @@ static void fwd_send(struct dp_worker *w, struct dp_pkt *out, size_t len)
 	out->sock = DP_SOCK_LSP;
 	dp_addr_of(&w->fwd->addr, &out->peer);
 	lc_counter_inc(&w->stats.fwd_out);
-	dp_tx_push(w, out);
+	dp_tx_push_member(w, out);
 }
 
 /* A SIP request could not be forwarded (its context or message is too large): say so. */
@@ -336,6 +336,9 @@ void dp_fwd_lookup(struct dp_worker *w, const struct dp_addr *src)
 
 bool dp_fwd_from_member(const struct dp_worker *w, const struct dp_pkt *in)
 {
+	if (w->cfg->secured) {
+		return (in->flags & DP_PKT_AUTHED) != 0; /* its tag says so (dp_auth.c) */
+	}
 	if (w->rt == NULL) {
 		return false;
 	}

@@ -72,6 +72,9 @@ static void queue_answer(struct dp_worker *w, const struct dp_pkt *in, struct dp
 	if (w->lsp.err == LC_OK && (w->lsp.present & DHT_LSP_P_REPLY_TO) &&
 	    dp_fwd_from_member(w, in)) {
 		dp_addr_of(&w->lsp.reply_to, &out->peer); /* a node forwarded it (docs/lsp.md §6) */
+		lc_counter_inc(&w->stats.lsp_status[(status / 100) % 16]);
+		dp_tx_push_member(w, out);
+		return;
 	}
 	lc_counter_inc(&w->stats.lsp_status[(status / 100) % 16]);
 	dp_tx_push(w, out);
@@ -288,6 +291,11 @@ void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
 		return;
 	}
 	if (dht_lsp_is_answer(m)) {
+		if (w->cfg->secured && !(in->flags & DP_PKT_AUTHED)) {
+			/* only a member answers a request this node forwarded */
+			lc_counter_inc(&w->stats.drop[DP_DROP_AUTH_REQUIRED]);
+			return;
+		}
 		if (!dp_fwd_answer(w)) {
 			lc_counter_inc(&w->stats.drop[DP_DROP_LSP_ANSWER]);
 		}

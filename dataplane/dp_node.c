@@ -37,7 +37,9 @@ static void worker_free(struct dp_node *n, struct dp_worker *w)
 		close(w->wake_fd);
 	}
 	dht_store_free(w->store);
+	lc_free(w->replay);
 	dp_pool_deinit(&w->pool);
+	dp_mac_deinit(&w->mac);
 	lc_free(w);
 }
 
@@ -56,13 +58,23 @@ static int worker_new(struct dp_node *n, unsigned id, const struct dp_node_cfg *
 	w->now_s = ncfg->now_s;
 	n->w[id] = w;
 
-	int ret = dp_pool_init(&w->pool, DP_POOL_SIZE, (uint8_t)id);
+	int ret = dp_mac_init(&w->mac);
+	if (ret != LC_OK) {
+		return ret;
+	}
+	ret = dp_pool_init(&w->pool, DP_POOL_SIZE, (uint8_t)id);
 	if (ret != LC_OK) {
 		return ret;
 	}
 	ret = dht_store_new(&w->store, &ncfg->store_cfg, ncfg->now_s);
 	if (ret != LC_OK) {
 		return ret;
+	}
+	if (n->cfg.secured) {
+		w->replay = lc_calloc(DP_REPLAY_SLOTS, sizeof(*w->replay));
+		if (w->replay == NULL) {
+			return LC_ENOMEM;
+		}
 	}
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->wake_fd < 0) {
@@ -139,6 +151,7 @@ void dp_node_free(struct dp_node *n)
 		worker_free(n, n->w[i]);
 	}
 	dht_route_free(n->route); /* the workers are gone: no reader is left */
+	dp_peers_free(n->peers);
 	lc_free(n->held);
 	lc_free(n);
 }
@@ -149,6 +162,23 @@ void dp_node_set_route(struct dp_node *n, struct dht_route *rt)
 	if (old != NULL) {
 		urcu_qsbr_synchronize_rcu();
 		dht_route_free(old);
+	}
+}
+
+void dp_node_set_peers(struct dp_node *n, struct dp_peers *peers)
+{
+	struct dp_peers *old = rcu_xchg_pointer(&n->peers, peers);
+	if (old != NULL) {
+		urcu_qsbr_synchronize_rcu();
+		dp_peers_free(old);
+	}
+}
+
+void dp_node_take_wants(struct dp_node *n, void (*fn)(void *arg, const struct dp_addr *a),
+			void *arg)
+{
+	for (unsigned i = 0; i < n->nworkers; i++) {
+		dp_auth_take_wants(n->w[i], fn, arg);
 	}
 }
 

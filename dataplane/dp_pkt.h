@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "common/lc_compiler.h"
+#include "dht/dht_key.h"
 
 /* Largest datagram: a SIP message over UDP may reach 65535 bytes (sipparse's SIP_MAX_MSG_LEN). */
 #define DP_PKT_CAP 65536u
@@ -25,12 +26,20 @@ struct dp_addr {
 	uint8_t addr[16]; /* network byte order; IPv4 in the first 4 bytes */
 };
 
+/* dp_pkt.flags */
+enum {
+	DP_PKT_AUTHED = 1,    /* received: a member's tag was checked and cut off (dp_auth.h) */
+	DP_PKT_TO_MEMBER = 2, /* to send: only to a member, tagged; refused when it has no key */
+};
+
 /* Owner: the worker whose pool holds it, or the worker it was handed to until it comes back. */
 struct dp_pkt {
 	uint32_t len;	     /* bytes in data */
 	uint8_t sock;	     /* enum dp_sock: arrived on / leaves from */
 	uint8_t owner;	     /* index of the worker whose pool it belongs to */
+	uint8_t flags;	     /* DP_PKT_*: set on receive (rx) or by the builder (tx) */
 	struct dp_addr peer; /* source on receive, destination on send */
+	dht_id_t auth_id;    /* DP_PKT_AUTHED: the sending member's node id */
 	char data[DP_PKT_CAP];
 };
 

@@ -104,7 +104,7 @@ static void send_to(struct dp_worker *w, struct dp_pkt *out, size_t len, const s
 	out->len = (uint32_t)len;
 	out->sock = DP_SOCK_LSP;
 	dp_addr_of(to, &out->peer);
-	dp_tx_push(w, out);
+	dp_tx_push_member(w, out);
 }
 
 bool dp_repl_quorum_reachable(const struct dp_worker *w)
@@ -210,6 +210,9 @@ static bool from_member(const struct dp_worker *w, const struct dht_lsp_ovl_msg 
 	    src.port != in->peer.port ||
 	    memcmp(src.addr, in->peer.addr, src.family == AF_INET ? 4 : 16) != 0) {
 		return false;
+	}
+	if (w->cfg->secured && (!(in->flags & DP_PKT_AUTHED) || in->auth_id != m->sender.id)) {
+		return false; /* secured: the member's own tag, not an id anyone can write */
 	}
 	return dht_route_has_member(rt, m->sender.id);
 }

@@ -25,7 +25,12 @@
 	X(DP_DROP_CTX_INVALID, "reply_ctx_invalid")    /* an answer's reply context is unusable */ \
 	X(DP_DROP_FWD_TOO_LARGE, "forward_too_large")  /* a request too large to forward */        \
 	X(DP_DROP_REPL_REFUSED, "replica_refused")     /* the store refused a replica's entry */   \
-	X(DP_DROP_REPL_UNTRUSTED, "replica_untrusted") /* replication from a non-member */
+	X(DP_DROP_REPL_UNTRUSTED, "replica_untrusted") /* replication from a non-member */         \
+	X(DP_DROP_AUTH_BAD, "auth_bad_tag")	       /* a member's tag that does not verify */   \
+	X(DP_DROP_AUTH_UNKNOWN, "auth_unknown_key")    /* a tag from an unknown peer or link */    \
+	X(DP_DROP_AUTH_REPLAY, "auth_replay")	       /* a tagged datagram seen before, or old */ \
+	X(DP_DROP_AUTH_NO_KEY, "auth_no_key")	       /* to a member with no link yet */          \
+	X(DP_DROP_AUTH_REQUIRED, "auth_required")      /* a member's message without a tag */
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, text) name,
@@ -66,6 +71,8 @@ struct dp_stats {
 	lc_counter_t fwd_answers; /* owners' answers turned back into client answers */
 	lc_counter_t repl_out;	  /* REPLICA_STOREs sent (the owner's, and passed on) */
 	lc_counter_t repl_in;	  /* replica entries applied (or already held) */
+	lc_counter_t auth_tx;	  /* datagrams to members tagged (dp_auth.c) */
+	lc_counter_t auth_rx;	  /* datagrams from members whose tag passed */
 };
 
 /** Counter index of a status code. */

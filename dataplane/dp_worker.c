@@ -65,10 +65,22 @@ static void tx_flush(struct dp_worker *w)
 
 void dp_tx_push(struct dp_worker *w, struct dp_pkt *p)
 {
+	bool ok = !w->cfg->secured || p->sock != DP_SOCK_LSP || dp_auth_tx(w, p);
+	p->flags = 0;
+	if (!ok) {
+		dp_pool_put(&w->pool, p);
+		return;
+	}
 	w->tx[w->ntx++] = p;
 	if (w->ntx == DP_TX_MAX) {
 		tx_flush(w);
 	}
+}
+
+void dp_tx_push_member(struct dp_worker *w, struct dp_pkt *p)
+{
+	p->flags = DP_PKT_TO_MEMBER;
+	dp_tx_push(w, p);
 }
 
 void dp_worker_kick(struct dp_worker *target)
@@ -110,6 +122,11 @@ static uint64_t dispatch(struct dp_worker *w, struct dp_pkt **pkts, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct dp_pkt *p = pkts[i];
 		lc_counter_inc(&w->stats.rx[p->sock]);
+		p->flags = 0;
+		if (w->cfg->secured && p->sock == DP_SOCK_LSP && !dp_auth_rx(w, p)) {
+			release(w, p); /* a member's tag that failed: counted, never handled */
+			continue;
+		}
 		unsigned shard =
 			p->sock == DP_SOCK_SIP ? dp_sip_classify(w, p) : dp_lsp_classify(w, p);
 		if (shard == w->id) {
@@ -209,6 +226,7 @@ static unsigned iterate(struct dp_worker *w)
 {
 	read_clock(w);
 	w->rt = rcu_dereference(w->node->route); /* one table for the whole iteration */
+	w->peers = rcu_dereference(w->node->peers);
 	uint64_t wake_mask = 0;
 	unsigned seen = drain_rings(w, &wake_mask);
 
@@ -233,6 +251,7 @@ static unsigned iterate(struct dp_worker *w)
 	}
 	seen += dp_task_step(w); /* slow-path work on the store, a slice at a time */
 	w->rt = NULL;
+	w->peers = NULL;
 	urcu_qsbr_quiescent_state(); /* the table of this iteration may now be freed */
 	return seen + n;
 }

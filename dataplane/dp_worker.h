@@ -63,6 +63,21 @@ void *dp_worker_main(void *worker);
  */
 void dp_node_set_route(struct dp_node *n, struct dht_route *rt);
 
+/**
+ * Publish a new datagram key table (takes ownership; NULL: none) and free the old one after a
+ * grace period (waits for it: control only, never under a lock). Context: control.
+ */
+struct dp_peers;
+void dp_node_set_peers(struct dp_node *n, struct dp_peers *peers);
+
+/**
+ * Hand every address a worker asked a link for (a member it has no key for) to @p fn.
+ * Context: control.
+ */
+struct dp_addr;
+void dp_node_take_wants(struct dp_node *n, void (*fn)(void *arg, const struct dp_addr *a),
+			void *arg);
+
 /** Ask every worker to stop and wake the sleeping ones. Context: control (or a signal path). */
 void dp_node_stop(struct dp_node *n);
 

@@ -8,7 +8,10 @@
 #include <stdbool.h>
 
 #include "common/lc_ring.h"
+#include "dataplane/dp_auth.h"
 #include "dataplane/dp_cfg.h"
+#include "dataplane/dp_mac.h"
+#include "dataplane/dp_peers.h"
 #include "dataplane/dp_pkt.h"
 #include "dataplane/dp_stats.h"
 #include "dataplane/dp_worker.h"
@@ -54,6 +57,7 @@ struct dp_node {
 	_Atomic bool stop;
 	_Atomic unsigned ndrained; /* workers whose sockets were empty after stop */
 	struct dht_route *route;   /* RCU (QSBR): published by control, read once per burst */
+	struct dp_peers *peers;	   /* RCU (QSBR): a secured node's datagram keys; NULL: none */
 	struct dp_frame *held;	   /* control: an emitted frame it could not send yet */
 	unsigned frame_rr;	   /* control: next worker to take a frame from */
 	struct dp_worker *w[DP_MAX_WORKERS];
@@ -74,10 +78,18 @@ struct dp_worker {
 	struct lc_ring *back[DP_MAX_WORKERS];
 	int wake_fd;
 	_Atomic bool sleeping;
-	uint32_t now_s;		    /* read once per loop */
-	uint64_t now_ms;	    /* the same instant, in ms (coarse) */
-	uint64_t vclock;	    /* last version this worker gave a key (dp_repl.c) */
-	const struct dht_route *rt; /* the routing table of this loop (RCU read side) */
+	uint32_t now_s;		      /* read once per loop */
+	uint64_t now_ms;	      /* the same instant, in ms (coarse) */
+	uint64_t vclock;	      /* last version this worker gave a key (dp_repl.c) */
+	const struct dht_route *rt;   /* the routing table of this loop (RCU read side) */
+	const struct dp_peers *peers; /* the datagram keys of this loop (RCU read side) */
+	/* authenticated datagrams (dp_auth.c) */
+	uint64_t auth_seq;	       /* the last sequence number this worker sent */
+	struct dp_replay_slot *replay; /* DP_REPLAY_SLOTS windows, made at start */
+	struct dp_addr want_recent[4]; /* links asked for lately, */
+	uint32_t want_recent_s[4];     /* and when */
+	unsigned want_next;
+	struct dp_want_queue wants; /* worker -> control */
 	unsigned ntx;
 	struct dp_pkt *tx[DP_TX_MAX];
 	LC_CACHE_ALIGNED struct dp_stats stats;
@@ -93,6 +105,7 @@ struct dp_worker {
 	unsigned emit_n, emit_next;
 	struct dht_aor *emit_batch[32];
 	dht_id_t emit_ids[32];
+	struct dp_mac mac; /* tags and PRFs (dp_mac.h): made at start, re-keyed per call */
 	/* scratch for the packet being handled: its key, when it has one */
 	bool key_ok;
 	dht_id_t key;
@@ -123,8 +136,13 @@ static inline void dp_addr_of(const struct dht_addr *a, struct dp_addr *out)
 	}
 }
 
-/* Queue a built response; flushes when the batch is full. Context: the worker. */
+/* Queue a built response; flushes when the batch is full. On a secured node a datagram to a
+ * member is tagged (dp_auth_tx) or, when that fails, dropped here. Context: the worker. */
 void dp_tx_push(struct dp_worker *w, struct dp_pkt *p);
+
+/* dp_tx_push of a datagram only a member may receive (a forwarded request, a replica message,
+ * an answer to a REPLY_TO): on a secured node it is never sent untagged. Context: the worker. */
+void dp_tx_push_member(struct dp_worker *w, struct dp_pkt *p);
 
 /* Set w->aor and w->key from the canonical AOR of @p uri (dp_sip.c); false when it has none. */
 bool dp_key_of_uri(struct dp_worker *w, const struct sip_uri *uri);

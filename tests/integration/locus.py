@@ -75,6 +75,59 @@ class Tap:
         return 1 if self.failed else 0
 
 
+CERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
+                     "locus-certs")
+
+
+class TestCA:
+    """A throwaway overlay CA (scripts/locus-certs) that issues node certificates, for secured
+    rings. One per test process, made on first use, removed at exit."""
+
+    _shared = None
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="locus-ca-")
+        self.n = 0
+        self._run("ca", self.dir)
+
+    @classmethod
+    def shared(cls):
+        if cls._shared is None:
+            cls._shared = TestCA()
+            atexit.register(shutil.rmtree, cls._shared.dir, True)
+        return cls._shared
+
+    def _run(self, *args):
+        r = subprocess.run([CERTS] + list(args), capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("locus-certs %s: %s" % (" ".join(args), r.stderr))
+        return r.stdout
+
+    def issue(self, name=None, expired=False):
+        """(cert, key) paths of a new node certificate."""
+        self.n += 1
+        name = name or "node%d" % self.n
+        self._run("expired" if expired else "node", self.dir, name)
+        return os.path.join(self.dir, name + ".pem"), os.path.join(self.dir, name + ".key")
+
+    def revoke(self, name):
+        self._run("revoke", self.dir, name)
+
+    def flags(self, name=None):
+        """locusd flags of a secured node with a fresh certificate."""
+        cert, key = self.issue(name)
+        return ["--overlay-ca", os.path.join(self.dir, "ca.pem"), "--cert", cert, "--key", key]
+
+    def node_id(self, cert):
+        return self._run("id", cert).strip()
+
+
+def secured_default():
+    """Whether rings are secured unless a test says otherwise: LOCUS_SECURED=1 runs the
+    existing suites over TLS links and authenticated datagrams."""
+    return os.environ.get("LOCUS_SECURED", "") not in ("", "0")
+
+
 class Node:
     """One locusd process. Extra flags as a list; ports are picked by the OS. `cpus`: a set of CPU
     numbers the process (all its threads) is confined to, or None.
@@ -86,7 +139,7 @@ class Node:
     does), so that the PID is locusd's own and stop() and kill() reach it."""
 
     def __init__(self, *flags, workers=2, timeout=10.0, cpus=None, host="127.0.0.1", ports=None,
-                 prefix=()):
+                 prefix=(), secured=None):
         self.dir = tempfile.mkdtemp(prefix="locus-it-")
         self.log_path = os.path.join(self.dir, "locusd.log")
         self.log = open(self.log_path, "w")
@@ -96,6 +149,8 @@ class Node:
         args = list(prefix) + [LOCUSD, "--sip", "%s:%d" % (host, sip), "--lsp", "%s:%d" % (host, lsp),
                                "--admin", "%s:%d" % (host, admin), "--workers", str(workers)]
         args += list(flags)
+        if (secured_default() if secured is None else secured) and "--cert" not in flags:
+            args += TestCA.shared().flags()
         pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True,
                                      preexec_fn=pin)
