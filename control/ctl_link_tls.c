@@ -128,12 +128,17 @@ static int tls_handshake(struct ctl_link_conn *c, uint32_t *events)
 		c->peer_id = id;
 		return LC_OK;
 	}
-	int ret = io_error(tc->ssl, r, events);
-	if (ret == -EAGAIN) {
-		return ret;
+	int e = SSL_get_error(tc->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		*events = e == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT;
+		return -EAGAIN;
 	}
-	ctl_tls_count_failure(tc->tls, tc->ssl);
-	return SSL_get_verify_result(tc->ssl) != X509_V_OK ? -EACCES : ret != 0 ? ret : -ECONNRESET;
+	int err = errno;
+	ctl_tls_count_failure(tc->tls, tc->ssl); /* reads OpenSSL's error queue, then clears it */
+	if (SSL_get_verify_result(tc->ssl) != X509_V_OK) {
+		return -EACCES;
+	}
+	return e == SSL_ERROR_SYSCALL && err != 0 ? -err : -ECONNRESET;
 }
 
 static ssize_t tls_read(struct ctl_link_conn *c, void *buf, size_t cap)

@@ -141,8 +141,7 @@ static uint32_t slot_hash(uint32_t epoch, uint8_t lane)
 }
 
 /* The window of (epoch, lane): found, or a free or long-unused slot made fresh; NULL: none. */
-static struct dp_replay_slot *window(struct dp_worker *w, uint32_t epoch, uint8_t lane,
-				     bool *fresh)
+static struct dp_replay_slot *window(struct dp_worker *w, uint32_t epoch, uint8_t lane, bool *fresh)
 {
 	struct dp_replay_slot *spare = NULL;
 	uint32_t h = slot_hash(epoch, lane);

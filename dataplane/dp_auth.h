@@ -30,15 +30,15 @@
 
 #include "dataplane/dp_pkt.h"
 
-#define DP_AUTH_TLV 0x8140u	 /* AUTH: the M bit and code 0x140 (docs/lsp.md §4.3) */
-#define DP_AUTH_VALUE_LEN 32u	 /* u32 epoch, u32 time_s, u64 seq, 16-byte tag */
+#define DP_AUTH_TLV 0x8140u   /* AUTH: the M bit and code 0x140 (docs/lsp.md §4.3) */
+#define DP_AUTH_VALUE_LEN 32u /* u32 epoch, u32 time_s, u64 seq, 16-byte tag */
 #define DP_AUTH_LEN (4u + DP_AUTH_VALUE_LEN)
-#define DP_AUTH_MAX_AGE_S 60	 /* send time this far from the receiver's clock: refused */
-#define DP_REPLAY_WINDOW 256	 /* sequence numbers a window remembers behind its highest */
-#define DP_REPLAY_SLOTS 4096	 /* windows per worker: a power of two */
-#define DP_REPLAY_PROBE 8	 /* slots a lookup probes */
-#define DP_REPLAY_IDLE_S 180	 /* a window unused this long may be reused (> 2 max ages) */
-#define DP_WANTS 64		 /* asks for a link a worker may have queued for control */
+#define DP_AUTH_MAX_AGE_S 60 /* send time this far from the receiver's clock: refused */
+#define DP_REPLAY_WINDOW 256 /* sequence numbers a window remembers behind its highest */
+#define DP_REPLAY_SLOTS 4096 /* windows per worker: a power of two */
+#define DP_REPLAY_PROBE 8    /* slots a lookup probes */
+#define DP_REPLAY_IDLE_S 180 /* a window unused this long may be reused (> 2 max ages) */
+#define DP_WANTS 64	     /* asks for a link a worker may have queued for control */
 
 struct dp_worker;
 
@@ -47,7 +47,7 @@ struct dp_replay_slot {
 	uint32_t epoch;
 	uint32_t last_s; /* when it last accepted a datagram; 0: free */
 	uint8_t lane;
-	uint64_t top;				/* highest counter accepted */
+	uint64_t top;			      /* highest counter accepted */
 	uint64_t seen[DP_REPLAY_WINDOW / 64]; /* bit i: counter top - i was accepted */
 };
 

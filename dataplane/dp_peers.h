@@ -22,12 +22,12 @@
 #include "dataplane/dp_pkt.h"
 #include "dht/dht_key.h"
 
-#define DP_PEER_KEYS 4	     /* links per peer whose keys are kept (newest first) */
-#define DP_PEER_KEY_LEN 16   /* bytes per direction (dp_mac's key) */
+#define DP_PEER_KEYS 4	   /* links per peer whose keys are kept (newest first) */
+#define DP_PEER_KEY_LEN 16 /* bytes per direction (dp_mac's key) */
 
 /* The keys of one link, as this node uses them. */
 struct dp_peer_key {
-	uint32_t epoch;			 /* names the link: the receiver finds the key by it */
+	uint32_t epoch;		       /* names the link: the receiver finds the key by it */
 	uint8_t send[DP_PEER_KEY_LEN]; /* tags what this node sends to the peer */
 	uint8_t recv[DP_PEER_KEY_LEN]; /* checks what the peer sends to this node */
 };
@@ -44,8 +44,8 @@ struct dp_peer {
  * RCU (QSBR); freed by control after a grace period (dp_node_set_peers). */
 struct dp_peers {
 	uint32_t n, cap;
-	uint32_t mask;	     /* slots - 1 */
-	uint32_t *slot;	     /* open addressing by address hash: index + 1, 0 empty */
+	uint32_t mask;	      /* slots - 1 */
+	uint32_t *slot;	      /* open addressing by address hash: index + 1, 0 empty */
 	struct dp_peer *peer; /* n of cap used */
 };
 
