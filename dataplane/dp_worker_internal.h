@@ -93,6 +93,7 @@ struct dp_worker {
 	unsigned emit_n, emit_next;
 	struct dht_aor *emit_batch[32];
 	dht_id_t emit_ids[32];
+	struct dp_mac mac; /* tags and PRFs (dp_mac.h): made at start, re-keyed per call */
 	/* scratch for the packet being handled: its key, when it has one */
 	bool key_ok;
 	dht_id_t key;
