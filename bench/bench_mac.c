@@ -62,7 +62,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* ---- part 1: the candidates ------------------------------------------------------------------- */
+/* ---- part 1: the candidates ------------------------------------------------------------------ */
 
 /* One candidate's state: an EVP_MAC context or an EVP_CIPHER context. Owner: main. */
 struct cand {
@@ -174,8 +174,8 @@ static unsigned make_candidates(struct cand *c, struct dp_mac *dp)
 	const char *prf = "PRF: sound whatever the nonce";
 	const char *nb = "nonce-based: a repeated (key, nonce) breaks it";
 	unsigned n = 0;
-	c[n++] = (struct cand){"SipHash-2-4-128 (EVP_MAC SIPHASH)", prf, .mac = mac_new("SIPHASH", sip),
-			       .tag = tag_evp_mac};
+	c[n++] = (struct cand){"SipHash-2-4-128 (EVP_MAC SIPHASH)", prf,
+			       .mac = mac_new("SIPHASH", sip), .tag = tag_evp_mac};
 	c[n++] = (struct cand){"  the same through dp_mac_tag", prf, .dp = dp, .tag = tag_dp_mac};
 	c[n++] = (struct cand){"AES-128-GCM as GMAC (EVP_CIPHER)", nb,
 			       .cipher = cipher_new("AES-128-GCM", NULL), .tag = tag_aead};
@@ -185,7 +185,8 @@ static unsigned make_candidates(struct cand *c, struct dp_mac *dp)
 			       .cipher = cipher_new("ChaCha20-Poly1305", NULL), .tag = tag_aead};
 	c[n++] = (struct cand){"HMAC-SHA256/128", prf, .mac = mac_new("HMAC", sha256),
 			       .tag = tag_evp_mac};
-	c[n++] = (struct cand){"AES-128-CMAC", prf, .mac = mac_new("CMAC", cbc), .tag = tag_evp_mac};
+	c[n++] =
+		(struct cand){"AES-128-CMAC", prf, .mac = mac_new("CMAC", cbc), .tag = tag_evp_mac};
 	c[n++] = (struct cand){"BLAKE2s-MAC-128", prf, .mac = mac_new("BLAKE2SMAC", size16),
 			       .tag = tag_evp_mac};
 	c[n++] = (struct cand){"BLAKE2b-MAC-128", prf, .mac = mac_new("BLAKE2BMAC", size16),
@@ -244,7 +245,9 @@ static void part1(struct dp_mac *dp)
 		}
 		double allocs = 0, worst = 0;
 		for (unsigned s = 0; s < LC_ARRAY_SIZE(sizes); s++) {
-			unsigned iters = sizes[s] >= 8000 ? 40000 : sizes[s] >= 1400 ? 100000 : 200000;
+			unsigned iters = sizes[s] >= 8000   ? 40000
+					 : sizes[s] >= 1400 ? 100000
+							    : 200000;
 			double ns = time_cand(&c[i], sizes[s], iters, &allocs);
 			worst = allocs > worst ? allocs : worst;
 			if (ns < 0) {
@@ -264,7 +267,7 @@ static void part1(struct dp_mac *dp)
 	}
 }
 
-/* ---- part 2: per forwarded request, per response ---------------------------------------------- */
+/* ---- part 2: per forwarded request, per response --------------------------------------------- */
 
 static const char skeleton[] =
 	"REGISTER sip:example.com SIP/2.0\r\n"
@@ -331,11 +334,11 @@ static void time_ctx(struct dp_mac *m, const char *what, const void *body, size_
 			enum dp_rctx_kind kind;
 			struct dp_addr who;
 			struct dht_bytes rest;
-			okays += new_seal(&c, m, keys[0], 1800000000u + i, body, len, &to) &&
-				 dp_rctx_open(m, keys[0],
-					      1800000000u + i, (struct dht_bytes){(const char *)c.b,
-										  (uint32_t)c.len},
-					      &to, &kind, &who, &rest);
+			okays +=
+				new_seal(&c, m, keys[0], 1800000000u + i, body, len, &to) &&
+				dp_rctx_open(m, keys[0], 1800000000u + i,
+					     (struct dht_bytes){(const char *)c.b, (uint32_t)c.len},
+					     &to, &kind, &who, &rest);
 		}
 		t_new[p] = (now_ns() - t0) / ITERS;
 	}

@@ -15,11 +15,11 @@
  * owner as a retransmission (same txn tag) and a lost datagram is recovered by the UA's timers.
  *
  * Trust: a reply context is sealed with dp_mac under the node's own context key and bound to the
- * forwarded request's transaction id, type and KEY (dp_rctx.h, where the layout is), and it
- * carries its creation time; the answer is taken only when its echoed transaction id, type and
- * KEY are the ones the context was sealed for, and the context is young. So a forged, replayed
- * or transplanted answer cannot make a node send responses to arbitrary addresses, nor answer
- * one client with another key's bindings.
+ * forwarded request's transaction id, type and KEY (dp_rctx.h; its layout is in dp_rctx.c), and
+ * it carries its creation time; the answer is taken only when its echoed transaction id, type
+ * and KEY are the ones the context was sealed for, and the context is young. So a forged,
+ * replayed or transplanted answer cannot make a node send responses to arbitrary addresses, nor
+ * answer one client with another key's bindings.
  */
 #include <string.h>
 

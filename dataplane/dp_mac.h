@@ -66,7 +66,7 @@ struct dp_mac {
  */
 LC_MUSTCHECK int dp_mac_init(struct dp_mac *m);
 
-/** Free the contexts; a zeroed or half-built @p m is fine. Context: the owner, or after it ended. */
+/** Free the contexts; a zeroed or half-built @p m is fine. Context: the owner, or after it. */
 void dp_mac_deinit(struct dp_mac *m);
 
 /**
@@ -80,7 +80,8 @@ void dp_mac_deinit(struct dp_mac *m);
  * Context: the owner of @p m; fast path (no allocation, no lock).
  */
 LC_MUSTCHECK int dp_mac_tag(struct dp_mac *m, const uint8_t key[DP_MAC_KEY_LEN], uint64_t nonce,
-			    const struct dp_mac_piece *msg, unsigned n, uint8_t tag[DP_MAC_TAG_LEN]);
+			    const struct dp_mac_piece *msg, unsigned n,
+			    uint8_t tag[DP_MAC_TAG_LEN]);
 
 /**
  * Whether @p tag is the tag of the message under @p key and @p nonce (constant-time compare).

@@ -116,8 +116,7 @@ static void test_sip_lookup(void)
 	static char ans[4096], fwd_copy[DHT_LSP_MAX_REPLY_CTX + 1024];
 	static struct dht_lsp_msg req;
 	bool taken;
-	ok(sip_parse(&w->msg, invite, strlen(invite)) == LC_OK &&
-		   dp_key_of_uri(w, &w->msg.ruri),
+	ok(sip_parse(&w->msg, invite, strlen(invite)) == LC_OK && dp_key_of_uri(w, &w->msg.ruri),
 	   "the INVITE parses; its key is the Request-URI's AOR");
 	char tag[SIP_RESP_TAG_LEN + 1] = {0};
 	is_int(dp_sip_to_tag(&w->mac, cfg.tag_key, &w->msg, tag), LC_OK, "the INVITE's To tag");
@@ -167,7 +166,7 @@ static void test_sip_lookup(void)
 	ok(sip_parse(&resp, out->data, out->len) == LC_OK && resp.status == 302 &&
 		   resp.ncontact == 1,
 	   "302 with the owner's contact");
-	is_mem(resp.to.tag.p, resp.to.tag.len, tag, "its To tag is the one a local answer gets (a PRF of the request)");
+	is_mem(resp.to.tag.p, resp.to.tag.len, tag, "its To tag: the one a local answer gets");
 	dp_pool_put(&w->pool, out);
 }
 

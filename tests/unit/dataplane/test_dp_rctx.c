@@ -88,8 +88,7 @@ static void test_binding(void)
 					     .key = {bob, (uint32_t)strlen(bob)}},
 		      NOW, ctx.len),
 	   "another KEY of the same length: shut");
-	ok(!open_with(&(struct dp_rctx_bind){.txn = 0x1234, .type = DHT_LSP_PUBLISH},
-		      NOW, ctx.len),
+	ok(!open_with(&(struct dp_rctx_bind){.txn = 0x1234, .type = DHT_LSP_PUBLISH}, NOW, ctx.len),
 	   "an answer without KEY: shut");
 
 	/* moving bytes between the context's end and the KEY keeps their concatenation: still shut */
@@ -99,10 +98,11 @@ static void test_binding(void)
 	enum dp_rctx_kind kind;
 	struct dp_addr who;
 	struct dht_bytes rest;
-	struct dp_rctx_bind tail = {
-		.txn = 0x1234, .type = DHT_LSP_PUBLISH, .key = {aor + 4, (uint32_t)strlen(aor) - 4}};
-	ok(!dp_rctx_open(&mac, key, NOW, (struct dht_bytes){(const char *)longer, ctx.len + 4}, &tail,
-			 &kind, &who, &rest),
+	struct dp_rctx_bind tail = {.txn = 0x1234,
+				    .type = DHT_LSP_PUBLISH,
+				    .key = {aor + 4, (uint32_t)strlen(aor) - 4}};
+	ok(!dp_rctx_open(&mac, key, NOW, (struct dht_bytes){(const char *)longer, ctx.len + 4},
+			 &tail, &kind, &who, &rest),
 	   "KEY bytes moved into the context: shut");
 }
 

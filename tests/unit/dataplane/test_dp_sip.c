@@ -71,7 +71,8 @@ static void test_tag(void)
 	ok(tag_of("z9hG4bKabc", "z9hG4bKabd", t) && strcmp(t, base) != 0,
 	   "another branch, another tag");
 	ok(tag_of("CSeq: 7", "CSeq: 8", t) && strcmp(t, base) != 0, "another CSeq, another tag");
-	ok(tag_of("Content-Length", "Max-Forwards: 69\r\nContent-Length", t) && strcmp(t, base) == 0,
+	ok(tag_of("Content-Length", "Max-Forwards: 69\r\nContent-Length", t) &&
+		   strcmp(t, base) == 0,
 	   "a field outside the identity changes nothing");
 	key[5] ^= 0x20;
 	ok(tag_of("REGISTER", "REGISTER", t) && strcmp(t, base) != 0, "another key, another tag");
