@@ -529,7 +529,8 @@ const char *ctl_cfg_usage(void)
 	return text;
 }
 
-void ctl_cfg_to_dp(const struct ctl_cfg *cfg, struct dp_cfg *dp, uint64_t tag_key)
+void ctl_cfg_to_dp(const struct ctl_cfg *cfg, struct dp_cfg *dp,
+		   const uint8_t tag_key[DP_MAC_KEY_LEN], const uint8_t ctx_key[DP_MAC_KEY_LEN])
 {
 	memset(dp, 0, sizeof(*dp));
 	dp->min_expires_s = cfg->min_expires_s;
@@ -537,7 +538,8 @@ void ctl_cfg_to_dp(const struct ctl_cfg *cfg, struct dp_cfg *dp, uint64_t tag_ke
 	dp->default_expires_s = cfg->default_expires_s;
 	dp->max_contacts = cfg->max_contacts;
 	dp->retry_after_s = 30;
-	dp->tag_key = tag_key;
+	memcpy(dp->tag_key, tag_key, DP_MAC_KEY_LEN);
+	memcpy(dp->ctx_key, ctx_key, DP_MAC_KEY_LEN);
 	dp->overlay_id = dht_seed_of(cfg->overlay, strlen(cfg->overlay));
 	dp->write_quorum = cfg->write_quorum;
 	dp->ndomains = cfg->ndomains;

@@ -71,5 +71,10 @@ enum ctl_cfg_result ctl_cfg_parse(struct ctl_cfg *cfg, int argc, const char *con
 /** The --help text. */
 const char *ctl_cfg_usage(void);
 
-/** The dataplane's view of the configuration. */
-void ctl_cfg_to_dp(const struct ctl_cfg *cfg, struct dp_cfg *dp, uint64_t tag_key);
+/**
+ * The dataplane's view of the configuration, with the node's secrets: @p tag_key for To tags and
+ * @p ctx_key for reply contexts (borrowed; two independent random keys, see dp_cfg).
+ * Context: control, at start.
+ */
+void ctl_cfg_to_dp(const struct ctl_cfg *cfg, struct dp_cfg *dp,
+		   const uint8_t tag_key[DP_MAC_KEY_LEN], const uint8_t ctx_key[DP_MAC_KEY_LEN]);

@@ -48,6 +48,24 @@ static uint64_t random_u64(void)
 	return v;
 }
 
+/* Fill @p p with @p n bytes from the kernel's CSPRNG: LC_OK, or a negative errno. A secret is
+ * never made up from the clock: a node that cannot get one does not start. */
+static int random_bytes(void *p, size_t n)
+{
+	uint8_t *b = p;
+	while (n > 0) {
+		ssize_t got = getrandom(b, n, 0);
+		if (got < 0 && errno != EINTR) {
+			return -errno;
+		}
+		if (got > 0) {
+			b += got;
+			n -= (size_t)got;
+		}
+	}
+	return LC_OK;
+}
+
 static unsigned default_workers(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -174,8 +192,23 @@ int main(int argc, char **argv)
 			return 2; /* a certificate that cannot work is a bad flag */
 		}
 	}
+	/* one secret per use: a To tag (seen by every UA) must reveal nothing that seals a reply
+	 * context (trusted from the overlay) */
+	uint8_t tag_key[DP_MAC_KEY_LEN], ctx_key[DP_MAC_KEY_LEN];
+	int ret = random_bytes(tag_key, sizeof(tag_key));
+	if (ret == LC_OK) {
+		ret = random_bytes(ctx_key, sizeof(ctx_key));
+	}
+	if (ret != LC_OK) {
+		fprintf(stderr, "locusd: cannot draw the node's secrets (getrandom): %s\n",
+			strerror(-ret));
+		ctl_tls_free(tls);
+		return 1;
+	}
 	struct dp_cfg dp;
-	ctl_cfg_to_dp(&cfg, &dp, random_u64());
+	ctl_cfg_to_dp(&cfg, &dp, tag_key, ctx_key);
+	explicit_bzero(tag_key, sizeof(tag_key)); /* dp holds the only copies */
+	explicit_bzero(ctx_key, sizeof(ctx_key));
 	dp.secured = tls != NULL;
 	dp.writer = random_u64(); /* the node id replaces it once the overlay publishes a table */
 	uint32_t started = wall_seconds();
@@ -189,7 +222,7 @@ int main(int argc, char **argv)
 		.now_s = started,
 	};
 	struct dp_node *node = NULL;
-	int ret = dp_node_new(&node, &ncfg);
+	ret = dp_node_new(&node, &ncfg);
 	if (ret != LC_OK) {
 		char sip_s[64], lsp_s[64];
 		ctl_addr_format(&cfg.sip, sip_s, sizeof(sip_s));

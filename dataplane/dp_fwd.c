@@ -14,34 +14,26 @@
  * a forwarded SIP request is a hash of its top Via branch, so a UA's retransmission reaches the
  * owner as a retransmission (same txn tag) and a lost datagram is recovered by the UA's timers.
  *
- * Trust: a reply context is sealed with a keyed hash (the node's tag secret) and a creation time,
- * so a forged or replayed answer cannot make a node send responses to arbitrary addresses. The
- * hash is XXH3 with a secret seed, not a cryptographic MAC: good against blind forgery on an
- * operator's network; links between providers get TLS (a later issue).
- *
- * Layout of a reply context (private to the node that made it, host byte order):
- *   0 u8 magic, 1 u8 kind, 2 u16 zero, 4 u32 created (unix s), 8 u64 seal, 16 client address
- *   (family u8, zero u8, port u16, 16 address bytes), 36 the body: the SIP skeleton, or for LSP
- *   the client's txn id (u64), its hop limit (u8), whether it sent a reply context (u8), and it.
+ * Trust: a reply context is sealed with dp_mac under the node's own context key and bound to the
+ * forwarded request's transaction id, type and KEY (dp_rctx.h; its layout is in dp_rctx.c), and
+ * it carries its creation time; the answer is taken only when its echoed transaction id, type
+ * and KEY are the ones the context was sealed for, and the context is young. So a forged,
+ * replayed or transplanted answer cannot make a node send responses to arbitrary addresses, nor
+ * answer one client with another key's bindings.
  */
 #include <string.h>
 
 #include "common/lc_error.h"
 #include "dataplane/dp_fwd.h"
+#include "dataplane/dp_rctx.h"
 #include "dataplane/dp_repl.h"
 #include "dataplane/dp_sip.h"
 #include "dht/dht_route.h"
 
-#define CTX_MAGIC 0xa7u
-#define CTX_HDR 36
-#define CTX_SEAL_OFF 8
-#define CTX_MAX_AGE_S 64 /* longer than a SIP transaction (64*T1) */
-#define CTX_LSP_BODY 10
+#define CTX_LSP_BODY 10 /* an LSP context's body before the client's own context */
 /* A SIP request forwarded by the node that faces the UA has used one hop already, like an LSP
  * request a node passes on: receivers tell forwarded requests by a hop limit below the default. */
 #define FIRST_HOP_LIMIT (DHT_LSP_HOP_LIMIT_DEFAULT - 1)
-
-enum ctx_kind { CTX_REGISTER = 1, CTX_REDIRECT = 2, CTX_LSP = 3 };
 
 /* ---- routing --------------------------------------------------------------------------------- */
 
@@ -104,76 +96,27 @@ bool dp_fwd_read_miss(struct dp_worker *w, unsigned hop_limit)
 
 /* ---- reply contexts -------------------------------------------------------------------------- */
 
-struct ctx_buf {
-	uint8_t b[DHT_LSP_MAX_REPLY_CTX];
-	size_t len;
-	bool overflow;
-};
-
-static void ctx_put(struct ctx_buf *c, const void *p, size_t n)
+/* Seal @p c for the request of @p type and @p txn about @p key that is about to carry it. */
+static int seal(struct dp_worker *w, struct dp_rctx *c, uint64_t txn, uint8_t type,
+		struct dht_bytes key)
 {
-	if (c->overflow || n > sizeof(c->b) - c->len) {
-		c->overflow = true;
-		return;
-	}
-	memcpy(c->b + c->len, p, n);
-	c->len += n;
+	struct dp_rctx_bind to = {.txn = txn, .type = type, .key = key};
+	return dp_rctx_seal(c, &w->mac, w->cfg->ctx_key, &to);
 }
 
-static void ctx_begin(struct ctx_buf *c, const struct dp_worker *w, enum ctx_kind kind,
-		      const struct dp_addr *client)
+/* The AOR of w->msg (w->aor) as an LSP KEY. */
+static struct dht_bytes aor_key(const struct dp_worker *w)
 {
-	memset(c->b, 0, CTX_HDR);
-	c->b[0] = CTX_MAGIC;
-	c->b[1] = (uint8_t)kind;
-	memcpy(c->b + 4, &w->now_s, 4);
-	c->b[16] = client->family;
-	memcpy(c->b + 18, &client->port, 2);
-	memcpy(c->b + 20, client->addr, 16);
-	c->len = CTX_HDR;
-	c->overflow = false;
-}
-
-static void ctx_seal(struct ctx_buf *c, const struct dp_worker *w)
-{
-	/* the seal covers the creation time (through ctx[4..7]) and everything after it */
-	uint64_t s = (uint64_t)dht_key_of(c->b + 1, 7, w->cfg->tag_key) ^
-		     (uint64_t)dht_key_of(c->b + 16, c->len - 16, w->cfg->tag_key);
-	memcpy(c->b + CTX_SEAL_OFF, &s, 8);
-}
-
-/* Whether @p ctx is a context this node made recently; fills its kind and client. */
-static bool ctx_open(const struct dp_worker *w, struct dht_bytes ctx, enum ctx_kind *kind,
-		     struct dp_addr *client)
-{
-	const uint8_t *b = (const uint8_t *)ctx.p;
-	if (ctx.len < CTX_HDR || b[0] != CTX_MAGIC) {
-		return false;
-	}
-	uint64_t want = (uint64_t)dht_key_of(b + 1, 7, w->cfg->tag_key) ^
-			(uint64_t)dht_key_of(b + 16, ctx.len - 16, w->cfg->tag_key);
-	uint64_t got;
-	uint32_t created;
-	memcpy(&got, b + CTX_SEAL_OFF, 8);
-	memcpy(&created, b + 4, 4);
-	if (got != want || w->now_s - created > CTX_MAX_AGE_S) {
-		return false;
-	}
-	*kind = (enum ctx_kind)b[1];
-	memset(client, 0, sizeof(*client));
-	client->family = b[16];
-	memcpy(&client->port, b + 18, 2);
-	memcpy(client->addr, b + 20, 16);
-	return true;
+	return (struct dht_bytes){w->aor, (uint32_t)w->aor_len};
 }
 
 /* The skeleton of the SIP request in w->msg: what sip_resp_start copies into a response. */
-static void put_skeleton(struct ctx_buf *c, const struct sip_msg *m)
+static void put_skeleton(struct dp_rctx *c, const struct sip_msg *m)
 {
-	ctx_put(c, m->method.p, m->method.len);
-	ctx_put(c, " ", 1);
-	ctx_put(c, m->ruri.raw.p, m->ruri.raw.len);
-	ctx_put(c, " SIP/2.0\r\n", 10);
+	dp_rctx_put(c, m->method.p, m->method.len);
+	dp_rctx_put(c, " ", 1);
+	dp_rctx_put(c, m->ruri.raw.p, m->ruri.raw.len);
+	dp_rctx_put(c, " SIP/2.0\r\n", 10);
 	for (unsigned i = 0; i < m->nhdr; i++) {
 		const struct sip_hdr *h = &m->hdrs[i];
 		switch (h->id) {
@@ -183,16 +126,16 @@ static void put_skeleton(struct ctx_buf *c, const struct sip_msg *m)
 		case SIP_HDR_CALL_ID:
 		case SIP_HDR_CSEQ:
 		case SIP_HDR_PATH:
-			ctx_put(c, h->name.p, h->name.len);
-			ctx_put(c, ": ", 2);
-			ctx_put(c, h->value.p, h->value.len);
-			ctx_put(c, "\r\n", 2);
+			dp_rctx_put(c, h->name.p, h->name.len);
+			dp_rctx_put(c, ": ", 2);
+			dp_rctx_put(c, h->value.p, h->value.len);
+			dp_rctx_put(c, "\r\n", 2);
 			break;
 		default:
 			break;
 		}
 	}
-	ctx_put(c, "\r\n", 2);
+	dp_rctx_put(c, "\r\n", 2);
 }
 
 /* ---- sending a forwarded request ------------------------------------------------------------- */
@@ -248,17 +191,17 @@ static uint32_t clamp_u32(int64_t v)
 void dp_fwd_register(struct dp_worker *w, const struct dp_addr *src, const struct dp_update *u)
 {
 	const struct sip_msg *m = &w->msg;
-	struct ctx_buf ctx;
-	ctx_begin(&ctx, w, CTX_REGISTER, src);
+	uint8_t type = u->remove_all ? DHT_LSP_REMOVE : DHT_LSP_PUBLISH;
+	uint64_t txn = sip_txn(m);
+	struct dp_rctx ctx;
+	dp_rctx_begin(&ctx, DP_RCTX_REGISTER, w->now_s, src);
 	put_skeleton(&ctx, m);
-	if (ctx.overflow) {
+	if (seal(w, &ctx, txn, type, aor_key(w)) != LC_OK) {
 		sip_cannot_forward(w, src);
 		return;
 	}
-	ctx_seal(&ctx, w);
 	struct dht_lsp_builder b;
-	uint8_t type = u->remove_all ? DHT_LSP_REMOVE : DHT_LSP_PUBLISH;
-	struct dp_pkt *out = fwd_begin(w, &b, type, sip_txn(m), FIRST_HOP_LIMIT);
+	struct dp_pkt *out = fwd_begin(w, &b, type, txn, FIRST_HOP_LIMIT);
 	if (out == NULL) {
 		return;
 	}
@@ -309,16 +252,16 @@ void dp_fwd_register(struct dp_worker *w, const struct dp_addr *src, const struc
 
 void dp_fwd_lookup(struct dp_worker *w, const struct dp_addr *src)
 {
-	struct ctx_buf ctx;
-	ctx_begin(&ctx, w, CTX_REDIRECT, src);
+	uint64_t txn = sip_txn(&w->msg);
+	struct dp_rctx ctx;
+	dp_rctx_begin(&ctx, DP_RCTX_REDIRECT, w->now_s, src);
 	put_skeleton(&ctx, &w->msg);
-	if (ctx.overflow) {
+	if (seal(w, &ctx, txn, DHT_LSP_LOOKUP, aor_key(w)) != LC_OK) {
 		sip_cannot_forward(w, src);
 		return;
 	}
-	ctx_seal(&ctx, w);
 	struct dht_lsp_builder b;
-	struct dp_pkt *out = fwd_begin(w, &b, DHT_LSP_LOOKUP, sip_txn(&w->msg), FIRST_HOP_LIMIT);
+	struct dp_pkt *out = fwd_begin(w, &b, DHT_LSP_LOOKUP, txn, FIRST_HOP_LIMIT);
 	if (out == NULL) {
 		return;
 	}
@@ -388,27 +331,27 @@ void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in)
 		encode_and_forward(w, m);
 		return;
 	}
-	struct ctx_buf ctx;
-	ctx_begin(&ctx, w, CTX_LSP, &in->peer);
+	/* the same request, re-addressed: our context, one hop less, and a transaction id that is
+	 * the same for every retransmission of the client's */
+	uint8_t id[sizeof(in->peer) + 8];
+	memcpy(id, &in->peer, sizeof(in->peer));
+	memcpy(id + sizeof(in->peer), &m->hdr.txn_id, 8);
+	uint64_t txn = (uint64_t)dht_key_of(id, sizeof(id), w->cfg->overlay_id);
+	struct dp_rctx ctx;
+	dp_rctx_begin(&ctx, DP_RCTX_LSP, w->now_s, &in->peer);
 	uint8_t had_ctx = (m->present & DHT_LSP_P_REPLY_CTX) != 0;
-	ctx_put(&ctx, &m->hdr.txn_id, 8);
-	ctx_put(&ctx, &m->hdr.hop_limit, 1);
-	ctx_put(&ctx, &had_ctx, 1);
+	dp_rctx_put(&ctx, &m->hdr.txn_id, 8);
+	dp_rctx_put(&ctx, &m->hdr.hop_limit, 1);
+	dp_rctx_put(&ctx, &had_ctx, 1);
 	if (had_ctx) {
-		ctx_put(&ctx, m->reply_ctx.p, m->reply_ctx.len);
+		dp_rctx_put(&ctx, m->reply_ctx.p, m->reply_ctx.len);
 	}
-	if (ctx.overflow) {
+	if (seal(w, &ctx, txn, m->hdr.type, m->key) != LC_OK) {
 		lc_counter_inc(&w->stats.drop[DP_DROP_FWD_TOO_LARGE]);
 		dp_lsp_answer_status(w, in, DHT_LSP_S_INTERNAL);
 		return;
 	}
-	ctx_seal(&ctx, w);
-	/* the same request, re-addressed: our context, one hop less, and a transaction id that is
-	 * the same for every retransmission of the client's */
-	uint8_t key[sizeof(in->peer) + 8];
-	memcpy(key, &in->peer, sizeof(in->peer));
-	memcpy(key + sizeof(in->peer), &m->hdr.txn_id, 8);
-	m->hdr.txn_id = (uint64_t)dht_key_of(key, sizeof(key), w->cfg->overlay_id);
+	m->hdr.txn_id = txn;
 	m->hdr.hop_limit--;
 	m->present |= DHT_LSP_P_REPLY_CTX | DHT_LSP_P_REPLY_TO;
 	m->reply_ctx = (struct dht_bytes){(const char *)ctx.b, (uint32_t)ctx.len};
@@ -421,18 +364,17 @@ bool dp_fwd_replicate_sip(struct dp_worker *w, const struct dp_addr *src, bool r
 	if (w->rt == NULL || w->rt->nsucc == 0 || w->rt->replicas <= 1) {
 		return false; /* no other copy to wait for: skip sealing a context nobody reads */
 	}
-	struct ctx_buf ctx;
-	ctx_begin(&ctx, w, CTX_REGISTER, src);
-	put_skeleton(&ctx, &w->msg);
-	if (ctx.overflow) {
-		return false; /* answered at once: replicated, but without waiting for the quorum */
-	}
-	ctx_seal(&ctx, w);
 	struct dp_repl_answer ans = {
 		.txn = sip_txn(&w->msg),
 		.type = remove ? DHT_LSP_REMOVE : DHT_LSP_PUBLISH,
-		.ctx = {(const char *)ctx.b, (uint32_t)ctx.len},
 	};
+	struct dp_rctx ctx;
+	dp_rctx_begin(&ctx, DP_RCTX_REGISTER, w->now_s, src);
+	put_skeleton(&ctx, &w->msg);
+	if (seal(w, &ctx, ans.txn, ans.type, aor_key(w)) != LC_OK) {
+		return false; /* answered at once: replicated, but without waiting for the quorum */
+	}
+	ans.ctx = (struct dht_bytes){(const char *)ctx.b, (uint32_t)ctx.len};
 	dp_addr_of(&w->rt->self.addr,
 		   &ans.to); /* the answer comes back to us as to a facing node */
 	return dp_repl_write(w, &ans);
@@ -475,7 +417,7 @@ static enum dp_update_status update_status_of(unsigned status)
 }
 
 /* The owner's answer to a forwarded SIP request: the response the UA would get from it. */
-static void answer_sip(struct dp_worker *w, enum ctx_kind kind, const struct dp_addr *client,
+static void answer_sip(struct dp_worker *w, enum dp_rctx_kind kind, const struct dp_addr *client,
 		       struct dht_bytes skeleton)
 {
 	const struct dht_lsp_msg *m = &w->lsp;
@@ -487,7 +429,7 @@ static void answer_sip(struct dp_worker *w, enum ctx_kind kind, const struct dp_
 		lc_counter_inc(&w->stats.drop[DP_DROP_CTX_INVALID]);
 		return;
 	}
-	if (kind == CTX_REDIRECT) {
+	if (kind == DP_RCTX_REDIRECT) {
 		if (status == DHT_LSP_S_OK || status == DHT_LSP_S_NOT_FOUND) {
 			dp_redirect_answer(w, client, c, n);
 		} else {
@@ -535,24 +477,28 @@ static void answer_lsp(struct dp_worker *w, const struct dp_addr *client, struct
 bool dp_fwd_answer(struct dp_worker *w)
 {
 	const struct dht_lsp_msg *m = &w->lsp;
-	enum ctx_kind kind;
-	struct dp_addr client;
 	if (m->err != LC_OK || m->hdr.overlay_id != w->cfg->overlay_id ||
-	    !(m->present & DHT_LSP_P_REPLY_CTX) || !ctx_open(w, m->reply_ctx, &kind, &client)) {
+	    !(m->present & DHT_LSP_P_REPLY_CTX)) {
+		return false;
+	}
+	/* the answer names the request it answers: the context must have been sealed for it */
+	struct dp_rctx_bind answered = {
+		.txn = m->hdr.txn_id,
+		.type = m->hdr.type,
+		.key = (m->present & DHT_LSP_P_KEY) ? m->key : (struct dht_bytes){0},
+	};
+	enum dp_rctx_kind kind;
+	struct dp_addr client;
+	struct dht_bytes body;
+	if (!dp_rctx_open(&w->mac, w->cfg->ctx_key, w->now_s, m->reply_ctx, &answered, &kind,
+			  &client, &body)) {
 		return false;
 	}
 	lc_counter_inc(&w->stats.fwd_answers);
-	struct dht_bytes body = {m->reply_ctx.p + CTX_HDR, m->reply_ctx.len - CTX_HDR};
-	switch (kind) {
-	case CTX_REGISTER:
-	case CTX_REDIRECT:
-		answer_sip(w, kind, &client, body);
-		return true;
-	case CTX_LSP:
+	if (kind == DP_RCTX_LSP) {
 		answer_lsp(w, &client, body);
-		return true;
-	default:
-		lc_counter_inc(&w->stats.drop[DP_DROP_CTX_INVALID]);
-		return true;
+	} else {
+		answer_sip(w, kind, &client, body);
 	}
+	return true;
 }

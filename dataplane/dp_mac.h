@@ -66,7 +66,7 @@ struct dp_mac {
  */
 LC_MUSTCHECK int dp_mac_init(struct dp_mac *m);
 
-/** Free the contexts; a zeroed or half-built @p m is fine. Context: the owner, or after it ended. */
+/** Free the contexts; a zeroed or half-built @p m is fine. Context: the owner, or after it. */
 void dp_mac_deinit(struct dp_mac *m);
 
 /**

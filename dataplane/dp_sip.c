@@ -74,6 +74,22 @@ bool dp_key_of_uri(struct dp_worker *w, const struct sip_uri *uri)
 	return true;
 }
 
+int dp_sip_to_tag(struct dp_mac *mac, const uint8_t key[DP_MAC_KEY_LEN], const struct sip_msg *req,
+		  char out[SIP_RESP_TAG_LEN])
+{
+	uint8_t head[SIP_RESP_TAG_HEAD];
+	struct sip_str part[3];
+	sip_resp_tag_input(req, head, part);
+	struct dp_mac_piece in[4] = {{head, sizeof(head)}};
+	for (unsigned i = 0; i < 3; i++) {
+		in[i + 1] = (struct dp_mac_piece){part[i].p, part[i].len};
+	}
+	uint64_t v = 0;
+	int ret = dp_mac_prf64(mac, key, in, 4, &v);
+	sip_resp_tag_text(v, out);
+	return ret;
+}
+
 bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct dp_addr *src,
 		    unsigned code, const char *reason)
 {
@@ -90,8 +106,15 @@ bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct dp_ad
 		lc_counter_inc(&w->stats.drop[DP_DROP_UNPARSABLE]);
 		return false;
 	}
+	/* a libcrypto failure leaves the tag NULL: the builder refuses, dp_reply_end counts it */
+	char tag[SIP_RESP_TAG_LEN];
+	const char *to_tag = NULL;
+	if (sip_resp_wants_tag(&w->msg, code) &&
+	    dp_sip_to_tag(&w->mac, w->cfg->tag_key, &w->msg, tag) == LC_OK) {
+		to_tag = tag;
+	}
 	sip_resp_init(&rp->r, rp->out->data, DP_PKT_CAP);
-	sip_resp_start(&rp->r, &w->msg, code, reason, &rp->peer, w->cfg->tag_key);
+	sip_resp_start(&rp->r, &w->msg, code, reason, &rp->peer, to_tag);
 	sip_resp_server(&rp->r, w->cfg->server);
 	return true;
 }
@@ -135,7 +158,8 @@ void dp_reply_end(struct dp_reply *rp)
 	struct dp_worker *w = rp->w;
 	size_t len = 0;
 	if (sip_resp_finish(&rp->r, &len) != LC_OK) {
-		/* only a response larger than a datagram gets here (the contacts of a huge AOR) */
+		/* only a response larger than a datagram gets here (the contacts of a huge AOR), or
+		 * one whose To tag libcrypto failed to derive (never seen) */
 		lc_counter_inc(&w->stats.drop[DP_DROP_TOO_LARGE]);
 		dp_pool_put(&w->pool, rp->out);
 		return;

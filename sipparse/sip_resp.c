@@ -213,39 +213,61 @@ static void put_top_via(struct sip_resp *r, const struct sip_via *v, const struc
 	end_line(r, start);
 }
 
-/* A keyed 64-bit mix of the request's identity; not cryptographic, only stable and spread. */
-static uint64_t mix(uint64_t h, struct sip_str s)
+void sip_resp_tag_input(const struct sip_msg *req, uint8_t head[SIP_RESP_TAG_HEAD],
+			struct sip_str part[3])
 {
-	for (uint32_t i = 0; i < s.len; i++) {
-		h = (h ^ (uint8_t)s.p[i]) * 0x100000001b3ull;
+	part[0] = req->call_id;
+	part[1] = req->from.tag;
+	part[2] = req->nvia ? req->via[0].branch : SIP_STR_NULL;
+	/* every field is part of one datagram (at most 65535 bytes), so a length fits in 16 bits */
+	for (unsigned i = 0; i < 3; i++) {
+		head[2 * i] = (uint8_t)part[i].len;
+		head[2 * i + 1] = (uint8_t)(part[i].len >> 8);
 	}
-	h ^= h >> 32;
-	return h * 0x9e3779b97f4a7c15ull;
+	for (unsigned i = 0; i < 4; i++) {
+		head[6 + i] = (uint8_t)(req->cseq >> (8 * i));
+	}
 }
 
-void sip_resp_tag(const struct sip_msg *req, uint64_t tag_key, char out[SIP_RESP_TAG_LEN])
+void sip_resp_tag_text(uint64_t v, char out[SIP_RESP_TAG_LEN])
 {
 	static const char hex[] = "0123456789abcdef";
-	uint64_t h = tag_key ^ 0xcbf29ce484222325ull;
-	h = mix(h, req->call_id);
-	h = mix(h, req->from.tag);
-	h = mix(h, req->nvia ? req->via[0].branch : SIP_STR_NULL);
-	h ^= req->cseq;
-	h ^= h >> 31;
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 29;
-	for (int i = SIP_RESP_TAG_LEN - 1; i >= 0; i--, h >>= 4) {
-		out[i] = hex[h & 15];
+	for (int i = SIP_RESP_TAG_LEN - 1; i >= 0; i--, v >>= 4) {
+		out[i] = hex[v & 15];
 	}
+}
+
+bool sip_resp_wants_tag(const struct sip_msg *req, unsigned code)
+{
+	return !sip_str_present(req->to.tag) && code > 100;
+}
+
+/* Whether @p tag is SIP_RESP_TAG_LEN lower-case hex digits (what sip_resp_tag_text writes). */
+static bool tag_ok(const char *tag)
+{
+	if (tag == NULL) {
+		return false;
+	}
+	for (unsigned i = 0; i < SIP_RESP_TAG_LEN; i++) {
+		char c = tag[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+			return false;
+		}
+	}
+	return true;
 }
 
 void sip_resp_start(struct sip_resp *r, const struct sip_msg *req, unsigned code,
-		    const char *reason, const struct sip_peer *src, uint64_t tag_key)
+		    const char *reason, const struct sip_peer *src, const char *to_tag)
 {
 	if (r->err == LC_OK && (r->state != ST_INIT || !sip_msg_can_reply(req))) {
 		r->err = LC_ESIP_RESP_STATE;
 	}
 	if (r->err == LC_OK && (code < 100 || code > 699 || (reason && strpbrk(reason, "\r\n")))) {
+		r->err = LC_EINVAL;
+	}
+	bool tagged = r->err == LC_OK && sip_resp_wants_tag(req, code);
+	if (tagged && !tag_ok(to_tag)) {
 		r->err = LC_EINVAL;
 	}
 	if (r->err != LC_OK) {
@@ -271,11 +293,9 @@ void sip_resp_start(struct sip_resp *r, const struct sip_msg *req, unsigned code
 	start = r->len;
 	put(r, "To: ", 4);
 	put_str(r, req->to.raw);
-	if (!sip_str_present(req->to.tag) && code > 100) {
-		char tag[SIP_RESP_TAG_LEN];
-		sip_resp_tag(req, tag_key, tag);
+	if (tagged) {
 		put(r, ";tag=", 5);
-		put(r, tag, sizeof(tag));
+		put(r, to_tag, SIP_RESP_TAG_LEN);
 	}
 	end_line(r, start);
 	start = r->len;

@@ -10,7 +10,10 @@
  *
  * Statelessness: a request without a To tag gets one derived from the request itself (Call-ID,
  * From tag, top Via branch, CSeq) and a caller's secret, so a retransmission gets the same tag and
- * the same bytes without any transaction state (RFC 3261 §8.2.6.2).
+ * the same bytes without any transaction state (RFC 3261 §8.2.6.2). The derivation must be a
+ * keyed PRF, or tags seen by any UA reveal the secret; sipparse does no cryptography, so it lays
+ * out the input (sip_resp_tag_input) and writes the value (sip_resp_tag_text), and the caller
+ * runs the PRF between the two (dataplane: dp_sip_to_tag).
  */
 #pragma once
 
@@ -41,6 +44,8 @@ struct sip_resp {
 
 /* Length of the generated To tag in hex digits. */
 #define SIP_RESP_TAG_LEN 16
+/* Bytes of the fixed head of a To tag's PRF input (sip_resp_tag_input). */
+#define SIP_RESP_TAG_HEAD 10
 
 /**
  * Fill @p peer from an IPv4 or IPv6 address in network byte order.
@@ -66,17 +71,22 @@ void sip_resp_init(struct sip_resp *r, char *buf, size_t cap);
 
 /**
  * Write the status line and the headers copied from the request: every Via in order (the top one
- * with received= and rport= filled from @p src), From, To (with a generated tag when the request
- * had none and @p code > 100), Call-ID and CSeq.
+ * with received= and rport= filled from @p src), From, To (with @p to_tag added when
+ * sip_resp_wants_tag(req, code)), Call-ID and CSeq.
  * @param req      the parsed request (borrowed); sip_msg_can_reply(req) must hold.
  * @param code     100..699.
  * @param reason   reason phrase, or NULL for sip_reason_phrase(code).
  * @param src      where the request came from (borrowed).
- * @param tag_key  the node's secret for To tags.
+ * @param to_tag   SIP_RESP_TAG_LEN lower-case hex digits derived for @p req (borrowed) when
+ *                 sip_resp_wants_tag(req, code); else ignored and may be NULL. A tag wanted
+ *                 but missing or not hex latches LC_EINVAL.
  * Context: any thread; fast path.
  */
 void sip_resp_start(struct sip_resp *r, const struct sip_msg *req, unsigned code,
-		    const char *reason, const struct sip_peer *src, uint64_t tag_key);
+		    const char *reason, const struct sip_peer *src, const char *to_tag);
+
+/** Whether a response of @p code to @p req gets a To tag: the request has none, and code > 100. */
+bool sip_resp_wants_tag(const struct sip_msg *req, unsigned code);
 
 /** Contact: <uri>[;q=..][;expires=N][;+sip.instance=..][;reg-id=..]; q < 0 or expires < 0 omit it. */
 void sip_resp_contact(struct sip_resp *r, struct sip_str uri, int q, int64_t expires_s,
@@ -104,7 +114,15 @@ void sip_resp_header(struct sip_resp *r, const char *name, struct sip_str value)
 LC_MUSTCHECK int sip_resp_finish(struct sip_resp *r, size_t *len);
 
 /**
- * The To tag sip_resp_start() generates for @p req, written as SIP_RESP_TAG_LEN hex digits
- * (not NUL-terminated). Context: any thread.
+ * What the To tag of a response to @p req is a function of: its Call-ID, From tag, top Via branch
+ * (empty when absent) and CSeq number, so that a retransmission gets the same tag and another
+ * request another (RFC 3261 §8.2.6.2). Laid out without ambiguity: @p head holds the three
+ * lengths (u16) and the CSeq number (u32), little endian, and @p part the three strings
+ * (pointing into the request); the PRF input is head || part[0] || part[1] || part[2].
+ * Context: any thread; fast path.
  */
-void sip_resp_tag(const struct sip_msg *req, uint64_t tag_key, char out[SIP_RESP_TAG_LEN]);
+void sip_resp_tag_input(const struct sip_msg *req, uint8_t head[SIP_RESP_TAG_HEAD],
+			struct sip_str part[3]);
+
+/** @p v as the SIP_RESP_TAG_LEN lower-case hex digits of a To tag (not NUL-terminated). */
+void sip_resp_tag_text(uint64_t v, char out[SIP_RESP_TAG_LEN]);

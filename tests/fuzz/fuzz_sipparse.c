@@ -164,8 +164,18 @@ static int build(char *buf, size_t cap, const struct sip_msg *m, unsigned code,
 {
 	struct sip_resp r;
 	sip_resp_init(&r, buf, cap);
-	sip_resp_start(&r, m, code, code == 200 ? NULL : lc_strerror(m->err), peer,
-		       0x0123456789abcdefull);
+	/* as the dataplane does: a To tag from the request's identity (a PRF there, its raw
+	 * layout here; the builder only copies the digits) */
+	uint8_t head[SIP_RESP_TAG_HEAD];
+	struct sip_str part[3];
+	sip_resp_tag_input(m, head, part);
+	uint64_t v = 0;
+	for (unsigned i = 0; i < sizeof(head); i++) {
+		v = v * 31 + head[i];
+	}
+	char tag[SIP_RESP_TAG_LEN];
+	sip_resp_tag_text(v, tag);
+	sip_resp_start(&r, m, code, code == 200 ? NULL : lc_strerror(m->err), peer, tag);
 	if (code == 200) {
 		for (unsigned i = 0; i < m->ncontact; i++) {
 			const struct sip_contact *c = &m->contact[i];

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The response builder, byte for byte: status line, Via rewriting (received/rport per RFC 3261
- * §18.2.1 and RFC 3581), the stateless To tag, every header helper, the sticky error, and that no
- * buffer size, however small, gets written past.
+ * §18.2.1 and RFC 3581), the stateless To tag's input layout and insertion (the PRF itself is the
+ * dataplane's: tests/unit/dataplane/test_dp_sip.c), every header helper, the sticky error, and
+ * that no buffer size, however small, gets written past.
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -13,6 +14,9 @@
 #include "tests/tap.h"
 
 static struct sip_msg req;
+
+/* a To tag as the dataplane would pass it (the value is the caller's business) */
+#define TAG "0123456789abcdef"
 
 static const char reg[] = "REGISTER sip:example.com SIP/2.0\r\n"
 			  "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKabc;rport\r\n"
@@ -43,61 +47,118 @@ static int parse(const char *s)
 static void test_register_ok(void)
 {
 	char buf[2048];
-	char want[2048];
-	char tag[SIP_RESP_TAG_LEN + 1] = {0};
 	size_t len = 0;
 	struct sip_resp r;
 	struct sip_peer src = peer4("192.0.2.7", 40000);
 	is_int(parse(reg), LC_OK, "request parses");
-	sip_resp_tag(&req, 42, tag);
+	ok(sip_resp_wants_tag(&req, 200), "a 200 to a request without To tag wants one");
 	sip_resp_init(&r, buf, sizeof(buf));
-	sip_resp_start(&r, &req, 200, NULL, &src, 42);
+	sip_resp_start(&r, &req, 200, NULL, &src, TAG);
 	sip_resp_contact(&r, req.contact[0].addr.uri.raw, -1, 600, SIP_STR_NULL, SIP_STR_NULL);
 	sip_resp_date(&r, 0);
 	is_int(sip_resp_finish(&r, &len), LC_OK, "200 builds");
-	snprintf(
-		want, sizeof(want),
-		"SIP/2.0 200 OK\r\n"
-		"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKabc;received=192.0.2.7;rport=40000\r\n"
-		"Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKdef\r\n"
-		"From: <sip:alice@example.com>;tag=f1\r\n"
-		"To: <sip:alice@example.com>;tag=%s\r\n"
-		"Call-ID: c1@10.0.0.1\r\n"
-		"CSeq: 7 REGISTER\r\n"
-		"Contact: <sip:alice@10.0.0.1:5060>;expires=600\r\n"
-		"Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
-		"Content-Length: 0\r\n\r\n",
-		tag);
-	is_mem(buf, len, want, "200 OK byte for byte");
-	ok(strspn(tag, "0123456789abcdef") == SIP_RESP_TAG_LEN, "tag is %d hex digits",
-	   SIP_RESP_TAG_LEN);
+	is_mem(buf, len,
+	       "SIP/2.0 200 OK\r\n"
+	       "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKabc;received=192.0.2.7;rport=40000\r\n"
+	       "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKdef\r\n"
+	       "From: <sip:alice@example.com>;tag=f1\r\n"
+	       "To: <sip:alice@example.com>;tag=" TAG "\r\n"
+	       "Call-ID: c1@10.0.0.1\r\n"
+	       "CSeq: 7 REGISTER\r\n"
+	       "Contact: <sip:alice@10.0.0.1:5060>;expires=600\r\n"
+	       "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+	       "Content-Length: 0\r\n\r\n",
+	       "200 OK byte for byte, the caller's tag in To");
 
 	/* the response is itself a valid SIP message */
 	struct sip_msg resp;
 	is_int(sip_parse(&resp, buf, len), LC_OK, "the response parses");
 	ok(resp.status == 200 && resp.via[0].rport == 40000, "rport value in the response");
 	is_mem(resp.via[0].received.p, resp.via[0].received.len, "192.0.2.7", "received");
+	is_mem(resp.to.tag.p, resp.to.tag.len, TAG, "the To tag as given");
+}
 
-	/* a retransmission gets the same bytes; another request another tag */
-	char buf2[2048];
-	size_t len2 = 0;
-	is_int(parse(reg), LC_OK, "retransmission parses");
-	sip_resp_init(&r, buf2, sizeof(buf2));
-	sip_resp_start(&r, &req, 200, NULL, &src, 42);
-	sip_resp_contact(&r, req.contact[0].addr.uri.raw, -1, 600, SIP_STR_NULL, SIP_STR_NULL);
-	sip_resp_date(&r, 0);
-	ok(sip_resp_finish(&r, &len2) == LC_OK && len2 == len && memcmp(buf, buf2, len) == 0,
-	   "retransmission answered identically");
-	char other[sizeof(reg)];
-	memcpy(other, reg, sizeof(reg));
-	memcpy(strstr(other, "c1@"), "c2@", 3);
-	char tag2[SIP_RESP_TAG_LEN];
-	is_int(parse(other), LC_OK, "other request parses");
-	sip_resp_tag(&req, 42, tag2);
-	ok(memcmp(tag, tag2, SIP_RESP_TAG_LEN) != 0, "another Call-ID, another tag");
-	is_int(parse(reg), LC_OK, "reparse");
-	sip_resp_tag(&req, 43, tag2);
-	ok(memcmp(tag, tag2, SIP_RESP_TAG_LEN) != 0, "another key, another tag");
+/* The To tag's PRF input: every field that tells requests apart, without ambiguity. */
+static void test_tag_input(void)
+{
+	uint8_t head[SIP_RESP_TAG_HEAD];
+	struct sip_str part[3];
+	is_int(parse(reg), LC_OK, "request parses");
+	sip_resp_tag_input(&req, head, part);
+	static const uint8_t want[SIP_RESP_TAG_HEAD] = {11, 0, 2, 0, 10, 0, 7, 0, 0, 0};
+	ok(memcmp(head, want, sizeof(want)) == 0,
+	   "head: Call-ID, From tag and branch lengths, CSeq 7 (little endian)");
+	is_mem(part[0].p, part[0].len, "c1@10.0.0.1", "part 0: Call-ID");
+	is_mem(part[1].p, part[1].len, "f1", "part 1: From tag");
+	is_mem(part[2].p, part[2].len, "z9hG4bKabc", "part 2: top Via branch");
+
+	/* the same bytes split differently between fields: the heads differ */
+	uint8_t h1[SIP_RESP_TAG_HEAD], h2[SIP_RESP_TAG_HEAD];
+	is_int(parse("OPTIONS sip:a@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+		     "From: <sip:a@h>;tag=c\r\nTo: <sip:a@h>\r\nCall-ID: ab\r\n"
+		     "CSeq: 1 OPTIONS\r\n\r\n"),
+	       LC_OK, "Call-ID ab, From tag c");
+	sip_resp_tag_input(&req, h1, part);
+	is_int(parse("OPTIONS sip:a@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+		     "From: <sip:a@h>;tag=bc\r\nTo: <sip:a@h>\r\nCall-ID: a\r\n"
+		     "CSeq: 1 OPTIONS\r\n\r\n"),
+	       LC_OK, "Call-ID a, From tag bc");
+	sip_resp_tag_input(&req, h2, part);
+	ok(memcmp(h1, h2, sizeof(h1)) != 0, "ab|c and a|bc have different inputs");
+
+	is_int(parse("OPTIONS sip:a@h SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n"
+		     "From: <sip:a@h>;tag=c\r\nTo: <sip:a@h>\r\nCall-ID: ab\r\n"
+		     "CSeq: 2147483647 OPTIONS\r\n\r\n"),
+	       LC_OK, "no branch, largest CSeq");
+	sip_resp_tag_input(&req, head, part);
+	static const uint8_t want2[SIP_RESP_TAG_HEAD] = {2, 0, 1, 0, 0, 0, 255, 255, 255, 127};
+	ok(memcmp(head, want2, sizeof(want2)) == 0 && part[2].len == 0,
+	   "no branch: an empty part; the CSeq in full");
+
+	char text[SIP_RESP_TAG_LEN + 1] = {0};
+	sip_resp_tag_text(0x0123456789abcdefull, text);
+	is_str(text, "0123456789abcdef",
+	       "tag text: 16 lower-case hex digits, most significant first");
+	sip_resp_tag_text(0, text);
+	is_str(text, "0000000000000000", "tag text keeps leading zeros");
+	sip_resp_tag_text(UINT64_MAX, text);
+	is_str(text, "ffffffffffffffff", "tag text of all ones");
+}
+
+/* When a tag is wanted, the builder takes nothing but SIP_RESP_TAG_LEN hex digits. */
+static void test_tag_rules(void)
+{
+	char buf[1024];
+	size_t len = 0;
+	struct sip_resp r;
+	struct sip_peer src = peer4("10.0.0.1", 5060);
+	is_int(parse(reg), LC_OK, "request parses");
+	ok(!sip_resp_wants_tag(&req, 100), "no tag on 100");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 200, NULL, &src, NULL);
+	is_int(sip_resp_finish(&r, &len), LC_EINVAL, "a wanted tag missing is refused");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 200, NULL, &src, "0123456789ABCDEF");
+	is_int(sip_resp_finish(&r, &len), LC_EINVAL, "upper-case digits refused");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 200, NULL, &src, "0123456\r\nX: 1abcdef");
+	is_int(sip_resp_finish(&r, &len), LC_EINVAL, "CRLF in a tag refused");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 200, NULL, &src, "0123");
+	is_int(sip_resp_finish(&r, &len), LC_EINVAL, "a short tag refused");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 100, NULL, &src, NULL);
+	is_int(sip_resp_finish(&r, &len), LC_OK, "100 needs no tag");
+
+	is_int(parse("BYE sip:a@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+		     "From: <sip:a@h>;tag=1\r\nTo: <sip:a@h>;tag=2\r\nCall-ID: x\r\n"
+		     "CSeq: 1 BYE\r\n\r\n"),
+	       LC_OK, "a request with a To tag");
+	ok(!sip_resp_wants_tag(&req, 481), "a To tag already there: none wanted");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 481, NULL, &src, NULL);
+	ok(sip_resp_finish(&r, &len) == LC_OK && strstr(buf, "To: <sip:a@h>;tag=2\r\n") != NULL,
+	   "its tag is kept and none added");
 }
 
 static void test_every_small_buffer(void)
@@ -108,7 +169,7 @@ static void test_every_small_buffer(void)
 	struct sip_peer src = peer4("192.0.2.7", 40000);
 	is_int(parse(reg), LC_OK, "request parses");
 	sip_resp_init(&r, full, sizeof(full));
-	sip_resp_start(&r, &req, 302, NULL, &src, 1);
+	sip_resp_start(&r, &req, 302, NULL, &src, TAG);
 	sip_resp_contact(&r, SIP_STR_LIT("sip:alice@10.0.0.1"), 500, 30, SIP_STR_NULL,
 			 SIP_STR_NULL);
 	is_int(sip_resp_finish(&r, &full_len), LC_OK, "302 builds");
@@ -119,7 +180,7 @@ static void test_every_small_buffer(void)
 		size_t len = 0;
 		memset(buf, 0x5a, sizeof(buf));
 		sip_resp_init(&r, buf, cap);
-		sip_resp_start(&r, &req, 302, NULL, &src, 1);
+		sip_resp_start(&r, &req, 302, NULL, &src, TAG);
 		sip_resp_contact(&r, SIP_STR_LIT("sip:alice@10.0.0.1"), 500, 30, SIP_STR_NULL,
 				 SIP_STR_NULL);
 		wrong += sip_resp_finish(&r, &len) != LC_ENOSPACE;
@@ -160,7 +221,7 @@ static void test_via_rules(void)
 
 	is_int(parse(options_via("10.0.0.1:5060;branch=z9hG4bK1")), LC_OK, "sent-by equals source");
 	sip_resp_init(&r, buf, sizeof(buf));
-	sip_resp_start(&r, &req, 200, NULL, &same, 1);
+	sip_resp_start(&r, &req, 200, NULL, &same, TAG);
 	finish_ok(&r, buf, "builds");
 	ok(strstr(buf, "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n") != NULL,
 	   "no received= when sent-by is the source");
@@ -170,7 +231,7 @@ static void test_via_rules(void)
 	is_int(parse(options_via("pc.example.com:5070;received=1.2.3.4;rport=1;branch=z9hG4bK2")),
 	       LC_OK, "host name with stale received and rport");
 	sip_resp_init(&r, buf, sizeof(buf));
-	sip_resp_start(&r, &req, 200, NULL, &same, 1);
+	sip_resp_start(&r, &req, 200, NULL, &same, TAG);
 	finish_ok(&r, buf, "builds");
 	ok(strstr(buf, "Via: SIP/2.0/UDP pc.example.com:5070;branch=z9hG4bK2;received=10.0.0.1;"
 		       "rport=5060\r\n") != NULL,
@@ -187,12 +248,12 @@ static void test_via_rules(void)
 	is_int(sip_peer_set(&v6, AF_INET6, &a6, 5060), LC_OK, "IPv6 peer");
 	is_int(parse(options_via("[2001:DB8::1];branch=z9hG4bK4")), LC_OK, "IPv6 sent-by");
 	sip_resp_init(&r, buf, sizeof(buf));
-	sip_resp_start(&r, &req, 200, NULL, &v6, 1);
+	sip_resp_start(&r, &req, 200, NULL, &v6, TAG);
 	finish_ok(&r, buf, "builds");
 	ok(strstr(buf, "received") == NULL, "same IPv6 address in another spelling: no received");
 	is_int(parse(options_via("[2001:db8::2];branch=z9hG4bK5")), LC_OK, "other IPv6 sent-by");
 	sip_resp_init(&r, buf, sizeof(buf));
-	sip_resp_start(&r, &req, 200, NULL, &v6, 1);
+	sip_resp_start(&r, &req, 200, NULL, &v6, TAG);
 	finish_ok(&r, buf, "builds");
 	ok(strstr(buf, ";received=2001:db8::1\r\n") != NULL, "IPv6 received without brackets");
 	is_int(sip_peer_set(&v6, 12345, &a6, 1), LC_EINVAL, "unknown family");
@@ -205,7 +266,7 @@ static void test_helpers(void)
 	struct sip_peer src = peer4("10.0.0.1", 5060);
 	is_int(parse(reg), LC_OK, "request parses");
 	sip_resp_init(&r, buf, sizeof(buf));
-	sip_resp_start(&r, &req, 423, NULL, &src, 1);
+	sip_resp_start(&r, &req, 423, NULL, &src, TAG);
 	sip_resp_min_expires(&r, 60);
 	sip_resp_retry_after(&r, 30);
 	sip_resp_allow(&r, "INVITE, ACK, CANCEL, OPTIONS, REGISTER");
@@ -237,7 +298,7 @@ static void test_helpers(void)
 	ok(strncmp(buf, "SIP/2.0 423 Interval Too Brief\r\n", 32) == 0, "423 reason phrase");
 
 	sip_resp_init(&r, buf, sizeof(buf));
-	sip_resp_start(&r, &req, 100, "Trying hard", &src, 1);
+	sip_resp_start(&r, &req, 100, "Trying hard", &src, TAG);
 	finish_ok(&r, buf, "100 builds");
 	ok(strstr(buf, "To: <sip:alice@example.com>\r\n") != NULL, "no tag on 100");
 	ok(strncmp(buf, "SIP/2.0 100 Trying hard\r\n", 25) == 0, "caller's reason phrase");
@@ -255,34 +316,34 @@ static void test_sticky_errors(void)
 	is_int(sip_resp_finish(&r, &len), LC_ESIP_RESP_STATE, "finish before start");
 	sip_resp_init(&r, buf, sizeof(buf));
 	sip_resp_min_expires(&r, 1);
-	sip_resp_start(&r, &req, 200, NULL, &src, 1);
+	sip_resp_start(&r, &req, 200, NULL, &src, TAG);
 	is_int(sip_resp_finish(&r, &len), LC_ESIP_RESP_STATE, "header before start is sticky");
 	sip_resp_init(&r, buf, sizeof(buf));
-	sip_resp_start(&r, &req, 200, NULL, &src, 1);
-	sip_resp_start(&r, &req, 200, NULL, &src, 1);
+	sip_resp_start(&r, &req, 200, NULL, &src, TAG);
+	sip_resp_start(&r, &req, 200, NULL, &src, TAG);
 	is_int(sip_resp_finish(&r, &len), LC_ESIP_RESP_STATE, "start twice");
 	sip_resp_init(&r, buf, sizeof(buf));
-	sip_resp_start(&r, &req, 99, NULL, &src, 1);
+	sip_resp_start(&r, &req, 99, NULL, &src, TAG);
 	is_int(sip_resp_finish(&r, &len), LC_EINVAL, "status 99");
 	sip_resp_init(&r, buf, sizeof(buf));
-	sip_resp_start(&r, &req, 400, "Bad\r\nX-Injected: 1", &src, 1);
+	sip_resp_start(&r, &req, 400, "Bad\r\nX-Injected: 1", &src, TAG);
 	is_int(sip_resp_finish(&r, &len), LC_EINVAL, "CRLF in a reason phrase refused");
 	sip_resp_init(&r, buf, sizeof(buf));
-	sip_resp_start(&r, &req, 200, NULL, &src, 1);
+	sip_resp_start(&r, &req, 200, NULL, &src, TAG);
 	sip_resp_header(&r, "X-Empty", SIP_STR_NULL);
 	is_int(sip_resp_finish(&r, &len), LC_OK, "an absent value writes an empty header");
 	sip_resp_init(&r, buf, sizeof(buf));
-	sip_resp_start(&r, &req, 200, NULL, &src, 1);
+	sip_resp_start(&r, &req, 200, NULL, &src, TAG);
 	sip_resp_header(&r, "X-Evil", SIP_STR_LIT("a\r\nInjected: 1"));
 	is_int(sip_resp_finish(&r, &len), LC_EINVAL, "CRLF in a header value refused");
 	sip_resp_init(&r, buf, sizeof(buf));
-	sip_resp_start(&r, &req, 200, NULL, &src, 1);
+	sip_resp_start(&r, &req, 200, NULL, &src, TAG);
 	finish_ok(&r, buf, "finish");
 	is_int(sip_resp_finish(&r, &len), LC_ESIP_RESP_STATE, "finish twice");
 	is_int(parse("REGISTER sip:a SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\r\n"),
 	       LC_ESIP_MISSING_FROM, "unaddressable request");
 	sip_resp_init(&r, buf, sizeof(buf));
-	sip_resp_start(&r, &req, 400, NULL, &src, 1);
+	sip_resp_start(&r, &req, 400, NULL, &src, TAG);
 	is_int(sip_resp_finish(&r, &len), LC_ESIP_RESP_STATE, "no response to it");
 }
 
@@ -304,7 +365,7 @@ static void test_line_growth(void)
 		struct sip_resp r;
 		size_t len = 0;
 		sip_resp_init(&r, out, sizeof(out));
-		sip_resp_start(&r, &req, 200, NULL, &p, 1);
+		sip_resp_start(&r, &req, 200, NULL, &p, TAG);
 		int fin = sip_resp_finish(&r, &len);
 		if (ret == LC_OK && fin == LC_OK) {
 			static struct sip_msg back;
@@ -340,6 +401,8 @@ int main(void)
 {
 	test_date();
 	test_register_ok();
+	test_tag_input();
+	test_tag_rules();
 	test_line_growth();
 	test_every_small_buffer();
 	test_via_rules();
