@@ -178,7 +178,7 @@ void dp_node_take_wants(struct dp_node *n, void (*fn)(void *arg, const struct dp
 			void *arg)
 {
 	for (unsigned i = 0; i < n->nworkers; i++) {
-		dp_auth_take_wants(n->w[i], fn, arg);
+		dp_member_take_wants(n->w[i], fn, arg);
 	}
 }
 

@@ -65,7 +65,7 @@ static void tx_flush(struct dp_worker *w)
 
 void dp_tx_push(struct dp_worker *w, struct dp_pkt *p)
 {
-	bool ok = !w->cfg->secured || p->sock != DP_SOCK_LSP || dp_auth_tx(w, p);
+	bool ok = !w->cfg->secured || p->sock != DP_SOCK_LSP || dp_member_tx(w, p);
 	p->flags = 0;
 	if (!ok) {
 		dp_pool_put(&w->pool, p);
@@ -123,7 +123,7 @@ static uint64_t dispatch(struct dp_worker *w, struct dp_pkt **pkts, unsigned n)
 		struct dp_pkt *p = pkts[i];
 		lc_counter_inc(&w->stats.rx[p->sock]);
 		p->flags = 0;
-		if (w->cfg->secured && p->sock == DP_SOCK_LSP && !dp_auth_rx(w, p)) {
+		if (w->cfg->secured && p->sock == DP_SOCK_LSP && !dp_member_rx(w, p)) {
 			release(w, p); /* a member's tag that failed: counted, never handled */
 			continue;
 		}

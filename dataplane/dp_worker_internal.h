@@ -11,6 +11,7 @@
 #include "dataplane/dp_auth.h"
 #include "dataplane/dp_cfg.h"
 #include "dataplane/dp_mac.h"
+#include "dataplane/dp_member.h"
 #include "dataplane/dp_peers.h"
 #include "dataplane/dp_pkt.h"
 #include "dataplane/dp_stats.h"
@@ -137,7 +138,7 @@ static inline void dp_addr_of(const struct dht_addr *a, struct dp_addr *out)
 }
 
 /* Queue a built response; flushes when the batch is full. On a secured node a datagram to a
- * member is tagged (dp_auth_tx) or, when that fails, dropped here. Context: the worker. */
+ * member is tagged (dp_member_tx) or, when that fails, dropped here. Context: the worker. */
 void dp_tx_push(struct dp_worker *w, struct dp_pkt *p);
 
 /* dp_tx_push of a datagram only a member may receive (a forwarded request, a replica message,

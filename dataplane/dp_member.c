@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A worker's datagrams to and from the members of a secured overlay (dp_member.h): which ones
+ * are tagged, what a failed check costs, and asking control for the links whose keys are
+ * missing. The AUTH TLV itself is dp_auth.c.
+ *
+ * A worker that must send to a member it has no key for (no link yet, or it closed) drops the
+ * datagram (the client's retransmission recovers it) and asks control for a link to that
+ * address; so does a receiver that gets a tag under an epoch of a member it does not know yet.
+ * An ask is a dp_addr on a single-producer single-consumer queue per worker, at most one per
+ * address per second.
+ */
+#include "dataplane/dp_member.h"
+
+#include <string.h>
+
+#include "dataplane/dp_worker_internal.h"
+
+static bool addr_equal(const struct dp_addr *a, const struct dp_addr *b)
+{
+	return a->family == b->family && a->port == b->port && memcmp(a->addr, b->addr, 16) == 0;
+}
+
+/* Ask control for a link to @p a, at most once a second per recent address. */
+static void want(struct dp_worker *w, const struct dp_addr *a)
+{
+	for (unsigned i = 0; i < LC_ARRAY_SIZE(w->want_recent); i++) {
+		if (addr_equal(&w->want_recent[i], a) && w->now_s - w->want_recent_s[i] < 1) {
+			return;
+		}
+	}
+	unsigned r = w->want_next++ % LC_ARRAY_SIZE(w->want_recent);
+	w->want_recent[r] = *a;
+	w->want_recent_s[r] = w->now_s;
+	struct dp_want_queue *q = &w->wants;
+	uint32_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+	uint32_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+	if (head - tail == DP_WANTS) {
+		return; /* control is behind: a later datagram asks again */
+	}
+	q->addr[head % DP_WANTS] = *a;
+	atomic_store_explicit(&q->head, head + 1, memory_order_release);
+}
+
+void dp_member_take_wants(struct dp_worker *w, void (*fn)(void *arg, const struct dp_addr *a),
+			  void *arg)
+{
+	struct dp_want_queue *q = &w->wants;
+	uint32_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+	uint32_t head = atomic_load_explicit(&q->head, memory_order_acquire);
+	for (; tail != head; tail++) {
+		struct dp_addr a = q->addr[tail % DP_WANTS];
+		atomic_store_explicit(&q->tail, tail + 1, memory_order_release);
+		fn(arg, &a);
+	}
+}
+
+bool dp_member_tx(struct dp_worker *w, struct dp_pkt *p)
+{
+	const struct dp_peer *peer = dp_peers_find(w->peers, &p->peer);
+	if (peer == NULL || peer->nkeys == 0) {
+		if (!(p->flags & DP_PKT_TO_MEMBER)) {
+			return true; /* a client: its answers carry no tag */
+		}
+		lc_counter_inc(&w->stats.drop[DP_DROP_AUTH_NO_KEY]);
+		want(w, &p->peer);
+		return false;
+	}
+	uint64_t seq = (uint64_t)w->id << 56 | (++w->auth_seq & ((1ull << 56) - 1));
+	int ret = dp_auth_seal(&w->mac, &peer->keys[0], seq, w->now_s, (uint8_t *)p->data, &p->len,
+			       DP_PKT_CAP);
+	if (ret != LC_OK) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_TOO_LARGE]);
+		return false;
+	}
+	lc_counter_inc(&w->stats.auth_tx);
+	return true;
+}
+
+bool dp_member_rx(struct dp_worker *w, struct dp_pkt *p)
+{
+	const struct dp_peer *from;
+	enum dp_auth_verdict v = dp_auth_open(&w->mac, w->peers, w->replay, w->now_s, &p->peer,
+					      (uint8_t *)p->data, &p->len, &from);
+	switch (v) {
+	case DP_AUTH_NONE:
+		return true; /* a client's datagram: no member's rights */
+	case DP_AUTH_OK:
+		p->flags |= DP_PKT_AUTHED;
+		p->auth_id = from->id;
+		lc_counter_inc(&w->stats.auth_rx);
+		return true;
+	case DP_AUTH_UNKNOWN:
+		lc_counter_inc(&w->stats.drop[DP_DROP_AUTH_UNKNOWN]);
+		if (from != NULL) {
+			want(w, &p->peer); /* a link we do not know yet: ask for one of our own */
+		}
+		return false;
+	case DP_AUTH_BAD:
+		lc_counter_inc(&w->stats.drop[DP_DROP_AUTH_BAD]);
+		return false;
+	case DP_AUTH_REPLAY:
+	case DP_AUTH_FULL:
+	default:
+		lc_counter_inc(&w->stats.drop[DP_DROP_AUTH_REPLAY]);
+		return false;
+	}
+}

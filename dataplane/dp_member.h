@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A worker's datagrams to and from the members of a secured overlay (issue 13,
+ * docs/security.md §4): tagged on the way out when their destination is a member (dp_auth.h),
+ * checked and stripped on the way in, and the asks for links a worker queues for control when
+ * it lacks a member's key. A datagram that passed carries DP_PKT_AUTHED and its sender's node
+ * id: only such datagrams may do what only a member may do (REPLICA_STORE and its
+ * acknowledgement, a REPLY_TO, an answer to a forwarded request).
+ */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dataplane/dp_pkt.h"
+
+#define DP_WANTS 64 /* asks for a link a worker may have queued for control */
+
+struct dp_worker;
+
+/* Addresses a worker asks control to open a link to. Single producer (the worker), single
+ * consumer (control): head is written by the worker, tail by control. */
+struct dp_want_queue {
+	_Atomic uint32_t head, tail;
+	struct dp_addr addr[DP_WANTS];
+};
+
+/**
+ * Check and strip the AUTH TLV of a datagram received on the LSP socket of a secured node: sets
+ * DP_PKT_AUTHED and the sender's id when a member's tag passed. A datagram without an AUTH TLV
+ * passes unauthenticated (a client's).
+ * @return false when the datagram must be dropped (a bad tag, an unknown peer or epoch, too old,
+ *   a replay; counted).
+ * Context: the worker that received it, RCU online (reads the key table); fast path.
+ */
+bool dp_member_rx(struct dp_worker *w, struct dp_pkt *p);
+
+/**
+ * Tag a datagram about to leave the LSP socket of a secured node when its destination is a
+ * member with a key. A datagram marked DP_PKT_TO_MEMBER whose destination has no key is refused
+ * (and control is asked for a link).
+ * @return false when it must not be sent (counted); the caller still owns it.
+ * Context: the worker, RCU online; fast path.
+ */
+bool dp_member_tx(struct dp_worker *w, struct dp_pkt *p);
+
+/**
+ * Take the addresses the worker asked links for: @p fn is called once per address.
+ * Context: control.
+ */
+void dp_member_take_wants(struct dp_worker *w, void (*fn)(void *arg, const struct dp_addr *a),
+			  void *arg);
