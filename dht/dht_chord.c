@@ -13,24 +13,37 @@
  * list at once.
  *
  * Liveness: the predecessor and the first successors are pinged every T_ping; a ping unanswered
- * for T_fail declares the node dead at its incarnation. Deaths and joins spread by gossip. A node
- * that hears itself declared dead raises its incarnation above the rumour (SWIM's refutation), and
- * the higher incarnation wins everywhere. Dead entries are kept T_forget, long enough for every
- * node to have heard, so stale gossip cannot bring them back; then they are forgotten.
+ * for T_fail declares the node dead at its incarnation. Joins spread by gossip; a death heard from
+ * others is not believed but checked: the node is suspected and pinged like a neighbour, and its
+ * link failing or T_fail without an answer is then this node's own evidence. A node that hears
+ * itself declared dead at its own incarnation raises it by one (SWIM's refutation), and the
+ * higher incarnation wins everywhere. Dead entries are kept T_forget, long enough for every node
+ * to have heard, so stale gossip cannot bring them back; then they are forgotten.
+ *
+ * Trust (docs/overlay.md §4): the driver vouches for a message's sender (dht_ovl.from) and for
+ * nothing else in it. So an answer is taken only for an outstanding request to that sender
+ * (dht_chord_txn.c); a LEAVE makes only its sender dead; a "dead" entry about another node is a
+ * reason to probe it, never to drop it; a claim of this node's own death above its incarnation
+ * is a forgery (only a node raises its own incarnation) and one at UINT32_MAX cannot be refuted
+ * without wrapping, so both are ignored and counted; entries heard second-hand never change a
+ * known member's address (its own messages do); and the view never grows beyond max_view.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/lc_alloc.h"
 #include "common/lc_error.h"
 #include "dht/dht_chord.h"
+#include "dht/dht_chord_txn.h"
 #include "dht/dht_ring.h"
 #include "dht/lsp.h"
 
-#define PING_TARGETS_MIN 3   /* successors pinged, at least (more when R is larger) */
-#define FIND_MAX_HOPS 32     /* an iterative FIND_SUCCESSOR gives up after this many */
-#define FIND_PENDING 8	     /* outstanding finger lookups */
-#define VIEW_MAX (1u << 20)  /* entries the view may hold, whatever gossip says */
-#define ANSWER_VIEW_MAX 4096 /* entries sent in one view answer beyond the one-hop size */
+#define PING_TARGETS_MIN 3	  /* successors pinged, at least (more when R is larger) */
+#define FIND_MAX_HOPS 32	  /* an iterative FIND_SUCCESSOR gives up after this many */
+#define FIND_PENDING 8		  /* outstanding finger lookups */
+#define ANSWER_VIEW_MAX 4096	  /* entries sent in one view answer beyond the one-hop size */
+#define MAX_VIEW_CAP (1u << 24)	  /* the largest max_view: a view of 16M entries is 1 GB */
+#define MAX_VIEW_MIN_DEFAULT 1024 /* the default max_view is never below this (56 KB) */
 
 /* One entry of the view. */
 struct member {
@@ -40,6 +53,8 @@ struct member {
 	uint64_t changed_ms;   /* when the state last changed (dead entries are forgotten) */
 	uint64_t ping_sent_ms; /* when the outstanding ping went out */
 	bool ping_out;	       /* a ping is outstanding */
+	bool claimed;	       /* another node said it is dead: pinged every round until it answers
+				  or is found dead */
 };
 
 struct find_pending {
@@ -79,6 +94,10 @@ struct dht_chord {
 
 	struct outbox out, taken;
 	struct dht_chord_stats st;
+
+	struct dht_txns txns; /* requests sent and not answered yet */
+	uint64_t refuted_ms;  /* the last refutation */
+	bool refute_due;      /* a refutation waits for the rate limit */
 };
 
 /* ---- small helpers --------------------------------------------------------------------------- */
@@ -134,21 +153,38 @@ static struct member *view_find_addr(struct dht_chord *c, const struct dht_addr 
 	return NULL;
 }
 
+/* Room for @p n entries in all (at most max_view): false when there is none. */
+static bool view_reserve(struct dht_chord *c, unsigned n)
+{
+	if (n > c->cfg.max_view) {
+		return false;
+	}
+	if (n <= c->capview) {
+		return true;
+	}
+	unsigned cap = c->capview;
+	while (cap < n) {
+		cap *= 2;
+	}
+	cap = cap < c->cfg.max_view ? cap : c->cfg.max_view;
+	struct member *v = lc_alloc(cap * sizeof(*v));
+	if (v == NULL) {
+		return false;
+	}
+	memcpy(v, c->view, c->nview * sizeof(*v));
+	lc_free(c->view);
+	c->view = v;
+	c->capview = cap;
+	return true;
+}
+
+/* A new entry for @p p, alive at incarnation 0 (the caller sets both); NULL when the view is full
+ * (counted). */
 static struct member *view_insert(struct dht_chord *c, const struct dht_peer *p)
 {
-	if (c->nview == c->capview) {
-		if (c->capview >= VIEW_MAX) {
-			return NULL;
-		}
-		unsigned cap = c->capview * 2;
-		struct member *v = lc_alloc(cap * sizeof(*v));
-		if (v == NULL) {
-			return NULL;
-		}
-		memcpy(v, c->view, c->nview * sizeof(*v));
-		lc_free(c->view);
-		c->view = v;
-		c->capview = cap;
+	if (!view_reserve(c, c->nview + 1)) {
+		c->st.members_dropped++;
+		return NULL;
 	}
 	unsigned i = view_lower(c, p->id);
 	memmove(&c->view[i + 1], &c->view[i], (c->nview - i) * sizeof(c->view[0]));
@@ -260,9 +296,16 @@ static struct dht_ovl *emit(struct dht_chord *c, const struct dht_addr *to, uint
 	return m;
 }
 
-static struct dht_ovl *request(struct dht_chord *c, const struct dht_addr *to, uint8_t type)
+/* A request; its answer will be taken (dht_chord_txn.h). A LEAVE's is not: the machine is quiet
+ * once it left. */
+static struct dht_ovl *request(struct dht_chord *c, const struct dht_addr *to, uint8_t type,
+			       uint64_t now_ms)
 {
-	return emit(c, to, type, false, new_txn(c));
+	struct dht_ovl *m = emit(c, to, type, false, new_txn(c));
+	if (m != NULL && type != DHT_LSP_LEAVE) {
+		dht_txns_add(&c->txns, to, type, m->txn, now_ms);
+	}
+	return m;
 }
 
 static struct dht_ovl *answer(struct dht_chord *c, const struct dht_ovl *req)
@@ -320,53 +363,253 @@ static void mark_changed(struct dht_chord *c)
 	c->changed = true;
 }
 
-static void refute(struct dht_chord *c, uint32_t rumour_inc, uint64_t now_ms)
+/*
+ * This node heard itself declared dead at its own incarnation: raise it by one (SWIM), at most
+ * once per T_gossip (so that no peer can run it up at its message rate; a refutation asked for
+ * meanwhile is done when the time comes), and never past UINT32_MAX (wrapping to 0 would leave
+ * the node dead everywhere).
+ */
+static void refute(struct dht_chord *c, uint64_t now_ms)
 {
-	c->inc = rumour_inc + 1;
-	struct member *me = view_find(c, c->self.id);
-	if (me != NULL) {
-		me->inc = c->inc;
-		me->state = DHT_MEMBER_ALIVE;
+	if (c->inc == UINT32_MAX) {
+		c->st.claims_refused++;
+		c->refute_due = false;
+		return;
 	}
+	if (c->st.refutations > 0 && now_ms - c->refuted_ms < c->cfg.t_gossip_ms) {
+		c->refute_due = true;
+		return;
+	}
+	c->inc++;
+	struct member *me = view_find(c, c->self.id);
+	me->inc = c->inc;
+	me->state = DHT_MEMBER_ALIVE;
 	c->st.refutations++;
+	c->refuted_ms = now_ms;
+	c->refute_due = false;
 	c->next_gossip = now_ms; /* tell everyone soon */
 }
 
-/* Merge one entry; true when the view changed. */
-static bool merge(struct dht_chord *c, const struct dht_ovl_member *e, uint64_t now_ms)
+/* An entry about this node itself: only a death at its own incarnation is refuted. */
+static void merge_self(struct dht_chord *c, const struct dht_ovl_member *e, uint64_t now_ms)
 {
-	if (e->peer.id == c->self.id) {
-		if (e->state == DHT_MEMBER_DEAD && e->incarnation >= c->inc) {
-			refute(c, e->incarnation, now_ms);
-		}
-		return false;
+	if (e->state != DHT_MEMBER_DEAD) {
+		return;
 	}
-	struct member *m = view_find(c, e->peer.id);
-	if (m == NULL) {
-		m = view_insert(c, &e->peer);
-		if (m == NULL) {
+	if (e->incarnation == c->inc) {
+		refute(c, now_ms);
+	} else if (e->incarnation > c->inc) {
+		c->st.claims_refused++; /* only this node raises its incarnation: a forgery */
+	}
+}
+
+static void send_ping(struct dht_chord *c, struct member *m, uint64_t now_ms)
+{
+	(void)request(c, &m->peer.addr, DHT_LSP_NODE_PING, now_ms);
+	if (!m->ping_out) {
+		m->ping_sent_ms = now_ms; /* T_fail counts from the first unanswered ping */
+		m->ping_out = true;
+	}
+}
+
+/* Doubt @p m (live): mark it suspect and ping it unless a ping is out; true when the routing
+ * table changes (the suspect mark is in it). */
+static bool suspect(struct dht_chord *c, struct member *m, uint64_t now_ms)
+{
+	bool ch = !(m->peer.flags & DHT_PEER_SUSPECT);
+	m->peer.flags |= DHT_PEER_SUSPECT;
+	if (!m->ping_out) {
+		send_ping(c, m, now_ms);
+	}
+	return ch;
+}
+
+/*
+ * Merge entry @p e about the known member @p m; @p direct when it comes from that member itself
+ * (the sender of a message), else it was heard second-hand. True when the routing table changed.
+ * Alive at a higher incarnation is believed (that is how a refutation spreads), but only the
+ * member itself moves its address. Dead is believed of a dead entry (a higher incarnation), never
+ * of a live one: that one is probed, and only the probe's failure kills it (docs/overlay.md §4).
+ */
+static bool merge_known(struct dht_chord *c, struct member *m, const struct dht_ovl_member *e,
+			bool direct, uint64_t now_ms)
+{
+	if (e->state == DHT_MEMBER_DEAD) {
+		if (!alive(m)) {
+			m->inc = e->incarnation > m->inc ? e->incarnation : m->inc;
 			return false;
 		}
-		m->inc = e->incarnation;
-		m->state = e->state;
-		m->changed_ms = now_ms;
-		return true;
+		if (e->incarnation < m->inc) {
+			return false;
+		}
+		c->st.death_claims++;
+		m->claimed = true;
+		return suspect(c, m, now_ms);
 	}
-	bool newer = e->incarnation > m->inc;
-	bool dies = e->incarnation == m->inc && e->state == DHT_MEMBER_DEAD && alive(m);
-	if (!newer && !dies) {
+	if (e->incarnation <= m->inc) {
 		return false;
 	}
-	bool state_changes = m->state != e->state;
 	m->inc = e->incarnation;
-	m->state = e->state;
-	m->peer.addr = e->peer.addr;
-	if (state_changes) {
-		m->changed_ms = now_ms;
-		m->ping_out = false;
-		m->peer.flags = 0;
+	if (direct) {
+		m->peer.addr = e->peer.addr;
 	}
-	return state_changes;
+	if (alive(m)) {
+		return false;
+	}
+	m->state = DHT_MEMBER_ALIVE;
+	m->changed_ms = now_ms;
+	m->ping_out = false;
+	m->claimed = false;
+	m->peer.flags = 0;
+	return true;
+}
+
+/* How far @p id lies from self round the ring, the shorter way. */
+static dht_id_t farness(const struct dht_chord *c, dht_id_t id)
+{
+	dht_id_t cw = dht_dist(c->self.id, id), ccw = dht_dist(id, c->self.id);
+	return cw < ccw ? cw : ccw;
+}
+
+static bool is_finger(const struct dht_chord *c, dht_id_t id)
+{
+	for (unsigned i = 0; i < DHT_FINGERS; i++) {
+		if (c->has_finger[i] && c->finger[i].id == id) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The view is full and Chord met node @p id (it spoke to us, or a neighbour listed it): make
+ * room by dropping a dead entry, else the live entry farthest from self that is no finger, if
+ * @p id is nearer. A ring larger than max_view thus keeps the neighbourhood and fingers Chord
+ * needs, while bulk entries (gossip, view answers) never displace anything. False when @p id
+ * is the farthest.
+ */
+static bool make_room(struct dht_chord *c, dht_id_t id)
+{
+	unsigned victim = c->nview;
+	dht_id_t worst = farness(c, id);
+	for (unsigned i = 0; i < c->nview; i++) {
+		const struct member *m = &c->view[i];
+		if (!alive(m)) {
+			victim = i;
+			break;
+		}
+		dht_id_t f = farness(c, m->peer.id);
+		if (f > worst && m->peer.id != c->self.id && !is_finger(c, m->peer.id)) {
+			worst = f;
+			victim = i;
+		}
+	}
+	if (victim == c->nview) {
+		return false;
+	}
+	if (alive(&c->view[victim])) {
+		mark_changed(c);
+	}
+	memmove(&c->view[victim], &c->view[victim + 1],
+		(c->nview - victim - 1) * sizeof(c->view[0]));
+	c->nview--;
+	return true;
+}
+
+/* A node not in the view that Chord met (a message's sender, a neighbour's list): added alive at
+ * @p inc, making room if need be; true when added (the routing changed). */
+static bool add_new(struct dht_chord *c, const struct dht_peer *p, uint32_t inc, uint64_t now_ms)
+{
+	if (c->nview >= c->cfg.max_view && !make_room(c, p->id)) {
+		c->st.members_dropped++;
+		return false;
+	}
+	struct member *m = view_insert(c, p);
+	if (m == NULL) {
+		return false;
+	}
+	m->inc = inc;
+	m->changed_ms = now_ms;
+	return true;
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+	dht_id_t x = ((const struct member *)a)->peer.id, y = ((const struct member *)b)->peer.id;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Add the @p n new live entries @p add (sorted here, ids not in the view) to the view in one
+ * pass: a page of 1024 entries costs one merge of two sorted runs, not 1024 moves of the whole
+ * view. Of two entries with one id the higher incarnation is kept.
+ */
+static bool add_sorted(struct dht_chord *c, struct member *add, unsigned n)
+{
+	if (n == 0) {
+		return false;
+	}
+	qsort(add, n, sizeof(*add), cmp_member);
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (k > 0 && add[k - 1].peer.id == add[i].peer.id) {
+			struct member *w = &add[k - 1];
+			w->inc = add[i].inc > w->inc ? add[i].inc : w->inc;
+			continue;
+		}
+		add[k++] = add[i];
+	}
+	if (!view_reserve(c, c->nview + k)) {
+		c->st.members_dropped += k;
+		return false;
+	}
+	unsigned i = c->nview, j = k, out = c->nview + k;
+	while (j > 0) {
+		if (i > 0 && c->view[i - 1].peer.id > add[j - 1].peer.id) {
+			c->view[--out] = c->view[--i];
+		} else {
+			c->view[--out] = add[--j];
+		}
+	}
+	c->nview += k;
+	return true;
+}
+
+/*
+ * Merge the first @p budget members of @p m (gossip or a view answer: second-hand), in order;
+ * the rest, and those the full view has no room for, are dropped and counted.
+ */
+static void merge_members(struct dht_chord *c, const struct dht_ovl *m, uint32_t budget,
+			  uint64_t now_ms)
+{
+	unsigned n = m->nmembers < budget ? m->nmembers : budget;
+	c->st.members_dropped += m->nmembers - n;
+	struct member *add = n > 0 ? lc_alloc(n * sizeof(*add)) : NULL;
+	unsigned nadd = 0;
+	bool ch = false;
+	for (unsigned i = 0; i < n; i++) {
+		const struct dht_ovl_member *e = &m->members[i];
+		struct member *v = view_find(c, e->peer.id);
+		if (e->peer.id == c->self.id) {
+			merge_self(c, e, now_ms);
+		} else if (v != NULL) {
+			ch |= merge_known(c, v, e, false, now_ms);
+		} else if (e->state != DHT_MEMBER_ALIVE) {
+			continue; /* a death we have no evidence of, of a node we never knew */
+		} else if (add == NULL || c->nview + nadd >= c->cfg.max_view) {
+			c->st.members_dropped++;
+		} else {
+			add[nadd] = (struct member){
+				.peer = e->peer, .inc = e->incarnation, .state = DHT_MEMBER_ALIVE};
+			add[nadd].peer.flags = 0;
+			add[nadd++].changed_ms = now_ms;
+		}
+	}
+	ch |= add_sorted(c, add, nadd);
+	lc_free(add);
+	if (ch) {
+		mark_changed(c);
+	}
 }
 
 /* A node we heard of second-hand (a successor list, a finger): known if new, never revived. */
@@ -375,39 +618,51 @@ static bool heard_of(struct dht_chord *c, const struct dht_peer *p, uint64_t now
 	if (p->id == c->self.id || view_find(c, p->id) != NULL) {
 		return false;
 	}
-	struct dht_ovl_member e = {.peer = *p, .incarnation = 0, .state = DHT_MEMBER_ALIVE};
-	return merge(c, &e, now_ms);
+	return add_new(c, p, 0, now_ms);
 }
 
-/* A message came from @p m->from: it is alive at the incarnation it says. */
+/* A message came from @p m->from (the driver vouches for it): it is alive at the incarnation it
+ * says, and no longer in doubt. */
 static bool heard_from(struct dht_chord *c, const struct dht_ovl *msg, uint64_t now_ms)
 {
 	if (msg->from.id == c->self.id) {
 		return false;
 	}
+	struct member *m = view_find(c, msg->from.id);
+	if (m == NULL) {
+		return add_new(c, &msg->from, msg->incarnation, now_ms);
+	}
 	struct dht_ovl_member e = {
 		.peer = msg->from, .incarnation = msg->incarnation, .state = DHT_MEMBER_ALIVE};
-	bool ch = merge(c, &e, now_ms);
-	struct member *m = view_find(c, msg->from.id);
-	if (m != NULL && alive(m)) {
+	bool ch = merge_known(c, m, &e, true, now_ms);
+	if (alive(m)) {
 		if (m->peer.flags & DHT_PEER_SUSPECT) {
 			m->peer.flags &= (uint8_t)~DHT_PEER_SUSPECT;
 			ch = true;
 		}
 		m->ping_out = false; /* any message proves it alive */
+		m->claimed = false;
 	}
 	return ch;
 }
 
-static void declare_dead(struct dht_chord *c, struct member *m, uint64_t now_ms)
+/* @p m is dead at its incarnation (a LEAVE of its own, or the failure detector's evidence). */
+static void mark_dead(struct dht_chord *c, struct member *m, uint64_t now_ms)
 {
 	m->state = DHT_MEMBER_DEAD;
 	m->changed_ms = now_ms;
 	m->ping_out = false;
+	m->claimed = false;
 	m->peer.flags = 0;
-	c->st.deaths_declared++;
 	c->next_gossip = now_ms;
 	mark_changed(c);
+}
+
+/* The failure detector's verdict: no answer for T_fail, or a probe's link failed. */
+static void declare_dead(struct dht_chord *c, struct member *m, uint64_t now_ms)
+{
+	mark_dead(c, m, now_ms);
+	c->st.deaths_declared++;
 }
 
 /* ---- lifecycle ------------------------------------------------------------------------------- */
@@ -433,6 +688,12 @@ static void cfg_defaults(struct dht_chord_cfg *cfg)
 	if (cfg->successors > DHT_MAX_SUCCESSORS) {
 		cfg->successors = DHT_MAX_SUCCESSORS;
 	}
+	if (cfg->max_view == 0) {
+		/* room beyond the one-hop size for dead entries and a ring that outgrew it */
+		uint64_t v = 4ull * cfg->one_hop_max;
+		v = v > MAX_VIEW_MIN_DEFAULT ? v : MAX_VIEW_MIN_DEFAULT;
+		cfg->max_view = (unsigned)(v < MAX_VIEW_CAP ? v : MAX_VIEW_CAP);
+	}
 }
 
 int dht_chord_new(struct dht_chord **out, const struct dht_chord_cfg *cfg,
@@ -441,12 +702,19 @@ int dht_chord_new(struct dht_chord **out, const struct dht_chord_cfg *cfg,
 	if (cfg->replicas > DHT_MAX_REPLICAS || cfg->successors > DHT_MAX_SUCCESSORS) {
 		return LC_EINVAL;
 	}
+	struct dht_chord_cfg full = *cfg;
+	cfg_defaults(&full);
+	if (full.max_view < full.one_hop_max || full.max_view > MAX_VIEW_CAP || full.max_view < 2) {
+		return LC_EINVAL;
+	}
 	struct dht_chord *c = lc_calloc(1, sizeof(*c));
 	if (c == NULL) {
 		return LC_ENOMEM;
 	}
-	c->cfg = *cfg;
-	cfg_defaults(&c->cfg);
+	c->cfg = full;
+	/* an answer later than this is dropped: the request was sent again meanwhile */
+	dht_txns_init(&c->txns, 2ull * (c->cfg.t_fail_ms > c->cfg.t_join_ms ? c->cfg.t_fail_ms
+									    : c->cfg.t_join_ms));
 	c->self = *self;
 	c->self.flags = 0;
 	c->inc = cfg->incarnation;
@@ -486,7 +754,7 @@ void dht_chord_free(struct dht_chord *c)
 
 static void send_join(struct dht_chord *c, uint64_t now_ms)
 {
-	(void)request(c, &c->bootstrap, DHT_LSP_JOIN);
+	(void)request(c, &c->bootstrap, DHT_LSP_JOIN, now_ms);
 	c->join_sent_ms = now_ms;
 }
 
@@ -499,29 +767,41 @@ void dht_chord_join(struct dht_chord *c, const struct dht_addr *bootstrap, uint6
 	send_join(c, now_ms);
 }
 
+/* Whether the LEAVE goes to @p m: every live member while the view is complete (a LEAVE is
+ * believed only from its subject, so a member that heard it only by gossip would have to find
+ * the death by itself), else the neighbours. */
+static bool leave_to(const struct dht_chord *c, const struct member *m, bool one_hop,
+		     const struct member *const *s, unsigned n, const struct member *p)
+{
+	if (!alive(m) || m->peer.id == c->self.id) {
+		return false;
+	}
+	if (one_hop || m == p) {
+		return true;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (s[i] == m) {
+			return true;
+		}
+	}
+	return false;
+}
+
 void dht_chord_leave(struct dht_chord *c, uint64_t now_ms)
 {
-	(void)now_ms;
 	if (c->left) {
 		return;
 	}
 	const struct member *s[DHT_MAX_SUCCESSORS];
 	unsigned n = successors(c, s, succ_len(c));
 	const struct member *p = predecessor(c);
-	struct dht_addr to[DHT_MAX_SUCCESSORS + 1];
-	unsigned nto = 0;
-	for (unsigned i = 0; i < n; i++) {
-		to[nto++] = s[i]->peer.addr;
-	}
-	if (p != NULL && (n == 0 || p->peer.id != s[0]->peer.id)) {
-		to[nto++] = p->peer.addr;
-	}
-	for (unsigned k = 0; k < nto; k++) {
-		struct dht_ovl *m = request(c, &to[k], DHT_LSP_LEAVE);
-		if (m == NULL) {
+	bool one_hop = dht_chord_one_hop(c);
+	for (unsigned k = 0; k < c->nview; k++) {
+		if (!leave_to(c, &c->view[k], one_hop, s, n, p)) {
 			continue;
 		}
-		for (unsigned i = 0; i < n; i++) {
+		struct dht_ovl *m = request(c, &c->view[k].peer.addr, DHT_LSP_LEAVE, now_ms);
+		for (unsigned i = 0; m != NULL && i < n; i++) {
 			m->peers[m->npeers++] = s[i]->peer;
 		}
 	}
@@ -605,7 +885,7 @@ static void on_find_answer(struct dht_chord *c, const struct dht_ovl *m, uint64_
 		f->txn = 0;
 		return;
 	}
-	struct dht_ovl *q = request(c, &p->addr, DHT_LSP_FIND_SUCCESSOR);
+	struct dht_ovl *q = request(c, &p->addr, DHT_LSP_FIND_SUCCESSOR, now_ms);
 	if (q != NULL) {
 		q->target = dht_finger_start(c->self.id, f->finger);
 		f->txn = q->txn;
@@ -613,23 +893,10 @@ static void on_find_answer(struct dht_chord *c, const struct dht_ovl *m, uint64_
 	}
 }
 
-static void merge_members(struct dht_chord *c, const struct dht_ovl *m, uint64_t now_ms)
-{
-	bool ch = false;
-	for (unsigned i = 0; i < m->nmembers; i++) {
-		ch |= merge(c, &m->members[i], now_ms);
-	}
-	if (ch) {
-		mark_changed(c);
-	}
-}
-
+/* A MEMBERSHIP request: merge what it says, answer with the view when the digests differ. */
 static void on_membership(struct dht_chord *c, const struct dht_ovl *m, uint64_t now_ms)
 {
-	merge_members(c, m, now_ms);
-	if (m->answer) {
-		return;
-	}
+	merge_members(c, m, m->nmembers, now_ms);
 	uint64_t mine = view_digest(c);
 	bool differs = mine != m->digest || c->nview != m->digest_count;
 	struct dht_ovl *a = answer(c, m);
@@ -642,9 +909,11 @@ static void on_membership(struct dht_chord *c, const struct dht_ovl *m, uint64_t
 		a->digest = mine;
 		a->digest_count = c->nview;
 	}
-	if (differs && !(m->flags & DHT_OVL_F_WANT_VIEW)) {
-		/* push-pull: the asker may know entries we lack */
-		struct dht_ovl *q = request(c, &m->from.addr, DHT_LSP_MEMBERSHIP);
+	if (differs && !(m->flags & DHT_OVL_F_WANT_VIEW) &&
+	    !dht_txns_has(&c->txns, &m->from.addr, DHT_LSP_MEMBERSHIP, now_ms)) {
+		/* push-pull: the asker may know entries we lack (one request to it at a time, so
+		 * that its requests cannot make this node send without bound) */
+		struct dht_ovl *q = request(c, &m->from.addr, DHT_LSP_MEMBERSHIP, now_ms);
 		if (q != NULL) {
 			q->flags = DHT_OVL_F_WANT_VIEW;
 			q->digest = mine;
@@ -653,13 +922,17 @@ static void on_membership(struct dht_chord *c, const struct dht_ovl *m, uint64_t
 	}
 }
 
+/*
+ * A LEAVE: its subject is its sender (the driver vouches for it; docs/lsp.md §11.3.8 gives no way
+ * to name another node), dead at the incarnation this node knows it by (heard_from just merged
+ * the one the LEAVE says). Its PEERs, the leaver's successors, are only heard of: new ones are
+ * added, none is changed or dropped.
+ */
 static void on_leave(struct dht_chord *c, const struct dht_ovl *m, uint64_t now_ms)
 {
-	struct dht_ovl_member e = {
-		.peer = m->from, .incarnation = m->incarnation, .state = DHT_MEMBER_DEAD};
-	if (merge(c, &e, now_ms)) {
-		mark_changed(c);
-		c->next_gossip = now_ms;
+	struct member *v = view_find(c, m->from.id);
+	if (v != NULL && alive(v) && v->peer.id != c->self.id) {
+		mark_dead(c, v, now_ms);
 	}
 	for (unsigned i = 0; i < m->npeers; i++) {
 		if (heard_of(c, &m->peers[i], now_ms)) {
@@ -716,23 +989,25 @@ static void on_request(struct dht_chord *c, const struct dht_ovl *m, uint64_t no
 	}
 }
 
-static void send_notify(struct dht_chord *c)
+static void send_notify(struct dht_chord *c, uint64_t now_ms)
 {
 	const struct member *s[1];
 	if (successors(c, s, 1) == 1) {
-		(void)request(c, &s[0]->peer.addr, DHT_LSP_NOTIFY);
+		(void)request(c, &s[0]->peer.addr, DHT_LSP_NOTIFY, now_ms);
 	}
 	const struct member *p = predecessor(c);
 	if (p != NULL && (successors(c, s, 1) == 0 || p->peer.id != s[0]->peer.id)) {
-		(void)request(c, &p->peer.addr, DHT_LSP_NOTIFY);
+		(void)request(c, &p->peer.addr, DHT_LSP_NOTIFY, now_ms);
 	}
 }
 
-static void on_answer(struct dht_chord *c, const struct dht_ovl *m, uint64_t now_ms)
+/* An answer to an outstanding request of ours, 2xx; @p budget of its members may be taken. */
+static void on_answer(struct dht_chord *c, const struct dht_ovl *m, uint32_t budget,
+		      uint64_t now_ms)
 {
 	switch (m->type) {
 	case DHT_LSP_JOIN:
-		merge_members(c, m, now_ms); /* every page of the view, also after the first */
+		merge_members(c, m, budget, now_ms); /* every page of the view */
 		if (!c->joining) {
 			return;
 		}
@@ -740,7 +1015,7 @@ static void on_answer(struct dht_chord *c, const struct dht_ovl *m, uint64_t now
 		c->joining = false;
 		c->joined = true;
 		mark_changed(c);
-		send_notify(c);
+		send_notify(c, now_ms);
 		c->next_gossip = now_ms;
 		break;
 	case DHT_LSP_FIND_SUCCESSOR:
@@ -761,7 +1036,7 @@ static void on_answer(struct dht_chord *c, const struct dht_ovl *m, uint64_t now
 		break;
 	}
 	case DHT_LSP_MEMBERSHIP:
-		merge_members(c, m, now_ms);
+		merge_members(c, m, budget, now_ms);
 		break;
 	default:
 		break;
@@ -774,13 +1049,18 @@ void dht_chord_on_msg(struct dht_chord *c, const struct dht_ovl *m, uint64_t now
 		return;
 	}
 	c->st.msgs_in++;
+	uint32_t budget = 0;
+	if (m->answer && !dht_txns_take(&c->txns, m, c->cfg.max_view, now_ms, &budget)) {
+		c->st.answers_unsolicited++; /* not ours to take: not even a sign of life */
+		return;
+	}
 	if (heard_from(c, m, now_ms)) {
 		mark_changed(c);
 	}
-	if (m->answer) {
-		on_answer(c, m, now_ms);
-	} else {
+	if (!m->answer) {
 		on_request(c, m, now_ms);
+	} else if (m->status / 100 == 2) {
+		on_answer(c, m, budget, now_ms);
 	}
 }
 
@@ -800,14 +1080,10 @@ void dht_chord_on_peer_down(struct dht_chord *c, const struct dht_addr *a, uint6
 	if (m == NULL || !alive(m) || m->peer.id == c->self.id) {
 		return;
 	}
-	if (!(m->peer.flags & DHT_PEER_SUSPECT)) {
-		m->peer.flags |= DHT_PEER_SUSPECT;
+	if (m->claimed) {
+		declare_dead(c, m, now_ms); /* said dead, and its link failed: our own evidence */
+	} else if (suspect(c, m, now_ms)) {
 		mark_changed(c);
-	}
-	if (!m->ping_out) {
-		(void)request(c, &m->peer.addr, DHT_LSP_NODE_PING);
-		m->ping_sent_ms = now_ms;
-		m->ping_out = true;
 	}
 }
 
@@ -827,14 +1103,19 @@ static void ping_neighbours(struct dht_chord *c, uint64_t now_ms)
 	if (p != NULL) {
 		targets[nt++] = p;
 	}
+	/* an unanswered ping is sent again every round until T_fail (counted from the first), so
+	 * one lost datagram is not a death; so is a ping to a member another node said was dead */
 	for (unsigned i = 0; i < nt; i++) {
-		/* an unanswered ping is sent again every round until T_fail (counted from the
-		 * first), so one lost datagram is not a death */
-		struct member *m = view_find(c, targets[i]->peer.id);
-		(void)request(c, &m->peer.addr, DHT_LSP_NODE_PING);
-		if (!m->ping_out) {
-			m->ping_sent_ms = now_ms;
-			m->ping_out = true;
+		send_ping(c, view_find(c, targets[i]->peer.id), now_ms);
+	}
+	for (unsigned i = 0; i < c->nview; i++) {
+		struct member *m = &c->view[i];
+		bool target = false;
+		for (unsigned j = 0; j < nt && !target; j++) {
+			target = targets[j] == m;
+		}
+		if (alive(m) && m->claimed && !target) {
+			send_ping(c, m, now_ms);
 		}
 	}
 }
@@ -849,9 +1130,9 @@ static void check_pings(struct dht_chord *c, uint64_t now_ms)
 	}
 }
 
-static void send_digest(struct dht_chord *c, const struct dht_addr *to)
+static void send_digest(struct dht_chord *c, const struct dht_addr *to, uint64_t now_ms)
 {
-	struct dht_ovl *m = request(c, to, DHT_LSP_MEMBERSHIP);
+	struct dht_ovl *m = request(c, to, DHT_LSP_MEMBERSHIP, now_ms);
 	if (m != NULL) {
 		m->digest = view_digest(c);
 		m->digest_count = c->nview;
@@ -866,14 +1147,14 @@ static void send_digest(struct dht_chord *c, const struct dht_addr *to)
  * that is in fact alive answers with its view, which says the prober is dead; the prober refutes
  * (a higher incarnation), and the next exchange brings both back into each other's views.
  */
-static void probe_dead(struct dht_chord *c)
+static void probe_dead(struct dht_chord *c, uint64_t now_ms)
 {
 	unsigned dead = c->nview - alive_count(c);
 	if (dead > 0) {
 		unsigned pick = (unsigned)(rnd(c) % dead), seen = 0;
 		for (unsigned i = 0; i < c->nview; i++) {
 			if (!alive(&c->view[i]) && seen++ == pick) {
-				send_digest(c, &c->view[i].peer.addr);
+				send_digest(c, &c->view[i].peer.addr, now_ms);
 				break;
 			}
 		}
@@ -881,24 +1162,20 @@ static void probe_dead(struct dht_chord *c)
 	if (c->has_bootstrap) {
 		const struct member *b = view_find_addr(c, &c->bootstrap);
 		if (b == NULL || !alive(b)) {
-			send_digest(c, &c->bootstrap);
+			send_digest(c, &c->bootstrap, now_ms);
 		}
 	}
 }
 
-static void gossip(struct dht_chord *c)
+static void gossip(struct dht_chord *c, uint64_t now_ms)
 {
-	probe_dead(c);
+	probe_dead(c, now_ms);
 	const struct member *s[1];
 	unsigned n = successors(c, s, 1);
 	if (n == 0) {
 		return;
 	}
-	struct dht_ovl *m = request(c, &s[0]->peer.addr, DHT_LSP_MEMBERSHIP);
-	if (m != NULL) {
-		m->digest = view_digest(c);
-		m->digest_count = c->nview;
-	}
+	send_digest(c, &s[0]->peer.addr, now_ms);
 	unsigned live = alive_count(c);
 	if (live <= 2) {
 		return;
@@ -911,11 +1188,7 @@ static void gossip(struct dht_chord *c)
 			continue;
 		}
 		if (seen++ == pick) {
-			struct dht_ovl *g = request(c, &v->peer.addr, DHT_LSP_MEMBERSHIP);
-			if (g != NULL) {
-				g->digest = view_digest(c);
-				g->digest_count = c->nview;
-			}
+			send_digest(c, &v->peer.addr, now_ms);
 			break;
 		}
 	}
@@ -938,7 +1211,7 @@ static void fix_finger(struct dht_chord *c, uint64_t now_ms)
 		return;
 	}
 	unsigned i = c->next_finger++ % DHT_FINGERS;
-	struct dht_ovl *q = request(c, &s[0]->peer.addr, DHT_LSP_FIND_SUCCESSOR);
+	struct dht_ovl *q = request(c, &s[0]->peer.addr, DHT_LSP_FIND_SUCCESSOR, now_ms);
 	if (q != NULL) {
 		q->target = dht_finger_start(c->self.id, i);
 		*f = (struct find_pending){.txn = q->txn, .finger = i, .sent_ms = now_ms};
@@ -970,12 +1243,15 @@ void dht_chord_tick(struct dht_chord *c, uint64_t now_ms)
 		return;
 	}
 	check_pings(c, now_ms);
+	if (c->refute_due && now_ms - c->refuted_ms >= c->cfg.t_gossip_ms) {
+		refute(c, now_ms);
+	}
 	if (now_ms >= c->next_stab) {
 		const struct member *s[1];
 		if (successors(c, s, 1) == 1) {
-			(void)request(c, &s[0]->peer.addr, DHT_LSP_GET_PREDECESSOR);
+			(void)request(c, &s[0]->peer.addr, DHT_LSP_GET_PREDECESSOR, now_ms);
 		}
-		send_notify(c);
+		send_notify(c, now_ms);
 		c->next_stab = now_ms + c->cfg.t_stab_ms;
 	}
 	if (now_ms >= c->next_ping) {
@@ -983,7 +1259,7 @@ void dht_chord_tick(struct dht_chord *c, uint64_t now_ms)
 		c->next_ping = now_ms + c->cfg.t_ping_ms;
 	}
 	if (now_ms >= c->next_gossip) {
-		gossip(c);
+		gossip(c, now_ms);
 		c->next_gossip = now_ms + c->cfg.t_gossip_ms;
 	}
 	if (now_ms >= c->next_fix) {
@@ -1007,6 +1283,9 @@ uint64_t dht_chord_next_ms(const struct dht_chord *c)
 	uint64_t t =
 		min_u64(min_u64(c->next_stab, c->next_ping), min_u64(c->next_gossip, c->next_fix));
 	t = min_u64(t, c->next_forget);
+	if (c->refute_due) {
+		t = min_u64(t, c->refuted_ms + c->cfg.t_gossip_ms);
+	}
 	for (unsigned i = 0; i < c->nview; i++) {
 		if (c->view[i].ping_out) {
 			t = min_u64(t, c->view[i].ping_sent_ms + c->cfg.t_fail_ms);
@@ -1102,6 +1381,7 @@ void dht_chord_stats(const struct dht_chord *c, struct dht_chord_stats *out)
 	out->incarnation = c->inc;
 	out->view_alive = alive_count(c);
 	out->view_dead = c->nview - out->view_alive;
+	out->view_digest = view_digest(c);
 }
 
 bool dht_chord_addr_may_be(const struct dht_chord *c, const struct dht_addr *a, dht_id_t id)

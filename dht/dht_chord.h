@@ -14,6 +14,13 @@
  *
  * Messages here are in the machine's own terms (struct dht_ovl); dht/dht_chord_wire.c converts
  * them to and from LSP frames (docs/lsp.md §11).
+ *
+ * Trust (docs/overlay.md §4): the driver guarantees that a message's SENDER (dht_ovl.from) is the
+ * node at the other end of the link it came over. Given that, the machine takes an answer only
+ * for a request it sent to that peer and has not had answered; believes a LEAVE only of its
+ * sender; believes a death only on its own evidence (a "dead" entry heard from others makes it
+ * probe the node itself); refutes a claim of its own death only at its own incarnation, which
+ * never wraps; and holds at most dht_chord_cfg.max_view entries whatever it is sent.
  */
 #pragma once
 
@@ -52,6 +59,8 @@ struct dht_ovl {
 	uint32_t incarnation; /* NODE_PING, LEAVE, JOIN: the sender's */
 	uint32_t flags;	      /* DHT_OVL_F_* */
 	uint32_t ring_size;   /* JOIN answer */
+	uint16_t page, pages; /* a view answer sent in pages: this is page `page` of `pages` (0
+				 pages: the message is not paged, as one page of one) */
 	dht_id_t target;      /* FIND_SUCCESSOR */
 	bool has_pred;
 	struct dht_peer pred;  /* GET_PREDECESSOR answer */
@@ -69,6 +78,11 @@ struct dht_chord_cfg {
 	unsigned replicas;   /* R, default 3 */
 	unsigned
 		one_hop_max; /* complete view while the overlay has at most this many nodes: 4096 */
+	unsigned max_view;   /* entries the view holds at most, dead ones included, whatever peers
+			      send: the rest are dropped and counted (members_dropped); when full,
+			      only nodes Chord meets (senders, neighbours' lists) displace a dead
+			      or the farthest entry. Default 4 x one_hop_max, at least 1024; at
+			      least one_hop_max and at most 2^24, else dht_chord_new fails */
 	uint32_t t_stab_ms, t_ping_ms, t_fail_ms, t_gossip_ms, t_fix_ms, t_forget_ms, t_join_ms;
 	uint32_t incarnation; /* start value; a restarted node must start above its last (time) */
 	uint64_t seed;	      /* for the choice of gossip partners */
@@ -82,13 +96,21 @@ struct dht_chord_stats {
 	uint32_t incarnation;
 	unsigned view_alive, view_dead;
 	uint64_t msgs_in, msgs_out, deaths_declared, refutations;
-	uint32_t joined_ring_size; /* the ring's size its JOIN answer gave, itself included (0:
-				    it started the ring) */
+	uint64_t answers_unsolicited; /* answers dropped: no request of that type and txn id to
+					 their sender outstanding (or that page already taken) */
+	uint64_t death_claims;	      /* "dead" entries about live members: probed, not believed */
+	uint64_t claims_refused;      /* claims of its own death it did not refute: above its
+					 incarnation (forged), or at UINT32_MAX (cannot rise) */
+	uint64_t members_dropped;     /* entries not taken: the view was full (max_view) */
+	uint64_t view_digest;	      /* of the view (VIEW_DIGEST): equal views, equal digests */
+	/* the ring's size its JOIN answer gave, itself included (0: it started the ring) */
+	uint32_t joined_ring_size;
 };
 
 /**
  * A node alone in its ring (call dht_chord_join to join another).
- * @return LC_OK, LC_ENOMEM, LC_EINVAL.
+ * @return LC_OK, LC_ENOMEM, LC_EINVAL (replicas or successors above their maximum, max_view
+ *   below one_hop_max or above 2^24).
  * Context: control.
  */
 LC_MUSTCHECK int dht_chord_new(struct dht_chord **out, const struct dht_chord_cfg *cfg,
@@ -98,10 +120,17 @@ void dht_chord_free(struct dht_chord *c);
 /** Join the ring of the node at @p bootstrap: JOIN is sent (and resent until answered). */
 void dht_chord_join(struct dht_chord *c, const struct dht_addr *bootstrap, uint64_t now_ms);
 
-/** Leave gracefully: LEAVE to predecessor and successors; the machine then stays quiet. */
+/**
+ * Leave gracefully: LEAVE to every live member while the view is complete (each then hears it
+ * from its subject), else to predecessor and successors; the machine then stays quiet.
+ */
 void dht_chord_leave(struct dht_chord *c, uint64_t now_ms);
 
-/** A message from a peer. @p m is borrowed. */
+/**
+ * A message from a peer. @p m is borrowed. The caller guarantees that m->from is the node at the
+ * other end of the link the message came over (the machine trusts it as the sender); everything
+ * else in the message is the sender's claim. Context: control.
+ */
 void dht_chord_on_msg(struct dht_chord *c, const struct dht_ovl *m, uint64_t now_ms);
 
 /**
@@ -114,7 +143,11 @@ void dht_chord_on_msg(struct dht_chord *c, const struct dht_ovl *m, uint64_t now
  */
 void dht_chord_on_alive(struct dht_chord *c, const struct dht_peer *p, uint64_t now_ms);
 
-/** The link to the node at @p a failed (connect refused, reset): suspect it and ping it now. */
+/**
+ * The link to the node at @p a failed (connect refused, reset): suspect it and ping it now; a
+ * member that another node said was dead and that is being probed for it is declared dead now
+ * (this failure is the machine's own evidence). Context: control.
+ */
 void dht_chord_on_peer_down(struct dht_chord *c, const struct dht_addr *a, uint64_t now_ms);
 
 /** Run the timers that are due. */

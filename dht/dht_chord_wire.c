@@ -148,6 +148,12 @@ int dht_ovl_decode(const void *buf, size_t len, uint64_t overlay_id, struct dht_
 	out->incarnation = m.incarnation;
 	out->flags = m.flags;
 	out->ring_size = m.ring_size;
+	out->page = 0;
+	out->pages = 1; /* PAGE absent: the whole view in one message */
+	if (m.present & DHT_LSP_O_PAGE) {
+		out->page = m.page.index;
+		out->pages = m.page.count;
+	}
 	out->target = m.target;
 	out->digest = m.digest.hash;
 	out->digest_count = m.digest.count;
