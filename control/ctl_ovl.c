@@ -898,6 +898,12 @@ size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t c
 	}
 	security_json(ov, &j);
 	ctl_json_put(&j,
+		     ",\"answers_unsolicited\":%llu,\"death_claims\":%llu,\"claims_refused\":%llu,"
+		     "\"members_dropped\":%llu",
+		     (unsigned long long)st.answers_unsolicited,
+		     (unsigned long long)st.death_claims, (unsigned long long)st.claims_refused,
+		     (unsigned long long)st.members_dropped);
+	ctl_json_put(&j,
 		     ",\"messages_in\":%llu,\"messages_out\":%llu,\"deaths_declared\":%llu,"
 		     "\"frames_sent\":%llu,\"frames_refused\":%llu,\"bad_frames\":%llu}\n",
 		     (unsigned long long)st.msgs_in, (unsigned long long)st.msgs_out,

@@ -55,8 +55,7 @@ static struct dp_peers *bob_table(void)
 	return t;
 }
 
-static enum dp_auth_verdict open_at_bob(struct dp_peers *t, uint8_t *m, uint32_t *len,
-					uint32_t now)
+static enum dp_auth_verdict open_at_bob(struct dp_peers *t, uint8_t *m, uint32_t *len, uint32_t now)
 {
 	const struct dp_peer *from;
 	return dp_auth_open(&mac, t, replay, now, &alice, m, len, &from);

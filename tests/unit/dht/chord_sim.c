@@ -48,7 +48,7 @@ static struct flight *net;
 static unsigned nnet, capnet;
 uint64_t now;
 unsigned loss_pct; /* of messages dropped */
-int mute = -1;	  /* a node whose messages are all dropped */
+int mute = -1;	   /* a node whose messages are all dropped */
 
 struct dht_addr addr_of(unsigned i)
 {

@@ -121,7 +121,8 @@ static void test_join_answers(void)
 	   st.view_alive, (unsigned long long)st.answers_unsolicited);
 
 	/* B's answer in two pages, the first also saying Z is dead */
-	struct dht_ovl_member page0[3] = {alive_member(&b, 1), alive_member(&x, 1),
+	struct dht_ovl_member page0[3] = {alive_member(&b, 1),
+					  alive_member(&x, 1),
 					  {.peer = z, .incarnation = 1, .state = DHT_MEMBER_DEAD}};
 	struct dht_ovl_member page1[1] = {alive_member(&y, 1)};
 	a = msg(DHT_LSP_JOIN, true, txn, &b, &j);
@@ -266,8 +267,8 @@ static unsigned index_of(dht_id_t id)
 static void claim_dead(unsigned liar, unsigned to, const struct dht_peer *who, uint32_t inc)
 {
 	struct dht_ovl_member e = {.peer = *who, .incarnation = inc, .state = DHT_MEMBER_DEAD};
-	struct dht_ovl g = msg(DHT_LSP_MEMBERSHIP, false, rnd() | 1, &nodes[liar].self,
-			       &nodes[to].self);
+	struct dht_ovl g =
+		msg(DHT_LSP_MEMBERSHIP, false, rnd() | 1, &nodes[liar].self, &nodes[to].self);
 	g.members = &e;
 	g.nmembers = 1;
 	inject(to, &g);
@@ -369,7 +370,8 @@ static void test_million(void)
 {
 	now = 1000;
 	struct dht_peer j = peer_at(0x0a000301), b = peer_at(0x0a000302);
-	struct dht_chord *c = new_machine(&j, 0, 0); /* defaults: one_hop_max 4096, max_view 16384 */
+	struct dht_chord *c =
+		new_machine(&j, 0, 0); /* defaults: one_hop_max 4096, max_view 16384 */
 	dht_chord_join(c, &b.addr, now);
 	uint64_t txn = sent_txn(c, DHT_LSP_JOIN, &b.addr);
 	struct dht_ovl a = msg(DHT_LSP_JOIN, true, txn, &b, &j);
