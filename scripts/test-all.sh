@@ -7,7 +7,9 @@
 #   gcc     gcc, werror: build everything, run every meson test suite except lint
 #   nodpdk  gcc with -Ddpdk=disabled, unit suite (only once meson_options.txt has a dpdk option)
 #   asan    clang with ASan+UBSan: unit, stress and integration suites (suites not yet defined are
-#           ignored); UBSan halts on the first error, LeakSanitizer is on
+#           ignored) but not 'secured' (the ring tests again on secured rings: once, in gcc;
+#           test_security itself runs here too); UBSan halts on the first error, LeakSanitizer
+#           is on
 #   lint    meson's clang-format-check, scripts/check_layers.sh, scripts/check_fastpath.sh
 #   fuzz    clang -Dfuzz=true: each libFuzzer target for its share of FUZZ_SECONDS (default 60),
 #           seeded from a temporary copy of its corpus; any crash fails the job and is kept
@@ -188,7 +190,7 @@ job_asan() {
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 		meson_tests asan "$dir" --timeout-multiplier 3 \
-		--suite unit --suite stress --suite integration
+		--suite unit --suite stress --suite integration --no-suite secured
 }
 
 job_lint() {
