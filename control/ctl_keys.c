@@ -185,7 +185,9 @@ struct dp_peers *ctl_keys_build(struct ctl_keys *k,
 				bool (*addr_of)(void *arg, dht_id_t id, struct dht_addr *out),
 				void *arg)
 {
-	qsort(k->link, k->nlink, sizeof(*k->link), newest_first);
+	if (k->nlink > 1) {
+		qsort(k->link, k->nlink, sizeof(*k->link), newest_first);
+	}
 	struct dp_peers *t = dp_peers_new(k->nlink + 1);
 	if (t == NULL) {
 		return NULL;
