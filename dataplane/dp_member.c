@@ -55,17 +55,9 @@ void dp_member_take_wants(struct dp_worker *w, void (*fn)(void *arg, const struc
 	}
 }
 
-bool dp_member_tx(struct dp_worker *w, struct dp_pkt *p)
+/* Tag @p p for @p peer. */
+static bool seal(struct dp_worker *w, const struct dp_peer *peer, struct dp_pkt *p)
 {
-	const struct dp_peer *peer = dp_peers_find(w->peers, &p->peer);
-	if (peer == NULL || peer->nkeys == 0) {
-		if (!(p->flags & DP_PKT_TO_MEMBER)) {
-			return true; /* a client: its answers carry no tag */
-		}
-		lc_counter_inc(&w->stats.drop[DP_DROP_AUTH_NO_KEY]);
-		want(w, &p->peer);
-		return false;
-	}
 	uint64_t seq = (uint64_t)w->id << 56 | (++w->auth_seq & ((1ull << 56) - 1));
 	int ret = dp_auth_seal(&w->mac, &peer->keys[0], seq, w->now_s, (uint8_t *)p->data, &p->len,
 			       DP_PKT_CAP);
@@ -75,6 +67,57 @@ bool dp_member_tx(struct dp_worker *w, struct dp_pkt *p)
 	}
 	lc_counter_inc(&w->stats.auth_tx);
 	return true;
+}
+
+enum dp_member_tx_result dp_member_tx(struct dp_worker *w, struct dp_pkt *p)
+{
+	const struct dp_peer *peer = dp_peers_find(w->peers, &p->peer);
+	if (peer != NULL && peer->nkeys > 0) {
+		return seal(w, peer, p) ? DP_MEMBER_SEND : DP_MEMBER_DROP;
+	}
+	if (!(p->flags & DP_PKT_TO_MEMBER)) {
+		return DP_MEMBER_SEND; /* a client: its answers carry no tag */
+	}
+	want(w, &p->peer);
+	if (w->nparked == DP_PARKED) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_AUTH_NO_KEY]);
+		return DP_MEMBER_DROP;
+	}
+	w->parked[w->nparked] = p;
+	w->parked_s[w->nparked++] = w->now_s;
+	return DP_MEMBER_PARKED;
+}
+
+void dp_member_retry(struct dp_worker *w)
+{
+	if (w->nparked == 0) {
+		return; /* the common case: one load and a branch */
+	}
+	unsigned kept = 0, n = w->nparked;
+	w->nparked = 0; /* dp_tx_push below must not find them parked */
+	struct dp_pkt *go[DP_PARKED];
+	unsigned ngo = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct dp_pkt *p = w->parked[i];
+		const struct dp_peer *peer = dp_peers_find(w->peers, &p->peer);
+		if (peer != NULL && peer->nkeys > 0) {
+			if (seal(w, peer, p)) {
+				go[ngo++] = p;
+			} else {
+				dp_pool_put(&w->pool, p);
+			}
+		} else if (w->now_s - w->parked_s[i] > DP_PARK_S) {
+			lc_counter_inc(&w->stats.drop[DP_DROP_AUTH_NO_KEY]);
+			dp_pool_put(&w->pool, p);
+		} else {
+			w->parked[kept] = p;
+			w->parked_s[kept++] = w->parked_s[i];
+		}
+	}
+	w->nparked = kept;
+	for (unsigned i = 0; i < ngo; i++) {
+		dp_tx_send(w, go[i]);
+	}
 }
 
 bool dp_member_rx(struct dp_worker *w, struct dp_pkt *p)

@@ -15,7 +15,16 @@
 
 #include "dataplane/dp_pkt.h"
 
-#define DP_WANTS 64 /* asks for a link a worker may have queued for control */
+#define DP_WANTS 64  /* asks for a link a worker may have queued for control */
+#define DP_PARKED 64 /* datagrams a worker holds for members whose link is being opened */
+#define DP_PARK_S 2  /* how long one waits for its key before it is dropped */
+
+/* What dp_member_tx did with a datagram. */
+enum dp_member_tx_result {
+	DP_MEMBER_SEND,	  /* send it (tagged when its destination is a member) */
+	DP_MEMBER_DROP,	  /* do not send it (counted); the caller still owns it */
+	DP_MEMBER_PARKED, /* held until the member's key arrives (dp_member_retry): owned here */
+};
 
 struct dp_worker;
 
@@ -38,12 +47,20 @@ bool dp_member_rx(struct dp_worker *w, struct dp_pkt *p);
 
 /**
  * Tag a datagram about to leave the LSP socket of a secured node when its destination is a
- * member with a key. A datagram marked DP_PKT_TO_MEMBER whose destination has no key is refused
- * (and control is asked for a link).
- * @return false when it must not be sent (counted); the caller still owns it.
+ * member with a key. A datagram marked DP_PKT_TO_MEMBER whose destination has no key yet (its
+ * link is being opened: a member that just joined) is parked for up to DP_PARK_S while control
+ * is asked for the link, instead of costing the client a retransmission; when the parking is
+ * full it is dropped.
  * Context: the worker, RCU online; fast path.
  */
-bool dp_member_tx(struct dp_worker *w, struct dp_pkt *p);
+enum dp_member_tx_result dp_member_tx(struct dp_worker *w, struct dp_pkt *p);
+
+/**
+ * Send the parked datagrams whose member's key has arrived, drop those that waited DP_PARK_S
+ * (counted as auth_no_key). Context: the worker, RCU online, once per loop (one branch when
+ * nothing is parked).
+ */
+void dp_member_retry(struct dp_worker *w);
 
 /**
  * Take the addresses the worker asked links for: @p fn is called once per address.

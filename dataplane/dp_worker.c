@@ -63,17 +63,25 @@ static void tx_flush(struct dp_worker *w)
 	w->ntx = 0;
 }
 
-void dp_tx_push(struct dp_worker *w, struct dp_pkt *p)
+void dp_tx_send(struct dp_worker *w, struct dp_pkt *p)
 {
-	bool ok = !w->cfg->secured || p->sock != DP_SOCK_LSP || dp_member_tx(w, p);
 	p->flags = 0;
-	if (!ok) {
-		dp_pool_put(&w->pool, p);
-		return;
-	}
 	w->tx[w->ntx++] = p;
 	if (w->ntx == DP_TX_MAX) {
 		tx_flush(w);
+	}
+}
+
+void dp_tx_push(struct dp_worker *w, struct dp_pkt *p)
+{
+	enum dp_member_tx_result r = !w->cfg->secured || p->sock != DP_SOCK_LSP
+					     ? DP_MEMBER_SEND
+					     : dp_member_tx(w, p);
+	if (r == DP_MEMBER_DROP) {
+		p->flags = 0;
+		dp_pool_put(&w->pool, p);
+	} else if (r == DP_MEMBER_SEND) {
+		dp_tx_send(w, p);
 	}
 }
 
@@ -227,6 +235,7 @@ static unsigned iterate(struct dp_worker *w)
 	read_clock(w);
 	w->rt = rcu_dereference(w->node->route); /* one table for the whole iteration */
 	w->peers = rcu_dereference(w->node->peers);
+	dp_member_retry(w); /* parked datagrams whose member's key arrived */
 	uint64_t wake_mask = 0;
 	unsigned seen = drain_rings(w, &wake_mask);
 

@@ -91,6 +91,9 @@ struct dp_worker {
 	uint32_t want_recent_s[4];     /* and when */
 	unsigned want_next;
 	struct dp_want_queue wants; /* worker -> control */
+	struct dp_pkt *parked[DP_PARKED];  /* to members whose key is on its way (dp_member.c) */
+	uint32_t parked_s[DP_PARKED];	   /* when each was parked */
+	unsigned nparked;
 	unsigned ntx;
 	struct dp_pkt *tx[DP_TX_MAX];
 	LC_CACHE_ALIGNED struct dp_stats stats;
@@ -140,6 +143,9 @@ static inline void dp_addr_of(const struct dht_addr *a, struct dp_addr *out)
 /* Queue a built response; flushes when the batch is full. On a secured node a datagram to a
  * member is tagged (dp_member_tx) or, when that fails, dropped here. Context: the worker. */
 void dp_tx_push(struct dp_worker *w, struct dp_pkt *p);
+
+/* Queue a datagram as it is (already tagged, or not LSP). Context: the worker. */
+void dp_tx_send(struct dp_worker *w, struct dp_pkt *p);
 
 /* dp_tx_push of a datagram only a member may receive (a forwarded request, a replica message,
  * an answer to a REPLY_TO): on a secured node it is never sent untagged. Context: the worker. */
