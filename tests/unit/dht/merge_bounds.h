@@ -12,8 +12,8 @@
 
 /* A pointer to the bounds of a merge at @p at_s taking versions up to @p top_version and any
  * expiry and registration time (a compound literal: valid in the enclosing block). */
-#define BOUNDS(at_s, top_version)                                                                 \
+#define BOUNDS(at_s, top_version)                                                                  \
 	(&(const struct dht_merge_bounds){.now_s = (at_s),                                         \
-					  .max_version = (top_version),                         \
+					  .max_version = (top_version),                            \
 					  .max_expires_at_s = UINT32_MAX,                          \
 					  .max_registered_at_s = UINT32_MAX})

@@ -52,8 +52,7 @@ static struct dht_sync_range rnd_arc(void)
 
 /* The points that decide containment and intersection of @p a and @p b: each end, one past and
  * one before it, 0 and 2^128 - 1, and a few random ones. */
-static unsigned probes(const struct dht_sync_range *a, const struct dht_sync_range *b,
-		       dht_id_t *p)
+static unsigned probes(const struct dht_sync_range *a, const struct dht_sync_range *b, dht_id_t *p)
 {
 	unsigned n = 0;
 	const dht_id_t ends[4] = {a->lo, a->hi, b->lo, b->hi};
@@ -104,8 +103,9 @@ static void test_arcs(void)
 			checked++;
 		}
 	}
-	ok(bad_within == 0, "dht_sync_range_within agrees with its deciding points (%u of 200000 "
-			    "pairs inside, %u wrong)",
+	ok(bad_within == 0,
+	   "dht_sync_range_within agrees with its deciding points (%u of 200000 "
+	   "pairs inside, %u wrong)",
 	   inside, bad_within);
 	ok(bad_inter == 0 && two > 0,
 	   "dht_sync_range_intersect: every probe is in exactly one piece when in both arcs, else "
@@ -123,7 +123,8 @@ static void test_arcs(void)
 	struct dht_sync_range b1 = {100, 200}, a1 = {150, 120}; /* a1 wraps round past b1's ends */
 	unsigned n = dht_sync_range_intersect(&a1, &b1, out);
 	ok(n == 2 &&
-		   ((out[0].lo == 100 && out[0].hi == 120 && out[1].lo == 150 && out[1].hi == 200) ||
+		   ((out[0].lo == 100 && out[0].hi == 120 && out[1].lo == 150 &&
+		     out[1].hi == 200) ||
 		    (out[1].lo == 100 && out[1].hi == 120 && out[0].lo == 150 && out[0].hi == 200)),
 	   "an arc that wraps round another shares two pieces with it");
 	struct dht_sync_range c1 = {200, 300};
@@ -155,7 +156,8 @@ static struct dht_route *table(const dht_id_t *ids, unsigned n, unsigned me, uns
 	rt->replicas = r;
 	rt->self = (struct dht_peer){.id = ids[me], .addr = addr_of(me)};
 	rt->has_pred = n > 1;
-	rt->pred = (struct dht_peer){.id = ids[(me + n - 1) % n], .addr = addr_of((me + n - 1) % n)};
+	rt->pred =
+		(struct dht_peer){.id = ids[(me + n - 1) % n], .addr = addr_of((me + n - 1) % n)};
 	for (unsigned j = 1; j <= nsucc && j < n; j++) {
 		unsigned k = (me + j) % n;
 		rt->succ[rt->nsucc++] = (struct dht_peer){.id = ids[k], .addr = addr_of(k)};
@@ -163,7 +165,8 @@ static struct dht_route *table(const dht_id_t *ids, unsigned n, unsigned me, uns
 	rt->one_hop = one_hop;
 	if (one_hop) {
 		for (unsigned i = 0; i < n; i++) {
-			rt->members[rt->nmembers++] = (struct dht_peer){.id = ids[i], .addr = addr_of(i)};
+			rt->members[rt->nmembers++] =
+				(struct dht_peer){.id = ids[i], .addr = addr_of(i)};
 		}
 	}
 	dht_route_finish(rt);
@@ -261,7 +264,8 @@ static void test_digest_rules(void)
 	struct dht_sync_range mine = {200, 300}, bs = {100, 200};
 	ok(!dht_sync_digest_allowed(rt, &stranger, HANDOFF, &mine) &&
 		   !dht_sync_digest_allowed(rt, &self, HANDOFF, &mine) &&
-		   !dht_sync_digest_allowed(rt, &moved, PULL, &bs) && !digest_ok(rt, B, 3, 100, 200) &&
+		   !dht_sync_digest_allowed(rt, &moved, PULL, &bs) &&
+		   !digest_ok(rt, B, 3, 100, 200) &&
 		   !digest_ok(rt, B, DHT_LSP_SYNC_MERGE, 100, 200),
 	   "refused: a stranger, self, a member's id at another address, a mode no digest has");
 	struct dht_sync_range held;
