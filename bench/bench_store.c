@@ -225,7 +225,9 @@ static void pass_merge_refresh(struct dht_store *s, const struct item *it, const
 		struct dht_binding_data d = data_of(x, T0 + 7200 + round + 1, 10 + round);
 		d.version = round + 1;
 		d.writer = OWNER;
-		int ret = dht_store_merge(s, x->id, x->key, x->key_len, &d, 1, T0, UINT64_MAX);
+		int ret = dht_store_merge(
+			s, x->id, x->key, x->key_len, &d, 1,
+			&(const struct dht_merge_bounds){T0, UINT64_MAX, UINT32_MAX, UINT32_MAX});
 		if (ret != LC_OK) {
 			die("merge", ret);
 		}

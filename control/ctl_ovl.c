@@ -473,9 +473,12 @@ static void on_frame(void *arg, const void *frame, size_t len, const struct sock
 		 * sender now. Frames of the control link (digests, answers) do. */
 		bool bulk = type == DHT_LSP_RANGE_TRANSFER &&
 			    !(((const uint8_t *)frame)[4] & DHT_LSP_F_ANSWER);
+		/* the sender the link vouches for (sender_ok: its certificate's id, or without
+		 * certificates the hash of the address it claims) */
 		struct dht_peer sender;
-		if (ctl_sync_on_frame(ov->sync, frame, len, now_ms(), &sender) && !bulk) {
-			heard_alive(ov, &sender);
+		if (ctl_sync_frame_sender(frame, len, &sender) && sender_ok(ov, &sender) &&
+		    ctl_sync_on_frame(ov->sync, frame, len, now_ms(), &sender) && !bulk) {
+			dht_chord_on_alive(ov->chord, &sender, now_ms());
 		}
 		return;
 	}
@@ -891,6 +894,12 @@ size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t c
 		     (unsigned long long)ss.entries_received,
 		     (unsigned long long)ss.entries_applied, (unsigned long long)ss.frames_sent,
 		     (unsigned long long)ss.bytes_sent, (unsigned long long)ss.ops_failed);
+	ctl_json_put(
+		&j,
+		",\"refused\":{\"strangers\":%llu,\"digests\":%llu,\"transfers\":%llu,"
+		"\"entries\":%llu}",
+		(unsigned long long)ss.refused_strangers, (unsigned long long)ss.refused_digests,
+		(unsigned long long)ss.refused_transfers, (unsigned long long)ss.refused_entries);
 	ctl_json_put(&j, "}");
 	if (all_nodes) {
 		ctl_json_put(&j, ",\"nodes\":");

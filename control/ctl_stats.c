@@ -40,6 +40,8 @@ static void add_worker(struct figures *f, const struct dp_worker *w)
 	f->st.full += st.full;
 	f->st.tombstones += st.tombstones;
 	f->st.future += st.future;
+	f->st.bounds += st.bounds;
+	f->st.key_full += st.key_full;
 }
 
 static uint64_t get(const lc_counter_t *c)
@@ -99,12 +101,13 @@ static void put_figures(struct ctl_json *o, const struct figures *f)
 		o,
 		"\"store\":{\"aors\":%llu,\"bindings\":%llu,\"bytes_used\":%llu,\"bytes_reserved\":%llu,"
 		"\"max_bindings\":%llu,\"expired\":%llu,\"full\":%llu,\"tombstones\":%llu,"
-		"\"future_versions\":%llu}}",
+		"\"future_versions\":%llu,\"out_of_bounds\":%llu,\"key_full\":%llu}}",
 		(unsigned long long)f->st.aors, (unsigned long long)f->st.bindings,
 		(unsigned long long)f->st.bytes_used, (unsigned long long)f->st.bytes_reserved,
 		(unsigned long long)f->st.max_bindings, (unsigned long long)f->st.expired,
 		(unsigned long long)f->st.full, (unsigned long long)f->st.tombstones,
-		(unsigned long long)f->st.future);
+		(unsigned long long)f->st.future, (unsigned long long)f->st.bounds,
+		(unsigned long long)f->st.key_full);
 }
 
 static unsigned long long rss_bytes(void)

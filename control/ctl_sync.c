@@ -27,6 +27,16 @@
  * the bulk links pauses, so TCP holds the sender back instead of memory growing here. Everything
  * else (digests, answers, and the overlay's pings) goes over the control links, which are never
  * paused: a node busy applying a transfer still answers pings, so it is not declared dead.
+ *
+ * Who may sync what (docs/overlay.md 6.4): a frame is taken only from a live member of the view
+ * (the copy of the last routing table, s->view), as the link authenticated it, and everything it
+ * causes goes to that member's own address. A digest is answered only over a range the sender's
+ * position allows (dht_sync_digest_allowed). A transfer is taken only as part of an exchange
+ * this node agreed to (an "inbound": our own PULL or PUSH, or a PUSH or HANDOFF digest we
+ * answered; every frame of an exchange carries its digest's txn and range), and only its entries
+ * inside its range and inside what this node holds are merged (the APPLY task's ranges); the
+ * LAST frame is answered once its entries were applied, FULL when some were refused or dropped,
+ * so a hand-off goes again rather than count as done.
  */
 #define _GNU_SOURCE
 #include "control/ctl_sync.h"
@@ -51,22 +61,23 @@
 #define OP_TIMEOUT_MS 30000	      /* no digest answer, or no transfer progress, for longer */
 #define ROUTE_SETTLE_MS 300	      /* wait for the ring to settle after a change */
 #define PULL_RETRY_MS 500	      /* a failed or refused pull is asked again after this */
-#define LOSSY_MEMORY 64 /* transfers with a dropped frame, remembered for their LAST */
+#define MAX_INBOUND 64		      /* exchanges whose transfers this node takes at once */
 
 enum op_kind { OP_PUSH, OP_PULL, OP_HANDOFF, OP_ANSWER };
 
 static const char *const op_name[] = {"push", "pull", "hand-off", "answer"};
 enum op_state { ST_DIGEST, ST_WAIT, ST_EMIT, ST_RECEIVE, ST_DRAIN, ST_CONFIRM };
 
+/* One exchange of a range with a peer. Owner: struct ctl_sync (control thread). */
 struct op {
 	bool used;
 	bool failed; /* timed out: its frames are dropped, it ends when its task does */
 	enum op_kind kind;
 	enum op_state state;
 	struct sockaddr_storage peer;
+	dht_id_t peer_id;
 	struct dht_sync_range range;
-	uint64_t txn;			/* of the RANGE_DIGEST exchange */
-	uint64_t xfer_txn;		/* of the RANGE_TRANSFER we emit */
+	uint64_t txn;			/* of the RANGE_DIGEST exchange, and of its transfers */
 	uint8_t mode;			/* ANSWER: the requester's PULL, PUSH or HANDOFF */
 	unsigned ndiff;			/* buckets that differed */
 	unsigned stray_at;		/* HANDOFF: 1 + its stray range, 0 when none */
@@ -79,6 +90,24 @@ struct op {
 	uint64_t deadline_ms;
 };
 
+/*
+ * An exchange whose transfer this node takes: from the peer @p peer_id, frames with the txn and
+ * range of the digest that started it. Owner: struct ctl_sync (control thread).
+ */
+struct inbound {
+	bool used;
+	bool last;    /* its LAST frame came: answered once its applies are done */
+	bool refused; /* an entry of it was refused (outside the range or what we hold) */
+	bool lossy;   /* a frame of it was dropped (no room to apply it) */
+	dht_id_t peer_id;
+	struct sockaddr_storage peer; /* where its LAST is answered */
+	uint64_t txn;
+	struct dht_sync_range range;
+	unsigned napply;      /* its APPLY tasks not done yet */
+	uint64_t deadline_ms; /* forgotten after this without a frame (and no apply left) */
+};
+
+/* Owner: the control thread (ctl_ovl); freed by ctl_sync_free. */
 struct ctl_sync {
 	struct dp_node *node;
 	struct ctl_links *links;
@@ -88,6 +117,7 @@ struct ctl_sync {
 	uint64_t rng;
 	struct dht_lsp_node self;
 	bool have_route;
+	struct dht_route *view; /* a copy of the last table: what frames are checked against */
 	bool has_pred;
 	dht_id_t pred;
 	unsigned replicas; /* R */
@@ -98,6 +128,7 @@ struct ctl_sync {
 	uint64_t push_due, pull_due;
 	struct op ops[MAX_OPS];
 	struct dp_task *apply[MAX_APPLY];
+	unsigned apply_in[MAX_APPLY]; /* 1 + the inbound of apply[i], 0 for none */
 	unsigned napply;
 	size_t apply_bytes;
 	struct dp_task *posting[MAX_APPLY]; /* waiting for room on the workers' rings; owned by an
@@ -123,8 +154,7 @@ struct ctl_sync {
 	unsigned stray_nr; /* ranges of stray_count: 1 (the arc) or a slice */
 	bool stray_stale;  /* the ranges changed while stray_count ran: its result is dropped */
 	unsigned stray_at[DP_TASK_MAX_RANGES];
-	uint64_t lossy[LOSSY_MEMORY]; /* txns of transfers a frame of which was dropped */
-	unsigned lossy_next;
+	struct inbound inbound[MAX_INBOUND];
 	struct ctl_sync_stats st;
 	uint8_t buf[DHT_LSP_MAX_MSG];
 	struct dht_lsp_bucket buckets[DHT_SYNC_BUCKETS];
@@ -210,6 +240,7 @@ void ctl_sync_free(struct ctl_sync *s)
 		}
 	}
 	task_free(s->stray_count);
+	dht_route_free(s->view);
 	lc_free(s->stray_owner);
 	lc_free(s->stray_range);
 	lc_free(s->stray_done);
@@ -342,8 +373,7 @@ static void send_last(struct ctl_sync *s, struct op *op, uint8_t mode)
 {
 	struct dht_lsp_builder b;
 	dht_lsp_build_init(&b, s->buf, sizeof(s->buf));
-	dht_lsp_ovl_request_start(&b, DHT_LSP_RANGE_TRANSFER, op->xfer_txn, s->overlay_id,
-				  &s->self);
+	dht_lsp_ovl_request_start(&b, DHT_LSP_RANGE_TRANSFER, op->txn, s->overlay_id, &s->self);
 	put_range(&b, &op->range);
 	dht_lsp_put_sync_mode(&b, mode);
 	dht_lsp_put_flags(&b, DHT_LSP_FLAG_LAST);
@@ -357,9 +387,14 @@ static void send_last(struct ctl_sync *s, struct op *op, uint8_t mode)
 
 /* ---- operations ------------------------------------------------------------------------------ */
 
-static struct op *op_new(struct ctl_sync *s, enum op_kind kind, const struct sockaddr_storage *peer,
+/* A new exchange of @p kind with @p peer (borrowed) over @p r: its digest is being taken. */
+static struct op *op_new(struct ctl_sync *s, enum op_kind kind, const struct dht_peer *peer,
 			 const struct dht_sync_range *r, uint64_t now_ms)
 {
+	struct sockaddr_storage addr;
+	if (ctl_addr_from_dht(&peer->addr, &addr) != LC_OK) {
+		return NULL;
+	}
 	for (unsigned i = 0; i < MAX_OPS; i++) {
 		struct op *op = &s->ops[i];
 		if (op->used) {
@@ -368,7 +403,8 @@ static struct op *op_new(struct ctl_sync *s, enum op_kind kind, const struct soc
 		memset(op, 0, sizeof(*op));
 		op->used = true;
 		op->kind = kind;
-		op->peer = *peer;
+		op->peer = addr;
+		op->peer_id = peer->id;
 		op->range = *r;
 		op->txn = rnd(s);
 		op->deadline_ms = now_ms + OP_TIMEOUT_MS;
@@ -428,8 +464,7 @@ static void start_emit(struct ctl_sync *s, struct op *op, uint8_t mode, uint64_t
 	op->task->all_buckets = false;
 	memcpy(op->task->buckets, op->set, sizeof(op->set));
 	op->task->mode = mode;
-	op->xfer_txn = rnd(s);
-	op->task->txn = op->xfer_txn;
+	op->task->txn = op->txn; /* the receiver knows the transfer by its exchange's txn */
 	op->frames_sent = 0;
 	op->state = ST_EMIT;
 	op->deadline_ms = now_ms + OP_TIMEOUT_MS;
@@ -447,11 +482,98 @@ static unsigned count_bits(const uint8_t *set)
 	return n;
 }
 
-/* A DIGEST task of @p op finished. */
+/* ---- exchanges whose transfers this node takes ------------------------------------------- */
+
+static struct inbound *inbound_find(struct ctl_sync *s, dht_id_t peer_id, uint64_t txn)
+{
+	for (unsigned i = 0; i < MAX_INBOUND; i++) {
+		struct inbound *in = &s->inbound[i];
+		if (in->used && in->peer_id == peer_id && in->txn == txn) {
+			return in;
+		}
+	}
+	return NULL;
+}
+
+/* Take the transfer of @p op's exchange (its peer, txn and range) from now on; false when too
+ * many exchanges are open already (the exchange is then refused and asked again later). */
+static bool inbound_add(struct ctl_sync *s, const struct op *op, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < MAX_INBOUND; i++) {
+		struct inbound *in = &s->inbound[i];
+		if (!in->used) {
+			*in = (struct inbound){.used = true,
+					       .peer_id = op->peer_id,
+					       .peer = op->peer,
+					       .txn = op->txn,
+					       .range = op->range,
+					       .deadline_ms = now_ms + OP_TIMEOUT_MS};
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Stop taking the transfer of an exchange that brings none (in sync, or refused). */
+static void inbound_drop(struct ctl_sync *s, const struct op *op)
+{
+	struct inbound *in = inbound_find(s, op->peer_id, op->txn);
+	if (in != NULL && in->napply == 0) {
+		memset(in, 0, sizeof(*in));
+	}
+}
+
+/* Answer a transfer's LAST frame with @p status. */
+static void answer_last(struct ctl_sync *s, const struct sockaddr_storage *to, uint64_t txn,
+			unsigned status)
+{
+	struct dht_lsp_builder b;
+	answer_start_status(s, &b, DHT_LSP_RANGE_TRANSFER, txn, status);
+	size_t len = 0;
+	if (dht_lsp_build_finish(&b, &len) == LC_OK) {
+		send_frame(s, to, len);
+	}
+}
+
+/* A transfer whose LAST frame came and whose entries are all applied is answered and forgotten:
+ * OK when it is all held, else FULL (a frame was dropped) or NOT_OWNER (entries were refused),
+ * so that its sender (a hand-off) sends it again rather than count it done. */
+static void inbound_finish(struct ctl_sync *s, struct inbound *in)
+{
+	if (!in->last || in->napply > 0) {
+		return;
+	}
+	answer_last(s, &in->peer, in->txn,
+		    in->lossy	  ? DHT_LSP_S_FULL
+		    : in->refused ? DHT_LSP_S_NOT_OWNER
+				  : DHT_LSP_S_OK);
+	memset(in, 0, sizeof(*in));
+}
+
+/* Forget the exchanges whose peer went silent (nothing of theirs is being applied). */
+static void inbound_expire(struct ctl_sync *s, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < MAX_INBOUND; i++) {
+		struct inbound *in = &s->inbound[i];
+		if (in->used && in->napply == 0 && now_ms > in->deadline_ms) {
+			memset(in, 0, sizeof(*in));
+		}
+	}
+}
+
+/* ---- advancing operations -------------------------------------------------------------------- */
+
+/* A DIGEST task of @p op finished: send our digest, or answer the peer's. */
 static void digest_done(struct ctl_sync *s, struct op *op, uint64_t now_ms)
 {
 	const struct dht_sync_digest *mine = task_digest(s, op->task);
 	if (op->kind != OP_ANSWER) {
+		/* the peer answers a pull with its entries and a push with its entries too (a
+		 * hand-off with none): take them as part of this exchange */
+		if (op->kind != OP_HANDOFF && !inbound_add(s, op, now_ms)) {
+			op->failed = true; /* ended (a pull asked again) by ops_advance */
+			return;
+		}
 		send_digest(s, op, mine);
 		op->state = ST_WAIT;
 		task_free(op->task);
@@ -459,6 +581,18 @@ static void digest_done(struct ctl_sync *s, struct op *op, uint64_t now_ms)
 		return;
 	}
 	unsigned ndiff = dht_sync_digest_diff(mine, op->theirs, op->set);
+	/* a push and a hand-off send us their entries of the differing buckets */
+	bool take = op->mode != DHT_LSP_SYNC_PULL && ndiff > 0;
+	if (take && !inbound_add(s, op, now_ms)) {
+		struct dht_lsp_builder b;
+		answer_start_status(s, &b, DHT_LSP_RANGE_DIGEST, op->txn, DHT_LSP_S_FULL);
+		size_t len = 0;
+		if (dht_lsp_build_finish(&b, &len) == LC_OK) {
+			send_frame(s, &op->peer, len);
+		}
+		op_end(s, op, false, now_ms); /* the requester asks again next round */
+		return;
+	}
 	s->st.buckets_differing += ndiff;
 	op->ndiff = ndiff;
 	s->st.digests_answered++;
@@ -475,11 +609,6 @@ static void digest_done(struct ctl_sync *s, struct op *op, uint64_t now_ms)
 	bool give = op->mode == DHT_LSP_SYNC_PULL || op->mode == DHT_LSP_SYNC_PUSH;
 	if (give && ndiff > 0) {
 		start_emit(s, op, DHT_LSP_SYNC_MERGE, now_ms);
-		if (op->task != NULL) {
-			/* the puller knows its transfer by the txn of its digest */
-			op->xfer_txn = op->txn;
-			op->task->txn = op->txn;
-		}
 	} else {
 		op_end(s, op, true, now_ms);
 	}
@@ -576,12 +705,22 @@ static void applies_collect(struct ctl_sync *s)
 	unsigned keep = 0;
 	for (unsigned i = 0; i < s->napply; i++) {
 		struct dp_task *t = s->apply[i];
-		if (dp_task_done(t)) {
-			s->st.entries_applied += atomic_load(&t->applied);
-			s->apply_bytes -= t->frame_len;
-			task_free(t);
-		} else {
+		unsigned at = s->apply_in[i];
+		if (!dp_task_done(t)) {
+			s->apply_in[keep] = at;
 			s->apply[keep++] = t;
+			continue;
+		}
+		uint64_t refused = atomic_load(&t->refused);
+		s->st.entries_applied += atomic_load(&t->applied);
+		s->st.refused_entries += refused;
+		s->apply_bytes -= t->frame_len;
+		task_free(t);
+		if (at > 0) {
+			struct inbound *in = &s->inbound[at - 1];
+			in->napply--;
+			in->refused |= refused > 0;
+			inbound_finish(s, in);
 		}
 	}
 	s->napply = keep;
@@ -590,39 +729,72 @@ static void applies_collect(struct ctl_sync *s)
 	}
 }
 
-static void on_transfer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, const void *frame,
-			size_t len, uint64_t now_ms)
+/*
+ * Hand the entries of a transfer frame of exchange @p in to the workers, to be merged where they
+ * lie inside the transfer's range @p r and what this node holds (an APPLY task over the arcs
+ * both share); whether it was kept (false: no room, or nothing of it may be merged).
+ */
+static bool apply_post(struct ctl_sync *s, struct inbound *in, const struct dht_sync_range *r,
+		       const void *frame, size_t len, unsigned nentries)
 {
-	struct sockaddr_storage peer;
-	if (ctl_addr_from_dht(&m->sender.addr, &peer) != LC_OK) {
-		return;
+	struct dht_sync_range held, parts[2];
+	dht_sync_held(s->view, &held);
+	unsigned nparts = dht_sync_range_intersect(r, &held, parts);
+	if (nparts == 0) {
+		s->st.refused_entries += nentries; /* the range is none of ours (the view moved) */
+		in->refused = true;
+		return true;
 	}
+	if (s->napply >= MAX_APPLY) {
+		return false;
+	}
+	struct dp_task *t = task_new(s, DP_TASK_APPLY, &parts[0]);
+	uint8_t *copy = lc_alloc(len);
+	if (t == NULL || copy == NULL) {
+		lc_free(copy);
+		task_free(t);
+		return false;
+	}
+	memcpy(copy, frame, len);
+	t->frame = copy;
+	t->frame_len = len;
+	t->nranges = nparts;
+	t->range[1] = parts[1];
+	if (!task_post(s, t)) {
+		task_free(t);
+		return false;
+	}
+	s->apply_in[s->napply] = (unsigned)(in - s->inbound) + 1;
+	s->apply[s->napply++] = t;
+	s->apply_bytes += len;
+	in->napply++;
+	return true;
+}
+
+/* A RANGE_TRANSFER frame from @p from: taken as part of an exchange with it, or refused. */
+static void on_transfer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, const void *frame,
+			size_t len, const struct dht_peer *from, uint64_t now_ms)
+{
 	ctl_links_mark_bulk(s->links); /* the sender's bulk link: pausable */
 	s->st.frames_received++;
 	s->st.entries_received += m->nentries;
 	struct dht_sync_range r = {m->range.lo, m->range.hi};
-	bool kept = m->nentries == 0;
-	if (m->nentries > 0 && s->napply < MAX_APPLY) {
-		struct dp_task *t = task_new(s, DP_TASK_APPLY, &r);
-		uint8_t *copy = lc_alloc(len);
-		if (t != NULL && copy != NULL) {
-			memcpy(copy, frame, len);
-			t->frame = copy;
-			t->frame_len = len;
-			if (task_post(s, t)) {
-				s->apply[s->napply++] = t;
-				s->apply_bytes += len;
-				t = NULL;
-				kept = true;
-			}
-		} else {
-			lc_free(copy);
+	bool last = (m->flags & DHT_LSP_FLAG_LAST) != 0;
+	struct inbound *in = inbound_find(s, from->id, m->hdr.txn_id);
+	if (in == NULL || memcmp(&in->range, &r, sizeof(r)) != 0) {
+		/* part of no exchange we agreed to, or over another range than its digest's */
+		s->st.refused_transfers++;
+		s->st.refused_entries += m->nentries;
+		struct sockaddr_storage peer;
+		if (last && ctl_addr_from_dht(&from->addr, &peer) == LC_OK) {
+			answer_last(s, &peer, m->hdr.txn_id, DHT_LSP_S_NOT_OWNER);
 		}
-		task_free(t);
+		return;
 	}
-	if (!kept) {
+	in->deadline_ms = now_ms + OP_TIMEOUT_MS; /* it moves */
+	if (m->nentries > 0 && !apply_post(s, in, &r, frame, len, m->nentries)) {
 		/* a frame dropped (no room to apply it): its transfer must not be confirmed whole */
-		s->lossy[s->lossy_next++ % LOSSY_MEMORY] = m->hdr.txn_id;
+		in->lossy = true;
 		s->st.frames_dropped++;
 	}
 	if (s->apply_bytes > APPLY_PAUSE_BYTES || s->napply >= MAX_APPLY / 2) {
@@ -633,35 +805,44 @@ static void on_transfer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, con
 		/* ST_WAIT too: the digest answer (control link) may come after the transfer (bulk
 		 * link) */
 		if (op->used && (op->state == ST_RECEIVE || op->state == ST_WAIT) &&
-		    op->kind == OP_PULL && op->txn == m->hdr.txn_id) {
+		    op->kind == OP_PULL && op->txn == m->hdr.txn_id && op->peer_id == from->id) {
 			op->deadline_ms = now_ms + OP_TIMEOUT_MS; /* it moves */
-			if (m->flags & DHT_LSP_FLAG_LAST) {
+			if (last) {
 				op->state = ST_DRAIN; /* complete once the workers applied it all */
 			}
 		}
 	}
-	if (m->flags & DHT_LSP_FLAG_LAST) {
-		/* FULL when a frame of it was dropped: the sender (a hand-off) tries again later */
-		bool lossy = false;
-		for (unsigned i = 0; i < LOSSY_MEMORY; i++) {
-			lossy |= s->lossy[i] == m->hdr.txn_id;
-		}
-		struct dht_lsp_builder b;
-		answer_start_status(s, &b, DHT_LSP_RANGE_TRANSFER, m->hdr.txn_id,
-				    lossy ? DHT_LSP_S_FULL : DHT_LSP_S_OK);
-		size_t alen = 0;
-		if (dht_lsp_build_finish(&b, &alen) == LC_OK) {
-			send_frame(s, &peer, alen);
-		}
+	if (last) {
+		in->last = true;
+		inbound_finish(s, in);
 	}
 }
 
-static void on_digest_request(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, uint64_t now_ms)
+/* A RANGE_DIGEST request from @p from: answered when its position allows the range, else
+ * refused with NOT_OWNER (a member whose view differs asks again later). */
+static void on_digest_request(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m,
+			      const struct dht_peer *from, uint64_t now_ms)
 {
 	struct sockaddr_storage peer;
-	if (ctl_addr_from_dht(&m->sender.addr, &peer) != LC_OK ||
-	    m->buckets.n != DHT_SYNC_BUCKETS) {
+	if (ctl_addr_from_dht(&from->addr, &peer) != LC_OK || m->buckets.n != DHT_SYNC_BUCKETS) {
 		return; /* our digests always have DHT_SYNC_BUCKETS buckets */
+	}
+	struct dht_sync_range r = {m->range.lo, m->range.hi};
+	if (!dht_sync_digest_allowed(s->view, from, m->sync_mode, &r)) {
+		s->st.refused_digests++;
+		char a[64];
+		lc_debug(
+			"sync: refused a digest (mode %u) from %s: its range is not one its place in "
+			"the ring allows",
+			m->sync_mode, dht_addr_format(&from->addr, a, sizeof(a)));
+		struct dht_lsp_builder b;
+		answer_start_status(s, &b, DHT_LSP_RANGE_DIGEST, m->hdr.txn_id,
+				    DHT_LSP_S_NOT_OWNER);
+		size_t len = 0;
+		if (dht_lsp_build_finish(&b, &len) == LC_OK) {
+			send_frame(s, &peer, len);
+		}
+		return;
 	}
 	struct dht_sync_digest *theirs = lc_alloc(sizeof(*theirs));
 	if (theirs == NULL) {
@@ -672,8 +853,7 @@ static void on_digest_request(struct ctl_sync *s, const struct dht_lsp_ovl_msg *
 		theirs->x[i] = bk.hash;
 		theirs->n[i] = bk.keys;
 	}
-	struct dht_sync_range r = {m->range.lo, m->range.hi};
-	struct op *op = op_new(s, OP_ANSWER, &peer, &r, now_ms);
+	struct op *op = op_new(s, OP_ANSWER, from, &r, now_ms);
 	if (op == NULL) {
 		lc_free(theirs);
 		return;
@@ -683,17 +863,20 @@ static void on_digest_request(struct ctl_sync *s, const struct dht_lsp_ovl_msg *
 	op->theirs = theirs;
 }
 
-static void on_digest_answer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, uint64_t now_ms)
+static void on_digest_answer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m,
+			     const struct dht_peer *from, uint64_t now_ms)
 {
 	for (unsigned i = 0; i < MAX_OPS; i++) {
 		struct op *op = &s->ops[i];
-		if (!op->used || op->state != ST_WAIT || op->txn != m->hdr.txn_id) {
+		if (!op->used || op->state != ST_WAIT || op->txn != m->hdr.txn_id ||
+		    op->peer_id != from->id) {
 			continue;
 		}
 		if (m->status / 100 != 2 || m->bucket_set == NULL) {
 			if (op->kind == OP_PULL) {
 				s->pull_due = now_ms + PULL_RETRY_MS; /* ask again */
 			}
+			inbound_drop(s, op);
 			op_end(s, op, false, now_ms);
 			return;
 		}
@@ -707,43 +890,60 @@ static void on_digest_answer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m
 			op->state = ST_RECEIVE; /* the peer emits to us: done at its LAST frame */
 			op->deadline_ms = now_ms + OP_TIMEOUT_MS;
 		} else {
-			op_end(s, op, true, now_ms); /* in sync */
+			inbound_drop(s, op); /* in sync: nothing comes */
+			op_end(s, op, true, now_ms);
 		}
 		return;
 	}
 }
 
 /* The answer to a transfer's LAST frame: a hand-off waiting for it is complete. */
-static void on_transfer_answer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m, uint64_t now_ms)
+static void on_transfer_answer(struct ctl_sync *s, const struct dht_lsp_ovl_msg *m,
+			       const struct dht_peer *from, uint64_t now_ms)
 {
 	for (unsigned i = 0; i < MAX_OPS; i++) {
 		struct op *op = &s->ops[i];
-		if (op->used && op->state == ST_CONFIRM && op->xfer_txn == m->hdr.txn_id) {
+		if (op->used && op->state == ST_CONFIRM && op->txn == m->hdr.txn_id &&
+		    op->peer_id == from->id) {
 			op_end(s, op, m->status / 100 == 2, now_ms);
 			return;
 		}
 	}
 }
 
-bool ctl_sync_on_frame(struct ctl_sync *s, const void *frame, size_t len, uint64_t now_ms,
-		       struct dht_peer *sender)
+bool ctl_sync_frame_sender(const void *frame, size_t len, struct dht_peer *out)
 {
 	struct dht_lsp_ovl_msg m;
-	if (dht_lsp_ovl_parse(&m, frame, len) != LC_OK || m.hdr.overlay_id != s->overlay_id ||
-	    !(m.present & DHT_LSP_O_SENDER)) {
+	if (dht_lsp_ovl_parse(&m, frame, len) != LC_OK || !(m.present & DHT_LSP_O_SENDER)) {
 		return false;
 	}
-	*sender = (struct dht_peer){.id = m.sender.id, .addr = m.sender.addr};
-	if (m.hdr.type == DHT_LSP_RANGE_DIGEST) {
-		if (dht_lsp_ovl_is_answer(&m)) {
-			on_digest_answer(s, &m, now_ms);
-		} else {
-			on_digest_request(s, &m, now_ms);
-		}
-	} else if (m.hdr.type == DHT_LSP_RANGE_TRANSFER && !dht_lsp_ovl_is_answer(&m)) {
-		on_transfer(s, &m, frame, len, now_ms);
+	*out = (struct dht_peer){.id = m.sender.id, .addr = m.sender.addr};
+	return true;
+}
+
+bool ctl_sync_on_frame(struct ctl_sync *s, const void *frame, size_t len, uint64_t now_ms,
+		       const struct dht_peer *from)
+{
+	struct dht_lsp_ovl_msg m;
+	if (dht_lsp_ovl_parse(&m, frame, len) != LC_OK || m.hdr.overlay_id != s->overlay_id) {
+		return false;
+	}
+	if (s->view == NULL || !dht_sync_from_member(s->view, from)) {
+		/* not a live member of our view (a stranger, a node we believe dead, one still
+		 * joining): nothing it says is taken or answered, so nothing goes to any address
+		 * because of it */
+		s->st.refused_strangers++;
+		return false;
+	}
+	bool answer = dht_lsp_ovl_is_answer(&m);
+	if (m.hdr.type == DHT_LSP_RANGE_DIGEST && answer) {
+		on_digest_answer(s, &m, from, now_ms);
+	} else if (m.hdr.type == DHT_LSP_RANGE_DIGEST) {
+		on_digest_request(s, &m, from, now_ms);
+	} else if (m.hdr.type == DHT_LSP_RANGE_TRANSFER && !answer) {
+		on_transfer(s, &m, frame, len, from, now_ms);
 	} else if (m.hdr.type == DHT_LSP_RANGE_TRANSFER) {
-		on_transfer_answer(s, &m, now_ms);
+		on_transfer_answer(s, &m, from, now_ms);
 	}
 	return true;
 }
@@ -819,8 +1019,24 @@ static bool strays_set(struct ctl_sync *s, const struct dht_route *rt)
 	return moved;
 }
 
+/* Keep a copy of @p rt as the view frames are checked against (the old one stays when out of
+ * memory: a view a change behind, which the rules' slack tolerates). */
+static void view_set(struct ctl_sync *s, const struct dht_route *rt)
+{
+	struct dht_route *v = dht_route_new(rt->nmembers);
+	if (v == NULL) {
+		s->st.ops_failed++;
+		return;
+	}
+	memcpy(v, rt, sizeof(*rt) + rt->nmembers * sizeof(rt->members[0]));
+	v->cap = rt->nmembers;
+	dht_route_free(s->view);
+	s->view = v;
+}
+
 void ctl_sync_on_route(struct ctl_sync *s, const struct dht_route *rt, uint64_t now_ms)
 {
+	view_set(s, rt);
 	/* an exchange with a node that left the ring will never finish: end it now, so that a node
 	 * coming back at the same address is synced at once rather than after the timeout */
 	for (unsigned i = 0; i < MAX_OPS; i++) {
@@ -876,7 +1092,7 @@ static void start_round(struct ctl_sync *s, uint64_t now_ms)
 		s->pull_due = 0;
 		struct sockaddr_storage peer;
 		if (s->has_succ && ctl_addr_from_dht(&s->succ0.addr, &peer) == LC_OK &&
-		    !op_running(s, OP_PULL, &peer) && op_new(s, OP_PULL, &peer, &own, now_ms)) {
+		    !op_running(s, OP_PULL, &peer) && op_new(s, OP_PULL, &s->succ0, &own, now_ms)) {
 			s->st.pulls++;
 		}
 	}
@@ -888,7 +1104,7 @@ static void start_round(struct ctl_sync *s, uint64_t now_ms)
 			struct sockaddr_storage peer;
 			if (ctl_addr_from_dht(&s->rep[i].addr, &peer) == LC_OK &&
 			    !op_running(s, OP_PUSH, &peer) &&
-			    op_new(s, OP_PUSH, &peer, &own, now_ms)) {
+			    op_new(s, OP_PUSH, &s->rep[i], &own, now_ms)) {
 				s->st.pushes++;
 			}
 		}
@@ -940,7 +1156,8 @@ static void strays_counted(struct ctl_sync *s, uint64_t now_ms)
 		}
 		if (ctl_addr_from_dht(&s->stray_owner[at].addr, &peer) == LC_OK &&
 		    !op_running(s, OP_HANDOFF, &peer) &&
-		    (op = op_new(s, OP_HANDOFF, &peer, &s->stray_range[at], now_ms)) != NULL) {
+		    (op = op_new(s, OP_HANDOFF, &s->stray_owner[at], &s->stray_range[at],
+				 now_ms)) != NULL) {
 			op->stray_at = at + 1;
 			op->stray_gen = s->stray_gen;
 			op->stray_held = held;
@@ -998,6 +1215,7 @@ static void stray_round(struct ctl_sync *s, uint64_t now_ms)
 void ctl_sync_run(struct ctl_sync *s, uint64_t now_ms)
 {
 	applies_collect(s);
+	inbound_expire(s, now_ms);
 	take_frames(s, now_ms);
 	ops_advance(s, now_ms);
 	start_round(s, now_ms);
@@ -1016,7 +1234,7 @@ void ctl_sync_hand_off(struct ctl_sync *s, unsigned max_ms)
 	struct sockaddr_storage peer;
 	struct dht_sync_range own = {s->pred, s->self.id};
 	if (ctl_addr_from_dht(&s->succ0.addr, &peer) != LC_OK ||
-	    op_new(s, OP_PUSH, &peer, &own, start) == NULL) {
+	    op_new(s, OP_PUSH, &s->succ0, &own, start) == NULL) {
 		return;
 	}
 	uint64_t now = start;
@@ -1064,6 +1282,7 @@ int ctl_sync_count(struct ctl_sync *s, const struct dht_route *rt, struct ctl_sy
 		if (waited >= max_ms * 2) {
 			/* leave it to finish: it is freed with the apply tasks */
 			if (s->napply < MAX_APPLY) {
+				s->apply_in[s->napply] = 0;
 				s->apply[s->napply++] = t;
 			}
 			return -EAGAIN;

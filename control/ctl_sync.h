@@ -19,7 +19,7 @@
 
 struct ctl_sync;
 
-/* Counters for the admin JSON. */
+/* Counters for the admin JSON. Owner: the control thread. */
 struct ctl_sync_stats {
 	uint64_t pushes, pulls, handoffs, digests_answered;
 	uint64_t buckets_differing;
@@ -28,6 +28,13 @@ struct ctl_sync_stats {
 	uint64_t frames_dropped; /* received with no room to apply them (the transfer goes again) */
 	uint64_t ops_failed;
 	uint64_t last_sync_ms; /* monotonic time of the last finished push or pull */
+	/* refused (docs/overlay.md 6.4) */
+	uint64_t refused_strangers; /* frames from a sender that is not a live member: dropped */
+	uint64_t refused_digests;   /* digests of a range the sender's position does not allow */
+	uint64_t
+		refused_transfers; /* transfer frames that are part of no exchange with the sender */
+	uint64_t refused_entries;  /* entries outside their transfer's range or this node's, and
+				       those of refused frames: not merged */
 };
 
 /** @return LC_OK or LC_ENOMEM. Context: control. */
@@ -39,18 +46,30 @@ void ctl_sync_free(struct ctl_sync *s);
 
 /**
  * The routing table changed (@p rt is borrowed for the call): when this node's range or its
- * replica set moved, pull the range from the successor and push it to the replicas soon.
+ * replica set moved, pull the range from the successor and push it to the replicas soon. A copy
+ * of @p rt is the view every received frame is checked against.
  */
 void ctl_sync_on_route(struct ctl_sync *s, const struct dht_route *rt, uint64_t now_ms);
 
 /**
+ * The SENDER a RANGE_DIGEST or RANGE_TRANSFER frame claims (@p frame borrowed), written to
+ * @p out; false when the frame does not decode or has none. Only a link that authenticates no
+ * one needs it (the unsecured mode): its caller checks the claim as far as it can (an id must be
+ * the hash of its address) and passes it to ctl_sync_on_frame as the sender. Context: control.
+ */
+bool ctl_sync_frame_sender(const void *frame, size_t len, struct dht_peer *out);
+
+/**
  * A RANGE_DIGEST or RANGE_TRANSFER frame (request or answer) from a link (@p frame borrowed).
- * @param sender  written with the frame's SENDER when it has one: the caller counts the frame as
- *   a sign of life of that node.
- * @return whether the frame was for this overlay and had a sender. Context: control, in on_frame.
+ * Everything it causes (answers, transfers) goes to @p from's own address, never to one the
+ * frame names, and it is taken only as far as @p from's position in this node's view allows
+ * (docs/overlay.md 6.4; refusals are counted in struct ctl_sync_stats).
+ * @param from  the sender the link authenticated (borrowed): its id and listen address.
+ * @return whether the frame was for this overlay and came from a live member of the view: the
+ *   caller may count it as a sign of life of @p from. Context: control, in on_frame.
  */
 bool ctl_sync_on_frame(struct ctl_sync *s, const void *frame, size_t len, uint64_t now_ms,
-		       struct dht_peer *sender);
+		       const struct dht_peer *from);
 
 /** Advance operations: collect finished tasks, send emitted frames, start due syncs. */
 void ctl_sync_run(struct ctl_sync *s, uint64_t now_ms);

@@ -169,7 +169,8 @@ void dp_node_set_peers(struct dp_node *n, struct dp_peers *peers)
 {
 	struct dp_peers *old = rcu_xchg_pointer(&n->peers, peers);
 	for (unsigned i = 0; i < n->nworkers; i++) {
-		dp_worker_kick(n->w[i]); /* a worker may hold datagrams for the keys just published */
+		dp_worker_kick(
+			n->w[i]); /* a worker may hold datagrams for the keys just published */
 	}
 	if (old != NULL) {
 		urcu_qsbr_synchronize_rcu();

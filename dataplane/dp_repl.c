@@ -14,8 +14,11 @@
  * replica merges the entry record by record (dht_store_merge): tombstones travel like bindings,
  * so a removal reaches the replicas as a record that beats the binding, never as an absence.
  *
- * Trust: a replication message is taken only from a member of the node's current view whose
- * address is the datagram's source; anything else is dropped and counted.
+ * Trust (docs/overlay.md 6.3): a replication message is taken only from a live member of the
+ * node's view at the address the view has for it, and only when this node, the sender and the
+ * chain's head are all in the key's chain as this node's view has it (widened by
+ * DHT_SYNC_SLACK nodes while the ring changes); an acknowledgement only from a node of the key's
+ * chain. Anything else is dropped and counted (drops.replica_untrusted).
  */
 #include <string.h>
 
@@ -199,22 +202,65 @@ unsigned dp_repl_classify(struct dp_worker *w, struct dp_pkt *pkt)
 	return dht_shard_of(w->key, w->node->nworkers);
 }
 
-/* Whether @p m comes from a live member of the view, from its own address. */
-static bool from_member(const struct dp_worker *w, const struct dht_lsp_ovl_msg *m,
-			const struct dp_pkt *in)
+/*
+ * The member that sent @p m, as the transport vouches for it: the live member of the view whose
+ * id is the message's SENDER and whose address in the view is the datagram's source (an id is
+ * checked to belong to that address, not only to be a member's), and, on a secured node, whose
+ * own tag the datagram carried (DP_PKT_AUTHED with its id); NULL for anyone else.
+ */
+static const struct dht_peer *repl_sender(const struct dp_worker *w,
+					  const struct dht_lsp_ovl_msg *m, const struct dp_pkt *in)
 {
-	const struct dht_route *rt = w->rt;
-	struct dp_addr src;
-	dp_addr_of(&m->sender.addr, &src);
-	if (rt == NULL || !(m->present & DHT_LSP_O_SENDER) || src.family != in->peer.family ||
-	    src.port != in->peer.port ||
-	    memcmp(src.addr, in->peer.addr, src.family == AF_INET ? 4 : 16) != 0) {
-		return false;
+	if (w->rt == NULL || !(m->present & DHT_LSP_O_SENDER)) {
+		return NULL;
 	}
 	if (w->cfg->secured && (!(in->flags & DP_PKT_AUTHED) || in->auth_id != m->sender.id)) {
-		return false; /* secured: the member's own tag, not an id anyone can write */
+		return NULL; /* secured: the member's own tag (dp_member.c), not an id anyone writes */
 	}
-	return dht_route_has_member(rt, m->sender.id);
+	struct dht_addr src = {.family = in->peer.family, .port = in->peer.port};
+	memcpy(src.addr, in->peer.addr, sizeof(src.addr));
+	const struct dht_peer p = {.id = m->sender.id, .addr = src};
+	return dht_sync_from_member(w->rt, &p) ? dht_sync_member(w->rt, p.id) : NULL;
+}
+
+/*
+ * The head of the chain @p m serves (where the acknowledgement goes), as the view has it: the
+ * OWNER it names, when that is a live member at the address the view has for it, else NULL; the
+ * sender when it names none (the owner sends to replica 1 without OWNER).
+ */
+static const struct dht_peer *repl_owner(const struct dp_worker *w, const struct dht_lsp_ovl_msg *m,
+					 const struct dht_peer *from)
+{
+	if (!(m->present & DHT_LSP_O_OWNER)) {
+		return from;
+	}
+	const struct dht_peer p = {.id = m->owner.id, .addr = m->owner.addr};
+	return dht_sync_from_member(w->rt, &p) ? dht_sync_member(w->rt, p.id) : NULL;
+}
+
+/*
+ * Whether this node takes the REPLICA_STORE @p m from @p from for a chain headed by @p owner
+ * (docs/overlay.md 6.3): for every entry of this shard, this node, the sender and the owner are
+ * all in the key's chain as this node's view has it, widened by DHT_SYNC_SLACK nodes for a ring
+ * that is changing. A member outside a key's chain can neither write its copies nor make the
+ * owner answer for it.
+ */
+static bool chain_allows(const struct dp_worker *w, const struct dht_lsp_ovl_msg *m,
+			 const struct dht_peer *from, const struct dht_peer *owner)
+{
+	const struct dht_route *rt = w->rt;
+	struct dht_lsp_iter it = dht_lsp_ovl_entries(m);
+	struct dht_lsp_entry e;
+	while (dht_lsp_ovl_next_entry(&it, &e)) {
+		dht_id_t id = dht_key_of(e.key.p, e.key.len, w->cfg->overlay_id);
+		if (dht_shard_of(id, w->node->nworkers) == w->id &&
+		    (!dht_sync_in_chain(rt, id, rt->self.id) ||
+		     !dht_sync_in_chain(rt, id, from->id) ||
+		     !dht_sync_in_chain(rt, id, owner->id))) {
+			return false;
+		}
+	}
+	return true;
 }
 
 int dp_repl_apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
@@ -251,8 +297,8 @@ int dp_repl_apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
 		 * REMOVED record, never as an absence, so an empty entry can undo nothing */
 		return LC_ESTALE;
 	}
-	int ret = dht_store_merge(w->store, w->key, e->key.p, e->key.len, d, n, w->now_s,
-				  dht_version_bound(w->now_ms));
+	struct dht_merge_bounds b = dht_merge_bounds_at(w->now_s, w->now_ms, w->cfg->max_expires_s);
+	int ret = dht_store_merge(w->store, w->key, e->key.p, e->key.len, d, n, &b);
 	if (ret == LC_OK) {
 		lc_counter_inc(&w->stats.repl_in);
 	} else if (ret != LC_ESTALE) {
@@ -273,9 +319,10 @@ static unsigned apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
 						: DHT_LSP_S_INTERNAL;
 }
 
-static void ack(struct dp_worker *w, const struct dht_lsp_ovl_msg *m, unsigned status)
+/* Acknowledge to the chain's head @p owner (at the address the view has for it). */
+static void ack(struct dp_worker *w, const struct dht_lsp_ovl_msg *m, const struct dht_peer *owner,
+		unsigned status)
 {
-	const struct dht_lsp_node *owner = (m->present & DHT_LSP_O_OWNER) ? &m->owner : &m->sender;
 	struct dp_pkt *out = lsp_out(w);
 	if (out == NULL) {
 		return;
@@ -367,12 +414,25 @@ static void answer_client(struct dp_worker *w, const struct dht_lsp_ovl_msg *m)
 void dp_repl_handle(struct dp_worker *w, const struct dp_pkt *in)
 {
 	struct dht_lsp_ovl_msg *m = &w->ovl;
-	if (!w->key_ok || !from_member(w, m, in)) {
+	const struct dht_peer *from = w->key_ok ? repl_sender(w, m, in) : NULL;
+	if (from == NULL) {
 		lc_counter_inc(&w->stats.drop[DP_DROP_REPL_UNTRUSTED]);
 		return;
 	}
 	if (dht_lsp_ovl_is_answer(m)) {
+		/* an acknowledgement comes from a node of the key's chain to its head: only then
+		 * does its REPLY_TO get the key's records */
+		if (!dht_sync_in_chain(w->rt, w->key, from->id) ||
+		    !dht_sync_in_chain(w->rt, w->key, w->rt->self.id)) {
+			lc_counter_inc(&w->stats.drop[DP_DROP_REPL_UNTRUSTED]);
+			return;
+		}
 		answer_client(w, m);
+		return;
+	}
+	const struct dht_peer *owner = repl_owner(w, m, from);
+	if (owner == NULL || !chain_allows(w, m, from, owner)) {
+		lc_counter_inc(&w->stats.drop[DP_DROP_REPL_UNTRUSTED]);
 		return;
 	}
 	unsigned status = DHT_LSP_S_OK;
@@ -388,7 +448,7 @@ void dp_repl_handle(struct dp_worker *w, const struct dp_pkt *in)
 		status = st != DHT_LSP_S_OK ? st : status;
 	}
 	if (m->chain.position + 1u == m->chain.quorum) {
-		ack(w, m, status);
+		ack(w, m, owner, status);
 	}
 	if (status == DHT_LSP_S_OK && m->chain.position + 1u < m->chain.replicas) {
 		pass_on(w, m);

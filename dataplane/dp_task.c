@@ -266,16 +266,25 @@ static bool apply_all(struct dp_worker *w, struct dp_task *t)
 	}
 	struct dht_lsp_iter it = dht_lsp_ovl_entries(m);
 	struct dht_lsp_entry e;
-	uint64_t applied = 0;
+	uint64_t applied = 0, refused = 0;
 	while (dht_lsp_ovl_next_entry(&it, &e)) {
 		dht_id_t id = dht_key_of(e.key.p, e.key.len, w->cfg->overlay_id);
 		if (dht_shard_of(id, w->node->nworkers) != w->id) {
+			continue;
+		}
+		bool inside = false;
+		for (unsigned r = 0; r < t->nranges && !inside; r++) {
+			inside = dht_sync_in_range(&t->range[r], id);
+		}
+		if (!inside) {
+			refused++; /* docs/overlay.md 6.4: not the range's, or not this node's */
 			continue;
 		}
 		w->key = id;
 		applied += dp_repl_apply_entry(w, &e) == LC_OK;
 	}
 	atomic_fetch_add_explicit(&t->applied, applied, memory_order_relaxed);
+	atomic_fetch_add_explicit(&t->refused, refused, memory_order_relaxed);
 	return true;
 }
 

@@ -10,7 +10,8 @@
  *   COUNT   keys and bindings in ranges (owned / replica counts for locusctl ring)
  *   EMIT    RANGE_TRANSFER frames of the keys in a range and bucket set, handed to control on
  *           the worker's frame ring (a full ring pauses the walk: back-pressure from the link)
- *   APPLY   merge the entries of a RANGE_TRANSFER frame that belong to the shard
+ *   APPLY   merge the entries of a RANGE_TRANSFER frame that belong to the shard and lie in
+ *           the task's ranges (what control found the transfer may bring: the others are refused)
  */
 #pragma once
 
@@ -57,10 +58,11 @@ struct dp_task {
 	struct dht_lsp_node self;
 	_Atomic uint64_t emitted; /* entries emitted, over all workers */
 	_Atomic unsigned frames;  /* frames handed to control, over all workers */
-	/* APPLY: the frame (owned by the task) */
+	/* APPLY: the frame (owned by the task); only its entries in range[0..nranges) are merged */
 	uint8_t *frame;
 	size_t frame_len;
 	_Atomic uint64_t applied; /* entries that changed something (newer records), all workers */
+	_Atomic uint64_t refused; /* entries outside every range: not merged, all workers */
 };
 
 /**

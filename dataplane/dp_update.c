@@ -251,10 +251,14 @@ static void fill(const struct dp_worker *w, const struct dp_update *u,
 
 /* Write a record of an identity the key holds no live binding of: merged, so that the key's
  * tombstone of that identity (a contact removed before, now back; a retransmitted removal) is
- * rewritten, never doubled: a key holds one record per identity. */
+ * rewritten, never doubled: a key holds one record per identity. Its version is this node's own
+ * (dp_version_next: above the key's, which the clock bound held when it was merged), so only
+ * DHT_VERSION_MAX bounds it; its times are the registrar's own. */
 static int put_unheld(struct dp_worker *w, const struct dht_binding_data *d)
 {
-	int ret = dht_store_merge(w->store, w->key, w->aor, w->aor_len, d, 1, w->now_s, UINT64_MAX);
+	struct dht_merge_bounds b = dht_merge_bounds_at(w->now_s, w->now_ms, w->cfg->max_expires_s);
+	b.max_version = UINT64_MAX;
+	int ret = dht_store_merge(w->store, w->key, w->aor, w->aor_len, d, 1, &b);
 	return ret == LC_ESTALE ? LC_OK : ret;
 }
 

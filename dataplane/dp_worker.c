@@ -74,9 +74,8 @@ void dp_tx_send(struct dp_worker *w, struct dp_pkt *p)
 
 void dp_tx_push(struct dp_worker *w, struct dp_pkt *p)
 {
-	enum dp_member_tx_result r = !w->cfg->secured || p->sock != DP_SOCK_LSP
-					     ? DP_MEMBER_SEND
-					     : dp_member_tx(w, p);
+	enum dp_member_tx_result r =
+		!w->cfg->secured || p->sock != DP_SOCK_LSP ? DP_MEMBER_SEND : dp_member_tx(w, p);
 	if (r == DP_MEMBER_DROP) {
 		p->flags = 0;
 		dp_pool_put(&w->pool, p);

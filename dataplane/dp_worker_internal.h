@@ -90,9 +90,9 @@ struct dp_worker {
 	struct dp_addr want_recent[4]; /* links asked for lately, */
 	uint32_t want_recent_s[4];     /* and when */
 	unsigned want_next;
-	struct dp_want_queue wants; /* worker -> control */
-	struct dp_pkt *parked[DP_PARKED];  /* to members whose key is on its way (dp_member.c) */
-	uint32_t parked_s[DP_PARKED];	   /* when each was parked */
+	struct dp_want_queue wants;	  /* worker -> control */
+	struct dp_pkt *parked[DP_PARKED]; /* to members whose key is on its way (dp_member.c) */
+	uint32_t parked_s[DP_PARKED];	  /* when each was parked */
 	unsigned nparked;
 	unsigned ntx;
 	struct dp_pkt *tx[DP_TX_MAX];

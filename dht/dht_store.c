@@ -58,6 +58,8 @@ struct dht_store {
 		lc_counter_t bytes_var;
 		lc_counter_t tombstones;
 		lc_counter_t future;
+		lc_counter_t bounds;
+		lc_counter_t key_full;
 	} st;
 };
 
@@ -667,8 +669,11 @@ static int rec_add(struct dht_store *s, dht_id_t id, uint64_t m, uint32_t slot, 
 {
 	size_t blen = 0;
 	(void)block_len(d, &blen);
-	if ((*ai != DHT_POOL_NONE && aor_at(s, *ai)->count >= DHT_STORE_KEY_RECORDS) ||
-	    dht_pool_avail(&s->binds) == 0 ||
+	if (*ai != DHT_POOL_NONE && aor_at(s, *ai)->count >= DHT_STORE_KEY_RECORDS) {
+		lc_counter_inc(&s->st.key_full);
+		return LC_EFULL;
+	}
+	if (dht_pool_avail(&s->binds) == 0 ||
 	    (*ai == DHT_POOL_NONE && dht_pool_avail(&s->aors) == 0)) {
 		return LC_EFULL;
 	}
@@ -992,14 +997,47 @@ static bool data_in_store(const struct dht_store *s, const struct dht_binding_da
 }
 #endif
 
-/* The incoming CLEARED record that counts (the highest, live, not from the future), or NULL. */
+/* Whether record @p d is within the bounds @p b (not from a clock far ahead, not kept for longer
+ * than a REGISTER may ask). */
+static bool rec_bounded(const struct dht_binding_data *d, const struct dht_merge_bounds *b)
+{
+	return d->version <= b->max_version && d->version <= DHT_VERSION_MAX &&
+	       d->expires_at_s <= b->max_expires_at_s &&
+	       d->registered_at_s <= b->max_registered_at_s;
+}
+
+/* Count the records of @p d beyond the bounds @p b; whether there were any. */
+static bool count_unbounded(struct dht_store *s, const struct dht_binding_data *d, unsigned n,
+			    const struct dht_merge_bounds *b)
+{
+	bool any = false;
+	for (unsigned j = 0; j < n; j++) {
+		if (rec_bounded(&d[j], b)) {
+			continue;
+		}
+		any = true;
+		if (d[j].version > b->max_version || d[j].version > DHT_VERSION_MAX) {
+			lc_counter_inc(&s->st.future);
+		} else {
+			lc_counter_inc(&s->st.bounds);
+		}
+	}
+	return any;
+}
+
+/* Whether record @p d is one to merge at all: live at b->now_s and within the bounds. */
+static bool rec_takeable(const struct dht_binding_data *d, const struct dht_merge_bounds *b)
+{
+	return d->expires_at_s > b->now_s && rec_bounded(d, b);
+}
+
+/* The incoming CLEARED record that counts (the highest takeable one), or NULL. */
 static const struct dht_binding_data *top_floor(const struct dht_binding_data *d, unsigned n,
-						uint32_t now_s, uint64_t max_version)
+						const struct dht_merge_bounds *b)
 {
 	const struct dht_binding_data *top = NULL;
 	for (unsigned j = 0; j < n; j++) {
-		if (d[j].kind == DHT_REC_CLEARED && d[j].version <= max_version &&
-		    d[j].expires_at_s > now_s &&
+		if (d[j].kind == DHT_REC_CLEARED && rec_takeable(&d[j], b) &&
 		    (top == NULL ||
 		     dht_rec_newer(d[j].version, d[j].writer, top->version, top->writer))) {
 			top = &d[j];
@@ -1012,13 +1050,12 @@ static const struct dht_binding_data *top_floor(const struct dht_binding_data *d
  * How it works: first the floor. The highest incoming CLEARED record, when it is above the key's
  * own, drops every record below it (one is rewritten into the new CLEARED record, so a full store
  * still takes a removal). Then each other incoming record, unless it is below the floor, expired
- * or from the future, is compared with the held record of its identity: absent, it is added;
+ * or beyond the bounds, is compared with the held record of its identity: absent, it is added;
  * below it, it replaces it (a plain refresh in place); else it is ignored. Each step is a join of
  * one element, so stopping at a refusal leaves a state that a later merge completes.
  */
 int dht_store_merge(struct dht_store *s, dht_id_t id, const char *key, size_t len,
-		    const struct dht_binding_data *d, unsigned n, uint32_t now_s,
-		    uint64_t max_version)
+		    const struct dht_binding_data *d, unsigned n, const struct dht_merge_bounds *b)
 {
 	if (len > DHT_KEY_MAX) {
 		return LC_ETOOLONG;
@@ -1030,13 +1067,7 @@ int dht_store_merge(struct dht_store *s, dht_id_t id, const char *key, size_t le
 		}
 		assert(!data_in_store(s, &d[j]));
 	}
-	bool future = false;
-	for (unsigned j = 0; j < n; j++) {
-		if (d[j].version > max_version) {
-			lc_counter_inc(&s->st.future);
-			future = true;
-		}
-	}
+	bool unbounded = count_unbounded(s, d, n, b);
 	uint64_t m = id_mix(id);
 	uint32_t slot;
 	uint32_t ai = lookup(s, m, key, len, &slot);
@@ -1045,7 +1076,7 @@ int dht_store_merge(struct dht_store *s, dht_id_t id, const char *key, size_t le
 	uint64_t fw = fl != NULL ? hdr_get(s, fl, DHT_REC_HDR_WRITER) : 0;
 	bool have_floor = fl != NULL, changed = false;
 	int ret = LC_OK;
-	const struct dht_binding_data *top = top_floor(d, n, now_s, max_version);
+	const struct dht_binding_data *top = top_floor(d, n, b);
 	if (top != NULL && (!have_floor || dht_rec_newer(top->version, top->writer, fv, fw))) {
 		if ((ret = floor_set(s, id, m, slot, key, len, &ai, top)) != LC_OK) {
 			goto out;
@@ -1056,8 +1087,7 @@ int dht_store_merge(struct dht_store *s, dht_id_t id, const char *key, size_t le
 	}
 	for (unsigned j = 0; j < n; j++) {
 		const struct dht_binding_data *r = &d[j];
-		if (r->kind == DHT_REC_CLEARED || r->version > max_version ||
-		    r->expires_at_s <= now_s ||
+		if (r->kind == DHT_REC_CLEARED || !rec_takeable(r, b) ||
 		    (have_floor && !dht_rec_newer(r->version, r->writer, fv, fw))) {
 			continue;
 		}
@@ -1081,8 +1111,8 @@ out:
 	if (ret == LC_EFULL) {
 		return refuse_full(s);
 	}
-	if (ret == LC_OK && future) {
-		return LC_EFUTURE; /* the rest is merged; what came from the future is not held */
+	if (ret == LC_OK && unbounded) {
+		return LC_EFUTURE; /* the rest is merged; what was beyond the bounds is not held */
 	}
 	return ret != LC_OK ? ret : changed ? LC_OK : LC_ESTALE;
 }
@@ -1142,4 +1172,6 @@ void dht_store_stats_get(const struct dht_store *s, struct dht_store_stats *out)
 	out->bytes_var = lc_counter_get(&s->st.bytes_var);
 	out->tombstones = lc_counter_get(&s->st.tombstones);
 	out->future = lc_counter_get(&s->st.future);
+	out->bounds = lc_counter_get(&s->st.bounds);
+	out->key_full = lc_counter_get(&s->st.key_full);
 }

@@ -127,6 +127,10 @@ struct dht_store_stats {
 	/* added with per-record versions (issue 12) */
 	uint64_t tombstones; /* REMOVED and CLEARED records held; `bindings` counts the live ones */
 	uint64_t future;     /* merged records refused for a version beyond the clock bound */
+	/* added with the merge bounds (issue 13) */
+	uint64_t bounds;   /* merged records refused for an expiry or a registration time beyond
+			    * struct dht_merge_bounds */
+	uint64_t key_full; /* of `full`: a key already held DHT_STORE_KEY_RECORDS records */
 };
 
 /**
@@ -291,23 +295,50 @@ void dht_store_prefetch(const struct dht_store *s, dht_id_t id);
  */
 unsigned dht_store_walk(struct dht_store *s, uint64_t *cursor, struct dht_aor **out, unsigned cap);
 
+/* The highest version any record may have, whatever a caller allows: a hybrid logical clock value
+ * (dht_version_next) of 2^50 ms, 35,000 years after 1970, so that no version comes near
+ * 2^64 - 1, above which a key could never be written again. */
+#define DHT_VERSION_MAX_MS (1ull << 50)
+#define DHT_VERSION_MAX ((DHT_VERSION_MAX_MS << 12) | 0xfffu)
+
+/* How far ahead of this node's clock another node's may be: a merged record's expiry may be this
+ * much beyond what this node would write itself, and its registration time this much ahead. */
+#define DHT_CLOCK_SKEW_S 60u
+
+/*
+ * What a merged copy may hold (docs/overlay.md section 6.1): a copy comes from another node,
+ * which must not be able to store records that win over every real write for years, or that
+ * outlive what a REGISTER may ask. dht_merge_bounds_at (dht/dht_sync.h) fills it from the node's
+ * clock and --max-expires. Owner: the caller (on its stack); borrowed by dht_store_merge.
+ */
+struct dht_merge_bounds {
+	uint32_t now_s;		   /* records expired at it are not taken (dropped, not refused) */
+	uint64_t max_version;	   /* higher versions are refused (stats.future); DHT_VERSION_MAX
+				       * holds whatever this says */
+	uint32_t max_expires_at_s; /* later expiries are refused (stats.bounds) */
+	uint32_t max_registered_at_s; /* later registration times are refused (stats.bounds) */
+};
+
 /**
  * Merge a copy of a key's records into the key (docs/overlay.md section 6): what a replica does
  * with a REPLICA_STORE entry and every node with a RANGE_TRANSFER entry. Record by record, a
  * record replaces the held record of its identity only when its (version, writer) is above it
  * (dht_rec_newer), a CLEARED record above the held one removes every record at or below it, and
  * records at or below the key's CLEARED record are not taken. Records past their expires_at_s at
- * @p now_s are not taken, nor records whose version is above @p max_version (a clock far ahead:
- * counted in stats.future). So merging never moves a record backwards, and merging the same copy
- * twice, or two copies in either order, gives the same set.
+ * @p b->now_s are not taken; records beyond the bounds @p b are refused (a version above
+ * b->max_version or DHT_VERSION_MAX: stats.future; an expiry or registration time beyond its
+ * bound: stats.bounds), as are records past the per-key cap DHT_STORE_KEY_RECORDS (stats.full and
+ * stats.key_full). So merging never moves a record backwards, and merging the same copy twice, or
+ * two copies in either order, gives the same set.
  * @param key  borrowed, as @p d and its strings, which must not point into @p s.
- * @return LC_OK (something changed), LC_ESTALE (nothing was newer), LC_EFULL (a pool or the var
- *   region is short: the records before the one refused are merged, which is a valid state),
- *   LC_EFUTURE (a record's version was above @p max_version: the others are merged, that one is
- *   not held, so the copy must not be acknowledged as held), LC_ETOOLONG (a key or a record's
- *   fields are too long; nothing changed).
+ * @param b    borrowed.
+ * @return LC_OK (something changed), LC_ESTALE (nothing was newer), LC_EFULL (a pool, the var
+ *   region or the key's record cap is short: the records before the one refused are merged,
+ *   which is a valid state), LC_EFUTURE (a record was beyond the bounds: the others are merged,
+ *   that one is not held, so the copy must not be acknowledged as held), LC_ETOOLONG (a key or a
+ *   record's fields are too long; nothing changed).
  * Context: the shard's worker.
  */
 LC_MUSTCHECK int dht_store_merge(struct dht_store *s, dht_id_t id, const char *key, size_t len,
-				 const struct dht_binding_data *d, unsigned n, uint32_t now_s,
-				 uint64_t max_version);
+				 const struct dht_binding_data *d, unsigned n,
+				 const struct dht_merge_bounds *b);

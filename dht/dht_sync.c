@@ -2,13 +2,15 @@
 /*
  * Range sync over a shard's store (see dht_sync.h for how the digests work): a record's digest
  * share, digest merge and diff, the ring-range test, and the step functions built on
- * dht_store_walk.
+ * dht_store_walk; and the rules of who may sync which range with a node, against its routing
+ * table (docs/overlay.md section 6.4).
  */
 #include "dht/dht_sync.h"
 
 #include <string.h>
 
 #include "dht/dht_ring.h"
+#include "dht/lsp_ovl.h"
 
 /* MurmurHash3's 64-bit finalizer: a bijection whose every output bit depends on every input bit. */
 static inline uint64_t fmix64(uint64_t k)
@@ -153,4 +155,193 @@ unsigned dht_sync_count_step(struct dht_store *s, uint64_t seed, uint64_t *curso
 		}
 	}
 	return n;
+}
+
+/* ---- who may sync what ---------------------------------------------------------------------- */
+
+bool dht_sync_range_within(const struct dht_sync_range *a, const struct dht_sync_range *b)
+{
+	if (b->lo == b->hi) {
+		return true;
+	}
+	if (a->lo == a->hi) {
+		return false;
+	}
+	/* clockwise from b->lo, b is (0, lb] and a is (da, da + la]: inside when it ends by lb
+	 * without passing b->lo (where the sum would wrap) */
+	dht_id_t lb = dht_dist(b->lo, b->hi), la = dht_dist(a->lo, a->hi);
+	dht_id_t da = dht_dist(b->lo, a->lo);
+	return la <= lb && da <= lb - la;
+}
+
+unsigned dht_sync_range_intersect(const struct dht_sync_range *a, const struct dht_sync_range *b,
+				  struct dht_sync_range out[2])
+{
+	if (a->lo == a->hi) {
+		out[0] = *b;
+		return 1;
+	}
+	if (b->lo == b->hi) {
+		out[0] = *a;
+		return 1;
+	}
+	/* clockwise from b->lo, b is (0, lb] and a is (da, ea]; a passes b->lo when ea < da, and is
+	 * then (da, 2^128) and [0, ea], of which b->lo itself (0) is not in b */
+	dht_id_t lb = dht_dist(b->lo, b->hi), da = dht_dist(b->lo, a->lo);
+	dht_id_t ea = dht_dist(b->lo, a->hi);
+	unsigned n = 0;
+	if (ea > da) {
+		if (da < lb) {
+			out[n++] = (struct dht_sync_range){a->lo, b->lo + (ea < lb ? ea : lb)};
+		}
+		return n;
+	}
+	if (ea > 0) {
+		out[n++] = (struct dht_sync_range){b->lo, b->lo + (ea < lb ? ea : lb)};
+	}
+	if (da < lb) {
+		out[n++] = (struct dht_sync_range){a->lo, b->hi};
+	}
+	return n;
+}
+
+/* Index of the member of id @p id in the sorted one-hop view, or rt->nmembers. */
+static unsigned member_index(const struct dht_route *rt, dht_id_t id)
+{
+	unsigned lo = 0, hi = rt->nmembers;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (rt->members[mid].id < id) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo < rt->nmembers && rt->members[lo].id == id ? lo : rt->nmembers;
+}
+
+const struct dht_peer *dht_sync_member(const struct dht_route *rt, dht_id_t id)
+{
+	if (rt->one_hop && rt->nmembers > 0) {
+		unsigned i = member_index(rt, id);
+		return i < rt->nmembers ? &rt->members[i] : NULL;
+	}
+	if (id == rt->self.id) {
+		return &rt->self;
+	}
+	if (rt->has_pred && rt->pred.id == id) {
+		return &rt->pred;
+	}
+	for (unsigned i = 0; i < rt->nsucc; i++) {
+		if (rt->succ[i].id == id) {
+			return &rt->succ[i];
+		}
+	}
+	for (unsigned i = 0; i < rt->nfingers; i++) {
+		if (rt->finger[i].id == id) {
+			return &rt->finger[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Without the complete view a table knows one stretch of the ring: predecessor, self, successors
+ * (position 0 is the predecessor when there is one). The node at position @p j (of @p n), or
+ * NULL. A stretch that comes round to self or the predecessor again (a ring smaller than it) is
+ * cut there.
+ */
+static const struct dht_peer *stretch_at(const struct dht_route *rt, unsigned j)
+{
+	unsigned p = rt->has_pred ? 1 : 0;
+	if (j < p) {
+		return &rt->pred;
+	}
+	if (j == p) {
+		return &rt->self;
+	}
+	if (j - p - 1 >= rt->nsucc) {
+		return NULL;
+	}
+	const struct dht_peer *s = &rt->succ[j - p - 1];
+	return s->id == rt->self.id || (rt->has_pred && s->id == rt->pred.id) ? NULL : s;
+}
+
+bool dht_sync_arc(const struct dht_route *rt, dht_id_t x, unsigned k, struct dht_sync_range *out)
+{
+	*out = (struct dht_sync_range){x, x}; /* the whole ring, unless more is known */
+	if (rt->one_hop && rt->nmembers > 0) {
+		unsigned n = rt->nmembers, i = member_index(rt, x);
+		if (i == n) {
+			return false;
+		}
+		if (k < n) {
+			out->lo = rt->members[(i + n - k) % n].id;
+		}
+		return true;
+	}
+	if (dht_sync_member(rt, x) == NULL) {
+		return false;
+	}
+	const struct dht_peer *p;
+	for (unsigned j = 0; (p = stretch_at(rt, j)) != NULL; j++) {
+		if (p->id == x) {
+			if (j >= k) {
+				out->lo = stretch_at(rt, j - k)->id;
+			}
+			break;
+		}
+	}
+	return true;
+}
+
+bool dht_sync_from_member(const struct dht_route *rt, const struct dht_peer *from)
+{
+	const struct dht_peer *m = dht_sync_member(rt, from->id);
+	return m != NULL && m->id != rt->self.id && dht_addr_equal(&m->addr, &from->addr);
+}
+
+/* The replica count R of @p rt (at least 1). */
+static unsigned replicas_of(const struct dht_route *rt)
+{
+	return rt->replicas > 0 ? rt->replicas : 1;
+}
+
+bool dht_sync_digest_allowed(const struct dht_route *rt, const struct dht_peer *from, unsigned mode,
+			     const struct dht_sync_range *r)
+{
+	struct dht_sync_range theirs, ours;
+	if (!dht_sync_from_member(rt, from)) {
+		return false;
+	}
+	switch (mode) {
+	case DHT_LSP_SYNC_PULL:
+		return dht_sync_arc(rt, from->id, 1 + DHT_SYNC_SLACK, &theirs) &&
+		       dht_sync_range_within(r, &theirs);
+	case DHT_LSP_SYNC_PUSH:
+		dht_sync_held(rt, &ours);
+		return dht_sync_arc(rt, from->id, 1 + DHT_SYNC_SLACK, &theirs) &&
+		       dht_sync_range_within(r, &theirs) && dht_sync_range_within(r, &ours);
+	case DHT_LSP_SYNC_HANDOFF:
+		return dht_sync_arc(rt, rt->self.id, 1 + DHT_SYNC_SLACK, &ours) &&
+		       dht_sync_range_within(r, &ours);
+	default:
+		return false;
+	}
+}
+
+void dht_sync_held(const struct dht_route *rt, struct dht_sync_range *out)
+{
+	if (!dht_sync_arc(rt, rt->self.id, replicas_of(rt) + DHT_SYNC_SLACK, out)) {
+		*out = (struct dht_sync_range){rt->self.id, rt->self.id}; /* a table being built */
+	}
+}
+
+bool dht_sync_in_chain(const struct dht_route *rt, dht_id_t key, dht_id_t id)
+{
+	/* a node is among the first k from the key's owner exactly when the key lies in the arc
+	 * back to its k-th predecessor */
+	struct dht_sync_range a;
+	return dht_sync_arc(rt, id, replicas_of(rt) + DHT_SYNC_SLACK, &a) &&
+	       dht_sync_in_range(&a, key);
 }

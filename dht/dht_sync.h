@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "dht/dht_key.h"
+#include "dht/dht_route.h"
 #include "dht/dht_store.h"
 
 /**
@@ -53,10 +54,35 @@ static inline uint64_t dht_version_next(uint64_t old, uint64_t now_ms)
  * further writes versions that would win over every later write for as long: refused, counted). */
 #define DHT_VERSION_AHEAD_MAX_MS 60000u
 
-/** The highest version a node at @p now_ms takes from another (dht_store_merge's max_version). */
+/** The highest version a node at @p now_ms takes from another (dht_merge_bounds.max_version):
+ * never above DHT_VERSION_MAX, whatever the clock says. */
 static inline uint64_t dht_version_bound(uint64_t now_ms)
 {
-	return ((now_ms + DHT_VERSION_AHEAD_MAX_MS) << 12) | 0xfffu;
+	uint64_t ms = now_ms + DHT_VERSION_AHEAD_MAX_MS;
+	if (ms < now_ms || ms > DHT_VERSION_MAX_MS) {
+		ms = DHT_VERSION_MAX_MS;
+	}
+	return (ms << 12) | 0xfffu;
+}
+
+/**
+ * What a node at @p now_s / @p now_ms with --max-expires @p max_expires_s takes from another
+ * (dht_store_merge): versions up to dht_version_bound, expiries up to what it would write itself
+ * (now + max_expires_s, as a REGISTER's expiry and a tombstone's keep time are at most that) and
+ * registration times up to now, each plus DHT_CLOCK_SKEW_S for the other node's clock.
+ * Context: any thread.
+ */
+static inline struct dht_merge_bounds dht_merge_bounds_at(uint32_t now_s, uint64_t now_ms,
+							  uint32_t max_expires_s)
+{
+	uint64_t exp = (uint64_t)now_s + max_expires_s + DHT_CLOCK_SKEW_S;
+	uint64_t reg = (uint64_t)now_s + DHT_CLOCK_SKEW_S;
+	return (struct dht_merge_bounds){
+		.now_s = now_s,
+		.max_version = dht_version_bound(now_ms),
+		.max_expires_at_s = exp > UINT32_MAX ? UINT32_MAX : (uint32_t)exp,
+		.max_registered_at_s = reg > UINT32_MAX ? UINT32_MAX : (uint32_t)reg,
+	};
 }
 
 /* Buckets per range digest (a power of two), and the bytes of a bucket set. */
@@ -181,3 +207,76 @@ struct dht_sync_count {
 unsigned dht_sync_count_step(struct dht_store *s, uint64_t seed, uint64_t *cursor,
 			     const struct dht_sync_range *ranges, unsigned nranges,
 			     struct dht_sync_count *counts);
+
+/* ---- Who may sync what (docs/overlay.md section 6.4) --------------------------------------- */
+
+/*
+ * The rules a node applies to range sync and replication messages, against its own view of the
+ * ring (a routing table). Views disagree while the ring changes (a node joined or died and not
+ * every node heard yet), so every rule is widened by DHT_SYNC_SLACK nodes: a node "owns" the
+ * arc back to its (1 + slack)-th predecessor and "holds" the arc back to its (R + slack)-th, so a
+ * message that one change ago (or one change ahead) was right is still taken. A message beyond
+ * that is refused: the sender's next round (a pull 500 ms later, a push or a hand-off T_sync
+ * later) asks again, by when the views agree; no copy is dropped by a refusal, so it delays a
+ * repair and loses nothing.
+ */
+#define DHT_SYNC_SLACK 1u
+
+/** Whether arc @p a lies inside arc @p b (lo == hi: the whole ring). Context: any thread. */
+bool dht_sync_range_within(const struct dht_sync_range *a, const struct dht_sync_range *b);
+
+/**
+ * The arcs that @p a and @p b share: none, one, or two (when each of them wraps past an end of
+ * the other), written to @p out in no particular order.
+ * @return how many. Context: any thread.
+ */
+unsigned dht_sync_range_intersect(const struct dht_sync_range *a, const struct dht_sync_range *b,
+				  struct dht_sync_range out[2]);
+
+/**
+ * The live member of @p rt with id @p id (self included), or NULL. Without the complete view:
+ * self, the predecessor, a successor or a finger. Context: any thread holding the table.
+ */
+const struct dht_peer *dht_sync_member(const struct dht_route *rt, dht_id_t id);
+
+/**
+ * The arc (p, x] that ends at the live member @p x, p being the @p k-th live member before x in
+ * @p rt: the keys x owns when k = 1, those it holds as owner or replica when k = R. The whole ring
+ * when the view has at most k members, or (without the complete view, above --one-hop-max) when
+ * the table does not know x's k-th predecessor: the rules then fall back to "any range", which is
+ * as lenient as a node without the view can be.
+ * @return false when @p x is not a live member of @p rt. Context: any thread holding the table.
+ */
+bool dht_sync_arc(const struct dht_route *rt, dht_id_t x, unsigned k, struct dht_sync_range *out);
+
+/**
+ * Whether @p from is a live member of @p rt other than its node, at the address the view has
+ * for it (the id and the address come from the authenticated link or datagram).
+ * Context: any thread holding the table.
+ */
+bool dht_sync_from_member(const struct dht_route *rt, const struct dht_peer *from);
+
+/**
+ * Whether the node of @p rt answers a RANGE_DIGEST of @p mode (DHT_LSP_SYNC_PULL, _PUSH,
+ * _HANDOFF) over @p r from @p from, the authenticated sender: it must be a live member
+ * (dht_sync_from_member), and
+ *   PULL     r lies in what the sender owns (or is about to: its arc of 1 + slack nodes);
+ *   PUSH     r lies in what the sender owns, and in what this node holds (R + slack);
+ *   HANDOFF  r lies in what this node owns (1 + slack).
+ * Context: any thread holding the table.
+ */
+bool dht_sync_digest_allowed(const struct dht_route *rt, const struct dht_peer *from, unsigned mode,
+			     const struct dht_sync_range *r);
+
+/**
+ * The arc in which the node of @p rt takes entries of a transfer: what it holds as owner or
+ * replica, widened by the slack (its arc of R + slack nodes). Context: any thread holding it.
+ */
+void dht_sync_held(const struct dht_route *rt, struct dht_sync_range *out);
+
+/**
+ * Whether the live member @p id is in the chain of @p key as @p rt has it, widened by the slack:
+ * among the first R + DHT_SYNC_SLACK live members from the key's owner (docs/overlay.md 6.3).
+ * Context: any thread holding the table; fast path (a binary search).
+ */
+bool dht_sync_in_chain(const struct dht_route *rt, dht_id_t key, dht_id_t id);

@@ -44,8 +44,8 @@ static X509 *cert_new(EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, const c
 	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : n);
 	if (ca) {
-		X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints,
-							"critical,CA:TRUE");
+		X509_EXTENSION *e =
+			X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints, "critical,CA:TRUE");
 		X509_add_ext(x, e, -1);
 		X509_EXTENSION_free(e);
 	}

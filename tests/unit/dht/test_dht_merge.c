@@ -31,6 +31,7 @@
 #include "dht/dht_store.h"
 #include "tests/prng.h"
 #include "tests/tap.h"
+#include "tests/unit/dht/merge_bounds.h"
 
 #define T0 1700000000u
 #define SEED 0x3e76ull
@@ -239,7 +240,8 @@ static void merge_set(struct dht_store *s, const struct universe *u, const struc
 				future_sent += r->version > MAXV;
 			}
 		}
-		int rc = dht_store_merge(s, u->id[k], u->key[k], strlen(u->key[k]), d, n, T, MAXV);
+		int rc = dht_store_merge(s, u->id[k], u->key[k], strlen(u->key[k]), d, n,
+					 BOUNDS(T, MAXV));
 		if (ret != NULL) {
 			ret[k] = rc;
 		}
@@ -259,7 +261,8 @@ static bool merge_store(struct dht_store *to, struct dht_store *from, const stru
 		for (unsigned i = 0; i < n; i++) {
 			dht_binding_read(b[i], &d[i]);
 		}
-		int rc = dht_store_merge(to, u->id[k], u->key[k], strlen(u->key[k]), d, n, T, MAXV);
+		int rc = dht_store_merge(to, u->id[k], u->key[k], strlen(u->key[k]), d, n,
+					 BOUNDS(T, MAXV));
 		good &= rc == LC_OK ||
 			rc == LC_ESTALE; /* a copy read back holds no future record */
 	}
@@ -725,8 +728,8 @@ static void run_trials(bool ties, uint64_t seed)
 static int merge1(struct dht_store *s, const struct dht_binding_data *d, unsigned n,
 		  uint64_t max_version)
 {
-	return dht_store_merge(s, dht_key_of(KEY, strlen(KEY), SEED), KEY, strlen(KEY), d, n, T,
-			       max_version);
+	return dht_store_merge(s, dht_key_of(KEY, strlen(KEY), SEED), KEY, strlen(KEY), d, n,
+			       BOUNDS(T, max_version));
 }
 
 static struct dht_aor *find1(struct dht_store *s)

@@ -10,8 +10,10 @@
  * dht_store_merge (record by record: newer taken, older and equal refused, ties by writer, a copy
  * with fewer records removes nothing, REMOVED and CLEARED records remove, expired records and
  * records beyond max_version not taken, in-place refreshes, each pool and the per-key cap running
- * out with the records before the refused one merged), and a randomized run of 200k operations,
- * tombstones, clears and replica merges included, against a naive model.
+ * out with the records before the refused one merged), the merge's bounds (expiry, registration
+ * time and version of a copy from another node, each at and one past its bound, versions near
+ * 2^64 whatever the caller allows), and a randomized run of 200k operations, tombstones, clears
+ * and replica merges included, against a naive model.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -25,6 +27,7 @@
 #include "dht/dht_sync.h"
 #include "tests/prng.h"
 #include "tests/tap.h"
+#include "tests/unit/dht/merge_bounds.h"
 
 #define T0 1700000000u
 
@@ -577,7 +580,7 @@ static void versions(struct dht_binding_data *d, unsigned n, uint64_t version, u
 static int merge(struct dht_store *s, const char *key, const struct dht_binding_data *d, unsigned n,
 		 uint32_t now)
 {
-	return dht_store_merge(s, idk(key), key, strlen(key), d, n, now, UINT64_MAX);
+	return dht_store_merge(s, idk(key), key, strlen(key), d, n, BOUNDS(now, UINT64_MAX));
 }
 
 /* Everything a reader can see of a key (tombstones and records past expiry not yet reaped
@@ -1105,17 +1108,17 @@ static void test_merge(void)
 	before = stats(s);
 	is_int(merge(s, key, &late, 1, T0 + 98), LC_ESTALE, "a record expired at now: not taken");
 	late.expires_at_s = T0 + 1000;
-	is_int(dht_store_merge(s, idk(key), key, strlen(key), &late, 1, T0 + 98, 19), LC_EFUTURE,
-	       "a record above max_version: not taken (LC_EFUTURE)");
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), &late, 1, BOUNDS(T0 + 98, 19)),
+	       LC_EFUTURE, "a record above max_version: not taken (LC_EFUTURE)");
 	struct dht_binding_data fut[2] = {at(four[3], 21, 1), cl2};
 	fut[1].version = 22;
-	is_int(dht_store_merge(s, idk(key), key, strlen(key), fut, 2, T0 + 98, 20), LC_EFUTURE,
-	       "a record and a CLEARED record above it: not taken (LC_EFUTURE)");
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), fut, 2, BOUNDS(T0 + 98, 20)),
+	       LC_EFUTURE, "a record and a CLEARED record above it: not taken (LC_EFUTURE)");
 	after = stats(s);
 	ok(after.future == before.future + 3 && same_stats(&before, &after) &&
 		   dht_aor_live_count(a) == 1 && dht_aor_version(a) == 15,
 	   "counted in stats.future, nothing else changed");
-	is_int(dht_store_merge(s, idk(key), key, strlen(key), &late, 1, T0 + 98, 20), LC_OK,
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), &late, 1, BOUNDS(T0 + 98, 20)), LC_OK,
 	       "at max_version: taken");
 
 	/* owner-side writes: the key's version is the highest its records had */
@@ -1128,8 +1131,8 @@ static void test_merge(void)
 	before = stats(s);
 	char longkey[DHT_KEY_MAX + 1];
 	memset(longkey, 'k', sizeof(longkey));
-	is_int(dht_store_merge(s, 1, longkey, sizeof(longkey), d, 1, T0, UINT64_MAX), LC_ETOOLONG,
-	       "a key of 513 bytes");
+	is_int(dht_store_merge(s, 1, longkey, sizeof(longkey), d, 1, BOUNDS(T0, UINT64_MAX)),
+	       LC_ETOOLONG, "a key of 513 bytes");
 	static char big[DHT_BINDING_VAR_MAX + 1];
 	memset(big, 'v', sizeof(big));
 	struct dht_binding_data bad[2] = {at(d[0], 99, 1), at(d[0], 99, 1)};
@@ -1139,7 +1142,7 @@ static void test_merge(void)
 	ok(same_stats(&before, &after) && strcmp(before_dump, dump(s, key)) == 0,
 	   "nothing changed");
 	/* a copy refused as too long refuses nothing for its version */
-	is_int(dht_store_merge(s, idk(key), key, strlen(key), bad, 2, T0, 98), LC_ETOOLONG,
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), bad, 2, BOUNDS(T0, 98)), LC_ETOOLONG,
 	       "a record beyond max_version, then one of 8193 bytes: LC_ETOOLONG");
 	after = stats(s);
 	is_int(after.future, before.future,
@@ -1251,8 +1254,9 @@ static void test_merge_full(void)
 	is_int(add(s, "sip:many", &many[CAP]), LC_EFULL, "dht_store_add too");
 	after = stats(s);
 	ok(same_stats(&before, &after) && after.full == before.full + 2 &&
+		   after.key_full == before.key_full + 2 &&
 		   dht_aor_count(find(s, "sip:many")) == CAP,
-	   "nothing changed");
+	   "nothing changed; counted in stats.full and stats.key_full");
 	is_int(merge(s, "sip:other", many, CAP + 10, T0), LC_EFULL,
 	       "a copy of %u records for a new key: LC_EFULL", CAP + 10);
 	ok(dht_aor_count(find(s, "sip:other")) == CAP && stats_add_up(s),
@@ -1802,7 +1806,7 @@ static unsigned m_merge(struct dht_store *s, uint32_t now, uint32_t *next_tag, u
 	}
 	struct dht_store_stats before = stats(s);
 	const char *key = m_keyname[k];
-	int ret = dht_store_merge(s, m_keyid[k], key, strlen(key), d, n, now, max_version);
+	int ret = dht_store_merge(s, m_keyid[k], key, strlen(key), d, n, BOUNDS(now, max_version));
 	struct dht_store_stats after = stats(s);
 	uint64_t live = 0, tombs = 0;
 	/* the steps: the floor, if it is above the key's, then each record in order */
@@ -2089,10 +2093,88 @@ static void test_model(void)
 	dht_store_free(s);
 }
 
+/*
+ * The bounds of a copy from another node (struct dht_merge_bounds, dht_merge_bounds_at): no
+ * record that lives longer than a REGISTER may ask (plus the clock skew), none registered in the
+ * future, and no version beyond the clock bound or near 2^64, whatever the caller allows.
+ */
+static void test_merge_bounds(void)
+{
+	enum { MAXEXP = 3600, YEARS = 10 * 365 * 86400 };
+	const char *key = "sip:bounds@example.com";
+	const uint64_t now_ms = (uint64_t)T0 * 1000 + 500;
+	struct dht_merge_bounds b = dht_merge_bounds_at(T0, now_ms, MAXEXP);
+	ok(b.now_s == T0 && b.max_expires_at_s == T0 + MAXEXP + DHT_CLOCK_SKEW_S &&
+		   b.max_registered_at_s == T0 + DHT_CLOCK_SKEW_S &&
+		   b.max_version == (((now_ms + DHT_VERSION_AHEAD_MAX_MS) << 12) | 0xfff),
+	   "dht_merge_bounds_at: now + --max-expires + skew, now + skew, the clock bound");
+	struct dht_merge_bounds end = dht_merge_bounds_at(UINT32_MAX - 5, UINT64_MAX - 5, MAXEXP);
+	ok(end.max_expires_at_s == UINT32_MAX && end.max_registered_at_s == UINT32_MAX &&
+		   end.max_version == DHT_VERSION_MAX &&
+		   dht_version_bound(UINT64_MAX) == DHT_VERSION_MAX,
+	   "at the end of time the bounds saturate instead of wrapping to small values");
+	ok(DHT_VERSION_MAX < UINT64_MAX / 2, "DHT_VERSION_MAX is far below 2^64");
+
+	struct dht_store *s = new_store(16, 0, 0, T0);
+	uint64_t v = (uint64_t)T0 * 1000 << 12;
+	struct dht_binding_data good =
+		at(mk("sip:b@192.0.2.1", "b", T0 + MAXEXP + DHT_CLOCK_SKEW_S), v, 1);
+	good.registered_at_s = T0 + DHT_CLOCK_SKEW_S;
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), &good, 1, &b), LC_OK,
+	       "a record at every bound: taken");
+	struct dht_store_stats before = stats(s);
+	char before_dump[4096];
+	snprintf(before_dump, sizeof(before_dump), "%s", dump(s, key));
+	struct dht_binding_data far = at(mk("sip:f@192.0.2.2", "f", T0 + YEARS), v + 1, 1);
+	struct dht_binding_data past = at(mk("sip:p@192.0.2.3", "p", T0 + MAXEXP + 61), v + 1, 1);
+	struct dht_binding_data reg = at(mk("sip:r@192.0.2.4", "r", T0 + 60), v + 1, 1);
+	reg.registered_at_s = T0 + DHT_CLOCK_SKEW_S + 1;
+	struct dht_binding_data tomb = at(mk("sip:b@192.0.2.1", "b", T0 + YEARS), v + 1, 1);
+	tomb.kind = DHT_REC_REMOVED;
+	struct dht_binding_data clr = {
+		.kind = DHT_REC_CLEARED, .version = v + 1, .writer = 1, .expires_at_s = T0 + YEARS};
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), &far, 1, &b), LC_EFUTURE,
+	       "an expiry ten years ahead: refused (LC_EFUTURE)");
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), &past, 1, &b), LC_EFUTURE,
+	       "an expiry one second past now + --max-expires + skew: refused");
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), &reg, 1, &b), LC_EFUTURE,
+	       "a registration time one second past now + skew: refused");
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), &tomb, 1, &b), LC_EFUTURE,
+	       "a tombstone kept for ten years: refused");
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), &clr, 1, &b), LC_EFUTURE,
+	       "a CLEARED record kept for ten years: refused");
+	struct dht_store_stats after = stats(s);
+	ok(same_stats(&before, &after) && after.bounds == before.bounds + 5 &&
+		   after.future == before.future && strcmp(before_dump, dump(s, key)) == 0,
+	   "nothing changed (the binding is still there); counted in stats.bounds");
+
+	struct dht_binding_data top = at(mk("sip:t@192.0.2.5", "t", T0 + 60), UINT64_MAX, 1);
+	struct dht_merge_bounds open = b;
+	open.max_version = UINT64_MAX;
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), &top, 1, &b), LC_EFUTURE,
+	       "a version of 2^64 - 1: refused by the clock bound");
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), &top, 1, &open), LC_EFUTURE,
+	       "and by DHT_VERSION_MAX when the caller allows any version");
+	top.version = DHT_VERSION_MAX + 1;
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), &top, 1, &open), LC_EFUTURE,
+	       "DHT_VERSION_MAX + 1: refused");
+	after = stats(s);
+	ok(same_stats(&before, &after) && after.future == before.future + 3 &&
+		   dht_aor_version(find(s, key)) == v,
+	   "counted in stats.future; the key's version did not move");
+
+	struct dht_binding_data mixed[2] = {far, at(good, v + 2, 1)};
+	is_int(dht_store_merge(s, idk(key), key, strlen(key), mixed, 2, &b), LC_EFUTURE,
+	       "a copy with one record beyond the bounds: LC_EFUTURE (not held as a whole)");
+	ok(dht_aor_live_count(find(s, key)) == 1 && dht_aor_version(find(s, key)) == v + 2,
+	   "its record within the bounds is merged, the other is not");
+	dht_store_free(s);
+}
+
 int main(void)
 {
 	rng_s = 0x5eed;
-	plan(239);
+	plan(255);
 	test_fields();
 	test_wheel();
 	test_budget();
@@ -2105,6 +2187,7 @@ int main(void)
 	test_tombstones();
 	test_merge();
 	test_merge_full();
+	test_merge_bounds();
 	test_model();
 	return exit_status();
 }

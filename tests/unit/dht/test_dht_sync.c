@@ -17,6 +17,7 @@
 #include "dht/dht_sync.h"
 #include "tests/prng.h"
 #include "tests/tap.h"
+#include "tests/unit/dht/merge_bounds.h"
 
 #define T0 1700000000u
 #define SEED 0x5eedull
@@ -82,8 +83,8 @@ static int put(struct dht_store *s, unsigned i, uint64_t version)
 		d[b].version = version;
 		d[b].writer = WRITER;
 	}
-	return dht_store_merge(s, keyid[i], keyname[i], strlen(keyname[i]), d, nbind_of(i), T0,
-			       UINT64_MAX);
+	return dht_store_merge(s, keyid[i], keyname[i], strlen(keyname[i]), d, nbind_of(i),
+			       BOUNDS(T0, UINT64_MAX));
 }
 
 /* A record's share of its key's digest share, as every node computes it (dht_sync.h): the
@@ -716,7 +717,7 @@ static void test_key_share(void)
 	d[2].kind = DHT_REC_REMOVED;
 	d[3] = (struct dht_binding_data){
 		.kind = DHT_REC_CLEARED, .version = 9, .writer = 4, .expires_at_s = T0 + 900};
-	is_int(dht_store_merge(s, id, key, strlen(key), d, 4, T0, UINT64_MAX), LC_OK,
+	is_int(dht_store_merge(s, id, key, strlen(key), d, 4, BOUNDS(T0, UINT64_MAX)), LC_OK,
 	       "a binding, an instance's binding, a REMOVED record and a CLEARED one below them");
 	struct dht_aor *a = dht_store_find(s, id, key, strlen(key));
 	uint64_t want = 0;
@@ -746,7 +747,8 @@ static int copy_key(struct dht_store *to, struct dht_store *from, unsigned i)
 	for (unsigned j = 0; j < n; j++) {
 		dht_binding_read(b[j], &d[j]);
 	}
-	return dht_store_merge(to, keyid[i], keyname[i], strlen(keyname[i]), d, n, T0, UINT64_MAX);
+	return dht_store_merge(to, keyid[i], keyname[i], strlen(keyname[i]), d, n,
+			       BOUNDS(T0, UINT64_MAX));
 }
 
 /*
