@@ -11,24 +11,27 @@
  * SipHash-2-4 with its 16-byte output over nonce (8 bytes, little endian) || pieces; dp_mac_prf64
  * is the standard 8-byte SipHash-2-4 over the pieces.
  *
- * Why SipHash and not GMAC, ChaCha20-Poly1305, HMAC-SHA256 or CMAC (figures, machine and command
- * in bench/results/2026-12-07-mac.md; bench/bench_mac.c re-keys on every call):
- *   - It is a PRF, so the tag stays sound whatever the nonce does. Our nonces are counters per
- *     sender lane under a key per peer pair and direction: two lanes (workers) of one node share
- *     the key, a reply context's nonce is its transaction id, a To tag has none. Under GMAC one
- *     repeated (key, nonce) gives away the GHASH key and with it forgeries for every nonce; under
- *     Poly1305 it gives away that nonce's one-time key. A PRF-based tag only leaks that the same
- *     message was tagged twice, which the replay window exists to catch anyway.
- *   - It is the fastest sound candidate for the datagrams we send: with a new key per call,
- *     SipHash costs about 70 ns at 64 bytes, 150 at 300 and 540 at 1400, where AES-128-GCM as
- *     GMAC costs 340, 380 and 500 (OpenSSL re-expands the AES key and the GHASH table on every
- *     key change) and HMAC-SHA256 410, 530 and 1200. GMAC only wins from about 1.3 KB up (8000
- *     bytes: 1.3 us against 2.7 us); our datagrams are mostly a few hundred bytes.
- *   - Its strength: the designers claim 128-bit key recovery and, for the 8-byte output, the
- *     PRF bound (forgery 2^-64 per try); the 16-byte output is their extension, analysed less,
- *     which we rely on for no more than the 8-byte output gives. Every forgery attempt costs the
- *     attacker a datagram and is checked against a key it never sees.
- * If libcrypto gains a faster sound option (AES-GCM-SIV, OpenSSL 3.2+), only this file changes.
+ * Why SipHash and not GMAC, ChaCha20-Poly1305, HMAC-SHA256, CMAC, BLAKE2 or KMAC (figures,
+ * machine and command in bench/results/2026-12-07-mac.md; bench/bench_mac.c re-keys every call):
+ *   - It is a PRF, so the tag stays sound whatever the nonces do. Ours are counters per sender
+ *     lane under a key per peer pair and direction, so two lanes (workers) of a node share a key;
+ *     a reply context's nonce is its request's transaction id, which a retransmission repeats; a
+ *     To tag has none. Under GMAC one repeated (key, nonce) gives away the GHASH key and with it
+ *     forgeries under every nonce; under ChaCha20-Poly1305 it gives away that nonce's one-time
+ *     key. A PRF's tag only shows that the same message was tagged twice, which the replay window
+ *     is there to catch anyway.
+ *   - It is the fastest sound candidate at every size, and the fastest of all at the sizes most
+ *     of our datagrams have: with a new key per call, about 70 ns at 64 bytes, 155 at 300, 560 at
+ *     1400 and 2800 at 8000. AES-128-GCM as GMAC takes 340, 370, 495 and 1300 (OpenSSL expands
+ *     the AES key and the GHASH table again on every key change), so it is faster only from about
+ *     1.2 KB up; ChaCha20-Poly1305 390 to 1650; among the PRFs, BLAKE2b takes 310 to 7400,
+ *     HMAC-SHA256 470 to 6400 and allocates 5 times per call, CMAC 390 to 8600.
+ *   - Its strength: the designers claim 128-bit key recovery and, for the 8-byte output, the PRF
+ *     bound (a forgery succeeds with probability 2^-64 per try); the 16-byte output is their
+ *     extension and less analysed, and we count on no more than what the 8-byte output gives.
+ *     Each try costs the attacker a datagram checked against a key it never sees.
+ * A nonce-misuse-resistant AEAD (AES-GCM-SIV, OpenSSL 3.2 and later; Debian 12 has 3.0) may beat
+ * it on large datagrams one day: only dp_mac.c would change.
  */
 #pragma once
 

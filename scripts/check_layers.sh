@@ -30,7 +30,7 @@ declare -A may_mod=(
 )
 # module -> library families it may include. common: the allocator wrapper sits on jemalloc
 # (STYLE.md section 3). dataplane: workers announce quiescent states (section 4), so liburcu; and
-# they tag datagrams with libcrypto's EVP MAC (section 8), wrapped by dataplane/dp_mac.c alone.
+# they tag datagrams with libcrypto's EVP MAC (section 8), which dataplane/dp_mac.c wraps.
 declare -A may_lib=(
 	[common]="jemalloc"
 	[sipparse]=""
