@@ -21,6 +21,7 @@ never able to hold the control thread, with real locusd processes on 127.0.0.1.
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import stat
@@ -158,6 +159,7 @@ try:
          "a stale socket file is replaced (and the new one is 0600)")
     n.kill()
     t.ok(os.path.exists(stale), "kill -9 leaves the socket file behind")
+    shutil.rmtree(n.dir, ignore_errors=True)
     n = Node(workers=1, admin=stale)
     t.ok(n.ctl("stats")[0] == 0, "and the next node on that path replaces it")
     t.is_(n.stop(), 0, "SIGTERM: exit 0")
@@ -192,7 +194,6 @@ try:
          n.admin_arg)
     t.is_(n.stop(), 0, "SIGTERM: exit 0")
 finally:
-    import shutil
     shutil.rmtree(work, ignore_errors=True)
 
 # ---- a 3-node ring for the rest ----------------------------------------------------------------
@@ -421,5 +422,5 @@ try:
 finally:
     if stopped_pid is not None:
         os.kill(stopped_pid, signal.SIGCONT)
-    ring.stop()
+    t.is_([n.stop() for n in ring.nodes], [0, 0, 0], "all three exit 0 on SIGTERM (C resumed)")
 sys.exit(t.done())
