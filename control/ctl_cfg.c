@@ -17,6 +17,7 @@
 #include "common/lc_error.h"
 #include "common/lc_log.h"
 #include "control/ctl_addr.h"
+#include "control/ctl_admin.h"
 #include "dht/dht_key.h"
 
 #define MAX_CONFIG_DEPTH 4
@@ -95,7 +96,17 @@ static int f_lsp(struct parse_ctx *pc, const char *n, const char *v)
 
 static int f_admin(struct parse_ctx *pc, const char *n, const char *v)
 {
-	return addr_flag(pc, n, v, &pc->cfg->admin);
+	int ret = ctl_admin_parse(v, &pc->cfg->admin);
+	if (ret == LC_ETOOLONG) {
+		return fail(pc, "--%s: the socket path '%s' is longer than 107 bytes", n, v);
+	}
+	if (ret != LC_OK) {
+		return fail(pc,
+			    "--%s: '%s' is neither a socket path (with a '/', or unix:PATH) nor "
+			    "ADDR:PORT (e.g. 127.0.0.1:7401)",
+			    n, v);
+	}
+	return LC_OK;
 }
 
 static int f_join(struct parse_ctx *pc, const char *n, const char *v)
@@ -294,8 +305,11 @@ static int f_config(struct parse_ctx *pc, const char *n, const char *v);
 static const struct flag flags[] = {
 	{"sip", f_sip, "ADDR:PORT", "SIP over UDP (default 0.0.0.0:5060; port 0 picks one)"},
 	{"lsp", f_lsp, "ADDR:PORT", "LSP over UDP, overlay links over TCP (default 0.0.0.0:7400)"},
-	{"admin", f_admin, "ADDR:PORT",
-	 "admin interface for locusctl, TCP (default 127.0.0.1:7401)"},
+	{"admin", f_admin, "PATH|ADDR:PORT",
+	 "admin interface for locusctl: a Unix socket, mode 0600 (a PATH\n"
+	 "                               has a '/', or write unix:PATH), or TCP when ADDR:PORT is\n"
+	 "                               given; default /run/locus/locusd-LSPPORT.sock as root, else\n"
+	 "                               $XDG_RUNTIME_DIR/locus/ or /tmp/locus-UID/, same name"},
 	{"join", f_join, "ADDR:PORT", "join the ring through this node's LSP address"},
 	{"overlay", f_overlay, "NAME", "overlay identifier, an FQDN (default locus.invalid)"},
 	{"domain", f_domain, "NAME[,NAME]", "serve this SIP domain (repeatable; default: any)"},
@@ -402,9 +416,9 @@ static int f_config(struct parse_ctx *pc, const char *n, const char *v)
 void ctl_cfg_defaults(struct ctl_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	/* admin stays AF_UNSPEC: the default socket, named after the LSP port once it is bound */
 	int bad = ctl_addr_parse("0.0.0.0:5060", &cfg->sip) |
-		  ctl_addr_parse("0.0.0.0:7400", &cfg->lsp) |
-		  ctl_addr_parse("127.0.0.1:7401", &cfg->admin);
+		  ctl_addr_parse("0.0.0.0:7400", &cfg->lsp);
 	assert(bad == LC_OK); /* constant defaults */
 	(void)bad;
 	snprintf(cfg->overlay, sizeof(cfg->overlay), "locus.invalid");

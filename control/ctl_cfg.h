@@ -19,7 +19,9 @@
 
 /* Owner: main(); filled once at start. */
 struct ctl_cfg {
-	struct sockaddr_storage sip, lsp, admin;
+	struct sockaddr_storage sip, lsp;
+	struct sockaddr_storage admin; /* AF_UNIX or TCP (ctl_admin_parse); AF_UNSPEC: the default
+					* socket (ctl_admin_default of the LSP port) */
 	bool has_join;
 	struct sockaddr_storage join;
 	char overlay[DP_DOMAIN_MAX + 1];

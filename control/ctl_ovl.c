@@ -23,6 +23,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,11 +50,18 @@
 #define SETTLE_MS (3 * SYNC_MS)
 #define CRL_POLL_MS 2000   /* how often the CRL file is checked for changes */
 #define RING_QUERY_MS 3000 /* how long admin "ring" waits for every node's NODE_INFO answer */
+#define NODE_QUERY_MS 1000 /* how long admin "node" waits for the count of this node's keys */
+/* A NODE_INFO (which any member can send) starts at most one count of the store this often; the
+ * answer waits for the count it started at most INFO_WAIT_MS, else it gives the latest one */
+#define INFO_COUNT_EVERY_MS 3000
+#define INFO_WAIT_MS 1000
+#define INFO_WAIT_MAX 16 /* NODE_INFO requests waiting for a count; more are answered at once */
 
 /* One node's answer to NODE_INFO (admin "ring"). */
 struct info_slot {
 	struct dht_peer peer;
-	uint64_t txn;
+	uint64_t txn; /* random: an answer must name it, and come from peer */
+	bool is_self; /* filled when the answer is written, without a message */
 	bool answered;
 	bool has_pred;
 	struct dht_peer pred;
@@ -61,6 +69,27 @@ struct info_slot {
 	struct dht_peer succ[DHT_MAX_SUCCESSORS];
 	uint32_t incarnation, ring_size;
 	struct dht_lsp_node_stats st;
+};
+
+/* A NODE_INFO request waiting for the count it started. Owner: ctl_ovl (info_wait[]). */
+struct info_wait {
+	struct dht_lsp_hdr hdr; /* the request's: the answer echoes its txn */
+	struct dht_lsp_node to; /* its SENDER, a live member when it came */
+	uint64_t count_seq;
+	uint64_t deadline_ms;
+};
+
+/* Owner: the admin connection that asked (ctl_ovl_query_new/free); linked in ov->queries while it
+ * lives, so that NODE_INFO answers find their slot. */
+struct ctl_ovl_query {
+	struct ctl_ovl *ov;
+	struct ctl_ovl_query *next;
+	bool all_nodes;
+	uint64_t count_seq; /* the count of this node's keys it waits for */
+	uint64_t deadline_ms;
+	unsigned missing; /* members asked that did not answer yet */
+	unsigned ninfo;
+	struct info_slot info[]; /* ring: every member of the view when it was asked */
 };
 
 struct ctl_ovl {
@@ -86,10 +115,12 @@ struct ctl_ovl {
 		*seen; /* live members of the last published table, by id (log_membership) */
 	unsigned nseen;
 	bool has_boot;
-	bool joining_pub;	/* the published table says we are joining */
-	struct dht_addr boot;	/* --join */
-	struct info_slot *info; /* the ring query of the admin's "ring", while it runs */
-	unsigned ninfo;
+	bool joining_pub;	       /* the published table says we are joining */
+	struct dht_addr boot;	       /* --join */
+	struct ctl_ovl_query *queries; /* the admin's node and ring questions in progress */
+	unsigned ninfo_wait;
+	struct info_wait info_wait[INFO_WAIT_MAX];
+	uint64_t info_refused; /* NODE_INFO requests from nodes that are not live members */
 	struct dht_ovl_member members_in[MAX_MEMBERS_IN];
 	uint8_t frame[DHT_LSP_MAX_MSG];
 };
@@ -345,7 +376,8 @@ static struct dht_peer peer_of(const struct dht_lsp_node *n)
 	return (struct dht_peer){.id = n->id, .addr = n->addr};
 }
 
-/* This node's state for a NODE_INFO answer or the admin JSON. */
+/* This node's state for a NODE_INFO answer or the admin JSON; the counts are the latest finished
+ * count's (unknown when none finished yet). */
 static void own_stats(struct ctl_ovl *ov, const struct dht_route *rt, struct dht_lsp_node_stats *st)
 {
 	struct ctl_sync_roles roles;
@@ -358,7 +390,7 @@ static void own_stats(struct ctl_ovl *ov, const struct dht_route *rt, struct dht
 		.replica_keys = DHT_LSP_STATS_UNKNOWN,
 		.replica_bindings = DHT_LSP_STATS_UNKNOWN,
 	};
-	if (ctl_sync_count(ov->sync, rt, &roles, 1000) == LC_OK) {
+	if (ctl_sync_counted(ov->sync, &roles) > 0) {
 		st->owned_keys = roles.owned_keys;
 		st->owned_bindings = roles.owned_bindings;
 		st->replica_keys = roles.replica_keys;
@@ -366,14 +398,15 @@ static void own_stats(struct ctl_ovl *ov, const struct dht_route *rt, struct dht
 	}
 }
 
-static void answer_node_info(struct ctl_ovl *ov, const struct dht_lsp_ovl_msg *req)
+/* Answer the NODE_INFO of header @p hdr to @p to, with this node's state under @p rt now. */
+static void answer_node_info(struct ctl_ovl *ov, const struct dht_route *rt,
+			     const struct dht_lsp_hdr *hdr, const struct dht_lsp_node *to)
 {
-	struct sockaddr_storage to;
-	struct dht_route *rt = dht_chord_route(ov->chord);
-	if (rt == NULL || ctl_addr_from_dht(&req->sender.addr, &to) != LC_OK) {
-		dht_route_free(rt);
+	struct sockaddr_storage dest;
+	if (ctl_addr_from_dht(&to->addr, &dest) != LC_OK) {
 		return;
 	}
+	struct dht_lsp_ovl_msg req = {.hdr = *hdr, .hdr_ok = true};
 	struct dht_lsp_node_stats st;
 	own_stats(ov, rt, &st);
 	struct dht_chord_stats cs;
@@ -381,7 +414,7 @@ static void answer_node_info(struct ctl_ovl *ov, const struct dht_lsp_ovl_msg *r
 	struct dht_lsp_builder b;
 	struct dht_lsp_node self = node_of(&rt->self);
 	dht_lsp_build_init(&b, ov->frame, sizeof(ov->frame));
-	dht_lsp_ovl_answer_start(&b, req, &self, DHT_LSP_S_OK);
+	dht_lsp_ovl_answer_start(&b, &req, &self, DHT_LSP_S_OK);
 	if (rt->has_pred) {
 		struct dht_lsp_node p = node_of(&rt->pred);
 		dht_lsp_put_predecessor(&b, &p);
@@ -395,10 +428,9 @@ static void answer_node_info(struct ctl_ovl *ov, const struct dht_lsp_ovl_msg *r
 	dht_lsp_put_node_stats(&b, &st);
 	size_t len = 0;
 	if (dht_lsp_build_finish(&b, &len) == LC_OK &&
-	    ctl_link_send(ov->links, &to, ov->frame, len) == LC_OK) {
+	    ctl_link_send(ov->links, &dest, ov->frame, len) == LC_OK) {
 		ov->sent++;
 	}
-	dht_route_free(rt);
 }
 
 /*
@@ -428,6 +460,128 @@ static void heard_alive(struct ctl_ovl *ov, const struct dht_peer *p)
 	}
 }
 
+static bool same_peer(const struct dht_peer *a, const struct dht_peer *b)
+{
+	return a->id == b->id && dht_addr_equal(&a->addr, &b->addr);
+}
+
+/* Whether @p p (id and address) is a live member of this node's view under @p rt: in the complete
+ * view (one hop), or without it its predecessor, a successor or a finger. Never this node. */
+static bool live_member(const struct dht_route *rt, const struct dht_peer *p)
+{
+	if (p->id == rt->self.id) {
+		return false;
+	}
+	if (rt->has_pred && same_peer(&rt->pred, p)) {
+		return true;
+	}
+	for (unsigned i = 0; i < rt->nmembers; i++) {
+		if (same_peer(&rt->members[i], p)) {
+			return true;
+		}
+	}
+	for (unsigned i = 0; i < rt->nsucc; i++) {
+		if (same_peer(&rt->succ[i], p)) {
+			return true;
+		}
+	}
+	for (unsigned i = 0; i < rt->nfingers; i++) {
+		if (same_peer(&rt->finger[i], p)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * A NODE_INFO request: answered only to a live member of our view (the answer goes to the address
+ * it names, so a stranger can neither learn our state nor aim answers elsewhere). Its counts come
+ * from a count this request starts only when the latest is INFO_COUNT_EVERY_MS old, so no sender
+ * can make the workers walk the store more often than that; the answer then waits for that count
+ * (INFO_WAIT_MS at most, and INFO_WAIT_MAX requests at once), else it goes at once.
+ */
+static void info_request(struct ctl_ovl *ov, const struct dht_lsp_ovl_msg *m)
+{
+	struct dht_route *rt = dht_chord_route(ov->chord);
+	struct dht_peer from = peer_of(&m->sender);
+	if (rt == NULL) {
+		return;
+	}
+	if (!live_member(rt, &from)) {
+		ov->info_refused++;
+		dht_route_free(rt);
+		return;
+	}
+	heard_alive(ov, &from);
+	uint64_t now = now_ms();
+	uint64_t seq = ctl_sync_count(ov->sync, rt, now, INFO_COUNT_EVERY_MS);
+	struct ctl_sync_roles roles;
+	if (ctl_sync_counted(ov->sync, &roles) >= seq || ov->ninfo_wait == INFO_WAIT_MAX) {
+		answer_node_info(ov, rt, &m->hdr, &m->sender);
+	} else {
+		ov->info_wait[ov->ninfo_wait++] =
+			(struct info_wait){.hdr = m->hdr,
+					   .to = m->sender,
+					   .count_seq = seq,
+					   .deadline_ms = now + INFO_WAIT_MS};
+	}
+	dht_route_free(rt);
+}
+
+/* Answer the waiting NODE_INFO requests whose count finished or whose wait is over. */
+static void info_waits_run(struct ctl_ovl *ov, uint64_t now)
+{
+	struct ctl_sync_roles roles;
+	uint64_t done = ctl_sync_counted(ov->sync, &roles);
+	struct dht_route *rt = NULL;
+	for (unsigned i = 0; i < ov->ninfo_wait;) {
+		struct info_wait *w = &ov->info_wait[i];
+		if (done < w->count_seq && now < w->deadline_ms) {
+			i++;
+			continue;
+		}
+		if (rt == NULL && (rt = dht_chord_route(ov->chord)) == NULL) {
+			return; /* out of memory: tried again at the next run */
+		}
+		answer_node_info(ov, rt, &w->hdr, &w->to);
+		*w = ov->info_wait[--ov->ninfo_wait];
+	}
+	dht_route_free(rt);
+}
+
+/* A NODE_INFO answer: taken into the slot of a query in progress that asked its sender with its
+ * txn; anything else is dropped. @return whether it was taken. */
+static bool info_answered(struct ctl_ovl *ov, const struct dht_lsp_ovl_msg *m)
+{
+	struct dht_peer from = peer_of(&m->sender);
+	if (m->status / 100 != 2) {
+		return false;
+	}
+	for (struct ctl_ovl_query *q = ov->queries; q != NULL; q = q->next) {
+		for (unsigned i = 0; i < q->ninfo; i++) {
+			struct info_slot *in = &q->info[i];
+			if (in->txn != m->hdr.txn_id || in->answered || in->is_self ||
+			    !same_peer(&in->peer, &from)) {
+				continue;
+			}
+			in->answered = true;
+			q->missing--;
+			in->has_pred = (m->present & DHT_LSP_O_PREDECESSOR) != 0;
+			in->pred = peer_of(&m->predecessor);
+			struct dht_lsp_iter it = dht_lsp_ovl_peers(m);
+			struct dht_lsp_node n;
+			while (in->nsucc < DHT_MAX_SUCCESSORS && dht_lsp_ovl_next_peer(&it, &n)) {
+				in->succ[in->nsucc++] = peer_of(&n);
+			}
+			in->incarnation = m->incarnation;
+			in->ring_size = m->ring_size;
+			in->st = m->node_stats;
+			return true;
+		}
+	}
+	return false;
+}
+
 static void on_node_info(struct ctl_ovl *ov, const void *frame, size_t len)
 {
 	struct dht_lsp_ovl_msg m;
@@ -436,27 +590,14 @@ static void on_node_info(struct ctl_ovl *ov, const void *frame, size_t len)
 		ov->bad_frames++;
 		return;
 	}
-	heard_alive(ov, &(struct dht_peer){.id = m.sender.id, .addr = m.sender.addr});
-	if (!dht_lsp_ovl_is_answer(&m)) {
-		answer_node_info(ov, &m);
-		return;
+	const struct dht_peer sender = {.id = m.sender.id, .addr = m.sender.addr};
+	if (!sender_ok(ov, &sender)) {
+		return; /* not the link's peer (counted as an impostor, or not a node's id) */
 	}
-	for (unsigned i = 0; i < ov->ninfo; i++) {
-		struct info_slot *in = &ov->info[i];
-		if (in->txn != m.hdr.txn_id || in->answered || m.status / 100 != 2) {
-			continue;
-		}
-		in->answered = true;
-		in->has_pred = (m.present & DHT_LSP_O_PREDECESSOR) != 0;
-		in->pred = peer_of(&m.predecessor);
-		struct dht_lsp_iter it = dht_lsp_ovl_peers(&m);
-		struct dht_lsp_node n;
-		while (in->nsucc < DHT_MAX_SUCCESSORS && dht_lsp_ovl_next_peer(&it, &n)) {
-			in->succ[in->nsucc++] = peer_of(&n);
-		}
-		in->incarnation = m.incarnation;
-		in->ring_size = m.ring_size;
-		in->st = m.node_stats;
+	if (!dht_lsp_ovl_is_answer(&m)) {
+		info_request(ov, &m);
+	} else if (info_answered(ov, &m)) {
+		dht_chord_on_alive(ov->chord, &sender, now_ms());
 	}
 }
 
@@ -681,7 +822,8 @@ void ctl_ovl_run(struct ctl_ovl *ov)
 		dht_chord_tick(ov->chord, now);
 	}
 	ctl_sync_run(ov->sync, now);
-	flush(ov); /* after the sync: a finished pull republishes the table */
+	info_waits_run(ov, now); /* after the sync: it collects the counts they wait for */
+	flush(ov);		 /* after the sync: a finished pull republishes the table */
 }
 
 void ctl_ovl_leave(struct ctl_ovl *ov, unsigned max_ms)
@@ -722,94 +864,46 @@ static void jcount(struct ctl_json *j, const char *name, uint64_t keys, uint64_t
 	}
 }
 
-/* Every member's own state (NODE_INFO over the links), waiting at most RING_QUERY_MS for the
- * answers while the links keep running; a node that did not answer in time is listed with
- * "answered":false. */
-static void ring_nodes_json(struct ctl_ovl *ov, const struct dht_route *rt, struct ctl_json *j)
+/* ---- the admin's node and ring queries ------------------------------------------------------ */
+
+static uint64_t splitmix64(uint64_t *x)
 {
-	ov->info = lc_calloc(rt->nmembers > 0 ? rt->nmembers : 1, sizeof(*ov->info));
-	if (ov->info == NULL) {
-		ctl_json_put(j, "null");
-		return;
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Ask every member of @p rt but this node for its state (NODE_INFO), each with a random txn of its
+ * own, so that only the member asked can answer its slot. A member the link refuses is not
+ * waited for: it shows as "answered":false. */
+static void query_ask(struct ctl_ovl *ov, struct ctl_ovl_query *q, const struct dht_route *rt)
+{
+	uint64_t seed = 0;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
+		seed = now_ms() ^ (uint64_t)(uintptr_t)q; /* unique per slot still, if guessable */
 	}
-	ov->ninfo = 0;
+	struct dht_lsp_node self = node_of(&rt->self);
 	for (unsigned i = 0; i < rt->nmembers; i++) {
-		struct info_slot *in = &ov->info[ov->ninfo++];
+		struct info_slot *in = &q->info[q->ninfo++];
 		in->peer = rt->members[i];
-		in->txn = ((uint64_t)rt->members[i].id ^ now_ms() ^ i) | 1;
+		in->txn = splitmix64(&seed) | 1;
 		if (dht_route_is_self(rt, &rt->members[i])) {
-			continue; /* filled below, without a message to ourselves */
+			in->is_self = true; /* filled when the answer is written */
+			continue;
 		}
 		struct sockaddr_storage to;
 		struct dht_lsp_builder b;
-		struct dht_lsp_node self = node_of(&rt->self);
 		dht_lsp_build_init(&b, ov->frame, sizeof(ov->frame));
 		dht_lsp_ovl_request_start(&b, DHT_LSP_NODE_INFO, in->txn, ov->overlay_id, &self);
 		size_t len = 0;
 		if (dht_lsp_build_finish(&b, &len) == LC_OK &&
 		    ctl_addr_from_dht(&in->peer.addr, &to) == LC_OK &&
 		    ctl_link_send(ov->links, &to, ov->frame, len) == LC_OK) {
-			ov->sent++; /* unanswered ones show as "answered":false */
+			ov->sent++;
+			q->missing++;
 		}
 	}
-	uint64_t start = now_ms();
-	for (;;) {
-		unsigned missing = 0;
-		for (unsigned i = 0; i < ov->ninfo; i++) {
-			missing +=
-				!ov->info[i].answered && !dht_route_is_self(rt, &ov->info[i].peer);
-		}
-		if (missing == 0 || now_ms() - start > RING_QUERY_MS) {
-			break;
-		}
-		ctl_links_run(ov->links, now_ms());
-		usleep(1000);
-	}
-	ctl_json_put(j, "[");
-	for (unsigned i = 0; i < ov->ninfo; i++) {
-		struct info_slot *in = &ov->info[i];
-		if (dht_route_is_self(rt, &in->peer)) {
-			struct dht_chord_stats cs;
-			dht_chord_stats(ov->chord, &cs);
-			in->answered = true;
-			in->has_pred = rt->has_pred;
-			in->pred = rt->pred;
-			in->nsucc = rt->nsucc;
-			memcpy(in->succ, rt->succ, sizeof(in->succ));
-			in->incarnation = cs.incarnation;
-			in->ring_size = rt->ring_size;
-			own_stats(ov, rt, &in->st);
-		}
-		ctl_json_put(j, "%s{\"node\":", i ? "," : "");
-		jpeer(j, &in->peer);
-		ctl_json_put(j, ",\"answered\":%s", in->answered ? "true" : "false");
-		if (in->answered) {
-			ctl_json_put(j, ",\"predecessor\":");
-			if (in->has_pred) {
-				jpeer(j, &in->pred);
-			} else {
-				ctl_json_put(j, "null");
-			}
-			ctl_json_put(j, ",\"successors\":[");
-			for (unsigned k = 0; k < in->nsucc; k++) {
-				ctl_json_put(j, k ? "," : "");
-				jpeer(j, &in->succ[k]);
-			}
-			ctl_json_put(j,
-				     "],\"fingers\":%u,\"one_hop_view\":%u,\"one_hop\":%s,"
-				     "\"incarnation\":%u,\"uptime_s\":%u",
-				     in->st.fingers, in->ring_size,
-				     (in->st.flags & DHT_LSP_STATS_ONE_HOP) ? "true" : "false",
-				     in->incarnation, in->st.uptime_s);
-			jcount(j, "owned", in->st.owned_keys, in->st.owned_bindings);
-			jcount(j, "replica", in->st.replica_keys, in->st.replica_bindings);
-		}
-		ctl_json_put(j, "}");
-	}
-	ctl_json_put(j, "]");
-	lc_free(ov->info);
-	ov->info = NULL;
-	ov->ninfo = 0;
 }
 
 /* The link security counters (docs/security.md): what was refused, and why. */
@@ -834,8 +928,146 @@ static void security_json(const struct ctl_ovl *ov, struct ctl_json *j)
 		     (unsigned long long)t.dropped_revoked);
 }
 
-size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t cap)
+int ctl_ovl_query_new(struct ctl_ovl *ov, bool all_nodes, struct ctl_ovl_query **out)
 {
+	struct dht_route *rt = dht_chord_route(ov->chord);
+	if (rt == NULL) {
+		return LC_ENOMEM;
+	}
+	unsigned n = all_nodes ? rt->nmembers : 0;
+	struct ctl_ovl_query *q = lc_calloc(1, sizeof(*q) + n * sizeof(q->info[0]));
+	if (q == NULL) {
+		dht_route_free(rt);
+		return LC_ENOMEM;
+	}
+	uint64_t now = now_ms();
+	q->ov = ov;
+	q->all_nodes = all_nodes;
+	q->count_seq = ctl_sync_count(ov->sync, rt, now, 0);
+	q->deadline_ms = now + (all_nodes ? RING_QUERY_MS : NODE_QUERY_MS);
+	if (all_nodes) {
+		query_ask(ov, q, rt);
+	}
+	q->next = ov->queries;
+	ov->queries = q;
+	dht_route_free(rt);
+	*out = q;
+	return LC_OK;
+}
+
+bool ctl_ovl_query_ready(const struct ctl_ovl_query *q, uint64_t now_ms)
+{
+	struct ctl_sync_roles roles;
+	return now_ms >= q->deadline_ms ||
+	       (q->missing == 0 && ctl_sync_counted(q->ov->sync, &roles) >= q->count_seq);
+}
+
+uint64_t ctl_ovl_query_deadline_ms(const struct ctl_ovl_query *q)
+{
+	return q->deadline_ms;
+}
+
+void ctl_ovl_query_free(struct ctl_ovl_query *q)
+{
+	if (q == NULL) {
+		return;
+	}
+	for (struct ctl_ovl_query **p = &q->ov->queries; *p != NULL; p = &(*p)->next) {
+		if (*p == q) {
+			*p = q->next;
+			break;
+		}
+	}
+	lc_free(q);
+}
+
+/* One member's entry of the ring; this node's own from @p rt, now. */
+static void node_json(struct ctl_ovl *ov, const struct dht_route *rt, const struct info_slot *slot,
+		      struct ctl_json *j)
+{
+	struct info_slot own;
+	const struct info_slot *in = slot;
+	if (slot->is_self) {
+		struct dht_chord_stats cs;
+		dht_chord_stats(ov->chord, &cs);
+		own = (struct info_slot){.peer = slot->peer,
+					 .answered = true,
+					 .has_pred = rt->has_pred,
+					 .pred = rt->pred,
+					 .nsucc = rt->nsucc,
+					 .incarnation = cs.incarnation,
+					 .ring_size = rt->ring_size};
+		memcpy(own.succ, rt->succ, sizeof(own.succ));
+		own_stats(ov, rt, &own.st);
+		in = &own;
+	}
+	ctl_json_put(j, "{\"node\":");
+	jpeer(j, &in->peer);
+	ctl_json_put(j, ",\"answered\":%s", in->answered ? "true" : "false");
+	if (in->answered) {
+		ctl_json_put(j, ",\"predecessor\":");
+		if (in->has_pred) {
+			jpeer(j, &in->pred);
+		} else {
+			ctl_json_put(j, "null");
+		}
+		ctl_json_put(j, ",\"successors\":[");
+		for (unsigned k = 0; k < in->nsucc; k++) {
+			ctl_json_put(j, k ? "," : "");
+			jpeer(j, &in->succ[k]);
+		}
+		ctl_json_put(j,
+			     "],\"fingers\":%u,\"one_hop_view\":%u,\"one_hop\":%s,"
+			     "\"incarnation\":%u,\"uptime_s\":%u",
+			     in->st.fingers, in->ring_size,
+			     (in->st.flags & DHT_LSP_STATS_ONE_HOP) ? "true" : "false",
+			     in->incarnation, in->st.uptime_s);
+		jcount(j, "owned", in->st.owned_keys, in->st.owned_bindings);
+		jcount(j, "replica", in->st.replica_keys, in->st.replica_bindings);
+	}
+	ctl_json_put(j, "}");
+}
+
+/* This node's keys by role: the latest finished count, and how long ago it started. */
+static void counts_json(struct ctl_ovl *ov, struct ctl_json *j)
+{
+	struct ctl_sync_roles r;
+	if (ctl_sync_counted(ov->sync, &r) == 0) {
+		ctl_json_put(j, ",\"owned\":null,\"replica\":null,\"counted_ms_ago\":null");
+		return;
+	}
+	jcount(j, "owned", r.owned_keys, r.owned_bindings);
+	jcount(j, "replica", r.replica_keys, r.replica_bindings);
+	ctl_json_put(j, ",\"counted_ms_ago\":%llu", (unsigned long long)(now_ms() - r.started_ms));
+}
+
+static void sync_json(struct ctl_ovl *ov, struct ctl_json *j)
+{
+	struct ctl_sync_stats ss;
+	ctl_sync_stats(ov->sync, &ss);
+	ctl_json_put(j,
+		     ",\"sync\":{\"pushes\":%llu,\"pulls\":%llu,\"handoffs\":%llu,"
+		     "\"digests_answered\":%llu,"
+		     "\"buckets_differing\":%llu,\"entries_sent\":%llu,\"entries_received\":%llu,"
+		     "\"entries_applied\":%llu,\"frames_sent\":%llu,\"bytes_sent\":%llu,"
+		     "\"failed\":%llu",
+		     (unsigned long long)ss.pushes, (unsigned long long)ss.pulls,
+		     (unsigned long long)ss.handoffs, (unsigned long long)ss.digests_answered,
+		     (unsigned long long)ss.buckets_differing, (unsigned long long)ss.entries_sent,
+		     (unsigned long long)ss.entries_received,
+		     (unsigned long long)ss.entries_applied, (unsigned long long)ss.frames_sent,
+		     (unsigned long long)ss.bytes_sent, (unsigned long long)ss.ops_failed);
+	ctl_json_put(
+		j,
+		",\"refused\":{\"strangers\":%llu,\"digests\":%llu,\"transfers\":%llu,"
+		"\"entries\":%llu}}",
+		(unsigned long long)ss.refused_strangers, (unsigned long long)ss.refused_digests,
+		(unsigned long long)ss.refused_transfers, (unsigned long long)ss.refused_entries);
+}
+
+size_t ctl_ovl_query_json(const struct ctl_ovl_query *q, char *buf, size_t cap)
+{
+	struct ctl_ovl *ov = q->ov;
 	struct ctl_json j = {.buf = buf, .cap = cap};
 	struct dht_route *rt = dht_chord_route(ov->chord);
 	struct dht_chord_stats st;
@@ -868,42 +1100,16 @@ size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t c
 		ctl_json_put(&j, i ? "," : "");
 		jpeer(&j, &rt->members[i]);
 	}
-	struct ctl_sync_roles roles;
-	struct ctl_sync_stats ss;
-	ctl_sync_stats(ov->sync, &ss);
-	if (ctl_sync_count(ov->sync, rt, &roles, 1000) == LC_OK) {
-		ctl_json_put(&j,
-			     "],\"owned\":{\"keys\":%llu,\"bindings\":%llu},"
-			     "\"replica\":{\"keys\":%llu,\"bindings\":%llu",
-			     (unsigned long long)roles.owned_keys,
-			     (unsigned long long)roles.owned_bindings,
-			     (unsigned long long)roles.replica_keys,
-			     (unsigned long long)roles.replica_bindings);
-	} else {
-		ctl_json_put(&j, "],\"owned\":null,\"replica\":{");
-	}
-	ctl_json_put(&j,
-		     "},\"sync\":{\"pushes\":%llu,\"pulls\":%llu,\"handoffs\":%llu,"
-		     "\"digests_answered\":%llu,"
-		     "\"buckets_differing\":%llu,\"entries_sent\":%llu,\"entries_received\":%llu,"
-		     "\"entries_applied\":%llu,\"frames_sent\":%llu,\"bytes_sent\":%llu,"
-		     "\"failed\":%llu",
-		     (unsigned long long)ss.pushes, (unsigned long long)ss.pulls,
-		     (unsigned long long)ss.handoffs, (unsigned long long)ss.digests_answered,
-		     (unsigned long long)ss.buckets_differing, (unsigned long long)ss.entries_sent,
-		     (unsigned long long)ss.entries_received,
-		     (unsigned long long)ss.entries_applied, (unsigned long long)ss.frames_sent,
-		     (unsigned long long)ss.bytes_sent, (unsigned long long)ss.ops_failed);
-	ctl_json_put(
-		&j,
-		",\"refused\":{\"strangers\":%llu,\"digests\":%llu,\"transfers\":%llu,"
-		"\"entries\":%llu}",
-		(unsigned long long)ss.refused_strangers, (unsigned long long)ss.refused_digests,
-		(unsigned long long)ss.refused_transfers, (unsigned long long)ss.refused_entries);
-	ctl_json_put(&j, "}");
-	if (all_nodes) {
-		ctl_json_put(&j, ",\"nodes\":");
-		ring_nodes_json(ov, rt, &j);
+	ctl_json_put(&j, "]");
+	counts_json(ov, &j);
+	sync_json(ov, &j);
+	if (q->all_nodes) {
+		ctl_json_put(&j, ",\"nodes\":[");
+		for (unsigned i = 0; i < q->ninfo; i++) {
+			ctl_json_put(&j, i ? "," : "");
+			node_json(ov, rt, &q->info[i], &j);
+		}
+		ctl_json_put(&j, "]");
 	}
 	security_json(ov, &j);
 	ctl_json_put(&j,
@@ -914,12 +1120,14 @@ size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t c
 		     (unsigned long long)st.members_dropped);
 	ctl_json_put(&j,
 		     ",\"messages_in\":%llu,\"messages_out\":%llu,\"deaths_declared\":%llu,"
-		     "\"frames_sent\":%llu,\"frames_refused\":%llu,\"bad_frames\":%llu}\n",
+		     "\"frames_sent\":%llu,\"frames_refused\":%llu,\"bad_frames\":%llu,"
+		     "\"node_info_refused\":%llu}\n",
 		     (unsigned long long)st.msgs_in, (unsigned long long)st.msgs_out,
 		     (unsigned long long)st.deaths_declared, (unsigned long long)ov->sent,
-		     (unsigned long long)ov->send_refused, (unsigned long long)ov->bad_frames);
+		     (unsigned long long)ov->send_refused, (unsigned long long)ov->bad_frames,
+		     (unsigned long long)ov->info_refused);
 	dht_route_free(rt);
-	return j.len;
+	return j.overflow ? 0 : j.len; /* 0: the admin says it does not fit, rather than cut it */
 }
 
 /* The store key of @p aor, as a worker computes it (dp_lsp.c): the canonical AOR of a SIP, SIPS

@@ -2,8 +2,9 @@
 /*
  * The overlay on the control thread (docs/overlay.md §2): drives the Chord state machine
  * (dht/dht_chord) over the TCP links (ctl_link), publishes each new routing table to the workers
- * through RCU, and answers the admin's ring and route questions. Everything runs on control,
- * between the other events of its poll loop.
+ * through RCU, and answers the admin's node, ring and route questions. Everything runs on
+ * control, between the other events of its poll loop, and nothing here waits for the network or
+ * the workers.
  */
 #pragma once
 
@@ -52,12 +53,36 @@ void ctl_ovl_run(struct ctl_ovl *ov);
  */
 void ctl_ovl_leave(struct ctl_ovl *ov, unsigned max_ms);
 
+/* The answer to an admin "node" or "ring" in progress. Owner: the admin connection that asked
+ * (ctl_ovl_query_new / ctl_ovl_query_free); control thread only. */
+struct ctl_ovl_query;
+
 /**
- * The ring as JSON: this node's view (admin "node"), and with @p all_nodes every member's own
- * state, asked over the links with NODE_INFO (admin "ring"; waits up to 3 s for the answers).
- * @return the length written.
+ * Start answering the admin's "node" (@p all_nodes false: this node's view of the ring and a
+ * fresh count of its keys by role) or "ring" (true: also every member's own state, asked with
+ * NODE_INFO over the links). Nothing waits: the count runs on the workers and the answers arrive
+ * through ctl_ovl_run, while control goes on; poll ctl_ovl_query_ready.
+ * @return LC_OK or LC_ENOMEM. Context: control.
  */
-size_t ctl_ovl_ring_json(struct ctl_ovl *ov, bool all_nodes, char *buf, size_t cap);
+LC_MUSTCHECK int ctl_ovl_query_new(struct ctl_ovl *ov, bool all_nodes, struct ctl_ovl_query **out);
+
+/** Whether @p q can be answered: its count finished and every member asked answered, or its
+ * deadline passed. Context: control. */
+bool ctl_ovl_query_ready(const struct ctl_ovl_query *q, uint64_t now_ms);
+
+/** The monotonic time (ms) at which @p q is ready whatever came (1 s for node, 3 s for ring). */
+uint64_t ctl_ovl_query_deadline_ms(const struct ctl_ovl_query *q);
+
+/**
+ * The answer of @p q as JSON: the routing state as it is now, the count (or the latest one, with
+ * its age, when the fresh one did not finish in time: null when none ever did), and for "ring"
+ * every member asked, "answered":false for those whose answer did not come.
+ * @return the length written; 0 when it does not fit in @p cap. Context: control.
+ */
+size_t ctl_ovl_query_json(const struct ctl_ovl_query *q, char *buf, size_t cap);
+
+/** Free @p q (NULL: no-op); an answer that comes later is dropped. Context: control. */
+void ctl_ovl_query_free(struct ctl_ovl_query *q);
 
 /** Where @p aor lives, as JSON (admin "route AOR"). @return the length written. */
 size_t ctl_ovl_route_json(struct ctl_ovl *ov, const char *aor, char *buf, size_t cap);

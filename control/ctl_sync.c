@@ -155,6 +155,14 @@ struct ctl_sync {
 	bool stray_stale;  /* the ranges changed while stray_count ran: its result is dropped */
 	unsigned stray_at[DP_TASK_MAX_RANGES];
 	struct inbound inbound[MAX_INBOUND];
+	/* counts by role (ctl_sync_count): one COUNT task at a time, numbered; asks that come while
+	 * it runs are answered by the next one, over the ranges of the latest ask */
+	struct dp_task *count_task;
+	uint64_t count_asked, count_done; /* sequence numbers of the latest asked and finished */
+	uint64_t count_posted_ms;	  /* when count_task was posted */
+	unsigned count_nr;
+	struct dht_sync_range count_range[DP_TASK_MAX_RANGES]; /* own range first */
+	struct ctl_sync_roles counted;			       /* the latest finished count */
 	struct ctl_sync_stats st;
 	uint8_t buf[DHT_LSP_MAX_MSG];
 	struct dht_lsp_bucket buckets[DHT_SYNC_BUCKETS];
@@ -241,6 +249,7 @@ void ctl_sync_free(struct ctl_sync *s)
 	}
 	task_free(s->stray_count);
 	dht_route_free(s->view);
+	task_free(s->count_task);
 	lc_free(s->stray_owner);
 	lc_free(s->stray_range);
 	lc_free(s->stray_done);
@@ -253,7 +262,7 @@ void ctl_sync_free(struct ctl_sync *s)
 
 bool ctl_sync_busy(const struct ctl_sync *s)
 {
-	if (s->napply > 0 || s->nposting > 0) {
+	if (s->napply > 0 || s->nposting > 0 || s->count_asked > s->count_done) {
 		return true;
 	}
 	for (unsigned i = 0; i < MAX_OPS; i++) {
@@ -1212,6 +1221,95 @@ static void stray_round(struct ctl_sync *s, uint64_t now_ms)
 	s->stray_nr = nr;
 }
 
+/* ---- counts by role (locusctl node and ring) ------------------------------------------------ */
+
+/* The ranges a count by role walks under @p rt: our own range, then those we replicate, the ranges
+ * of our R-1 predecessors (known with the complete view; without it, only our own range). None
+ * when we are alone: nothing is a replica, and every key is owned (the stats say). */
+static unsigned count_ranges(const struct dht_route *rt, struct dht_sync_range *r)
+{
+	unsigned nr = 0;
+	if (!rt->has_pred) {
+		return 0;
+	}
+	r[nr++] = (struct dht_sync_range){rt->pred.id, rt->self.id};
+	if (rt->one_hop && rt->nmembers > 2) {
+		unsigned n = rt->nmembers, me = rt->self_index;
+		for (unsigned k = 1; k < rt->replicas && k < n && nr < DP_TASK_MAX_RANGES; k++) {
+			dht_id_t hi = rt->members[(me + n - k) % n].id;
+			dht_id_t lo = rt->members[(me + n - k - 1) % n].id;
+			r[nr++] = (struct dht_sync_range){lo, hi};
+		}
+	} else if (rt->one_hop && rt->nmembers == 2 && rt->replicas > 1) {
+		r[nr++] = (struct dht_sync_range){rt->self.id, rt->pred.id}; /* the other's range */
+	}
+	return nr;
+}
+
+/* Start the next count (count_done + 1) over count_range; when the workers' rings refuse it, it
+ * stays asked for and ctl_sync_run tries again. */
+static void count_start(struct ctl_sync *s, uint64_t now_ms)
+{
+	if (s->count_nr == 0) {
+		s->counted = (struct ctl_sync_roles){.started_ms = now_ms};
+		s->count_done++;
+		return;
+	}
+	s->count_task = count_post(s, s->count_range, s->count_nr);
+	s->count_posted_ms = now_ms;
+}
+
+/* A finished count: summed over the shards into s->counted; then the next one when asked for. */
+static void count_collect(struct ctl_sync *s, uint64_t now_ms)
+{
+	struct dp_task *t = s->count_task;
+	if (t != NULL) {
+		if (!dp_task_done(t)) {
+			return;
+		}
+		struct ctl_sync_roles r = {.started_ms = s->count_posted_ms};
+		for (unsigned w = 0; w < s->nworkers; w++) {
+			for (unsigned i = 0; i < t->nranges; i++) {
+				const struct dht_sync_count *c = &t->count[w * t->nranges + i];
+				*(i == 0 ? &r.owned_keys : &r.replica_keys) += c->keys;
+				*(i == 0 ? &r.owned_bindings : &r.replica_bindings) += c->bindings;
+			}
+		}
+		s->counted = r;
+		s->count_done++;
+		task_free(t);
+		s->count_task = NULL;
+	}
+	if (s->count_asked > s->count_done) {
+		count_start(s, now_ms);
+	}
+}
+
+uint64_t ctl_sync_count(struct ctl_sync *s, const struct dht_route *rt, uint64_t now_ms,
+			uint64_t min_age_ms)
+{
+	if (min_age_ms > 0 &&
+	    (s->count_asked > s->count_done ||
+	     (s->count_done > 0 && now_ms - s->counted.started_ms < min_age_ms))) {
+		return s->count_asked;
+	}
+	s->count_nr = count_ranges(rt, s->count_range);
+	if (s->count_task != NULL) {
+		/* the running count started before this ask: the next one answers it */
+		s->count_asked = s->count_done + 2;
+		return s->count_asked;
+	}
+	s->count_asked = s->count_done + 1;
+	count_start(s, now_ms);
+	return s->count_asked;
+}
+
+uint64_t ctl_sync_counted(const struct ctl_sync *s, struct ctl_sync_roles *out)
+{
+	*out = s->count_done > 0 ? s->counted : (struct ctl_sync_roles){0};
+	return s->count_done;
+}
+
 void ctl_sync_run(struct ctl_sync *s, uint64_t now_ms)
 {
 	applies_collect(s);
@@ -1220,6 +1318,7 @@ void ctl_sync_run(struct ctl_sync *s, uint64_t now_ms)
 	ops_advance(s, now_ms);
 	start_round(s, now_ms);
 	stray_round(s, now_ms);
+	count_collect(s, now_ms);
 }
 
 void ctl_sync_hand_off(struct ctl_sync *s, unsigned max_ms)
@@ -1250,59 +1349,6 @@ void ctl_sync_hand_off(struct ctl_sync *s, unsigned max_ms)
 void ctl_sync_stats(const struct ctl_sync *s, struct ctl_sync_stats *out)
 {
 	*out = s->st;
-}
-
-int ctl_sync_count(struct ctl_sync *s, const struct dht_route *rt, struct ctl_sync_roles *out,
-		   unsigned max_ms)
-{
-	memset(out, 0, sizeof(*out));
-	if (!rt->has_pred) {
-		return LC_OK; /* alone: nothing is a replica; every key is owned (the stats say) */
-	}
-	/* our own range, then those we replicate: the ranges of our R-1 predecessors (known with the
-	 * complete view; without it, only our own range is counted) */
-	struct dht_sync_range r[DP_TASK_MAX_RANGES];
-	unsigned nr = 0;
-	r[nr++] = (struct dht_sync_range){rt->pred.id, rt->self.id};
-	if (rt->one_hop && rt->nmembers > 2) {
-		unsigned n = rt->nmembers, me = rt->self_index;
-		for (unsigned k = 1; k < rt->replicas && k < n && nr < DP_TASK_MAX_RANGES; k++) {
-			dht_id_t hi = rt->members[(me + n - k) % n].id;
-			dht_id_t lo = rt->members[(me + n - k - 1) % n].id;
-			r[nr++] = (struct dht_sync_range){lo, hi};
-		}
-	} else if (rt->one_hop && rt->nmembers == 2 && rt->replicas > 1) {
-		r[nr++] = (struct dht_sync_range){rt->self.id, rt->pred.id}; /* the other's range */
-	}
-	struct dp_task *t = count_post(s, r, nr);
-	if (t == NULL) {
-		return LC_ENOMEM;
-	}
-	for (unsigned waited = 0; !dp_task_done(t); waited++) {
-		if (waited >= max_ms * 2) {
-			/* leave it to finish: it is freed with the apply tasks */
-			if (s->napply < MAX_APPLY) {
-				s->apply_in[s->napply] = 0;
-				s->apply[s->napply++] = t;
-			}
-			return -EAGAIN;
-		}
-		usleep(500);
-	}
-	for (unsigned w = 0; w < s->nworkers; w++) {
-		for (unsigned i = 0; i < nr; i++) {
-			const struct dht_sync_count *c = &t->count[w * nr + i];
-			if (i == 0) {
-				out->owned_keys += c->keys;
-				out->owned_bindings += c->bindings;
-			} else {
-				out->replica_keys += c->keys;
-				out->replica_bindings += c->bindings;
-			}
-		}
-	}
-	task_free(t);
-	return LC_OK;
 }
 
 bool ctl_sync_pulling(const struct ctl_sync *s)

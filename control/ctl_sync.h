@@ -89,16 +89,30 @@ void ctl_sync_stats(const struct ctl_sync *s, struct ctl_sync_stats *out);
  * successor, which held them (struct dht_route.pulling). */
 bool ctl_sync_pulling(const struct ctl_sync *s);
 
-/* Keys and bindings by role (locusctl ring). */
+/* Keys and bindings by role (locusctl node and ring, NODE_INFO answers). */
 struct ctl_sync_roles {
 	uint64_t owned_keys, owned_bindings;
 	uint64_t replica_keys, replica_bindings;
+	uint64_t started_ms; /* monotonic time the count started: its age */
 };
 
 /**
- * Count this node's keys by role under @p rt: owned (in (pred, self]) and held as a replica (in
- * the ranges of its R-1 predecessors). Walks every shard (a COUNT task) and waits for it, at most
- * @p max_ms. @return LC_OK, -EAGAIN (took too long), LC_ENOMEM. Context: control (admin).
+ * Ask for a count of this node's keys by role under @p rt (borrowed for the call): owned (in
+ * (pred, self]) and held as a replica (in the ranges of its R-1 predecessors). Nothing waits: the
+ * count is a COUNT task on every shard, posted now, or when the one running finishes (then over
+ * the ranges of the latest ask, so asks that come together share one walk), and ctl_sync_run
+ * collects it.
+ * @param min_age_ms  0: the count that answers starts after this call. Otherwise no new count is
+ *   asked for when one is already, or when the latest one started less than this long ago: that
+ *   one answers (so callers that anyone can trigger start at most one walk per min_age_ms).
+ * @return the sequence number of the count that answers: it is there when ctl_sync_counted()
+ *   returns this number or a larger one. Context: control.
  */
-int ctl_sync_count(struct ctl_sync *s, const struct dht_route *rt, struct ctl_sync_roles *out,
-		   unsigned max_ms);
+uint64_t ctl_sync_count(struct ctl_sync *s, const struct dht_route *rt, uint64_t now_ms,
+			uint64_t min_age_ms);
+
+/**
+ * The latest finished count, written to @p out (zeroed when there is none).
+ * @return its sequence number; 0: no count finished yet. Context: control.
+ */
+uint64_t ctl_sync_counted(const struct ctl_sync *s, struct ctl_sync_roles *out);

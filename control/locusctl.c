@@ -2,8 +2,9 @@
 /*
  * locusctl: the command-line client of a locus node. lookup, publish and remove speak LSP over
  * UDP to the node's --lsp address (docs/lsp.md), retransmitting on the protocol's timer with the
- * same transaction id; ping checks a node answers LSP; stats, ring and route ask the --admin
- * interface.
+ * same transaction id; ping checks a node answers LSP; stats, node, ring and route ask the admin
+ * interface: --admin (a Unix socket path, or TCP ADDR:PORT), or by default the Unix socket the
+ * node makes for itself, named after its LSP port (ctl_admin_default).
  *
  * Exit status: 0 success; 1 the node did not answer, or answered with an error or "not found";
  * 2 bad arguments.
@@ -24,14 +25,24 @@
 #include "common/lc_compiler.h"
 #include "common/lc_error.h"
 #include "control/ctl_addr.h"
+#include "control/ctl_admin.h"
+#include "control/ctl_tls.h"
+
 #include "dht/dht_key.h"
 #include "dht/lsp.h"
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 struct opts {
-	struct sockaddr_storage lsp, admin;
+	struct sockaddr_storage lsp, admin; /* admin: AF_UNSPEC until --admin or the default */
+	struct ctl_tls_files tls;	    /* mutual TLS to a secured node's TCP admin */
 	char overlay[256];
 	unsigned timeout_ms;
+	bool timeout_given;
 };
+
+/* How long `ring` waits by default: the node asked waits up to 3 s for the others' answers. */
+#define RING_TIMEOUT_MS 8000
 
 static const char usage[] =
 	"usage: locusctl [options] COMMAND [ARGS]\n"
@@ -47,9 +58,17 @@ static const char usage[] =
 	"  route AOR                      which nodes own and replicate AOR, as JSON (admin)\n"
 	"Options:\n"
 	"  --lsp ADDR:PORT     the node's LSP address (default 127.0.0.1:7400)\n"
-	"  --admin ADDR:PORT   the node's admin address (default 127.0.0.1:7401)\n"
+	"  --admin PATH|ADDR:PORT\n"
+	"                      the node's admin interface: a Unix socket (a PATH has a '/', or\n"
+	"                      write unix:PATH) or TCP ADDR:PORT; default: the socket locusd makes\n"
+	"                      when it is given no --admin, from the --lsp port:\n"
+	"                      /run/locus/locusd-PORT.sock as root, else the same name under\n"
+	"                      $XDG_RUNTIME_DIR/locus/ or /tmp/locus-UID/\n"
 	"  --overlay NAME      the overlay identifier (default locus.invalid, as locusd's)\n"
-	"  --timeout MS        give up after MS milliseconds (default 3000)\n"
+	"  --overlay-ca FILE, --cert FILE, --key FILE\n"
+	"                      mutual TLS to the TCP admin of a secured node: a certificate its\n"
+	"                      overlay's CA issued (all three, as for locusd)\n"
+	"  --timeout MS        give up after MS milliseconds (default 3000; ring: 8000)\n"
 	"Exit status: 0 ok; 1 no answer, an error answer, or not found; 2 bad arguments.\n";
 
 __attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
@@ -198,34 +217,131 @@ static int lsp_command(const struct opts *o, int type, int argc, char **argv)
 	return 1;
 }
 
-/* Send one command line to the admin interface and copy its answer to stdout. An answer that
- * starts with {"error" is a refusal: exit status 1. */
-static int admin_command(const struct opts *o, const char *line)
+/* Wait until @p fd has @p events or @p deadline (monotonic ms) passed. */
+static bool wait_fd(int fd, short events, uint64_t deadline)
 {
-	char addr[64];
-	ctl_addr_format(&o->admin, addr, sizeof(addr));
-	int fd = socket(o->admin.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct timeval tv = {.tv_sec = o->timeout_ms / 1000,
-			     .tv_usec = (o->timeout_ms % 1000) * 1000};
-	if (fd >= 0) {
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	for (uint64_t t = now_ms(); t < deadline; t = now_ms()) {
+		struct pollfd pfd = {.fd = fd, .events = events};
+		int r = poll(&pfd, 1, (int)(deadline - t));
+		if (r > 0) {
+			return true;
+		}
+		if (r < 0 && errno != EINTR) {
+			return false;
+		}
 	}
-	if (fd < 0 ||
-	    connect(fd, (const struct sockaddr *)&o->admin, ctl_addr_len(&o->admin)) != 0 ||
-	    write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
+	return false;
+}
+
+/* Connect to the admin interface and send @p line, by @p deadline. @return the socket (also when
+ * the node closed before the line went: what it said is there to read), or -1 with errno set
+ * (ETIMEDOUT when the deadline passed). */
+static int admin_send(const struct opts *o, const char *line, uint64_t deadline)
+{
+	int fd = socket(o->admin.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		return -1;
+	}
+	int err = 0;
+	socklen_t elen = sizeof(err);
+	size_t len = strlen(line);
+	if (connect(fd, (const struct sockaddr *)&o->admin, ctl_admin_addr_len(&o->admin)) != 0 &&
+	    errno != EINPROGRESS) {
+		err = errno; /* EAGAIN: a Unix listener's backlog is full */
+	} else if (!wait_fd(fd, POLLOUT, deadline)) {
+		err = ETIMEDOUT;
+	} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0) {
+		err = errno;
+	} else if (err == 0 && send(fd, line, len, MSG_NOSIGNAL) != (ssize_t)len) {
+		/* a node that closed at once (too many admin clients) said why first: read it */
+		err = errno == EPIPE || errno == ECONNRESET ? 0 : errno;
+	}
+	if (err != 0) {
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/* The TCP admin of a secured node: mutual TLS 1.3 with our certificate, the node's checked
+ * against the CA; the whole exchange within @p timeout_ms (socket timeouts: a tool may block). */
+static int admin_tls_command(const struct opts *o, const char *line, unsigned timeout_ms,
+			     const char *addr)
+{
+	char err[512];
+	struct ctl_tls *tls = NULL;
+	if (ctl_tls_new(&tls, &o->tls, err, sizeof(err)) != LC_OK) {
+		fprintf(stderr, "locusctl: %s\n", err);
+		return 2;
+	}
+	int rc = 1;
+	SSL *ssl = NULL;
+	int fd = socket(o->admin.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
+	    connect(fd, (const struct sockaddr *)&o->admin, ctl_admin_addr_len(&o->admin)) != 0) {
 		fprintf(stderr, "locusctl: cannot reach the admin interface at %s: %s\n", addr,
 			strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-		}
+		goto out;
+	}
+	ssl = SSL_new(ctl_tls_ctx(tls));
+	dht_id_t id;
+	if (ssl == NULL || SSL_set_fd(ssl, fd) != 1 || SSL_connect(ssl) != 1 ||
+	    !ctl_tls_peer_ok(tls, ssl, &id) ||
+	    SSL_write(ssl, line, (int)strlen(line)) != (int)strlen(line)) {
+		unsigned long e = ERR_peek_last_error();
+		fprintf(stderr, "locusctl: TLS with the admin interface at %s failed: %s\n", addr,
+			e != 0 ? ERR_reason_error_string(e) : "the node's certificate is refused");
+		goto out;
+	}
+	char buf[65536];
+	size_t n = 0, total = 0;
+	while (SSL_read_ex(ssl, buf, sizeof(buf), &n) == 1) {
+		fwrite(buf, 1, n, stdout);
+		total += n;
+	}
+	if (SSL_get_error(ssl, 0) != SSL_ERROR_ZERO_RETURN && total == 0) {
+		fprintf(stderr, "locusctl: no answer from %s within %u ms\n", addr, timeout_ms);
+		goto out;
+	}
+	rc = total > 0 ? 0 : 1;
+out:
+	SSL_free(ssl);
+	if (fd >= 0) {
+		close(fd);
+	}
+	ctl_tls_free(tls);
+	ERR_clear_error();
+	return rc;
+}
+
+/* Send one command line to the admin interface and copy its answer to stdout, all within
+ * @p timeout_ms. An answer that starts with {"error" or error: is a refusal: exit status 1. */
+static int admin_command(const struct opts *o, const char *line, unsigned timeout_ms)
+{
+	char addr[128];
+	ctl_admin_format(&o->admin, addr, sizeof(addr));
+	if (o->tls.ca != NULL && o->admin.ss_family != AF_UNIX) {
+		return admin_tls_command(o, line, timeout_ms, addr);
+	}
+	uint64_t deadline = now_ms() + timeout_ms;
+	int fd = admin_send(o, line, deadline);
+	if (fd < 0) {
+		fprintf(stderr, "locusctl: cannot reach the admin interface at %s: %s\n", addr,
+			strerror(errno));
 		return 1;
 	}
 	char buf[65536];
-	ssize_t n;
+	ssize_t n = -1;
 	size_t total = 0;
 	bool refused = false;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+	while (wait_fd(fd, POLLIN, deadline) &&
+	       ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EAGAIN))) {
+		if (n <= 0) {
+			continue;
+		}
 		if (total == 0) {
 			refused = strncmp(buf, "{\"error\"", LC_MIN((size_t)n, 8)) == 0 ||
 				  strncmp(buf, "error:", LC_MIN((size_t)n, 6)) == 0;
@@ -233,7 +349,13 @@ static int admin_command(const struct opts *o, const char *line)
 		fwrite(buf, 1, (size_t)n, stdout);
 		total += (size_t)n;
 	}
+	bool ended = n == 0;
 	close(fd);
+	if (!ended) {
+		fprintf(stderr, "locusctl: no complete answer from %s within %u ms\n", addr,
+			timeout_ms);
+		return 1;
+	}
 	if (total == 0) {
 		fprintf(stderr, "locusctl: %s closed without an answer\n", addr);
 		return 1;
@@ -245,9 +367,8 @@ int main(int argc, char **argv)
 {
 	struct opts o = {.timeout_ms = 3000};
 	snprintf(o.overlay, sizeof(o.overlay), "locus.invalid");
-	if (ctl_addr_parse("127.0.0.1:7400", &o.lsp) != LC_OK ||
-	    ctl_addr_parse("127.0.0.1:7401", &o.admin) != LC_OK) {
-		return 2; /* constant defaults: cannot happen */
+	if (ctl_addr_parse("127.0.0.1:7400", &o.lsp) != LC_OK) {
+		return 2; /* constant default: cannot happen */
 	}
 	int i = 1;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
@@ -260,12 +381,27 @@ int main(int argc, char **argv)
 			return bad_usage("%s needs a value", f);
 		}
 		const char *v = argv[++i];
-		if (strcmp(f, "--lsp") == 0 || strcmp(f, "--admin") == 0) {
-			if (ctl_addr_parse(v, f[2] == 'l' ? &o.lsp : &o.admin) != LC_OK) {
-				return bad_usage("'%s' is not ADDR:PORT", v);
+		if (strcmp(f, "--lsp") == 0) {
+			if (ctl_addr_parse(v, &o.lsp) != LC_OK) {
+				return bad_usage("--lsp '%s' is not ADDR:PORT", v);
+			}
+		} else if (strcmp(f, "--admin") == 0) {
+			int ret = ctl_admin_parse(v, &o.admin);
+			if (ret != LC_OK) {
+				return bad_usage("--admin '%s' is %s", v,
+						 ret == LC_ETOOLONG
+							 ? "a socket path longer than 107 bytes"
+							 : "neither a socket path (with a '/', or "
+							   "unix:PATH) nor ADDR:PORT");
 			}
 		} else if (strcmp(f, "--overlay") == 0) {
 			snprintf(o.overlay, sizeof(o.overlay), "%s", v);
+		} else if (strcmp(f, "--overlay-ca") == 0) {
+			o.tls.ca = v;
+		} else if (strcmp(f, "--cert") == 0) {
+			o.tls.cert = v;
+		} else if (strcmp(f, "--key") == 0) {
+			o.tls.key = v;
 		} else if (strcmp(f, "--timeout") == 0) {
 			char *end;
 			unsigned long t = strtoul(v, &end, 10);
@@ -273,6 +409,7 @@ int main(int argc, char **argv)
 				return bad_usage("--timeout '%s' is not 1..600000 ms", v);
 			}
 			o.timeout_ms = (unsigned)t;
+			o.timeout_given = true;
 		} else {
 			return bad_usage("unknown option %s", f);
 		}
@@ -280,9 +417,18 @@ int main(int argc, char **argv)
 	if (i >= argc) {
 		return bad_usage("%s", "no command given");
 	}
+	if ((o.tls.ca != NULL || o.tls.cert != NULL || o.tls.key != NULL) &&
+	    !(o.tls.ca != NULL && o.tls.cert != NULL && o.tls.key != NULL)) {
+		return bad_usage("%s", "--overlay-ca, --cert and --key go together");
+	}
 	const char *cmd = argv[i++];
 	int nargs = argc - i;
 	char **args = argv + i;
+	if (o.admin.ss_family == AF_UNSPEC &&
+	    ctl_admin_default(ctl_addr_port(&o.lsp), &o.admin) != LC_OK) {
+		return bad_usage("%s", "no default admin socket ($XDG_RUNTIME_DIR is too long): "
+				       "give --admin");
+	}
 	if (strcmp(cmd, "lookup") == 0 && nargs == 1) {
 		return lsp_command(&o, DHT_LSP_LOOKUP, nargs, args);
 	}
@@ -297,13 +443,14 @@ int main(int argc, char **argv)
 		return lsp_command(&o, DHT_LSP_PING, 0, none);
 	}
 	if (strcmp(cmd, "stats") == 0 && nargs == 0) {
-		return admin_command(&o, "stats\n");
+		return admin_command(&o, "stats\n", o.timeout_ms);
 	}
 	if (strcmp(cmd, "ring") == 0 && nargs == 0) {
-		return admin_command(&o, "ring\n");
+		return admin_command(&o, "ring\n",
+				     o.timeout_given ? o.timeout_ms : RING_TIMEOUT_MS);
 	}
 	if (strcmp(cmd, "node") == 0 && nargs == 0) {
-		return admin_command(&o, "node\n");
+		return admin_command(&o, "node\n", o.timeout_ms);
 	}
 	if (strcmp(cmd, "route") == 0 && nargs == 1) {
 		char line[DHT_KEY_MAX + 16];
@@ -311,7 +458,7 @@ int main(int argc, char **argv)
 			return bad_usage("AOR: a URI of at most %d bytes on one line", DHT_KEY_MAX);
 		}
 		snprintf(line, sizeof(line), "route %s\n", args[0]);
-		return admin_command(&o, line);
+		return admin_command(&o, line, o.timeout_ms);
 	}
 	return bad_usage("'%s': unknown command or wrong number of arguments", cmd);
 }

@@ -2,8 +2,9 @@
 /*
  * locusd: one node of locus. main() is the control thread: it parses the flags, builds the
  * workers (dataplane/), starts one thread per worker, runs the overlay (ctl_ovl: links, Chord,
- * routing tables), answers the admin interface, and on SIGINT or SIGTERM leaves the ring, stops
- * the workers (they drain what they received) and exits 0.
+ * routing tables), serves the admin interface (ctl_admin: polled here with the rest, never waited
+ * on), and on SIGINT or SIGTERM leaves the ring, stops the workers (they drain what they received)
+ * and exits 0.
  *
  * Signals are blocked in every thread and read through a signalfd by control, so no handler ever
  * runs on a worker in the middle of a burst.
@@ -91,15 +92,17 @@ static void pin(pthread_t t, unsigned i)
 	}
 }
 
-static void print_ready(struct dp_node *node, const struct ctl_cfg *cfg, unsigned workers)
+static void print_ready(struct dp_node *node, const struct ctl_cfg *cfg,
+			const struct ctl_admin *admin, unsigned workers)
 {
-	struct sockaddr_storage sip, lsp;
-	char sip_s[64], lsp_s[64], admin_s[64];
+	struct sockaddr_storage sip, lsp, adm;
+	char sip_s[64], lsp_s[64], admin_s[128];
 	(void)dp_node_local_addr(node, DP_SOCK_SIP, &sip);
 	(void)dp_node_local_addr(node, DP_SOCK_LSP, &lsp);
+	ctl_admin_local(admin, &adm);
 	ctl_addr_format(&sip, sip_s, sizeof(sip_s));
 	ctl_addr_format(&lsp, lsp_s, sizeof(lsp_s));
-	ctl_addr_format(&cfg->admin, admin_s, sizeof(admin_s));
+	ctl_admin_format(&adm, admin_s, sizeof(admin_s));
 	/* one machine-readable line first: tests and scripts wait for it */
 	printf("locusd ready sip=%s lsp=%s admin=%s workers=%u overlay=%s security=%s\n", sip_s,
 	       lsp_s, admin_s, workers, cfg->overlay, ctl_cfg_secured(cfg) ? "tls" : "none");
@@ -122,19 +125,32 @@ static void log_security(const struct ctl_tls *tls, const struct ctl_cfg *cfg)
 		id, cfg->cert, cfg->overlay_ca, cfg->crl[0] != '\0' ? ", CRL " : "", cfg->crl);
 }
 
-/* The control loop: overlay links and timers, admin requests and signals until SIGINT or
- * SIGTERM. */
-static void control_loop(int sfd, int afd, struct dp_node *node, struct ctl_ovl *ov,
+/* The sooner of two poll timeouts (-1: none). */
+static int sooner(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
+/* The control loop: overlay links and timers, admin connections and signals until SIGINT or
+ * SIGTERM. Nothing in it waits but poll: the admin's connections are polled here with the rest,
+ * so that a slow or silent client never delays a ping's answer. */
+static void control_loop(int sfd, struct ctl_admin *admin, struct dp_node *node, struct ctl_ovl *ov,
 			 uint32_t started)
 {
 	for (;;) {
-		struct pollfd pfd[3] = {{.fd = sfd, .events = POLLIN},
-					{.fd = afd, .events = POLLIN},
-					{.fd = ctl_ovl_fd(ov), .events = POLLIN}};
-		int r = poll(pfd, 3, ctl_ovl_timeout_ms(ov));
+		struct pollfd pfd[2 + CTL_ADMIN_MAX_FDS] = {
+			{.fd = sfd, .events = POLLIN}, {.fd = ctl_ovl_fd(ov), .events = POLLIN}};
+		unsigned nadmin = ctl_admin_poll_fill(admin, pfd + 2);
+		int timeout = sooner(ctl_ovl_timeout_ms(ov), ctl_admin_timeout_ms(admin));
+		int r = poll(pfd, 2 + nadmin, timeout);
 		if (r < 0 && errno != EINTR) {
 			lc_err("poll: %s", strerror(errno));
 			return;
+		}
+		if (r < 0) {
+			for (unsigned i = 0; i < 2 + nadmin; i++) {
+				pfd[i].revents = 0; /* undefined after EINTR */
+			}
 		}
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
@@ -145,10 +161,35 @@ static void control_loop(int sfd, int afd, struct dp_node *node, struct ctl_ovl 
 			}
 		}
 		ctl_ovl_run(ov);
-		if (pfd[1].revents & POLLIN) {
-			ctl_admin_serve(afd, node, ov, wall_seconds() - started);
+		struct ctl_admin_env env = {
+			.node = node, .ov = ov, .uptime_s = wall_seconds() - started};
+		ctl_admin_run(admin, pfd + 2, nadmin, &env);
+	}
+}
+
+/* Listen on --admin, or on the default socket of the LSP port the node got; a message on stderr
+ * when it cannot. */
+static int admin_listen(const struct ctl_cfg *cfg, struct dp_node *node, struct ctl_tls *tls,
+			struct ctl_admin **out)
+{
+	struct sockaddr_storage addr = cfg->admin, lsp;
+	bool by_default = addr.ss_family == AF_UNSPEC;
+	char err[256];
+	int ret = LC_OK;
+	if (by_default) {
+		ret = dp_node_local_addr(node, DP_SOCK_LSP, &lsp);
+		ret = ret == LC_OK ? ctl_admin_default(ctl_addr_port(&lsp), &addr) : ret;
+		if (ret != LC_OK) {
+			fprintf(stderr, "locusd: no default admin socket (%s): give --admin\n",
+				lc_strerror(ret));
+			return ret;
 		}
 	}
+	ret = ctl_admin_new(out, &addr, by_default, tls, err, sizeof(err));
+	if (ret != LC_OK) {
+		fprintf(stderr, "locusd: %s\n", err);
+	}
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -232,19 +273,14 @@ int main(int argc, char **argv)
 		ctl_tls_free(tls);
 		return 1;
 	}
-	int afd = ctl_admin_listen(&cfg.admin);
-	if (afd < 0 || sfd < 0) {
-		char admin_s[64];
-		ctl_addr_format(&cfg.admin, admin_s, sizeof(admin_s));
-		fprintf(stderr, "locusd: cannot listen on admin %s: %s\n", admin_s,
-			strerror(afd < 0 ? -afd : errno));
+	struct ctl_admin *admin = NULL;
+	if (sfd < 0 || admin_listen(&cfg, node, tls, &admin) != LC_OK) {
+		if (sfd < 0) {
+			fprintf(stderr, "locusd: signalfd: %s\n", strerror(errno));
+		}
 		dp_node_free(node);
 		ctl_tls_free(tls);
 		return 1;
-	}
-	if (ctl_addr_port(&cfg.admin) == 0) {
-		socklen_t len = sizeof(cfg.admin);
-		(void)getsockname(afd, (struct sockaddr *)&cfg.admin, &len);
 	}
 
 	pthread_t tid[DP_MAX_WORKERS];
@@ -255,6 +291,7 @@ int main(int argc, char **argv)
 			for (unsigned j = 0; j < i; j++) {
 				pthread_join(tid[j], NULL);
 			}
+			ctl_admin_free(admin);
 			dp_node_free(node);
 			ctl_tls_free(tls);
 			return 1;
@@ -271,17 +308,18 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < workers; i++) {
 			pthread_join(tid[i], NULL);
 		}
-		close(afd);
+		ctl_admin_free(admin);
 		dp_node_free(node);
 		ctl_tls_free(tls);
 		return 1;
 	}
-	print_ready(node, &cfg, workers);
+	print_ready(node, &cfg, admin, workers);
 	lc_info("locusd %s: %u workers, max %llu bindings, overlay %s", LOCUS_VERSION, workers,
 		(unsigned long long)cfg.max_bindings, cfg.overlay);
 	log_security(tls, &cfg);
 
-	control_loop(sfd, afd, node, ov, started);
+	control_loop(sfd, admin, node, ov, started);
+	ctl_admin_free(admin); /* no admin while leaving: its socket file goes now */
 
 	ctl_ovl_leave(ov, LEAVE_MAX_MS);
 	dp_node_stop(node);
@@ -289,7 +327,6 @@ int main(int argc, char **argv)
 		pthread_join(tid[i], NULL);
 	}
 	ctl_ovl_free(ov);
-	close(afd);
 	close(sfd);
 	dp_node_free(node);
 	ctl_tls_free(tls);

@@ -17,10 +17,14 @@ ninja -C "$build" >/dev/null
 
 sip="${LOCUS_SIP:-127.0.0.1:5060}"
 lsp="${LOCUS_LSP:-127.0.0.1:7400}"
-admin="${LOCUS_ADMIN:-127.0.0.1:7401}"
-ctl="$build/control/locusctl --lsp $lsp --admin $admin"
+admin="${LOCUS_ADMIN:-}" # empty: the node's default admin socket, which locusctl finds from --lsp
+admin_flag=()
+if [[ -n "$admin" ]]; then
+	admin_flag=(--admin "$admin")
+fi
+ctl="$build/control/locusctl --lsp $lsp${admin:+ --admin $admin}"
 cat <<EOT
-locus: starting one node on loopback (SIP udp $sip, LSP udp $lsp, admin tcp $admin).
+locus: starting one node on loopback (SIP udp $sip, LSP udp $lsp, admin ${admin:-unix socket}).
 Try it from another terminal:
   $ctl publish sip:alice@example.com sip:alice@192.0.2.10:5060 600
   $ctl lookup sip:alice@example.com
@@ -30,4 +34,4 @@ Try it from another terminal:
   $build/bench/locus-bench --target $sip --aors 100000   # load: 100k new REGISTERs, every answer checked
 Stop it with Ctrl-C.
 EOT
-exec "$build/control/locusd" --sip "$sip" --lsp "$lsp" --admin "$admin" "$@"
+exec "$build/control/locusd" --sip "$sip" --lsp "$lsp" "${admin_flag[@]}" "$@"

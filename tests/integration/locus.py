@@ -132,23 +132,36 @@ class Node:
     """One locusd process. Extra flags as a list; ports are picked by the OS. `cpus`: a set of CPU
     numbers the process (all its threads) is confined to, or None.
 
+    `admin`: where its admin interface listens. "unix" (the default): a Unix socket in the node's
+    own directory; "tcp": TCP on `host` with a port the OS picks; "default": no --admin at all
+    (locusd's own default socket, named after the LSP port); any other string is passed to
+    --admin as it is. `self.admin` is then the socket's path (a str) or (host, port), and
+    `self.admin_arg` what locusctl's --admin takes.
+
     For a node in a network namespace of its own (test_partition): `host` is the address it binds
-    SIP, LSP and admin to, `ports` (sip, lsp, admin) fixed ports (nothing else runs there), and
-    `prefix` a command that locusd's command line is appended to, such as
-    ["ip", "netns", "exec", NS]. The prefix must exec locusd rather than fork it (ip netns exec
-    does), so that the PID is locusd's own and stop() and kill() reach it."""
+    SIP, LSP and admin to, `ports` (sip, lsp, admin) fixed ports (nothing else runs there; the
+    admin is then on TCP), and `prefix` a command that locusd's command line is appended to, such
+    as ["ip", "netns", "exec", NS]. The prefix must exec locusd rather than fork it (ip netns
+    exec does), so that the PID is locusd's own and stop() and kill() reach it."""
 
     def __init__(self, *flags, workers=2, timeout=10.0, cpus=None, host="127.0.0.1", ports=None,
-                 prefix=(), secured=None):
+                 prefix=(), secured=None, admin="unix"):
         self.dir = tempfile.mkdtemp(prefix="locus-it-")
         self.log_path = os.path.join(self.dir, "locusd.log")
         self.log = open(self.log_path, "w")
         # the LSP port is used for UDP and for the TCP overlay links: pick one free for both,
         # rather than let the kernel pick a UDP port whose TCP twin may be taken
-        sip, lsp, admin = ports or (0, free_lsp_port(host), 0)
-        args = list(prefix) + [LOCUSD, "--sip", "%s:%d" % (host, sip), "--lsp", "%s:%d" % (host, lsp),
-                               "--admin", "%s:%d" % (host, admin), "--workers", str(workers)]
-        args += list(flags)
+        sip, lsp, admin_port = ports or (0, free_lsp_port(host), 0)
+        if ports or admin == "tcp":
+            admin_flag = ["--admin", "%s:%d" % (host, admin_port)]
+        elif admin == "unix":
+            admin_flag = ["--admin", os.path.join(self.dir, "admin.sock")]
+        elif admin == "default":
+            admin_flag = []
+        else:
+            admin_flag = ["--admin", admin]
+        args = list(prefix) + [LOCUSD, "--sip", "%s:%d" % (host, sip), "--lsp", "%s:%d" % (host, lsp)]
+        args += admin_flag + ["--workers", str(workers)] + list(flags)
         if (secured_default() if secured is None else secured) and "--cert" not in flags:
             args += TestCA.shared().flags()
         pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
@@ -156,13 +169,18 @@ class Node:
                                      preexec_fn=pin)
         _procs.append(self.proc)
         line = self._ready_line(timeout)
-        m = re.search(r"sip=([\d.]+):(\d+) lsp=([\d.]+):(\d+) admin=([\d.]+):(\d+)", line)
+        m = re.search(r"sip=([\d.]+):(\d+) lsp=([\d.]+):(\d+) admin=(\S+)", line)
         if not m:
             self.kill()
             raise RuntimeError("locusd did not start: %r\n%s" % (line, self.logs()))
         self.sip = (m.group(1), int(m.group(2)))
         self.lsp = (m.group(3), int(m.group(4)))
-        self.admin = (m.group(5), int(m.group(6)))
+        self.admin_arg = m.group(5)
+        if self.admin_arg.startswith("unix:"):
+            self.admin = self.admin_arg[len("unix:"):]
+        else:
+            host_, _, port_ = self.admin_arg.rpartition(":")
+            self.admin = (host_, int(port_))
 
     def _ready_line(self, timeout):
         deadline = time.time() + timeout
@@ -215,7 +233,7 @@ class Node:
 
     def ctl(self, *args, timeout=10):
         """Run locusctl against this node; returns (status, stdout, stderr)."""
-        cmd = [LOCUSCTL, "--lsp", "%s:%d" % self.lsp, "--admin", "%s:%d" % self.admin] + list(args)
+        cmd = [LOCUSCTL, "--lsp", "%s:%d" % self.lsp, "--admin", self.admin_arg] + list(args)
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         return r.returncode, r.stdout, r.stderr
 

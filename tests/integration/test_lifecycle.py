@@ -99,7 +99,7 @@ t.ok(code == 1 and "127.0.0.1:%d" % port in err and "in use" in err.lower(),
      "status %r stderr %r" % (code, err))
 squat.close()
 
-first = Node(workers=2)
+first = Node(workers=2, admin="tcp")  # the TCP form: a port another node cannot take
 code, out, err = run_locusd("--sip", "%s:%d" % first.sip, "--lsp", "127.0.0.1:0",
                             "--admin", "127.0.0.1:0", "--workers", "2", timeout=3)
 t.ok(code == 1 and "in use" in err.lower(),

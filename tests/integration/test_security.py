@@ -277,6 +277,22 @@ t.is_(good, len(contacts) * N, "after every attack, every binding answers at eve
       "(%d lookups)" % (len(contacts) * N))
 t.is_(deaths(ring.nodes), 0, "no node declared another dead")
 
+# ---- the TCP admin of a secured node is mutual TLS ----
+tcp_admin = Node(*(secured_flags("admin-node") + ["--join", "%s:%d" % ring.nodes[0].lsp]),
+                 workers=1, secured=False, admin="tcp")
+acert, akey = ca.issue("operator")
+code, out, _ = tcp_admin.ctl("stats")
+t.ok(code != 0 and '"total"' not in out, "the TCP admin of a secured node answers no client "
+     "without a certificate (exit %d)" % code)
+code, out, _ = tcp_admin.ctl("--overlay-ca", caf, "--cert", acert, "--key", akey, "stats")
+t.ok(code == 0 and '"total"' in out, "... and answers one with a certificate of the overlay's CA")
+code, out, _ = tcp_admin.ctl("--overlay-ca", os.path.join(other.dir, "ca.pem"), "--cert", ocert,
+                             "--key", okey, "stats")
+t.ok(code != 0 and '"total"' not in out, "... but not one with another CA's certificate")
+code, _, err = tcp_admin.ctl("--cert", acert, "stats")
+t.is_(code, 2, "locusctl --cert without --overlay-ca and --key: exit 2 (%s)" % err.strip())
+tcp_admin.stop()
+
 # ---- revocation while running ----
 victim_node = ring.nodes[N - 1]
 ca.revoke("m%d" % (N - 1))
