@@ -592,7 +592,8 @@ static void on_node_info(struct ctl_ovl *ov, const void *frame, size_t len)
 	}
 	const struct dht_peer sender = {.id = m.sender.id, .addr = m.sender.addr};
 	if (!sender_ok(ov, &sender)) {
-		return; /* not the link's peer (counted as an impostor, or not a node's id) */
+		ov->info_refused++; /* not the link's peer, or (unsecured) not a node's id */
+		return;
 	}
 	if (!dht_lsp_ovl_is_answer(&m)) {
 		info_request(ov, &m);
