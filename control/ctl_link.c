@@ -599,6 +599,39 @@ static void notify_writable(struct ctl_links *l)
 
 /* ---- API ---- */
 
+/* The slot of @p peer's link of class @p cls, made when new, marked used now.
+ * @return LC_OK, LC_EINVAL (bad address), LC_EPEERS, LC_ENOMEM. */
+static int peer_get(struct ctl_links *l, const struct sockaddr_storage *peer,
+		    enum ctl_link_class cls, struct ctl_link_peer **out)
+{
+	struct ctl_link_key k;
+	if (key_of(peer, cls, &k) != LC_OK) {
+		return LC_EINVAL;
+	}
+	struct ctl_link_peer *p = peer_find(l, &k);
+	if (p == NULL) {
+		int ret = peer_new(l, &k, &p);
+		if (ret != LC_OK) {
+			return ret;
+		}
+	}
+	p->last_used_ms = l->now_ms;
+	*out = p;
+	return LC_OK;
+}
+
+/* An IDLE link has something to do: connect now, or after the last failure's backoff. */
+static void wake(struct ctl_links *l, struct ctl_link_peer *p)
+{
+	if (l->now_ms >= p->retry_at_ms) {
+		start_connect(l, p);
+	} else {
+		p->state = CTL_LINK_BACKOFF;
+		p->deadline_ms = p->retry_at_ms;
+		ctl_link_arm(l, p->deadline_ms);
+	}
+}
+
 static int send_class(struct ctl_links *l, const struct sockaddr_storage *peer,
 		      enum ctl_link_class cls, const void *frame, size_t len)
 {
@@ -611,19 +644,12 @@ static int send_class(struct ctl_links *l, const struct sockaddr_storage *peer,
 		l->st.send_bad++;
 		return LC_EMALFORMED;
 	}
-	struct ctl_link_key k;
-	if (key_of(peer, cls, &k) != LC_OK) {
-		l->st.send_bad++;
-		return LC_EINVAL;
+	struct ctl_link_peer *p;
+	int ret = peer_get(l, peer, cls, &p);
+	if (ret != LC_OK) {
+		l->st.send_bad += ret == LC_EINVAL;
+		return ret;
 	}
-	struct ctl_link_peer *p = peer_find(l, &k);
-	if (p == NULL) {
-		int ret = peer_new(l, &k, &p);
-		if (ret != LC_OK) {
-			return ret;
-		}
-	}
-	p->last_used_ms = l->now_ms;
 	/* bulk frames leave a quarter of the total to control frames */
 	size_t total_max = cls == CTL_LINK_BULK
 				   ? l->cfg.max_total_bytes - l->cfg.max_total_bytes / 4
@@ -636,7 +662,7 @@ static int send_class(struct ctl_links *l, const struct sockaddr_storage *peer,
 		l->st.send_full++;
 		return LC_EFULL;
 	}
-	int ret = ctl_lq_push(&p->q, &l->pool, frame, len);
+	ret = ctl_lq_push(&p->q, &l->pool, frame, len);
 	if (ret != LC_OK) {
 		return ret;
 	}
@@ -645,51 +671,22 @@ static int send_class(struct ctl_links *l, const struct sockaddr_storage *peer,
 		p->blocked = false; /* sending again: it no longer waits for on_writable */
 		l->nblocked--;
 	}
-	switch (p->state) {
-	case CTL_LINK_IDLE:
-		if (l->now_ms >= p->retry_at_ms) {
-			start_connect(l, p);
-		} else {
-			p->state = CTL_LINK_BACKOFF;
-			p->deadline_ms = p->retry_at_ms;
-			ctl_link_arm(l, p->deadline_ms);
-		}
-		break;
-	case CTL_LINK_UP:
-		if (!(p->events & EPOLLOUT)) {
-			out_events(l, p);
-		}
-		break;
-	default:
-		break;
+	if (p->state == CTL_LINK_IDLE) {
+		wake(l, p);
+	} else if (p->state == CTL_LINK_UP && !(p->events & EPOLLOUT)) {
+		out_events(l, p);
 	}
 	return LC_OK;
 }
 
 int ctl_link_connect(struct ctl_links *l, const struct sockaddr_storage *peer)
 {
-	struct ctl_link_key k;
-	if (key_of(peer, CTL_LINK_CONTROL, &k) != LC_OK) {
-		return LC_EINVAL;
+	struct ctl_link_peer *p;
+	int ret = peer_get(l, peer, CTL_LINK_CONTROL, &p);
+	if (ret == LC_OK && p->state == CTL_LINK_IDLE) {
+		wake(l, p);
 	}
-	struct ctl_link_peer *p = peer_find(l, &k);
-	if (p == NULL) {
-		int ret = peer_new(l, &k, &p);
-		if (ret != LC_OK) {
-			return ret;
-		}
-	}
-	p->last_used_ms = l->now_ms;
-	if (p->state == CTL_LINK_IDLE) {
-		if (l->now_ms >= p->retry_at_ms) {
-			start_connect(l, p);
-		} else {
-			p->state = CTL_LINK_BACKOFF;
-			p->deadline_ms = p->retry_at_ms;
-			ctl_link_arm(l, p->deadline_ms);
-		}
-	}
-	return LC_OK;
+	return ret;
 }
 
 int ctl_link_send(struct ctl_links *l, const struct sockaddr_storage *peer, const void *frame,

@@ -128,6 +128,21 @@ def secured_default():
     return os.environ.get("LOCUS_SECURED", "") not in ("", "0")
 
 
+def run_locusd(*args, timeout=10):
+    """Run locusd to completion (for flags that must make it exit); (status, stdout, stderr),
+    status None when it did not exit within `timeout` (then it is killed)."""
+    p = subprocess.Popen([LOCUSD] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    _procs.append(p)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        return None, out, err
+    return p.returncode, out, err
+
+
 class Node:
     """One locusd process. Extra flags as a list; ports are picked by the OS. `cpus`: a set of CPU
     numbers the process (all its threads) is confined to, or None.

@@ -33,26 +33,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from locus import LOCUSCTL, LOCUSD, Node, Ring, Tap, _procs, wait_for  # noqa: E402
+from locus import LOCUSCTL, LOCUSD, Node, Ring, Tap, _procs, run_locusd, wait_for  # noqa: E402
 
 t = Tap()
 OVERLAY = "p2psip.org"
 OVERLAY_ID = 0x70E77DBA5136E2EA  # dht_seed_of("p2psip.org"), docs/lsp.md
 LOCAL = ["--sip", "127.0.0.1:0", "--lsp", "127.0.0.1:0", "--workers", "1"]
-
-
-def run_locusd(*args, timeout=10):
-    """Run locusd to completion (for values that must make it exit); (status, stdout, stderr)."""
-    p = subprocess.Popen([LOCUSD] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    _procs.append(p)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        return None, out, err
-    return p.returncode, out, err
 
 
 def run_ctl(*args, timeout=20):

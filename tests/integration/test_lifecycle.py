@@ -16,27 +16,13 @@ import tempfile
 import threading
 import time
 
-from locus import LOCUSCTL, LOCUSD, Node, SipClient, Tap, _procs, free_udp_port
+from locus import LOCUSCTL, Node, SipClient, Tap, free_udp_port, run_locusd
 
 t = Tap()
 
 # The flags DESIGN.md ("Interfaces a user sees") lists for locusd.
 DESIGN_FLAGS = ["sip", "lsp", "join", "overlay", "workers", "replicas", "dataplane", "min-expires",
                 "max-expires", "default-expires", "max-contacts", "admin", "log-level", "dpdk-args"]
-
-
-def run_locusd(*args, timeout=10):
-    """Run locusd to completion (for flags that must make it exit); (status, stdout, stderr)."""
-    p = subprocess.Popen([LOCUSD] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    _procs.append(p)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        return None, out, err
-    return p.returncode, out, err
 
 
 def run_ctl(*args, timeout=15):

@@ -30,13 +30,12 @@ import random
 import socket
 import ssl
 import struct
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import lsp_wire as W  # noqa: E402
-from locus import LOCUSD, Node, Ring, SipClient, Tap, TestCA, free_lsp_port, wait_for  # noqa: E402
+from locus import Node, Ring, SipClient, Tap, TestCA, free_lsp_port, run_locusd, wait_for  # noqa: E402
 
 t = Tap()
 N, AORS = 5, 300
@@ -111,10 +110,9 @@ def all_bindings_there():
 
 # ---- bad flags ----
 def start_status(*flags):
-    r = subprocess.run([LOCUSD, "--sip", "127.0.0.1:0", "--lsp", "127.0.0.1:%d" % free_lsp_port(),
-                        "--admin", "127.0.0.1:0"] + list(flags), capture_output=True, text=True,
-                       timeout=10)
-    return r.returncode, r.stderr.strip()
+    code, _, err = run_locusd("--sip", "127.0.0.1:0", "--lsp", "127.0.0.1:%d" % free_lsp_port(),
+                              "--admin", "127.0.0.1:0", *flags)
+    return code, err.strip()
 
 
 cert0, key0 = os.path.join(ca.dir, "m0.pem"), os.path.join(ca.dir, "m0.key")
