@@ -33,7 +33,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from locus import LOCUSCTL, LOCUSD, Node, Ring, Tap, _procs, run_locusd, wait_for  # noqa: E402
+from locus import LOCUSCTL, Node, Ring, Tap, _procs, run_locusd, wait_for  # noqa: E402
 
 t = Tap()
 OVERLAY = "p2psip.org"
