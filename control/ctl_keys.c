@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The datagram keys of a secured node, control side (ctl_keys.h): two small arrays, the links
- * with their exported keys and the members' learned addresses, searched linearly. Both hold at
- * most as many entries as the node has links and members it spoke with (bounded by the link
- * layer's max_peers and max_inbound), and they change only when a link comes up or goes down,
- * never per packet.
+ * The datagram keys of a secured node, control side (ctl_keys.h): one small array of the links
+ * with their exported keys, searched linearly. It holds at most as many entries as the node has
+ * links (bounded by the link layer's max_peers and max_inbound), and changes only when a link
+ * comes up or goes down, never per packet.
  */
 #include "control/ctl_keys.h"
 
@@ -27,20 +26,12 @@ struct key_link {
 	struct dp_peer_key key;
 };
 
-/* A member's address, from its authenticated frames. */
-struct learned {
-	dht_id_t id;
-	struct dht_addr addr;
-};
-
 /* Owner: the control thread (ctl_ovl). */
 struct ctl_keys {
 	struct dht_peer self;
 	struct dp_peer_key self_key; /* for datagrams to itself */
 	struct key_link *link;
 	unsigned nlink, caplink;
-	struct learned *addr;
-	unsigned naddr, capaddr;
 	bool dirty;
 };
 
@@ -70,7 +61,6 @@ void ctl_keys_free(struct ctl_keys *k)
 	}
 	explicit_bzero(k->link, k->caplink * sizeof(*k->link));
 	lc_free(k->link);
-	lc_free(k->addr);
 	lc_free(k);
 }
 
@@ -138,41 +128,50 @@ void ctl_keys_on_link(struct ctl_keys *k, const struct ctl_link_conn *conn,
 	}
 }
 
-void ctl_keys_learn(struct ctl_keys *k, dht_id_t id, const struct dht_addr *addr)
-{
-	if (k == NULL || id == k->self.id) {
-		return;
-	}
-	for (unsigned i = 0; i < k->naddr; i++) {
-		if (k->addr[i].id == id) {
-			if (!dht_addr_equal(&k->addr[i].addr, addr)) {
-				k->addr[i].addr = *addr;
-				k->dirty = true;
-			}
-			return;
-		}
-	}
-	if (!grow((void **)&k->addr, k->naddr, &k->capaddr, sizeof(*k->addr))) {
-		return;
-	}
-	k->addr[k->naddr++] = (struct learned){.id = id, .addr = *addr};
-	k->dirty = true;
-}
-
 bool ctl_keys_dirty(const struct ctl_keys *k)
 {
 	return k->dirty;
 }
 
-static bool learned_addr(const struct ctl_keys *k, dht_id_t id, struct dht_addr *out)
+bool ctl_keys_verified_addr(const struct ctl_keys *k, dht_id_t id, struct dht_addr *out)
 {
-	for (unsigned i = 0; i < k->naddr; i++) {
-		if (k->addr[i].id == id) {
-			*out = k->addr[i].addr;
-			return true;
+	if (k == NULL) {
+		return false;
+	}
+	if (id == k->self.id) {
+		*out = k->self.addr;
+		return true;
+	}
+	const struct key_link *best = NULL;
+	for (unsigned i = 0; i < k->nlink; i++) {
+		const struct key_link *l = &k->link[i];
+		if (l->has_addr && l->id == id && (best == NULL || l->up_ms > best->up_ms)) {
+			best = l;
 		}
 	}
-	return false;
+	if (best != NULL) {
+		*out = best->addr;
+	}
+	return best != NULL;
+}
+
+bool ctl_keys_id_at(const struct ctl_keys *k, const struct dht_addr *addr, dht_id_t *out)
+{
+	if (k == NULL) {
+		return false;
+	}
+	const struct key_link *best = NULL;
+	for (unsigned i = 0; i < k->nlink; i++) {
+		const struct key_link *l = &k->link[i];
+		if (l->has_addr && dht_addr_equal(&l->addr, addr) &&
+		    (best == NULL || l->up_ms > best->up_ms)) {
+			best = l;
+		}
+	}
+	if (best != NULL) {
+		*out = best->id;
+	}
+	return best != NULL;
 }
 
 static int newest_first(const void *a, const void *b)
@@ -181,9 +180,7 @@ static int newest_first(const void *a, const void *b)
 	return x->up_ms < y->up_ms ? 1 : x->up_ms > y->up_ms ? -1 : 0;
 }
 
-struct dp_peers *ctl_keys_build(struct ctl_keys *k,
-				bool (*addr_of)(void *arg, dht_id_t id, struct dht_addr *out),
-				void *arg)
+struct dp_peers *ctl_keys_build(struct ctl_keys *k)
 {
 	if (k->nlink > 1) {
 		qsort(k->link, k->nlink, sizeof(*k->link), newest_first);
@@ -201,9 +198,8 @@ struct dp_peers *ctl_keys_build(struct ctl_keys *k,
 	for (unsigned i = 0; i < k->nlink; i++) {
 		const struct key_link *l = &k->link[i];
 		struct dht_addr a = l->addr;
-		if (!l->has_addr && !learned_addr(k, l->id, &a) &&
-		    (addr_of == NULL || !addr_of(arg, l->id, &a))) {
-			continue; /* keys of a peer whose address we do not know yet */
+		if (!l->has_addr && !ctl_keys_verified_addr(k, l->id, &a)) {
+			continue; /* a link the peer opened, and no address of it verified yet */
 		}
 		struct dp_addr da = {.family = a.family, .port = a.port};
 		memcpy(da.addr, a.addr, sizeof(da.addr));
@@ -216,8 +212,7 @@ struct dp_peers *ctl_keys_build(struct ctl_keys *k,
 	return t;
 }
 
-void ctl_keys_counts(const struct ctl_keys *k, unsigned *links, unsigned *addrs)
+unsigned ctl_keys_links(const struct ctl_keys *k)
 {
-	*links = k->nlink;
-	*addrs = k->naddr;
+	return k != NULL ? k->nlink : 0;
 }

@@ -237,7 +237,10 @@ static bool peer_evict(struct ctl_links *l)
 	struct ctl_link_peer *victim = NULL;
 	for (uint32_t i = 0; i < l->cfg.max_peers; i++) {
 		struct ctl_link_peer *p = &l->peers[i];
-		if (p->in_use && p->q.bytes == 0 && !p->blocked &&
+		/* links that never idle out (a secured node's carry datagram keys) are kept while
+		 * up: a crowd of new peers must not close the links real members use */
+		bool kept = l->cfg.idle_timeout_ms == 0 && p->state == CTL_LINK_UP;
+		if (p->in_use && p->q.bytes == 0 && !p->blocked && !kept &&
 		    (victim == NULL || p->last_used_ms < victim->last_used_ms)) {
 			victim = p;
 		}

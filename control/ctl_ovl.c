@@ -49,6 +49,7 @@
  * it misses: longer than the pulls, pushes and hand-offs a change starts (three T_sync rounds) */
 #define SETTLE_MS (3 * SYNC_MS)
 #define CRL_POLL_MS 2000   /* how often the CRL file is checked for changes */
+#define VERIFY_DIALS 32	   /* addresses of the view dialled to verify them, per table published */
 #define RING_QUERY_MS 3000 /* how long admin "ring" waits for every node's NODE_INFO answer */
 #define NODE_QUERY_MS 1000 /* how long admin "node" waits for the count of this node's keys */
 /* A NODE_INFO (which any member can send) starts at most one count of the store this often; the
@@ -98,8 +99,11 @@ struct ctl_ovl {
 	struct ctl_tls *tls;   /* borrowed; NULL: an unsecured lab ring (ids from addresses) */
 	struct ctl_keys *keys; /* secured: the datagram keys of the links */
 	bool keys_stale;       /* the view changed: rebuild the key table */
+	bool route_stale;      /* secured: an address was verified: filter the table again */
 	uint64_t impostors;    /* frames whose SENDER is not the link's authenticated peer */
-	uint64_t crl_check_ms; /* next look at the CRL file */
+	uint64_t
+		impostor_members; /* view entries left out of tables: their address is another\'s */
+	uint64_t crl_check_ms;	  /* next look at the CRL file */
 	struct ctl_sync *sync;
 	struct dht_chord *chord;
 	uint64_t overlay_id;
@@ -294,11 +298,14 @@ static void log_membership(struct ctl_ovl *ov, const struct dht_route *rt)
 	ov->nseen = rt->nmembers;
 }
 
-/* The address of the live member of id @p id in the view (for keys of inbound links). */
-static bool member_addr(void *arg, dht_id_t id, struct dht_addr *out)
+/* Dial @p a so that its certificate says which member is there (secured: an address is believed
+ * only once an outgoing link found that member's certificate at it). */
+static void verify_addr(struct ctl_ovl *ov, const struct dht_addr *a)
 {
-	struct ctl_ovl *ov = arg;
-	return dht_chord_addr_of(ov->chord, id, out);
+	struct sockaddr_storage ss;
+	if (ctl_addr_from_dht(a, &ss) != LC_OK || ctl_link_connect(ov->links, &ss) != LC_OK) {
+		ov->send_refused++; /* no room for another link now: the next frame tries again */
+	}
 }
 
 /* A secured node: publish the datagram key table when a link or an address changed. */
@@ -307,7 +314,7 @@ static void publish_keys(struct ctl_ovl *ov)
 	if (ov->keys == NULL || !(ov->keys_stale || ctl_keys_dirty(ov->keys))) {
 		return;
 	}
-	struct dp_peers *t = ctl_keys_build(ov->keys, member_addr, ov);
+	struct dp_peers *t = ctl_keys_build(ov->keys);
 	if (t != NULL) {
 		ov->keys_stale = false;
 		dp_node_set_peers(ov->node, t);
@@ -320,10 +327,91 @@ static void on_want(void *arg, const struct dp_addr *a)
 	struct ctl_ovl *ov = arg;
 	struct dht_addr da = {.family = a->family, .port = a->port};
 	memcpy(da.addr, a->addr, sizeof(da.addr));
-	struct sockaddr_storage ss;
-	if (ctl_addr_from_dht(&da, &ss) != LC_OK || ctl_link_connect(ov->links, &ss) != LC_OK) {
-		ov->send_refused++; /* no room for another link now: a later datagram asks again */
+	for (unsigned i = 0; i < ov->nseen; i++) {
+		if (dht_addr_equal(&ov->seen[i].addr, &da)) {
+			verify_addr(ov,
+				    &da); /* only members: a REPLY_TO cannot make us dial anyone */
+			return;
+		}
 	}
+}
+
+/* Whether the view's (@p p's id, address) is contradicted: an outgoing link found another
+ * member's certificate at that address. Addresses not dialled yet are dialled. */
+static bool impostor(struct ctl_ovl *ov, const struct dht_peer *p, unsigned *dials)
+{
+	dht_id_t there;
+	if (p->id == ov->self.id) {
+		return false;
+	}
+	if (dht_addr_equal(&p->addr, &ov->self.addr)) {
+		return true; /* another id at this node's own address */
+	}
+	if (ctl_keys_id_at(ov->keys, &p->addr, &there)) {
+		return there != p->id;
+	}
+	if (*dials < VERIFY_DIALS) {
+		(*dials)++;
+		verify_addr(ov,
+			    &p->addr); /* unknown yet: a failed dial is the detector's evidence */
+	}
+	return false;
+}
+
+/*
+ * Secured: take out of the table every member whose address an outgoing link found held by
+ * another member's certificate (an id a member gossiped at an address that is not its own: no
+ * request may be routed to it), and dial the addresses not verified yet. The table's members,
+ * successors, fingers and predecessor are filtered alike (docs/security.md §6).
+ */
+static void drop_impostors(struct ctl_ovl *ov, struct dht_route *rt)
+{
+	unsigned dials = 0, k = 0;
+	for (unsigned i = 0; i < rt->nmembers; i++) {
+		if (!impostor(ov, &rt->members[i], &dials)) {
+			rt->members[k++] = rt->members[i];
+		}
+	}
+	ov->impostor_members += rt->nmembers - k;
+	rt->nmembers = k;
+	for (unsigned i = 0; i < rt->nmembers; i++) {
+		if (rt->members[i].id == rt->self.id) {
+			rt->self_index = i;
+		}
+	}
+	if (rt->one_hop) {
+		rt->ring_size = rt->nmembers;
+	}
+	k = 0;
+	for (unsigned i = 0; i < rt->nsucc; i++) {
+		if (!impostor(ov, &rt->succ[i], &dials)) {
+			rt->succ[k++] = rt->succ[i];
+		}
+	}
+	rt->nsucc = k;
+	k = 0;
+	for (unsigned i = 0; i < rt->nfingers; i++) {
+		if (!impostor(ov, &rt->finger[i], &dials)) {
+			rt->finger[k++] = rt->finger[i];
+		}
+	}
+	rt->nfingers = k;
+	if (rt->has_pred && impostor(ov, &rt->pred, &dials)) {
+		rt->has_pred = rt->one_hop && rt->nmembers > 1;
+		if (rt->has_pred) {
+			rt->pred = rt->members[(rt->self_index + rt->nmembers - 1) % rt->nmembers];
+		}
+	}
+}
+
+/* The machine's table as this node routes by it (secured: without the impostors), or NULL. */
+static struct dht_route *route_now(struct ctl_ovl *ov)
+{
+	struct dht_route *rt = dht_chord_route(ov->chord);
+	if (rt != NULL && ov->tls != NULL) {
+		drop_impostors(ov, rt);
+	}
+	return rt;
 }
 
 static void flush(struct ctl_ovl *ov)
@@ -344,10 +432,11 @@ static void flush(struct ctl_ovl *ov)
 	}
 	bool settling = pulling || now - ov->changed_ms < SETTLE_MS;
 	if (changed || pulling != ov->pulling || joining != ov->joining_pub ||
-	    settling != ov->settling_pub) {
+	    settling != ov->settling_pub || ov->route_stale) {
+		ov->route_stale = false;
 		ov->joining_pub = joining;
 		ov->settling_pub = settling;
-		struct dht_route *rt = dht_chord_route(ov->chord);
+		struct dht_route *rt = route_now(ov);
 		if (rt != NULL) {
 			ctl_sync_on_route(ov->sync, rt, now_ms());
 			rt->pulling = ov->pulling = ctl_sync_pulling(ov->sync);
@@ -443,13 +532,19 @@ static bool sender_ok(struct ctl_ovl *ov, const struct dht_peer *p)
 	if (ov->tls == NULL) {
 		return p->id == dht_node_id_of(&p->addr, ov->overlay_id);
 	}
-	dht_id_t id;
-	if (ctl_links_frame_peer(ov->links, &id) && id == p->id) {
-		ctl_keys_learn(ov->keys, id, &p->addr);
-		return true;
+	dht_id_t id, there;
+	if (!ctl_links_frame_peer(ov->links, &id) || id != p->id ||
+	    dht_addr_equal(&p->addr, &ov->self.addr) ||
+	    (ctl_keys_id_at(ov->keys, &p->addr, &there) && there != id)) {
+		/* not the link's peer; or it names an address where we found another member */
+		ov->impostors++;
+		return false;
 	}
-	ov->impostors++;
-	return false;
+	struct dht_addr mine;
+	if (!ctl_keys_verified_addr(ov->keys, id, &mine) || !dht_addr_equal(&mine, &p->addr)) {
+		verify_addr(ov, &p->addr); /* dial it: its certificate must be the sender's */
+	}
+	return true;
 }
 
 /* A frame of another kind than Chord's from @p p: a sign of life, when @p p sent it. */
@@ -502,7 +597,7 @@ static bool live_member(const struct dht_route *rt, const struct dht_peer *p)
  */
 static void info_request(struct ctl_ovl *ov, const struct dht_lsp_ovl_msg *m)
 {
-	struct dht_route *rt = dht_chord_route(ov->chord);
+	struct dht_route *rt = route_now(ov);
 	struct dht_peer from = peer_of(&m->sender);
 	if (rt == NULL) {
 		return;
@@ -540,7 +635,7 @@ static void info_waits_run(struct ctl_ovl *ov, uint64_t now)
 			i++;
 			continue;
 		}
-		if (rt == NULL && (rt = dht_chord_route(ov->chord)) == NULL) {
+		if (rt == NULL && (rt = route_now(ov)) == NULL) {
 			return; /* out of memory: tried again at the next run */
 		}
 		answer_node_info(ov, rt, &w->hdr, &w->to);
@@ -675,6 +770,7 @@ static bool on_link_auth(void *arg, const struct ctl_link_conn *conn,
 	if (!up || peer == NULL || ctl_addr_to_dht(peer, &a) != LC_OK ||
 	    dht_chord_addr_may_be(ov->chord, &a, conn->peer_id)) {
 		ctl_keys_on_link(ov->keys, conn, peer, up, now_ms());
+		ov->route_stale = ov->route_stale || (up && peer != NULL); /* an address verified */
 		return true;
 	}
 	ctl_tls_count_bad_id(ov->tls);
@@ -920,18 +1016,19 @@ static void security_json(const struct ctl_ovl *ov, struct ctl_json *j)
 		     ",\"security\":{\"mode\":\"tls\",\"handshakes\":%llu,\"refused_chain\":%llu,"
 		     "\"refused_expired\":%llu,\"refused_revoked\":%llu,\"refused_no_cert\":%llu,"
 		     "\"refused_proto\":%llu,\"refused_id\":%llu,\"impostor_frames\":%llu,"
+		     "\"impostor_members\":%llu,"
 		     "\"crl_loads\":%llu,\"crl_failures\":%llu,\"dropped_revoked\":%llu}",
 		     (unsigned long long)t.handshakes, (unsigned long long)t.refused_chain,
 		     (unsigned long long)t.refused_expired, (unsigned long long)t.refused_revoked,
 		     (unsigned long long)t.refused_no_cert, (unsigned long long)t.refused_proto,
 		     (unsigned long long)t.refused_id, (unsigned long long)ov->impostors,
-		     (unsigned long long)t.crl_loads, (unsigned long long)t.crl_failures,
-		     (unsigned long long)t.dropped_revoked);
+		     (unsigned long long)ov->impostor_members, (unsigned long long)t.crl_loads,
+		     (unsigned long long)t.crl_failures, (unsigned long long)t.dropped_revoked);
 }
 
 int ctl_ovl_query_new(struct ctl_ovl *ov, bool all_nodes, struct ctl_ovl_query **out)
 {
-	struct dht_route *rt = dht_chord_route(ov->chord);
+	struct dht_route *rt = route_now(ov);
 	if (rt == NULL) {
 		return LC_ENOMEM;
 	}
@@ -1070,7 +1167,7 @@ size_t ctl_ovl_query_json(const struct ctl_ovl_query *q, char *buf, size_t cap)
 {
 	struct ctl_ovl *ov = q->ov;
 	struct ctl_json j = {.buf = buf, .cap = cap};
-	struct dht_route *rt = dht_chord_route(ov->chord);
+	struct dht_route *rt = route_now(ov);
 	struct dht_chord_stats st;
 	dht_chord_stats(ov->chord, &st);
 	if (rt == NULL) {
@@ -1163,7 +1260,7 @@ size_t ctl_ovl_route_json(struct ctl_ovl *ov, const char *aor, char *buf, size_t
 			     DHT_KEY_MAX);
 		return j.len;
 	}
-	struct dht_route *rt = dht_chord_route(ov->chord);
+	struct dht_route *rt = route_now(ov);
 	if (rt == NULL) {
 		ctl_json_put(&j, "{\"error\":\"out of memory\"}\n");
 		return j.len;

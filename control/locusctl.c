@@ -298,15 +298,23 @@ static int admin_tls_command(const struct opts *o, const char *line, unsigned ti
 	}
 	char buf[65536];
 	size_t n = 0, total = 0;
-	while (SSL_read_ex(ssl, buf, sizeof(buf), &n) == 1) {
+	bool refused = false;
+	int r;
+	while ((r = SSL_read_ex(ssl, buf, sizeof(buf), &n)) == 1) {
+		if (total == 0) {
+			refused = strncmp(buf, "{\"error\"", LC_MIN(n, 8)) == 0 ||
+				  strncmp(buf, "error:", LC_MIN(n, 6)) == 0;
+		}
 		fwrite(buf, 1, n, stdout);
 		total += n;
 	}
-	if (SSL_get_error(ssl, 0) != SSL_ERROR_ZERO_RETURN && total == 0) {
-		fprintf(stderr, "locusctl: no answer from %s within %u ms\n", addr, timeout_ms);
+	if (SSL_get_error(ssl, r) != SSL_ERROR_ZERO_RETURN) {
+		/* no close_notify: the answer may have been cut by someone on the path */
+		fprintf(stderr, "locusctl: no complete answer from %s within %u ms\n", addr,
+			timeout_ms);
 		goto out;
 	}
-	rc = total > 0 ? 0 : 1;
+	rc = total > 0 && !refused ? 0 : 1;
 out:
 	SSL_free(ssl);
 	if (fd >= 0) {

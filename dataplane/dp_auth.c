@@ -77,7 +77,9 @@ static struct dp_replay_slot *window(struct dp_replay_slot *replay, uint32_t now
 			*fresh = false;
 			return s;
 		}
-		if (spare == NULL && (s->last_s == 0 || now_s - s->last_s > DP_REPLAY_IDLE_S)) {
+		/* signed: a clock stepped back must not make live windows look idle */
+		if (spare == NULL &&
+		    (s->last_s == 0 || (int32_t)(now_s - s->last_s) > DP_REPLAY_IDLE_S)) {
 			spare = s;
 		}
 	}
@@ -127,6 +129,10 @@ static bool replay_ok(struct dp_replay_slot *replay, uint32_t now_s, uint32_t ep
 	uint8_t lane = (uint8_t)(seq >> 56);
 	uint64_t c = seq & SEQ_MASK;
 	bool fresh;
+	if (lane >= DP_AUTH_LANES) {
+		*why = DP_AUTH_REPLAY; /* no node has that many workers: a member filling windows */
+		return false;
+	}
 	struct dp_replay_slot *s = window(replay, now_s, epoch, lane, &fresh);
 	if (s == NULL) {
 		*why = DP_AUTH_FULL; /* every slot it may use is live: refuse rather than forget */

@@ -35,6 +35,7 @@
 #define DP_REPLAY_SLOTS 4096 /* windows per worker: a power of two */
 #define DP_REPLAY_PROBE 8    /* slots a lookup probes */
 #define DP_REPLAY_IDLE_S 180 /* a window unused this long may be reused (> 2 max ages) */
+#define DP_AUTH_LANES 64     /* sending workers (lanes); a higher lane is refused */
 
 /* One link's and lane's window of sequence numbers. Owner: one worker (an array of
  * DP_REPLAY_SLOTS, zeroed at start). */

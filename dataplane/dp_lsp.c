@@ -77,6 +77,7 @@ static void queue_answer(struct dp_worker *w, const struct dp_pkt *in, struct dp
 		return;
 	}
 	lc_counter_inc(&w->stats.lsp_status[(status / 100) % 16]);
+	out->flags = (in->flags & DP_PKT_AUTHED) ? 0 : DP_PKT_PLAIN;
 	dp_tx_push(w, out);
 }
 

@@ -16,6 +16,8 @@
 
 #include "dataplane/dp_worker_internal.h"
 
+_Static_assert(DP_MAX_WORKERS <= DP_AUTH_LANES, "every worker needs a lane of its own");
+
 static bool addr_equal(const struct dp_addr *a, const struct dp_addr *b)
 {
 	return a->family == b->family && a->port == b->port && memcmp(a->addr, b->addr, 16) == 0;
@@ -71,6 +73,11 @@ static bool seal(struct dp_worker *w, const struct dp_peer *peer, struct dp_pkt 
 
 enum dp_member_tx_result dp_member_tx(struct dp_worker *w, struct dp_pkt *p)
 {
+	if (p->flags & DP_PKT_PLAIN) {
+		/* an answer to a request no member tagged: whoever sent it from a member's
+		 * address must not get a member's word back (a replayed reply context) */
+		return DP_MEMBER_SEND;
+	}
 	const struct dp_peer *peer = dp_peers_find(w->peers, &p->peer);
 	if (peer != NULL && peer->nkeys > 0) {
 		return seal(w, peer, p) ? DP_MEMBER_SEND : DP_MEMBER_DROP;

@@ -30,6 +30,7 @@ struct dp_addr {
 enum {
 	DP_PKT_AUTHED = 1,    /* received: a member's tag was checked and cut off (dp_auth.h) */
 	DP_PKT_TO_MEMBER = 2, /* to send: only to a member, tagged; refused when it has no key */
+	DP_PKT_PLAIN = 4,     /* to send: never tagged (the answer to an untagged request) */
 };
 
 /* Owner: the worker whose pool holds it, or the worker it was handed to until it comes back. */

@@ -20,7 +20,7 @@ REPLICA_STORE, RANGE_TRANSFER, RANGE_DIGEST = 0x40, 0x41, 0x42
 
 # TLVs (docs/lsp.md §4.3, §11.2)
 T_KEY, T_RECORD, T_EXPIRES, T_STATUS, T_CONTACT = 0x8001, 0x8002, 0x8005, 0x8010, 0x8020
-T_SENDER, T_INCARNATION = 0x8100, 0x8106
+T_SENDER, T_MEMBER, T_VIEW_DIGEST, T_INCARNATION = 0x8100, 0x8104, 0x8105, 0x8106
 T_AUTH, AUTH_LEN = 0x8140, 36  # the member's tag (§4.8): TLV header and 32 bytes, always last
 
 # the overlay id of --overlay p2psip.org (docs/lsp.md §2)
@@ -72,6 +72,21 @@ def strip_auth(data):
     out = bytearray(data[:-AUTH_LEN])
     struct.pack_into("!H", out, 6, len(out) - HDR_LEN)
     return bytes(out)
+
+
+def member(node_id, host, port, incarnation=1, alive=True):
+    """A MEMBER value (§11.2): id, incarnation, state (1 alive, 2 dead), address."""
+    if isinstance(node_id, str):
+        node_id = int(node_id, 16)
+    return (node_id.to_bytes(16, "big") + struct.pack("!IB", incarnation, 1 if alive else 2) +
+            addr(host, port))
+
+
+def membership(sender, members, overlay=P2PSIP_ORG):
+    """MEMBERSHIP gossip from `sender` (a node value) spreading `members` (MEMBER values)."""
+    body = tlv(T_SENDER, sender) + tlv(T_VIEW_DIGEST, struct.pack("!QI", 0, len(members)))
+    return message(MEMBERSHIP, body + b"".join(tlv(T_MEMBER, m) for m in members),
+                   overlay=overlay)
 
 
 def join(sender_id, host, port, overlay=P2PSIP_ORG):
