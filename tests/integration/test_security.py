@@ -292,7 +292,8 @@ code, out, _ = tcp_admin.ctl("--overlay-ca", os.path.join(other.dir, "ca.pem"), 
                              "--key", okey, "stats")
 t.ok(code != 0 and '"total"' not in out, "... but not one with another CA's certificate")
 code, _, err = tcp_admin.ctl("--cert", acert, "stats")
-t.is_(code, 2, "locusctl --cert without --overlay-ca and --key: exit 2 (%s)" % err.strip())
+t.is_(code, 2, "locusctl --cert without --overlay-ca and --key: exit 2 (%s)"
+      % " ".join(err.split()))
 tcp_admin.stop()
 
 # ---- a member gossips ids it made up, to own other members' keys ----
