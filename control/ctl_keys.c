@@ -59,7 +59,9 @@ void ctl_keys_free(struct ctl_keys *k)
 	if (k == NULL) {
 		return;
 	}
-	explicit_bzero(k->link, k->caplink * sizeof(*k->link));
+	if (k->link != NULL) {
+		explicit_bzero(k->link, k->caplink * sizeof(*k->link));
+	}
 	lc_free(k->link);
 	lc_free(k);
 }

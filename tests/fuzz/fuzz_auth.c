@@ -11,7 +11,7 @@
  *  - bit 0 set: the bytes are first made a whole LSP message (the header's body length fixed)
  *    and sealed under the member's key with a sequence number taken from the input; then they
  *    must open as exactly the message that was sealed, and a second open must be refused as a
- *    replay. Bit 1 flips one byte (chosen by the input) after sealing: then it must not open.
+ *    replay; a lane (top byte of the sequence number) no sender has must not open. Bit 1 flips one byte (chosen by the input) after sealing: then it must not open.
  * The same function runs in every build through tests/fuzz/replay.c over tests/fuzz/corpus_auth/.
  */
 #include <string.h>
@@ -75,6 +75,12 @@ static void sealed(uint8_t mode, const uint8_t *d, uint32_t n)
 	FUZZ_CHECK(len == n + DP_AUTH_LEN, "AUTH appended");
 	memset(replay, 0, sizeof(replay)); /* a fresh receiver for each input */
 	const struct dp_peer *from;
+	if ((seq >> 56) >= DP_AUTH_LANES) {
+		FUZZ_CHECK(dp_auth_open(&mac, peers, replay, NOW, &member, buf, &len, &from) !=
+				   DP_AUTH_OK,
+			   "a lane no sender has passed");
+		return;
+	}
 	if (mode & 2) {
 		buf[(pos * 131u) % len] ^= (uint8_t)(1u << (pos % 8));
 		FUZZ_CHECK(dp_auth_open(&mac, peers, replay, NOW, &member, buf, &len, &from) !=
