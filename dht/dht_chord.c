@@ -1397,13 +1397,3 @@ bool dht_chord_addr_may_be(const struct dht_chord *c, const struct dht_addr *a, 
 	}
 	return !known;
 }
-
-bool dht_chord_addr_of(const struct dht_chord *c, dht_id_t id, struct dht_addr *out)
-{
-	const struct member *m = view_find((struct dht_chord *)c, id);
-	if (m == NULL || m->state != DHT_MEMBER_ALIVE) {
-		return false;
-	}
-	*out = m->peer.addr;
-	return true;
-}

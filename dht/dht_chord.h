@@ -178,8 +178,5 @@ void dht_chord_stats(const struct dht_chord *c, struct dht_chord_stats *out);
  */
 bool dht_chord_addr_may_be(const struct dht_chord *c, const struct dht_addr *a, dht_id_t id);
 
-/** The address of the live member of id @p id; false when the view has none. Context: control. */
-bool dht_chord_addr_of(const struct dht_chord *c, dht_id_t id, struct dht_addr *out);
-
 /** Whether the view is the complete overlay (one-hop mode). */
 bool dht_chord_one_hop(const struct dht_chord *c);
