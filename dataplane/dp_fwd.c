@@ -37,24 +37,24 @@
 
 /* ---- routing --------------------------------------------------------------------------------- */
 
-void dp_fwd_route(struct dp_worker *w, bool read, bool forwarded)
+void dp_fwd_route(const struct dp_worker *w, struct dp_req *r, bool read, bool forwarded)
 {
-	w->fwd = NULL;
+	r->fwd = NULL;
 	const struct dht_route *rt = w->rt;
 	if (rt != NULL && rt->joining && rt->nsucc > 0) {
 		/* not in the ring yet: a key we would own alone belongs to the ring we join */
-		w->fwd = &rt->succ[0];
+		r->fwd = &rt->succ[0];
 		return;
 	}
 	if (rt == NULL || (rt->nsucc == 0 && rt->nmembers <= 1)) {
 		return; /* alone: every key is ours */
 	}
 	if (read) {
-		int pos = dht_route_position(rt, w->key);
+		int pos = dht_route_position(rt, r->key.id);
 		if (pos == 0 && rt->pulling && rt->nsucc > 0) {
 			/* we own the key but may not hold it yet (we just joined, came back or took
 			 * over a range, and pull it): the successor, which held it, answers */
-			w->fwd = &rt->succ[0];
+			r->fwd = &rt->succ[0];
 			return;
 		}
 		if (pos == 0 ||
@@ -66,32 +66,32 @@ void dp_fwd_route(struct dp_worker *w, bool read, bool forwarded)
 			return;
 		}
 	}
-	const struct dht_peer *p = dht_route_next_hop(rt, w->key);
+	const struct dht_peer *p = dht_route_next_hop(rt, r->key.id);
 	if (!dht_route_is_self(rt, p)) {
-		w->fwd = p;
+		r->fwd = p;
 	}
 }
 
-bool dp_fwd_read_miss(struct dp_worker *w, unsigned hop_limit)
+const struct dht_peer *dp_fwd_read_miss(struct dp_worker *w, const struct dp_key *k,
+					unsigned hop_limit)
 {
 	const struct dht_route *rt = w->rt;
 	if (rt == NULL || !rt->settling || hop_limit == 0) {
-		return false;
+		return NULL;
 	}
-	if (dht_store_find(w->store, w->key, w->aor, w->aor_len) != NULL) {
+	if (dht_store_find(w->store, k->id, k->aor, k->len) != NULL) {
 		/* the key is held here, tombstones only: a removal this node knows of, which a node
 		 * further down the chain may not have yet; the miss is the answer */
-		return false;
+		return NULL;
 	}
 	const struct dht_peer *set[DHT_MAX_REPLICAS];
-	unsigned k = dht_route_replicas(rt, w->key, set, DHT_MAX_REPLICAS);
-	for (unsigned i = 0; i + 1 < k; i++) {
+	unsigned n = dht_route_replicas(rt, k->id, set, DHT_MAX_REPLICAS);
+	for (unsigned i = 0; i + 1 < n; i++) {
 		if (dht_route_is_self(rt, set[i])) {
-			w->fwd = set[i + 1];
-			return true;
+			return set[i + 1];
 		}
 	}
-	return false; /* the last of the chain, or not in it: the miss is the answer */
+	return NULL; /* the last of the chain, or not in it: the miss is the answer */
 }
 
 /* ---- reply contexts -------------------------------------------------------------------------- */
@@ -102,12 +102,6 @@ static int seal(struct dp_worker *w, struct dp_rctx *c, uint64_t txn, uint8_t ty
 {
 	struct dp_rctx_bind to = {.txn = txn, .type = type, .key = key};
 	return dp_rctx_seal(c, &w->mac, w->cfg->ctx_key, &to);
-}
-
-/* The AOR of w->msg (w->aor) as an LSP KEY. */
-static struct dht_bytes aor_key(const struct dp_worker *w)
-{
-	return (struct dht_bytes){w->aor, (uint32_t)w->aor_len};
 }
 
 /* The skeleton of the SIP request in w->msg: what sip_resp_start copies into a response. */
@@ -157,11 +151,11 @@ static struct dp_pkt *fwd_begin(struct dp_worker *w, struct dht_lsp_builder *b, 
 	return out;
 }
 
-static void fwd_send(struct dp_worker *w, struct dp_pkt *out, size_t len)
+static void fwd_send(struct dp_worker *w, struct dp_pkt *out, size_t len, const struct dht_peer *to)
 {
 	out->len = (uint32_t)len;
 	out->sock = DP_SOCK_LSP;
-	dp_addr_of(&w->fwd->addr, &out->peer);
+	dp_addr_of(&to->addr, &out->peer);
 	lc_counter_inc(&w->stats.fwd_out);
 	dp_tx_push_member(w, out);
 }
@@ -188,15 +182,17 @@ static uint32_t clamp_u32(int64_t v)
 	return v > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-void dp_fwd_register(struct dp_worker *w, const struct dp_addr *src, const struct dp_update *u)
+void dp_fwd_register(struct dp_worker *w, const struct dp_pkt *in, const struct dp_update *u)
 {
 	const struct sip_msg *m = &w->msg;
+	const struct dp_addr *src = &in->peer;
+	const struct dp_key *k = &in->req.key;
 	uint8_t type = u->remove_all ? DHT_LSP_REMOVE : DHT_LSP_PUBLISH;
 	uint64_t txn = sip_txn(m);
 	struct dp_rctx ctx;
 	dp_rctx_begin(&ctx, DP_RCTX_REGISTER, w->now_s, src);
 	put_skeleton(&ctx, m);
-	if (seal(w, &ctx, txn, type, aor_key(w)) != LC_OK) {
+	if (seal(w, &ctx, txn, type, dp_key_bytes(k)) != LC_OK) {
 		sip_cannot_forward(w, src);
 		return;
 	}
@@ -205,7 +201,7 @@ void dp_fwd_register(struct dp_worker *w, const struct dp_addr *src, const struc
 	if (out == NULL) {
 		return;
 	}
-	dht_lsp_put_key(&b, w->aor, w->aor_len);
+	dht_lsp_put_key(&b, k->aor, k->len);
 	dht_lsp_put_reply_ctx(&b, ctx.b, ctx.len);
 	dht_lsp_put_reply_to(&b, &w->rt->self.addr);
 	dht_lsp_put_call_id(&b, u->call_id.p, u->call_id.len);
@@ -247,16 +243,18 @@ void dp_fwd_register(struct dp_worker *w, const struct dp_addr *src, const struc
 		sip_cannot_forward(w, src);
 		return;
 	}
-	fwd_send(w, out, len);
+	fwd_send(w, out, len, in->req.fwd);
 }
 
-void dp_fwd_lookup(struct dp_worker *w, const struct dp_addr *src)
+void dp_fwd_lookup(struct dp_worker *w, const struct dp_pkt *in, const struct dht_peer *to)
 {
+	const struct dp_addr *src = &in->peer;
+	const struct dp_key *k = &in->req.key;
 	uint64_t txn = sip_txn(&w->msg);
 	struct dp_rctx ctx;
 	dp_rctx_begin(&ctx, DP_RCTX_REDIRECT, w->now_s, src);
 	put_skeleton(&ctx, &w->msg);
-	if (seal(w, &ctx, txn, DHT_LSP_LOOKUP, aor_key(w)) != LC_OK) {
+	if (seal(w, &ctx, txn, DHT_LSP_LOOKUP, dp_key_bytes(k)) != LC_OK) {
 		sip_cannot_forward(w, src);
 		return;
 	}
@@ -265,7 +263,7 @@ void dp_fwd_lookup(struct dp_worker *w, const struct dp_addr *src)
 	if (out == NULL) {
 		return;
 	}
-	dht_lsp_put_key(&b, w->aor, w->aor_len);
+	dht_lsp_put_key(&b, k->aor, k->len);
 	dht_lsp_put_reply_ctx(&b, ctx.b, ctx.len);
 	dht_lsp_put_reply_to(&b, &w->rt->self.addr);
 	size_t len = 0;
@@ -274,7 +272,7 @@ void dp_fwd_lookup(struct dp_worker *w, const struct dp_addr *src)
 		sip_cannot_forward(w, src);
 		return;
 	}
-	fwd_send(w, out, len);
+	fwd_send(w, out, len, to);
 }
 
 bool dp_fwd_from_member(const struct dp_worker *w, const struct dp_pkt *in)
@@ -310,15 +308,40 @@ static struct dp_pkt *encode_new(struct dp_worker *w, const struct dht_lsp_msg *
 	return out;
 }
 
-static void encode_and_forward(struct dp_worker *w, const struct dht_lsp_msg *m)
+static void encode_and_forward(struct dp_worker *w, const struct dht_lsp_msg *m,
+			       const struct dht_peer *to)
 {
 	struct dp_pkt *out = encode_new(w, m, DP_DROP_FWD_TOO_LARGE);
 	if (out != NULL) {
-		fwd_send(w, out, out->len);
+		fwd_send(w, out, out->len, to);
 	}
 }
 
-void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in)
+/*
+ * Our reply context around the LSP client request in w->lsp, received in @p in: its address,
+ * transaction id, hop limit and own context, sealed for a request of transaction *txn (the
+ * same for every retransmission of the client's) about the request's store key.
+ */
+static bool wrap_client(struct dp_worker *w, const struct dp_pkt *in, struct dp_rctx *ctx,
+			uint64_t *txn)
+{
+	const struct dht_lsp_msg *m = &w->lsp;
+	uint8_t id[sizeof(in->peer) + 8];
+	memcpy(id, &in->peer, sizeof(in->peer));
+	memcpy(id + sizeof(in->peer), &m->hdr.txn_id, 8);
+	*txn = (uint64_t)dht_key_of(id, sizeof(id), w->cfg->overlay_id);
+	dp_rctx_begin(ctx, DP_RCTX_LSP, w->now_s, &in->peer);
+	uint8_t had_ctx = (m->present & DHT_LSP_P_REPLY_CTX) != 0;
+	dp_rctx_put(ctx, &m->hdr.txn_id, 8);
+	dp_rctx_put(ctx, &m->hdr.hop_limit, 1);
+	dp_rctx_put(ctx, &had_ctx, 1);
+	if (had_ctx) {
+		dp_rctx_put(ctx, m->reply_ctx.p, m->reply_ctx.len);
+	}
+	return seal(w, ctx, *txn, m->hdr.type, dp_key_bytes(&in->req.key)) == LC_OK;
+}
+
+void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in, const struct dht_peer *to)
 {
 	struct dht_lsp_msg *m = &w->lsp;
 	if (m->hdr.hop_limit == 0) {
@@ -328,25 +351,13 @@ void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in)
 	if ((m->present & DHT_LSP_P_REPLY_TO) && dp_fwd_from_member(w, in)) {
 		/* an intermediate hop: the answer goes straight to the facing node */
 		m->hdr.hop_limit--;
-		encode_and_forward(w, m);
+		encode_and_forward(w, m, to);
 		return;
 	}
-	/* the same request, re-addressed: our context, one hop less, and a transaction id that is
-	 * the same for every retransmission of the client's */
-	uint8_t id[sizeof(in->peer) + 8];
-	memcpy(id, &in->peer, sizeof(in->peer));
-	memcpy(id + sizeof(in->peer), &m->hdr.txn_id, 8);
-	uint64_t txn = (uint64_t)dht_key_of(id, sizeof(id), w->cfg->overlay_id);
+	/* the same request, re-addressed: our context, one hop less */
+	uint64_t txn = 0;
 	struct dp_rctx ctx;
-	dp_rctx_begin(&ctx, DP_RCTX_LSP, w->now_s, &in->peer);
-	uint8_t had_ctx = (m->present & DHT_LSP_P_REPLY_CTX) != 0;
-	dp_rctx_put(&ctx, &m->hdr.txn_id, 8);
-	dp_rctx_put(&ctx, &m->hdr.hop_limit, 1);
-	dp_rctx_put(&ctx, &had_ctx, 1);
-	if (had_ctx) {
-		dp_rctx_put(&ctx, m->reply_ctx.p, m->reply_ctx.len);
-	}
-	if (seal(w, &ctx, txn, m->hdr.type, m->key) != LC_OK) {
+	if (!wrap_client(w, in, &ctx, &txn)) {
 		lc_counter_inc(&w->stats.drop[DP_DROP_FWD_TOO_LARGE]);
 		dp_lsp_answer_status(w, in, DHT_LSP_S_INTERNAL);
 		return;
@@ -356,10 +367,10 @@ void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in)
 	m->present |= DHT_LSP_P_REPLY_CTX | DHT_LSP_P_REPLY_TO;
 	m->reply_ctx = (struct dht_bytes){(const char *)ctx.b, (uint32_t)ctx.len};
 	m->reply_to = w->rt->self.addr;
-	encode_and_forward(w, m);
+	encode_and_forward(w, m, to);
 }
 
-bool dp_fwd_replicate_sip(struct dp_worker *w, const struct dp_addr *src, bool remove)
+bool dp_fwd_replicate_sip(struct dp_worker *w, const struct dp_pkt *in, bool remove)
 {
 	if (w->rt == NULL || w->rt->nsucc == 0 || w->rt->replicas <= 1) {
 		return false; /* no other copy to wait for: skip sealing a context nobody reads */
@@ -369,15 +380,41 @@ bool dp_fwd_replicate_sip(struct dp_worker *w, const struct dp_addr *src, bool r
 		.type = remove ? DHT_LSP_REMOVE : DHT_LSP_PUBLISH,
 	};
 	struct dp_rctx ctx;
-	dp_rctx_begin(&ctx, DP_RCTX_REGISTER, w->now_s, src);
+	dp_rctx_begin(&ctx, DP_RCTX_REGISTER, w->now_s, &in->peer);
 	put_skeleton(&ctx, &w->msg);
-	if (seal(w, &ctx, ans.txn, ans.type, aor_key(w)) != LC_OK) {
+	if (seal(w, &ctx, ans.txn, ans.type, dp_key_bytes(&in->req.key)) != LC_OK) {
 		return false; /* answered at once: replicated, but without waiting for the quorum */
 	}
 	ans.ctx = (struct dht_bytes){(const char *)ctx.b, (uint32_t)ctx.len};
-	dp_addr_of(&w->rt->self.addr,
-		   &ans.to); /* the answer comes back to us as to a facing node */
-	return dp_repl_write(w, &ans);
+	/* the replica that completes the quorum answers us, as it would a facing node */
+	ans.to = w->rt->self.addr;
+	return dp_repl_write(w, &in->req.key, &ans);
+}
+
+bool dp_fwd_replicate_lsp(struct dp_worker *w, const struct dp_pkt *in)
+{
+	const struct dht_lsp_msg *m = &w->lsp;
+	if (w->rt == NULL || w->rt->nsucc == 0 || w->rt->replicas <= 1) {
+		return false;
+	}
+	struct dp_repl_answer ans = {.txn = m->hdr.txn_id, .type = m->hdr.type};
+	struct dp_rctx ctx;
+	if ((m->present & DHT_LSP_P_REPLY_TO) && dp_fwd_from_member(w, in)) {
+		/* a facing node forwarded it: the answer goes to it, with its context */
+		ans.to = m->reply_to;
+		if (m->present & DHT_LSP_P_REPLY_CTX) {
+			ans.ctx = m->reply_ctx;
+		}
+	} else {
+		/* a client of ours: the answer comes back to us, as to a facing node, and we relay it
+		 * (a client hears only from the node it asked) */
+		if (!wrap_client(w, in, &ctx, &ans.txn)) {
+			return false; /* answered at once, without waiting for the quorum */
+		}
+		ans.ctx = (struct dht_bytes){(const char *)ctx.b, (uint32_t)ctx.len};
+		ans.to = w->rt->self.addr;
+	}
+	return dp_repl_write(w, &in->req.key, &ans);
 }
 
 /* ---- answers --------------------------------------------------------------------------------- */
@@ -481,11 +518,18 @@ bool dp_fwd_answer(struct dp_worker *w)
 	    !(m->present & DHT_LSP_P_REPLY_CTX)) {
 		return false;
 	}
-	/* the answer names the request it answers: the context must have been sealed for it */
+	/* the answer names the request it answers: the context must have been sealed for it.
+	 * Contexts are sealed for the request's store key (dp_key.h): the answer's KEY is the
+	 * client's as written when the owner echoes the request, the stored key when a replica
+	 * answers from its copy, and both name the same store key. */
+	struct dp_key k;
+	if (!(m->present & DHT_LSP_P_KEY) || !dp_key_of_bytes(&k, m->key, w->cfg->overlay_id)) {
+		return false;
+	}
 	struct dp_rctx_bind answered = {
 		.txn = m->hdr.txn_id,
 		.type = m->hdr.type,
-		.key = (m->present & DHT_LSP_P_KEY) ? m->key : (struct dht_bytes){0},
+		.key = dp_key_bytes(&k),
 	};
 	enum dp_rctx_kind kind;
 	struct dp_addr client;

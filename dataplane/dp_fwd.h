@@ -13,39 +13,50 @@
 #include "dataplane/dp_worker_internal.h"
 
 /**
- * Where the request for w->key goes: sets w->fwd to the node to forward it to, or NULL when this
- * node handles it. Requests go to the owner, or to the replica that takes over while the owner
- * is suspect (dht_route_next_hop). @p read: a lookup; @p forwarded: another node sent it (its hop
- * limit was used): then a replica inside the write quorum answers it itself, which is how
- * lookups fall back to replicas while an owner is unreachable.
+ * Where the request whose key is in @p r goes: sets r->fwd to the node to forward it to, or NULL
+ * when this node handles it. Requests go to the owner, or to the replica that takes over while
+ * the owner is suspect (dht_route_next_hop). @p read: a lookup; @p forwarded: another node sent
+ * it (its hop limit was used): then a replica inside the write quorum answers it itself, which
+ * is how lookups fall back to replicas while an owner is unreachable.
  * Context: the worker, inside a burst (w->rt is held).
  */
-void dp_fwd_route(struct dp_worker *w, bool read, bool forwarded);
+void dp_fwd_route(const struct dp_worker *w, struct dp_req *r, bool read, bool forwarded);
 
 /**
- * A read of w->key found no binding here: when the key is not held at all (tombstones are a removal
- * this node knows of: then the miss is the answer), while the ring settles after a change
- * (rt->settling), the
- * next node of the key's chain may hold what this one does not have yet (a new owner whose pull
- * came from a node as new as itself, a replica the owner has not pushed to yet), so the read is
- * passed on to it: sets w->fwd and returns true. The last node of the chain, a settled ring, or
- * an exhausted @p hop_limit: false, and the miss is the answer.
+ * A read of @p k found no binding here: when the key is not held at all (tombstones are a
+ * removal this node knows of: then the miss is the answer), while the ring settles after a change
+ * (rt->settling), the next node of the key's chain may hold what this one does not have yet (a
+ * new owner whose pull came from a node as new as itself, a replica the owner has not pushed to
+ * yet), so the read is passed on to it: @return that node. The last node of the chain, a settled
+ * ring, or an exhausted @p hop_limit: NULL, and the miss is the answer.
  * Context: the worker, inside a burst.
  */
-bool dp_fwd_read_miss(struct dp_worker *w, unsigned hop_limit);
+const struct dht_peer *dp_fwd_read_miss(struct dp_worker *w, const struct dp_key *k,
+					unsigned hop_limit);
 
-/** Forward the REGISTER in w->msg, translated into @p u, to w->fwd as PUBLISH or REMOVE. */
-void dp_fwd_register(struct dp_worker *w, const struct dp_addr *src, const struct dp_update *u);
+/** Forward the REGISTER in w->msg, received in @p in and translated into @p u, to in->req.fwd as
+ * PUBLISH or REMOVE. */
+void dp_fwd_register(struct dp_worker *w, const struct dp_pkt *in, const struct dp_update *u);
 
 /**
- * The owner applied the REGISTER in w->msg: replicate it, and answer the UA only when the write
- * quorum holds it (the answer comes back through this node's own reply context, as to a facing
- * node). @return false when the caller answers at once (see dp_repl_write).
+ * The owner applied the REGISTER in w->msg (received in @p in): replicate it, and answer the UA
+ * only when the write quorum holds it: the replica that completes it answers this node as it
+ * would a facing node, through this node's own reply context. @return false when the caller
+ * answers at once (see dp_repl_write).
  */
-bool dp_fwd_replicate_sip(struct dp_worker *w, const struct dp_addr *src, bool remove);
+bool dp_fwd_replicate_sip(struct dp_worker *w, const struct dp_pkt *in, bool remove);
 
-/** Forward a lookup of w->key for the request in w->msg (302/404 later) to w->fwd. */
-void dp_fwd_lookup(struct dp_worker *w, const struct dp_addr *src);
+/**
+ * The owner applied the LSP PUBLISH or REMOVE in w->lsp (received in @p in): replicate it, and
+ * have the replica that completes the quorum answer the facing node that forwarded it (its
+ * REPLY_TO, when a member sent it), or this node for its own client (wrapped in a reply context,
+ * so that the client hears only from the node it asked). @return false when the caller answers
+ * at once.
+ */
+bool dp_fwd_replicate_lsp(struct dp_worker *w, const struct dp_pkt *in);
+
+/** Forward a lookup of in->req's key for the request in w->msg (302/404 later) to @p to. */
+void dp_fwd_lookup(struct dp_worker *w, const struct dp_pkt *in, const struct dht_peer *to);
 
 /**
  * Whether @p in came from a node of the overlay (its source address hashes to a member's id): only
@@ -53,10 +64,10 @@ void dp_fwd_lookup(struct dp_worker *w, const struct dp_addr *src);
  */
 bool dp_fwd_from_member(const struct dp_worker *w, const struct dp_pkt *in);
 
-/** Forward the LSP client request in w->lsp, received in @p in, to w->fwd: as it is (one hop
+/** Forward the LSP client request in w->lsp, received in @p in, to @p to: as it is (one hop
  * less) when a node already forwarded it (REPLY_TO set), else with our reply context wrapped
  * around the client's and REPLY_TO set to us. */
-void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in);
+void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in, const struct dht_peer *to);
 
 /**
  * An LSP answer arrived (decoded in w->lsp): when it carries a reply context this node made,

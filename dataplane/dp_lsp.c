@@ -25,41 +25,36 @@
 /* Counter slots of dp_stats.lsp_req. */
 enum { LSP_REQ_PING, LSP_REQ_PUBLISH, LSP_REQ_REMOVE, LSP_REQ_LOOKUP, LSP_REQ_OTHER };
 
-/* The store key of an LSP key: the canonical AOR of a SIP/SIPS/tel URI, else the bytes. */
-static bool key_of(struct dp_worker *w, struct dht_bytes key)
-{
-	struct sip_uri u;
-	if (sip_uri_parse(&u, key.p, key.len) == LC_OK && u.scheme_id != SIP_SCHEME_OTHER) {
-		return dp_key_of_uri(w, &u);
-	}
-	if (key.len > sizeof(w->aor)) {
-		return false;
-	}
-	memcpy(w->aor, key.p, key.len);
-	w->aor_len = key.len;
-	w->key = dht_key_of(w->aor, w->aor_len, w->cfg->overlay_id);
-	return true;
-}
-
 unsigned dp_lsp_classify(struct dp_worker *w, struct dp_pkt *pkt)
 {
 	if (dht_lsp_is_overlay_msg(pkt->data, pkt->len)) {
 		return dp_repl_classify(w, pkt); /* node to node; the rest of the overlay is TCP */
 	}
 	struct dht_lsp_msg *m = &w->lsp;
-	w->key_ok = false;
-	w->fwd = NULL;
+	struct dp_req *r = &pkt->req;
+	r->key_ok = false;
+	r->fwd = NULL;
 	if (dht_lsp_parse(m, pkt->data, pkt->len) != LC_OK || dht_lsp_is_answer(m) ||
 	    m->hdr.overlay_id != w->cfg->overlay_id || !(m->present & DHT_LSP_P_KEY)) {
 		return w->id;
 	}
-	w->key_ok = key_of(w, m->key);
-	if (!w->key_ok) {
+	r->key_ok = dp_key_of_bytes(&r->key, m->key, w->cfg->overlay_id);
+	if (!r->key_ok) {
 		return w->id;
 	}
-	dp_fwd_route(w, m->hdr.type == DHT_LSP_LOOKUP,
+	dp_fwd_route(w, r, m->hdr.type == DHT_LSP_LOOKUP,
 		     m->hdr.hop_limit < DHT_LSP_HOP_LIMIT_DEFAULT);
-	return w->fwd != NULL ? w->id : dht_shard_of(w->key, w->node->nworkers);
+	return r->fwd != NULL ? w->id : dht_shard_of(r->key.id, w->node->nworkers);
+}
+
+void dp_lsp_reparse(struct dp_worker *w, struct dp_pkt *pkt)
+{
+	if (dht_lsp_is_overlay_msg(pkt->data, pkt->len)) {
+		dp_repl_reparse(w, pkt);
+	} else {
+		int ret = dht_lsp_parse(&w->lsp, pkt->data, pkt->len);
+		(void)ret; /* as at classify: w->lsp.err says it */
+	}
 }
 
 /* Send a built answer back to where the request came from, counted by status class. */
@@ -233,20 +228,9 @@ static void publish(struct dp_worker *w, const struct dp_pkt *in, bool remove)
 	struct dp_update u;
 	struct dp_bindings bs;
 	to_update(w, in, remove, &u);
-	enum dp_update_status st = dp_update_apply(w, &u, &bs);
+	enum dp_update_status st = dp_update_apply(w, &in->req.key, &u, &bs);
 	if (st == DP_UPDATE_OK) {
-		const struct dht_lsp_msg *m = &w->lsp;
-		struct dp_repl_answer ans = {
-			.to = in->peer,
-			.txn = m->hdr.txn_id,
-			.type = m->hdr.type,
-			.ctx = (m->present & DHT_LSP_P_REPLY_CTX) ? m->reply_ctx
-								  : (struct dht_bytes){0},
-		};
-		if ((m->present & DHT_LSP_P_REPLY_TO) && dp_fwd_from_member(w, in)) {
-			dp_addr_of(&m->reply_to, &ans.to);
-		}
-		if (!dp_repl_write(w, &ans)) {
+		if (!dp_fwd_replicate_lsp(w, in)) {
 			answer_records(w, in, &bs, false); /* no quorum to wait for */
 		}
 		return;
@@ -320,15 +304,16 @@ void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
 		dp_lsp_answer_status(w, in, DHT_LSP_S_OK);
 		return;
 	}
-	if (!w->key_ok) {
+	if (!in->req.key_ok) {
 		dp_lsp_answer_status(w, in, DHT_LSP_S_BAD_REQUEST);
 		return;
 	}
-	if (w->fwd != NULL && kind != LSP_REQ_OTHER) {
-		dp_fwd_lsp(w, in); /* the key lives on another node */
+	if (in->req.fwd != NULL && kind != LSP_REQ_OTHER) {
+		dp_fwd_lsp(w, in, in->req.fwd); /* the key lives on another node */
 		return;
 	}
 	struct dp_bindings bs;
+	const struct dht_peer *next;
 	switch (kind) {
 	case LSP_REQ_PUBLISH:
 		publish(w, in, false);
@@ -337,10 +322,11 @@ void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
 		publish(w, in, true);
 		break;
 	case LSP_REQ_LOOKUP:
-		dp_bindings_load(w, &bs);
-		if (bs.n == 0 && dp_fwd_read_miss(w, m->hdr.hop_limit)) {
-			dp_fwd_lsp(w,
-				   in); /* the next of the chain may hold it (the ring settles) */
+		dp_bindings_load(w, &in->req.key, &bs);
+		next = bs.n == 0 ? dp_fwd_read_miss(w, &in->req.key, m->hdr.hop_limit) : NULL;
+		if (next != NULL) {
+			dp_fwd_lsp(w, in,
+				   next); /* the next of the chain may hold it (the ring settles) */
 			break;
 		}
 		answer_records(w, in, &bs, true);

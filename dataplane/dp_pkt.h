@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "common/lc_compiler.h"
+#include "dataplane/dp_key.h"
 #include "dht/dht_key.h"
 
 /* Largest datagram: a SIP message over UDP may reach 65535 bytes (sipparse's SIP_MAX_MSG_LEN). */
@@ -33,6 +34,22 @@ enum {
 	DP_PKT_PLAIN = 4,     /* to send: never tagged (the answer to an untagged request) */
 };
 
+struct dht_peer;
+
+/*
+ * What classifying a received request found: its store key and where it goes. It travels with
+ * the packet, also to the worker of another shard, so the key is computed once. Owner: as the
+ * packet's; written by the worker that classifies it.
+ */
+struct dp_req {
+	bool key_ok;		    /* key holds the request's store key */
+	const struct dht_peer *fwd; /* the node the request goes to; NULL: handled here. Points
+				     * into the routing table of the loop that classified it, so
+				     * it never crosses a ring (a forwarded request is sent by the
+				     * worker that classified it) */
+	struct dp_key key;
+};
+
 /* Owner: the worker whose pool holds it, or the worker it was handed to until it comes back. */
 struct dp_pkt {
 	uint32_t len;	     /* bytes in data */
@@ -41,6 +58,7 @@ struct dp_pkt {
 	uint8_t flags;	     /* DP_PKT_*: set on receive (rx) or by the builder (tx) */
 	struct dp_addr peer; /* source on receive, destination on send */
 	dht_id_t auth_id;    /* DP_PKT_AUTHED: the sending member's node id */
+	struct dp_req req;   /* received requests: set by classification */
 	char data[DP_PKT_CAP];
 };
 

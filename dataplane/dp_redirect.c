@@ -49,23 +49,28 @@ void dp_redirect_answer(struct dp_worker *w, const struct dp_addr *src, struct d
 	dp_reply_end(&rp);
 }
 
-void dp_redirect(struct dp_worker *w, const struct dp_addr *src)
+void dp_redirect(struct dp_worker *w, const struct dp_pkt *in)
 {
 	const struct sip_msg *m = &w->msg;
-	if (!w->key_ok ||
+	const struct dp_addr *src = &in->peer;
+	const struct dp_req *r = &in->req;
+	if (!r->key_ok ||
 	    (m->ruri.scheme_id != SIP_SCHEME_TEL && !dp_domain_served(w->cfg, m->ruri.host))) {
 		dp_reply_simple(w, src, 404, NULL);
 		return;
 	}
-	if (w->fwd != NULL) {
-		dp_fwd_lookup(w, src); /* the AOR lives on another node */
+	if (r->fwd != NULL) {
+		dp_fwd_lookup(w, in, r->fwd); /* the AOR lives on another node */
 		return;
 	}
 	struct dp_bindings b;
 	struct dp_contact c[DP_MAX_BINDINGS];
-	dp_bindings_load(w, &b);
-	if (b.n == 0 && dp_fwd_read_miss(w, DHT_LSP_HOP_LIMIT_DEFAULT)) {
-		dp_fwd_lookup(w, src); /* the next of the chain may hold it (the ring settles) */
+	dp_bindings_load(w, &r->key, &b);
+	const struct dht_peer *next =
+		b.n == 0 ? dp_fwd_read_miss(w, &r->key, DHT_LSP_HOP_LIMIT_DEFAULT) : NULL;
+	if (next != NULL) {
+		dp_fwd_lookup(w, in,
+			      next); /* the next of the chain may hold it (the ring settles) */
 		return;
 	}
 	dp_redirect_answer(w, src, c, dp_contacts_of(w, &b, c));

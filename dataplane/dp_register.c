@@ -179,9 +179,11 @@ static void answer_local(struct dp_worker *w, const struct dp_addr *src, enum dp
 	dp_register_ok(w, src, c, dp_contacts_of(w, b, c));
 }
 
-void dp_register(struct dp_worker *w, const struct dp_addr *src)
+void dp_register(struct dp_worker *w, const struct dp_pkt *in)
 {
 	const struct sip_msg *m = &w->msg;
+	const struct dp_addr *src = &in->peer;
+	const struct dp_req *r = &in->req;
 	/* step 1: the Request-URI names a domain we serve (an IP literal names this node) */
 	if (m->ruri.host_type == SIP_HOST_NAME && !dp_domain_served(w->cfg, m->ruri.host)) {
 		dp_reply_simple(w, src, 404, "Domain not served here");
@@ -190,7 +192,7 @@ void dp_register(struct dp_worker *w, const struct dp_addr *src)
 	/* step 5: the To AOR is a SIP or SIPS URI of a served domain */
 	bool sip_to =
 		m->to.uri.scheme_id == SIP_SCHEME_SIP || m->to.uri.scheme_id == SIP_SCHEME_SIPS;
-	if (!sip_to || !w->key_ok || !dp_domain_served(w->cfg, m->to.uri.host)) {
+	if (!sip_to || !r->key_ok || !dp_domain_served(w->cfg, m->to.uri.host)) {
 		dp_reply_simple(w, src, 404, "Address-of-record not served here");
 		return;
 	}
@@ -203,15 +205,15 @@ void dp_register(struct dp_worker *w, const struct dp_addr *src)
 	struct dp_bindings b;
 	struct dp_update u;
 	to_update(w, src, &u, path, sizeof(path));
-	if (w->fwd != NULL) {
-		dp_fwd_register(w, src, &u); /* the key's owner is another node */
+	if (r->fwd != NULL) {
+		dp_fwd_register(w, in, &u); /* the key's owner is another node */
 	} else if (u.n == 0 && !u.remove_all) {
 		/* a query: the current bindings, nothing changes */
-		dp_bindings_load(w, &b);
+		dp_bindings_load(w, &r->key, &b);
 		answer_local(w, src, DP_UPDATE_OK, &b);
 	} else {
-		enum dp_update_status st = dp_update_apply(w, &u, &b);
-		if (st == DP_UPDATE_OK && dp_fwd_replicate_sip(w, src, u.remove_all)) {
+		enum dp_update_status st = dp_update_apply(w, &r->key, &u, &b);
+		if (st == DP_UPDATE_OK && dp_fwd_replicate_sip(w, in, u.remove_all)) {
 			return; /* answered when the write quorum holds it */
 		}
 		answer_local(w, src, st, &b);

@@ -4,11 +4,14 @@
  *
  * The chain of a key is its replica set as the routing table orders it: owner, replica 1,
  * replica 2, ... The owner sends REPLICA_STORE (position 1) to replica 1; a replica applies the
- * entry (merging it, record by record), acknowledges to the owner when its position is
- * W-1 (it completes the write quorum W), and passes the entry on to the next replica while its
- * position is below R-1. The acknowledgement echoes where the client's answer goes (REPLY_TO, the
- * original transaction id and type, the reply context), so the owner answers from it without
- * having remembered anything; the answer lists the key's records as the owner holds them then.
+ * entry (merging it, record by record), and passes the entry on to the next replica while its
+ * position is below R-1. The replica at position W-1 (it completes the write quorum W) answers
+ * the node that waits for the write: REPLY_TO, which the owner sets to the node facing the client
+ * (itself when the client asked it), with the original transaction id and type and the reply
+ * context that node sealed, and the key's records as the merged copy holds them. That node
+ * answers its client from it as from any owner's answer (dp_fwd_answer), so nothing is kept per
+ * request and no node sends a datagram to itself: a replicated write costs the chain's messages,
+ * one answer, and the client's request and response.
  *
  * Versions: every record carries its own (dp_update.c gives them, dp_version_next), and a
  * replica merges the entry record by record (dht_store_merge): tombstones travel like bindings,
@@ -17,12 +20,13 @@
  * Trust (docs/overlay.md 6.3): a replication message is taken only from a live member of the
  * node's view at the address the view has for it, and only when this node, the sender and the
  * chain's head are all in the key's chain as this node's view has it (widened by
- * DHT_SYNC_SLACK nodes while the ring changes); an acknowledgement only from a node of the key's
- * chain. Anything else is dropped and counted (drops.replica_untrusted).
+ * DHT_SYNC_SLACK nodes while the ring changes); its answer goes where the owner says (REPLY_TO).
+ * Anything else is dropped and counted (drops.replica_untrusted).
  */
 #include <string.h>
 
 #include "common/lc_error.h"
+#include "dataplane/dp_fwd.h"
 #include "dataplane/dp_repl.h"
 #include "dataplane/dp_update.h"
 #include "dht/dht_sync.h"
@@ -45,11 +49,11 @@ static struct dht_lsp_node node_of(const struct dht_peer *p)
 
 /* The key's records, tombstones included, with everything a replica stores (absolute expiry,
  * version, writer). */
-void dp_repl_put_entry(struct dht_lsp_builder *b, const struct dp_worker *w,
+void dp_repl_put_entry(struct dht_lsp_builder *b, const struct dp_key *k,
 		       const struct dp_bindings *bs, uint64_t version)
 {
 	static const struct dht_bytes all = {.p = "*", .len = 1};
-	dht_lsp_entry_begin(b, w->aor, w->aor_len, version);
+	dht_lsp_entry_begin(b, k->aor, k->len, version);
 	for (unsigned i = 0; i < bs->n; i++) {
 		const struct dht_binding_data *d = &bs->d[i];
 		struct dht_lsp_record r = {
@@ -84,9 +88,9 @@ void dp_repl_put_entry(struct dht_lsp_builder *b, const struct dp_worker *w,
 	dht_lsp_entry_end(b);
 }
 
-void dp_records_load(struct dp_worker *w, struct dp_bindings *out)
+void dp_records_load(struct dp_worker *w, const struct dp_key *k, struct dp_bindings *out)
 {
-	struct dht_aor *aor = dht_store_find(w->store, w->key, w->aor, w->aor_len);
+	struct dht_aor *aor = dht_store_find(w->store, k->id, k->aor, k->len);
 	out->n = aor != NULL ? dht_aor_records(aor, w->now_s, out->b, DP_MAX_BINDINGS) : 0;
 	for (unsigned i = 0; i < out->n; i++) {
 		dht_binding_read(out->b[i], &out->d[i]);
@@ -110,7 +114,7 @@ static void send_to(struct dp_worker *w, struct dp_pkt *out, size_t len, const s
 	dp_tx_push_member(w, out);
 }
 
-bool dp_repl_quorum_reachable(const struct dp_worker *w)
+bool dp_repl_quorum_reachable(const struct dp_worker *w, const struct dp_key *key)
 {
 	const struct dht_route *rt = w->rt;
 	if (rt == NULL || rt->solo) {
@@ -118,28 +122,28 @@ bool dp_repl_quorum_reachable(const struct dp_worker *w)
 	}
 	unsigned need = LC_MIN(w->cfg->write_quorum, rt->replicas);
 	const struct dht_peer *set[DHT_MAX_REPLICAS];
-	unsigned k = dht_route_replicas(rt, w->key, set, DHT_MAX_REPLICAS);
+	unsigned k = dht_route_replicas(rt, key->id, set, DHT_MAX_REPLICAS);
 	int pos = position_of(rt, set, k);
 	/* the copies the chain can make from here: this node and the replicas after it */
 	return pos >= 0 && k - (unsigned)pos >= need;
 }
 
-bool dp_repl_write(struct dp_worker *w, const struct dp_repl_answer *ans)
+bool dp_repl_write(struct dp_worker *w, const struct dp_key *key, const struct dp_repl_answer *ans)
 {
 	const struct dht_route *rt = w->rt;
 	if (rt == NULL) {
 		return false;
 	}
 	const struct dht_peer *set[DHT_MAX_REPLICAS];
-	unsigned k = dht_route_replicas(rt, w->key, set, DHT_MAX_REPLICAS);
+	unsigned k = dht_route_replicas(rt, key->id, set, DHT_MAX_REPLICAS);
 	int pos = position_of(rt, set, k);
 	if (k <= 1 || pos < 0 || (unsigned)pos + 1 >= k) {
 		return false; /* alone, or the last of the chain (nothing to wait for) */
 	}
-	struct dht_aor *aor = dht_store_find(w->store, w->key, w->aor, w->aor_len);
+	struct dht_aor *aor = dht_store_find(w->store, key->id, key->aor, key->len);
 	uint64_t version = aor != NULL ? dht_aor_version(aor) : 0;
 	struct dp_bindings bs;
-	dp_records_load(w, &bs);
+	dp_records_load(w, key, &bs);
 
 	unsigned left = k - (unsigned)pos; /* copies from here to the end of the chain */
 	unsigned quorum = LC_MIN(w->cfg->write_quorum, left);
@@ -157,16 +161,14 @@ bool dp_repl_write(struct dp_worker *w, const struct dp_repl_answer *ans)
 		.position = 1, .quorum = (uint8_t)quorum, .replicas = (uint8_t)left};
 	dht_lsp_put_chain(&b, &chain);
 	if (wait) {
-		struct dht_addr to = {.family = ans->to.family, .port = ans->to.port};
-		memcpy(to.addr, ans->to.addr, sizeof(to.addr));
-		dht_lsp_put_reply_to(&b, &to);
+		dht_lsp_put_reply_to(&b, &ans->to);
 		dht_lsp_put_orig_txn(&b, ans->txn);
 		dht_lsp_put_orig_type(&b, ans->type);
 		if (ans->ctx.p != NULL) {
 			dht_lsp_put_reply_ctx(&b, ans->ctx.p, ans->ctx.len);
 		}
 	}
-	dp_repl_put_entry(&b, w, &bs, version);
+	dp_repl_put_entry(&b, key, &bs, version);
 	size_t len = 0;
 	if (dht_lsp_build_finish(&b, &len) != LC_OK) {
 		/* the key's records outgrew one datagram: no copy can be made, so the write is not
@@ -185,21 +187,30 @@ bool dp_repl_write(struct dp_worker *w, const struct dp_repl_answer *ans)
 unsigned dp_repl_classify(struct dp_worker *w, struct dp_pkt *pkt)
 {
 	struct dht_lsp_ovl_msg *m = &w->ovl;
-	w->key_ok = false;
-	w->fwd = NULL;
+	struct dp_req *r = &pkt->req;
+	r->key_ok = false;
+	r->fwd = NULL;
 	if (dht_lsp_ovl_parse(m, pkt->data, pkt->len) != LC_OK ||
-	    m->hdr.type != DHT_LSP_REPLICA_STORE || m->hdr.overlay_id != w->cfg->overlay_id) {
+	    m->hdr.type != DHT_LSP_REPLICA_STORE || dht_lsp_ovl_is_answer(m) ||
+	    m->hdr.overlay_id != w->cfg->overlay_id) {
 		return w->id;
 	}
-	struct dht_bytes key = dht_lsp_ovl_is_answer(m) ? m->key : m->first_key;
-	if (key.len == 0 || key.len > sizeof(w->aor)) {
+	/* an entry's key is stored as it is: the owner sent its stored key */
+	struct dht_bytes key = m->first_key;
+	if (key.len == 0 || key.len > sizeof(r->key.aor)) {
 		return w->id;
 	}
-	memcpy(w->aor, key.p, key.len);
-	w->aor_len = key.len;
-	w->key = dht_key_of(w->aor, w->aor_len, w->cfg->overlay_id);
-	w->key_ok = true;
-	return dht_shard_of(w->key, w->node->nworkers);
+	memcpy(r->key.aor, key.p, key.len);
+	r->key.len = (uint16_t)key.len;
+	r->key.id = dht_key_of(r->key.aor, r->key.len, w->cfg->overlay_id);
+	r->key_ok = true;
+	return dht_shard_of(r->key.id, w->node->nworkers);
+}
+
+void dp_repl_reparse(struct dp_worker *w, struct dp_pkt *pkt)
+{
+	int ret = dht_lsp_ovl_parse(&w->ovl, pkt->data, pkt->len);
+	(void)ret; /* it parsed at classify, or pkt->req.key_ok is false */
 }
 
 /*
@@ -263,7 +274,7 @@ static bool chain_allows(const struct dp_worker *w, const struct dht_lsp_ovl_msg
 	return true;
 }
 
-int dp_repl_apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
+int dp_repl_apply_entry(struct dp_worker *w, dht_id_t id, const struct dht_lsp_entry *e)
 {
 	static __thread struct dht_binding_data d[DHT_LSP_MAX_ENTRY_RECORDS];
 	unsigned n = 0;
@@ -298,7 +309,7 @@ int dp_repl_apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
 		return LC_ESTALE;
 	}
 	struct dht_merge_bounds b = dht_merge_bounds_at(w->now_s, w->now_ms, w->cfg->max_expires_s);
-	int ret = dht_store_merge(w->store, w->key, e->key.p, e->key.len, d, n, &b);
+	int ret = dht_store_merge(w->store, id, e->key.p, e->key.len, d, n, &b);
 	if (ret == LC_OK) {
 		lc_counter_inc(&w->stats.repl_in);
 	} else if (ret != LC_ESTALE) {
@@ -308,9 +319,9 @@ int dp_repl_apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
 }
 
 /* Apply one entry of our shard; the status a replica reports for it. */
-static unsigned apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
+static unsigned apply_entry(struct dp_worker *w, dht_id_t id, const struct dht_lsp_entry *e)
 {
-	int ret = dp_repl_apply_entry(w, e);
+	int ret = dp_repl_apply_entry(w, id, e);
 	/* a record refused for a clock far ahead is not held: not a copy to count on (the client is
 	 * told to try again later, as when too few nodes could hold it) */
 	return ret == LC_OK || ret == LC_ESTALE ? DHT_LSP_S_OK
@@ -319,32 +330,12 @@ static unsigned apply_entry(struct dp_worker *w, const struct dht_lsp_entry *e)
 						: DHT_LSP_S_INTERNAL;
 }
 
-/* Acknowledge to the chain's head @p owner (at the address the view has for it). */
-static void ack(struct dp_worker *w, const struct dht_lsp_ovl_msg *m, const struct dht_peer *owner,
-		unsigned status)
-{
-	struct dp_pkt *out = lsp_out(w);
-	if (out == NULL) {
-		return;
-	}
-	struct dht_lsp_builder b;
-	struct dht_lsp_node self = node_of(&w->rt->self);
-	dht_lsp_build_init(&b, out->data, DP_PKT_CAP);
-	dht_lsp_ovl_answer_start(&b, m, &self, status);
-	size_t len = 0;
-	if (dht_lsp_build_finish(&b, &len) != LC_OK) {
-		dp_pool_put(&w->pool, out);
-		return;
-	}
-	send_to(w, out, len, &owner->addr);
-}
-
 /* Pass the entry on to the next replica of the chain, as this node's routing table orders it. */
-static void pass_on(struct dp_worker *w, struct dht_lsp_ovl_msg *m)
+static void pass_on(struct dp_worker *w, const struct dp_key *key, struct dht_lsp_ovl_msg *m)
 {
 	const struct dht_route *rt = w->rt;
 	const struct dht_peer *set[DHT_MAX_REPLICAS];
-	unsigned k = dht_route_replicas(rt, w->key, set, DHT_MAX_REPLICAS);
+	unsigned k = dht_route_replicas(rt, key->id, set, DHT_MAX_REPLICAS);
 	int pos = position_of(rt, set, k);
 	if (pos < 0 || (unsigned)pos + 1 >= k) {
 		return; /* our view has no next replica: the range sync will fill it in */
@@ -368,15 +359,27 @@ static void pass_on(struct dp_worker *w, struct dht_lsp_ovl_msg *m)
 	lc_counter_inc(&w->stats.repl_out);
 }
 
-/* ---- at the owner: the acknowledgement ------------------------------------------------------- */
-
-static void answer_client(struct dp_worker *w, const struct dht_lsp_ovl_msg *m)
+/*
+ * The quorum holds the write (this node completes it): answer the node that waits for it, the
+ * REPLY_TO the owner named (itself, or the node facing the client), with the answer the owner
+ * would give: the original request's type and transaction id, its reply context, and on success
+ * the key's live records as this copy holds them (the entry just merged made them the owner's).
+ * That node answers its client from it (dp_fwd_answer). The owner is not told: it keeps nothing
+ * per request, so an acknowledgement to it would only be relayed.
+ *
+ * Whom it goes to: REPLY_TO is the owner's word, and the owner is a member of the key's chain
+ * (chain_allows); it set REPLY_TO to itself or took it from a member's forwarded request
+ * (dp_fwd_from_member), which is all the owner would check before answering it. This node need
+ * not know that node (with finger routing its table holds a few members only); on a secured
+ * ring the answer is tagged, so it goes only over a link, to a member (dp_tx_push_member).
+ */
+static void answer_waiting(struct dp_worker *w, const struct dp_key *key,
+			   const struct dht_lsp_ovl_msg *m, unsigned status)
 {
 	const uint32_t need = DHT_LSP_O_REPLY_TO | DHT_LSP_O_ORIG_TXN | DHT_LSP_O_ORIG_TYPE;
 	if ((m->present & need) != need) {
 		return; /* nobody waits for this write */
 	}
-	unsigned status = m->status / 100 == 2 ? DHT_LSP_S_OK : m->status;
 	struct dp_pkt *out = lsp_out(w);
 	if (out == NULL) {
 		return;
@@ -390,15 +393,15 @@ static void answer_client(struct dp_worker *w, const struct dht_lsp_ovl_msg *m)
 				.overlay_id = w->cfg->overlay_id};
 	dht_lsp_build_hdr(&b, &h);
 	dht_lsp_put_status(&b, status);
-	dht_lsp_put_key(&b, w->aor, w->aor_len);
+	dht_lsp_put_key(&b, key->aor, key->len);
 	if (m->present & DHT_LSP_O_REPLY_CTX) {
 		dht_lsp_put_reply_ctx(&b, m->reply_ctx.p, m->reply_ctx.len);
 	}
 	if (status == DHT_LSP_S_OK) {
 		struct dp_bindings bs;
-		dp_bindings_load(w, &bs);
+		dp_bindings_load(w, key, &bs);
 		dp_lsp_put_records(&b, w, &bs);
-	} else if (status == DHT_LSP_S_FULL) {
+	} else if (status == DHT_LSP_S_FULL || status == DHT_LSP_S_UNAVAILABLE) {
 		dht_lsp_put_u32(&b, DHT_LSP_T_RETRY_AFTER, w->cfg->retry_after_s);
 	}
 	size_t len = 0;
@@ -414,20 +417,9 @@ static void answer_client(struct dp_worker *w, const struct dht_lsp_ovl_msg *m)
 void dp_repl_handle(struct dp_worker *w, const struct dp_pkt *in)
 {
 	struct dht_lsp_ovl_msg *m = &w->ovl;
-	const struct dht_peer *from = w->key_ok ? repl_sender(w, m, in) : NULL;
+	const struct dht_peer *from = in->req.key_ok ? repl_sender(w, m, in) : NULL;
 	if (from == NULL) {
 		lc_counter_inc(&w->stats.drop[DP_DROP_REPL_UNTRUSTED]);
-		return;
-	}
-	if (dht_lsp_ovl_is_answer(m)) {
-		/* an acknowledgement comes from a node of the key's chain to its head: only then
-		 * does its REPLY_TO get the key's records */
-		if (!dht_sync_in_chain(w->rt, w->key, from->id) ||
-		    !dht_sync_in_chain(w->rt, w->key, w->rt->self.id)) {
-			lc_counter_inc(&w->stats.drop[DP_DROP_REPL_UNTRUSTED]);
-			return;
-		}
-		answer_client(w, m);
 		return;
 	}
 	const struct dht_peer *owner = repl_owner(w, m, from);
@@ -443,14 +435,13 @@ void dp_repl_handle(struct dp_worker *w, const struct dp_pkt *in)
 		if (dht_shard_of(id, w->node->nworkers) != w->id) {
 			continue; /* senders put one entry per message; others are not this shard's */
 		}
-		w->key = id;
-		unsigned st = apply_entry(w, &e);
+		unsigned st = apply_entry(w, id, &e);
 		status = st != DHT_LSP_S_OK ? st : status;
 	}
 	if (m->chain.position + 1u == m->chain.quorum) {
-		ack(w, m, owner, status);
+		answer_waiting(w, &in->req.key, m, status);
 	}
 	if (status == DHT_LSP_S_OK && m->chain.position + 1u < m->chain.replicas) {
-		pass_on(w, m);
+		pass_on(w, &in->req.key, m);
 	}
 }

@@ -42,8 +42,9 @@ static bool redirectable(enum sip_method m)
 unsigned dp_sip_classify(struct dp_worker *w, struct dp_pkt *pkt)
 {
 	struct sip_msg *m = &w->msg;
-	w->key_ok = false;
-	w->fwd = NULL;
+	struct dp_req *r = &pkt->req;
+	r->key_ok = false;
+	r->fwd = NULL;
 	if (sip_parse(m, pkt->data, pkt->len) != LC_OK || !m->is_request) {
 		return w->id;
 	}
@@ -56,22 +57,20 @@ unsigned dp_sip_classify(struct dp_worker *w, struct dp_pkt *pkt)
 	} else {
 		return w->id;
 	}
-	w->key_ok = dp_key_of_uri(w, uri);
-	if (!w->key_ok) {
+	r->key_ok = dp_key_of_uri(&r->key, uri, w->cfg->overlay_id);
+	if (!r->key_ok) {
 		return w->id;
 	}
 	/* a key of another node is forwarded by whichever worker received it */
-	dp_fwd_route(w, m->method_id != SIP_METHOD_REGISTER, false);
-	return w->fwd != NULL ? w->id : dht_shard_of(w->key, w->node->nworkers);
+	dp_fwd_route(w, r, m->method_id != SIP_METHOD_REGISTER, false);
+	return r->fwd != NULL ? w->id : dht_shard_of(r->key.id, w->node->nworkers);
 }
 
-bool dp_key_of_uri(struct dp_worker *w, const struct sip_uri *uri)
+void dp_sip_reparse(struct dp_worker *w, struct dp_pkt *pkt)
 {
-	if (sip_aor_canon(uri, w->aor, sizeof(w->aor), &w->aor_len) != LC_OK) {
-		return false;
-	}
-	w->key = dht_key_of(w->aor, w->aor_len, w->cfg->overlay_id);
-	return true;
+	/* the same bytes parsed by the same code: the result (w->msg.err too) is classify's */
+	int ret = sip_parse(&w->msg, pkt->data, pkt->len);
+	(void)ret;
 }
 
 int dp_sip_to_tag(struct dp_mac *mac, const uint8_t key[DP_MAC_KEY_LEN], const struct sip_msg *req,
@@ -293,7 +292,7 @@ void dp_sip_handle(struct dp_worker *w, struct dp_pkt *in)
 		return;
 	}
 	if (method == SIP_METHOD_REGISTER) {
-		dp_register(w, src);
+		dp_register(w, in);
 	} else if (method == SIP_METHOD_CANCEL) {
 		dp_reply_simple(w, src, 200, NULL);
 	} else if (method == SIP_METHOD_BYE || sip_str_present(m->to.tag)) {
@@ -301,7 +300,7 @@ void dp_sip_handle(struct dp_worker *w, struct dp_pkt *in)
 	} else if (method == SIP_METHOD_OPTIONS && !sip_str_present(m->ruri.user)) {
 		options_self(w, src);
 	} else if (redirectable(method)) {
-		dp_redirect(w, src);
+		dp_redirect(w, in);
 	} else {
 		reply_with_allow(w, src, method == SIP_METHOD_UNKNOWN ? 501 : 405);
 	}

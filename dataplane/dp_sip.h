@@ -77,8 +77,10 @@ void dp_register_refused(struct dp_worker *w, const struct dp_addr *src, enum dp
 void dp_redirect_answer(struct dp_worker *w, const struct dp_addr *src, struct dp_contact *c,
 			unsigned n);
 
-/* REGISTER (RFC 3261 §10.3), in dp_register.c. w->aor / w->key hold the To AOR when key_ok. */
-void dp_register(struct dp_worker *w, const struct dp_addr *src);
+/* REGISTER (RFC 3261 §10.3) in w->msg, received in @p in (in->req: the To AOR's key), in
+ * dp_register.c. */
+void dp_register(struct dp_worker *w, const struct dp_pkt *in);
 
-/* Requests to an AOR answered by 302 or 404 (RFC 3261 §8.3), in dp_redirect.c. */
-void dp_redirect(struct dp_worker *w, const struct dp_addr *src);
+/* Requests to an AOR answered by 302 or 404 (RFC 3261 §8.3) in w->msg, received in @p in
+ * (in->req: the Request-URI's key), in dp_redirect.c. */
+void dp_redirect(struct dp_worker *w, const struct dp_pkt *in);

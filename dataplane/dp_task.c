@@ -195,20 +195,20 @@ static bool emit_key(struct dp_worker *w, struct dp_task *t, struct dht_aor *a, 
 		return true;
 	}
 	struct dht_bytes key = dht_aor_key(a);
-	if (key.len > sizeof(w->aor)) {
+	struct dp_key k = {.id = id}; /* dht_sync_emit_step computed it from the key's bytes */
+	if (key.len == 0 || key.len > sizeof(k.aor)) {
 		return true;
 	}
-	memcpy(w->aor, key.p, key.len);
-	w->aor_len = key.len;
-	w->key = id; /* dht_sync_emit_step computed it from the key's bytes */
+	memcpy(k.aor, key.p, key.len);
+	k.len = (uint16_t)key.len;
 	struct dp_bindings bs;
-	dp_records_load(w, &bs);
+	dp_records_load(w, &k, &bs);
 	if (bs.n == 0) {
 		return true; /* every record expired, not yet reaped: nothing to send */
 	}
 	struct dht_lsp_mark mk;
 	dht_lsp_build_mark(&w->fb, &mk);
-	dp_repl_put_entry(&w->fb, w, &bs, dht_aor_version(a));
+	dp_repl_put_entry(&w->fb, &k, &bs, dht_aor_version(a));
 	if (dht_lsp_build_full(&w->fb)) {
 		dht_lsp_build_rollback(&w->fb, &mk);
 		if (w->frame_entries == 0) {
@@ -220,7 +220,7 @@ static bool emit_key(struct dp_worker *w, struct dp_task *t, struct dht_aor *a, 
 		if (!frame_open(w, t)) {
 			return false;
 		}
-		dp_repl_put_entry(&w->fb, w, &bs, dht_aor_version(a));
+		dp_repl_put_entry(&w->fb, &k, &bs, dht_aor_version(a));
 		if (dht_lsp_build_full(&w->fb)) {
 			dht_lsp_build_rollback(&w->fb, &mk);
 			return true;
@@ -280,8 +280,7 @@ static bool apply_all(struct dp_worker *w, struct dp_task *t)
 			refused++; /* docs/overlay.md 6.4: not the range's, or not this node's */
 			continue;
 		}
-		w->key = id;
-		applied += dp_repl_apply_entry(w, &e) == LC_OK;
+		applied += dp_repl_apply_entry(w, id, &e) == LC_OK;
 	}
 	atomic_fetch_add_explicit(&t->applied, applied, memory_order_relaxed);
 	atomic_fetch_add_explicit(&t->refused, refused, memory_order_relaxed);

@@ -190,9 +190,9 @@ static enum dp_update_status plan(struct dp_worker *w, const struct dp_update *u
 	return DP_UPDATE_OK;
 }
 
-static enum dp_update_status check_limits(struct dp_worker *w, const struct dp_update *u,
-					  const struct dp_bindings *live, const struct step *steps,
-					  const struct dht_aor *aor)
+static enum dp_update_status check_limits(struct dp_worker *w, const struct dp_key *k,
+					  const struct dp_update *u, const struct dp_bindings *live,
+					  const struct step *steps, const struct dht_aor *aor)
 {
 	bool key_exists = aor != NULL;
 	unsigned after = live->n, adds = 0, records = 0;
@@ -219,7 +219,7 @@ static enum dp_update_status check_limits(struct dp_worker *w, const struct dp_u
 	if (records > 0 && (aor != NULL ? dht_aor_count(aor) : 0) + records > DP_MAX_BINDINGS) {
 		return DP_UPDATE_FULL;
 	}
-	size_t key_len = !key_exists && records > 0 ? w->aor_len : 0;
+	size_t key_len = !key_exists && records > 0 ? k->len : 0;
 	if (var > 0 && !dht_store_has_room(w->store, records, var, key_len)) {
 		return DP_UPDATE_FULL;
 	}
@@ -254,11 +254,11 @@ static void fill(const struct dp_worker *w, const struct dp_update *u,
  * rewritten, never doubled: a key holds one record per identity. Its version is this node's own
  * (dp_version_next: above the key's, which the clock bound held when it was merged), so only
  * DHT_VERSION_MAX bounds it; its times are the registrar's own. */
-static int put_unheld(struct dp_worker *w, const struct dht_binding_data *d)
+static int put_unheld(struct dp_worker *w, const struct dp_key *k, const struct dht_binding_data *d)
 {
 	struct dht_merge_bounds b = dht_merge_bounds_at(w->now_s, w->now_ms, w->cfg->max_expires_s);
 	b.max_version = UINT64_MAX;
-	int ret = dht_store_merge(w->store, w->key, w->aor, w->aor_len, d, 1, &b);
+	int ret = dht_store_merge(w->store, k->id, k->aor, k->len, d, 1, &b);
 	return ret == LC_ESTALE ? LC_OK : ret;
 }
 
@@ -273,20 +273,20 @@ static void remove_binding(struct dp_worker *w, struct dht_binding *b, uint64_t 
 }
 
 /* A tombstone of the contact's identity, for a binding not held here (it may be held elsewhere). */
-static int tombstone_unheld(struct dp_worker *w, const struct dp_update *u,
+static int tombstone_unheld(struct dp_worker *w, const struct dp_key *k, const struct dp_update *u,
 			    const struct dp_update_contact *c, uint64_t version)
 {
 	struct dht_binding_data d;
 	fill(w, u, c, 0, NULL, version, &d);
 	d.kind = DHT_REC_REMOVED;
 	d.expires_at_s = dp_tombstone_until(w);
-	return put_unheld(w, &d);
+	return put_unheld(w, k, &d);
 }
 
 /* Updates first, then additions, removals last: every write of the update has been checked to
  * fit, and removals turn records into tombstones in place. All records get @p version. */
-static int apply(struct dp_worker *w, const struct dp_update *u, struct dp_bindings *live,
-		 const struct step *steps, uint64_t version)
+static int apply(struct dp_worker *w, const struct dp_key *k, const struct dp_update *u,
+		 struct dp_bindings *live, const struct step *steps, uint64_t version)
 {
 	static const uint8_t order[] = {ACT_UPDATE, ACT_REIDENT, ACT_ADD, ACT_REMOVE, ACT_TOMB};
 	for (unsigned o = 0; o < LC_ARRAY_SIZE(order); o++) {
@@ -300,7 +300,7 @@ static int apply(struct dp_worker *w, const struct dp_update *u, struct dp_bindi
 			if (s->action == ACT_REMOVE) {
 				remove_binding(w, live->b[s->match], version);
 			} else if (s->action == ACT_TOMB) {
-				ret = tombstones(w) ? tombstone_unheld(w, u, &u->c[i], version)
+				ret = tombstones(w) ? tombstone_unheld(w, k, u, &u->c[i], version)
 						    : LC_OK;
 			} else if (s->action == ACT_UPDATE) {
 				fill(w, u, &u->c[i], s->expires_s, &live->d[s->match], version, &d);
@@ -309,7 +309,7 @@ static int apply(struct dp_worker *w, const struct dp_update *u, struct dp_bindi
 				const struct dht_binding_data *old =
 					s->action == ACT_REIDENT ? &live->d[s->match] : NULL;
 				fill(w, u, &u->c[i], s->expires_s, old, version, &d);
-				ret = put_unheld(w, &d);
+				ret = put_unheld(w, k, &d);
 				if (ret == LC_OK && old != NULL) {
 					remove_binding(w, live->b[s->match], version);
 				}
@@ -322,17 +322,18 @@ static int apply(struct dp_worker *w, const struct dp_update *u, struct dp_bindi
 	return LC_OK;
 }
 
-void dp_bindings_load(struct dp_worker *w, struct dp_bindings *out)
+void dp_bindings_load(struct dp_worker *w, const struct dp_key *k, struct dp_bindings *out)
 {
-	struct dht_aor *aor = dht_store_find(w->store, w->key, w->aor, w->aor_len);
+	struct dht_aor *aor = dht_store_find(w->store, k->id, k->aor, k->len);
 	out->n = aor != NULL ? dht_aor_bindings(aor, w->now_s, out->b, DP_MAX_BINDINGS) : 0;
 	for (unsigned i = 0; i < out->n; i++) {
 		dht_binding_read(out->b[i], &out->d[i]);
 	}
 }
 
-static enum dp_update_status remove_all(struct dp_worker *w, const struct dp_update *u,
-					const struct dp_bindings *live, uint64_t version)
+static enum dp_update_status remove_all(struct dp_worker *w, const struct dp_key *k,
+					const struct dp_update *u, const struct dp_bindings *live,
+					uint64_t version)
 {
 	for (unsigned i = 0; i < live->n; i++) {
 		if (check_order(&live->d[i], u->call_id, u->cseq, u->txn_tag) < 0) {
@@ -340,7 +341,7 @@ static enum dp_update_status remove_all(struct dp_worker *w, const struct dp_upd
 		}
 	}
 	if (!tombstones(w)) {
-		struct dht_aor *aor = dht_store_find(w->store, w->key, w->aor, w->aor_len);
+		struct dht_aor *aor = dht_store_find(w->store, k->id, k->aor, k->len);
 		if (aor != NULL) {
 			dht_store_remove_aor(w->store, aor);
 		}
@@ -348,39 +349,39 @@ static enum dp_update_status remove_all(struct dp_worker *w, const struct dp_upd
 	}
 	/* even with nothing held here: the bindings it removes may be held on the other side of a
 	 * partition, and must lose to it when the sides meet */
-	int ret = dht_store_clear(w->store, w->key, w->aor, w->aor_len, version, dp_writer(w),
+	int ret = dht_store_clear(w->store, k->id, k->aor, k->len, version, dp_writer(w),
 				  dp_tombstone_until(w));
 	return ret == LC_OK ? DP_UPDATE_OK : ret == LC_EFULL ? DP_UPDATE_FULL : DP_UPDATE_INTERNAL;
 }
 
-enum dp_update_status dp_update_apply(struct dp_worker *w, const struct dp_update *u,
-				      struct dp_bindings *out)
+enum dp_update_status dp_update_apply(struct dp_worker *w, const struct dp_key *k,
+				      const struct dp_update *u, struct dp_bindings *out)
 {
-	if (!dp_repl_quorum_reachable(w)) {
+	if (!dp_repl_quorum_reachable(w, k)) {
 		if (out != NULL) {
-			dp_bindings_load(w, out);
+			dp_bindings_load(w, k, out);
 		}
 		return DP_UPDATE_NO_QUORUM;
 	}
 	struct dp_bindings live;
-	struct dht_aor *aor = dht_store_find(w->store, w->key, w->aor, w->aor_len);
-	dp_bindings_load(w, &live);
+	struct dht_aor *aor = dht_store_find(w->store, k->id, k->aor, k->len);
+	dp_bindings_load(w, k, &live);
 	uint64_t version = dp_version_next(w, aor != NULL ? dht_aor_version(aor) : 0);
 	enum dp_update_status st;
 	if (u->remove_all) {
-		st = remove_all(w, u, &live, version);
+		st = remove_all(w, k, u, &live, version);
 	} else {
 		struct step steps[DP_UPDATE_MAX];
 		st = plan(w, u, &live, steps);
 		if (st == DP_UPDATE_OK) {
-			st = check_limits(w, u, &live, steps, aor);
+			st = check_limits(w, k, u, &live, steps, aor);
 		}
-		if (st == DP_UPDATE_OK && apply(w, u, &live, steps, version) != LC_OK) {
+		if (st == DP_UPDATE_OK && apply(w, k, u, &live, steps, version) != LC_OK) {
 			st = DP_UPDATE_INTERNAL;
 		}
 	}
 	if (out != NULL) {
-		dp_bindings_load(w, out);
+		dp_bindings_load(w, k, out);
 	}
 	return st;
 }

@@ -61,12 +61,12 @@ struct dp_bindings {
 };
 
 /**
- * Apply @p u to the key in w->key / w->aor (the shard's store), all or nothing, then read the
- * key's live bindings into @p out (left empty when @p out is NULL).
+ * Apply @p u to the key @p k (in the shard's store), all or nothing, then read the key's live
+ * bindings into @p out (left empty when @p out is NULL).
  * Context: the shard's worker; fast path.
  */
-enum dp_update_status dp_update_apply(struct dp_worker *w, const struct dp_update *u,
-				      struct dp_bindings *out);
+enum dp_update_status dp_update_apply(struct dp_worker *w, const struct dp_key *k,
+				      const struct dp_update *u, struct dp_bindings *out);
 
 /**
  * The version this worker gives a write to a key whose version is @p old (dht_version_next, and
@@ -82,5 +82,5 @@ uint64_t dp_writer(const struct dp_worker *w);
  * it beats can live. Context: the worker. */
 uint32_t dp_tombstone_until(const struct dp_worker *w);
 
-/** The key's live bindings, without changing anything. */
-void dp_bindings_load(struct dp_worker *w, struct dp_bindings *out);
+/** The live bindings of @p k, without changing anything. */
+void dp_bindings_load(struct dp_worker *w, const struct dp_key *k, struct dp_bindings *out);

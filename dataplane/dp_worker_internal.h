@@ -110,12 +110,7 @@ struct dp_worker {
 	struct dht_aor *emit_batch[32];
 	dht_id_t emit_ids[32];
 	struct dp_mac mac; /* tags and PRFs (dp_mac.h): made at start, re-keyed per call */
-	/* scratch for the packet being handled: its key, when it has one */
-	bool key_ok;
-	dht_id_t key;
-	const struct dht_peer *fwd; /* the node the request goes to; NULL: handled here */
-	size_t aor_len;
-	char aor[SIP_AOR_MAX];
+	/* scratch: the message being handled, parsed (its key and route travel in dp_pkt.req) */
 	struct sip_msg msg;
 	struct dht_lsp_msg lsp;
 	struct dht_lsp_ovl_msg ovl; /* a replication message (dp_repl.c) */
@@ -151,17 +146,17 @@ void dp_tx_send(struct dp_worker *w, struct dp_pkt *p);
  * an answer to a REPLY_TO): on a secured node it is never sent untagged. Context: the worker. */
 void dp_tx_push_member(struct dp_worker *w, struct dp_pkt *p);
 
-/* Set w->aor and w->key from the canonical AOR of @p uri (dp_sip.c); false when it has none. */
-bool dp_key_of_uri(struct dp_worker *w, const struct sip_uri *uri);
-
-/* The SIP side (dp_sip.c): parse @p pkt into w->msg and name the shard that must handle it
- * (w->id when any worker can). */
+/* The SIP side (dp_sip.c): parse @p pkt into w->msg, set pkt->req (its key and route), and name
+ * the shard that must handle it (w->id when any worker can). */
 unsigned dp_sip_classify(struct dp_worker *w, struct dp_pkt *pkt);
-/* Handle the SIP datagram classify just parsed into w->msg. */
+/* Parse a packet another worker classified into w->msg again (pkt->req is kept). */
+void dp_sip_reparse(struct dp_worker *w, struct dp_pkt *pkt);
+/* Handle the SIP datagram classify (or reparse) just parsed into w->msg. */
 void dp_sip_handle(struct dp_worker *w, struct dp_pkt *pkt);
 
 /* The LSP side (dp_lsp.c), same contract. */
 unsigned dp_lsp_classify(struct dp_worker *w, struct dp_pkt *pkt);
+void dp_lsp_reparse(struct dp_worker *w, struct dp_pkt *pkt);
 void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *pkt);
 /* Append the live bindings @p bs as answer records (remaining expiry, age), dp_lsp.c. */
 struct dp_bindings;

@@ -237,14 +237,14 @@ struct dht_lsp_ovl_msg {
 	struct dht_lsp_page page;
 	struct dht_lsp_node_stats node_stats; /* NODE_INFO answer */
 	struct dht_addr reply_to;
-	struct dht_bytes key; /* REPLICA_STORE answer: the acknowledged key */
+	struct dht_bytes key; /* a KEY at the top of an answer (nodes send none to overlay msgs) */
 	struct dht_bytes reply_ctx;
 	struct dht_bytes reason;
 	struct dht_lsp_error_detail detail;
 	struct dht_lsp_buckets buckets;
 	const uint8_t *bucket_set;  /* DHT_LSP_BUCKET_SET_LEN bytes; NULL when absent */
-	struct dht_bytes first_key; /* REPLICA_STORE request: the first entry's key (what the ack
-				       names; dht_lsp_ovl_answer_start() echoes it) */
+	struct dht_bytes first_key; /* REPLICA_STORE request: the first entry's key (the one the
+				       replica completing the quorum answers about) */
 	uint16_t npeers;
 	uint16_t nmembers;
 	uint16_t nentries;
@@ -391,9 +391,8 @@ void dht_lsp_ovl_request_start(struct dht_lsp_builder *b, unsigned type, uint64_
 /**
  * Start the answer to overlay request @p req (borrowed; requires req->hdr_ok): header with its
  * type, txn id and overlay id, DHT_LSP_F_ANSWER, hop limit DHT_LSP_HOP_LIMIT_OVERLAY; STATUS;
- * SENDER @p self (NULL: none; only for a node that cannot name itself); and for REPLICA_STORE
- * the acknowledgement's echoes as far as they decoded: KEY (the first entry's), REPLY_TO,
- * ORIG_TXN, ORIG_TYPE, REPLY_CTX. Add the type's fields, then dht_lsp_build_finish().
+ * SENDER @p self (NULL: none; only for a node that cannot name itself). Add the type's fields,
+ * then dht_lsp_build_finish().
  */
 void dht_lsp_ovl_answer_start(struct dht_lsp_builder *b, const struct dht_lsp_ovl_msg *req,
 			      const struct dht_lsp_node *self, unsigned status);

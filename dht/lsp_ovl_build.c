@@ -286,27 +286,6 @@ void dht_lsp_ovl_request_start(struct dht_lsp_builder *b, unsigned type, uint64_
 	dht_lsp_put_sender(b, self);
 }
 
-/* What a REPLICA_STORE acknowledgement echoes, as far as the request decoded. */
-static void put_replica_echo(struct dht_lsp_builder *b, const struct dht_lsp_ovl_msg *req)
-{
-	uint32_t f = req->present;
-	if (req->first_key.p != NULL) {
-		dht_lsp_put_key(b, req->first_key.p, req->first_key.len);
-	}
-	if (f & DHT_LSP_O_REPLY_TO) {
-		dht_lsp_put_reply_to(b, &req->reply_to);
-	}
-	if (f & DHT_LSP_O_ORIG_TXN) {
-		dht_lsp_put_orig_txn(b, req->orig_txn);
-	}
-	if (f & DHT_LSP_O_ORIG_TYPE) {
-		dht_lsp_put_orig_type(b, req->orig_type);
-	}
-	if (f & DHT_LSP_O_REPLY_CTX) {
-		dht_lsp_put_reply_ctx(b, req->reply_ctx.p, req->reply_ctx.len);
-	}
-}
-
 void dht_lsp_ovl_answer_start(struct dht_lsp_builder *b, const struct dht_lsp_ovl_msg *req,
 			      const struct dht_lsp_node *self, unsigned status)
 {
@@ -321,9 +300,6 @@ void dht_lsp_ovl_answer_start(struct dht_lsp_builder *b, const struct dht_lsp_ov
 	dht_lsp_put_status(b, status);
 	if (self != NULL) {
 		dht_lsp_put_sender(b, self);
-	}
-	if (req->hdr.type == DHT_LSP_REPLICA_STORE) {
-		put_replica_echo(b, req);
 	}
 }
 

@@ -363,12 +363,6 @@ VECTORS += [
                  tlv("INSTANCE", INSTANCE), tlv("REG_ID", u32(1)), tlv("CALL_ID", CALL_ID),
                  tlv("CSEQ", u32(314159)), tlv("EXPIRES_AT", u32(1700000600)),
                  tlv("REGISTERED_AT", u32(1700000000)), tlv("TXN_TAG", u32(0x5EED0001))])])])),
-    ("replica-store-ack",
-     "REPLICA_STORE acknowledgement from the replica at position W-1 (N3) to the owner",
-     msg(0x40, 1, 1, 0x5245504C00000001, [
-         tlv("STATUS", u16(200)), tlv("SENDER", node(N3, A3)), tlv("KEY", KEY),
-         tlv("REPLY_TO", FACING), tlv("ORIG_TXN", u64(0x0123456789ABCDEF)),
-         tlv("ORIG_TYPE", u8(2)), tlv("REPLY_CTX", CTX)])),
     ("range-digest", "RANGE_DIGEST from the owner N2 to a replica: PUSH, 8 buckets of (N1, N2]",
      msg(0x42, 0, 1, 0x4447535400000001, [
          tlv("SENDER", node(N2, A2)), tlv("RANGE", nid(N1) + nid(N2)),

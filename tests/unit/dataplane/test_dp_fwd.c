@@ -115,13 +115,15 @@ static void test_sip_lookup(void)
 {
 	static char ans[4096], fwd_copy[DHT_LSP_MAX_REPLY_CTX + 1024];
 	static struct dht_lsp_msg req;
+	static struct dp_pkt in;
 	bool taken;
-	ok(sip_parse(&w->msg, invite, strlen(invite)) == LC_OK && dp_key_of_uri(w, &w->msg.ruri),
+	in.peer = ua;
+	ok(sip_parse(&w->msg, invite, strlen(invite)) == LC_OK &&
+		   dp_key_of_uri(&in.req.key, &w->msg.ruri, OVERLAY),
 	   "the INVITE parses; its key is the Request-URI's AOR");
 	char tag[SIP_RESP_TAG_LEN + 1] = {0};
 	is_int(dp_sip_to_tag(&w->mac, cfg.tag_key, &w->msg, tag), LC_OK, "the INVITE's To tag");
-	w->fwd = &owner;
-	dp_fwd_lookup(w, &ua);
+	dp_fwd_lookup(w, &in, &owner);
 	struct dp_pkt *out = take_tx();
 	ok(out != NULL && out->sock == DP_SOCK_LSP && out->peer.port == 7001,
 	   "a LOOKUP goes to the owner");
@@ -193,8 +195,8 @@ static void test_lsp_relay(void)
 	in->len = (uint32_t)clen;
 	in->peer = ua;
 	ok(dht_lsp_parse(&w->lsp, in->data, in->len) == LC_OK, "an LSP client's LOOKUP");
-	w->fwd = &owner;
-	dp_fwd_lsp(w, in);
+	ok(dp_key_of_bytes(&in->req.key, w->lsp.key, OVERLAY), "its store key");
+	dp_fwd_lsp(w, in, &owner);
 	struct dp_pkt *out = take_tx();
 	ok(out != NULL && out->peer.port == 7001, "relayed to the owner");
 	if (out == NULL) {
