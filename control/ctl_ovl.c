@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include "control/ctl_ovl.h"
+#include "dataplane/dp_key.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,7 +41,6 @@
 #include "dht/dht_key.h"
 #include "dht/lsp.h"
 #include "dht/lsp_ovl.h"
-#include "sipparse/sip_uri.h"
 
 #define MAX_MEMBERS_IN (DHT_OVL_MEMBERS_PER_FRAME)
 #define SYNC_MS 10000  /* T_sync: the owner's periodic push (docs/overlay.md §8) */
@@ -1228,34 +1228,11 @@ size_t ctl_ovl_query_json(const struct ctl_ovl_query *q, char *buf, size_t cap)
 	return j.overflow ? 0 : j.len; /* 0: the admin says it does not fit, rather than cut it */
 }
 
-/* The store key of @p aor, as a worker computes it (dp_lsp.c): the canonical AOR of a SIP, SIPS
- * or tel URI, else the bytes. */
-static bool key_of(const struct ctl_ovl *ov, const char *aor, char *key, size_t *key_len,
-		   dht_id_t *id)
-{
-	struct sip_uri u;
-	size_t len = strlen(aor);
-	if (sip_uri_parse(&u, aor, len) == LC_OK && u.scheme_id != SIP_SCHEME_OTHER) {
-		if (sip_aor_canon(&u, key, SIP_AOR_MAX, key_len) != LC_OK) {
-			return false;
-		}
-	} else if (len > 0 && len <= DHT_KEY_MAX) {
-		memcpy(key, aor, len);
-		*key_len = len;
-	} else {
-		return false;
-	}
-	*id = dht_key_of(key, *key_len, ov->overlay_id);
-	return true;
-}
-
 size_t ctl_ovl_route_json(struct ctl_ovl *ov, const char *aor, char *buf, size_t cap)
 {
 	struct ctl_json j = {.buf = buf, .cap = cap};
-	char key[SIP_AOR_MAX];
-	size_t key_len = 0;
-	dht_id_t id;
-	if (!key_of(ov, aor, key, &key_len, &id)) {
+	struct dp_key k; /* as a worker computes it */
+	if (!dp_key_of_bytes(&k, (struct dht_bytes){aor, (uint32_t)strlen(aor)}, ov->overlay_id)) {
 		ctl_json_put(&j, "{\"error\":\"not a key: give a URI of at most %d bytes\"}\n",
 			     DHT_KEY_MAX);
 		return j.len;
@@ -1266,22 +1243,22 @@ size_t ctl_ovl_route_json(struct ctl_ovl *ov, const char *aor, char *buf, size_t
 		return j.len;
 	}
 	char hex[DHT_ID_HEX_LEN + 1];
-	dht_id_format(id, hex);
-	ctl_json_put(&j, "{\"key\":\"%.*s\",\"id\":\"%s\",\"asked\":", (int)key_len, key, hex);
+	dht_id_format(k.id, hex);
+	ctl_json_put(&j, "{\"key\":\"%.*s\",\"id\":\"%s\",\"asked\":", (int)k.len, k.aor, hex);
 	jpeer(&j, &rt->self);
 	const struct dht_peer *set[DHT_MAX_REPLICAS];
-	unsigned k = dht_route_replicas(rt, id, set, DHT_MAX_REPLICAS);
+	unsigned n = dht_route_replicas(rt, k.id, set, DHT_MAX_REPLICAS);
 	ctl_json_put(&j, ",\"replicas\":[");
-	for (unsigned i = 0; i < k; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		ctl_json_put(&j, i ? "," : "");
 		jpeer(&j, set[i]);
 	}
 	/* one hop with the complete view (none when the asked node owns it); without it, the
 	 * Chord path is walked over this node's fingers only as far as it knows */
-	const struct dht_peer *next = dht_route_next_hop(rt, id);
+	const struct dht_peer *next = dht_route_next_hop(rt, k.id);
 	unsigned hops = dht_route_is_self(rt, next) ? 0 : 1;
 	ctl_json_put(&j, "],\"owner\":");
-	if (k > 0) {
+	if (n > 0) {
 		jpeer(&j, set[0]);
 	} else {
 		ctl_json_put(&j, "null");
