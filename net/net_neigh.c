@@ -99,7 +99,8 @@ bool net_neigh_lookup(const struct net_neigh *t, uint32_t ip, uint8_t *mac, uint
 			uint64_t m = atomic_load_explicit((_Atomic uint64_t *)&s->mac,
 							  memory_order_relaxed);
 			uint32_t seen = rd32(&s->seen_s);
-			atomic_thread_fence(memory_order_acquire); /* the fields before the re-check */
+			atomic_thread_fence(
+				memory_order_acquire); /* the fields before the re-check */
 			if (rd32(&s->seq) != s1) {
 				continue;
 			}

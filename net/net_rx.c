@@ -51,8 +51,8 @@ static void classify_arp(const struct net_rx_cfg *cfg, const uint8_t *f, size_t 
 	res->v = NET_V_ARP;
 }
 
-static void classify_udp(const struct net_rx_cfg *cfg, const uint8_t *ip, unsigned hl,
-			 unsigned tot, struct net_rx_res *res)
+static void classify_udp(const struct net_rx_cfg *cfg, const uint8_t *ip, unsigned hl, unsigned tot,
+			 struct net_rx_res *res)
 {
 	const uint8_t *u = ip + hl;
 	unsigned ulen = tot - hl;
@@ -182,4 +182,28 @@ void net_rx_classify(const struct net_rx_cfg *cfg, const uint8_t *frame, size_t 
 		return;
 	}
 	classify_ipv4(cfg, frame, len, res);
+}
+
+bool net_rx_finish_partial(uint8_t *frame, size_t len)
+{
+	if (len < NET_ETH_HLEN + NET_IP_HLEN ||
+	    net_rd16(frame + NET_OFF_ETH_TYPE) != NET_ETHERTYPE_IPV4) {
+		return false;
+	}
+	uint8_t *ip = frame + NET_ETH_HLEN;
+	unsigned hl = (unsigned)(ip[0] & 0x0f) * 4, tot = net_rd16(ip + 2);
+	unsigned off = ip[9] == NET_IP_PROTO_TCP ? 16 : ip[9] == NET_IP_PROTO_UDP ? 6 : 0;
+	if ((ip[0] >> 4) != 4 || hl < NET_IP_HLEN || tot > len - NET_ETH_HLEN ||
+	    tot < hl + off + 2 || off == 0 || (net_rd16(ip + 6) & (NET_IP_MF | NET_IP_OFFMASK))) {
+		return false;
+	}
+	uint8_t *l4 = ip + hl;
+	uint16_t l4_len = (uint16_t)(tot - hl);
+	uint32_t src = net_rd32(ip + 12), dst = net_rd32(ip + 16);
+	if (net_l4_csum_check(src, dst, ip[9], l4, l4_len, off) != NET_CSUM_PARTIAL) {
+		return false;
+	}
+	net_wr16(l4 + off,
+		 net_l4_csum(src, dst, ip[9], l4, l4_len, (int)off, ip[9] == NET_IP_PROTO_UDP));
+	return true;
 }

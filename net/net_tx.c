@@ -80,7 +80,7 @@ size_t net_udp_build(uint8_t *buf, size_t cap, const struct net_udp_hdrs *h, con
 	}
 	size_t l4 = payload_len + NET_UDP_HLEN;
 	size_t room = n == 1 ? l4 : frag_room(mtu);
-	size_t off = (size_t)k * room;		    /* of this fragment in the UDP datagram */
+	size_t off = (size_t)k * room;	       /* of this fragment in the UDP datagram */
 	size_t chunk = LC_MIN(room, l4 - off); /* its bytes, UDP header included */
 	size_t len = NET_ETH_HLEN + NET_IP_HLEN + chunk;
 	if (len > cap) {

@@ -21,8 +21,11 @@ static const uint8_t us[6] = {0x02, 0, 0, 0, 0, 0x02};
 static void check_udp(const uint8_t *f, const struct net_rx_res *r)
 {
 	static uint8_t buf[2048], re[65536];
-	struct net_udp_hdrs h = {.src_ip = 0xc6120002, .dst_ip = r->src_ip, .src_port = 5060,
-				 .dst_port = r->src_port, .ip_id = 9};
+	struct net_udp_hdrs h = {.src_ip = 0xc6120002,
+				 .dst_ip = r->src_ip,
+				 .src_port = 5060,
+				 .dst_port = r->src_port,
+				 .ip_id = 9};
 	memcpy(h.src_mac, us, 6);
 	memcpy(h.dst_mac, r->src_mac, 6);
 	const uint8_t *pay = f + r->payload_off;
@@ -31,8 +34,8 @@ static void check_udp(const uint8_t *f, const struct net_rx_res *r)
 	uint16_t c = net_udp_csum(&h, pay, r->payload_len);
 	size_t got = 0;
 	for (unsigned k = 0; k < n; k++) {
-		size_t len = net_udp_build(buf, sizeof(buf), &h, pay, r->payload_len, NET_MTU_MIN, k,
-					   c, false);
+		size_t len = net_udp_build(buf, sizeof(buf), &h, pay, r->payload_len, NET_MTU_MIN,
+					   k, c, false);
 		FUZZ_CHECK(len >= NET_ETH_HLEN + NET_IP_HLEN, "fragment built");
 		unsigned tot = net_rd16(buf + NET_ETH_HLEN + 2);
 		FUZZ_CHECK(tot <= NET_MTU_MIN && net_ip_csum_ok(buf + NET_ETH_HLEN, NET_IP_HLEN),
@@ -66,7 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	net_rx_classify(&cfg, f, size, &r);
 	FUZZ_CHECK(r.drop < NET_DROP_COUNT_, "a named reason");
 	if (r.v == NET_V_UDP) {
-		FUZZ_CHECK((size_t)r.payload_off + r.payload_len <= size, "payload inside the frame");
+		FUZZ_CHECK((size_t)r.payload_off + r.payload_len <= size,
+			   "payload inside the frame");
 		check_udp(f, &r);
 	} else if (r.v == NET_V_ARP) {
 		uint8_t m[6];
@@ -85,7 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	} else if (r.v == NET_V_ICMP_ECHO) {
 		size_t len = net_icmp_echo_reply(f, sizeof(f), us);
-		FUZZ_CHECK(len <= size + NET_ETH_MIN_FRAME, "the reply is no longer than the request");
+		FUZZ_CHECK(len <= size + NET_ETH_MIN_FRAME,
+			   "the reply is no longer than the request");
 		FUZZ_CHECK(net_ip_csum_ok(f + NET_ETH_HLEN, NET_IP_HLEN), "reply IP checksum good");
 	}
 	return 0;

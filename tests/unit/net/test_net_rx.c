@@ -15,8 +15,11 @@ static uint8_t f[2048];
 /* A UDP frame from 198.18.0.1:40000 to us at @p dport. */
 static size_t udp(uint16_t dport, const char *pay)
 {
-	struct net_udp_hdrs h = {.src_ip = 0xc6120001, .dst_ip = cfg.ip, .src_port = 40000,
-				 .dst_port = dport, .ip_id = 1};
+	struct net_udp_hdrs h = {.src_ip = 0xc6120001,
+				 .dst_ip = cfg.ip,
+				 .src_port = 40000,
+				 .dst_port = dport,
+				 .ip_id = 1};
 	memcpy(h.src_mac, them, 6);
 	memcpy(h.dst_mac, us, 6);
 	size_t n = strlen(pay);
@@ -47,7 +50,7 @@ static enum net_drop classify(size_t len, enum net_verdict *v)
 
 int main(void)
 {
-	plan(22);
+	plan(25);
 	memcpy(cfg.mac, us, 6);
 	struct net_rx_res r;
 	size_t len = udp(5060, "REGISTER sip:x SIP/2.0\r\n\r\n");
@@ -125,5 +128,15 @@ int main(void)
 	ok(r.v == NET_V_ARP && !r.for_us && r.arp_op == NET_ARP_REPLY, "an ARP reply: learn it");
 	f[14 + 5] = 16;
 	EXPECT_DROP(len, NET_DROP_ARP_BAD, "ARP with a 16-byte protocol address");
+
+	/* a TCP segment with a partial checksum is finished for the kernel */
+	len = udp(5060, "0123456789abcdefghij");
+	f[14 + 9] = NET_IP_PROTO_TCP;
+	refix_ip();
+	uint8_t *t = f + 34;
+	net_wr16(t + 16, net_csum_fold(net_pseudo_sum(0xc6120001, cfg.ip, 6, 28)));
+	ok(net_rx_finish_partial(f, len), "a partial TCP checksum is finished");
+	is_int(net_l4_csum_check(0xc6120001, cfg.ip, 6, t, 28, 16), NET_CSUM_OK, "and verifies");
+	ok(!net_rx_finish_partial(f, len), "a full one is left alone");
 	return tap_failed != 0;
 }

@@ -12,8 +12,11 @@ static const uint8_t us[6] = {0x02, 0, 0, 0, 0, 0x02}, them[6] = {0x02, 0, 0, 0,
 
 static struct net_udp_hdrs hdrs(void)
 {
-	struct net_udp_hdrs h = {.src_ip = 0xc6120002, .dst_ip = 0xc6120001, .src_port = 5060,
-				 .dst_port = 40000, .ip_id = 77};
+	struct net_udp_hdrs h = {.src_ip = 0xc6120002,
+				 .dst_ip = 0xc6120001,
+				 .src_port = 5060,
+				 .dst_port = 40000,
+				 .ip_id = 77};
 	memcpy(h.src_mac, us, 6);
 	memcpy(h.dst_mac, them, 6);
 	return h;
@@ -55,7 +58,8 @@ static void test_frag(size_t plen, unsigned mtu)
 		unsigned tot = net_rd16(ip + 2), fo = net_rd16(ip + 6);
 		good = good && len > 0 && tot <= mtu && net_ip_csum_ok(ip, 20) &&
 		       net_rd16(ip + 4) == 77 && (fo & NET_IP_OFFMASK) * 8 == got &&
-		       ((fo & NET_IP_MF) != 0) == (k + 1 < n) && (k + 1 == n || (tot - 20) % 8 == 0);
+		       ((fo & NET_IP_MF) != 0) == (k + 1 < n) &&
+		       (k + 1 == n || (tot - 20) % 8 == 0);
 		memcpy(re + got, ip + 20, tot - 20);
 		got += tot - 20;
 	}
