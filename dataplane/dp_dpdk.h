@@ -25,16 +25,16 @@ struct dp_node;
 
 /* What dp_dpdk_init needs. Borrowed for the call. */
 struct dp_dpdk_cfg {
-	const char *eal_args;  /* --dpdk-args, split like a shell would (quotes, backslash) */
-	uint32_t ip;	       /* the node's IPv4 address on the port (host order) */
-	uint16_t port[2];      /* SIP and LSP UDP ports (host order) */
-	unsigned prefix_len;   /* on-link subnet of ip, 1..32 */
-	uint32_t gateway;      /* next hop for off-link peers (host order); 0: none */
-	unsigned mbufs;	       /* size of the packet buffer pool */
-	bool busy_poll;	       /* never sleep when idle (--dpdk-poll busy) */
-	const char *tap;       /* name of the kernel's exception-path interface; "" or NULL: none */
-	unsigned workers;      /* --workers, 0 when not given: then one per worker lcore */
-	const char *argv0;     /* the program name for the EAL */
+	const char *eal_args; /* --dpdk-args, split like a shell would (quotes, backslash) */
+	uint32_t ip;	      /* the node's IPv4 address on the port (host order) */
+	uint16_t port[2];     /* SIP and LSP UDP ports (host order) */
+	unsigned prefix_len;  /* on-link subnet of ip, 1..32 */
+	uint32_t gateway;     /* next hop for off-link peers (host order); 0: none */
+	unsigned mbufs;	      /* size of the packet buffer pool */
+	bool busy_poll;	      /* never sleep when idle (--dpdk-poll busy) */
+	const char *tap;      /* name of the kernel's exception-path interface; "" or NULL: none */
+	unsigned workers;     /* --workers, 0 when not given: then one per worker lcore */
+	const char *argv0;    /* the program name for the EAL */
 };
 
 /**

@@ -36,8 +36,7 @@ int dp_dpdk_split_args(const char *s, char *buf, size_t cap, char **argv, unsign
 				continue;
 			}
 			/* a backslash escapes anything outside quotes, and only " \ inside "" */
-			if (c == '\\' && quote != '\'' &&
-			    (quote == 0 || *s == '"' || *s == '\\')) {
+			if (c == '\\' && quote != '\'' && (quote == 0 || *s == '"' || *s == '\\')) {
 				if (*s == '\0') {
 					return LC_EINVAL;
 				}

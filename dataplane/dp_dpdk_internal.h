@@ -31,16 +31,16 @@
 
 /* The queue's own counters, besides the drop reasons of net_rx.h. */
 #define DPDK_COUNTERS(X)                                                                           \
-	X(DPDK_C_RX_FRAMES, "rx_frames")	 /* frames received from the port */               \
-	X(DPDK_C_TX_FRAMES, "tx_frames")	 /* frames the port took */                        \
-	X(DPDK_C_RX_UDP, "rx_udp")		 /* datagrams handed to the worker */              \
-	X(DPDK_C_TX_UDP, "tx_udp")		 /* datagrams sent (or held) */                    \
-	X(DPDK_C_TX_FRAGMENTS, "tx_fragments")	 /* frames of datagrams over the MTU */            \
-	X(DPDK_C_TX_TOO_LARGE, "tx_too_large")	 /* datagrams over 65507 bytes */                  \
+	X(DPDK_C_RX_FRAMES, "rx_frames")	  /* frames received from the port */              \
+	X(DPDK_C_TX_FRAMES, "tx_frames")	  /* frames the port took */                       \
+	X(DPDK_C_RX_UDP, "rx_udp")		  /* datagrams handed to the worker */             \
+	X(DPDK_C_TX_UDP, "tx_udp")		  /* datagrams sent (or held) */                   \
+	X(DPDK_C_TX_FRAGMENTS, "tx_fragments")	  /* frames of datagrams over the MTU */           \
+	X(DPDK_C_TX_TOO_LARGE, "tx_too_large")	  /* datagrams over 65507 bytes */                 \
 	X(DPDK_C_CSUM_PARTIAL, "rx_csum_partial") /* accepted with a partial or no checksum */     \
-	X(DPDK_C_ARP_ANSWERED, "arp_answered")	 /* requests for our address answered */           \
-	X(DPDK_C_ARP_LEARNED, "arp_learned")	 /* neighbours learned or changed */               \
-	X(DPDK_C_ARP_ASKED, "arp_requests_sent") /* requests we sent to resolve a next hop */      \
+	X(DPDK_C_ARP_ANSWERED, "arp_answered")	  /* requests for our address answered */          \
+	X(DPDK_C_ARP_LEARNED, "arp_learned")	  /* neighbours learned or changed */              \
+	X(DPDK_C_ARP_ASKED, "arp_requests_sent")  /* requests we sent to resolve a next hop */     \
 	X(DPDK_C_ICMP_ECHO, "icmp_echo_answered")                                                  \
 	X(DPDK_C_HELD, "held_for_neighbour") /* datagrams that waited for an ARP reply */          \
 	X(DPDK_C_TO_KERNEL, "to_kernel")     /* frames passed to the TAP */                        \
@@ -100,7 +100,7 @@ struct dpdk_q {
 	unsigned idle;	   /* empty polls in a row */
 	unsigned sleep_us; /* the next idle sleep */
 	unsigned ntx, nkern;
-	struct rte_mbuf *txb[DPDK_BURST];  /* frames to the port */
+	struct rte_mbuf *txb[DPDK_BURST];   /* frames to the port */
 	struct rte_mbuf *kernb[DPDK_BURST]; /* frames to the TAP */
 	unsigned nheld;
 	struct dpdk_held held[DPDK_HOLD];

@@ -28,8 +28,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <rte_dev.h>
 #include <rte_cycles.h>
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -120,7 +120,8 @@ static void option_line(const char *text, char *out, size_t cap)
 	if (colon != NULL && colon < hit) {
 		start = colon + 2;
 	}
-	snprintf(out, cap, "%.*s", (int)((end != NULL ? end : start + strlen(start)) - start), start);
+	snprintf(out, cap, "%.*s", (int)((end != NULL ? end : start + strlen(start)) - start),
+		 start);
 }
 
 /*
@@ -208,7 +209,8 @@ static int port_setup(uint16_t port, unsigned nq, char *err, size_t errcap)
 		ret = rte_eth_rx_queue_setup(port, (uint16_t)q, nrx, (unsigned)socket, NULL,
 					     dpdk.pool);
 		if (ret == 0) {
-			ret = rte_eth_tx_queue_setup(port, (uint16_t)q, ntx, (unsigned)socket, &txc);
+			ret = rte_eth_tx_queue_setup(port, (uint16_t)q, ntx, (unsigned)socket,
+						     &txc);
 		}
 	}
 	if (ret == 0) {
@@ -228,8 +230,7 @@ static int port_setup(uint16_t port, unsigned nq, char *err, size_t errcap)
 static int map_queues(char *err, size_t errcap)
 {
 	uint16_t p;
-	RTE_ETH_FOREACH_DEV(p)
-	{
+	RTE_ETH_FOREACH_DEV (p) {
 		if (dpdk.nports == DP_MAX_WORKERS) {
 			break;
 		}
@@ -265,24 +266,39 @@ static int ifreq_addr(int fd, unsigned long req, const char *name, uint32_t ip)
 	return ioctl(fd, req, &ifr) == 0 ? LC_OK : -errno;
 }
 
+/* Write @p value to /proc/sys/net/@p what, with IF in it replaced by @p ifname; false when it
+ * failed. */
+static bool sysctl_if(const char *what, const char *ifname, const char *value)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "/proc/sys/net/%s", what);
+	char *slot = strstr(path, "IF");
+	if (slot == NULL) {
+		return false;
+	}
+	char full[200];
+	snprintf(full, sizeof(full), "%.*s%s%s", (int)(slot - path), path, ifname, slot + 2);
+	int fd = open(full, O_WRONLY | O_CLOEXEC);
+	bool done = fd >= 0 && write(fd, value, strlen(value)) == (ssize_t)strlen(value);
+	if (fd >= 0) {
+		close(fd);
+	}
+	return done;
+}
+
 /* Keep the kernel from answering frames of the port's own interface (see the file's top). */
 static void rp_filter(uint16_t port)
 {
 	struct rte_eth_dev_info info;
-	char name[IF_NAMESIZE], path[128];
+	char name[IF_NAMESIZE];
 	if (rte_eth_dev_info_get(port, &info) != 0 || info.if_index == 0 ||
 	    if_indextoname(info.if_index, name) == NULL) {
 		return;
 	}
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", name);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "1", 1) != 1) {
-		lc_warn("cannot set %s: the kernel may answer frames of %s too", path, name);
-	} else {
+	if (sysctl_if("ipv4/conf/IF/rp_filter", name, "1")) {
 		lc_info("rp_filter=1 on %s: the kernel leaves its frames to locusd", name);
-	}
-	if (fd >= 0) {
-		close(fd);
+	} else {
+		lc_warn("cannot set rp_filter on %s: the kernel may answer its frames too", name);
 	}
 }
 
@@ -318,6 +334,8 @@ static int tap_setup(const struct dp_dpdk_cfg *cfg, char *err, size_t errcap)
 	for (unsigned i = 0; i < dpdk.nports; i++) {
 		rp_filter(dpdk.ports[i]);
 	}
+	/* the stack speaks IPv4 only: no IPv6 neighbour discovery from the kernel's side */
+	(void)sysctl_if("ipv6/conf/IF/disable_ipv6", cfg->tap, "1");
 	return LC_OK;
 }
 
@@ -420,8 +438,7 @@ static int lcore_main(void *worker)
 int dp_dpdk_launch(struct dp_node *node)
 {
 	unsigned i = 0, lcore;
-	RTE_LCORE_FOREACH_WORKER(lcore)
-	{
+	RTE_LCORE_FOREACH_WORKER (lcore) {
 		if (i == dp_node_nworkers(node)) {
 			break;
 		}
@@ -445,8 +462,7 @@ void dp_dpdk_fini(void)
 		return;
 	}
 	uint16_t p;
-	RTE_ETH_FOREACH_DEV(p)
-	{
+	RTE_ETH_FOREACH_DEV (p) {
 		(void)rte_eth_dev_stop(p);
 		(void)rte_eth_dev_close(p);
 	}

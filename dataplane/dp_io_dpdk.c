@@ -95,7 +95,8 @@ static void tx_flush(struct dpdk_q *q)
 {
 	unsigned sent = 0;
 	for (int tries = 0; tries < 4 && sent < q->ntx; tries++) {
-		sent += rte_eth_tx_burst(q->port, q->queue, q->txb + sent, (uint16_t)(q->ntx - sent));
+		sent += rte_eth_tx_burst(q->port, q->queue, q->txb + sent,
+					 (uint16_t)(q->ntx - sent));
 	}
 	cnt(q, DPDK_C_TX_FRAMES, sent);
 	if (sent < q->ntx) {
@@ -174,7 +175,8 @@ static void retry_held(struct dpdk_q *q)
 		struct dpdk_held *h = &q->held[i];
 		uint8_t mac[NET_MAC_LEN];
 		if (neigh_find(q, h->ip, mac)) {
-			memcpy(rte_pktmbuf_mtod(h->m, uint8_t *) + NET_OFF_ETH_DST, mac, NET_MAC_LEN);
+			memcpy(rte_pktmbuf_mtod(h->m, uint8_t *) + NET_OFF_ETH_DST, mac,
+			       NET_MAC_LEN);
 			tx_frame(q, h->m);
 		} else if (q->now_ms - h->since_ms > DPDK_HOLD_MS) {
 			drop_cnt(q, NET_DROP_NO_NEIGHBOUR);
@@ -223,8 +225,7 @@ static void rx_kernel(struct dpdk_q *q, struct rte_mbuf *m, const struct net_rx_
 	to_kernel(q, m);
 }
 
-static void rx_udp(struct dpdk_q *q, const uint8_t *f, const struct net_rx_res *r,
-		   struct dp_pkt *p)
+static void rx_udp(struct dpdk_q *q, const uint8_t *f, const struct net_rx_res *r, struct dp_pkt *p)
 {
 	memcpy(p->data, f + r->payload_off, r->payload_len);
 	p->len = r->payload_len;
@@ -353,14 +354,14 @@ static unsigned build(struct dpdk_q *q, const struct dp_pkt *p, const struct net
 	}
 	const uint8_t *pay = (const uint8_t *)p->data;
 	bool offload = dpdk.tx_csum_offload && n == 1;
-	uint16_t csum = offload ? net_csum_fold(net_pseudo_sum(h->src_ip, h->dst_ip,
-							       NET_IP_PROTO_UDP,
-							       (uint16_t)(p->len + NET_UDP_HLEN)))
-				: net_udp_csum(h, pay, p->len);
+	uint16_t csum =
+		offload ? net_csum_fold(net_pseudo_sum(h->src_ip, h->dst_ip, NET_IP_PROTO_UDP,
+						       (uint16_t)(p->len + NET_UDP_HLEN)))
+			: net_udp_csum(h, pay, p->len);
 	for (unsigned k = 0; k < n; k++) {
-		size_t len = net_udp_build(rte_pktmbuf_mtod(m[k], uint8_t *),
-					   rte_pktmbuf_tailroom(m[k]), h, pay, p->len, dpdk.mtu, k,
-					   csum, offload);
+		size_t len =
+			net_udp_build(rte_pktmbuf_mtod(m[k], uint8_t *), rte_pktmbuf_tailroom(m[k]),
+				      h, pay, p->len, dpdk.mtu, k, csum, offload);
 		m[k]->data_len = (uint16_t)len;
 		m[k]->pkt_len = (uint32_t)len;
 		if (offload) {
