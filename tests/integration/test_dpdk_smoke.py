@@ -174,6 +174,10 @@ def run(pmd, queues, vdevs, lcores):
             p.kill()
             p.wait()
         log.close()
+        if t.failed:  # the node's log, for a failure
+            log.seek(0)
+            for line in log.read()[-4000:].splitlines():
+                print("# " + line)
         os.unlink(log.name)
         teardown()
 
