@@ -19,6 +19,7 @@
 	X(LC_OK, 0, "OK")                                                                          \
 	X(LC_ENOMEM, -ENOMEM, "Out of memory")                                                     \
 	X(LC_EINVAL, -EINVAL, "Invalid argument")                                                  \
+	X(LC_ENOTSUP, -ENOTSUP, "Not supported")                                                   \
 	X(LC_EMALFORMED, -1000, "Malformed input")                                                 \
 	X(LC_ENOSPACE, -1001, "Output buffer too small")                                           \
 	X(LC_ENOTOWNER, -1002, "Not the owner of the key")                                         \

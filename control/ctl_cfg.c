@@ -5,6 +5,7 @@
  */
 #include "control/ctl_cfg.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include "common/lc_log.h"
 #include "control/ctl_addr.h"
 #include "control/ctl_admin.h"
+#include "dataplane/dp_dpdk.h"
 #include "dht/dht_key.h"
 
 #define MAX_CONFIG_DEPTH 4
@@ -216,12 +218,71 @@ static int f_dataplane(struct parse_ctx *pc, const char *n, const char *v)
 	return fail(pc, "--%s: '%s' is neither sock nor dpdk", n, v);
 }
 
+/* Remember the first DPDK-only flag: validate() refuses it without --dataplane dpdk. */
+static void dpdk_only(struct parse_ctx *pc, const struct flag *f);
+
 static int f_dpdk_args(struct parse_ctx *pc, const char *n, const char *v)
 {
 	if (strlen(v) >= sizeof(pc->cfg->dpdk_args)) {
 		return fail(pc, "--%s: '%.40s...' is too long", n, v);
 	}
+	char buf[1024], *argv[DP_DPDK_ARGS_MAX];
+	int argc = dp_dpdk_split_args(v, buf, sizeof(buf), argv, DP_DPDK_ARGS_MAX);
+	if (argc == LC_EINVAL) {
+		return fail(pc, "--%s: '%s' has an unterminated quote or a trailing backslash", n,
+			    v);
+	}
+	if (argc < 0) {
+		return fail(pc, "--%s: more than %d arguments", n, DP_DPDK_ARGS_MAX);
+	}
 	snprintf(pc->cfg->dpdk_args, sizeof(pc->cfg->dpdk_args), "%s", v);
+	return LC_OK;
+}
+
+static int f_dpdk_mbufs(struct parse_ctx *pc, const char *n, const char *v)
+{
+	return u32_flag(pc, n, v, 1024, 16u << 20, &pc->cfg->dpdk_mbufs);
+}
+
+static int f_dpdk_poll(struct parse_ctx *pc, const char *n, const char *v)
+{
+	if (strcmp(v, "busy") != 0 && strcmp(v, "adaptive") != 0) {
+		return fail(pc, "--%s: '%s' is neither busy nor adaptive", n, v);
+	}
+	pc->cfg->dpdk_busy_poll = strcmp(v, "busy") == 0;
+	return LC_OK;
+}
+
+static int f_dpdk_tap(struct parse_ctx *pc, const char *n, const char *v)
+{
+	size_t len = strlen(v);
+	bool good = len > 0 && len < sizeof(pc->cfg->dpdk_tap);
+	for (size_t i = 0; i < len && good; i++) {
+		good = isalnum((unsigned char)v[i]) || v[i] == '-' || v[i] == '_' || v[i] == '.';
+	}
+	if (!good) {
+		return fail(pc, "--%s: '%s' is not an interface name (1 to 15 of a-z 0-9 - _ .)", n,
+			    v);
+	}
+	snprintf(pc->cfg->dpdk_tap, sizeof(pc->cfg->dpdk_tap), "%s", v);
+	return LC_OK;
+}
+
+static int f_dpdk_prefix(struct parse_ctx *pc, const char *n, const char *v)
+{
+	uint32_t x = 0;
+	int ret = u32_flag(pc, n, v, 1, 32, &x);
+	pc->cfg->dpdk_prefix = x;
+	return ret;
+}
+
+static int f_dpdk_gateway(struct parse_ctx *pc, const char *n, const char *v)
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, v, &a) != 1 || a.s_addr == 0) {
+		return fail(pc, "--%s: '%s' is not an IPv4 address", n, v);
+	}
+	pc->cfg->dpdk_gateway = ntohl(a.s_addr);
 	return LC_OK;
 }
 
@@ -321,7 +382,24 @@ static const struct flag flags[] = {
 	{"one-hop-max", f_one_hop_max, "N",
 	 "full membership view (one-hop routing) up to N nodes (default 4096)"},
 	{"dataplane", f_dataplane, "sock|dpdk", "packet I/O backend (default sock)"},
-	{"dpdk-args", f_dpdk_args, "\"EAL ARGS\"", "EAL arguments with --dataplane dpdk"},
+	{"dpdk-args", f_dpdk_args, "\"EAL ARGS\"",
+	 "EAL arguments with --dataplane dpdk, split like a shell does, e.g.\n"
+	 "                               \"--lcores 0@0,1@1 --no-huge -m 128 --no-shconf --no-pci\n"
+	 "                               --vdev=net_af_packet0,iface=eth1,qpairs=1\": one worker\n"
+	 "                               per worker lcore, one queue pair per worker (docs/dpdk.md).\n"
+	 "                               --sip and --lsp then give the node's IPv4 address on the\n"
+	 "                               port (the same for both), for which it answers ARP"},
+	{"dpdk-mbufs", f_dpdk_mbufs, "N", "packet buffers of the DPDK port (default 8191, ~20 MB)"},
+	{"dpdk-poll", f_dpdk_poll, "busy|adaptive",
+	 "idle DPDK workers: adaptive (default) spins briefly, then sleeps\n"
+	 "                               16 us doubling to 1 ms; busy polls at 100% of each lcore"},
+	{"dpdk-tap", f_dpdk_tap, "NAME",
+	 "the kernel's path: a TAP interface NAME with the port's MAC and\n"
+	 "                               the node's address; frames locusd does not handle (the\n"
+	 "                               overlay's TCP links) go through it (default: none)"},
+	{"dpdk-prefix", f_dpdk_prefix, "LEN", "on-link prefix length of the DPDK address (24)"},
+	{"dpdk-gateway", f_dpdk_gateway, "IPV4",
+	 "next hop for peers outside the prefix (default: on-link only)"},
 	{"min-expires", f_min_expires, "S", "shortest registration accepted (default 60)"},
 	{"max-expires", f_max_expires, "S", "longer registrations are shortened to this (86400)"},
 	{"default-expires", f_default_expires, "S", "when a REGISTER gives none (default 3600)"},
@@ -335,6 +413,13 @@ static const struct flag flags[] = {
 	{"log-level", f_log_level, "LEVEL", "error, warn, info or debug (default info)"},
 	{"config", f_config, "FILE", "read flags from FILE: \"name value\" per line, # comments"},
 };
+
+static void dpdk_only(struct parse_ctx *pc, const struct flag *f)
+{
+	if (pc->cfg->dpdk_only_flag == NULL && strncmp(f->name, "dpdk-", 5) == 0) {
+		pc->cfg->dpdk_only_flag = f->name;
+	}
+}
 
 static const struct flag *find_flag(const char *name)
 {
@@ -355,6 +440,7 @@ static int apply(struct parse_ctx *pc, const char *name, const char *value)
 	if (value == NULL) {
 		return fail(pc, "--%s needs a value (see --help)", name);
 	}
+	dpdk_only(pc, f);
 	return f->fn(pc, name, value);
 }
 
@@ -432,6 +518,38 @@ void ctl_cfg_defaults(struct ctl_cfg *cfg)
 	cfg->max_contacts = 32;
 	cfg->max_bindings = 1000000;
 	cfg->log_level = LC_LOG_INFO;
+	cfg->dpdk_mbufs = DP_DPDK_MBUFS_DEFAULT;
+	cfg->dpdk_prefix = 24;
+}
+
+/* The IPv4 address of @p ss (host order), or 0 when it is not one. */
+static uint32_t ipv4_of(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET ? ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr)
+					: 0;
+}
+
+/* With --dataplane dpdk the node's addresses are its own on the port: one IPv4 address. */
+static enum ctl_cfg_result validate_dpdk(struct parse_ctx *pc)
+{
+	const struct ctl_cfg *c = pc->cfg;
+	uint32_t sip = ipv4_of(&c->sip), lsp = ipv4_of(&c->lsp);
+	if (sip == 0 || sip != lsp || ctl_addr_port(&c->sip) == 0 || ctl_addr_port(&c->lsp) == 0) {
+		snprintf(pc->err, pc->errcap,
+			 "--dataplane dpdk: --sip and --lsp must give the node's own IPv4 address "
+			 "on the DPDK port, the same for both, with a port each (e.g. --sip "
+			 "198.18.0.2:5060 --lsp 198.18.0.2:7400)");
+		return CTL_CFG_ERROR;
+	}
+	uint32_t mask = ~0u << (32 - c->dpdk_prefix);
+	if (c->dpdk_gateway != 0 &&
+	    ((c->dpdk_gateway & mask) != (sip & mask) || c->dpdk_gateway == sip)) {
+		snprintf(pc->err, pc->errcap,
+			 "--dpdk-gateway: not another address inside the node's /%u",
+			 c->dpdk_prefix);
+		return CTL_CFG_ERROR;
+	}
+	return CTL_CFG_RUN;
 }
 
 static enum ctl_cfg_result validate(struct parse_ctx *pc)
@@ -448,14 +566,12 @@ static enum ctl_cfg_result validate(struct parse_ctx *pc)
 			 c->default_expires_s, c->min_expires_s, c->max_expires_s);
 		return CTL_CFG_ERROR;
 	}
-	if (c->dpdk) {
-		snprintf(
-			pc->err, pc->errcap,
-			"--dataplane dpdk: this build has no DPDK backend yet; use --dataplane sock");
+	if (c->dpdk && validate_dpdk(pc) != CTL_CFG_RUN) {
 		return CTL_CFG_ERROR;
 	}
-	if (c->dpdk_args[0] != '\0') {
-		snprintf(pc->err, pc->errcap, "--dpdk-args is only for --dataplane dpdk");
+	if (!c->dpdk && c->dpdk_only_flag != NULL) {
+		snprintf(pc->err, pc->errcap, "--%s is only for --dataplane dpdk",
+			 c->dpdk_only_flag);
 		return CTL_CFG_ERROR;
 	}
 	bool ca = c->overlay_ca[0] != '\0', cert = c->cert[0] != '\0', key = c->key[0] != '\0';

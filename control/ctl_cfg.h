@@ -32,6 +32,12 @@ struct ctl_cfg {
 	unsigned one_hop_max;  /* full view (one hop) up to this many nodes */
 	bool dpdk;
 	char dpdk_args[512];
+	unsigned dpdk_mbufs;	    /* --dpdk-mbufs */
+	bool dpdk_busy_poll;	    /* --dpdk-poll busy */
+	char dpdk_tap[16];	    /* --dpdk-tap: the kernel's interface; "" none */
+	unsigned dpdk_prefix;	    /* --dpdk-prefix: on-link prefix length of the address */
+	uint32_t dpdk_gateway;	    /* --dpdk-gateway, host order; 0 none */
+	const char *dpdk_only_flag; /* the first --dpdk-* flag given (valid only with dpdk) */
 	uint32_t min_expires_s, max_expires_s, default_expires_s;
 	uint32_t max_contacts;
 	uint64_t max_bindings; /* for the whole node; split over the shards */

@@ -2,7 +2,8 @@
 /*
  * Summing the workers' single-writer counters into a JSON document. The counters are read
  * without stopping anyone, so the totals are a snapshot that may be a few packets apart between
- * fields, which is what a monitoring tool expects.
+ * fields, which is what a monitoring tool expects. An io backend with counters of its own (the
+ * DPDK backend's per-queue frames, ARP, ICMP and drops by reason) adds an "io" object.
  */
 #include "control/ctl_stats.h"
 
@@ -12,13 +13,19 @@
 #include <unistd.h>
 
 #include "common/lc_alloc.h"
+#include "common/lc_compiler.h"
 #include "control/ctl_json.h"
 #include "sipparse/sip_msg.h"
 
 /* One counter set (a worker's, or the sum when @p sum is set), with the store's figures. */
+#define IO_MAX 64
+
 struct figures {
 	struct dp_stats s; /* plain copies: these are never written concurrently */
 	struct dht_store_stats st;
+	unsigned nio; /* the io backend's counters: the same names for every worker */
+	const char *const *io_names;
+	uint64_t io[IO_MAX];
 };
 
 static void add_worker(struct figures *f, const struct dp_worker *w)
@@ -42,6 +49,27 @@ static void add_worker(struct figures *f, const struct dp_worker *w)
 	f->st.future += st.future;
 	f->st.bounds += st.bounds;
 	f->st.key_full += st.key_full;
+	const char *const *names;
+	const lc_counter_t *values;
+	unsigned n = LC_MIN(dp_worker_io_counters(w, &names, &values), IO_MAX);
+	for (unsigned i = 0; i < n; i++) {
+		f->io[i] += lc_counter_get(&values[i]);
+	}
+	f->nio = n;
+	f->io_names = names;
+}
+
+static void put_io(struct ctl_json *o, const struct figures *f)
+{
+	if (f->nio == 0) {
+		return;
+	}
+	ctl_json_put(o, "\"io\":{");
+	for (unsigned i = 0; i < f->nio; i++) {
+		ctl_json_put(o, "%s\"%s\":%llu", i ? "," : "", f->io_names[i],
+			     (unsigned long long)f->io[i]);
+	}
+	ctl_json_put(o, "},");
 }
 
 static uint64_t get(const lc_counter_t *c)
@@ -97,6 +125,7 @@ static void put_figures(struct ctl_json *o, const struct figures *f)
 		     (unsigned long long)get(&s->fwd_out), (unsigned long long)get(&s->fwd_answers),
 		     (unsigned long long)get(&s->repl_out), (unsigned long long)get(&s->repl_in),
 		     (unsigned long long)get(&s->auth_tx), (unsigned long long)get(&s->auth_rx));
+	put_io(o, f);
 	ctl_json_put(
 		o,
 		"\"store\":{\"aors\":%llu,\"bindings\":%llu,\"bytes_used\":%llu,\"bytes_reserved\":%llu,"

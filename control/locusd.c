@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * locusd: one node of locus. main() is the control thread: it parses the flags, builds the
- * workers (dataplane/), starts one thread per worker, runs the overlay (ctl_ovl: links, Chord,
+ * workers (dataplane/), starts one thread per worker (with --dataplane dpdk: brings up the EAL
+ * and its ports first, and runs the workers on the EAL's worker lcores), runs the overlay (ctl_ovl: links, Chord,
  * routing tables), serves the admin interface (ctl_admin: polled here with the rest, never waited
  * on), and on SIGINT or SIGTERM leaves the ring, stops the workers (they drain what they received)
  * and exits 0.
@@ -10,6 +11,7 @@
  * runs on a worker in the middle of a burst.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -30,6 +32,7 @@
 #include "control/ctl_cfg.h"
 #include "control/ctl_ovl.h"
 #include "control/ctl_tls.h"
+#include "dataplane/dp_dpdk.h"
 #include "dataplane/dp_worker.h"
 
 /* How long a leaving node spends handing its range over and telling its neighbours. */
@@ -123,6 +126,62 @@ static void log_security(const struct ctl_tls *tls, const struct ctl_cfg *cfg)
 	lc_info("secured mode: node id %s from --cert %s; overlay links TLS 1.3 with certificates "
 		"of --overlay-ca %s%s%s",
 		id, cfg->cert, cfg->overlay_ca, cfg->crl[0] != '\0' ? ", CRL " : "", cfg->crl);
+}
+
+/* Bring up DPDK for --dataplane dpdk (EAL, ports, TAP): LC_OK with the worker count, or a message
+ * on stderr and the exit status (2: a bad flag or device, 1: anything else). */
+static int dpdk_start(const struct ctl_cfg *cfg, const char *argv0, unsigned *workers)
+{
+	struct dp_dpdk_cfg d = {
+		.eal_args = cfg->dpdk_args,
+		.ip = ntohl(((const struct sockaddr_in *)&cfg->sip)->sin_addr.s_addr),
+		.port = {(uint16_t)ctl_addr_port(&cfg->sip), (uint16_t)ctl_addr_port(&cfg->lsp)},
+		.prefix_len = cfg->dpdk_prefix,
+		.gateway = cfg->dpdk_gateway,
+		.mbufs = cfg->dpdk_mbufs,
+		.busy_poll = cfg->dpdk_busy_poll,
+		.tap = cfg->dpdk_tap,
+		.workers = cfg->workers,
+		.argv0 = argv0,
+	};
+	char err[512];
+	int ret = dp_dpdk_init(&d, workers, err, sizeof(err));
+	if (ret != LC_OK) {
+		fprintf(stderr, "locusd: %s\n", err);
+		return ret == LC_EINVAL || ret == LC_ENOTSUP ? 2 : 1;
+	}
+	return 0;
+}
+
+/* Run the workers: on threads of their own, or on the EAL's worker lcores. */
+static int start_workers(struct dp_node *node, bool dpdk, pthread_t *tid, unsigned workers)
+{
+	if (dpdk) {
+		return dp_dpdk_launch(node);
+	}
+	for (unsigned i = 0; i < workers; i++) {
+		if (pthread_create(&tid[i], NULL, dp_worker_main, dp_node_worker(node, i)) != 0) {
+			lc_err("cannot start worker %u", i);
+			dp_node_stop(node);
+			for (unsigned j = 0; j < i; j++) {
+				pthread_join(tid[j], NULL);
+			}
+			return LC_ENOMEM;
+		}
+		pin(tid[i], i);
+	}
+	return LC_OK;
+}
+
+static void join_workers(bool dpdk, pthread_t *tid, unsigned workers)
+{
+	if (dpdk) {
+		dp_dpdk_wait();
+		return;
+	}
+	for (unsigned i = 0; i < workers; i++) {
+		pthread_join(tid[i], NULL);
+	}
 }
 
 /* The sooner of two poll timeouts (-1: none). */
@@ -221,6 +280,12 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* inherited by every worker */
 	signal(SIGPIPE, SIG_IGN);
 	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (cfg.dpdk) { /* after the mask: the EAL's threads inherit it */
+		int status = dpdk_start(&cfg, argv[0], &workers);
+		if (status != 0) {
+			return status;
+		}
+	}
 
 	struct ctl_tls *tls = NULL;
 	if (ctl_cfg_secured(&cfg)) {
@@ -244,6 +309,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "locusd: cannot draw the node's secrets (getrandom): %s\n",
 			strerror(-ret));
 		ctl_tls_free(tls);
+		dp_dpdk_fini();
 		return 1;
 	}
 	struct dp_cfg dp;
@@ -255,7 +321,7 @@ int main(int argc, char **argv)
 	uint32_t started = wall_seconds();
 	struct dp_node_cfg ncfg = {
 		.cfg = &dp,
-		.io = &dp_io_sock_ops,
+		.io = cfg.dpdk ? dp_dpdk_io_ops() : &dp_io_sock_ops,
 		.io_cfg = {.addr = {cfg.sip, cfg.lsp}, .rcvbuf_bytes = 4 << 20},
 		.nworkers = workers,
 		.store_cfg = {.max_bindings =
@@ -271,6 +337,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "locusd: cannot start on sip=%s lsp=%s: %s\n", sip_s, lsp_s,
 			ret > -1000 ? strerror(-ret) : lc_strerror(ret));
 		ctl_tls_free(tls);
+		dp_dpdk_fini();
 		return 1;
 	}
 	struct ctl_admin *admin = NULL;
@@ -280,23 +347,21 @@ int main(int argc, char **argv)
 		}
 		dp_node_free(node);
 		ctl_tls_free(tls);
+		dp_dpdk_fini();
 		return 1;
 	}
 
 	pthread_t tid[DP_MAX_WORKERS];
-	for (unsigned i = 0; i < workers; i++) {
-		if (pthread_create(&tid[i], NULL, dp_worker_main, dp_node_worker(node, i)) != 0) {
-			lc_err("cannot start worker %u", i);
+	if (start_workers(node, cfg.dpdk, tid, workers) != LC_OK) {
+		if (cfg.dpdk) {
 			dp_node_stop(node);
-			for (unsigned j = 0; j < i; j++) {
-				pthread_join(tid[j], NULL);
-			}
-			ctl_admin_free(admin);
-			dp_node_free(node);
-			ctl_tls_free(tls);
-			return 1;
+			dp_dpdk_wait();
 		}
-		pin(tid[i], i);
+		ctl_admin_free(admin);
+		dp_node_free(node);
+		ctl_tls_free(tls);
+		dp_dpdk_fini();
+		return 1;
 	}
 	struct sockaddr_storage lsp_bound;
 	struct ctl_ovl *ov = NULL;
@@ -305,12 +370,11 @@ int main(int argc, char **argv)
 	    ctl_ovl_new(&ov, &cfg, node, tls, &lsp_bound, ovl_err, sizeof(ovl_err)) != LC_OK) {
 		fprintf(stderr, "locusd: %s\n", ovl_err);
 		dp_node_stop(node);
-		for (unsigned i = 0; i < workers; i++) {
-			pthread_join(tid[i], NULL);
-		}
+		join_workers(cfg.dpdk, tid, workers);
 		ctl_admin_free(admin);
 		dp_node_free(node);
 		ctl_tls_free(tls);
+		dp_dpdk_fini();
 		return 1;
 	}
 	print_ready(node, &cfg, admin, workers);
@@ -323,13 +387,12 @@ int main(int argc, char **argv)
 
 	ctl_ovl_leave(ov, LEAVE_MAX_MS);
 	dp_node_stop(node);
-	for (unsigned i = 0; i < workers; i++) {
-		pthread_join(tid[i], NULL);
-	}
+	join_workers(cfg.dpdk, tid, workers);
 	ctl_ovl_free(ov);
 	close(sfd);
 	dp_node_free(node);
 	ctl_tls_free(tls);
+	dp_dpdk_fini(); /* ports stopped and closed, rte_eal_cleanup */
 	lc_info("stopped");
 	return 0;
 }

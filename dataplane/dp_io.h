@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The io backend interface: what a worker needs from the network, and nothing about how. The
- * socket backend (dp_io_sock.c: recvmmsg/sendmmsg on SO_REUSEPORT sockets) implements it today;
- * the DPDK backend will implement the same table, and the pipeline above never knows which runs.
+ * socket backend (dp_io_sock.c: recvmmsg/sendmmsg on SO_REUSEPORT sockets) and the DPDK backend
+ * (dp_io_dpdk.c: a queue pair per worker and its own network stack) implement it, and the
+ * pipeline above never knows which runs.
  */
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "common/lc_compiler.h"
+#include "common/lc_counter.h"
 #include "dataplane/dp_pkt.h"
 
 /* What a backend opens for one worker: the node's SIP and LSP addresses. */
@@ -50,6 +52,12 @@ struct dp_io_ops {
 	 * (the caller reads it). Context: the worker, when idle (RCU offline if it uses RCU).
 	 */
 	bool (*wait)(void *ctx, int wake_fd, int timeout_ms);
+	/**
+	 * Optional (NULL: none): the backend's own counters of this worker's queue, @p names[i]
+	 * and @p values[i] (single writer: the worker). The names are the same for every worker.
+	 * @return how many. Context: any thread (control, for stats).
+	 */
+	unsigned (*counters)(void *ctx, const char *const **names, const lc_counter_t **values);
 };
 
 extern const struct dp_io_ops dp_io_sock_ops;

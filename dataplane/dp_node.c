@@ -216,6 +216,13 @@ const struct dp_stats *dp_worker_stats(const struct dp_worker *w)
 	return &w->stats;
 }
 
+unsigned dp_worker_io_counters(const struct dp_worker *w, const char *const **names,
+			       const lc_counter_t **values)
+{
+	const struct dp_io_ops *io = w->node->io;
+	return io->counters != NULL ? io->counters(w->io_ctx, names, values) : 0;
+}
+
 const struct dht_store *dp_worker_store(const struct dp_worker *w)
 {
 	return w->store;

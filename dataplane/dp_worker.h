@@ -84,3 +84,8 @@ void dp_node_stop(struct dp_node *n);
 /** A worker's counters and store, for stats. Context: any thread (reads are relaxed). */
 const struct dp_stats *dp_worker_stats(const struct dp_worker *w);
 const struct dht_store *dp_worker_store(const struct dp_worker *w);
+
+/** The io backend's own counters of a worker's queue (dp_io_ops.counters): @return how many
+ * (0: the backend keeps none). Context: any thread (reads are relaxed). */
+unsigned dp_worker_io_counters(const struct dp_worker *w, const char *const **names,
+			       const lc_counter_t **values);

@@ -21,18 +21,20 @@ cd "$root" || exit 2
 # module -> project modules it may include (itself included)
 declare -A may_mod=(
 	[common]="common"
+	[net]="common net"
 	[sipparse]="common sipparse"
 	[dht]="common dht"
-	[dataplane]="common sipparse dht dataplane"
-	[control]="common sipparse dht dataplane control"
-	[bench]="common sipparse dht dataplane control bench"
-	[tests]="common sipparse dht dataplane control bench tests"
+	[dataplane]="common net sipparse dht dataplane"
+	[control]="common net sipparse dht dataplane control"
+	[bench]="common net sipparse dht dataplane control bench"
+	[tests]="common net sipparse dht dataplane control bench tests"
 )
 # module -> library families it may include. common: the allocator wrapper sits on jemalloc
 # (STYLE.md section 3). dataplane: workers announce quiescent states (section 4), so liburcu; and
 # they tag datagrams with libcrypto's EVP MAC (section 8), which dataplane/dp_mac.c wraps.
 declare -A may_lib=(
 	[common]="jemalloc"
+	[net]=""
 	[sipparse]=""
 	[dht]="urcu xxhash"
 	[dataplane]="dpdk urcu openssl"
@@ -42,6 +44,7 @@ declare -A may_lib=(
 )
 # system headers the pure libraries must not include: they create no threads and run no event loop
 declare -A no_sys=(
+	[net]="pthread.h threads.h sys/epoll.h poll.h sys/select.h sys/eventfd.h sys/timerfd.h sys/socket.h"
 	[sipparse]="pthread.h threads.h sys/epoll.h poll.h sys/select.h sys/eventfd.h sys/timerfd.h"
 	[dht]="pthread.h threads.h sys/epoll.h poll.h sys/select.h sys/eventfd.h sys/timerfd.h"
 )

@@ -236,19 +236,21 @@ run_fuzzer() { # dir target seconds seed-files...
 job_fuzz() {
 	local dir="$build_root/build-ci-fuzz"
 	setup_build fuzz "$dir" clang -Dfuzz=true -Dtests=false || return
-	local targets=(fuzz_sipparse fuzz_uri fuzz_lsp fuzz_auth fuzz_tls)
+	local targets=(fuzz_sipparse fuzz_uri fuzz_lsp fuzz_auth fuzz_tls fuzz_net)
 	local secs=$((fuzz_seconds / ${#targets[@]}))
 	[[ $secs -lt 1 ]] && secs=1
 	shopt -s nullglob
 	local sip_seeds=(tests/data/sip/*.sip) uri_seeds=(tests/fuzz/corpus_uri/*)
 	local lsp_seeds=(tests/fuzz/corpus_lsp/* tests/data/lsp/*.lsp)
 	local auth_seeds=(tests/fuzz/corpus_auth/*) tls_seeds=(tests/fuzz/corpus_tls/*)
+	local net_seeds=(tests/fuzz/corpus_net/*)
 	shopt -u nullglob
 	step fuzz fuzz_sipparse run_fuzzer "$dir" fuzz_sipparse "$secs" "${sip_seeds[@]}"
 	step fuzz fuzz_uri run_fuzzer "$dir" fuzz_uri "$secs" "${uri_seeds[@]}"
 	step fuzz fuzz_lsp run_fuzzer "$dir" fuzz_lsp "$secs" "${lsp_seeds[@]}"
 	step fuzz fuzz_auth run_fuzzer "$dir" fuzz_auth "$secs" "${auth_seeds[@]}"
 	step fuzz fuzz_tls run_fuzzer "$dir" fuzz_tls "$secs" "${tls_seeds[@]}"
+	step fuzz fuzz_net run_fuzzer "$dir" fuzz_net "$secs" "${net_seeds[@]}"
 }
 
 if [[ "${LOCUS_SKIP_DEPS:-0}" != 1 ]]; then
