@@ -27,7 +27,8 @@
 #include "dataplane/dp_fwd.h"
 #include "dataplane/dp_rctx.h"
 #include "dataplane/dp_repl.h"
-#include "dataplane/dp_sip.h"
+#include "dataplane/dp_reply_lsp.h"
+#include "dataplane/dp_reply_sip.h"
 #include "dht/dht_route.h"
 
 #define CTX_LSP_BODY 10 /* an LSP context's body before the client's own context */
@@ -275,19 +276,6 @@ void dp_fwd_lookup(struct dp_worker *w, const struct dp_pkt *in, const struct dh
 	fwd_send(w, out, len, to);
 }
 
-bool dp_fwd_from_member(const struct dp_worker *w, const struct dp_pkt *in)
-{
-	if (w->cfg->secured) {
-		return (in->flags & DP_PKT_AUTHED) != 0; /* its tag says so (dp_auth.c) */
-	}
-	if (w->rt == NULL) {
-		return false;
-	}
-	struct dht_addr a = {.family = in->peer.family, .port = in->peer.port};
-	memcpy(a.addr, in->peer.addr, sizeof(a.addr));
-	return dht_route_has_member(w->rt, dht_node_id_of(&a, w->cfg->overlay_id));
-}
-
 /* @p m encoded into a fresh packet (its len set), or NULL (counted under @p too_large when it
  * does not fit, or as no_buffer). */
 static struct dp_pkt *encode_new(struct dp_worker *w, const struct dht_lsp_msg *m,
@@ -345,10 +333,10 @@ void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in, const struct dht_p
 {
 	struct dht_lsp_msg *m = &w->lsp;
 	if (m->hdr.hop_limit == 0) {
-		dp_lsp_answer_status(w, in, DHT_LSP_S_HOP_LIMIT);
+		dp_reply_lsp_status(w, in, DHT_LSP_S_HOP_LIMIT);
 		return;
 	}
-	if ((m->present & DHT_LSP_P_REPLY_TO) && dp_fwd_from_member(w, in)) {
+	if ((m->present & DHT_LSP_P_REPLY_TO) && dp_member_sent(w, in)) {
 		/* an intermediate hop: the answer goes straight to the facing node */
 		m->hdr.hop_limit--;
 		encode_and_forward(w, m, to);
@@ -359,7 +347,7 @@ void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in, const struct dht_p
 	struct dp_rctx ctx;
 	if (!wrap_client(w, in, &ctx, &txn)) {
 		lc_counter_inc(&w->stats.drop[DP_DROP_FWD_TOO_LARGE]);
-		dp_lsp_answer_status(w, in, DHT_LSP_S_INTERNAL);
+		dp_reply_lsp_status(w, in, DHT_LSP_S_INTERNAL);
 		return;
 	}
 	m->hdr.txn_id = txn;
@@ -399,7 +387,7 @@ bool dp_fwd_replicate_lsp(struct dp_worker *w, const struct dp_pkt *in)
 	}
 	struct dp_repl_answer ans = {.txn = m->hdr.txn_id, .type = m->hdr.type};
 	struct dp_rctx ctx;
-	if ((m->present & DHT_LSP_P_REPLY_TO) && dp_fwd_from_member(w, in)) {
+	if ((m->present & DHT_LSP_P_REPLY_TO) && dp_member_sent(w, in)) {
 		/* a facing node forwarded it: the answer goes to it, with its context */
 		ans.to = m->reply_to;
 		if (m->present & DHT_LSP_P_REPLY_CTX) {
@@ -468,7 +456,7 @@ static void answer_sip(struct dp_worker *w, enum dp_rctx_kind kind, const struct
 	}
 	if (kind == DP_RCTX_REDIRECT) {
 		if (status == DHT_LSP_S_OK || status == DHT_LSP_S_NOT_FOUND) {
-			dp_redirect_answer(w, client, c, n);
+			dp_reply_redirect(w, client, c, n);
 		} else {
 			dp_reply_simple(w, client, 503,
 					"Owner of the address-of-record unavailable");
@@ -476,11 +464,11 @@ static void answer_sip(struct dp_worker *w, enum dp_rctx_kind kind, const struct
 		return;
 	}
 	if (status == DHT_LSP_S_OK || status == DHT_LSP_S_NOT_FOUND) {
-		dp_register_ok(w, client, c, n); /* NOT_FOUND: a "*" removal found nothing */
+		dp_reply_register_ok(w, client, c, n); /* NOT_FOUND: a "*" removal found nothing */
 	} else if (status == DHT_LSP_S_HOP_LIMIT) {
 		dp_reply_simple(w, client, 503, "Overlay is changing, try again");
 	} else {
-		dp_register_refused(w, client, update_status_of(status));
+		dp_reply_register_refused(w, client, update_status_of(status));
 	}
 }
 

@@ -58,12 +58,6 @@ bool dp_fwd_replicate_lsp(struct dp_worker *w, const struct dp_pkt *in);
 /** Forward a lookup of in->req's key for the request in w->msg (302/404 later) to @p to. */
 void dp_fwd_lookup(struct dp_worker *w, const struct dp_pkt *in, const struct dht_peer *to);
 
-/**
- * Whether @p in came from a node of the overlay (its source address hashes to a member's id): only
- * then is a request's REPLY_TO honoured, so that nobody can aim answers at a third party.
- */
-bool dp_fwd_from_member(const struct dp_worker *w, const struct dp_pkt *in);
-
 /** Forward the LSP client request in w->lsp, received in @p in, to @p to: as it is (one hop
  * less) when a node already forwarded it (REPLY_TO set), else with our reply context wrapped
  * around the client's and REPLY_TO set to us. */

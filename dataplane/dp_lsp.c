@@ -18,6 +18,7 @@
 #include "common/lc_error.h"
 #include "dataplane/dp_fwd.h"
 #include "dataplane/dp_repl.h"
+#include "dataplane/dp_reply_lsp.h"
 #include "dataplane/dp_update.h"
 #include "dataplane/dp_worker_internal.h"
 #include "dht/dht_key.h"
@@ -55,109 +56,6 @@ void dp_lsp_reparse(struct dp_worker *w, struct dp_pkt *pkt)
 		int ret = dht_lsp_parse(&w->lsp, pkt->data, pkt->len);
 		(void)ret; /* as at classify: w->lsp.err says it */
 	}
-}
-
-/* Send a built answer back to where the request came from, counted by status class. */
-static void queue_answer(struct dp_worker *w, const struct dp_pkt *in, struct dp_pkt *out,
-			 size_t len, unsigned status)
-{
-	out->len = (uint32_t)len;
-	out->sock = DP_SOCK_LSP;
-	out->peer = in->peer;
-	if (w->lsp.err == LC_OK && (w->lsp.present & DHT_LSP_P_REPLY_TO) &&
-	    dp_fwd_from_member(w, in)) {
-		dp_addr_of(&w->lsp.reply_to, &out->peer); /* a node forwarded it (docs/lsp.md §6) */
-		lc_counter_inc(&w->stats.lsp_status[(status / 100) % 16]);
-		dp_tx_push_member(w, out);
-		return;
-	}
-	lc_counter_inc(&w->stats.lsp_status[(status / 100) % 16]);
-	out->flags = (in->flags & DP_PKT_AUTHED) ? 0 : DP_PKT_PLAIN;
-	dp_tx_push(w, out);
-}
-
-/* Start an answer in a fresh packet; NULL when the pool is empty (counted). */
-static struct dp_pkt *answer_begin(struct dp_worker *w, struct dht_lsp_builder *b, unsigned status)
-{
-	struct dp_pkt *out = dp_pool_get(&w->pool);
-	if (out == NULL) {
-		lc_counter_inc(&w->stats.drop[DP_DROP_NO_BUFFER]);
-		return NULL;
-	}
-	dht_lsp_build_init(b, out->data, DP_PKT_CAP);
-	dht_lsp_answer_start(b, &w->lsp, status);
-	return out;
-}
-
-static void answer_send(struct dp_worker *w, const struct dp_pkt *in, struct dp_pkt *out,
-			struct dht_lsp_builder *b, unsigned status)
-{
-	size_t len = 0;
-	if (dht_lsp_build_finish(b, &len) != LC_OK) {
-		lc_counter_inc(&w->stats.drop[DP_DROP_TOO_LARGE]);
-		dp_pool_put(&w->pool, out);
-		return;
-	}
-	queue_answer(w, in, out, len, status);
-}
-
-void dp_lsp_answer_status(struct dp_worker *w, const struct dp_pkt *in, unsigned status)
-{
-	struct dht_lsp_builder b;
-	struct dp_pkt *out = answer_begin(w, &b, status);
-	if (out != NULL) {
-		answer_send(w, in, out, &b, status);
-	}
-}
-
-void dp_lsp_put_records(struct dht_lsp_builder *b, const struct dp_worker *w,
-			const struct dp_bindings *bs)
-{
-	for (unsigned i = 0; i < bs->n && i < DHT_LSP_MAX_RECORDS; i++) {
-		const struct dht_binding_data *d = &bs->d[i];
-		struct dht_lsp_record r = {
-			.present = DHT_LSP_P_CONTACT | DHT_LSP_P_EXPIRES | DHT_LSP_P_AGE,
-			.contact = d->uri,
-			.expires_s = d->expires_at_s - w->now_s,
-			.age_s = w->now_s - d->registered_at_s,
-			.q = d->q,
-		};
-		if (d->q >= 0) {
-			r.present |= DHT_LSP_P_Q;
-		}
-		if (d->instance.len > 0) {
-			r.present |= DHT_LSP_P_INSTANCE;
-			r.instance = d->instance;
-		}
-		if (d->reg_id != 0) {
-			r.present |= DHT_LSP_P_REG_ID;
-			r.reg_id = d->reg_id;
-		}
-		if (d->path.len > 0) {
-			r.present |= DHT_LSP_P_PATH;
-			r.path = d->path;
-		}
-		if (d->attrs.len > 0) {
-			r.present |= DHT_LSP_P_ATTRS;
-			r.attrs = d->attrs;
-		}
-		dht_lsp_put_record(b, &r);
-	}
-}
-
-/* An answer carrying the key's live records (OK), or NOT_FOUND when it has none and
- * @p not_found_if_empty. */
-static void answer_records(struct dp_worker *w, const struct dp_pkt *in,
-			   const struct dp_bindings *bs, bool not_found_if_empty)
-{
-	unsigned status = bs->n == 0 && not_found_if_empty ? DHT_LSP_S_NOT_FOUND : DHT_LSP_S_OK;
-	struct dht_lsp_builder b;
-	struct dp_pkt *out = answer_begin(w, &b, status);
-	if (out == NULL) {
-		return;
-	}
-	dp_lsp_put_records(&b, w, bs);
-	answer_send(w, in, out, &b, status);
 }
 
 static void to_update(const struct dp_worker *w, const struct dp_pkt *in, bool remove,
@@ -203,26 +101,6 @@ static void to_update(const struct dp_worker *w, const struct dp_pkt *in, bool r
 	}
 }
 
-static unsigned status_of(enum dp_update_status st)
-{
-	switch (st) {
-	case DP_UPDATE_OK:
-		return DHT_LSP_S_OK;
-	case DP_UPDATE_STALE:
-		return DHT_LSP_S_STALE;
-	case DP_UPDATE_TOO_BRIEF:
-		return DHT_LSP_S_INTERVAL_TOO_BRIEF;
-	case DP_UPDATE_TOO_MANY:
-		return DHT_LSP_S_TOO_MANY_RECORDS;
-	case DP_UPDATE_FULL:
-		return DHT_LSP_S_FULL;
-	case DP_UPDATE_NO_QUORUM:
-		return DHT_LSP_S_UNAVAILABLE;
-	default:
-		return DHT_LSP_S_INTERNAL;
-	}
-}
-
 static void publish(struct dp_worker *w, const struct dp_pkt *in, bool remove)
 {
 	struct dp_update u;
@@ -231,37 +109,11 @@ static void publish(struct dp_worker *w, const struct dp_pkt *in, bool remove)
 	enum dp_update_status st = dp_update_apply(w, &in->req.key, &u, &bs);
 	if (st == DP_UPDATE_OK) {
 		if (!dp_fwd_replicate_lsp(w, in)) {
-			answer_records(w, in, &bs, false); /* no quorum to wait for */
+			dp_reply_lsp_records(w, in, &bs, false); /* no quorum to wait for */
 		}
 		return;
 	}
-	unsigned status = status_of(st);
-	struct dht_lsp_builder b;
-	struct dp_pkt *out = answer_begin(w, &b, status);
-	if (out == NULL) {
-		return;
-	}
-	if (st == DP_UPDATE_TOO_BRIEF) {
-		dht_lsp_put_u32(&b, DHT_LSP_T_MIN_EXPIRES, w->cfg->min_expires_s);
-	} else if (st == DP_UPDATE_FULL || st == DP_UPDATE_NO_QUORUM) {
-		dht_lsp_put_u32(&b, DHT_LSP_T_RETRY_AFTER, w->cfg->retry_after_s);
-	}
-	answer_send(w, in, out, &b, status);
-}
-
-static void answer_error(struct dp_worker *w, const struct dp_pkt *in)
-{
-	struct dp_pkt *out = dp_pool_get(&w->pool);
-	if (out == NULL) {
-		lc_counter_inc(&w->stats.drop[DP_DROP_NO_BUFFER]);
-		return;
-	}
-	size_t len = 0;
-	if (dht_lsp_answer_error(out->data, DP_PKT_CAP, &w->lsp, &len) != LC_OK) {
-		dp_pool_put(&w->pool, out);
-		return;
-	}
-	queue_answer(w, in, out, len, dht_lsp_status_of(w->lsp.err));
+	dp_reply_lsp_refused(w, in, st);
 }
 
 void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
@@ -293,19 +145,19 @@ void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
 							 : LSP_REQ_OTHER;
 	lc_counter_inc(&w->stats.lsp_req[kind]);
 	if (m->hdr.overlay_id != w->cfg->overlay_id) {
-		dp_lsp_answer_status(w, in, DHT_LSP_S_WRONG_OVERLAY);
+		dp_reply_lsp_status(w, in, DHT_LSP_S_WRONG_OVERLAY);
 		return;
 	}
 	if (m->err != LC_OK) {
-		answer_error(w, in);
+		dp_reply_lsp_error(w, in);
 		return;
 	}
 	if (kind == LSP_REQ_PING) {
-		dp_lsp_answer_status(w, in, DHT_LSP_S_OK);
+		dp_reply_lsp_status(w, in, DHT_LSP_S_OK);
 		return;
 	}
 	if (!in->req.key_ok) {
-		dp_lsp_answer_status(w, in, DHT_LSP_S_BAD_REQUEST);
+		dp_reply_lsp_status(w, in, DHT_LSP_S_BAD_REQUEST);
 		return;
 	}
 	if (in->req.fwd != NULL && kind != LSP_REQ_OTHER) {
@@ -329,10 +181,10 @@ void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
 				   next); /* the next of the chain may hold it (the ring settles) */
 			break;
 		}
-		answer_records(w, in, &bs, true);
+		dp_reply_lsp_records(w, in, &bs, true);
 		break;
 	default:
-		dp_lsp_answer_status(w, in, DHT_LSP_S_UNKNOWN_TYPE);
+		dp_reply_lsp_status(w, in, DHT_LSP_S_UNKNOWN_TYPE);
 		break;
 	}
 }

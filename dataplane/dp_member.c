@@ -156,3 +156,16 @@ bool dp_member_rx(struct dp_worker *w, struct dp_pkt *p)
 		return false;
 	}
 }
+
+bool dp_member_sent(const struct dp_worker *w, const struct dp_pkt *in)
+{
+	if (w->cfg->secured) {
+		return (in->flags & DP_PKT_AUTHED) != 0; /* its tag says so (dp_auth.c) */
+	}
+	if (w->rt == NULL) {
+		return false;
+	}
+	struct dht_addr a = {.family = in->peer.family, .port = in->peer.port};
+	memcpy(a.addr, in->peer.addr, sizeof(a.addr));
+	return dht_route_has_member(w->rt, dht_node_id_of(&a, w->cfg->overlay_id));
+}

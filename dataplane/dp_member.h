@@ -68,3 +68,11 @@ void dp_member_retry(struct dp_worker *w);
  */
 void dp_member_take_wants(struct dp_worker *w, void (*fn)(void *arg, const struct dp_addr *a),
 			  void *arg);
+
+/**
+ * Whether @p in came from a node of the overlay: on a secured node, its tag said so
+ * (DP_PKT_AUTHED); otherwise its source address hashes to a member's id. Only then is a
+ * request's REPLY_TO honoured, so that nobody can aim answers at a third party.
+ * Context: the worker, inside a burst (w->rt held).
+ */
+bool dp_member_sent(const struct dp_worker *w, const struct dp_pkt *in);

@@ -33,26 +33,6 @@ static uint32_t parse_reg_id(struct sip_str s)
 	return v <= UINT32_MAX ? (uint32_t)v : 0;
 }
 
-/* The request's Path values, joined with ", ", into @p buf (RFC 3327: stored with the binding). */
-static struct dht_bytes collect_path(const struct sip_msg *m, char *buf, size_t cap)
-{
-	size_t len = 0;
-	for (unsigned i = 0; i < m->nhdr; i++) {
-		const struct sip_hdr *h = &m->hdrs[i];
-		if (h->id != SIP_HDR_PATH) {
-			continue;
-		}
-		size_t sep = len > 0 ? 2 : 0;
-		if (len + sep + h->value.len > cap) {
-			break;
-		}
-		memcpy(buf + len, ", ", sep);
-		memcpy(buf + len + sep, h->value.p, h->value.len);
-		len += sep + h->value.len;
-	}
-	return (struct dht_bytes){buf, (uint32_t)len};
-}
-
 static void to_update(const struct dp_worker *w, const struct dp_addr *src, struct dp_update *u,
 		      char *path, size_t path_cap)
 {
@@ -65,7 +45,7 @@ static void to_update(const struct dp_worker *w, const struct dp_addr *src, stru
 		u->txn_tag = (uint32_t)dht_key_of(m->via[0].branch.p, m->via[0].branch.len, 0);
 	}
 	u->expires = m->expires;
-	u->path = collect_path(m, path, path_cap);
+	u->path = dp_sip_path_of(m, path, path_cap);
 	u->src = (struct dht_addr){.family = src->family,
 				   .transport = m->nvia > 0 ? m->via[0].transport_id : 0,
 				   .port = src->port};
@@ -87,96 +67,16 @@ static void to_update(const struct dp_worker *w, const struct dp_addr *src, stru
 	}
 }
 
-unsigned dp_contacts_of(const struct dp_worker *w, const struct dp_bindings *b,
-			struct dp_contact *out)
-{
-	for (unsigned i = 0; i < b->n; i++) {
-		const struct dht_binding_data *d = &b->d[i];
-		out[i] = (struct dp_contact){
-			.uri = d->uri,
-			.instance = d->instance,
-			.expires_s = d->expires_at_s - w->now_s,
-			.reg_id = d->reg_id,
-			.q = d->q,
-		};
-	}
-	return b->n;
-}
-
-void dp_register_ok(struct dp_worker *w, const struct dp_addr *src, const struct dp_contact *c,
-		    unsigned n)
-{
-	struct dp_reply rp;
-	if (!dp_reply_begin(&rp, w, src, 200, NULL)) {
-		return;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		char reg_id_buf[SIP_FMT_UINT_MAX];
-		struct sip_str reg_id = {0}, instance = {0};
-		if (c[i].instance.len > 0) {
-			instance = sip_str_make(c[i].instance.p, c[i].instance.len);
-		}
-		if (c[i].reg_id != 0) {
-			reg_id = sip_str_make(reg_id_buf, sip_fmt_uint(reg_id_buf, c[i].reg_id));
-		}
-		sip_resp_contact(&rp.r, sip_str_make(c[i].uri.p, c[i].uri.len), c[i].q,
-				 (int64_t)c[i].expires_s, instance, reg_id);
-	}
-	char path_buf[2048];
-	struct dht_bytes path = collect_path(&w->msg, path_buf, sizeof(path_buf));
-	if (path.len > 0) {
-		sip_resp_header(&rp.r, "Path", sip_str_make(path.p, path.len));
-	}
-	sip_resp_date(&rp.r, (time_t)w->now_s);
-	dp_reply_end(&rp);
-}
-
-void dp_register_refused(struct dp_worker *w, const struct dp_addr *src, enum dp_update_status st)
-{
-	struct dp_reply rp;
-	switch (st) {
-	case DP_UPDATE_TOO_BRIEF:
-		if (dp_reply_begin(&rp, w, src, 423, NULL)) {
-			sip_resp_min_expires(&rp.r, w->cfg->min_expires_s);
-			dp_reply_end(&rp);
-		}
-		return;
-	case DP_UPDATE_FULL:
-		if (dp_reply_begin(&rp, w, src, 503, "Location store full")) {
-			sip_resp_retry_after(&rp.r, w->cfg->retry_after_s);
-			dp_reply_end(&rp);
-		}
-		return;
-	case DP_UPDATE_NO_QUORUM:
-		/* RFC 3261 §21.5.4: a temporary condition; the UA or its proxy tries again later */
-		if (dp_reply_begin(&rp, w, src, 503, "Write quorum unavailable")) {
-			sip_resp_retry_after(&rp.r, w->cfg->retry_after_s);
-			dp_reply_end(&rp);
-		}
-		return;
-	case DP_UPDATE_STALE:
-		dp_reply_simple(w, src, 400, "CSeq out of order");
-		return;
-	case DP_UPDATE_TOO_MANY:
-		dp_reply_simple(w, src, 403, "Too many contacts");
-		return;
-	default:
-		/* the store refused what it said would fit: say so rather than lie */
-		dp_reply_simple(w, src, 500, "Binding store refused the update");
-		return;
-	}
-}
-
 /* Answer from the shard's store: 200 with the bindings, or the refusal. */
 static void answer_local(struct dp_worker *w, const struct dp_addr *src, enum dp_update_status st,
 			 const struct dp_bindings *b)
 {
 	if (st != DP_UPDATE_OK) {
-		dp_register_refused(w, src, st);
+		dp_reply_register_refused(w, src, st);
 		return;
 	}
 	struct dp_contact c[DP_MAX_BINDINGS];
-	dp_register_ok(w, src, c, dp_contacts_of(w, b, c));
+	dp_reply_register_ok(w, src, c, dp_contacts_of(w, b, c));
 }
 
 void dp_register(struct dp_worker *w, const struct dp_pkt *in)

@@ -26,8 +26,8 @@
 #include <string.h>
 
 #include "common/lc_error.h"
-#include "dataplane/dp_fwd.h"
 #include "dataplane/dp_repl.h"
+#include "dataplane/dp_reply_lsp.h"
 #include "dataplane/dp_update.h"
 #include "dht/dht_sync.h"
 
@@ -369,7 +369,7 @@ static void pass_on(struct dp_worker *w, const struct dp_key *key, struct dht_ls
  *
  * Whom it goes to: REPLY_TO is the owner's word, and the owner is a member of the key's chain
  * (chain_allows); it set REPLY_TO to itself or took it from a member's forwarded request
- * (dp_fwd_from_member), which is all the owner would check before answering it. This node need
+ * (dp_member_sent), which is all the owner would check before answering it. This node need
  * not know that node (with finger routing its table holds a few members only); on a secured
  * ring the answer is tagged, so it goes only over a link, to a member (dp_tx_push_member).
  */
@@ -380,38 +380,13 @@ static void answer_waiting(struct dp_worker *w, const struct dp_key *key,
 	if ((m->present & need) != need) {
 		return; /* nobody waits for this write */
 	}
-	struct dp_pkt *out = lsp_out(w);
-	if (out == NULL) {
-		return;
-	}
-	struct dht_lsp_builder b;
-	dht_lsp_build_init(&b, out->data, DP_PKT_CAP);
-	struct dht_lsp_hdr h = {.type = m->orig_type,
-				.flags = DHT_LSP_F_ANSWER,
-				.hop_limit = DHT_LSP_HOP_LIMIT_DEFAULT,
-				.txn_id = m->orig_txn,
-				.overlay_id = w->cfg->overlay_id};
-	dht_lsp_build_hdr(&b, &h);
-	dht_lsp_put_status(&b, status);
-	dht_lsp_put_key(&b, key->aor, key->len);
-	if (m->present & DHT_LSP_O_REPLY_CTX) {
-		dht_lsp_put_reply_ctx(&b, m->reply_ctx.p, m->reply_ctx.len);
-	}
-	if (status == DHT_LSP_S_OK) {
-		struct dp_bindings bs;
-		dp_bindings_load(w, key, &bs);
-		dp_lsp_put_records(&b, w, &bs);
-	} else if (status == DHT_LSP_S_FULL || status == DHT_LSP_S_UNAVAILABLE) {
-		dht_lsp_put_u32(&b, DHT_LSP_T_RETRY_AFTER, w->cfg->retry_after_s);
-	}
-	size_t len = 0;
-	if (dht_lsp_build_finish(&b, &len) != LC_OK) {
-		dp_pool_put(&w->pool, out);
-		lc_counter_inc(&w->stats.drop[DP_DROP_TOO_LARGE]);
-		return;
-	}
-	lc_counter_inc(&w->stats.lsp_status[(status / 100) % 16]);
-	send_to(w, out, len, &m->reply_to);
+	struct dp_reply_lsp_to to = {
+		.addr = m->reply_to,
+		.txn = m->orig_txn,
+		.type = m->orig_type,
+		.ctx = (m->present & DHT_LSP_O_REPLY_CTX) ? m->reply_ctx : (struct dht_bytes){0},
+	};
+	dp_reply_lsp_quorum(w, key, &to, status);
 }
 
 void dp_repl_handle(struct dp_worker *w, const struct dp_pkt *in)

@@ -73,115 +73,6 @@ void dp_sip_reparse(struct dp_worker *w, struct dp_pkt *pkt)
 	(void)ret;
 }
 
-int dp_sip_to_tag(struct dp_mac *mac, const uint8_t key[DP_MAC_KEY_LEN], const struct sip_msg *req,
-		  char out[SIP_RESP_TAG_LEN])
-{
-	uint8_t head[SIP_RESP_TAG_HEAD];
-	struct sip_str part[3];
-	sip_resp_tag_input(req, head, part);
-	struct dp_mac_piece in[4] = {{head, sizeof(head)}};
-	for (unsigned i = 0; i < 3; i++) {
-		in[i + 1] = (struct dp_mac_piece){part[i].p, part[i].len};
-	}
-	uint64_t v = 0;
-	int ret = dp_mac_prf64(mac, key, in, 4, &v);
-	sip_resp_tag_text(v, out);
-	return ret;
-}
-
-bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct dp_addr *src,
-		    unsigned code, const char *reason)
-{
-	rp->w = w;
-	rp->src = *src;
-	rp->code = code;
-	rp->out = dp_pool_get(&w->pool);
-	if (rp->out == NULL) {
-		lc_counter_inc(&w->stats.drop[DP_DROP_NO_BUFFER]);
-		return false;
-	}
-	if (sip_peer_set(&rp->peer, src->family, src->addr, src->port) != LC_OK) {
-		dp_pool_put(&w->pool, rp->out);
-		lc_counter_inc(&w->stats.drop[DP_DROP_UNPARSABLE]);
-		return false;
-	}
-	/* a libcrypto failure leaves the tag NULL: the builder refuses, dp_reply_end counts it */
-	char tag[SIP_RESP_TAG_LEN];
-	const char *to_tag = NULL;
-	if (sip_resp_wants_tag(&w->msg, code) &&
-	    dp_sip_to_tag(&w->mac, w->cfg->tag_key, &w->msg, tag) == LC_OK) {
-		to_tag = tag;
-	}
-	sip_resp_init(&rp->r, rp->out->data, DP_PKT_CAP);
-	sip_resp_start(&rp->r, &w->msg, code, reason, &rp->peer, to_tag);
-	sip_resp_server(&rp->r, w->cfg->server);
-	return true;
-}
-
-/*
- * RFC 3261 §18.2.2: when the top Via has maddr, the response goes to that address at the sent-by
- * port (5060 when none; RFC 3581 §4 applies rport only without maddr). Only an IP literal is
- * honoured: a stateless server resolves no names on its fast path, and for a name it falls back
- * to the source address like any other response.
- */
-static bool maddr_dest(const struct sip_msg *m, struct dp_addr *out)
-{
-	if (m->nvia == 0 || !sip_str_present(m->via[0].maddr)) {
-		return false;
-	}
-	struct sip_str a = m->via[0].maddr;
-	char ip[INET6_ADDRSTRLEN];
-	if (a.len >= 2 && a.p[0] == '[' && a.p[a.len - 1] == ']') {
-		a.p++;
-		a.len -= 2;
-	}
-	if (a.len == 0 || a.len >= sizeof(ip)) {
-		return false;
-	}
-	memcpy(ip, a.p, a.len);
-	ip[a.len] = '\0';
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, ip, out->addr) == 1) {
-		out->family = AF_INET;
-	} else if (inet_pton(AF_INET6, ip, out->addr) == 1) {
-		out->family = AF_INET6;
-	} else {
-		return false;
-	}
-	out->port = m->via[0].port ? m->via[0].port : 5060;
-	return true;
-}
-
-void dp_reply_end(struct dp_reply *rp)
-{
-	struct dp_worker *w = rp->w;
-	size_t len = 0;
-	if (sip_resp_finish(&rp->r, &len) != LC_OK) {
-		/* only a response larger than a datagram gets here (the contacts of a huge AOR), or
-		 * one whose To tag libcrypto failed to derive (never seen) */
-		lc_counter_inc(&w->stats.drop[DP_DROP_TOO_LARGE]);
-		dp_pool_put(&w->pool, rp->out);
-		return;
-	}
-	rp->out->len = (uint32_t)len;
-	rp->out->sock = DP_SOCK_SIP;
-	if (!maddr_dest(&w->msg, &rp->out->peer)) {
-		rp->out->peer = rp->src;
-		rp->out->peer.port = sip_resp_port(&w->msg, &rp->peer);
-	}
-	lc_counter_inc(&w->stats.sip_resp[dp_code_idx(rp->code)]);
-	dp_tx_push(w, rp->out);
-}
-
-void dp_reply_simple(struct dp_worker *w, const struct dp_addr *src, unsigned code,
-		     const char *reason)
-{
-	struct dp_reply rp;
-	if (dp_reply_begin(&rp, w, src, code, reason)) {
-		dp_reply_end(&rp);
-	}
-}
-
 bool dp_domain_served(const struct dp_cfg *cfg, struct sip_str host)
 {
 	if (cfg->ndomains == 0) {
@@ -196,15 +87,6 @@ bool dp_domain_served(const struct dp_cfg *cfg, struct sip_str host)
 		}
 	}
 	return false;
-}
-
-static void reply_with_allow(struct dp_worker *w, const struct dp_addr *src, unsigned code)
-{
-	struct dp_reply rp;
-	if (dp_reply_begin(&rp, w, src, code, NULL)) {
-		sip_resp_allow(&rp.r, DP_ALLOW);
-		dp_reply_end(&rp);
-	}
 }
 
 /* 420 Bad Extension when Require names an extension we do not support (RFC 3261 §8.2.2.3). */
@@ -236,17 +118,6 @@ static bool require_refused(struct dp_worker *w, const struct dp_addr *src)
 		dp_reply_end(&rp);
 	}
 	return true;
-}
-
-static void options_self(struct dp_worker *w, const struct dp_addr *src)
-{
-	struct dp_reply rp;
-	if (dp_reply_begin(&rp, w, src, 200, NULL)) {
-		sip_resp_allow(&rp.r, DP_ALLOW);
-		sip_resp_supported(&rp.r, DP_SUPPORTED);
-		sip_resp_header(&rp.r, "Accept", sip_str_make("application/sdp", 15));
-		dp_reply_end(&rp);
-	}
 }
 
 static void answer_parse_error(struct dp_worker *w, const struct dp_addr *src)
@@ -298,10 +169,10 @@ void dp_sip_handle(struct dp_worker *w, struct dp_pkt *in)
 	} else if (method == SIP_METHOD_BYE || sip_str_present(m->to.tag)) {
 		dp_reply_simple(w, src, 481, NULL);
 	} else if (method == SIP_METHOD_OPTIONS && !sip_str_present(m->ruri.user)) {
-		options_self(w, src);
+		dp_reply_options(w, src);
 	} else if (redirectable(method)) {
 		dp_redirect(w, in);
 	} else {
-		reply_with_allow(w, src, method == SIP_METHOD_UNKNOWN ? 501 : 405);
+		dp_reply_allow(w, src, method == SIP_METHOD_UNKNOWN ? 501 : 405);
 	}
 }

@@ -158,9 +158,3 @@ void dp_sip_handle(struct dp_worker *w, struct dp_pkt *pkt);
 unsigned dp_lsp_classify(struct dp_worker *w, struct dp_pkt *pkt);
 void dp_lsp_reparse(struct dp_worker *w, struct dp_pkt *pkt);
 void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *pkt);
-/* Append the live bindings @p bs as answer records (remaining expiry, age), dp_lsp.c. */
-struct dp_bindings;
-void dp_lsp_put_records(struct dht_lsp_builder *b, const struct dp_worker *w,
-			const struct dp_bindings *bs);
-/* An answer of one status and nothing else to the LSP request in w->lsp (dp_lsp.c). */
-void dp_lsp_answer_status(struct dp_worker *w, const struct dp_pkt *in, unsigned status);
