@@ -749,16 +749,19 @@ class Ring:
         for i in range(n):
             self.add(bootstrap(i) if bootstrap and i > 0 else 0)
 
-    def add(self, via=0, lsp=None, **node_kw):
-        """Start one more node, joining through node `via` (ignored for the first). node_kw goes
-        to Node (host, ports, prefix of a node in a network namespace)."""
-        flags = list(self.flags)
+    def add(self, via=0, lsp=None, extra=(), **node_kw):
+        """Start one more node, joining through node `via` (ignored for the first), with the
+        ring's flags and `extra` ones of its own. node_kw goes to Node (host, ports, prefix of a
+        node in a network namespace; dataplane)."""
+        flags = list(self.flags) + list(extra)
         if self.nodes:
             boot = self.nodes[via]
             flags += ["--join", "%s:%d" % boot.lsp]
         if lsp:
             flags += ["--lsp", "127.0.0.1:%d" % lsp]
-        node = Node(*flags, workers=self.workers, cpus=self.cpus, **node_kw)
+        node_kw.setdefault("workers", self.workers)
+        node_kw.setdefault("cpus", self.cpus)
+        node = Node(*flags, **node_kw)
         self.nodes.append(node)
         return node
 
@@ -922,30 +925,32 @@ def _dpdk_unavailable():
     return None
 
 
-def _require_dataplane():
-    """At import: make sure LOCUS_DATAPLANE can run here, or end the test as skipped (failed, for
-    a DPDK that cannot run under CI=true as root)."""
-    if DATAPLANE == "sock":
+def require_dataplane(mode):
+    """Make sure nodes of dataplane `mode` can run here, or end the test now: skipped, with the
+    reason (TAP: "# skipped: <reason>"), or failed for a DPDK that cannot run under CI=true as
+    root (CI must really run the DPDK tests). Call it before printing any TAP line; importing
+    this module calls it for LOCUS_DATAPLANE."""
+    if mode == "sock":
         return
-    if DATAPLANE not in DATAPLANES:
-        print("Bail out! LOCUS_DATAPLANE=%s is not one of %s" % (DATAPLANE, ", ".join(DATAPLANES)))
+    if mode not in DATAPLANES:
+        print("Bail out! dataplane %s is not one of %s" % (mode, ", ".join(DATAPLANES)))
         sys.exit(2)
     reason, fatal = None, False
     if os.geteuid() != 0:
-        reason = "LOCUS_DATAPLANE=%s needs root (network namespaces)" % DATAPLANE
+        reason = "dataplane %s needs root (network namespaces)" % mode
     elif shutil.which("ip") is None:
-        reason, fatal = "LOCUS_DATAPLANE=%s needs ip (iproute2)" % DATAPLANE, IN_CI
-    elif DATAPLANE.startswith("dpdk-"):
+        reason, fatal = "dataplane %s needs ip (iproute2)" % mode, IN_CI
+    elif mode.startswith("dpdk-"):
         reason = _dpdk_unavailable()
         fatal = IN_CI
     if reason is None:
         return
     t = Tap()
     if fatal:
-        t.ok(False, "LOCUS_DATAPLANE=%s can run (CI=true as root: it must)" % DATAPLANE, reason)
+        t.ok(False, "dataplane %s can run (CI=true as root: it must)" % mode, reason)
         sys.exit(t.done())
     t.skip(reason)
     sys.exit(t.done())
 
 
-_require_dataplane()
+require_dataplane(DATAPLANE)
