@@ -23,7 +23,6 @@ DPDK tests), and while locusd has no exception path (--help lists no --dpdk-tap)
 backend's phase 2, which this test waits for.
 """
 import os
-import re
 import subprocess
 import sys
 import time
@@ -37,19 +36,18 @@ DPDK_MODE = os.environ.get("LOCUS_RING_DPDK") or \
 TAP_FLAG = "--dpdk-tap"
 
 
-def tap_flags():
-    """The flags that turn the exception path on, from locusd's --help: (flags, None), or
-    (None, why not). `--dpdk-tap` with an argument gets an interface name."""
+def tap_missing():
+    """Why the DPDK node cannot have overlay links here, or None: they need the backend's
+    exception path (docs/dpdk.md, --dpdk-tap NAME, which locus.py's Node passes to every DPDK
+    node)."""
     if not DPDK_MODE.startswith("dpdk-"):
-        return [], None
+        return None
     r = subprocess.run([LOCUSD, "--help"], capture_output=True, text=True)
-    line = next((l for l in r.stdout.splitlines() if l.strip().startswith(TAP_FLAG)), None)
-    if line is None:
-        return None, ("the DPDK node's overlay links need the backend's exception path (a TAP "
-                      "with the port's address, issue 14 phase 2): this locusd's --help lists "
-                      "no %s" % TAP_FLAG)
-    takes_arg = re.match(r"\s*%s[ =]+[A-Z\"<]" % re.escape(TAP_FLAG), line) is not None
-    return ([TAP_FLAG, "ltap0"] if takes_arg else [TAP_FLAG]), None
+    if not any(l.strip().startswith(TAP_FLAG + " ") for l in r.stdout.splitlines()):
+        return ("the DPDK node's overlay links need the backend's exception path (a TAP with "
+                "the port's address, issue 14 phase 2): this locusd's --help lists no %s" %
+                TAP_FLAG)
+    return None
 
 
 def register_all(batch, nodes, aors):
@@ -62,12 +60,15 @@ def register_all(batch, nodes, aors):
         reqs.append(batch.request("REGISTER", "sip:example.com", node.sip, cid, to="<%s>" % aor,
                                   headers=["Contact: <%s>" % contact(aor), "Expires: 3600"]))
     answers = batch.run(reqs)
-    acked = {}
-    for cid, aor in meta.items():
+    acked, other = {}, {}
+    for i, (cid, aor) in enumerate(meta.items()):
         r = answers.get(cid)
         acked[aor] = r is not None and r.status == 200 and \
             [u for u, _ in r.contacts()] == [contact(aor)]
-    return acked
+        if not acked[aor]:
+            k = (i % len(nodes), r.status if r is not None else None)
+            other[k] = other.get(k, 0) + 1
+    return acked, other
 
 
 def contact(aor):
@@ -99,8 +100,8 @@ def lookup_all(batch, pairs, tag):
 def main():
     require_dataplane(DPDK_MODE)
     t = Tap()
-    flags, why = tap_flags()
-    if flags is None:
+    why = tap_missing()
+    if why is not None:
         t.skip(why)
         return t.done()
     ring = Ring(0, flags=["--replicas", "3", "--domain", "example.com"], workers=1)
@@ -108,7 +109,7 @@ def main():
     batch = None
     try:
         n0 = ring.add(dataplane="netns-sock")
-        n1 = ring.add(0, dataplane=DPDK_MODE, extra=flags)
+        n1 = ring.add(0, dataplane=DPDK_MODE)
         n2 = ring.add(1, dataplane="netns-sock")
         nodes = [n0, n1, n2]
         names = {n0: "n0 (sock)", n1: "n1 (%s)" % DPDK_MODE, n2: "n2 (sock)"}
@@ -119,13 +120,15 @@ def main():
                          netns=topo.client)
 
         aors = ["sip:mr%d@example.com" % i for i in range(N_AORS)]
-        acked = register_all(batch, nodes, aors)
+        acked, other = register_all(batch, nodes, aors)
         n_acked = sum(acked.values())
-        t.is_(n_acked, N_AORS, "REGISTER through each node in turn: every one answered 200 with "
-                               "its contact")
+        t.ok(n_acked == N_AORS, "REGISTER through each node in turn: every one answered 200 with "
+             "its contact (%d of %d)" % (n_acked, N_AORS),
+             "the others, by (node, status; None: no answer): %r" % other)
         for k, node in enumerate(nodes):
-            t.is_(sum(acked[a] for a in aors[k::3]), len(aors[k::3]),
-                  "through %s: all %d acknowledged" % (names[node], len(aors[k::3])))
+            got = sum(acked[a] for a in aors[k::3])
+            t.ok(got == len(aors[k::3]), "through %s: %d of %d acknowledged" % (
+                names[node], got, len(aors[k::3])))
         written = [a for a in aors if acked[a]]
 
         # through each of the two other nodes
