@@ -4,12 +4,17 @@
 #
 # Jobs, each in its own build directory (build-ci-<job>/ at the repo root, gitignored; set
 # LOCUS_BUILD_ROOT to put them elsewhere):
-#   gcc     gcc, werror: build everything, run every meson test suite except lint
+#   gcc     gcc, werror: build everything, run every meson test suite except lint; the only job
+#           that runs suite 'dpdk' (the single-node integration tests again with each node in a
+#           network namespace: netns-sock, and --dataplane dpdk over net_af_packet and
+#           net_af_xdp on a veth pair, plus the mixed DPDK/socket ring; root, and under
+#           CI=true a locusd that cannot run DPDK fails them)
 #   nodpdk  gcc with -Ddpdk=disabled, unit suite (only once meson_options.txt has a dpdk option)
 #   asan    clang with ASan+UBSan: unit, stress and integration suites (suites not yet defined are
 #           ignored) but not 'secured' (the ring tests again on secured rings: once, in gcc;
-#           test_security itself runs here too); UBSan halts on the first error, LeakSanitizer
-#           is on
+#           test_security itself runs here too) nor 'dpdk' (once, in gcc: busy-polling lcores
+#           are slow under ASan, and the tests' scenarios already run here on sockets); UBSan
+#           halts on the first error, LeakSanitizer is on
 #   lint    meson's clang-format-check, scripts/check_layers.sh, scripts/check_fastpath.sh
 #   fuzz    clang -Dfuzz=true: each libFuzzer target for its share of FUZZ_SECONDS (default 60),
 #           seeded from a temporary copy of its corpus; any crash fails the job and is kept
@@ -190,7 +195,7 @@ job_asan() {
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 		meson_tests asan "$dir" --timeout-multiplier 3 \
-		--suite unit --suite stress --suite integration --no-suite secured
+		--suite unit --suite stress --suite integration --no-suite secured --no-suite dpdk
 }
 
 job_lint() {

@@ -5,8 +5,36 @@ a SIP client over UDP, and TAP output that meson reads.
 Every node runs in its own temporary directory with its log there; a node is stopped with
 SIGTERM (and must exit 0), and killed by PID if it does not stop in time. Every process a test
 starts is tracked and killed at exit, also when the test fails.
+
+Dataplanes (issue 14). LOCUS_DATAPLANE chooses where and how a Node runs, so that the same tests
+run against every I/O backend:
+
+  sock            (default) the socket backend on 127.0.0.1, clients on 127.0.0.1
+  netns-sock      the socket backend in a network namespace of its own, bound to the address of
+                  its end of a veth pair; proves the topology below without DPDK
+  dpdk-af_packet  --dataplane dpdk on that veth end through net_af_packet (qpairs = workers)
+  dpdk-af_xdp     the same through net_af_xdp, one vdev per queue (start_queue = 0..workers-1)
+
+Topology of the namespaced modes (class Netns), all of it private to one test process: a client
+namespace with a bridge br0 holding 198.18.0.1/24 (and 198.18.0.254, a second client address),
+and per node a namespace whose "dpa0" is one end of a veth pair with as many queues as the node
+has workers; the other end is a port of br0. Node k's address is 198.18.0.(k+2) (on dpa0 in
+netns-sock; in the DPDK modes dpa0 has no address, and locusd answers ARP for it itself). All
+nodes of a process share the one segment, so they reach each other and the client without
+routing. IPv6 is off everywhere (no router or neighbour solicitations on the DPDK port). The
+tests' sockets that talk to a node are made in the client namespace (client_socket(): setns
+around socket(), then back; a socket keeps the namespace it was made in), and locusctl runs
+there too (its admin interface is a Unix socket, a file path, which works across namespaces).
+Every namespace (and with it every veth and the bridge) is deleted at exit, after killing what
+still runs in it, also on SIGTERM (meson's timeout).
+
+The namespaced modes need root; the DPDK modes also a locusd built with DPDK. Where they cannot
+run, importing this module prints "skipped: <reason>" as TAP and exits, so the test counts as
+skipped, except under CI=true as root, where a DPDK that cannot run is a failure.
 """
 import atexit
+import contextlib
+import ctypes
 import json
 import os
 import re
@@ -17,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import struct
 
 BUILD = os.environ.get("LOCUS_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 LOCUSD = os.environ.get("LOCUSD", os.path.join(BUILD, "control", "locusd"))
@@ -42,6 +71,183 @@ def _on_term(sig, frame):
 
 
 signal.signal(signal.SIGTERM, _on_term)
+
+
+# --- dataplanes and network namespaces (see the module's docstring)
+
+DATAPLANES = ("sock", "netns-sock", "dpdk-af_packet", "dpdk-af_xdp")
+DATAPLANE = os.environ.get("LOCUS_DATAPLANE", "") or "sock"
+IN_CI = os.environ.get("CI", "") == "true"
+NETNS_CLIENT = "198.18.0.1"  # the client's address on br0 in the namespaced modes
+NETNS_CLIENT_ALT = "198.18.0.254"  # a second one (Via maddr tests)
+NETNS_SIP_PORT, NETNS_LSP_PORT, NETNS_ADMIN_PORT = 5060, 7400, 7401  # alone in its namespace
+
+_CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _setns(fd):
+    if _libc.setns(fd, _CLONE_NEWNET) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, "setns: %s" % os.strerror(e))
+
+
+@contextlib.contextmanager
+def in_netns(name):
+    """Run the body with this thread in network namespace `name` (None: stay), then come back.
+    Sockets made inside stay in that namespace for their whole life; other threads are not
+    affected (setns moves only the calling thread)."""
+    if name is None:
+        yield
+        return
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        target = os.open("/var/run/netns/" + name, os.O_RDONLY)
+        try:
+            _setns(target)
+            try:
+                yield
+            finally:
+                _setns(own)
+        finally:
+            os.close(target)
+    finally:
+        os.close(own)
+
+
+def _ip(*args, check=True):
+    r = subprocess.run(["ip"] + list(args), capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError("ip %s: %s" % (" ".join(args), r.stderr.strip()))
+    return r
+
+
+def _sysctl(ns, *settings):
+    subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw"] + list(settings), check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+class Netns:
+    """The namespaces of one test process: a client namespace with bridge br0, and one namespace
+    per node joined to br0 by a veth pair. Names carry the PID and a random tag, so parallel runs
+    (and other worktrees) never collide; no interface is ever made on the host. One instance per
+    process (Netns.get()), deleted at exit."""
+
+    _shared = None
+
+    @classmethod
+    def get(cls):
+        if cls._shared is None:
+            cls._shared = Netns()
+            atexit.register(cls._shared.close)  # runs before _cleanup (atexit is LIFO)
+        return cls._shared
+
+    def __init__(self):
+        self.prefix = "locus-%d-%s" % (os.getpid(), os.urandom(2).hex())
+        self.client = self.prefix + "-c"
+        self.names = []
+        self.next = 2
+        self._add_ns(self.client)
+        _ip("-n", self.client, "link", "add", "br0", "type", "bridge", "forward_delay", "0")
+        _sysctl(self.client, "net.ipv6.conf.br0.disable_ipv6=1")
+        for a in (NETNS_CLIENT, NETNS_CLIENT_ALT):
+            _ip("-n", self.client, "addr", "add", a + "/24", "dev", "br0")
+        _ip("-n", self.client, "link", "set", "br0", "up")
+
+    def _add_ns(self, name):
+        self.names.append(name)
+        _ip("netns", "add", name)
+        _sysctl(name, "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
+        _ip("-n", name, "link", "set", "lo", "up")
+
+    def add_node(self, queues, address):
+        """A namespace for one node: (its name, the node's address). Its "dpa0" is a veth end
+        with `queues` rx and tx queues, up, with the address when `address` (else none)."""
+        k = self.next
+        if k > 253:
+            raise RuntimeError("more than 252 namespaced nodes in one process")
+        self.next += 1
+        ns, addr, port = "%s-n%d" % (self.prefix, k), "198.18.0.%d" % k, "c%d" % k
+        self._add_ns(ns)
+        q = str(queues)
+        _ip("-n", self.client, "link", "add", port, "numtxqueues", q, "numrxqueues", q, "type",
+            "veth", "peer", "name", "dpa0", "numtxqueues", q, "numrxqueues", q, "netns", ns)
+        _sysctl(self.client, "net.ipv6.conf.%s.disable_ipv6=1" % port)
+        _sysctl(ns, "net.ipv6.conf.dpa0.disable_ipv6=1")
+        if not address:
+            # a veth is not a wire: the kernel hands GSO frames of up to 64 KB across it whole
+            # (a TCP sender on the segment, the bridge, then veth), and a DPDK port reading dpa0
+            # would get them truncated; segmenting on our end first gives it what a NIC would
+            subprocess.run(["ip", "netns", "exec", self.client, "ethtool", "-K", port, "tso",
+                            "off", "gso", "off"], check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        _ip("-n", self.client, "link", "set", port, "master", "br0", "up")
+        if address:
+            _ip("-n", ns, "addr", "add", addr + "/24", "dev", "dpa0")
+        _ip("-n", ns, "link", "set", "dpa0", "up")
+        return ns, addr
+
+    def mac(self, ns, dev="dpa0"):
+        return json.loads(_ip("-n", ns, "-j", "link", "show", dev).stdout)[0]["address"]
+
+    def close(self):
+        """Kill what still runs in our namespaces (only what this process started can be there),
+        then delete them; their interfaces go with them."""
+        for ns in reversed(self.names):
+            r = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True)
+            for pid in r.stdout.split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        for ns in reversed(self.names):
+            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+        self.names = []
+
+
+def dpdk_lcores(workers):
+    """EAL --lcores for a main lcore and `workers` worker lcores on this machine's CPUs: the main
+    (control) lcore on CPU 0, workers from CPU 1 on, wrapping (two busy pollers on one CPU work,
+    slowly: see the notes on DPDK here). LOCUS_DPDK_LCORES overrides."""
+    if os.environ.get("LOCUS_DPDK_LCORES"):
+        return os.environ["LOCUS_DPDK_LCORES"]
+    ncpu = max(1, len(os.sched_getaffinity(0)))
+    cpus = sorted(os.sched_getaffinity(0))
+    return ",".join(["0@%d" % cpus[0]] +
+                    ["%d@%d" % (i, cpus[i % ncpu]) for i in range(1, workers + 1)])
+
+
+def dpdk_eal_args(pmd, workers, iface="dpa0"):
+    """EAL arguments of a DPDK node on `iface` with `workers` queues: af_packet one port of
+    `workers` queue pairs, af_xdp one port per queue (veth has no combined channels)."""
+    if pmd == "af_packet":
+        # framecnt: 2048 frames per ring, a NIC's descriptor count rather than the PMD's 512,
+        # which is shallower than a socket's receive buffer and overflows in a burst while the
+        # workers share 2 CPUs (the ring's drops are not even counted: imissed stays 0)
+        vdevs = ["--vdev=net_af_packet0,iface=%s,qpairs=%d,framecnt=2048" % (iface, workers)]
+    else:
+        vdevs = ["--vdev=net_af_xdp%d,iface=%s,start_queue=%d" % (i, iface, i)
+                 for i in range(workers)]
+    mem = os.environ.get("LOCUS_DPDK_MEM", "256")
+    return " ".join(["--lcores", dpdk_lcores(workers), "--no-huge", "-m", mem, "--no-shconf",
+                     "--no-pci", "--no-telemetry"] + vdevs)
+
+
+def client_socket(node=None, type=socket.SOCK_DGRAM, proto=0, host=None, port=0, bind=True,
+                  netns=None):
+    """An IPv4 socket in the namespace the tests reach `node` from (the client namespace in the
+    namespaced modes, else this one), bound to (host or the node's client address, port)."""
+    ns = netns if netns is not None else (node.client_ns if node is not None else None)
+    with in_netns(ns):
+        s = socket.socket(socket.AF_INET, type, proto)
+    if bind:
+        default = node.client_host if node is not None else "127.0.0.1"
+        try:
+            s.bind((host or default, port))
+        except OSError:
+            s.close()
+            raise
+    return s
 
 
 class Tap:
@@ -157,17 +363,53 @@ class Node:
     SIP, LSP and admin to, `ports` (sip, lsp, admin) fixed ports (nothing else runs there; the
     admin is then on TCP), and `prefix` a command that locusd's command line is appended to, such
     as ["ip", "netns", "exec", NS]. The prefix must exec locusd rather than fork it (ip netns
-    exec does), so that the PID is locusd's own and stop() and kill() reach it."""
+    exec does), so that the PID is locusd's own and stop() and kill() reach it.
+
+    `dataplane`: one of DATAPLANES; None takes LOCUS_DATAPLANE, unless the caller places the
+    node itself (host, ports or prefix given: then "sock"). A namespaced node gets a namespace
+    and address of its own from Netns (self.netns, self.sip[0]); self.client_ns is the namespace
+    its clients must be in (None: this one), self.client_host and self.client_alt two addresses
+    there that reach it and that it can answer (127.0.0.1 and 127.0.0.2 on loopback)."""
 
     def __init__(self, *flags, workers=2, timeout=10.0, cpus=None, host="127.0.0.1", ports=None,
-                 prefix=(), secured=None, admin="unix"):
+                 prefix=(), secured=None, admin="unix", dataplane=None):
+        if dataplane is None:
+            placed = prefix or ports or host != "127.0.0.1"
+            dataplane = "sock" if placed else DATAPLANE
+        if dataplane not in DATAPLANES:
+            raise ValueError("dataplane %r is not one of %s" % (dataplane, DATAPLANES))
+        self.dataplane = dataplane
+        self.netns, self.client_ns = None, None
+        self.client_host, self.client_alt = "127.0.0.1", "127.0.0.2"
+        flags = list(flags)
+        if dataplane != "sock":
+            topo = Netns.get()
+            self.netns, host = topo.add_node(workers, address=(dataplane == "netns-sock"))
+            self.client_ns, self.client_host, self.client_alt = \
+                topo.client, NETNS_CLIENT, NETNS_CLIENT_ALT
+            ports, prefix = (NETNS_SIP_PORT, NETNS_LSP_PORT, NETNS_ADMIN_PORT), \
+                ["ip", "netns", "exec", self.netns]
+            if admin == "tcp" and dataplane != "netns-sock":
+                raise ValueError("a TCP admin needs a kernel address: none on a DPDK port")
+            if dataplane.startswith("dpdk-"):
+                flags = ["--dataplane", "dpdk", "--dpdk-args",
+                         dpdk_eal_args(dataplane[len("dpdk-"):], workers)] + flags
+                if "--dpdk-tap" not in flags:
+                    # the kernel's path (docs/dpdk.md): the overlay's TCP listener needs the
+                    # node's address in the kernel too; one TAP per namespace, so one name
+                    flags += ["--dpdk-tap", "ltap0"]
+                timeout = max(timeout, 60.0)  # EAL init, and busy pollers sharing 2 CPUs
+                cpus = None  # EAL pins its lcores itself
+                if os.environ.get("LOCUS_DPDK_STATIC_NEIGH") == "1":  # a fallback, not the test
+                    _ip("-n", self.client_ns, "neigh", "replace", host, "lladdr",
+                        topo.mac(self.netns), "dev", "br0", "nud", "permanent")
         self.dir = tempfile.mkdtemp(prefix="locus-it-")
         self.log_path = os.path.join(self.dir, "locusd.log")
         self.log = open(self.log_path, "w")
         # the LSP port is used for UDP and for the TCP overlay links: pick one free for both,
         # rather than let the kernel pick a UDP port whose TCP twin may be taken
         sip, lsp, admin_port = ports or (0, free_lsp_port(host), 0)
-        if ports or admin == "tcp":
+        if (ports and not self.netns) or admin == "tcp":
             admin_flag = ["--admin", "%s:%d" % (host, admin_port)]
         elif admin == "unix":
             admin_flag = ["--admin", os.path.join(self.dir, "admin.sock")]
@@ -176,7 +418,7 @@ class Node:
         else:
             admin_flag = ["--admin", admin]
         args = list(prefix) + [LOCUSD, "--sip", "%s:%d" % (host, sip), "--lsp", "%s:%d" % (host, lsp)]
-        args += admin_flag + ["--workers", str(workers)] + list(flags)
+        args += admin_flag + ["--workers", str(workers)] + flags
         if (secured_default() if secured is None else secured) and "--cert" not in flags:
             args += TestCA.shared().flags()
         pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
@@ -249,6 +491,8 @@ class Node:
     def ctl(self, *args, timeout=10):
         """Run locusctl against this node; returns (status, stdout, stderr)."""
         cmd = [LOCUSCTL, "--lsp", "%s:%d" % self.lsp, "--admin", self.admin_arg] + list(args)
+        if self.client_ns:  # LSP commands must come from where the clients are
+            cmd = ["ip", "netns", "exec", self.client_ns] + cmd
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         return r.returncode, r.stdout, r.stderr
 
@@ -322,16 +566,16 @@ def split_commas(v):
 
 
 class SipClient:
-    """A UDP SIP user agent on 127.0.0.1 that sends requests to one node and reads answers."""
+    """A UDP SIP user agent that sends requests to one node and reads answers, on the node's
+    client address (127.0.0.1, or 198.18.0.1 in the client namespace): self.host, self.port."""
 
     _seq = 0
 
     def __init__(self, node, timeout=2.0):
         self.node = node
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock = client_socket(node)
         self.sock.settimeout(timeout)
-        self.port = self.sock.getsockname()[1]
+        self.host, self.port = self.sock.getsockname()
 
     def close(self):
         self.sock.close()
@@ -346,8 +590,8 @@ class SipClient:
         """A request with the usual headers; `headers` is a list of extra "Name: value" lines."""
         to = to or "<%s>" % ruri
         from_ = from_ or "<sip:tester@example.com>;tag=t%d" % self.port
-        call_id = call_id or "cid-%d-%d@127.0.0.1" % (self.port, SipClient._seq)
-        via = via or "SIP/2.0/UDP 127.0.0.1:%d;rport;branch=%s" % (self.port, self.branch())
+        call_id = call_id or "cid-%d-%d@%s" % (self.port, SipClient._seq, self.host)
+        via = via or "SIP/2.0/UDP %s:%d;rport;branch=%s" % (self.host, self.port, self.branch())
         lines = ["%s %s SIP/2.0" % (method, ruri), "Via: " + via]
         if max_forwards is not None:
             lines.append("Max-Forwards: %d" % max_forwards)
@@ -433,11 +677,11 @@ class SipBatch:
     """Many SIP requests in flight from one socket (a window), answers matched by Call-ID, lost
     ones retransmitted like a UA's timer E would. For tests that need thousands of requests.
     `host`: the address the socket binds and its Via names (another than 127.0.0.1 when the
-    nodes are in other network namespaces)."""
+    nodes are in other network namespaces); `netns`: the namespace the socket is made in (None:
+    this one; a node's client_ns for namespaced nodes)."""
 
-    def __init__(self, window=64, timeout=0.5, tries=5, t2=4.0, host="127.0.0.1"):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((host, 0))
+    def __init__(self, window=64, timeout=0.5, tries=5, t2=4.0, host="127.0.0.1", netns=None):
+        self.sock = client_socket(host=host, netns=netns)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         self.host, self.port = host, self.sock.getsockname()[1]
         self.window, self.timeout, self.tries, self.t2 = window, timeout, tries, t2
@@ -519,16 +763,19 @@ class Ring:
         for i in range(n):
             self.add(bootstrap(i) if bootstrap and i > 0 else 0)
 
-    def add(self, via=0, lsp=None, **node_kw):
-        """Start one more node, joining through node `via` (ignored for the first). node_kw goes
-        to Node (host, ports, prefix of a node in a network namespace)."""
-        flags = list(self.flags)
+    def add(self, via=0, lsp=None, extra=(), **node_kw):
+        """Start one more node, joining through node `via` (ignored for the first), with the
+        ring's flags and `extra` ones of its own. node_kw goes to Node (host, ports, prefix of a
+        node in a network namespace; dataplane)."""
+        flags = list(self.flags) + list(extra)
         if self.nodes:
             boot = self.nodes[via]
             flags += ["--join", "%s:%d" % boot.lsp]
         if lsp:
             flags += ["--lsp", "127.0.0.1:%d" % lsp]
-        node = Node(*flags, workers=self.workers, cpus=self.cpus, **node_kw)
+        node_kw.setdefault("workers", self.workers)
+        node_kw.setdefault("cpus", self.cpus)
+        node = Node(*flags, **node_kw)
         self.nodes.append(node)
         return node
 
@@ -597,3 +844,128 @@ class Ring:
         for n in self.nodes:
             if n.alive():
                 n.stop()
+
+
+class LspClient:
+    """LSP requests (docs/lsp.md; frames from lsp_wire) to one node from its client namespace,
+    retransmitted with the same transaction id as §5 says, answers matched by it."""
+
+    def __init__(self, node, timeout=0.5, tries=5):
+        self.node, self.timeout, self.tries = node, timeout, tries
+        self.sock = client_socket(node)
+
+    def close(self):
+        self.sock.close()
+
+    def request(self, data, dest=None):
+        """Send the message `data`; the answer's bytes, or None when none came."""
+        txn = data[8:16]
+        dest = dest or self.node.lsp
+        wait = self.timeout
+        for _ in range(self.tries):
+            self.sock.sendto(data, dest)
+            deadline = time.monotonic() + wait
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.sock.settimeout(left)
+                try:
+                    ans = self.sock.recv(65535)
+                except socket.timeout:
+                    break
+                if len(ans) >= 24 and ans[8:16] == txn and ans[4] & 0x01:
+                    return ans
+            wait = min(wait * 2, 4.0)
+        return None
+
+
+def _inet_csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return ~s & 0xFFFF
+
+
+def icmp_echo(node, seq, size=56, timeout=3.0, addr=None):
+    """One ICMP echo request from the node's client namespace to its address (raw socket: root);
+    True when the matching echo reply (same id, sequence and payload) came within timeout."""
+    s = client_socket(node, socket.SOCK_RAW, socket.IPPROTO_ICMP, bind=False)
+    try:
+        ident = (os.getpid() + seq) & 0xFFFF
+        payload = os.urandom(size)
+        hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq & 0xFFFF)
+        pkt = struct.pack("!BBHHH", 8, 0, _inet_csum(hdr + payload), ident, seq & 0xFFFF) + payload
+        s.sendto(pkt, (addr or node.sip[0], 0))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            s.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data = s.recv(65535)
+            except socket.timeout:
+                return False
+            icmp = data[(data[0] & 0x0F) * 4:]
+            if len(icmp) >= 8 and icmp[0] == 0 and struct.unpack("!HH", icmp[4:8]) == \
+                    (ident, seq & 0xFFFF) and icmp[8:] == payload:
+                return True
+        return False
+    finally:
+        s.close()
+
+
+def _dpdk_unavailable():
+    """Why this locusd cannot run --dataplane dpdk, or None when it may. Asks locusd itself, with
+    EAL arguments naming an interface that does not exist: a build without DPDK refuses the flag
+    at once (exit 2, a message about the build); a build with it gets as far as EAL or the port
+    and fails otherwise (or runs: then it is killed). No traffic, no namespace."""
+    if not os.path.exists(LOCUSD):
+        return "no locusd at %s" % LOCUSD
+    d = tempfile.mkdtemp(prefix="locus-probe-")
+    try:
+        code, out, err = run_locusd(
+            "--sip", "127.0.0.1:0", "--lsp", "127.0.0.1:0", "--admin", os.path.join(d, "a.sock"),
+            "--workers", "1", "--dataplane", "dpdk", "--dpdk-args",
+            "--lcores 0@0,1@0 --no-huge -m 64 --no-shconf --no-pci --no-telemetry "
+            "--vdev=net_af_packet0,iface=locus-no-such0", timeout=20)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    text = (err or "").strip()
+    if code == 2 and re.search(r"(?i)dpdk", text) and \
+            re.search(r"(?i)without dpdk|this build has no dpdk|not built with dpdk", text):
+        return "locusd cannot run --dataplane dpdk: %s" % text.splitlines()[-1]
+    return None
+
+
+def require_dataplane(mode):
+    """Make sure nodes of dataplane `mode` can run here, or end the test now: skipped, with the
+    reason (TAP: "# skipped: <reason>"), or failed for a DPDK that cannot run under CI=true as
+    root (CI must really run the DPDK tests). Call it before printing any TAP line; importing
+    this module calls it for LOCUS_DATAPLANE."""
+    if mode == "sock":
+        return
+    if mode not in DATAPLANES:
+        print("Bail out! dataplane %s is not one of %s" % (mode, ", ".join(DATAPLANES)))
+        sys.exit(2)
+    reason, fatal = None, False
+    if os.geteuid() != 0:
+        reason = "dataplane %s needs root (network namespaces)" % mode
+    elif shutil.which("ip") is None:
+        reason, fatal = "dataplane %s needs ip (iproute2)" % mode, IN_CI
+    elif mode.startswith("dpdk-"):
+        reason = _dpdk_unavailable()
+        if reason is None and shutil.which("ethtool") is None:
+            reason = "dataplane %s needs ethtool (GSO off on the veth facing the port)" % mode
+        fatal = IN_CI
+    if reason is None:
+        return
+    t = Tap()
+    if fatal:
+        t.ok(False, "dataplane %s can run (CI=true as root: it must)" % mode, reason)
+        sys.exit(t.done())
+    t.skip(reason)
+    sys.exit(t.done())
+
+
+require_dataplane(DATAPLANE)

@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 
-from locus import LOCUSCTL, Node, SipClient, Tap, free_udp_port, run_locusd
+from locus import DATAPLANE, LOCUSCTL, Node, SipClient, Tap, client_socket, free_udp_port, run_locusd
 
 t = Tap()
 
@@ -85,26 +85,32 @@ t.ok(code == 1 and "127.0.0.1:%d" % port in err and "in use" in err.lower(),
      "status %r stderr %r" % (code, err))
 squat.close()
 
-first = Node(workers=2, admin="tcp")  # the TCP form: a port another node cannot take
-code, out, err = run_locusd("--sip", "%s:%d" % first.sip, "--lsp", "127.0.0.1:0",
-                            "--admin", "127.0.0.1:0", "--workers", "2", timeout=3)
-t.ok(code == 1 and "in use" in err.lower(),
-     "SIP port held by another locusd: exit 1 (SO_REUSEPORT must not let two nodes share it)",
-     "status %r (None: it started and ran)\nstderr %r" % (code, err))
-code, out, err = run_locusd("--sip", "127.0.0.1:0", "--lsp", "%s:%d" % first.lsp,
-                            "--admin", "127.0.0.1:0", "--workers", "2", timeout=3)
-t.ok(code == 1 and "in use" in err.lower(), "LSP port held by another locusd: exit 1",
-     "status %r (None: it started and ran)\nstderr %r" % (code, err))
-code, out, err = run_locusd("--sip", "127.0.0.1:0", "--lsp", "127.0.0.1:0",
-                            "--admin", "%s:%d" % first.admin, "--workers", "2", timeout=3)
-t.ok(code == 1 and "%s:%d" % first.admin in err and "in use" in err.lower(),
-     "admin port held by another locusd: exit 1, stderr names it", "status %r stderr %r" % (code, err))
-t.is_(first.stop(), 0, "the first node is unharmed and exits 0 on SIGTERM")
+if DATAPLANE == "sock":
+    first = Node(workers=2, admin="tcp")  # the TCP form: a port another node cannot take
+    code, out, err = run_locusd("--sip", "%s:%d" % first.sip, "--lsp", "127.0.0.1:0",
+                                "--admin", "127.0.0.1:0", "--workers", "2", timeout=3)
+    t.ok(code == 1 and "in use" in err.lower(),
+         "SIP port held by another locusd: exit 1 (SO_REUSEPORT must not let two nodes share it)",
+         "status %r (None: it started and ran)\nstderr %r" % (code, err))
+    code, out, err = run_locusd("--sip", "127.0.0.1:0", "--lsp", "%s:%d" % first.lsp,
+                                "--admin", "127.0.0.1:0", "--workers", "2", timeout=3)
+    t.ok(code == 1 and "in use" in err.lower(), "LSP port held by another locusd: exit 1",
+         "status %r (None: it started and ran)\nstderr %r" % (code, err))
+    code, out, err = run_locusd("--sip", "127.0.0.1:0", "--lsp", "127.0.0.1:0",
+                                "--admin", "%s:%d" % first.admin, "--workers", "2", timeout=3)
+    t.ok(code == 1 and "%s:%d" % first.admin in err and "in use" in err.lower(),
+         "admin port held by another locusd: exit 1, stderr names it", "status %r stderr %r" % (code, err))
+    t.is_(first.stop(), 0, "the first node is unharmed and exits 0 on SIGTERM")
+else:
+    # the ports a second locusd would collide on are kernel sockets of the node's own namespace
+    # (netns-sock), or not kernel sockets at all (a DPDK port): nothing to collide with here
+    t.skip("SIP/LSP/admin port held by another locusd: a socket-backend check on loopback, "
+           "not for LOCUS_DATAPLANE=%s" % DATAPLANE)
 
 
 # --- SIGTERM / SIGINT under load: exit 0 within a few seconds
 def blast(node, stop_at):
-    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(4)]
+    socks = [client_socket(node) for _ in range(4)]
     n = 0
     ua = SipClient(node)
     while time.time() < stop_at:

@@ -6,13 +6,13 @@ SUBSCRIBE and MESSAGE: what each request gets, how the response is addressed, an
 import socket
 import sys
 
-from locus import Node, Response, SipClient, Tap
+from locus import Node, Response, SipClient, Tap, client_socket
 
 t = Tap()
 node = Node("--min-expires", "1", "--domain", "example.com")
 ua = SipClient(node)
-other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-other.bind(("127.0.0.1", 0))
+HOST = ua.host  # where the UA is: 127.0.0.1, or its address in the client namespace
+other = client_socket(node)
 other.settimeout(2.0)
 other_port = other.getsockname()[1]
 
@@ -150,7 +150,7 @@ try:
     # and §9.2's "the To tag of the response to the CANCEL and the response to the original request
     # SHOULD be the same", which a stateless server can keep by deriving the tag.
     branch = SipClient.branch()
-    via = "SIP/2.0/UDP 127.0.0.1:%d;rport;branch=%s" % (ua.port, branch)
+    via = "SIP/2.0/UDP %s:%d;rport;branch=%s" % (HOST, ua.port, branch)
     inv = ua.request("INVITE", "sip:alice@example.com", via=via, call_id="cancel-1", cseq=7)
     r = ua.request("CANCEL", "sip:alice@example.com", via=via, call_id="cancel-1", cseq=7)
     t.is_(status(r), 200, "CANCEL: 200")
@@ -254,13 +254,13 @@ try:
     r = ua.request("OPTIONS", "sip:example.com", via=via)
     t.is_(status(r), 200, "rport: the answer comes back to the source port, not sent-by's 5999")
     top = r.all("via")[0] if r else ""
-    t.ok(";received=127.0.0.1" in top and (";rport=%d" % ua.port) in top,
-         "the top Via gets received=127.0.0.1 and rport=<source port> (RFC 3581 §4)", top)
+    t.ok(";received=%s" % HOST in top and (";rport=%d" % ua.port) in top,
+         "the top Via gets received=%s and rport=<source port> (RFC 3581 §4)" % HOST, top)
     t.ok(top.startswith("SIP/2.0/UDP 192.0.2.77:5999") and top.count("rport") == 1,
          "the sent-by stays and the bare rport is replaced, not repeated", top)
 
     # RFC 3261 §18.2.2 without rport: to the sent-by port (received = source address)
-    via = "SIP/2.0/UDP 127.0.0.1:%d;branch=%s" % (other_port, SipClient.branch())
+    via = "SIP/2.0/UDP %s:%d;branch=%s" % (HOST, other_port, SipClient.branch())
     ua.sock.sendto(ua.build("OPTIONS", "sip:example.com", via=via).encode(), node.sip)
     r = recv_on(other, 2.0)
     t.is_(status(r), 200, "no rport: the answer goes to the Via sent-by port (socket B)")
@@ -274,34 +274,35 @@ try:
     r = recv_on(other, 2.0)
     t.is_(status(r), 302, "sent-by host differs from the source: answer to source address, sent-by port")
     top = r.all("via")[0] if r else ""
-    t.ok(";received=127.0.0.1" in top, "received= added when sent-by differs from the source (§18.2.1)", top)
+    t.ok(";received=%s" % HOST in top, "received= added when sent-by differs from the source (§18.2.1)", top)
     recv_on(ua.sock, 0.05)
 
     # a received= already in the top Via (the UA's own guess) is replaced, not repeated
-    via = "SIP/2.0/UDP 127.0.0.1:%d;received=203.0.113.5;rport;branch=%s" % (ua.port, SipClient.branch())
+    via = "SIP/2.0/UDP %s:%d;received=203.0.113.5;rport;branch=%s" % (HOST, ua.port, SipClient.branch())
     r = ua.request("OPTIONS", "sip:example.com", via=via)
     top = r.all("via")[0] if r else ""
-    t.ok(top.count("received=") == 1 and "received=127.0.0.1" in top,
+    t.ok(top.count("received=") == 1 and "received=%s" % HOST in top,
          "an existing received= in the top Via is replaced by the source address", top)
 
     # §18.2.2: "Otherwise, if the Via header field value contains a "maddr" parameter, the
     # response MUST be forwarded to the address listed there, using the port indicated in
     # "sent-by", or port 5060 if none is present." (RFC 3581 §4 applies rport only when there is
-    # no maddr.) Socket C listens on 127.0.0.2 with B's port number; the UA sends from 127.0.0.1.
-    maddr_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # no maddr.) Socket C listens on the UA's second address (127.0.0.2, or 198.18.0.254 in the
+    # client namespace); the UA sends from its first.
+    alt = node.client_alt
+    maddr_sock = client_socket(node, host=alt)
     try:
-        maddr_sock.bind(("127.0.0.2", 0))
         mport = maddr_sock.getsockname()[1]
-        via = "SIP/2.0/UDP host.example.net:%d;maddr=127.0.0.2;branch=%s" % (mport, SipClient.branch())
+        via = "SIP/2.0/UDP host.example.net:%d;maddr=%s;branch=%s" % (mport, alt, SipClient.branch())
         ua.sock.sendto(ua.build("OPTIONS", "sip:example.com", via=via).encode(), node.sip)
         r = recv_on(maddr_sock, 1.0)
-        t.is_(status(r), 200, "Via maddr=127.0.0.2: the answer goes to maddr at the sent-by port (§18.2.2)")
+        t.is_(status(r), 200, "Via maddr=%s: the answer goes to maddr at the sent-by port (§18.2.2)" % alt)
     finally:
         maddr_sock.close()
     recv_on(ua.sock, 0.05)
 
     # --- copied fields (§8.2.6.2): all Vias in order, From, To (plus tag), Call-ID, CSeq
-    vias = ["SIP/2.0/UDP 127.0.0.1:%d;rport;branch=%s" % (ua.port, SipClient.branch()),
+    vias = ["SIP/2.0/UDP %s:%d;rport;branch=%s" % (HOST, ua.port, SipClient.branch()),
             "SIP/2.0/UDP proxy1.example.net:5062;branch=z9hG4bK-p1;received=198.51.100.1",
             "SIP/2.0/TCP [2001:db8::1]:5070;branch=z9hG4bK-p2"]
     frm = '"Bob \\"the\\" Tester" <sip:bob@example.org;user=ip>;tag=fr-77;x=y'
@@ -323,9 +324,9 @@ try:
 
     # compact forms in the request (§7.3.3)
     msg = ("INVITE sip:alice@example.com SIP/2.0\r\n"
-           "v: SIP/2.0/UDP 127.0.0.1:%d;rport;branch=%s\r\n"
+           "v: SIP/2.0/UDP %s:%d;rport;branch=%s\r\n"
            "f: <sip:c@example.org>;tag=cf\r\nt: <sip:alice@example.com>\r\ni: compact-1\r\n"
-           "CSeq: 3 INVITE\r\nMax-Forwards: 70\r\nl: 0\r\n\r\n" % (ua.port, SipClient.branch()))
+           "CSeq: 3 INVITE\r\nMax-Forwards: 70\r\nl: 0\r\n\r\n" % (HOST, ua.port, SipClient.branch()))
     r = ua.send_raw(msg)
     t.is_(status(r), 302, "a request in compact header forms: 302")
     t.is_(r.get("call-id") if r else None, "compact-1", "and its Call-ID is copied")

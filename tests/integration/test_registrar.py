@@ -107,7 +107,7 @@ try:
     t.is_(r.status, 404, "an AOR of a domain not served: 404")
     r = ua.register("sip:gus@example.org", ["<sip:gus@192.0.2.30>"], call_id="g", cseq=2)
     t.is_(r.status, 200, "the second --domain is served")
-    r = ua.request("REGISTER", "sip:127.0.0.1", to="<sip:gus@example.org>", call_id="g", cseq=3,
+    r = ua.request("REGISTER", "sip:" + node.sip[0], to="<sip:gus@example.org>", call_id="g", cseq=3,
                    headers=["Contact: <sip:gus@192.0.2.30>"])
     t.is_(r.status, 200, "a Request-URI naming the node by IP is accepted")
 

@@ -7,19 +7,18 @@ as valid get an answer, and where RFC 4475 names the answer, it is that one.
 
 The node runs one worker so that the order is known: a datagram is handled before the OPTIONS
 probe sent after it, so when the probe's 200 is back, the torture message's answer (if any) has
-already been delivered on loopback. The answers are caught on 127.0.0.1 at the Via sent-by ports
-the corpus names (5060 when none); the node's own tx counter cross-checks that nothing went
-elsewhere.
+already been delivered (on loopback, or on the veth of a namespaced dataplane, locus.py). The
+answers are caught on the client's address (127.0.0.1) at the Via sent-by ports the corpus names
+(5060 when none); the node's own tx counter cross-checks that nothing went elsewhere.
 """
 import glob
 import os
 import random
 import re
 import select
-import socket
 import sys
 
-from locus import Node, SipClient, Tap
+from locus import Node, SipClient, Tap, client_socket
 
 CORPUS = os.environ.get("SIP_CORPUS",
                         os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "sip"))
@@ -93,16 +92,12 @@ def well_formed(raw):
 t = Tap()
 node = Node(workers=1)
 ua = SipClient(node)
-sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-sender.bind(("127.0.0.1", 0))
+sender = client_socket(node)
 listeners = {sender.getsockname()[1]: sender}
 for port in (5060, 5050, 6050, 19823):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
-        s.bind(("127.0.0.1", port))
-        listeners[port] = s
+        listeners[port] = client_socket(node, port=port)
     except OSError:
-        s.close()
         print("# port %d is in use: answers sent there are only counted, not read" % port)
 all_ports = len(listeners) == 5
 
@@ -195,7 +190,7 @@ try:
     }
     # every prefix of a valid INVITE (its Via names the sender with rport, so answers come back)
     inv = ua.build("INVITE", "sip:alice@example.com",
-                   via="SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-trunc" % sender.getsockname()[1],
+                   via="SIP/2.0/UDP %s:%d;rport;branch=z9hG4bK-trunc" % sender.getsockname(),
                    headers=["Contact: <sip:x@192.0.2.1>", "Content-Type: application/sdp"],
                    body="v=0\r\no=- 0 0 IN IP4 192.0.2.1\r\ns=-\r\n").encode()
     batches["every truncation of a valid INVITE"] = [inv[:i] for i in range(len(inv))]
@@ -222,7 +217,7 @@ try:
     # RFC 3261 §18.1.1: "implementations MUST be able to handle messages up to the maximum
     # datagram packet size. For UDP, this size is 65,535 bytes, including IP and UDP headers."
     # A valid INVITE of exactly 65507 bytes (80 headers of 700 octets, then a body) is answered.
-    via = "SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK-big" % sender.getsockname()[1]
+    via = "SIP/2.0/UDP %s:%d;rport;branch=z9hG4bK-big" % sender.getsockname()
     fill = ["X-Filler-%02d: %s" % (i, "f" * 686) for i in range(80)]
     base = ua.build("INVITE", "sip:big@example.com", via=via, headers=fill + ["Content-Type: text/plain"],
                     body="")
