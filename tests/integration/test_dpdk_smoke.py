@@ -5,7 +5,8 @@ network namespace, a client in another, joined by a veth pair (docs/dpdk.md). Th
 no address; the node answers ARP and ping itself, answers SIP over its own UDP/IPv4 stack
 (including a 200 OK large enough to be fragmented), and its overlay listener is reached over TCP
 through the TAP it gives the kernel (--dpdk-tap). Then SIGTERM: exit 0. Once over net_af_packet,
-once over net_af_xdp. Also: a bad --dpdk-args and a missing device exit 2 with one line.
+once over net_af_xdp. Also: a bad --dpdk-args and a missing device exit 2 with one line. A run
+that fails a check prints the node's log (a sanitizer's report included).
 
 Needs root (namespaces) and a build with DPDK; otherwise it prints `skipped: <reason>`. The
 namespaces and processes it creates are removed in every case (finally/atexit)."""
@@ -122,9 +123,9 @@ def start(vdevs, lcores, extra=()):
     while time.time() < deadline and p.poll() is None:
         log.seek(0)
         if "locusd ready" in log.read():
-            return p, log
+            return p, log, True
         time.sleep(0.1)
-    return p, log
+    return p, log, False
 
 
 def stats():
@@ -137,10 +138,10 @@ def stats():
 
 def run(pmd, queues, vdevs, lcores):
     topology(queues)
-    p, log = start(vdevs, lcores)
+    failed_before = t.failed
+    p, log, ready = start(vdevs, lcores)
     try:
-        log.seek(0)
-        if not t.ok(p.poll() is None, "%s: locusd --dataplane dpdk is ready" % pmd, log.read()):
+        if not t.ok(ready and p.poll() is None, "%s: locusd --dataplane dpdk is ready" % pmd):
             return
         r = in_ns(CLI, PY, "-c", CLIENT_CODE, NODE, timeout=60)
         try:
@@ -167,19 +168,32 @@ def run(pmd, queues, vdevs, lcores):
             rc = p.wait(timeout=15)
         except subprocess.TimeoutExpired:
             rc = "still running"
-        log.seek(0)
         t.is_(rc, 0, "%s: SIGTERM: exit 0" % pmd)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
+        if t.failed > failed_before:
+            show_log(pmd, log)
         log.close()
-        if t.failed:  # the node's log, for a failure
-            log.seek(0)
-            for line in log.read()[-4000:].splitlines():
-                print("# " + line)
         os.unlink(log.name)
         teardown()
+
+
+def show_log(pmd, log):
+    """The node's log (stdout and stderr: a sanitizer's report goes there) as TAP comments, for a
+    run of this PMD that failed a check: its head (start-up) and its tail (where ASan, UBSan or
+    LeakSanitizer print), so that a flake that does not repeat can still be diagnosed."""
+    log.flush()
+    log.seek(0)
+    lines = log.read().splitlines()
+    print("# ---- %s: the node's log (%d lines) ----" % (pmd, len(lines)))
+    shown = lines
+    if len(lines) > 400:
+        shown = lines[:40] + ["[... %d lines ...]" % (len(lines) - 360)] + lines[-320:]
+    for line in shown:
+        print("# " + line)
+    print("# ---- end of the node's log ----", flush=True)
 
 
 def bad_args():
