@@ -5,15 +5,18 @@ network namespace, a client in another, joined by a veth pair (docs/dpdk.md). Th
 no address; the node answers ARP and ping itself, answers SIP over its own UDP/IPv4 stack
 (including a 200 OK large enough to be fragmented), and its overlay listener is reached over TCP
 through the TAP it gives the kernel (--dpdk-tap). Then SIGTERM: exit 0. Once over net_af_packet,
-once over net_af_xdp. Also: a bad --dpdk-args and a missing device exit 2 with one line. A run
-that fails a check prints the node's log (a sanitizer's report included).
+once over net_af_xdp. Also: a bad --dpdk-args, a missing device, a pool too large and a bad
+certificate exit 2 with one line. A run that fails a check prints the node's log (a sanitizer's
+report included).
 
 Needs root (namespaces) and a build with DPDK; otherwise it prints `skipped: <reason>`. The
 namespaces and processes it creates are removed in every case (finally/atexit)."""
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -210,17 +213,35 @@ def show_log(pmd, log):
 
 
 def bad_args():
+    """Exit paths before the node runs: exit 2 with one line naming the flag, nothing leaked (a
+    sanitizer build reports leaks at exit, which changes the status) and, for af_xdp, no XDP
+    program left on the interface."""
     topology(1)
+    tmp = tempfile.mkdtemp(prefix="locusd-dpdk-smoke-")
     try:
-        for name, eal in (("an unknown EAL option", "--bogus-option"),
-                          ("a missing device", "--lcores 0@0,1@1 %s --vdev=net_af_packet0,"
-                           "iface=nosuchif" % EAL)):
-            r = in_ns(DUT, LOCUSD, "--dataplane", "dpdk", "--dpdk-args", eal, "--sip",
-                      NODE + ":5060", "--lsp", NODE + ":7400")
+        junk = os.path.join(tmp, "junk.pem")  # readable, so it passes the flag check, but no PEM
+        with open(junk, "w") as f:
+            f.write("not a certificate\n")
+        pkt = "--lcores 0@0,1@1 %s --vdev=net_af_packet0,iface=dpa0,qpairs=1" % EAL
+        xdp = "--lcores 0@0,1@1 %s --vdev=net_af_xdp0,iface=dpa0,start_queue=0" % EAL
+        tls = ["--overlay-ca", junk, "--cert", junk, "--key", junk]
+        for name, eal, extra, flag in (
+                ("an unknown EAL option", "--bogus-option", [], "--dpdk-args"),
+                ("a missing device", "--lcores 0@0,1@1 %s --vdev=net_af_packet0,"
+                 "iface=nosuchif" % EAL, [], "--dpdk-args"),
+                ("a pool too large for -m", pkt, ["--dpdk-mbufs", "2000000"], "--dpdk-mbufs"),
+                ("a bad certificate with an af_xdp port", xdp, tls, "--cert")):
+            r = subprocess.run(["ip", "netns", "exec", DUT, LOCUSD, "--dataplane", "dpdk",
+                                "--dpdk-args", eal, "--sip", NODE + ":5060", "--lsp",
+                                NODE + ":7400"] + extra, capture_output=True, text=True,
+                               timeout=60, env=node_env([eal]))
             lines = [x for x in r.stderr.splitlines() if x.strip()]
-            t.ok(r.returncode == 2 and len(lines) == 1 and "--dpdk-args" in lines[0],
+            t.ok(r.returncode == 2 and len(lines) == 1 and flag in lines[0],
                  "%s: exit 2 and one line" % name, "exit %d\n%s" % (r.returncode, r.stderr))
+        link = sh("ip", "-n", DUT, "link", "show", "dpa0").stdout
+        t.ok("prog/xdp" not in link, "no XDP program left on the interface", link)
     finally:
+        shutil.rmtree(tmp, ignore_errors=True)
         teardown()
 
 
