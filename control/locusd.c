@@ -272,21 +272,8 @@ int main(int argc, char **argv)
 	lc_log_set_level((enum lc_log_level)cfg.log_level);
 	unsigned workers = cfg.workers ? cfg.workers : default_workers();
 
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* inherited by every worker */
-	signal(SIGPIPE, SIG_IGN);
-	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	if (cfg.dpdk) { /* after the mask: the EAL's threads inherit it */
-		int status = dpdk_start(&cfg, argv[0], &workers);
-		if (status != 0) {
-			return status;
-		}
-	}
-
+	/* Before DPDK: a bad certificate is a bad flag, found without bringing up the EAL, its ports,
+	 * an af_xdp program on the interface or the TAP, and with nothing of them to take down. */
 	struct ctl_tls *tls = NULL;
 	if (ctl_cfg_secured(&cfg)) {
 		struct ctl_tls_files files = {.ca = cfg.overlay_ca,
@@ -298,6 +285,23 @@ int main(int argc, char **argv)
 			return 2; /* a certificate that cannot work is a bad flag */
 		}
 	}
+
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* inherited by every worker */
+	signal(SIGPIPE, SIG_IGN);
+	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (cfg.dpdk) { /* after the mask: the EAL's threads inherit it */
+		int status = dpdk_start(&cfg, argv[0], &workers);
+		if (status != 0) {
+			ctl_tls_free(tls);
+			return status;
+		}
+	}
+
 	/* one secret per use: a To tag (seen by every UA) must reveal nothing that seals a reply
 	 * context (trusted from the overlay) */
 	uint8_t tag_key[DP_MAC_KEY_LEN], ctx_key[DP_MAC_KEY_LEN];
@@ -365,7 +369,7 @@ int main(int argc, char **argv)
 	}
 	struct sockaddr_storage lsp_bound;
 	struct ctl_ovl *ov = NULL;
-	char ovl_err[256];
+	char ovl_err[256] = "no local LSP address for the overlay"; /* ctl_ovl_new overwrites it */
 	if (dp_node_local_addr(node, DP_SOCK_LSP, &lsp_bound) != LC_OK ||
 	    ctl_ovl_new(&ov, &cfg, node, tls, &lsp_bound, ovl_err, sizeof(ovl_err)) != LC_OK) {
 		fprintf(stderr, "locusd: %s\n", ovl_err);

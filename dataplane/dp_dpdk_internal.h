@@ -69,6 +69,7 @@ struct dpdk_state {
 	unsigned nports;
 	bool has_tap;
 	uint16_t tap_port;
+	bool started[RTE_MAX_ETHPORTS]; /* rte_eth_dev_start succeeded: dp_dpdk_fini stops it */
 	uint8_t mac[NET_MAC_LEN];
 	uint32_t ip, mask, gateway; /* host order */
 	uint16_t udp_port[2];

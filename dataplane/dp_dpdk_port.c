@@ -215,6 +215,7 @@ static int port_setup(uint16_t port, unsigned nq, char *err, size_t errcap)
 	}
 	if (ret == 0) {
 		ret = rte_eth_dev_start(port);
+		dpdk.started[port] = ret == 0;
 	}
 	if (ret != 0) {
 		return fail(err, errcap, "DPDK port %u: queue setup or start: %s", port,
@@ -461,9 +462,13 @@ void dp_dpdk_fini(void)
 	if (!dpdk.up) {
 		return;
 	}
+	/* Only ports we started are stopped: rte_eth_dev_stop of a port that a failed start-up
+	 * never started logs "already stopped" on stderr, a second line after the one error line. */
 	uint16_t p;
 	RTE_ETH_FOREACH_DEV (p) {
-		(void)rte_eth_dev_stop(p);
+		if (dpdk.started[p]) {
+			(void)rte_eth_dev_stop(p);
+		}
 		(void)rte_eth_dev_close(p);
 	}
 	rte_mempool_free(dpdk.pool);
