@@ -31,7 +31,9 @@
  *   with checksum offload would. Answers are always checksummed in software (net_ring offloads
  *   nothing).
  * - Timing: rounds of --round bursts of 32, the three measurements interleaved, for --seconds per
- *   workload; the median of the per-round ns/packet is reported (a round that lost the CPU lands
+ *   workload, each round sized to about 1 ms (shorter than a scheduler slice, so that on a
+ *   shared machine most rounds run whole, and equally likely to be preempted whatever their
+ *   mode); the median of the per-round ns/packet is reported (a round that lost the CPU lands
  *   in the tail, not in the median), wall clock and thread CPU time both. Instructions and cache
  *   misses per packet come from perf_event_open around the pipeline rounds, or say why not.
  */
@@ -61,6 +63,7 @@
 #define RING_NAME "ETH_RXTX0_net_ring0"
 #define MIN_ROUNDS 9
 #define MAX_ROUNDS 4096
+#define ROUND_NS 1000000 /* a round: shorter than a scheduler slice, so most run whole */
 
 enum mode { M_PIPELINE, M_PARSE, M_FEED, M_COUNT };
 static const char *const mode_name[M_COUNT] = {"pipeline", "parse", "harness"};
@@ -85,6 +88,8 @@ struct wl {
 	double wall[M_COUNT][MAX_ROUNDS], cpu[M_COUNT][MAX_ROUNDS];
 	unsigned nrounds;
 	uint64_t perf[M_COUNT][BENCH_PERF_N], pkts[M_COUNT];
+	uint64_t through[M_COUNT]; /* packets through each round function, calibration included */
+	unsigned bursts[M_COUNT];  /* per round: about ROUND_NS of work each (calibrate()) */
 	uint64_t answered, wrong;
 	double med_wall[M_COUNT], med_cpu[M_COUNT];
 };
@@ -182,9 +187,11 @@ static unsigned drain(struct bench *b, struct wl *wl)
 
 /* ---- the three measurements ---------------------------------------------------------------- */
 
-static void round_pipeline(struct bench *b, struct wl *wl)
+/* noinline, like the other two: callgrind can then collect each by name (--toggle-collect) */
+__attribute__((noinline)) static void round_pipeline(struct bench *b, struct wl *wl,
+						     unsigned bursts)
 {
-	for (unsigned r = 0; r < b->o.round_bursts; r++) {
+	for (unsigned r = 0; r < bursts; r++) {
 		feed(b, wl, UINT32_MAX);
 		(void)dp_worker_step(b->w);
 		wl->answered += drain(b, NULL);
@@ -192,9 +199,9 @@ static void round_pipeline(struct bench *b, struct wl *wl)
 }
 
 /* The parse of the same frames' datagrams, in the same order, into one reused message. */
-static void round_parse(struct bench *b, struct wl *wl)
+__attribute__((noinline)) static void round_parse(struct bench *b, struct wl *wl, unsigned bursts)
 {
-	for (unsigned r = 0; r < b->o.round_bursts; r++) {
+	for (unsigned r = 0; r < bursts; r++) {
 		for (unsigned i = 0; i < BURST; i++) {
 			struct rte_mbuf *m = wl->m[wl->next++ & (b->o.frames - 1)];
 			const char *p = rte_pktmbuf_mtod_offset(m, const char *, PIPE_PAYLOAD_OFF);
@@ -210,12 +217,41 @@ static void round_parse(struct bench *b, struct wl *wl)
 }
 
 /* What the harness itself costs: the same frames written and moved through the ring, no worker. */
-static void round_feed(struct bench *b, struct wl *wl)
+__attribute__((noinline)) static void round_feed(struct bench *b, struct wl *wl, unsigned bursts)
 {
-	for (unsigned r = 0; r < b->o.round_bursts; r++) {
+	for (unsigned r = 0; r < bursts; r++) {
 		feed(b, wl, UINT32_MAX);
 		b->sink += drain(b, NULL); /* the frames themselves: refcount back to 1 */
 	}
+}
+
+static void run_mode(struct bench *b, struct wl *wl, enum mode md, unsigned bursts)
+{
+	wl->through[md] += (uint64_t)bursts * BURST;
+	if (md == M_PIPELINE) {
+		round_pipeline(b, wl, bursts);
+	} else if (md == M_PARSE) {
+		round_parse(b, wl, bursts);
+	} else {
+		round_feed(b, wl, bursts);
+	}
+}
+
+/* Size each mode's round to about ROUND_NS, from the best of a few short trial rounds. */
+static void calibrate(struct bench *b, struct wl *wl)
+{
+	for (unsigned md = 0; md < M_COUNT; md++) {
+		uint64_t best = UINT64_MAX;
+		for (unsigned t = 0; t < 5; t++) {
+			uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+			run_mode(b, wl, (enum mode)md, 8);
+			uint64_t d = now_ns(CLOCK_MONOTONIC) - t0;
+			best = d < best ? d : best;
+		}
+		uint64_t n = ROUND_NS * 8 / (best > 0 ? best : 1);
+		wl->bursts[md] = n < 4 ? 4 : n > 4096 ? 4096 : (unsigned)n;
+	}
+	wl->answered = 0;
 }
 
 static void timed(struct bench *b, struct wl *wl, enum mode md)
@@ -225,19 +261,13 @@ static void timed(struct bench *b, struct wl *wl, enum mode md)
 		(void)bench_perf_read(&b->perf, i, &c0[i]);
 	}
 	uint64_t w0 = now_ns(CLOCK_MONOTONIC), t0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
-	if (md == M_PIPELINE) {
-		round_pipeline(b, wl);
-	} else if (md == M_PARSE) {
-		round_parse(b, wl);
-	} else {
-		round_feed(b, wl);
-	}
+	run_mode(b, wl, md, wl->bursts[md]);
 	uint64_t w1 = now_ns(CLOCK_MONOTONIC), t1 = now_ns(CLOCK_THREAD_CPUTIME_ID);
 	for (unsigned i = 0; i < BENCH_PERF_N; i++) {
 		(void)bench_perf_read(&b->perf, i, &c1[i]);
 		wl->perf[md][i] += c1[i] - c0[i];
 	}
-	double pkts = (double)b->o.round_bursts * BURST;
+	double pkts = (double)wl->bursts[md] * BURST;
 	wl->wall[md][wl->nrounds] = (double)(w1 - w0) / pkts;
 	wl->cpu[md][wl->nrounds] = (double)(t1 - t0) / pkts;
 	wl->pkts[md] += (uint64_t)pkts;
@@ -255,6 +285,7 @@ static void measure(struct bench *b, struct wl *wl)
 		fprintf(stderr, "bench_pipeline: %s: %llu wrong answers in the checked round\n",
 			wl->t.name, (unsigned long long)wl->wrong);
 	}
+	calibrate(b, wl);
 	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)(b->o.seconds * 1e9);
 	while (wl->nrounds < MAX_ROUNDS &&
 	       (wl->nrounds < MIN_ROUNDS || now_ns(CLOCK_MONOTONIC) < end)) {
@@ -463,12 +494,12 @@ static void report(struct bench *b, struct wl *const *wls, unsigned nwl, double 
 		printf("%s{\"name\":\"%s\",\"bytes\":%zu,\"rounds\":%u,\"answered\":%llu,"
 		       "\"sent\":%llu,\"wrong\":%llu",
 		       i ? "," : "", wl->t.name, wl->t.len, wl->nrounds,
-		       (unsigned long long)wl->answered,
-		       (unsigned long long)wl->pkts[M_PIPELINE] + b->o.round_bursts * BURST,
+		       (unsigned long long)wl->answered, (unsigned long long)wl->pkts[M_PIPELINE],
 		       (unsigned long long)wl->wrong);
 		for (unsigned md = 0; md < M_COUNT; md++) {
-			printf(",\"%s_ns\":%.2f,\"%s_cpu_ns\":%.2f", mode_name[md],
-			       wl->med_wall[md], mode_name[md], wl->med_cpu[md]);
+			printf(",\"%s_ns\":%.2f,\"%s_cpu_ns\":%.2f,\"%s_pkts_all\":%llu",
+			       mode_name[md], wl->med_wall[md], mode_name[md], wl->med_cpu[md],
+			       mode_name[md], (unsigned long long)wl->through[md]);
 		}
 		printf("}");
 	}
