@@ -265,6 +265,11 @@ static unsigned iterate(struct dp_worker *w)
 	return seen + n;
 }
 
+unsigned dp_worker_step(struct dp_worker *w)
+{
+	return iterate(w);
+}
+
 void *dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;

@@ -57,6 +57,18 @@ int dp_node_local_addr(struct dp_node *n, enum dp_sock sock, struct sockaddr_sto
 void *dp_worker_main(void *worker);
 
 /**
+ * Run one iteration of a worker's loop on the calling thread, exactly as dp_worker_main does
+ * when busy: take back returned packets, handle what other workers handed over, receive one
+ * burst, answer it, send the answers, reap a few expired bindings, run a task slice, announce a
+ * quiescent state. It never sleeps. For harnesses that drive a worker themselves to measure the
+ * per-packet pipeline with nothing else on the core (bench/bench_pipeline.c).
+ * @return how many packets it saw (0: nothing to do).
+ * Context: the only thread running this worker (never while dp_worker_main runs it), registered
+ * with urcu QSBR and online; fast path.
+ */
+unsigned dp_worker_step(struct dp_worker *w);
+
+/**
  * Publish a new routing table (ownership passes to the node): workers see it from their next
  * iteration; the table it replaces is freed after an RCU grace period (this call waits for it,
  * which takes at most one worker iteration). Context: control (never a worker).
