@@ -5,7 +5,47 @@
  */
 #include "net/net_csum.h"
 #include "net/net_proto.h"
+#include "tests/prng.h"
 #include "tests/tap.h"
+
+/* The sum as RFC 1071 defines it: big-endian 16-bit words, an odd last byte padded on the
+ * right, folded; what net_csum_add's word-at-a-time loop must equal. */
+static uint16_t reference(uint32_t start, const uint8_t *p, size_t len)
+{
+	uint64_t s = start;
+	for (size_t i = 0; i < len; i += 2) {
+		s += (uint64_t)p[i] << 8 | (i + 1 < len ? p[i + 1] : 0);
+	}
+	while (s >> 16) {
+		s = (s & 0xffff) + (s >> 16);
+	}
+	return (uint16_t)s;
+}
+
+/* Random buffers of every length up to 1600, at every alignment, from random starting sums. */
+static void test_against_reference(void)
+{
+	static uint8_t buf[1608];
+	rng_s = 0x5eedc5u;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		buf[i] = (uint8_t)rnd();
+	}
+	unsigned bad = 0, n = 0;
+	for (size_t len = 0; len <= 1600; len++) {
+		size_t off = len % 8;
+		uint32_t start = (uint32_t)below(0x20000);
+		n++;
+		bad += net_csum_fold(net_csum_add(start, buf + off, len)) !=
+		       reference(start, buf + off, len);
+	}
+	for (unsigned k = 0; k < 64; k++) { /* all 0xff: the carries at their largest */
+		buf[k] = 0xff;
+	}
+	bad += net_csum_fold(net_csum_add(0x1ffff, buf, 64)) != reference(0x1ffff, buf, 64);
+	is_int(bad, 0,
+	       "%u random sums (lengths 0..1600, every alignment) equal the 16-bit reference",
+	       n + 1);
+}
 
 /* The IPv4 header of the well-known checksum example (checksum 0xb861); a UDP datagram
  * 192.168.0.1:1025 -> 192.168.0.2:53 with payload "hi\n" is checked against a sum by hand. */
@@ -14,7 +54,8 @@ static const uint8_t ip_hdr[20] = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x0
 
 int main(void)
 {
-	plan(12);
+	plan(13);
+	test_against_reference();
 	/* RFC 1071 section 3: 0001 f203 f4f5 f6f7 sums to ddf2 */
 	static const uint8_t rfc[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
 	is_int(net_csum_fold(net_csum_add(0, rfc, sizeof(rfc))), 0xddf2, "RFC 1071 example");
