@@ -257,6 +257,22 @@ static void test_via_rules(void)
 	finish_ok(&r, buf, "builds");
 	ok(strstr(buf, ";received=2001:db8::1\r\n") != NULL, "IPv6 received without brackets");
 	is_int(sip_peer_set(&v6, 12345, &a6, 1), LC_EINVAL, "unknown family");
+
+	/* the IPv4 text is inet_ntop's, for every octet value in every position */
+	unsigned differ = 0;
+	for (unsigned v = 0; v < 256; v++) {
+		for (unsigned pos = 0; pos < 4; pos++) {
+			uint8_t a4[4] = {192, 0, 2, 1};
+			a4[pos] = (uint8_t)v;
+			char want[INET_ADDRSTRLEN];
+			struct sip_peer p4;
+			inet_ntop(AF_INET, a4, want, sizeof(want));
+			differ += sip_peer_set(&p4, AF_INET, a4, 1) != LC_OK ||
+				  strcmp(p4.ip, want) != 0 || p4.ip_len != strlen(want);
+		}
+	}
+	is_int(differ, 0,
+	       "IPv4 text of 1024 addresses (each octet 0..255 in each place): as inet_ntop");
 }
 
 static void test_helpers(void)
