@@ -15,9 +15,12 @@
  *   20000 + 2 * thread + k of our address.
  * - tx: a request is written into a staging buffer, then net_udp_build() frames it into an mbuf
  *   with the UDP checksum computed in software (locusd verifies it; memif and vhost offload
- *   nothing); the frames go out in bursts of 32 (tx_flush, or a full burst). A frame the queue
- *   still refuses after a few tries is freed and counted in send_errors; the transaction's
- *   timers then resend it or count it missing, as with sockets.
+ *   nothing); the frames go out in bursts of 32 (tx_flush, or a full burst). What the port's
+ *   ring does not take waits in a backlog of TX_BACKLOG frames, in order, sent as the ring frees
+ *   up (every turn of the loop and while it polls for answers), as a socket's buffer would: an
+ *   open-loop generator that lost its CPU for a few ms catches up without losing requests. Only
+ *   a full backlog drops a frame (counted in send_errors; the transaction's timers then resend
+ *   it or count it missing, as with sockets).
  * - rx: polls its queue without sleeping until an answer comes or the loop's wait is over,
  *   classifies each frame with net_rx_classify() (our MAC, our address, our source ports; IP and
  *   UDP checksums verified) and hands each datagram's payload to the loop; ARP requests for us
@@ -53,8 +56,8 @@
 #include "net/net_tx.h"
 
 #define BURST 32
-#define RX_ROUNDS 4 /* bursts read per wait when they come full */
-#define TX_TRIES 64
+#define RX_ROUNDS 4	/* bursts read per wait when they come full */
+#define TX_BACKLOG 4096 /* frames queued while the port's ring is full (a socket's buffer) */
 #define RING_DESC 1024
 #define POOL_CACHE 256
 #define SRC_PORT_BASE 20000
@@ -92,8 +95,8 @@ struct dq {
 	uint16_t queue;
 	uint16_t ip_id;
 	struct net_rx_cfg rx_cfg; /* our MAC, address and this thread's source ports */
-	unsigned ntx;
-	struct rte_mbuf *txb[BURST];
+	unsigned ntx;		  /* frames in txb, oldest first */
+	struct rte_mbuf *txb[TX_BACKLOG];
 	uint64_t drop[NET_DROP_COUNT_];
 	uint64_t arp_answered;
 	char stage[LB_XPORT_MSG_MAX];
@@ -433,25 +436,37 @@ static unsigned dpdk_local(void *ctx, unsigned k, char *out, size_t cap)
 				  (a >> 8) & 255, a & 255, q->rx_cfg.port[k]);
 }
 
+/* Send what the port's ring takes; the rest stays queued, in order, for the next try (the loop
+ * tries again every turn, and while it polls for answers). */
 static void dpdk_tx_flush(void *ctx)
 {
 	struct dq *q = ctx;
 	unsigned sent = 0;
-	for (int tries = 0; tries < TX_TRIES && sent < q->ntx; tries++) {
-		sent += rte_eth_tx_burst(q->sh->port, q->queue, q->txb + sent,
-					 (uint16_t)(q->ntx - sent));
+	while (sent < q->ntx) {
+		uint16_t n = rte_eth_tx_burst(q->sh->port, q->queue, q->txb + sent,
+					      (uint16_t)LC_MIN(q->ntx - sent, BURST));
+		if (n == 0) {
+			break;
+		}
+		sent += n;
 	}
-	if (sent < q->ntx) {
-		lc_counter_add(&q->st->send_errors, q->ntx - sent);
-		rte_pktmbuf_free_bulk(q->txb + sent, q->ntx - sent);
+	if (sent > 0 && sent < q->ntx) {
+		memmove(q->txb, q->txb + sent, (q->ntx - sent) * sizeof(q->txb[0]));
 	}
-	q->ntx = 0;
+	q->ntx -= sent;
 }
 
+/* Queue a frame; a full backlog (the ring has been full for TX_BACKLOG frames: locusd stopped
+ * reading) drops it, counted in send_errors; its transaction's timers take over. */
 static void tx_push(struct dq *q, struct rte_mbuf *m)
 {
-	if (q->ntx == BURST) {
+	if (q->ntx >= BURST) {
 		dpdk_tx_flush(q);
+	}
+	if (LC_UNLIKELY(q->ntx == TX_BACKLOG)) {
+		lc_counter_inc(&q->st->send_errors);
+		rte_pktmbuf_free(m);
+		return;
 	}
 	q->txb[q->ntx++] = m;
 }
@@ -538,6 +553,9 @@ static uint64_t dpdk_rx(void *ctx, uint64_t wait_ns, lb_xport_rx_fn fn, void *ar
 	uint16_t n;
 	uint64_t idle;
 	for (;;) {
+		if (q->ntx > 0) {
+			dpdk_tx_flush(q); /* a backlog goes out as the ring frees up */
+		}
 		n = rte_eth_rx_burst(sh->port, q->queue, m, BURST);
 		uint64_t t = rte_rdtsc();
 		if (n > 0 || t >= deadline) {
