@@ -97,7 +97,7 @@ class Node:
             return ("net_memif0,role=server,%s,mac=%s" % (common, NODE_MAC),
                     "net_memif0,role=client,%s,mac=%s" % (common, GEN_MAC))
         return ("net_vhost0,iface=%s,queues=1" % self.sock,
-                "virtio_user0,path=%s,queues=1,mac=%s" % (self.sock, GEN_MAC))
+                "virtio_user0,path=%s,queues=1,queue_size=1024,mac=%s" % (self.sock, GEN_MAC))
 
     def start(self):
         self.stop()
