@@ -37,6 +37,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import signal
 import statistics
 import subprocess
@@ -430,8 +431,11 @@ def main():
     load0 = loadavg()
     work = tempfile.mkdtemp(prefix="locus-dpdk-e2e-")
     results = []
-    for pmd in (("memif", "vhost") if o.pmd == "both" else (o.pmd,)):
-        results.append(run_pmd(pmd, o, work))
+    try:
+        for pmd in (("memif", "vhost") if o.pmd == "both" else (o.pmd,)):
+            results.append(run_pmd(pmd, o, work))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     load1 = loadavg()
     text = report(o, results, load0, load1, started)
     print(text)
