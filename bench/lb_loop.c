@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * locus-bench's sending threads (lb_loop.h). Each thread owns its sockets, a table of
- * transaction slots, a timer wheel over those slots, its share of the AORs and its counters; the
- * threads share only the read-only configuration and AOR generator.
+ * locus-bench's sending threads (lb_loop.h). Each thread owns its transport context (its sockets
+ * or its DPDK queue pair: lb_xport.h), a table of transaction slots, a timer wheel over those
+ * slots, its share of the AORs and its counters; the threads share only the read-only
+ * configuration and AOR generator.
  *
  * How it works: one loop per thread, each turn
  *   1. fires due timers: a transaction past --timeout-ms is missing; otherwise its request is
@@ -13,9 +14,11 @@
  *      counted unsent, never delayed, so the offered rate stays what was asked; what is still
  *      due when --duration is up is counted unsent too, so a generator that falls behind still
  *      stops on time);
- *   3. sends what was queued, one sendmmsg per socket;
- *   4. waits in epoll for answers, at most until the next due request or the next timer tick,
- *      then drains the ready sockets with recvmmsg and judges each answer (lb_check.h).
+ *   3. sends what was queued (sockets: one sendmmsg per socket; DPDK: one burst);
+ *   4. waits for answers, at most until the next due request or the next timer tick (sockets:
+ *      in epoll; DPDK: polling the queue), then judges each answer (lb_check.h). The time
+ *      spent waiting with nothing received is counted (wait_ns): the generator's idle time,
+ *      which says whether it or the server is the limit.
  * An answer finds its slot from the Via branch or LSP transaction id; one that finds no live
  * transaction is late (its transaction was given up: a bounded set of given-up numbers says so),
  * a duplicate (an earlier number) or stray. Latency runs from when the request was due (open
@@ -23,18 +26,12 @@
  * retransmissions a loss cost are in it, as a user would see them.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "bench/bench_prng.h"
@@ -46,14 +43,14 @@
 #include "bench/lb_resp.h"
 #include "bench/lb_sip.h"
 #include "bench/lb_wheel.h"
+#include "bench/lb_xport.h"
 #include "common/lc_alloc.h"
 #include "common/lc_error.h"
 #include "dht/dht_key.h"
 #include "dht/lsp.h"
 
 #define BURST 32
-#define MSG_MAX 1024
-#define RX_MAX 8192
+#define MSG_MAX LB_XPORT_MSG_MAX
 #define LATE_CAP (1u << 16)
 #define TICK_NS (1ull << LB_WHEEL_TICK_SHIFT)
 
@@ -76,14 +73,6 @@ struct slot {
 	uint8_t provisional;
 };
 
-/* Datagrams queued on one socket. Owner: its thread. */
-struct txq {
-	unsigned n;
-	struct mmsghdr msg[BURST];
-	struct iovec iov[BURST];
-	char buf[BURST][MSG_MAX];
-};
-
 /* Owner: the sending thread; the main thread sets it up and reads st and done. */
 struct thread {
 	struct lb_run *run;
@@ -91,12 +80,11 @@ struct thread {
 	unsigned id;
 	pthread_t tid;
 	bool started_ok;
-	int ep;
+	const struct lb_xport_ops *xo;
+	void *xc; /* the transport's context for this thread */
 	unsigned nsock;
-	int fd[LB_MAX_SOCKETS];
 	char local[LB_MAX_SOCKETS][64]; /* "addr:port" for Via */
 	unsigned local_len[LB_MAX_SOCKETS];
-	struct txq *txq;
 	struct slot *slots;
 	uint32_t nslots;
 	uint32_t limit; /* closed loop: this thread's share of the window */
@@ -116,15 +104,14 @@ struct thread {
 	uint32_t nlate;
 	struct lb_stats *st;
 	struct dht_lsp_msg *lsp_msg;
-	struct mmsghdr rmsg[BURST];
-	struct iovec riov[BURST];
-	char (*rbuf)[RX_MAX];
 	atomic_bool done;
 };
 
 /* Owner: main(). */
 struct lb_run {
 	const struct lb_cfg *cfg;
+	const struct lb_xport_ops *xo;
+	void *xshared; /* the transport's run-wide state */
 	struct lb_aorgen gen;
 	uint64_t overlay_id;
 	unsigned wsum;
@@ -140,9 +127,7 @@ struct lb_run {
 
 static uint64_t now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return lb_now_ns();
 }
 
 static void set_max(lc_counter_t *c, uint64_t v)
@@ -193,60 +178,14 @@ static void unmatched(struct thread *t, uint64_t seq)
 
 /* ---- sending ---------------------------------------------------------------------------------- */
 
-static void flush(struct thread *t, unsigned k)
-{
-	struct txq *q = &t->txq[k];
-	unsigned off = 0, waits = 0;
-	while (off < q->n) {
-		int n = sendmmsg(t->fd[k], q->msg + off, q->n - off, 0);
-		if (n > 0) {
-			off += (unsigned)n;
-			continue;
-		}
-		if (errno == EINTR) {
-			continue;
-		}
-		if ((errno == EAGAIN || errno == ENOBUFS) && waits++ < 100) {
-			struct pollfd p = {.fd = t->fd[k], .events = POLLOUT};
-			poll(&p, 1, 1); /* our send buffer is full: the server is not reading */
-			continue;
-		}
-		/* refused or still full after 100 ms: the timers resend, or count them missing */
-		lc_counter_add(&t->st->send_errors, q->n - off);
-		break;
-	}
-	q->n = 0;
-}
-
-static void flush_all(struct thread *t)
-{
-	for (unsigned k = 0; k < t->nsock; k++) {
-		if (t->txq[k].n > 0) {
-			flush(t, k);
-		}
-	}
-}
-
 static char *txq_buf(struct thread *t, unsigned k)
 {
-	struct txq *q = &t->txq[k];
-	if (q->n == BURST) {
-		flush(t, k);
-	}
-	return q->buf[q->n];
+	return t->xo->tx_buf(t->xc, k);
 }
 
 static void txq_commit(struct thread *t, unsigned k, const struct lb_target *to, size_t len)
 {
-	struct txq *q = &t->txq[k];
-	q->iov[q->n] = (struct iovec){q->buf[q->n], len};
-	q->msg[q->n].msg_hdr = (struct msghdr){
-		.msg_name = (void *)&to->addr,
-		.msg_namelen = to->len,
-		.msg_iov = &q->iov[q->n],
-		.msg_iovlen = 1,
-	};
-	q->n++;
+	t->xo->tx_commit(t->xc, k, to, len);
 }
 
 static const struct lb_target *target_of(const struct thread *t, const struct slot *s)
@@ -562,27 +501,14 @@ static void on_lsp(struct thread *t, const char *buf, size_t len, uint64_t now)
 	complete(t, k, w, now);
 }
 
-static void rx_socket(struct thread *t, unsigned k)
+/* The transport's handler for every datagram received (lb_xport_rx_fn). */
+static void on_datagram(void *arg, const char *buf, size_t len, bool trunc, uint64_t now)
 {
-	for (int round = 0; round < 4; round++) {
-		int n = recvmmsg(t->fd[k], t->rmsg, BURST, MSG_DONTWAIT, NULL);
-		if (n <= 0) {
-			return;
-		}
-		uint64_t now = now_ns();
-		for (int i = 0; i < n; i++) {
-			const char *buf = t->rbuf[i];
-			size_t len = t->rmsg[i].msg_len;
-			if (len >= 2 && buf[0] == 'L' && buf[1] == 'S') {
-				on_lsp(t, buf, len, now);
-			} else {
-				on_sip(t, buf, len, (t->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) != 0,
-				       now);
-			}
-		}
-		if (n < BURST) {
-			return;
-		}
+	struct thread *t = arg;
+	if (len >= 2 && buf[0] == 'L' && buf[1] == 'S') {
+		on_lsp(t, buf, len, now);
+	} else {
+		on_sip(t, buf, len, trunc, now);
 	}
 }
 
@@ -662,7 +588,6 @@ static uint64_t wait_ns(const struct thread *t, uint64_t now, bool starting)
 
 static void loop(struct thread *t)
 {
-	struct epoll_event ev[LB_MAX_SOCKETS];
 	for (;;) {
 		uint64_t now = now_ns();
 		run_timers(t, now);
@@ -671,26 +596,44 @@ static void loop(struct thread *t)
 			start_requests(t, now);
 			starting = t->end == END_RUNNING;
 		}
-		flush_all(t);
+		t->xo->tx_flush(t->xc);
 		if (!starting && t->active == 0) {
 			return;
 		}
-		uint64_t w = wait_ns(t, now, starting);
-		struct timespec ts = {(time_t)(w / 1000000000ull), (long)(w % 1000000000ull)};
-		int n = epoll_pwait2(t->ep, ev, (int)t->nsock, &ts, NULL);
-		for (int i = 0; i < n; i++) {
-			rx_socket(t, ev[i].data.u32);
-		}
+		uint64_t idle = t->xo->rx(t->xc, wait_ns(t, now, starting), on_datagram, t);
+		lc_counter_add(&t->st->wait_ns, idle);
 	}
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_THREAD, &ru) != 0) {
+		return 0;
+	}
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
 }
 
 static void *thread_main(void *arg)
 {
 	struct thread *t = arg;
 	prctl(PR_SET_TIMERSLACK, 1UL); /* sleep until the next due request, not 50 us more */
+	int ret = t->xo->attach != NULL ? t->xo->attach(t->xc) : LC_OK;
 	pthread_barrier_wait(&t->run->barrier);
+	uint64_t cpu0 = thread_cpu_ns();
 	t->next_ns = t->run->t0_ns + t->id * (t->gap_ns / t->cfg->threads);
-	loop(t);
+	if (ret == LC_OK) {
+		loop(t);
+	} else {
+		fprintf(stderr, "locus-bench: thread %u: the %s transport refused it: %s\n", t->id,
+			t->xo->name, lc_strerror(ret));
+		t->end = END_STOPPED;
+	}
+	lc_counter_add(&t->st->cpu_ns, thread_cpu_ns() - cpu0);
+	if (t->xo->detach != NULL) {
+		t->xo->detach(t->xc);
+	}
 	int none = END_RUNNING;
 	atomic_compare_exchange_strong(&t->run->end, &none, t->end);
 	atomic_store(&t->done, true);
@@ -699,108 +642,15 @@ static void *thread_main(void *arg)
 
 /* ---- set-up ----------------------------------------------------------------------------------- */
 
-static int errno_fail(char *err, size_t errlen, const char *what)
-{
-	int e = errno;
-	snprintf(err, errlen, "%s: %s", what, strerror(e));
-	return -e;
-}
-
-/* The address the kernel would send from to the first target. */
-static int source_of(const struct lb_cfg *c, struct sockaddr_storage *src, socklen_t *len,
-		     char *err, size_t errlen)
-{
-	const struct lb_target *to = c->nsip ? &c->sip[0] : &c->lsp[0];
-	if (c->bind.len != 0) {
-		*src = c->bind.addr;
-		*len = c->bind.len;
-		return LC_OK;
-	}
-	int fd = socket(to->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (const struct sockaddr *)&to->addr, to->len) != 0) {
-		int ret = errno_fail(err, errlen, "no route to the target");
-		if (fd >= 0) {
-			close(fd);
-		}
-		return ret;
-	}
-	*len = sizeof(*src);
-	int ret = getsockname(fd, (struct sockaddr *)src, len);
-	close(fd);
-	if (ret != 0) {
-		return errno_fail(err, errlen, "getsockname");
-	}
-	return LC_OK;
-}
-
-static void format_local(const struct sockaddr_storage *a, char *out, size_t cap, unsigned *len)
-{
-	char host[INET6_ADDRSTRLEN];
-	int n;
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
-		inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof(host));
-		n = snprintf(out, cap, "[%s]:%u", host, ntohs(a6->sin6_port));
-	} else {
-		const struct sockaddr_in *a4 = (const struct sockaddr_in *)a;
-		inet_ntop(AF_INET, &a4->sin_addr, host, sizeof(host));
-		n = snprintf(out, cap, "%s:%u", host, ntohs(a4->sin_port));
-	}
-	*len = (unsigned)n;
-}
-
-static void set_buf(int fd, int force_opt, int opt, int bytes)
-{
-	/* the FORCE variant passes net.core.[rw]mem_max when we may (root) */
-	if (setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof(bytes)) != 0) {
-		(void)setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof(bytes));
-	}
-}
-
-static int open_sockets(struct thread *t, const struct sockaddr_storage *src, socklen_t srclen,
-			char *err, size_t errlen)
-{
-	t->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (t->ep < 0) {
-		return errno_fail(err, errlen, "epoll_create1");
-	}
-	int bytes = (int)(t->cfg->rcvbuf_kb * 1024u);
-	for (unsigned k = 0; k < t->nsock; k++) {
-		struct sockaddr_storage me = *src;
-		((struct sockaddr_in *)&me)->sin_port = 0; /* same offset in sockaddr_in6 */
-		int fd = socket(src->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			return errno_fail(err, errlen, "socket");
-		}
-		t->fd[k] = fd;
-		set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, bytes);
-		set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, bytes);
-		socklen_t len = srclen;
-		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = k};
-		if (bind(fd, (struct sockaddr *)&me, srclen) != 0 ||
-		    getsockname(fd, (struct sockaddr *)&me, &len) != 0 ||
-		    epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
-			return errno_fail(err, errlen, "bind");
-		}
-		format_local(&me, t->local[k], sizeof(t->local[k]), &t->local_len[k]);
-	}
-	return LC_OK;
-}
-
-static int thread_init(struct lb_run *r, struct thread *t, unsigned id,
-		       const struct sockaddr_storage *src, socklen_t srclen, char *err,
-		       size_t errlen)
+static int thread_init(struct lb_run *r, struct thread *t, unsigned id, char *err, size_t errlen)
 {
 	const struct lb_cfg *c = r->cfg;
 	unsigned T = c->threads;
 	t->run = r;
 	t->cfg = c;
 	t->id = id;
-	t->ep = -1;
+	t->xo = r->xo;
 	t->nsock = c->sockets;
-	for (unsigned k = 0; k < LB_MAX_SOCKETS; k++) {
-		t->fd[k] = -1;
-	}
 	t->rng.s = c->seed ^ (0xa5a5a5a5ull * (id + 1)) ^ (c->run_id << 20);
 	t->budget = c->count ? c->count / T + (id < c->count % T) : UINT64_MAX;
 	t->limit = c->window / T + (id < c->window % T);
@@ -811,12 +661,10 @@ static int thread_init(struct lb_run *r, struct thread *t, unsigned id,
 	}
 	t->slots = lc_calloc(t->nslots, sizeof(*t->slots));
 	t->free = lc_calloc(t->nslots, sizeof(*t->free));
-	t->txq = lc_calloc(t->nsock, sizeof(*t->txq));
 	t->late = lc_calloc(LATE_CAP, sizeof(*t->late));
 	t->st = lc_calloc(1, sizeof(*t->st));
 	t->lsp_msg = lc_calloc(1, sizeof(*t->lsp_msg));
-	t->rbuf = lc_calloc(BURST, RX_MAX);
-	if (!t->slots || !t->free || !t->txq || !t->late || !t->st || !t->lsp_msg || !t->rbuf ||
+	if (!t->slots || !t->free || !t->late || !t->st || !t->lsp_msg ||
 	    lb_wheel_new(&t->wheel, t->nslots, now_ns()) != LC_OK ||
 	    lb_aorstate_init(&t->aors, c->aors, c->registered, id, T) != LC_OK) {
 		snprintf(err, errlen, "out of memory");
@@ -829,11 +677,11 @@ static int thread_init(struct lb_run *r, struct thread *t, unsigned id,
 	for (unsigned o = 0; o < LB_OP_COUNT; o++) {
 		lb_hist_init(&t->st->op[o].lat);
 	}
-	for (unsigned i = 0; i < BURST; i++) {
-		t->riov[i] = (struct iovec){t->rbuf[i], RX_MAX};
-		t->rmsg[i].msg_hdr = (struct msghdr){.msg_iov = &t->riov[i], .msg_iovlen = 1};
+	int ret = t->xo->open(&t->xc, r->xshared, id, t->st, err, errlen);
+	for (unsigned k = 0; ret == LC_OK && k < t->nsock; k++) {
+		t->local_len[k] = t->xo->local(t->xc, k, t->local[k], sizeof(t->local[k]));
 	}
-	return open_sockets(t, src, srclen, err, errlen);
+	return ret;
 }
 
 int lb_run_new(struct lb_run **out, const struct lb_cfg *cfg, char *err, size_t errlen)
@@ -855,11 +703,14 @@ int lb_run_new(struct lb_run **out, const struct lb_cfg *cfg, char *err, size_t 
 			 cfg->domain);
 		goto fail;
 	}
-	struct sockaddr_storage src;
-	socklen_t srclen;
-	ret = source_of(cfg, &src, &srclen, err, errlen);
+	r->xo = cfg->dpdk_args != NULL ? lb_xport_dpdk() : lb_xport_sock();
+	ret = r->xo->init(&r->xshared, cfg, err, errlen);
+	if (ret != LC_OK) {
+		r->xo = NULL;
+		goto fail;
+	}
 	for (unsigned i = 0; ret == LC_OK && i < cfg->threads; i++) {
-		ret = thread_init(r, &r->th[i], i, &src, srclen, err, errlen);
+		ret = thread_init(r, &r->th[i], i, err, errlen);
 	}
 	if (ret != LC_OK) {
 		goto fail;
@@ -943,23 +794,19 @@ void lb_run_free(struct lb_run *r)
 	}
 	for (unsigned i = 0; r->th != NULL && i < r->cfg->threads; i++) {
 		struct thread *t = &r->th[i];
-		for (unsigned k = 0; k < LB_MAX_SOCKETS && t->cfg != NULL; k++) {
-			if (t->fd[k] >= 0) {
-				close(t->fd[k]);
-			}
-		}
-		if (t->ep >= 0 && t->cfg != NULL) {
-			close(t->ep);
+		if (t->xo != NULL) {
+			t->xo->close(t->xc);
 		}
 		lb_aorstate_deinit(&t->aors);
 		lb_wheel_free(t->wheel);
 		lc_free(t->slots);
 		lc_free(t->free);
-		lc_free(t->txq);
 		lc_free(t->late);
 		lc_free(t->st);
 		lc_free(t->lsp_msg);
-		lc_free(t->rbuf);
+	}
+	if (r->xo != NULL) {
+		r->xo->fini(r->xshared);
 	}
 	if (r->barrier_ok) {
 		pthread_barrier_destroy(&r->barrier);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * locus-bench's workload loop: the sending threads, each with its own sockets, transaction slots,
+ * locus-bench's workload loop: the sending threads, each with its own transport context (sockets
+ * or a DPDK queue, lb_xport.h), transaction slots,
  * timers, AORs and counters, and the run that starts them, lets them be stopped early, and hands
  * their counters to the report. The counters are single-writer relaxed atomics, so the main
  * thread can read them for the live progress line while the threads run.
@@ -38,7 +39,10 @@ struct lb_stats {
 	lc_counter_t duplicate;	  /* another answer to an answered transaction */
 	lc_counter_t stray;	  /* an answer that names no transaction of ours */
 	lc_counter_t acks;	  /* ACKs sent */
-	lc_counter_t send_errors; /* datagrams the kernel refused */
+	lc_counter_t send_errors; /* datagrams the kernel (or the DPDK queue) refused */
+	lc_counter_t rx_dropped;  /* DPDK: frames not for us or malformed (not answers) */
+	lc_counter_t wait_ns;	  /* time spent waiting with nothing received (idle) */
+	lc_counter_t cpu_ns;	  /* the thread's own CPU time (user + system), set at its end */
 	lc_counter_t lag_1ms;	  /* open loop: sent more than 1 ms after it was due */
 	lc_counter_t lag_max_ns;
 	lc_counter_t t_last_send_ns; /* since the run's start */

@@ -57,6 +57,12 @@ static const char usage_text[] =
 	"  --timeout-ms MS         give up after MS: a missing answer (timer B/F; default 64*T1)\n"
 	"  --no-ack                do not ACK the non-2xx final answers to INVITEs\n"
 	"  --rcvbuf-kb K           socket receive buffer (default 4096)\n"
+	"DPDK (no kernel in the path; bench/README.md):\n"
+	"  --dpdk-args \"EAL ARGS\"  send and receive on a DPDK port instead of sockets: the EAL's\n"
+	"                          arguments, split like a shell does, e.g. \"--lcores 0@0 --no-huge\n"
+	"                          -m 256 --no-shconf --no-pci --vdev=net_memif0,role=client,...\"\n"
+	"                          One queue pair per thread; --bind gives our IPv4 address (we\n"
+	"                          answer ARP for it); --sockets is then 1 or 2 source ports\n"
 	"Output:\n"
 	"  --json FILE             also write the JSON record to FILE\n"
 	"  --label TEXT            copied into the JSON record\n"
@@ -93,6 +99,7 @@ enum {
 	O_TIMEOUT,
 	O_NO_ACK,
 	O_RCVBUF,
+	O_DPDK_ARGS,
 	O_JSON,
 	O_LABEL,
 	O_QUIET,
@@ -128,6 +135,7 @@ static const struct option long_opts[] = {
 	{"timeout-ms", required_argument, NULL, O_TIMEOUT},
 	{"no-ack", no_argument, NULL, O_NO_ACK},
 	{"rcvbuf-kb", required_argument, NULL, O_RCVBUF},
+	{"dpdk-args", required_argument, NULL, O_DPDK_ARGS},
 	{"json", required_argument, NULL, O_JSON},
 	{"label", required_argument, NULL, O_LABEL},
 	{"quiet", no_argument, NULL, O_QUIET},
@@ -428,6 +436,7 @@ static bool apply(struct lb_cfg *c, int opt, const char *v, bool *timeout_set, b
 		return parse_uint(v, 1, LB_MAX_THREADS, &c->threads) ||
 		       fail(err, errlen, "--threads '%s': want 1..%d", v, LB_MAX_THREADS);
 	case O_SOCKETS:
+		c->sockets_set = true;
 		return parse_uint(v, 1, LB_MAX_SOCKETS, &c->sockets) ||
 		       fail(err, errlen, "--sockets '%s': want 1..%d", v, LB_MAX_SOCKETS);
 	case O_COUNT:
@@ -452,6 +461,9 @@ static bool apply(struct lb_cfg *c, int opt, const char *v, bool *timeout_set, b
 	case O_RCVBUF:
 		return parse_uint(v, 64, 1u << 20, &c->rcvbuf_kb) ||
 		       fail(err, errlen, "--rcvbuf-kb '%s': want 64..1048576", v);
+	case O_DPDK_ARGS:
+		c->dpdk_args = v;
+		return true;
 	case O_JSON:
 		c->json_path = v;
 		return true;
@@ -487,6 +499,27 @@ static void mix_text(struct lb_cfg *c)
 	}
 }
 
+/* DPDK: our own IPv4 address (--bind), IPv4 targets, and one or two source ports per thread
+ * (the receive classifier, net/net_rx.h, knows NET_MAX_PORTS ports per queue). */
+static enum lb_cfg_result finish_dpdk(struct lb_cfg *c, int family, char *err, size_t errlen)
+{
+	if (family != AF_INET) {
+		return bad(err, errlen, "--dpdk-args: the targets must be IPv4 addresses");
+	}
+	if (c->bind.len == 0 || c->bind.addr.ss_family != AF_INET) {
+		return bad(err, errlen, "--dpdk-args: give our IPv4 address with --bind ADDR");
+	}
+	if (!c->sockets_set) {
+		c->sockets = 1;
+	}
+	if (c->sockets > 2) {
+		return bad(err, errlen,
+			   "--dpdk-args: --sockets %u: at most 2 source ports per thread",
+			   c->sockets);
+	}
+	return LB_CFG_RUN;
+}
+
 /* The checks that need every option. */
 static enum lb_cfg_result finish(struct lb_cfg *c, bool timeout_set, bool rate_set, char *err,
 				 size_t errlen)
@@ -510,6 +543,12 @@ static enum lb_cfg_result finish(struct lb_cfg *c, bool timeout_set, bool rate_s
 		const struct lb_target *t = i < c->nsip ? &c->sip[i] : &c->lsp[i - c->nsip];
 		if (t->addr.ss_family != family) {
 			return bad(err, errlen, "targets must all be IPv4 or all IPv6");
+		}
+	}
+	if (c->dpdk_args != NULL) {
+		enum lb_cfg_result r = finish_dpdk(c, family, err, errlen);
+		if (r != LB_CFG_RUN) {
+			return r;
 		}
 	}
 	if (c->bind.len != 0 && c->bind.addr.ss_family != family) {

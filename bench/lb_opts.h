@@ -47,6 +47,7 @@ struct lb_cfg {
 	uint32_t max_outstanding; /* open loop, per thread */
 	unsigned threads;
 	unsigned sockets;  /* per thread */
+	bool sockets_set;  /* --sockets was given */
 	uint64_t count;	   /* 0: unbounded by count */
 	double duration_s; /* 0: unbounded by time */
 	unsigned t1_ms;	   /* 0: no retransmission */
@@ -54,6 +55,8 @@ struct lb_cfg {
 	unsigned timeout_ms;
 	bool ack;
 	unsigned rcvbuf_kb;
+	const char
+		*dpdk_args; /* NULL: kernel sockets; else the EAL's arguments (lb_xport_dpdk.c) */
 	const char *json_path;
 	const char *label;
 	bool quiet;

@@ -52,6 +52,9 @@ static void sum_thread(struct lb_totals *t, const struct lb_stats *s, uint64_t *
 	t->stray += get(&s->stray);
 	t->acks += get(&s->acks);
 	t->send_errors += get(&s->send_errors);
+	t->rx_dropped += get(&s->rx_dropped);
+	t->wait_s += (double)get(&s->wait_ns) / 1e9;
+	t->thread_cpu_s += (double)get(&s->cpu_ns) / 1e9;
 	t->lag_1ms += get(&s->lag_1ms);
 	t->lag_max_ns = LC_MAX(t->lag_max_ns, get(&s->lag_max_ns));
 	*last_send = LC_MAX(*last_send, get(&s->t_last_send_ns));
@@ -113,6 +116,13 @@ void lb_report_progress(FILE *f, const struct lb_totals *t, double now_s, uint64
 	fflush(f);
 }
 
+/* The fraction of the sending threads' time spent waiting with nothing received. */
+static double busy_idle(const struct lb_totals *t, const struct lb_cfg *c)
+{
+	double total = t->elapsed_s * c->threads;
+	return total > 0 ? LC_MIN(t->wait_s / total, 1.0) : 0.0;
+}
+
 static void table_row(FILE *f, const char *name, uint64_t sent, uint64_t answered, uint64_t wrong,
 		      uint64_t missing, uint64_t retrans, double secs, const struct lb_hist *h)
 {
@@ -170,8 +180,14 @@ void lb_report_table(FILE *f, const struct lb_totals *t, const struct lb_cfg *c)
 		(unsigned long long)t->duplicate, (unsigned long long)t->stray,
 		(unsigned long long)t->unsent, (unsigned long long)t->send_errors);
 	double cpu = t->cpu_user_s + t->cpu_sys_s;
-	fprintf(f, "generator: %.2f s CPU (user %.2f, sys %.2f), %.2f us per request", cpu,
-		t->cpu_user_s, t->cpu_sys_s, t->sent ? cpu * 1e6 / (double)t->sent : 0.0);
+	fprintf(f, "generator (%s): %.2f s CPU (user %.2f, sys %.2f), %.2f us per request",
+		c->dpdk_args ? "dpdk" : "sockets", cpu, t->cpu_user_s, t->cpu_sys_s,
+		t->sent ? cpu * 1e6 / (double)t->sent : 0.0);
+	fprintf(f, "; idle (waiting for answers) %.1f %% of its threads' time",
+		busy_idle(t, c) * 100.0);
+	if (t->rx_dropped != 0) {
+		fprintf(f, "; %llu frames dropped on receive", (unsigned long long)t->rx_dropped);
+	}
 	if (c->open_loop) {
 		fprintf(f,
 			"; offered %.0f/s, sent %.0f/s; lag max %.0f us, %llu requests over 1 ms "
@@ -301,10 +317,13 @@ void lb_report_json(FILE *f, const struct lb_totals *t, const struct lb_cfg *c)
 	fputs("},\"latency_us\":", f);
 	json_latency(f, &t->lat);
 	fprintf(f,
-		",\"latency_rel_error\":%.5f,\"generator\":{\"cpu_s\":%.3f,\"user_s\":%.3f,"
-		"\"sys_s\":%.3f,\"lag_max_us\":%.1f,\"lag_over_1ms\":%llu},",
-		LB_HIST_REL_ERROR, t->cpu_user_s + t->cpu_sys_s, t->cpu_user_s, t->cpu_sys_s,
-		us(t->lag_max_ns), (unsigned long long)t->lag_1ms);
+		",\"latency_rel_error\":%.5f,\"generator\":{\"transport\":\"%s\",\"cpu_s\":%.3f,"
+		"\"user_s\":%.3f,\"sys_s\":%.3f,\"threads_cpu_s\":%.3f,\"wait_s\":%.3f,"
+		"\"idle_frac\":%.4f,\"rx_dropped\":%llu,\"lag_max_us\":%.1f,\"lag_over_1ms\":%llu},",
+		LB_HIST_REL_ERROR, c->dpdk_args ? "dpdk" : "sock", t->cpu_user_s + t->cpu_sys_s,
+		t->cpu_user_s, t->cpu_sys_s, t->thread_cpu_s, t->wait_s, busy_idle(t, c),
+		(unsigned long long)t->rx_dropped, us(t->lag_max_ns),
+		(unsigned long long)t->lag_1ms);
 	json_ops(f, t);
 	fputs("}\n", f);
 }

@@ -24,8 +24,11 @@ struct lb_totals {
 	uint64_t wrong; /* every wrong answer, malformed ones that found no request included */
 	uint64_t wrong_kind[LB_W_COUNT];
 	uint64_t unsent, behind, late, duplicate, stray, acks, send_errors, lag_1ms, lag_max_ns;
-	double elapsed_s; /* start to the last answer (or to now while running) */
-	double send_s;	  /* start to the last request started */
+	uint64_t rx_dropped; /* DPDK: frames that were not answers to us */
+	double wait_s;	     /* the threads' idle time, summed (lb_xport.h rx) */
+	double thread_cpu_s; /* the sending threads' own CPU time, summed */
+	double elapsed_s;    /* start to the last answer (or to now while running) */
+	double send_s;	     /* start to the last request started */
 	double cpu_user_s, cpu_sys_s;
 	const char *end;
 };
