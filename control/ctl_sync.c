@@ -1209,8 +1209,8 @@ static void stray_round(struct ctl_sync *s, uint64_t now_ms)
 		if (!dp_task_done(s->stray_count)) {
 			return;
 		}
-		bool slice = s->stray_slicing;
-		if (!s->stray_stale) {
+		bool slice = s->stray_slicing, stale = s->stray_stale;
+		if (!stale) {
 			strays_counted(s, now_ms);
 		}
 		s->stray_stale = false;
@@ -1219,7 +1219,12 @@ static void stray_round(struct ctl_sync *s, uint64_t now_ms)
 		if (slice && s->stray_next == 0) {
 			s->stray_slicing = false; /* every slice done: the next round starts over */
 		}
-		s->stray_due = s->stray_slicing ? now_ms : now_ms + s->sync_ms;
+		if (!stale) {
+			/* a stale count keeps the due time the ring's change set (ctl_sync_on_route):
+			 * a count that was running when a split healed must not put the hand-off of
+			 * what the split wrote off by a whole T_sync */
+			s->stray_due = s->stray_slicing ? now_ms : now_ms + s->sync_ms;
+		}
 	}
 	if (s->nstray == 0 || s->stray_due == 0 || now_ms < s->stray_due) {
 		return;
