@@ -58,10 +58,17 @@
 #define MAX_APPLY 512		      /* apply tasks in flight; reading pauses at half of it */
 #define APPLY_PAUSE_BYTES (32u << 20) /* stop reading links above this backlog ... */
 #define APPLY_RESUME_BYTES (8u << 20) /* ... and read again below this */
-#define OP_TIMEOUT_MS 30000	      /* no digest answer, or no transfer progress, for longer */
+#define OP_TIMEOUT_MS 30000	      /* no transfer progress for longer: given up */
 #define ROUTE_SETTLE_MS 300	      /* wait for the ring to settle after a change */
 #define PULL_RETRY_MS 500	      /* a failed or refused pull is asked again after this */
 #define MAX_INBOUND 64		      /* exchanges whose transfers this node takes at once */
+/* No answer to our digest for longer: given up, and asked again (a pull after PULL_RETRY_MS,
+ * a push or a hand-off the next round). An answer is a digest task and a control frame away,
+ * and the control links are never paused; a peer that does not hold us as a live member (it
+ * saw us die a moment ago and has not seen us back yet: every heal) never answers at all.
+ * Waiting OP_TIMEOUT_MS for it kept a healed owner from exchanging with anyone for 30 s (its
+ * pushes wait for its pull): acknowledged writes read as lost meanwhile. */
+#define DIGEST_ANSWER_MS 3000
 
 enum op_kind { OP_PUSH, OP_PULL, OP_HANDOFF, OP_ANSWER };
 
@@ -450,6 +457,17 @@ static bool emitting_to(const struct ctl_sync *s, const struct op *except,
 	return false;
 }
 
+/* Whether an op of @p kind runs, with any peer. */
+static bool op_kind_running(const struct ctl_sync *s, enum op_kind kind)
+{
+	for (unsigned i = 0; i < MAX_OPS; i++) {
+		if (s->ops[i].used && s->ops[i].kind == kind) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static bool op_running(const struct ctl_sync *s, enum op_kind kind,
 		       const struct sockaddr_storage *peer)
 {
@@ -585,6 +603,7 @@ static void digest_done(struct ctl_sync *s, struct op *op, uint64_t now_ms)
 		}
 		send_digest(s, op, mine);
 		op->state = ST_WAIT;
+		op->deadline_ms = now_ms + DIGEST_ANSWER_MS;
 		task_free(op->task);
 		op->task = NULL;
 		return;
@@ -1105,9 +1124,11 @@ static void start_round(struct ctl_sync *s, uint64_t now_ms)
 			s->st.pulls++;
 		}
 	}
-	/* A push waits for our pull to end: both merge, so neither could undo the other, but the
-	 * push would only exchange, bucket by bucket, what the pull is already fetching. */
-	if (s->push_due != 0 && now_ms >= s->push_due && !ctl_sync_pulling(s)) {
+	/* A push waits while our pull runs: both merge, so neither could undo the other, but the
+	 * push would only exchange, bucket by bucket, what the pull is already fetching. It does
+	 * not wait for a pull that failed and is due again (pull_due): a successor that keeps
+	 * refusing or ignoring our pull must not keep our replicas' writes from us too. */
+	if (s->push_due != 0 && now_ms >= s->push_due && !op_kind_running(s, OP_PULL)) {
 		s->push_due = now_ms + s->sync_ms;
 		for (unsigned i = 0; i < s->nrep; i++) {
 			struct sockaddr_storage peer;
@@ -1188,8 +1209,8 @@ static void stray_round(struct ctl_sync *s, uint64_t now_ms)
 		if (!dp_task_done(s->stray_count)) {
 			return;
 		}
-		bool slice = s->stray_slicing;
-		if (!s->stray_stale) {
+		bool slice = s->stray_slicing, stale = s->stray_stale;
+		if (!stale) {
 			strays_counted(s, now_ms);
 		}
 		s->stray_stale = false;
@@ -1198,7 +1219,12 @@ static void stray_round(struct ctl_sync *s, uint64_t now_ms)
 		if (slice && s->stray_next == 0) {
 			s->stray_slicing = false; /* every slice done: the next round starts over */
 		}
-		s->stray_due = s->stray_slicing ? now_ms : now_ms + s->sync_ms;
+		if (!stale) {
+			/* a stale count keeps the due time the ring's change set (ctl_sync_on_route):
+			 * a count that was running when a split healed must not put the hand-off of
+			 * what the split wrote off by a whole T_sync */
+			s->stray_due = s->stray_slicing ? now_ms : now_ms + s->sync_ms;
+		}
 	}
 	if (s->nstray == 0 || s->stray_due == 0 || now_ms < s->stray_due) {
 		return;
@@ -1356,10 +1382,5 @@ bool ctl_sync_pulling(const struct ctl_sync *s)
 	if (s->pull_due != 0) {
 		return true;
 	}
-	for (unsigned i = 0; i < MAX_OPS; i++) {
-		if (s->ops[i].used && s->ops[i].kind == OP_PULL) {
-			return true;
-		}
-	}
-	return false;
+	return op_kind_running(s, OP_PULL);
 }

@@ -37,7 +37,10 @@ struct dp_io_ops {
 	int (*local_addr)(void *ctx, enum dp_sock sock, struct sockaddr_storage *out);
 	/**
 	 * Receive up to @p n datagrams into the empty packets @p pkts (from the worker's pool),
-	 * filling len, sock and peer. @return how many were filled (the first ones).
+	 * filling len, sock, peer and rx_ms: when the datagram reached the node, not when it is
+	 * read (a worker that was starved or stopped reads datagrams that waited; writes that
+	 * waited too long are not acted on, dp_write_stale), or 0 when the backend cannot tell.
+	 * @return how many were filled (the first ones).
 	 * Context: the worker; fast path; never blocks.
 	 */
 	unsigned (*rx_burst)(void *ctx, struct dp_pkt **pkts, unsigned n);

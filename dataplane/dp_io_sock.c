@@ -15,12 +15,18 @@
  * RESCAN_EVERY bursts all sockets are read anyway, so a busy socket never hides the other one
  * for long. At a low rate this makes a request cost epoll_wait, one recvmmsg and one sendmmsg,
  * where it used to cost poll, four recvmmsg (two of them empty), sendmmsg and an eventfd read.
+ *
+ * Arrival times: every socket has SO_TIMESTAMPNS, so each datagram comes with the time the kernel
+ * queued it (a control message of the same recvmmsg: no system call, no clock read per packet).
+ * A worker that was starved of CPU or stopped reads datagrams that waited in the socket; the
+ * time they arrived, not the time they are read, says how old a write is (dp_write_stale).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/lc_alloc.h"
@@ -41,6 +47,10 @@ struct sock_ctx {
 	struct mmsghdr msg[SOCK_BURST];
 	struct iovec iov[SOCK_BURST];
 	struct sockaddr_storage name[SOCK_BURST];
+	union { /* aligned for struct cmsghdr: the datagram's SCM_TIMESTAMPNS */
+		struct cmsghdr align;
+		char b[CMSG_SPACE(sizeof(struct timespec))];
+	} ctl[SOCK_BURST];
 };
 
 static socklen_t ss_len(const struct sockaddr_storage *ss)
@@ -89,6 +99,9 @@ static int open_one(const struct sockaddr_storage *ss, int rcvbuf, int *out)
 	if (ss->ss_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) {
 		goto fail;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) != 0) {
+		goto fail; /* without arrival times no write could be told stale (dp_write_stale) */
 	}
 	if (rcvbuf > 0) {
 		/* best effort: the kernel caps it at net.core.rmem_max */
@@ -196,6 +209,20 @@ static socklen_t addr_to(const struct dp_addr *a, struct sockaddr_storage *ss)
 	return sizeof(*s4);
 }
 
+/* When message @p h reached the socket (SCM_TIMESTAMPNS, wall clock) in ms; 0 when it says not. */
+static uint64_t arrival_ms(struct msghdr *h)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm != NULL; cm = CMSG_NXTHDR(h, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+		}
+	}
+	return 0;
+}
+
 /* Read up to @p n datagrams from one socket; a short read means it is drained for now. */
 static unsigned rx_one(struct sock_ctx *c, enum dp_sock sock, struct dp_pkt **pkts, unsigned n)
 {
@@ -210,6 +237,8 @@ static unsigned rx_one(struct sock_ctx *c, enum dp_sock sock, struct dp_pkt **pk
 			.msg_namelen = sizeof(c->name[i]),
 			.msg_iov = &c->iov[i],
 			.msg_iovlen = 1,
+			.msg_control = c->ctl[i].b,
+			.msg_controllen = sizeof(c->ctl[i].b),
 		};
 	}
 	int got = recvmmsg(c->fd[sock], c->msg, n, MSG_DONTWAIT, NULL);
@@ -222,6 +251,7 @@ static unsigned rx_one(struct sock_ctx *c, enum dp_sock sock, struct dp_pkt **pk
 	for (int i = 0; i < got; i++) {
 		pkts[i]->len = c->msg[i].msg_len;
 		pkts[i]->sock = (uint8_t)sock;
+		pkts[i]->rx_ms = arrival_ms(&c->msg[i].msg_hdr);
 		addr_from(&pkts[i]->peer, &c->name[i]);
 	}
 	return (unsigned)got;

@@ -160,6 +160,9 @@ void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
 		dp_reply_lsp_status(w, in, DHT_LSP_S_BAD_REQUEST);
 		return;
 	}
+	if ((kind == LSP_REQ_PUBLISH || kind == LSP_REQ_REMOVE) && dp_write_stale(w, in)) {
+		return; /* forwarded or applied now, it could undo what its client wrote since */
+	}
 	if (in->req.fwd != NULL && kind != LSP_REQ_OTHER) {
 		dp_fwd_lsp(w, in, in->req.fwd); /* the key lives on another node */
 		return;

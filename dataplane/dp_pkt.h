@@ -58,6 +58,8 @@ struct dp_pkt {
 	uint8_t flags;	     /* DP_PKT_*: set on receive (rx) or by the builder (tx) */
 	struct dp_addr peer; /* source on receive, destination on send */
 	dht_id_t auth_id;    /* DP_PKT_AUTHED: the sending member's node id */
+	uint64_t rx_ms;	     /* received: when it reached this node (wall clock, ms, as the
+				kernel stamped it); 0 when the backend cannot tell */
 	struct dp_req req;   /* received requests: set by classification */
 	char data[DP_PKT_CAP];
 };

@@ -163,6 +163,9 @@ void dp_sip_handle(struct dp_worker *w, struct dp_pkt *in)
 		return;
 	}
 	if (method == SIP_METHOD_REGISTER) {
+		if ((m->ncontact > 0 || m->contact_star) && dp_write_stale(w, in)) {
+			return; /* applied now it could undo what its client wrote since */
+		}
 		dp_register(w, in);
 	} else if (method == SIP_METHOD_CANCEL) {
 		dp_reply_simple(w, src, 200, NULL);

@@ -90,6 +90,17 @@ void dp_tx_push_member(struct dp_worker *w, struct dp_pkt *p)
 	dp_tx_push(w, p);
 }
 
+bool dp_write_stale(struct dp_worker *w, const struct dp_pkt *p)
+{
+	/* now_ms is coarse and read at the top of the iteration: a datagram that came after it
+	 * looks younger than 0, never stale */
+	if (p->rx_ms == 0 || w->now_ms <= p->rx_ms + DP_WRITE_MAX_WAIT_MS) {
+		return false;
+	}
+	lc_counter_inc(&w->stats.drop[DP_DROP_STALE_WRITE]);
+	return true;
+}
+
 void dp_worker_kick(struct dp_worker *target)
 {
 	atomic_thread_fence(memory_order_seq_cst);
@@ -243,7 +254,8 @@ static unsigned iterate(struct dp_worker *w)
 	unsigned want = 0;
 	/* keep room for the responses of this burst and of what other workers hand us */
 	while (want < DP_BURST && w->pool.nfree > DP_TX_MAX + DP_BURST) {
-		pkts[want++] = dp_pool_get(&w->pool);
+		pkts[want] = dp_pool_get(&w->pool);
+		pkts[want++]->rx_ms = 0; /* a backend that cannot tell arrival times leaves it 0 */
 	}
 	unsigned n = want > 0 ? w->node->io->rx_burst(w->io_ctx, pkts, want) : 0;
 	for (unsigned i = n; i < want; i++) {

@@ -146,6 +146,29 @@ void dp_tx_send(struct dp_worker *w, struct dp_pkt *p);
  * an answer to a REPLY_TO): on a secured node it is never sent untagged. Context: the worker. */
 void dp_tx_push_member(struct dp_worker *w, struct dp_pkt *p);
 
+/*
+ * The longest a write (a REGISTER that adds, refreshes or removes, an LSP PUBLISH or REMOVE) may
+ * have waited at this node, since it arrived, before this node forwards or applies it.
+ *
+ * Why: a write's records are versioned when they are applied (dp_version_next: the applying
+ * node's clock), and a later version wins everywhere. That orders writes as their clients sent
+ * them only while every write is applied during its client's wait. A copy that waited (in the
+ * socket of a node that was stopped or starved of CPU while its peers rerouted the client's
+ * retransmissions and answered them) would be applied afterwards, newer than the writes its
+ * client made since, and undo them once range sync spreads it: an acknowledged add or refresh
+ * lost, an acknowledged removal undone. So a node drops a write that waited longer, as a lost
+ * datagram (counted: drops.stale_write); the client's retransmission, or its answer from
+ * elsewhere, follows. 200 ms a hop keeps the usual two (facing node, owner) under SIP's T1
+ * (500 ms), the least time between two transmissions of one request: no copy of a request is
+ * applied after its next copy was sent.
+ */
+#define DP_WRITE_MAX_WAIT_MS 200u
+
+/* Whether the write in @p p arrived more than DP_WRITE_MAX_WAIT_MS before this iteration began;
+ * such a write is counted (drops.stale_write) and must be dropped unanswered. A packet whose
+ * arrival the backend cannot tell (rx_ms 0) is never stale. Context: the worker; fast path. */
+bool dp_write_stale(struct dp_worker *w, const struct dp_pkt *p);
+
 /* The SIP side (dp_sip.c): parse @p pkt into w->msg, set pkt->req (its key and route), and name
  * the shard that must handle it (w->id when any worker can). */
 unsigned dp_sip_classify(struct dp_worker *w, struct dp_pkt *pkt);

@@ -47,7 +47,14 @@ undone removal. Each is reported with the writes' history, counted, and fails th
 
 Needs root (network namespaces), ip and nft; without them it prints "skipped: <reason>". Every
 namespace is deleted on exit, whatever happens, after killing what still runs inside it. Seeds:
-LOCUS_PARTITION_SEEDS (default "1,2"); one seed takes about 2 minutes.
+LOCUS_PARTITION_SEEDS (default "1,2"); one seed takes about 2 minutes. For a hunt:
+LOCUS_PARTITION_PHASES names the phases to run (e.g. "flapping": the others are still drawn, so a
+seed cuts the same way), LOCUS_PARTITION_FLAGS adds locusd flags (e.g. "--log-level debug"),
+LOCUS_PARTITION_CPUS confines every node to these CPUs (e.g. "0": one CPU for all, so that nodes
+wait for one another as on a loaded CI machine), LOCUS_PARTITION_PAUSE_S stops one node (SIGSTOP)
+for that long after each split, as a machine too loaded to run it would. On failure the nodes'
+logs are kept; the seed's start is printed as wall-clock time, and each check's time relative to
+it, so that the writes' times and the checks can be found in the logs.
 """
 import json
 import os
@@ -234,6 +241,7 @@ class Partitioner(threading.Thread):
         super().__init__(daemon=True)
         self.router, self.ring, self.schedule, self.length = router, ring, schedule, length
         self.verify, self.current = verify, schedule[0][1]
+        self.pauses = random.Random(len(schedule))
         self.started = threading.Event()
         self.seen_after, self.why, self.error, self.healed_at = None, "", None, None
 
@@ -247,6 +255,7 @@ class Partitioner(threading.Thread):
                 self.started.set()
                 if self.verify:
                     self._wait_views(groups)
+                self._pause_one()
             sleep_until(self.start_at + self.length)
         except Exception as e:  # reported by the main thread
             self.error = e
@@ -257,6 +266,20 @@ class Partitioner(threading.Thread):
                 self.healed_at = time.monotonic()
             except Exception as e:
                 self.error = self.error or e
+
+    def _pause_one(self):
+        """With LOCUS_PARTITION_PAUSE_S: stop one node (SIGSTOP) for that long, as a machine
+        too loaded to run it would, then let it go on (SIGCONT)."""
+        pause = float(os.environ.get("LOCUS_PARTITION_PAUSE_S", "0"))
+        if pause <= 0:
+            return
+        i = self.pauses.randrange(len(self.ring.nodes))
+        n = self.ring.nodes[i]
+        print("# n%d stopped for %.1f s at +%.1f s of the phase" %
+              (i, pause, time.monotonic() - self.start_at), flush=True)
+        n.proc.send_signal(signal.SIGSTOP)
+        time.sleep(pause)
+        n.proc.send_signal(signal.SIGCONT)
 
     def _wait_views(self, groups):
         # T_fail is 2 s: the deaths are declared, and gossiped, within a few seconds
@@ -568,9 +591,17 @@ class Seed:
                 ("flapping %s / %s" % (split_name(s1), split_name(s2)), flap, False)]
 
     def run(self):
-        self.t0 = time.monotonic()
+        self.t0, wall = time.monotonic(), time.time()
+        print("# seed %d starts at %s.%03dZ (the times below are relative to it)"
+              % (self.seed, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(wall)),
+                 int(wall * 1000) % 1000), flush=True)
         phases = self.plan()
-        self.ring = Ring(0, flags=["--replicas", str(R)], workers=1)
+        only = [p for p in os.environ.get("LOCUS_PARTITION_PHASES", "").split(",") if p]
+        if only:
+            phases = [ph for ph in phases if any(ph[0].startswith(o) for o in only)]
+        extra = os.environ.get("LOCUS_PARTITION_FLAGS", "").split()
+        cpus = {int(c) for c in os.environ.get("LOCUS_PARTITION_CPUS", "").split(",") if c}
+        self.ring = Ring(0, flags=["--replicas", str(R)] + extra, workers=1, cpus=cpus or None)
         self.batch = SipBatch(window=64, timeout=0.5, tries=6, t2=4.0, host=CLIENT)
         failed_before = self.t.failed
         try:
@@ -697,6 +728,8 @@ class Seed:
         self.ok(not moving, "%s: the answers stay the same for %.0f s (settled after %.1f s; %d "
                 "AORs still changing)" % (label, STABLE_S, waited, len(moving)), moving[:5])
         found = check(self.wl, answers)
+        print("# seed %d %s: judged at +%.1f s" % (self.seed, label, self.rel(time.monotonic())),
+              flush=True)
         new = set(found) - self.known
         self.known = set(found)
         counts = {k: sum(1 for f in found if f[0] == k) for k in ("lost", "undone", "unexplained")}
