@@ -85,8 +85,8 @@ static bool frag_ok(const struct net_frag *fr)
 	       (!fr->more || fr->len % 8 == 0) && fr->off % 8 == 0;
 }
 
-enum net_reasm_result net_reasm_add(struct net_reasm *t, const struct net_frag *fr,
-				    uint64_t now_ms, const uint8_t **frame, size_t *len)
+enum net_reasm_result net_reasm_add(struct net_reasm *t, const struct net_frag *fr, uint64_t now_ms,
+				    const uint8_t **frame, size_t *len)
 {
 	struct net_reasm_entry *e = find(t, fr);
 	bool known = e != NULL && e->used;

@@ -35,7 +35,7 @@
 
 #include "net/net_proto.h"
 
-#define NET_REASM_ENTRIES 8	   /* datagrams in reassembly per table */
+#define NET_REASM_ENTRIES 8	  /* datagrams in reassembly per table */
 #define NET_REASM_TIMEOUT_MS 3000 /* a datagram's fragments must all arrive within this */
 #define NET_REASM_MAX_PAYLOAD (65535 - NET_IP_HLEN) /* IP payload of the largest datagram */
 #define NET_REASM_FRAME_CAP (NET_ETH_HLEN + NET_IP_HLEN + NET_REASM_MAX_PAYLOAD)
@@ -87,8 +87,8 @@ void net_reasm_init(struct net_reasm *t);
  * @p len give the reassembled frame (see the file's top), valid until the next call on @p t.
  * Context: the table's owner; fast path (no allocation, no I/O; copies the fragment).
  */
-enum net_reasm_result net_reasm_add(struct net_reasm *t, const struct net_frag *fr,
-				    uint64_t now_ms, const uint8_t **frame, size_t *len);
+enum net_reasm_result net_reasm_add(struct net_reasm *t, const struct net_frag *fr, uint64_t now_ms,
+				    const uint8_t **frame, size_t *len);
 
 /**
  * Drop the datagrams whose first fragment arrived more than NET_REASM_TIMEOUT_MS before

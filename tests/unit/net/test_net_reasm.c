@@ -34,8 +34,8 @@ static struct net_udp_hdrs hdrs(uint16_t id)
 static enum net_verdict frag(uint16_t id, size_t n, unsigned mtu, unsigned k, struct net_rx_res *r)
 {
 	struct net_udp_hdrs h = hdrs(id);
-	size_t len = net_udp_build(f, sizeof(f), &h, pay, n, mtu, k, net_udp_csum(&h, pay, n),
-				   false);
+	size_t len =
+		net_udp_build(f, sizeof(f), &h, pay, n, mtu, k, net_udp_csum(&h, pay, n), false);
 	net_rx_classify(&cfg, f, len, r);
 	return r->v;
 }
@@ -45,7 +45,7 @@ static enum net_reasm_result add(uint16_t id, size_t n, unsigned mtu, unsigned k
 {
 	struct net_rx_res r;
 	if (frag(id, n, mtu, k, &r) != NET_V_FRAGMENT) {
-		return (enum net_reasm_result)-1;
+		return (enum net_reasm_result) - 1;
 	}
 	return net_reasm_add(tab, &r.frag, now, out, out_len);
 }
@@ -142,7 +142,8 @@ int main(void)
 	net_wr16(f + 24, 0);
 	net_wr16(f + 24, net_ip_csum(f + 14, 20));
 	net_rx_classify(&cfg, f, 1514, &r);
-	ok(r.v == NET_V_DROP && r.drop == NET_DROP_FRAGMENT, "a TCP fragment: dropped (ip_fragment)");
+	ok(r.v == NET_V_DROP && r.drop == NET_DROP_FRAGMENT,
+	   "a TCP fragment: dropped (ip_fragment)");
 	free(tab);
 	return tap_failed != 0;
 }
