@@ -20,7 +20,8 @@
 
 struct dp_node;
 
-#define DP_DPDK_MBUFS_DEFAULT 8191 /* about 20 MB: fits the EAL's -m 128 with room to spare */
+#define DP_DPDK_MBUFS_DEFAULT 0 /* sized from the ports (dp_dpdk_port.c) */
+#define DP_DPDK_MBUFS_MIN 8191	/* at least this many when sized automatically: about 20 MB */
 #define DP_DPDK_ARGS_MAX 64
 
 /* What dp_dpdk_init needs. Borrowed for the call. */
@@ -30,7 +31,7 @@ struct dp_dpdk_cfg {
 	uint16_t port[2];     /* SIP and LSP UDP ports (host order) */
 	unsigned prefix_len;  /* on-link subnet of ip, 1..32 */
 	uint32_t gateway;     /* next hop for off-link peers (host order); 0: none */
-	unsigned mbufs;	      /* size of the packet buffer pool */
+	unsigned mbufs;	      /* size of the packet buffer pool; 0: sized from the ports */
 	bool busy_poll;	      /* never sleep when idle (--dpdk-poll busy) */
 	const char *tap;      /* name of the kernel's exception-path interface; "" or NULL: none */
 	unsigned workers;     /* --workers, 0 when not given: then one per worker lcore */

@@ -68,6 +68,7 @@ enum dpdk_counter {
 struct dpdk_state {
 	bool up;		  /* the EAL is initialised */
 	struct rte_mempool *pool; /* every queue's mbufs */
+	unsigned nmbufs;	  /* its size */
 	unsigned nq;		  /* queues = workers */
 	uint16_t port_of[DP_MAX_WORKERS];
 	uint16_t queue_of[DP_MAX_WORKERS];

@@ -185,13 +185,19 @@ def run(pmd, queues, vdevs, lcores):
 def bad_args():
     topology(1)
     try:
-        for name, eal in (("an unknown EAL option", "--bogus-option"),
-                          ("a missing device", "--lcores 0@0,1@1 %s --vdev=net_af_packet0,"
-                           "iface=nosuchif" % EAL)):
+        for name, eal, extra, says in (
+                ("an unknown EAL option", "--bogus-option", [], "--dpdk-args"),
+                ("a missing device", "--lcores 0@0,1@1 %s --vdev=net_af_packet0,"
+                 "iface=nosuchif" % EAL, [], "--dpdk-args"),
+                # af_xdp fills each RX queue with 2048 mbufs: a pool of 1024 cannot start it,
+                # and the message says how many it needs
+                ("a pool too small for af_xdp", "--lcores 0@0,1@1 %s --vdev=net_af_xdp0,"
+                 "iface=dpa0,start_queue=0" % EAL, ["--dpdk-mbufs", "1024"],
+                 "--dpdk-mbufs 1024: too small for the ports, which need at least")):
             r = in_ns(DUT, LOCUSD, "--dataplane", "dpdk", "--dpdk-args", eal, "--sip",
-                      NODE + ":5060", "--lsp", NODE + ":7400")
+                      NODE + ":5060", "--lsp", NODE + ":7400", *extra)
             lines = [x for x in r.stderr.splitlines() if x.strip()]
-            t.ok(r.returncode == 2 and len(lines) == 1 and "--dpdk-args" in lines[0],
+            t.ok(r.returncode == 2 and len(lines) == 1 and says in lines[0],
                  "%s: exit 2 and one line" % name, "exit %d\n%s" % (r.returncode, r.stderr))
     finally:
         teardown()
