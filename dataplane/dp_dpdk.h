@@ -58,6 +58,15 @@ LC_MUSTCHECK int dp_dpdk_split_args(const char *s, char *buf, size_t cap, char *
 LC_MUSTCHECK int dp_dpdk_init(const struct dp_dpdk_cfg *cfg, unsigned *nworkers, char *err,
 			      size_t errcap);
 
+/**
+ * Frames the kernel dropped since start because a net_af_packet queue's ring was full: the
+ * PACKET_STATISTICS of the PMD's sockets, which DPDK 22.11 does not report (its imissed stays
+ * 0). Each read resets the sockets' counters, so only one caller may read: control's stats.
+ * @return the total; 0 without an af_packet port or without DPDK.
+ * Context: control thread only (a directory scan and a getsockopt per socket: slow path).
+ */
+uint64_t dp_dpdk_kernel_ring_drops(void);
+
 /** The io backend table (valid after dp_dpdk_init; NULL in a build without DPDK). */
 const struct dp_io_ops *dp_dpdk_io_ops(void);
 

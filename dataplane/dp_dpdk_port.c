@@ -38,7 +38,9 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <rte_cycles.h>
 #include <rte_dev.h>
@@ -532,6 +534,43 @@ int dp_dpdk_init(const struct dp_dpdk_cfg *cfg, unsigned *nworkers, char *err, s
 		dpdk.busy_poll ? "busy" : "adaptive", dpdk.has_tap ? ", kernel path via TAP " : "",
 		dpdk.has_tap ? cfg->tap : "");
 	return LC_OK;
+}
+
+/* The kernel's drops on one of our sockets if it is an AF_PACKET one (counters reset by the
+ * read), else 0. */
+static uint64_t packet_drops(int fd)
+{
+	int domain = 0;
+	socklen_t len = sizeof(domain);
+	struct tpacket_stats st;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_PACKET) {
+		return 0;
+	}
+	len = sizeof(st);
+	return getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0 ? st.tp_drops : 0;
+}
+
+uint64_t dp_dpdk_kernel_ring_drops(void)
+{
+	static uint64_t total; /* control only */
+	bool af_packet = false;
+	for (unsigned i = 0; i < dpdk.nports; i++) {
+		af_packet |= is_driver(dpdk.ports[i], "af_packet");
+	}
+	DIR *d = af_packet ? opendir("/proc/self/fd") : NULL;
+	if (d == NULL) {
+		return total;
+	}
+	/* the PMD keeps its sockets to itself: its are the process's only AF_PACKET ones */
+	for (struct dirent *e = readdir(d); e != NULL; e = readdir(d)) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		if (*end == '\0' && end != e->d_name && fd != dirfd(d)) {
+			total += packet_drops((int)fd);
+		}
+	}
+	closedir(d);
+	return total;
 }
 
 static int lcore_main(void *worker)
