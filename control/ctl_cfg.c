@@ -389,7 +389,8 @@ static const struct flag flags[] = {
 	 "                               per worker lcore, one queue pair per worker (docs/dpdk.md).\n"
 	 "                               --sip and --lsp then give the node's IPv4 address on the\n"
 	 "                               port (the same for both), for which it answers ARP"},
-	{"dpdk-mbufs", f_dpdk_mbufs, "N", "packet buffers of the DPDK port (default 8191, ~20 MB)"},
+	{"dpdk-mbufs", f_dpdk_mbufs, "N",
+	 "packet buffers of the DPDK ports (default: sized from the ports, at least 8191, ~20 MB)"},
 	{"dpdk-poll", f_dpdk_poll, "busy|adaptive",
 	 "idle DPDK workers: adaptive (default) spins briefly, then sleeps\n"
 	 "                               16 us doubling to 1 ms; busy polls at 100% of each lcore"},

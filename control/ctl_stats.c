@@ -15,6 +15,7 @@
 #include "common/lc_alloc.h"
 #include "common/lc_compiler.h"
 #include "control/ctl_json.h"
+#include "dataplane/dp_dpdk.h"
 #include "sipparse/sip_msg.h"
 
 /* One counter set (a worker's, or the sum when @p sum is set), with the store's figures. */
@@ -159,8 +160,10 @@ size_t ctl_stats_json(struct dp_node *n, uint32_t uptime_s, char *buf, size_t ca
 	memset(&total, 0, sizeof(total));
 	ctl_json_put(
 		&o,
-		"{\"uptime_s\":%u,\"workers\":%u,\"rss_bytes\":%llu,\"allocator_resident\":%zu,",
-		uptime_s, dp_node_nworkers(n), rss_bytes(), lc_alloc_resident_bytes());
+		"{\"uptime_s\":%u,\"workers\":%u,\"rss_bytes\":%llu,\"allocator_resident\":%zu,"
+		"\"kernel_ring_drops\":%llu,",
+		uptime_s, dp_node_nworkers(n), rss_bytes(), lc_alloc_resident_bytes(),
+		(unsigned long long)dp_dpdk_kernel_ring_drops());
 	ctl_json_put(&o, "\"per_worker\":[");
 	for (unsigned i = 0; i < dp_node_nworkers(n); i++) {
 		struct figures f;

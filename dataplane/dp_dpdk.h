@@ -20,7 +20,8 @@
 
 struct dp_node;
 
-#define DP_DPDK_MBUFS_DEFAULT 8191 /* about 20 MB: fits the EAL's -m 128 with room to spare */
+#define DP_DPDK_MBUFS_DEFAULT 0 /* sized from the ports (dp_dpdk_port.c) */
+#define DP_DPDK_MBUFS_MIN 8191	/* at least this many when sized automatically: about 20 MB */
 #define DP_DPDK_ARGS_MAX 64
 
 /* What dp_dpdk_init needs. Borrowed for the call. */
@@ -30,7 +31,7 @@ struct dp_dpdk_cfg {
 	uint16_t port[2];     /* SIP and LSP UDP ports (host order) */
 	unsigned prefix_len;  /* on-link subnet of ip, 1..32 */
 	uint32_t gateway;     /* next hop for off-link peers (host order); 0: none */
-	unsigned mbufs;	      /* size of the packet buffer pool */
+	unsigned mbufs;	      /* size of the packet buffer pool; 0: sized from the ports */
 	bool busy_poll;	      /* never sleep when idle (--dpdk-poll busy) */
 	const char *tap;      /* name of the kernel's exception-path interface; "" or NULL: none */
 	unsigned workers;     /* --workers, 0 when not given: then one per worker lcore */
@@ -56,6 +57,15 @@ LC_MUSTCHECK int dp_dpdk_split_args(const char *s, char *buf, size_t cap, char *
  */
 LC_MUSTCHECK int dp_dpdk_init(const struct dp_dpdk_cfg *cfg, unsigned *nworkers, char *err,
 			      size_t errcap);
+
+/**
+ * Frames the kernel dropped since start because a net_af_packet queue's ring was full: the
+ * PACKET_STATISTICS of the PMD's sockets, which DPDK 22.11 does not report (its imissed stays
+ * 0). Each read resets the sockets' counters, so only one caller may read: control's stats.
+ * @return the total; 0 without an af_packet port or without DPDK.
+ * Context: control thread only (a directory scan and a getsockopt per socket: slow path).
+ */
+uint64_t dp_dpdk_kernel_ring_drops(void);
 
 /** The io backend table (valid after dp_dpdk_init; NULL in a build without DPDK). */
 const struct dp_io_ops *dp_dpdk_io_ops(void);

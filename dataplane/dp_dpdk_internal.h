@@ -16,11 +16,14 @@
 #include "dataplane/dp_dpdk.h"
 #include "dataplane/dp_worker.h"
 #include "net/net_neigh.h"
+#include "net/net_reasm.h"
 #include "net/net_rx.h"
 
 #define DPDK_BURST 32	    /* frames per rx/tx burst (the "bursts of 32") */
 #define DPDK_PREFETCH 3	    /* frames ahead whose data is prefetched */
 #define DPDK_HOLD 64	    /* frames per queue waiting for their next hop's MAC */
+#define DPDK_MAX_FRAGS 128  /* frames of one datagram: 65507 bytes at the 576-byte minimum MTU */
+#define DPDK_LOOP 256	    /* frames per queue sent to our own address, waiting for rx */
 #define DPDK_HOLD_MS 1500   /* how long one waits before it is dropped (no_neighbour) */
 #define DPDK_ASK_MS 500	    /* an address is asked for (ARP request) at most this often */
 #define DPDK_ASKED 8	    /* addresses asked for lately, per queue */
@@ -42,10 +45,13 @@
 	X(DPDK_C_ARP_LEARNED, "arp_learned")	  /* neighbours learned or changed */              \
 	X(DPDK_C_ARP_ASKED, "arp_requests_sent")  /* requests we sent to resolve a next hop */     \
 	X(DPDK_C_ICMP_ECHO, "icmp_echo_answered")                                                  \
-	X(DPDK_C_HELD, "held_for_neighbour") /* datagrams that waited for an ARP reply */          \
-	X(DPDK_C_TO_KERNEL, "to_kernel")     /* frames passed to the TAP */                        \
-	X(DPDK_C_FROM_KERNEL, "from_kernel") /* frames the kernel sent through the TAP */          \
-	X(DPDK_C_SLEEPS, "idle_sleeps")	     /* adaptive polling: sleeps taken */
+	X(DPDK_C_HELD, "held_for_neighbour")	/* datagrams that waited for an ARP reply */       \
+	X(DPDK_C_TO_KERNEL, "to_kernel")	/* frames passed to the TAP */                     \
+	X(DPDK_C_FROM_KERNEL, "from_kernel")	/* frames the kernel sent through the TAP */       \
+	X(DPDK_C_SLEEPS, "idle_sleeps")		/* adaptive polling: sleeps taken */               \
+	X(DPDK_C_RX_FRAGMENTS, "rx_fragments")	/* IPv4 fragments of UDP datagrams received */     \
+	X(DPDK_C_REASSEMBLED, "rx_reassembled") /* datagrams reassembled from them */              \
+	X(DPDK_C_LOOPBACK, "loopback")		/* datagrams to our own address, looped back */
 
 enum dpdk_counter {
 #define DPDK_C_ENUM(name, text) name,
@@ -62,6 +68,7 @@ enum dpdk_counter {
 struct dpdk_state {
 	bool up;		  /* the EAL is initialised */
 	struct rte_mempool *pool; /* every queue's mbufs */
+	unsigned nmbufs;	  /* its size */
 	unsigned nq;		  /* queues = workers */
 	uint16_t port_of[DP_MAX_WORKERS];
 	uint16_t queue_of[DP_MAX_WORKERS];
@@ -105,6 +112,9 @@ struct dpdk_q {
 	struct rte_mbuf *kernb[DPDK_BURST]; /* frames to the TAP */
 	unsigned nheld;
 	struct dpdk_held held[DPDK_HOLD];
+	unsigned nloop;
+	struct rte_mbuf *loop[DPDK_LOOP]; /* frames to ourselves, received at the next rx_burst */
+	struct net_reasm *reasm;	  /* this queue's reassembly table (lc_alloc) */
 	uint32_t asked_ip[DPDK_ASKED];
 	uint64_t asked_ms[DPDK_ASKED];
 	unsigned asked_next;

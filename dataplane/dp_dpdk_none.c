@@ -37,3 +37,8 @@ void dp_dpdk_wait(void)
 void dp_dpdk_fini(void)
 {
 }
+
+uint64_t dp_dpdk_kernel_ring_drops(void)
+{
+	return 0;
+}

@@ -20,13 +20,27 @@
  * kernel drop frames whose source it routes through the TAP. Without --dpdk-tap the kernel
  * must have the address some other way for the overlay's listener (docs/dpdk.md).
  *
+ * The mbuf pool: sized from what the ports' queues hold (ring descriptors; af_xdp's fill ring of
+ * AF_XDP_FILL per queue, whatever the descriptor count), the lcores' caches and what the queues
+ * keep in flight (pool_need); an explicit --dpdk-mbufs below that is refused with the number it
+ * needs. Its objects are packed back to back (RTE_MEMPOOL_F_NO_IOVA_CONTIG, when IOVA is the
+ * virtual address, so no device needs an object within one page): net_af_xdp (22.11) registers
+ * the pool's memory as its UMEM assuming exactly that (populated_size x object size from the
+ * first object), and with the default layout (no object across a 4 KB page under --no-huge, one
+ * object per page) the upper part of the pool lay outside the UMEM: frames sent from those mbufs
+ * were refused by the kernel as invalid descriptors (XDP_STATISTICS tx_invalid_descs), silently
+ * for DPDK, and their fill-ring buffers were lost. pool_check refuses to run af_xdp on a pool
+ * that is not packed.
+ *
  * Errors: a bad --dpdk-args or a missing device is one line in err and LC_EINVAL (exit 2). The
  * EAL's own log and its stdout and stderr are captured during rte_eal_init, so the line can
  * quote the EAL's complaint instead of its usage text.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <rte_cycles.h>
 #include <rte_dev.h>
@@ -51,6 +65,7 @@
 
 #define RING_DESC 1024
 #define POOL_CACHE 256
+#define AF_XDP_FILL 2048 /* net_af_xdp (22.11) puts this many mbufs in each RX queue's fill ring */
 #define TAP_DEV "net_tap_locus"
 
 struct dpdk_state dpdk;
@@ -176,6 +191,103 @@ static int eal_init(int argc, char **argv, char *err, size_t errcap)
 	last_line(log != NULL ? log : "", eal_said, sizeof(eal_said));
 	free(log); /* open_memstream's buffer comes from libc's malloc */
 	return ret < 0 ? LC_EINVAL : LC_OK;
+}
+
+static bool is_driver(uint16_t port, const char *name)
+{
+	struct rte_eth_dev_info info;
+	return rte_eth_dev_info_get(port, &info) == 0 && info.driver_name != NULL &&
+	       strstr(info.driver_name, name) != NULL;
+}
+
+/* mbufs that @p nq queues of @p port hold while it runs. */
+static unsigned port_holds(uint16_t port, unsigned nq)
+{
+	uint16_t nrx = RING_DESC, ntx = RING_DESC;
+	(void)rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx);
+	if (is_driver(port, "af_xdp")) {
+		return nq * (AF_XDP_FILL + ntx); /* TX: zero copy, held until completion */
+	}
+	if (is_driver(port, "af_packet")) {
+		return 0; /* copies from and into the kernel's ring */
+	}
+	return nq * (nrx + ntx);
+}
+
+struct pool_need {
+	unsigned rings, caches, in_flight;
+};
+
+static unsigned pool_need(const struct dp_dpdk_cfg *cfg, struct pool_need *n)
+{
+	n->rings = 0;
+	for (unsigned i = 0; i < dpdk.nports; i++) {
+		n->rings += port_holds(dpdk.ports[i], dpdk.nports == 1 ? dpdk.nq : 1);
+	}
+	if (cfg->tap != NULL && cfg->tap[0] != '\0') {
+		n->rings += dpdk.nq * RING_DESC; /* net_tap fills its RX rings */
+	}
+	n->caches = rte_lcore_count() * POOL_CACHE * 3 / 2; /* a cache may hold 1.5x its size */
+	n->in_flight = dpdk.nq * (3 * DPDK_BURST + DPDK_HOLD + DPDK_LOOP + DPDK_MAX_FRAGS);
+	return n->rings + n->caches + n->in_flight;
+}
+
+/* Whether the pool's objects lie back to back from the first (what af_xdp's UMEM assumes). */
+static void obj_span(struct rte_mempool *mp, void *arg, void *obj, unsigned idx)
+{
+	(void)mp;
+	(void)idx;
+	uintptr_t *span = arg;
+	span[0] = LC_MIN(span[0], (uintptr_t)obj);
+	span[1] = LC_MAX(span[1], (uintptr_t)obj);
+}
+
+static int pool_check(char *err, size_t errcap)
+{
+	uintptr_t span[2] = {UINTPTR_MAX, 0};
+	(void)rte_mempool_obj_iter(dpdk.pool, obj_span, span);
+	size_t obj = dpdk.pool->header_size + dpdk.pool->elt_size + dpdk.pool->trailer_size;
+	bool packed = span[1] - span[0] == (size_t)(dpdk.pool->populated_size - 1) * obj;
+	for (unsigned i = 0; i < dpdk.nports && !packed; i++) {
+		if (is_driver(dpdk.ports[i], "af_xdp")) {
+			return fail(
+				err, errcap,
+				"DPDK port %u (af_xdp): the mbuf pool is not one packed block, so "
+				"af_xdp's UMEM would not cover all of it (IOVA as physical addresses?"
+				" give the EAL --iova-mode=va)",
+				dpdk.ports[i]);
+		}
+	}
+	return LC_OK;
+}
+
+static int pool_create(const struct dp_dpdk_cfg *cfg, char *err, size_t errcap)
+{
+	struct pool_need n;
+	unsigned need = pool_need(cfg, &n);
+	unsigned size = cfg->mbufs != 0 ? cfg->mbufs : LC_MAX(need, DP_DPDK_MBUFS_MIN);
+	if (size < need) {
+		return fail(
+			err, errcap,
+			"--dpdk-mbufs %u: too small for the ports, which need at least %u (%u held "
+			"by their queues' rings, %u in the lcores' caches, %u in flight); give at "
+			"least that, or leave --dpdk-mbufs out to size the pool from the ports",
+			size, need, n.rings, n.caches, n.in_flight);
+	}
+	struct rte_pktmbuf_pool_private priv = {.mbuf_data_room_size = RTE_MBUF_DEFAULT_BUF_SIZE};
+	unsigned flags = rte_eal_iova_mode() == RTE_IOVA_VA ? RTE_MEMPOOL_F_NO_IOVA_CONTIG : 0;
+	dpdk.pool = rte_mempool_create("locus_mbufs", size,
+				       sizeof(struct rte_mbuf) + RTE_MBUF_DEFAULT_BUF_SIZE,
+				       POOL_CACHE, sizeof(priv), rte_pktmbuf_pool_init, &priv,
+				       rte_pktmbuf_init, NULL, (int)rte_socket_id(), flags);
+	if (dpdk.pool == NULL) {
+		return fail(err, errcap,
+			    "--dpdk-mbufs %u: cannot allocate the pool (%s): lower it or give the "
+			    "EAL more memory (-m)",
+			    size, rte_strerror(rte_errno));
+	}
+	dpdk.nmbufs = size;
+	return pool_check(err, errcap);
 }
 
 static int port_setup(uint16_t port, unsigned nq, char *err, size_t errcap)
@@ -362,14 +474,7 @@ static int setup(const struct dp_dpdk_cfg *cfg, char *err, size_t errcap)
 	if (ret != LC_OK) {
 		return ret;
 	}
-	dpdk.pool = rte_pktmbuf_pool_create("locus_mbufs", cfg->mbufs, POOL_CACHE, 0,
-					    RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	if (dpdk.pool == NULL) {
-		return fail(err, errcap,
-			    "--dpdk-mbufs %u: cannot allocate the pool (%s): lower it or give the "
-			    "EAL more memory (-m)",
-			    cfg->mbufs, rte_strerror(rte_errno));
-	}
+	ret = pool_create(cfg, err, errcap);
 	for (unsigned i = 0; i < dpdk.nports && ret == LC_OK; i++) {
 		ret = port_setup(dpdk.ports[i], dpdk.nports == 1 ? dpdk.nq : 1, err, errcap);
 	}
@@ -423,11 +528,48 @@ int dp_dpdk_init(const struct dp_dpdk_cfg *cfg, unsigned *nworkers, char *err, s
 	lc_info("dpdk: %u worker lcores, %u port(s), MAC %02x:%02x:%02x:%02x:%02x:%02x, MTU %u, "
 		"%u mbufs, checksums %s, polling %s%s%s",
 		dpdk.nq, dpdk.nports, dpdk.mac[0], dpdk.mac[1], dpdk.mac[2], dpdk.mac[3],
-		dpdk.mac[4], dpdk.mac[5], dpdk.mtu, cfg->mbufs,
+		dpdk.mac[4], dpdk.mac[5], dpdk.mtu, dpdk.nmbufs,
 		dpdk.tx_csum_offload ? "offloaded" : "in software",
 		dpdk.busy_poll ? "busy" : "adaptive", dpdk.has_tap ? ", kernel path via TAP " : "",
 		dpdk.has_tap ? cfg->tap : "");
 	return LC_OK;
+}
+
+/* The kernel's drops on one of our sockets if it is an AF_PACKET one (counters reset by the
+ * read), else 0. */
+static uint64_t packet_drops(int fd)
+{
+	int domain = 0;
+	socklen_t len = sizeof(domain);
+	struct tpacket_stats st;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_PACKET) {
+		return 0;
+	}
+	len = sizeof(st);
+	return getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0 ? st.tp_drops : 0;
+}
+
+uint64_t dp_dpdk_kernel_ring_drops(void)
+{
+	static uint64_t total; /* control only */
+	bool af_packet = false;
+	for (unsigned i = 0; i < dpdk.nports; i++) {
+		af_packet |= is_driver(dpdk.ports[i], "af_packet");
+	}
+	DIR *d = af_packet ? opendir("/proc/self/fd") : NULL;
+	if (d == NULL) {
+		return total;
+	}
+	/* the PMD keeps its sockets to itself: its are the process's only AF_PACKET ones */
+	for (struct dirent *e = readdir(d); e != NULL; e = readdir(d)) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		if (*end == '\0' && end != e->d_name && fd != dirfd(d)) {
+			total += packet_drops((int)fd);
+		}
+	}
+	closedir(d);
+	return total;
 }
 
 static int lcore_main(void *worker)
@@ -468,6 +610,7 @@ void dp_dpdk_fini(void)
 	RTE_ETH_FOREACH_DEV (p) {
 		if (dpdk.started[p]) {
 			(void)rte_eth_dev_stop(p);
+			dpdk.started[p] = false;
 		}
 		(void)rte_eth_dev_close(p);
 	}

@@ -23,6 +23,12 @@
  *   DPDK_ASK_MS per address); every burst retries the held frames, and those whose neighbour
  *   never answered are dropped as no_neighbour. An answer to a request usually finds its MAC at
  *   once: the request's source was learned on receipt.
+ * - IPv4 fragments of UDP datagrams go into the queue's reassembly table (net_reasm, RFC 3261
+ *   18.1.1); a datagram they complete is classified again as one frame. Expired datagrams are
+ *   counted at the top of rx_burst.
+ * - A datagram to our own address never goes to the wire (nobody answers an ARP request for
+ *   ourselves): its frames go into the queue's loopback list and through rx_one at the queue's
+ *   next rx_burst, with our own address allowed as the source (rx_cfg.from_self).
  * - Neighbours are learned from ARP requests for us, ARP replies, and the source of every
  *   accepted on-link IPv4 datagram (net_neigh: one writer per table, lock-free readers).
  * - Idle policy (wait): with --dpdk-poll busy the worker never sleeps (100% of its lcore). With
@@ -86,7 +92,8 @@ static bool neigh_find(struct dpdk_q *q, uint32_t ip, uint8_t *mac)
 
 static void learn(struct dpdk_q *q, uint32_t ip, const uint8_t *mac)
 {
-	if (on_link(ip) && net_neigh_learn(&q->neigh, ip, mac, (uint32_t)(q->now_ms / 1000))) {
+	if (on_link(ip) && ip != dpdk.ip &&
+	    net_neigh_learn(&q->neigh, ip, mac, (uint32_t)(q->now_ms / 1000))) {
 		cnt(q, DPDK_C_ARP_LEARNED, 1);
 	}
 }
@@ -246,6 +253,40 @@ static enum net_hint hint(uint64_t ol, uint64_t mask, uint64_t good, uint64_t ba
 	return v == good ? NET_HINT_GOOD : v == bad ? NET_HINT_BAD : NET_HINT_UNKNOWN;
 }
 
+/* A fragment: into this queue's reassembly table; a datagram it completes is classified again
+ * as a whole frame. @return whether @p p was filled. */
+static bool rx_frag(struct dpdk_q *q, const struct net_rx_res *r, struct dp_pkt *p)
+{
+	const uint8_t *f = NULL;
+	size_t len = 0;
+	cnt(q, DPDK_C_RX_FRAGMENTS, 1);
+	switch (net_reasm_add(q->reasm, &r->frag, q->now_ms, &f, &len)) {
+	case NET_REASM_HELD:
+		return false;
+	case NET_REASM_BAD:
+		drop_cnt(q, NET_DROP_REASM_BAD);
+		return false;
+	case NET_REASM_FULL:
+		drop_cnt(q, NET_DROP_REASM_FULL);
+		return false;
+	case NET_REASM_DONE:
+	default:
+		break;
+	}
+	cnt(q, DPDK_C_REASSEMBLED, 1);
+	struct net_rx_res whole;
+	q->rx_cfg.ip_hint = NET_HINT_GOOD; /* net_reasm wrote the header */
+	q->rx_cfg.l4_hint = NET_HINT_UNKNOWN;
+	net_rx_classify(&q->rx_cfg, f, len, &whole);
+	if (whole.v == NET_V_UDP) {
+		rx_udp(q, f, &whole, p);
+		return true;
+	}
+	/* larger than a frame: not for the kernel path either */
+	drop_cnt(q, whole.v == NET_V_DROP || whole.v == NET_V_KERNEL ? whole.drop : NET_DROP_PROTO);
+	return false;
+}
+
 /* Classify one frame; consume it (answer, pass on, free) or fill @p p. @return whether @p p was
  * filled. */
 static bool rx_one(struct dpdk_q *q, struct rte_mbuf *m, struct dp_pkt *p)
@@ -277,6 +318,11 @@ static bool rx_one(struct dpdk_q *q, struct rte_mbuf *m, struct dp_pkt *p)
 	case NET_V_KERNEL:
 		rx_kernel(q, m, &r);
 		return false;
+	case NET_V_FRAGMENT: {
+		bool filled = rx_frag(q, &r, p); /* copies the fragment */
+		rte_pktmbuf_free(m);
+		return filled;
+	}
 	case NET_V_DROP:
 	default:
 		drop_cnt(q, r.drop);
@@ -302,6 +348,22 @@ static void clock_tick(struct dpdk_q *q)
 	q->now_ms = rte_get_tsc_cycles() / dpdk.tsc_per_ms;
 }
 
+/* Frames this queue sent to the node's own address (tx_one), through the normal receive path
+ * as the kernel's loopback would take them. @return how many of @p pkts were filled. */
+static unsigned rx_loopback(struct dpdk_q *q, struct dp_pkt **pkts, unsigned n)
+{
+	unsigned i = 0, got = 0;
+	q->rx_cfg.from_self = true;
+	for (; i < q->nloop && got < n; i++) {
+		got += rx_one(q, q->loop[i], pkts[got]);
+	}
+	q->rx_cfg.from_self = false;
+	q->nloop -= i;
+	memmove(q->loop, q->loop + i, q->nloop * sizeof(q->loop[0]));
+	q->idle = 0;
+	return got;
+}
+
 static unsigned dpdk_rx_burst(void *ctx, struct dp_pkt **pkts, unsigned n)
 {
 	struct dpdk_q *q = ctx;
@@ -309,12 +371,21 @@ static unsigned dpdk_rx_burst(void *ctx, struct dp_pkt **pkts, unsigned n)
 	if (q->nheld > 0) {
 		retry_held(q);
 	}
+	if (q->reasm->live > 0) {
+		lc_counter_add(&q->c[DPDK_C_COUNT_ + NET_DROP_REASM_TIMEOUT],
+			       net_reasm_expire(q->reasm, q->now_ms));
+	}
 	if (dpdk.has_tap && ++q->polls % DPDK_TAP_EVERY == 0) {
 		from_kernel(q);
 	}
+	unsigned got = q->nloop > 0 ? rx_loopback(q, pkts, n) : 0;
 	struct rte_mbuf *m[DPDK_BURST];
-	uint16_t nb = rte_eth_rx_burst(q->port, q->queue, m, (uint16_t)LC_MIN(n, DPDK_BURST));
-	unsigned got = 0;
+	uint16_t nb = got < n ? rte_eth_rx_burst(q->port, q->queue, m,
+						 (uint16_t)LC_MIN(n - got, DPDK_BURST))
+			      : 0;
+	if (got > 0) {
+		cnt(q, DPDK_C_RX_UDP, got);
+	}
 	if (nb > 0) {
 		q->idle = 0;
 		q->sleep_us = DPDK_SLEEP_MIN_US;
@@ -322,13 +393,15 @@ static unsigned dpdk_rx_burst(void *ctx, struct dp_pkt **pkts, unsigned n)
 		for (uint16_t i = 0; i < nb && i < DPDK_PREFETCH; i++) {
 			rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
 		}
+		unsigned from_port = 0;
 		for (uint16_t i = 0; i < nb; i++) {
 			if (i + DPDK_PREFETCH < nb) {
 				rte_prefetch0(rte_pktmbuf_mtod(m[i + DPDK_PREFETCH], void *));
 			}
-			got += rx_one(q, m[i], pkts[got]);
+			from_port += rx_one(q, m[i], pkts[got + from_port]);
 		}
-		cnt(q, DPDK_C_RX_UDP, got);
+		cnt(q, DPDK_C_RX_UDP, from_port);
+		got += from_port;
 	}
 	if (q->ntx > 0) {
 		tx_flush(q);
@@ -341,10 +414,10 @@ static unsigned dpdk_rx_burst(void *ctx, struct dp_pkt **pkts, unsigned n)
 
 /* Build the frames of one datagram; @return how many (0: dropped and counted). */
 static unsigned build(struct dpdk_q *q, const struct dp_pkt *p, const struct net_udp_hdrs *h,
-		      struct rte_mbuf **m)
+		      struct rte_mbuf **m, bool may_offload)
 {
 	unsigned n = net_udp_nfrags(p->len, dpdk.mtu);
-	if (LC_UNLIKELY(n == 0 || n > DPDK_BURST)) {
+	if (LC_UNLIKELY(n == 0 || n > DPDK_MAX_FRAGS)) {
 		cnt(q, DPDK_C_TX_TOO_LARGE, 1);
 		return 0;
 	}
@@ -353,7 +426,7 @@ static unsigned build(struct dpdk_q *q, const struct dp_pkt *p, const struct net
 		return 0;
 	}
 	const uint8_t *pay = (const uint8_t *)p->data;
-	bool offload = dpdk.tx_csum_offload && n == 1;
+	bool offload = may_offload && dpdk.tx_csum_offload && n == 1;
 	uint16_t csum =
 		offload ? net_csum_fold(net_pseudo_sum(h->src_ip, h->dst_ip, NET_IP_PROTO_UDP,
 						       (uint16_t)(p->len + NET_UDP_HLEN)))
@@ -392,6 +465,26 @@ static void hold(struct dpdk_q *q, struct rte_mbuf **m, unsigned n, uint32_t nex
 	ask(q, next_hop);
 }
 
+/* A datagram to the node's own address: never to the wire (nobody would answer our ARP for
+ * ourselves), but into this queue's loopback, received at its next rx_burst (rx_loopback). */
+static void loopback(struct dpdk_q *q, const struct dp_pkt *p, struct net_udp_hdrs *h)
+{
+	struct rte_mbuf *m[DPDK_MAX_FRAGS];
+	memcpy(h->dst_mac, dpdk.mac, NET_MAC_LEN);
+	unsigned n = build(q, p, h, m, false);
+	if (n == 0) {
+		return;
+	}
+	if (LC_UNLIKELY(q->nloop + n > DPDK_LOOP)) {
+		drop_cnt(q, NET_DROP_LOOP_FULL);
+		rte_pktmbuf_free_bulk(m, n);
+		return;
+	}
+	memcpy(q->loop + q->nloop, m, n * sizeof(m[0]));
+	q->nloop += n;
+	cnt(q, DPDK_C_LOOPBACK, 1);
+}
+
 static void tx_one(struct dpdk_q *q, const struct dp_pkt *p)
 {
 	if (LC_UNLIKELY(p->peer.family != AF_INET)) {
@@ -404,10 +497,14 @@ static void tx_one(struct dpdk_q *q, const struct dp_pkt *p)
 				 .dst_port = p->peer.port,
 				 .ip_id = q->ip_id++};
 	memcpy(h.src_mac, dpdk.mac, NET_MAC_LEN);
+	if (LC_UNLIKELY(h.dst_ip == dpdk.ip)) {
+		loopback(q, p, &h);
+		return;
+	}
 	uint32_t next_hop = on_link(h.dst_ip) || dpdk.gateway == 0 ? h.dst_ip : dpdk.gateway;
 	bool known = neigh_find(q, next_hop, h.dst_mac);
-	struct rte_mbuf *m[DPDK_BURST];
-	unsigned n = build(q, p, &h, m);
+	struct rte_mbuf *m[DPDK_MAX_FRAGS];
+	unsigned n = build(q, p, &h, m, true);
 	if (n == 0) {
 		return;
 	}
@@ -451,7 +548,7 @@ static bool dpdk_wait(void *ctx, int wake_fd, int timeout_ms)
 			return false;
 		}
 	}
-	if (dpdk.busy_poll || ++q->idle < DPDK_SPIN_POLLS) {
+	if (q->nloop > 0 || dpdk.busy_poll || ++q->idle < DPDK_SPIN_POLLS) {
 		return false;
 	}
 	unsigned us = LC_MIN(q->sleep_us, (unsigned)timeout_ms * 1000u);
@@ -475,6 +572,12 @@ static int dpdk_open(void **out, const struct dp_io_cfg *cfg, unsigned worker)
 		return LC_ENOMEM;
 	}
 	memset(q, 0, sizeof(*q));
+	q->reasm = lc_alloc(sizeof(*q->reasm));
+	if (q->reasm == NULL) {
+		lc_free(q);
+		return LC_ENOMEM;
+	}
+	net_reasm_init(q->reasm);
 	q->id = worker;
 	q->port = dpdk.port_of[worker];
 	q->queue = dpdk.queue_of[worker];
@@ -505,6 +608,10 @@ static void dpdk_close(void *ctx)
 	for (unsigned i = 0; i < q->nheld; i++) {
 		rte_pktmbuf_free(q->held[i].m);
 	}
+	if (q->nloop > 0) {
+		rte_pktmbuf_free_bulk(q->loop, q->nloop);
+	}
+	lc_free(q->reasm);
 	dpdk.neigh[q->id] = NULL;
 	lc_free(q);
 }

@@ -107,6 +107,25 @@ static void classify_icmp(const uint8_t *ip, unsigned hl, unsigned tot, struct n
 	res->v = NET_V_ICMP_ECHO;
 }
 
+static void classify_fragment(const uint8_t *f, const uint8_t *ip, unsigned hl, unsigned tot,
+			      uint16_t frag, struct net_rx_res *res)
+{
+	if (ip[9] != NET_IP_PROTO_UDP) {
+		drop(res, NET_DROP_FRAGMENT);
+		return;
+	}
+	res->v = NET_V_FRAGMENT;
+	res->frag = (struct net_frag){.src_ip = res->src_ip,
+				      .dst_ip = net_rd32(ip + 16),
+				      .id = net_rd16(ip + 4),
+				      .proto = ip[9],
+				      .more = (frag & NET_IP_MF) != 0,
+				      .off = (uint32_t)(frag & NET_IP_OFFMASK) * 8,
+				      .eth = f,
+				      .data = ip + hl,
+				      .len = tot - hl};
+}
+
 static void classify_ipv4(const struct net_rx_cfg *cfg, const uint8_t *f, size_t len,
 			  struct net_rx_res *res)
 {
@@ -117,8 +136,12 @@ static void classify_ipv4(const struct net_rx_cfg *cfg, const uint8_t *f, size_t
 		return;
 	}
 	unsigned hl = (unsigned)(ip[0] & 0x0f) * 4, tot = net_rd16(ip + 2);
-	if ((ip[0] >> 4) != 4 || hl < NET_IP_HLEN || tot < hl || tot > avail) {
+	if ((ip[0] >> 4) != 4 || hl < NET_IP_HLEN || tot < hl || hl > avail) {
 		drop(res, NET_DROP_IP_BAD);
+		return;
+	}
+	if (tot > avail) { /* af_packet: a datagram the kernel reassembled past the ring's frame */
+		drop(res, NET_DROP_TRUNCATED);
 		return;
 	}
 	if (cfg->ip_hint == NET_HINT_BAD ||
@@ -131,15 +154,16 @@ static void classify_ipv4(const struct net_rx_cfg *cfg, const uint8_t *f, size_t
 		return;
 	}
 	res->src_ip = net_rd32(ip + 12);
-	if (net_ip_bad_source(res->src_ip) || res->src_ip == cfg->ip) {
+	if (net_ip_bad_source(res->src_ip) || (res->src_ip == cfg->ip && !cfg->from_self)) {
 		drop(res, NET_DROP_BAD_SOURCE);
 		return;
 	}
-	if (net_rd16(ip + 6) & (NET_IP_MF | NET_IP_OFFMASK)) {
-		drop(res, NET_DROP_FRAGMENT);
+	memcpy(res->src_mac, f + NET_OFF_ETH_SRC, NET_MAC_LEN);
+	uint16_t frag = net_rd16(ip + 6);
+	if (frag & (NET_IP_MF | NET_IP_OFFMASK)) {
+		classify_fragment(f, ip, hl, tot, frag, res);
 		return;
 	}
-	memcpy(res->src_mac, f + NET_OFF_ETH_SRC, NET_MAC_LEN);
 	switch (ip[9]) {
 	case NET_IP_PROTO_UDP:
 		classify_udp(cfg, ip, hl, tot, res);

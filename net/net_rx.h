@@ -11,8 +11,10 @@
  * is accepted when it verifies, is 0 (none), or is the partial sum a local Linux sender leaves on
  * a virtual link (veth, af_packet, af_xdp); the verdict says so (csum_partial) and the caller
  * counts it. Only the node's own unicast MAC, and broadcast for ARP, are accepted. IPv4
- * fragments are dropped: the stack does not reassemble (a SIP request over UDP larger than the
- * MTU is rare; RFC 3261 18.1.1 asks such a client to use TCP).
+ * fragments of UDP datagrams are handed back as such (NET_V_FRAGMENT) for the caller to
+ * reassemble (net_reasm.h, RFC 3261 18.1.1); fragments of other protocols are dropped. A frame
+ * the node sent to itself (the caller's loopback, cfg.from_self) may carry the node's own
+ * address as its source.
  */
 #pragma once
 
@@ -21,6 +23,7 @@
 #include <stdint.h>
 
 #include "net/net_proto.h"
+#include "net/net_reasm.h"
 
 /* Why a frame was not consumed. The names are those of `locusctl stats`. */
 #define NET_DROPS(X)                                                                               \
@@ -30,11 +33,16 @@
 	X(NET_DROP_ETHERTYPE, "other_ethertype")    /* IPv6, VLAN tags, ... */                     \
 	X(NET_DROP_ARP_BAD, "arp_malformed")	    /* not Ethernet/IPv4 ARP */                    \
 	X(NET_DROP_ARP_NOT_OURS, "arp_not_for_us")  /* a request for another address */            \
-	X(NET_DROP_IP_BAD, "ip_header_bad")	    /* version, length, options */                 \
+	X(NET_DROP_IP_BAD, "ip_header_bad")	    /* version, header length */                   \
+	X(NET_DROP_TRUNCATED, "truncated")	    /* shorter than its IPv4 total length */       \
 	X(NET_DROP_IP_CSUM, "ip_checksum_bad")	    /* the header checksum fails */                \
 	X(NET_DROP_NOT_OUR_IP, "not_our_ip")	    /* to another IPv4 address */                  \
 	X(NET_DROP_BAD_SOURCE, "bad_source")	    /* from 0/8, 127/8, multicast, ourselves */    \
-	X(NET_DROP_FRAGMENT, "ip_fragment")	    /* no reassembly */                            \
+	X(NET_DROP_FRAGMENT, "ip_fragment")	    /* a fragment of other than UDP */             \
+	X(NET_DROP_REASM_BAD, "reasm_bad")	    /* fragment overlaps, too large: datagram */   \
+	X(NET_DROP_REASM_FULL, "reasm_table_full")  /* a fragment of a new datagram: no room */    \
+	X(NET_DROP_REASM_TIMEOUT, "reasm_timeout")  /* a datagram not complete in time */          \
+	X(NET_DROP_LOOP_FULL, "loopback_full")	    /* to send to ourselves: no room */            \
 	X(NET_DROP_PROTO, "other_protocol")	    /* not UDP or ICMP (TCP without a TAP) */      \
 	X(NET_DROP_UDP_BAD, "udp_header_bad")	    /* its length does not fit the packet */       \
 	X(NET_DROP_UDP_CSUM, "udp_checksum_bad")    /* neither valid, 0, nor partial */            \
@@ -66,6 +74,7 @@ enum net_verdict {
 	NET_V_ARP,	 /* an ARP request for us (answer it) or any reply (learn it) */
 	NET_V_ICMP_ECHO, /* an echo request to us: net_icmp_echo_reply() answers it in place */
 	NET_V_KERNEL,	 /* for us but not ours to handle (res.drop says why, if no kernel path) */
+	NET_V_FRAGMENT,	 /* a fragment of a UDP datagram to us: res.frag, for net_reasm_add */
 };
 
 #define NET_MAX_PORTS 2
@@ -76,6 +85,7 @@ struct net_rx_cfg {
 	uint32_t ip;		      /* host order */
 	uint16_t port[NET_MAX_PORTS]; /* host order; 0: unused */
 	enum net_hint ip_hint, l4_hint;
+	bool from_self; /* the frame is the node's own (loopback): its address is a valid source */
 };
 
 /* The verdict on one frame; the fields past `drop` are set only for the verdicts they name.
@@ -93,6 +103,7 @@ struct net_rx_res {
 	uint32_t arp_tip;     /* ARP: the target protocol address */
 	bool for_us;	      /* ARP: a request for our address */
 	uint8_t src_mac[NET_MAC_LEN]; /* every verdict but DROP: the frame's (or ARP sender's) */
+	struct net_frag frag;	      /* FRAGMENT: its pointers borrow the frame */
 };
 
 /**

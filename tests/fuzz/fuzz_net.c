@@ -5,13 +5,16 @@
  * are turned into their replies in place, which must classify back as what they are; and a UDP
  * payload is sent again through the fragmenting builder at a small MTU, whose fragments must
  * reassemble to the same bytes with a valid checksum. The first input bytes also drive the
- * neighbour table (learn, then look up).
+ * neighbour table (learn, then look up). A fragment goes into a reassembly table that lives
+ * across inputs (so fragments of several inputs meet), with a clock the input advances; a
+ * reassembled frame must fit its bound and classify again as an unfragmented frame.
  */
 #include <stdbool.h>
 #include <string.h>
 
 #include "net/net_csum.h"
 #include "net/net_neigh.h"
+#include "net/net_reasm.h"
 #include "net/net_rx.h"
 #include "net/net_tx.h"
 #include "tests/fuzz/fuzz.h"
@@ -51,6 +54,27 @@ static void check_udp(const uint8_t *f, const struct net_rx_res *r)
 		   "the checksum verifies");
 }
 
+static void check_frag(const struct net_rx_cfg *cfg, const struct net_rx_res *r, uint64_t now)
+{
+	static struct net_reasm tab;
+	const uint8_t *out = NULL;
+	size_t len = 0;
+	FUZZ_CHECK(r->frag.len <= 65535, "a fragment within its frame");
+	enum net_reasm_result res = net_reasm_add(&tab, &r->frag, now, &out, &len);
+	FUZZ_CHECK(tab.live <= NET_REASM_ENTRIES, "the table stays bounded");
+	if (res == NET_REASM_DONE) {
+		FUZZ_CHECK(len <= NET_REASM_FRAME_CAP && len >= NET_ETH_HLEN + NET_IP_HLEN,
+			   "a reassembled frame within bounds");
+		struct net_rx_res again;
+		net_rx_classify(cfg, out, len, &again);
+		FUZZ_CHECK(again.v != NET_V_FRAGMENT, "a reassembled frame is not a fragment");
+		FUZZ_CHECK(again.v != NET_V_UDP ||
+				   (size_t)again.payload_off + again.payload_len <= len,
+			   "its payload inside it");
+	}
+	(void)net_reasm_expire(&tab, now);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t f[65536 + 64];
@@ -87,6 +111,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					   back.src_ip == cfg.ip,
 				   "our ARP reply classifies as one");
 		}
+	} else if (r.v == NET_V_FRAGMENT) {
+		static uint64_t now;
+		now += size > 0 ? data[0] % 64
+				: 1; /* milliseconds: some inputs outlive the timeout */
+		check_frag(&cfg, &r, now);
 	} else if (r.v == NET_V_ICMP_ECHO) {
 		size_t len = net_icmp_echo_reply(f, sizeof(f), us);
 		FUZZ_CHECK(len <= size + NET_ETH_MIN_FRAME,

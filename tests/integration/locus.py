@@ -217,6 +217,9 @@ def dpdk_lcores(workers):
                     ["%d@%d" % (i, cpus[i % ncpu]) for i in range(1, workers + 1)])
 
 
+AF_PACKET_FRAMECNT = 2048  # frames per net_af_packet ring (a test may lower it to overflow it)
+
+
 def dpdk_eal_args(pmd, workers, iface="dpa0"):
     """EAL arguments of a DPDK node on `iface` with `workers` queues: af_packet one port of
     `workers` queue pairs, af_xdp one port per queue (veth has no combined channels)."""
@@ -224,7 +227,8 @@ def dpdk_eal_args(pmd, workers, iface="dpa0"):
         # framecnt: 2048 frames per ring, a NIC's descriptor count rather than the PMD's 512,
         # which is shallower than a socket's receive buffer and overflows in a burst while the
         # workers share 2 CPUs (the ring's drops are not even counted: imissed stays 0)
-        vdevs = ["--vdev=net_af_packet0,iface=%s,qpairs=%d,framecnt=2048" % (iface, workers)]
+        vdevs = ["--vdev=net_af_packet0,iface=%s,qpairs=%d,framecnt=%d" %
+                 (iface, workers, AF_PACKET_FRAMECNT)]
     else:
         vdevs = ["--vdev=net_af_xdp%d,iface=%s,start_queue=%d" % (i, iface, i)
                  for i in range(workers)]

@@ -230,7 +230,11 @@ def bad_args():
                 ("a missing device", "--lcores 0@0,1@1 %s --vdev=net_af_packet0,"
                  "iface=nosuchif" % EAL, [], "--dpdk-args"),
                 ("a pool too large for -m", pkt, ["--dpdk-mbufs", "2000000"], "--dpdk-mbufs"),
-                ("a bad certificate with an af_xdp port", xdp, tls, "--cert")):
+                ("a bad certificate with an af_xdp port", xdp, tls, "--cert"),
+                # af_xdp fills each RX queue with 2048 mbufs: a pool of 1024 cannot start it,
+                # and the message says how many it needs
+                ("a pool too small for af_xdp", xdp, ["--dpdk-mbufs", "1024"],
+                 "--dpdk-mbufs 1024: too small for the ports, which need at least")):
             r = subprocess.run(["ip", "netns", "exec", DUT, LOCUSD, "--dataplane", "dpdk",
                                 "--dpdk-args", eal, "--sip", NODE + ":5060", "--lsp",
                                 NODE + ":7400"] + extra, capture_output=True, text=True,

@@ -5,6 +5,7 @@
 SUBSCRIBE and MESSAGE: what each request gets, how the response is addressed, and what it copies."""
 import socket
 import sys
+import time
 
 from locus import Node, Response, SipClient, Tap, client_socket
 
@@ -300,6 +301,29 @@ try:
     finally:
         maddr_sock.close()
     recv_on(ua.sock, 0.05)
+
+    # maddr = the node itself, sent-by = its SIP port: the answer is a datagram to the node's own
+    # address, which it must receive like any other (the kernel's loopback does; a DPDK node
+    # loops it back itself, never to the wire and never asking ARP for its own address), and
+    # then drop (a response is never answered)
+    before = node.stats() or {}
+    via = "SIP/2.0/UDP %s:%d;maddr=%s;branch=%s" % (node.sip[0], node.sip[1], node.sip[0],
+                                                    SipClient.branch())
+    ua.sock.sendto(ua.build("OPTIONS", "sip:example.com", via=via).encode(), node.sip)
+    after, deadline = before, time.monotonic() + 3
+    while time.monotonic() < deadline and \
+            after.get("rx_sip", 0) - before.get("rx_sip", 0) < 2:
+        time.sleep(0.1)
+        after = node.stats() or {}
+    t.is_(after.get("rx_sip", 0) - before.get("rx_sip", 0), 2,
+          "Via maddr = the node's own address: the node receives its own answer (rx_sip +2)")
+    if "io" in after:  # the DPDK backend's counters
+        io0, io1 = before.get("io", {}), after["io"]
+        delta = dict((k, io1.get(k, 0) - io0.get(k, 0)) for k in
+                     ("loopback", "drop_no_neighbour", "arp_requests_sent", "tx_frames"))
+        t.is_(delta, {"loopback": 1, "drop_no_neighbour": 0, "arp_requests_sent": 0,
+                      "tx_frames": 0}, "DPDK: looped back, nothing on the wire, no ARP for itself")
+    t.ok(recv_on(ua.sock, 0.2) is None, "and nothing came to the client")
 
     # --- copied fields (§8.2.6.2): all Vias in order, From, To (plus tag), Call-ID, CSeq
     vias = ["SIP/2.0/UDP %s:%d;rport;branch=%s" % (HOST, ua.port, SipClient.branch()),

@@ -18,7 +18,7 @@ import re
 import select
 import sys
 
-from locus import Node, SipClient, Tap, client_socket
+from locus import DATAPLANE, Node, SipClient, Tap, client_socket
 
 CORPUS = os.environ.get("SIP_CORPUS",
                         os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "sip"))
@@ -89,6 +89,25 @@ def well_formed(raw):
     return all(names & n for n in need)
 
 
+# RFC 3261 §18.1.1: a datagram of up to 65,535 bytes must be handled; a DPDK node reassembles
+# the fragments itself (net/net_reasm.h). Except over net_af_packet: DPDK 22.11's PMD joins its
+# sockets to a fanout group with PACKET_FANOUT_FLAG_DEFRAG, so the kernel reassembles before the
+# ring and cuts the datagram to the ring's frame (framesz, at most an mbuf: about 2 KB;
+# docs/dpdk.md). Such datagrams never reach locusd there: the test checks that they are counted
+# (drop_truncated) instead of answered.
+AF_PACKET_LIMIT = 1472 if DATAPLANE == "dpdk-af_packet" else None  # one frame at MTU 1500
+AF_PACKET_WHY = "larger than a net_af_packet ring frame: the kernel reassembles and truncates " \
+    "(PACKET_FANOUT_FLAG_DEFRAG; docs/dpdk.md)"
+
+
+def beyond_frame(data):
+    return AF_PACKET_LIMIT is not None and len(data) > AF_PACKET_LIMIT
+
+
+def truncated(st):
+    return (st or {}).get("io", {}).get("drop_truncated", 0)
+
+
 t = Tap()
 node = Node(workers=1)
 ua = SipClient(node)
@@ -145,6 +164,11 @@ try:
         ok, answers = send_and_probe(data)
         after = stats()
         t.ok(ok, "%s: the node still answers OPTIONS with 200" % name)
+        if beyond_frame(data):
+            t.is_(truncated(after) - truncated(before), 1,
+                  "%s (%d bytes): counted as truncated" % (name, len(data)))
+            t.skip("%s: %s" % (name, AF_PACKET_WHY))
+            continue
         sent = after["tx"] - before["tx"] - 1 if before and after else None  # less the probe's 200
         for port, raw in answers:
             t.ok(well_formed(raw), "%s: its answer (to port %d) is a well-formed SIP response" % (name, port),
@@ -212,8 +236,13 @@ try:
         bad = [raw for _, raw in answers if not well_formed(raw)]
         t.ok(not bad, "%s: all %d answers are well-formed SIP responses" % (label, len(answers)),
              bad[0][:300].decode("utf-8", "replace") if bad else None)
-        t.is_(after["rx_sip"] - before["rx_sip"], len(datagrams) + 1,
-              "%s: every datagram was received" % label)
+        big = sum(beyond_frame(d) for d in datagrams)
+        t.is_(after["rx_sip"] - before["rx_sip"], len(datagrams) - big + 1,
+              "%s: every datagram was received" % label +
+              (" (but %d %s)" % (big, AF_PACKET_WHY) if big else ""))
+        if big:
+            t.is_(truncated(after) - truncated(before), big,
+                  "%s: those %d counted as truncated" % (label, big))
     # RFC 3261 §18.1.1: "implementations MUST be able to handle messages up to the maximum
     # datagram packet size. For UDP, this size is 65,535 bytes, including IP and UDP headers."
     # A valid INVITE of exactly 65507 bytes (80 headers of 700 octets, then a body) is answered.
@@ -226,9 +255,20 @@ try:
     big = ua.build("INVITE", "sip:big@example.com", via=via, headers=fill + ["Content-Type: text/plain"],
                    body="b" * body_len).encode()
     t.is_(len(big), 65507, "the large INVITE is 65507 bytes")
+    before = stats()
     ok, answers = send_and_probe(big)
     st = [int(raw[8:11]) for _, raw in answers if STATUS_LINE.match(raw)]
-    t.is_(st, [404], "a valid 65507-byte INVITE to an unknown AOR is answered 404 (§18.1.1)")
+    if beyond_frame(big):
+        t.is_(truncated(stats()) - truncated(before), 1, "the large INVITE: counted as truncated")
+        t.skip("a valid 65507-byte INVITE: %s" % AF_PACKET_WHY)
+    else:
+        t.is_(st, [404], "a valid 65507-byte INVITE to an unknown AOR is answered 404 (§18.1.1)")
+        io0, io1 = (before or {}).get("io"), (stats() or {}).get("io")
+        if io0 is not None and io1 is not None:  # a DPDK node reassembled it
+            t.ok(io1["rx_reassembled"] - io0["rx_reassembled"] >= 1 and
+                 io1["rx_fragments"] - io0["rx_fragments"] >= 45,
+                 "reassembled from its 45 fragments (rx_reassembled, rx_fragments)",
+                 dict((k, io1[k] - io0[k]) for k in io1 if k.startswith(("rx_", "drop_reasm"))))
 
     t.ok(stats()["drops"]["unparsable"] > unparsable0, "garbage is counted as unparsable drops")
     t.ok(node.alive(), "the node is alive at the end")

@@ -50,7 +50,7 @@ static enum net_drop classify(size_t len, enum net_verdict *v)
 
 int main(void)
 {
-	plan(25);
+	plan(27);
 	memcpy(cfg.mac, us, 6);
 	struct net_rx_res r;
 	size_t len = udp(5060, "REGISTER sip:x SIP/2.0\r\n\r\n");
@@ -111,14 +111,25 @@ int main(void)
 	len = udp(5060, "x");
 	net_wr16(f + 14 + 6, NET_IP_MF);
 	refix_ip();
-	EXPECT_DROP(len, NET_DROP_FRAGMENT, "a first fragment");
+	net_rx_classify(&cfg, f, len, &r);
+	ok(r.v == NET_V_FRAGMENT && r.frag.more && r.frag.off == 0 && r.frag.len == 9,
+	   "a first fragment: for reassembly (net_reasm)");
+	len = udp(5060, "x");
+	net_wr32(f + 14 + 12, cfg.ip);
+	refix_ip();
+	net_wr16(f + 34 + 6, 0);
+	EXPECT_DROP(len, NET_DROP_BAD_SOURCE, "from our own address, off the wire");
+	cfg.from_self = true;
+	net_rx_classify(&cfg, f, len, &r);
+	ok(r.v == NET_V_UDP && r.src_ip == cfg.ip, "but accepted from our own loopback");
+	cfg.from_self = false;
 	len = udp(5060, "x");
 	net_wr16(f + 34 + 4, 200);
 	EXPECT_DROP(len, NET_DROP_UDP_BAD, "a UDP length past the packet");
 	len = udp(5060, "x");
 	net_wr16(f + 14 + 2, 500);
 	refix_ip();
-	EXPECT_DROP(len, NET_DROP_IP_BAD, "an IP length past the frame");
+	EXPECT_DROP(len, NET_DROP_TRUNCATED, "an IP length past the frame: truncated");
 
 	len = net_arp_build(f, sizeof(f), NET_ARP_REQUEST, them, 0xc6120001, NULL, 0xc6120009,
 			    NULL);
