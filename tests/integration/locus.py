@@ -47,6 +47,8 @@ import tempfile
 import time
 import struct
 
+import lsp_wire  # tests/integration/lsp_wire.py, beside this file
+
 BUILD = os.environ.get("LOCUS_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 LOCUSD = os.environ.get("LOCUSD", os.path.join(BUILD, "control", "locusd"))
 LOCUSCTL = os.environ.get("LOCUSCTL", os.path.join(BUILD, "control", "locusctl"))
@@ -884,15 +886,6 @@ class LspClient:
         return None
 
 
-def _inet_csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    s = (s >> 16) + (s & 0xFFFF)
-    s += s >> 16
-    return ~s & 0xFFFF
-
-
 def icmp_echo(node, seq, size=56, timeout=3.0, addr=None):
     """One ICMP echo request from the node's client namespace to its address (raw socket: root);
     True when the matching echo reply (same id, sequence and payload) came within timeout."""
@@ -901,7 +894,7 @@ def icmp_echo(node, seq, size=56, timeout=3.0, addr=None):
         ident = (os.getpid() + seq) & 0xFFFF
         payload = os.urandom(size)
         hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq & 0xFFFF)
-        pkt = struct.pack("!BBHHH", 8, 0, _inet_csum(hdr + payload), ident, seq & 0xFFFF) + payload
+        pkt = struct.pack("!BBHHH", 8, 0, lsp_wire.inet_csum(hdr + payload), ident, seq & 0xFFFF) + payload
         s.sendto(pkt, (addr or node.sip[0], 0))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -93,7 +93,8 @@ def join(sender_id, host, port, overlay=P2PSIP_ORG):
     return message(JOIN, tlv(T_SENDER, node(sender_id, host, port)), overlay=overlay)
 
 
-def _csum(data):
+def inet_csum(data):
+    """The Internet checksum (RFC 1071) of data, for hand-built IPv4, UDP and ICMP headers."""
     if len(data) % 2:
         data += b"\0"
     s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
@@ -109,10 +110,10 @@ def send_spoofed(src, dst, payload):
     udp_len = 8 + len(payload)
     pseudo = ip_src + ip_dst + struct.pack("!BBH", 0, socket.IPPROTO_UDP, udp_len)
     udp = struct.pack("!HHHH", src[1], dst[1], udp_len, 0)
-    udp = struct.pack("!HHHH", src[1], dst[1], udp_len, _csum(pseudo + udp + payload)) + payload
+    udp = struct.pack("!HHHH", src[1], dst[1], udp_len, inet_csum(pseudo + udp + payload)) + payload
     iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, 0, 0, 64, socket.IPPROTO_UDP, 0,
                       ip_src, ip_dst)
-    iph = iph[:10] + struct.pack("!H", _csum(iph)) + iph[12:]
+    iph = iph[:10] + struct.pack("!H", inet_csum(iph)) + iph[12:]
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     try:
         s.sendto(iph + udp, (dst[0], 0))
