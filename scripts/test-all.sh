@@ -12,9 +12,10 @@
 #   nodpdk  gcc with -Ddpdk=disabled, unit suite (only once meson_options.txt has a dpdk option)
 #   asan    clang with ASan+UBSan: unit, stress and integration suites (suites not yet defined are
 #           ignored) but not 'secured' (the ring tests again on secured rings: once, in gcc;
-#           test_security itself runs here too) nor 'dpdk' (once, in gcc: busy-polling lcores
-#           are slow under ASan, and the tests' scenarios already run here on sockets); UBSan
-#           halts on the first error, LeakSanitizer is on
+#           test_security itself runs here too), nor 'dpdk' (once, in gcc: busy-polling lcores
+#           are slow under ASan, and the tests' scenarios already run here on sockets), nor
+#           'slow' (the minutes-long fault scenarios: partition, ring, failover, stale writes;
+#           once, in gcc); UBSan halts on the first error, LeakSanitizer is on
 #   lint    meson's clang-format-check, scripts/check_layers.sh, scripts/check_fastpath.sh
 #   fuzz    clang -Dfuzz=true: each libFuzzer target for its share of FUZZ_SECONDS (default 60),
 #           seeded from a temporary copy of its corpus; any crash fails the job and is kept
@@ -195,7 +196,8 @@ job_asan() {
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 		meson_tests asan "$dir" --timeout-multiplier 3 \
-		--suite unit --suite stress --suite integration --no-suite secured --no-suite dpdk
+		--suite unit --suite stress --suite integration --no-suite secured --no-suite dpdk \
+		--no-suite slow
 }
 
 job_lint() {
