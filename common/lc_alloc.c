@@ -51,8 +51,6 @@ void lc_alloc_stats_get(struct lc_alloc_stats *out)
 	out->failures = atomic_load_explicit(&n_failures, memory_order_relaxed);
 }
 
-#define LC_HUGE_PAGE (2u << 20)
-
 void *lc_pool_map(size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -61,11 +59,14 @@ void *lc_pool_map(size_t size)
 		atomic_fetch_add_explicit(&n_failures, 1, memory_order_relaxed);
 		return NULL;
 	}
-	if (size >= LC_HUGE_PAGE) {
-		/* transparent huge pages where the kernel offers them only on request (Debian's
-		 * "madvise" default): a store of millions of keys is looked up at random, and with
-		 * 4 KB pages nearly every lookup also misses the TLB; advice, so failure is fine */
-		(void)madvise(p, size, MADV_HUGEPAGE);
+	return p;
+}
+
+void *lc_pool_map_huge(size_t size)
+{
+	void *p = lc_pool_map(size);
+	if (p != NULL) {
+		(void)madvise(p, size, MADV_HUGEPAGE); /* advice: without it, 4 KB pages */
 	}
 	return p;
 }

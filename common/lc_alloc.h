@@ -34,4 +34,11 @@ size_t lc_alloc_resident_bytes(void);
  * what is used. Freed with lc_pool_unmap. Returns NULL on failure. Context: slow path.
  */
 void *lc_pool_map(size_t size);
+
+/**
+ * lc_pool_map for memory read at random, such as a store's index: also asks for transparent huge
+ * pages (Debian's default gives them only on request), so that a lookup in a large store misses
+ * the TLB less. Memory is then touched 2 MB at a time. Context: slow path.
+ */
+void *lc_pool_map_huge(size_t size);
 void lc_pool_unmap(void *p, size_t size);

@@ -17,7 +17,7 @@ int dht_pool_init(struct dht_pool *p, uint32_t rec_size, uint32_t cap, void *own
 	uint64_t slots = (uint64_t)cap + cap / (per_chunk - 1) + per_chunk;
 	size_t bytes = (size_t)((slots * rec_size + DHT_POOL_CHUNK - 1) & ~(DHT_POOL_CHUNK - 1));
 	p->map_size = bytes + DHT_POOL_CHUNK;
-	p->map = lc_pool_map(p->map_size);
+	p->map = lc_pool_map_huge(p->map_size);
 	if (p->map == NULL) {
 		p->map_size = 0;
 		return LC_ENOMEM;

@@ -433,7 +433,7 @@ static int index_init(struct dht_store *s, uint32_t aors)
 	}
 	s->index_mask = (uint32_t)((1ull << s->slot_bits) - 1);
 	s->index_bytes = ((size_t)1 << s->slot_bits) * sizeof(uint32_t);
-	s->index = lc_pool_map(s->index_bytes);
+	s->index = lc_pool_map_huge(s->index_bytes);
 	if (s->index == NULL) {
 		s->index_bytes = 0;
 		return LC_ENOMEM;

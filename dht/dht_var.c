@@ -136,7 +136,7 @@ int dht_var_init(struct dht_var *v, uint64_t bytes)
 	}
 	uint64_t granules = usable + 2; /* the two sentinels */
 	v->map_size = (size_t)(granules * DHT_VAR_GRANULE);
-	v->base = lc_pool_map(v->map_size);
+	v->base = lc_pool_map_huge(v->map_size);
 	if (v->base == NULL) {
 		v->map_size = 0;
 		return LC_ENOMEM;
