@@ -5,7 +5,7 @@
  * How it stays stateless: everything the facing node needs to answer later travels in the
  * forwarded request's REPLY_CTX, which the owner echoes verbatim. For SIP it is the client's
  * address and a skeleton of the request (request line, Via, From, To, Call-ID, CSeq and Path
- * lines): on the answer the skeleton is parsed back into w->msg and the response is built by the
+ * lines): on the answer the skeleton is parsed back into w->skeleton and the response is built by the
  * same code as a local answer, so it is byte for byte what a single node would send. For an LSP
  * client it is the client's address, transaction id and own reply context. The facing node also
  * sets REPLY_TO to itself, so a request that takes more hops (finger routing, or tables that
@@ -162,10 +162,11 @@ static void fwd_send(struct dp_worker *w, struct dp_pkt *out, size_t len, const 
 }
 
 /* A SIP request could not be forwarded (its context or message is too large): say so. */
-static void sip_cannot_forward(struct dp_worker *w, const struct dp_addr *src)
+static void sip_cannot_forward(struct dp_worker *w, const struct sip_msg *m,
+			       const struct dp_addr *src)
 {
 	lc_counter_inc(&w->stats.drop[DP_DROP_FWD_TOO_LARGE]);
-	dp_reply_simple(w, src, 500, "Request too large to forward to its owner");
+	dp_reply_simple(w, m, src, 500, "Request too large to forward to its owner");
 }
 
 /* The transaction id of a forwarded SIP request: stable across the UA's retransmissions. */
@@ -185,7 +186,7 @@ static uint32_t clamp_u32(int64_t v)
 
 void dp_fwd_register(struct dp_worker *w, const struct dp_pkt *in, const struct dp_update *u)
 {
-	const struct sip_msg *m = &w->msg;
+	const struct sip_msg *m = &in->msg.sip;
 	const struct dp_addr *src = &in->peer;
 	const struct dp_key *k = &in->req.key;
 	uint8_t type = u->remove_all ? DHT_LSP_REMOVE : DHT_LSP_PUBLISH;
@@ -194,7 +195,7 @@ void dp_fwd_register(struct dp_worker *w, const struct dp_pkt *in, const struct 
 	dp_rctx_begin(&ctx, DP_RCTX_REGISTER, w->now_s, src);
 	put_skeleton(&ctx, m);
 	if (seal(w, &ctx, txn, type, dp_key_bytes(k)) != LC_OK) {
-		sip_cannot_forward(w, src);
+		sip_cannot_forward(w, m, src);
 		return;
 	}
 	struct dht_lsp_builder b;
@@ -241,7 +242,7 @@ void dp_fwd_register(struct dp_worker *w, const struct dp_pkt *in, const struct 
 	size_t len = 0;
 	if (dht_lsp_build_finish(&b, &len) != LC_OK) {
 		dp_pool_put(&w->pool, out);
-		sip_cannot_forward(w, src);
+		sip_cannot_forward(w, m, src);
 		return;
 	}
 	fwd_send(w, out, len, in->req.fwd);
@@ -249,14 +250,15 @@ void dp_fwd_register(struct dp_worker *w, const struct dp_pkt *in, const struct 
 
 void dp_fwd_lookup(struct dp_worker *w, const struct dp_pkt *in, const struct dht_peer *to)
 {
+	const struct sip_msg *m = &in->msg.sip;
 	const struct dp_addr *src = &in->peer;
 	const struct dp_key *k = &in->req.key;
-	uint64_t txn = sip_txn(&w->msg);
+	uint64_t txn = sip_txn(m);
 	struct dp_rctx ctx;
 	dp_rctx_begin(&ctx, DP_RCTX_REDIRECT, w->now_s, src);
-	put_skeleton(&ctx, &w->msg);
+	put_skeleton(&ctx, m);
 	if (seal(w, &ctx, txn, DHT_LSP_LOOKUP, dp_key_bytes(k)) != LC_OK) {
-		sip_cannot_forward(w, src);
+		sip_cannot_forward(w, m, src);
 		return;
 	}
 	struct dht_lsp_builder b;
@@ -270,7 +272,7 @@ void dp_fwd_lookup(struct dp_worker *w, const struct dp_pkt *in, const struct dh
 	size_t len = 0;
 	if (dht_lsp_build_finish(&b, &len) != LC_OK) {
 		dp_pool_put(&w->pool, out);
-		sip_cannot_forward(w, src);
+		sip_cannot_forward(w, m, src);
 		return;
 	}
 	fwd_send(w, out, len, to);
@@ -306,14 +308,14 @@ static void encode_and_forward(struct dp_worker *w, const struct dht_lsp_msg *m,
 }
 
 /*
- * Our reply context around the LSP client request in w->lsp, received in @p in: its address,
+ * Our reply context around the LSP client request received in @p in: its address,
  * transaction id, hop limit and own context, sealed for a request of transaction *txn (the
  * same for every retransmission of the client's) about the request's store key.
  */
 static bool wrap_client(struct dp_worker *w, const struct dp_pkt *in, struct dp_rctx *ctx,
 			uint64_t *txn)
 {
-	const struct dht_lsp_msg *m = &w->lsp;
+	const struct dht_lsp_msg *m = &in->msg.lsp;
 	uint8_t id[sizeof(in->peer) + 8];
 	memcpy(id, &in->peer, sizeof(in->peer));
 	memcpy(id + sizeof(in->peer), &m->hdr.txn_id, 8);
@@ -329,9 +331,9 @@ static bool wrap_client(struct dp_worker *w, const struct dp_pkt *in, struct dp_
 	return seal(w, ctx, *txn, m->hdr.type, dp_key_bytes(&in->req.key)) == LC_OK;
 }
 
-void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in, const struct dht_peer *to)
+void dp_fwd_lsp(struct dp_worker *w, struct dp_pkt *in, const struct dht_peer *to)
 {
-	struct dht_lsp_msg *m = &w->lsp;
+	struct dht_lsp_msg *m = &in->msg.lsp;
 	if (m->hdr.hop_limit == 0) {
 		dp_reply_lsp_status(w, in, DHT_LSP_S_HOP_LIMIT);
 		return;
@@ -364,12 +366,12 @@ bool dp_fwd_replicate_sip(struct dp_worker *w, const struct dp_pkt *in, bool rem
 		return false; /* no other copy to wait for: skip sealing a context nobody reads */
 	}
 	struct dp_repl_answer ans = {
-		.txn = sip_txn(&w->msg),
+		.txn = sip_txn(&in->msg.sip),
 		.type = remove ? DHT_LSP_REMOVE : DHT_LSP_PUBLISH,
 	};
 	struct dp_rctx ctx;
 	dp_rctx_begin(&ctx, DP_RCTX_REGISTER, w->now_s, &in->peer);
-	put_skeleton(&ctx, &w->msg);
+	put_skeleton(&ctx, &in->msg.sip);
 	if (seal(w, &ctx, ans.txn, ans.type, dp_key_bytes(&in->req.key)) != LC_OK) {
 		return false; /* answered at once: replicated, but without waiting for the quorum */
 	}
@@ -381,7 +383,7 @@ bool dp_fwd_replicate_sip(struct dp_worker *w, const struct dp_pkt *in, bool rem
 
 bool dp_fwd_replicate_lsp(struct dp_worker *w, const struct dp_pkt *in)
 {
-	const struct dht_lsp_msg *m = &w->lsp;
+	const struct dht_lsp_msg *m = &in->msg.lsp;
 	if (w->rt == NULL || w->rt->nsucc == 0 || w->rt->replicas <= 1) {
 		return false;
 	}
@@ -442,40 +444,40 @@ static enum dp_update_status update_status_of(unsigned status)
 }
 
 /* The owner's answer to a forwarded SIP request: the response the UA would get from it. */
-static void answer_sip(struct dp_worker *w, enum dp_rctx_kind kind, const struct dp_addr *client,
-		       struct dht_bytes skeleton)
+static void answer_sip(struct dp_worker *w, const struct dht_lsp_msg *m, enum dp_rctx_kind kind,
+		       const struct dp_addr *client, struct dht_bytes skeleton)
 {
-	const struct dht_lsp_msg *m = &w->lsp;
 	unsigned status = m->status;
 	struct dp_contact c[DHT_LSP_MAX_RECORDS];
 	unsigned n = status == DHT_LSP_S_OK ? contacts_of_answer(m, c) : 0;
-	/* w->lsp stays valid: sip_parse writes only w->msg */
-	if (sip_parse(&w->msg, skeleton.p, skeleton.len) != LC_OK || !sip_msg_can_reply(&w->msg)) {
+	struct sip_msg *req = &w->skeleton; /* the UA's request, as much as a response needs */
+	if (sip_parse(req, skeleton.p, skeleton.len) != LC_OK || !sip_msg_can_reply(req)) {
 		lc_counter_inc(&w->stats.drop[DP_DROP_CTX_INVALID]);
 		return;
 	}
 	if (kind == DP_RCTX_REDIRECT) {
 		if (status == DHT_LSP_S_OK || status == DHT_LSP_S_NOT_FOUND) {
-			dp_reply_redirect(w, client, c, n);
+			dp_reply_redirect(w, req, client, c, n);
 		} else {
-			dp_reply_simple(w, client, 503,
+			dp_reply_simple(w, req, client, 503,
 					"Owner of the address-of-record unavailable");
 		}
 		return;
 	}
 	if (status == DHT_LSP_S_OK || status == DHT_LSP_S_NOT_FOUND) {
-		dp_reply_register_ok(w, client, c, n); /* NOT_FOUND: a "*" removal found nothing */
+		/* NOT_FOUND: a "*" removal found nothing */
+		dp_reply_register_ok(w, req, client, c, n);
 	} else if (status == DHT_LSP_S_HOP_LIMIT) {
-		dp_reply_simple(w, client, 503, "Overlay is changing, try again");
+		dp_reply_simple(w, req, client, 503, "Overlay is changing, try again");
 	} else {
-		dp_reply_register_refused(w, client, update_status_of(status));
+		dp_reply_register_refused(w, req, client, update_status_of(status));
 	}
 }
 
 /* The owner's answer to a relayed LSP request: the same answer, back under the client's txn. */
-static void answer_lsp(struct dp_worker *w, const struct dp_addr *client, struct dht_bytes body)
+static void answer_lsp(struct dp_worker *w, struct dht_lsp_msg *m, const struct dp_addr *client,
+		       struct dht_bytes body)
 {
-	struct dht_lsp_msg *m = &w->lsp;
 	if (body.len < CTX_LSP_BODY) {
 		lc_counter_inc(&w->stats.drop[DP_DROP_CTX_INVALID]);
 		return;
@@ -499,9 +501,9 @@ static void answer_lsp(struct dp_worker *w, const struct dp_addr *client, struct
 	dp_tx_push(w, out);
 }
 
-bool dp_fwd_answer(struct dp_worker *w)
+bool dp_fwd_answer(struct dp_worker *w, struct dp_pkt *in)
 {
-	const struct dht_lsp_msg *m = &w->lsp;
+	struct dht_lsp_msg *m = &in->msg.lsp;
 	if (m->err != LC_OK || m->hdr.overlay_id != w->cfg->overlay_id ||
 	    !(m->present & DHT_LSP_P_REPLY_CTX)) {
 		return false;
@@ -528,9 +530,9 @@ bool dp_fwd_answer(struct dp_worker *w)
 	}
 	lc_counter_inc(&w->stats.fwd_answers);
 	if (kind == DP_RCTX_LSP) {
-		answer_lsp(w, &client, body);
+		answer_lsp(w, m, &client, body);
 	} else {
-		answer_sip(w, kind, &client, body);
+		answer_sip(w, m, kind, &client, body);
 	}
 	return true;
 }

@@ -34,12 +34,12 @@ void dp_fwd_route(const struct dp_worker *w, struct dp_req *r, bool read, bool f
 const struct dht_peer *dp_fwd_read_miss(struct dp_worker *w, const struct dp_key *k,
 					unsigned hop_limit);
 
-/** Forward the REGISTER in w->msg, received in @p in and translated into @p u, to in->req.fwd as
+/** Forward the REGISTER in in->msg.sip, received in @p in and translated into @p u, to in->req.fwd as
  * PUBLISH or REMOVE. */
 void dp_fwd_register(struct dp_worker *w, const struct dp_pkt *in, const struct dp_update *u);
 
 /**
- * The owner applied the REGISTER in w->msg (received in @p in): replicate it, and answer the UA
+ * The owner applied the REGISTER in in->msg.sip (received in @p in): replicate it, and answer the UA
  * only when the write quorum holds it: the replica that completes it answers this node as it
  * would a facing node, through this node's own reply context. @return false when the caller
  * answers at once (see dp_repl_write).
@@ -47,7 +47,7 @@ void dp_fwd_register(struct dp_worker *w, const struct dp_pkt *in, const struct 
 bool dp_fwd_replicate_sip(struct dp_worker *w, const struct dp_pkt *in, bool remove);
 
 /**
- * The owner applied the LSP PUBLISH or REMOVE in w->lsp (received in @p in): replicate it, and
+ * The owner applied the LSP PUBLISH or REMOVE in in->msg.lsp (received in @p in): replicate it, and
  * have the replica that completes the quorum answer the facing node that forwarded it (its
  * REPLY_TO, when a member sent it), or this node for its own client (wrapped in a reply context,
  * so that the client hears only from the node it asked). @return false when the caller answers
@@ -55,16 +55,16 @@ bool dp_fwd_replicate_sip(struct dp_worker *w, const struct dp_pkt *in, bool rem
  */
 bool dp_fwd_replicate_lsp(struct dp_worker *w, const struct dp_pkt *in);
 
-/** Forward a lookup of in->req's key for the request in w->msg (302/404 later) to @p to. */
+/** Forward a lookup of in->req's key for the request in in->msg.sip (302/404 later) to @p to. */
 void dp_fwd_lookup(struct dp_worker *w, const struct dp_pkt *in, const struct dht_peer *to);
 
-/** Forward the LSP client request in w->lsp, received in @p in, to @p to: as it is (one hop
+/** Forward the LSP client request in in->msg.lsp, received in @p in, to @p to: as it is (one hop
  * less) when a node already forwarded it (REPLY_TO set), else with our reply context wrapped
  * around the client's and REPLY_TO set to us. */
-void dp_fwd_lsp(struct dp_worker *w, const struct dp_pkt *in, const struct dht_peer *to);
+void dp_fwd_lsp(struct dp_worker *w, struct dp_pkt *in, const struct dht_peer *to);
 
 /**
- * An LSP answer arrived (decoded in w->lsp): when it carries a reply context this node made,
+ * An LSP answer arrived (decoded in in->msg.lsp): when it carries a reply context this node made,
  * answer the original client. @return false when it is not ours (the caller counts the drop).
  */
-bool dp_fwd_answer(struct dp_worker *w);
+bool dp_fwd_answer(struct dp_worker *w, struct dp_pkt *in);

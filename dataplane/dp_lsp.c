@@ -31,7 +31,7 @@ unsigned dp_lsp_classify(struct dp_worker *w, struct dp_pkt *pkt)
 	if (dht_lsp_is_overlay_msg(pkt->data, pkt->len)) {
 		return dp_repl_classify(w, pkt); /* node to node; the rest of the overlay is TCP */
 	}
-	struct dht_lsp_msg *m = &w->lsp;
+	struct dht_lsp_msg *m = &pkt->msg.lsp;
 	struct dp_req *r = &pkt->req;
 	r->key_ok = false;
 	r->fwd = NULL;
@@ -48,20 +48,9 @@ unsigned dp_lsp_classify(struct dp_worker *w, struct dp_pkt *pkt)
 	return r->fwd != NULL ? w->id : dht_shard_of(r->key.id, w->node->nworkers);
 }
 
-void dp_lsp_reparse(struct dp_worker *w, struct dp_pkt *pkt)
+static void to_update(const struct dp_pkt *in, bool remove, struct dp_update *u)
 {
-	if (dht_lsp_is_overlay_msg(pkt->data, pkt->len)) {
-		dp_repl_reparse(w, pkt);
-	} else {
-		int ret = dht_lsp_parse(&w->lsp, pkt->data, pkt->len);
-		(void)ret; /* as at classify: w->lsp.err says it */
-	}
-}
-
-static void to_update(const struct dp_worker *w, const struct dp_pkt *in, bool remove,
-		      struct dp_update *u)
-{
-	const struct dht_lsp_msg *m = &w->lsp;
+	const struct dht_lsp_msg *m = &in->msg.lsp;
 	*u = (struct dp_update){
 		.remove_all = remove && (m->present & DHT_LSP_P_REMOVE_ALL),
 		.call_id = m->call_id,
@@ -105,7 +94,7 @@ static void publish(struct dp_worker *w, const struct dp_pkt *in, bool remove)
 {
 	struct dp_update u;
 	struct dp_bindings bs;
-	to_update(w, in, remove, &u);
+	to_update(in, remove, &u);
 	enum dp_update_status st = dp_update_apply(w, &in->req.key, &u, &bs);
 	if (st == DP_UPDATE_OK) {
 		if (!dp_fwd_replicate_lsp(w, in)) {
@@ -122,7 +111,7 @@ void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
 		dp_repl_handle(w, in);
 		return;
 	}
-	const struct dht_lsp_msg *m = &w->lsp;
+	const struct dht_lsp_msg *m = &in->msg.lsp;
 	if (!dht_lsp_hdr_ok(m)) {
 		lc_counter_inc(&w->stats.drop[DP_DROP_LSP_MALFORMED]);
 		return;
@@ -133,7 +122,7 @@ void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *in)
 			lc_counter_inc(&w->stats.drop[DP_DROP_AUTH_REQUIRED]);
 			return;
 		}
-		if (!dp_fwd_answer(w)) {
+		if (!dp_fwd_answer(w, in)) {
 			lc_counter_inc(&w->stats.drop[DP_DROP_LSP_ANSWER]);
 		}
 		return;

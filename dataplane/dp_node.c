@@ -50,7 +50,7 @@ static int worker_new(struct dp_node *n, unsigned id, const struct dp_node_cfg *
 	if (w == NULL) {
 		return LC_ENOMEM;
 	}
-	memset(w, 0, offsetof(struct dp_worker, msg));
+	memset(w, 0, offsetof(struct dp_worker, skeleton));
 	w->wake_fd = -1;
 	w->id = id;
 	w->node = n;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The packet pool: one reserved region of DP_PKT_CAP-sized slots and a stack of free ones. The
- * region is mapped with MAP_NORESERVE, so a 64 KiB slot costs resident memory only for the bytes
- * a datagram actually wrote.
+ * region is mapped with MAP_NORESERVE, so a slot (64 KiB of data and the parse beside it) costs
+ * resident memory only for the bytes a datagram and its parse actually wrote.
  */
 #include "dataplane/dp_pkt.h"
 

@@ -14,6 +14,9 @@
 #include "common/lc_compiler.h"
 #include "dataplane/dp_key.h"
 #include "dht/dht_key.h"
+#include "dht/lsp.h"
+#include "dht/lsp_ovl.h"
+#include "sipparse/sip_msg.h"
 
 /* Largest datagram: a SIP message over UDP may reach 65535 bytes (sipparse's SIP_MAX_MSG_LEN). */
 #define DP_PKT_CAP 65536u
@@ -50,6 +53,20 @@ struct dp_req {
 	struct dp_key key;
 };
 
+/*
+ * A received datagram, parsed: which member is set depends on the socket and the first bytes
+ * (dp_sip_classify, dp_lsp_classify). Parsed once, where the datagram is received, and read by
+ * whichever worker handles it: the views point into the packet's own data, and both travel
+ * together across the shard rings. sip_parse and the LSP parsers write only the head of their
+ * message and the array entries they fill, so a packet's parse touches a few cache lines of the
+ * 28 KB, and the pool reserves them with the packet (pages touched as used).
+ */
+union dp_parsed {
+	struct sip_msg sip;	    /* DP_SOCK_SIP */
+	struct dht_lsp_msg lsp;	    /* DP_SOCK_LSP, a client's request or an answer */
+	struct dht_lsp_ovl_msg ovl; /* DP_SOCK_LSP, node to node (dht_lsp_is_overlay_msg) */
+};
+
 /* Owner: the worker whose pool holds it, or the worker it was handed to until it comes back. */
 struct dp_pkt {
 	uint32_t len;	     /* bytes in data */
@@ -61,6 +78,7 @@ struct dp_pkt {
 	uint64_t rx_ms;	     /* received: when it reached this node (wall clock, ms, as the
 				kernel stamped it); 0 when the backend cannot tell */
 	struct dp_req req;   /* received requests: set by classification */
+	union dp_parsed msg; /* received: set by classification; views into data */
 	char data[DP_PKT_CAP];
 };
 

@@ -13,12 +13,12 @@
 
 void dp_redirect(struct dp_worker *w, const struct dp_pkt *in)
 {
-	const struct sip_msg *m = &w->msg;
+	const struct sip_msg *m = &in->msg.sip;
 	const struct dp_addr *src = &in->peer;
 	const struct dp_req *r = &in->req;
 	if (!r->key_ok ||
 	    (m->ruri.scheme_id != SIP_SCHEME_TEL && !dp_domain_served(w->cfg, m->ruri.host))) {
-		dp_reply_simple(w, src, 404, NULL);
+		dp_reply_simple(w, m, src, 404, NULL);
 		return;
 	}
 	if (r->fwd != NULL) {
@@ -35,5 +35,5 @@ void dp_redirect(struct dp_worker *w, const struct dp_pkt *in)
 			      next); /* the next of the chain may hold it (the ring settles) */
 		return;
 	}
-	dp_reply_redirect(w, src, c, dp_contacts_of(w, &b, c));
+	dp_reply_redirect(w, m, src, c, dp_contacts_of(w, &b, c));
 }

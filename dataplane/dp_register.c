@@ -33,10 +33,9 @@ static uint32_t parse_reg_id(struct sip_str s)
 	return v <= UINT32_MAX ? (uint32_t)v : 0;
 }
 
-static void to_update(const struct dp_worker *w, const struct dp_addr *src, struct dp_update *u,
+static void to_update(const struct sip_msg *m, const struct dp_addr *src, struct dp_update *u,
 		      char *path, size_t path_cap)
 {
-	const struct sip_msg *m = &w->msg;
 	u->remove_all = m->contact_star;
 	u->call_id = bytes_of(m->call_id);
 	u->cseq = m->cseq;
@@ -68,54 +67,54 @@ static void to_update(const struct dp_worker *w, const struct dp_addr *src, stru
 }
 
 /* Answer from the shard's store: 200 with the bindings, or the refusal. */
-static void answer_local(struct dp_worker *w, const struct dp_addr *src, enum dp_update_status st,
-			 const struct dp_bindings *b)
+static void answer_local(struct dp_worker *w, const struct sip_msg *m, const struct dp_addr *src,
+			 enum dp_update_status st, const struct dp_bindings *b)
 {
 	if (st != DP_UPDATE_OK) {
-		dp_reply_register_refused(w, src, st);
+		dp_reply_register_refused(w, m, src, st);
 		return;
 	}
 	struct dp_contact c[DP_MAX_BINDINGS];
-	dp_reply_register_ok(w, src, c, dp_contacts_of(w, b, c));
+	dp_reply_register_ok(w, m, src, c, dp_contacts_of(w, b, c));
 }
 
 void dp_register(struct dp_worker *w, const struct dp_pkt *in)
 {
-	const struct sip_msg *m = &w->msg;
+	const struct sip_msg *m = &in->msg.sip;
 	const struct dp_addr *src = &in->peer;
 	const struct dp_req *r = &in->req;
 	/* step 1: the Request-URI names a domain we serve (an IP literal names this node) */
 	if (m->ruri.host_type == SIP_HOST_NAME && !dp_domain_served(w->cfg, m->ruri.host)) {
-		dp_reply_simple(w, src, 404, "Domain not served here");
+		dp_reply_simple(w, m, src, 404, "Domain not served here");
 		return;
 	}
 	/* step 5: the To AOR is a SIP or SIPS URI of a served domain */
 	bool sip_to =
 		m->to.uri.scheme_id == SIP_SCHEME_SIP || m->to.uri.scheme_id == SIP_SCHEME_SIPS;
 	if (!sip_to || !r->key_ok || !dp_domain_served(w->cfg, m->to.uri.host)) {
-		dp_reply_simple(w, src, 404, "Address-of-record not served here");
+		dp_reply_simple(w, m, src, 404, "Address-of-record not served here");
 		return;
 	}
 	/* step 6: "*" only alone and only with Expires: 0 */
 	if (m->contact_star && (m->ncontact > 0 || m->expires != 0)) {
-		dp_reply_simple(w, src, 400, "Contact * needs Expires: 0 and no other Contact");
+		dp_reply_simple(w, m, src, 400, "Contact * needs Expires: 0 and no other Contact");
 		return;
 	}
 	char path[2048];
 	struct dp_bindings b;
 	struct dp_update u;
-	to_update(w, src, &u, path, sizeof(path));
+	to_update(m, src, &u, path, sizeof(path));
 	if (r->fwd != NULL) {
 		dp_fwd_register(w, in, &u); /* the key's owner is another node */
 	} else if (u.n == 0 && !u.remove_all) {
 		/* a query: the current bindings, nothing changes */
 		dp_bindings_load(w, &r->key, &b);
-		answer_local(w, src, DP_UPDATE_OK, &b);
+		answer_local(w, m, src, DP_UPDATE_OK, &b);
 	} else {
 		enum dp_update_status st = dp_update_apply(w, &r->key, &u, &b);
 		if (st == DP_UPDATE_OK && dp_fwd_replicate_sip(w, in, u.remove_all)) {
 			return; /* answered when the write quorum holds it */
 		}
-		answer_local(w, src, st, &b);
+		answer_local(w, m, src, st, &b);
 	}
 }

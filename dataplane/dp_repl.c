@@ -186,7 +186,7 @@ bool dp_repl_write(struct dp_worker *w, const struct dp_key *key, const struct d
 
 unsigned dp_repl_classify(struct dp_worker *w, struct dp_pkt *pkt)
 {
-	struct dht_lsp_ovl_msg *m = &w->ovl;
+	struct dht_lsp_ovl_msg *m = &pkt->msg.ovl;
 	struct dp_req *r = &pkt->req;
 	r->key_ok = false;
 	r->fwd = NULL;
@@ -205,12 +205,6 @@ unsigned dp_repl_classify(struct dp_worker *w, struct dp_pkt *pkt)
 	r->key.id = dht_key_of(r->key.aor, r->key.len, w->cfg->overlay_id);
 	r->key_ok = true;
 	return dht_shard_of(r->key.id, w->node->nworkers);
-}
-
-void dp_repl_reparse(struct dp_worker *w, struct dp_pkt *pkt)
-{
-	int ret = dht_lsp_ovl_parse(&w->ovl, pkt->data, pkt->len);
-	(void)ret; /* it parsed at classify, or pkt->req.key_ok is false */
 }
 
 /*
@@ -389,9 +383,9 @@ static void answer_waiting(struct dp_worker *w, const struct dp_key *key,
 	dp_reply_lsp_quorum(w, key, &to, status);
 }
 
-void dp_repl_handle(struct dp_worker *w, const struct dp_pkt *in)
+void dp_repl_handle(struct dp_worker *w, struct dp_pkt *in)
 {
-	struct dht_lsp_ovl_msg *m = &w->ovl;
+	struct dht_lsp_ovl_msg *m = &in->msg.ovl;
 	const struct dht_peer *from = in->req.key_ok ? repl_sender(w, m, in) : NULL;
 	if (from == NULL) {
 		lc_counter_inc(&w->stats.drop[DP_DROP_REPL_UNTRUSTED]);

@@ -35,13 +35,10 @@ struct dp_repl_answer {
 bool dp_repl_write(struct dp_worker *w, const struct dp_key *key, const struct dp_repl_answer *ans);
 
 /**
- * Shard of a REPLICA_STORE in @p pkt: decodes it into w->ovl and sets pkt->req's key from its
+ * Shard of a REPLICA_STORE in @p pkt: decodes it into pkt->msg.ovl and sets pkt->req's key from its
  * first entry. Returns the shard, or w->id when it has no usable key (or is not a request).
  */
 unsigned dp_repl_classify(struct dp_worker *w, struct dp_pkt *pkt);
-
-/** Decode a REPLICA_STORE another worker classified into w->ovl again. */
-void dp_repl_reparse(struct dp_worker *w, struct dp_pkt *pkt);
 
 /** Append an ENTRY of @p k at @p version with the records @p bs (dp_records_load: bindings and
  * tombstones, absolute expiries, versions). */
@@ -69,4 +66,4 @@ int dp_repl_apply_entry(struct dp_worker *w, dht_id_t id, const struct dht_lsp_e
 
 /** Handle the REPLICA_STORE classified into w->ovl: apply, answer the waiting node when this
  * copy completes the quorum, and pass it on. */
-void dp_repl_handle(struct dp_worker *w, const struct dp_pkt *in);
+void dp_repl_handle(struct dp_worker *w, struct dp_pkt *in);

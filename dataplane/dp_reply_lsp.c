@@ -22,8 +22,9 @@ static void queue_answer(struct dp_worker *w, const struct dp_pkt *in, struct dp
 	out->len = (uint32_t)len;
 	out->sock = DP_SOCK_LSP;
 	out->peer = in->peer;
-	if (w->lsp.err == LC_OK && (w->lsp.present & DHT_LSP_P_REPLY_TO) && dp_member_sent(w, in)) {
-		dp_addr_of(&w->lsp.reply_to, &out->peer); /* a node forwarded it (docs/lsp.md §6) */
+	const struct dht_lsp_msg *m = &in->msg.lsp;
+	if (m->err == LC_OK && (m->present & DHT_LSP_P_REPLY_TO) && dp_member_sent(w, in)) {
+		dp_addr_of(&m->reply_to, &out->peer); /* a node forwarded it (docs/lsp.md §6) */
 		lc_counter_inc(&w->stats.lsp_status[(status / 100) % 16]);
 		dp_tx_push_member(w, out);
 		return;
@@ -34,7 +35,8 @@ static void queue_answer(struct dp_worker *w, const struct dp_pkt *in, struct dp
 }
 
 /* Start an answer in a fresh packet; NULL when the pool is empty (counted). */
-static struct dp_pkt *answer_begin(struct dp_worker *w, struct dht_lsp_builder *b, unsigned status)
+static struct dp_pkt *answer_begin(struct dp_worker *w, const struct dp_pkt *in,
+				   struct dht_lsp_builder *b, unsigned status)
 {
 	struct dp_pkt *out = dp_pool_get(&w->pool);
 	if (out == NULL) {
@@ -42,7 +44,7 @@ static struct dp_pkt *answer_begin(struct dp_worker *w, struct dht_lsp_builder *
 		return NULL;
 	}
 	dht_lsp_build_init(b, out->data, DP_PKT_CAP);
-	dht_lsp_answer_start(b, &w->lsp, status);
+	dht_lsp_answer_start(b, &in->msg.lsp, status);
 	return out;
 }
 
@@ -61,7 +63,7 @@ static void answer_send(struct dp_worker *w, const struct dp_pkt *in, struct dp_
 void dp_reply_lsp_status(struct dp_worker *w, const struct dp_pkt *in, unsigned status)
 {
 	struct dht_lsp_builder b;
-	struct dp_pkt *out = answer_begin(w, &b, status);
+	struct dp_pkt *out = answer_begin(w, in, &b, status);
 	if (out != NULL) {
 		answer_send(w, in, out, &b, status);
 	}
@@ -109,7 +111,7 @@ void dp_reply_lsp_records(struct dp_worker *w, const struct dp_pkt *in,
 {
 	unsigned status = bs->n == 0 && not_found_if_empty ? DHT_LSP_S_NOT_FOUND : DHT_LSP_S_OK;
 	struct dht_lsp_builder b;
-	struct dp_pkt *out = answer_begin(w, &b, status);
+	struct dp_pkt *out = answer_begin(w, in, &b, status);
 	if (out == NULL) {
 		return;
 	}
@@ -125,11 +127,11 @@ void dp_reply_lsp_error(struct dp_worker *w, const struct dp_pkt *in)
 		return;
 	}
 	size_t len = 0;
-	if (dht_lsp_answer_error(out->data, DP_PKT_CAP, &w->lsp, &len) != LC_OK) {
+	if (dht_lsp_answer_error(out->data, DP_PKT_CAP, &in->msg.lsp, &len) != LC_OK) {
 		dp_pool_put(&w->pool, out);
 		return;
 	}
-	queue_answer(w, in, out, len, dht_lsp_status_of(w->lsp.err));
+	queue_answer(w, in, out, len, dht_lsp_status_of(in->msg.lsp.err));
 }
 
 static unsigned status_of(enum dp_update_status st)
@@ -156,7 +158,7 @@ void dp_reply_lsp_refused(struct dp_worker *w, const struct dp_pkt *in, enum dp_
 {
 	unsigned status = status_of(st);
 	struct dht_lsp_builder b;
-	struct dp_pkt *out = answer_begin(w, &b, status);
+	struct dp_pkt *out = answer_begin(w, in, &b, status);
 	if (out == NULL) {
 		return;
 	}

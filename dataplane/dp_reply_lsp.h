@@ -11,7 +11,7 @@
 #include "dataplane/dp_update.h"
 #include "dataplane/dp_worker_internal.h"
 
-/** An answer of @p status and nothing else to the LSP request in w->lsp, received in @p in. */
+/** An answer of @p status and nothing else to the LSP request in in->msg.lsp, received in @p in. */
 void dp_reply_lsp_status(struct dp_worker *w, const struct dp_pkt *in, unsigned status);
 
 /** An answer carrying the live bindings @p bs (OK), or NOT_FOUND when there are none and

@@ -34,10 +34,11 @@ int dp_sip_to_tag(struct dp_mac *mac, const uint8_t key[DP_MAC_KEY_LEN], const s
 	return ret;
 }
 
-bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct dp_addr *src,
-		    unsigned code, const char *reason)
+bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct sip_msg *m,
+		    const struct dp_addr *src, unsigned code, const char *reason)
 {
 	rp->w = w;
+	rp->req = m;
 	rp->src = *src;
 	rp->code = code;
 	rp->out = dp_pool_get(&w->pool);
@@ -53,12 +54,12 @@ bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct dp_ad
 	/* a libcrypto failure leaves the tag NULL: the builder refuses, dp_reply_end counts it */
 	char tag[SIP_RESP_TAG_LEN];
 	const char *to_tag = NULL;
-	if (sip_resp_wants_tag(&w->msg, code) &&
-	    dp_sip_to_tag(&w->mac, w->cfg->tag_key, &w->msg, tag) == LC_OK) {
+	if (sip_resp_wants_tag(m, code) &&
+	    dp_sip_to_tag(&w->mac, w->cfg->tag_key, m, tag) == LC_OK) {
 		to_tag = tag;
 	}
 	sip_resp_init(&rp->r, rp->out->data, DP_PKT_CAP);
-	sip_resp_start(&rp->r, &w->msg, code, reason, &rp->peer, to_tag);
+	sip_resp_start(&rp->r, m, code, reason, &rp->peer, to_tag);
 	sip_resp_server(&rp->r, w->cfg->server);
 	return true;
 }
@@ -110,36 +111,37 @@ void dp_reply_end(struct dp_reply *rp)
 	}
 	rp->out->len = (uint32_t)len;
 	rp->out->sock = DP_SOCK_SIP;
-	if (!maddr_dest(&w->msg, &rp->out->peer)) {
+	if (!maddr_dest(rp->req, &rp->out->peer)) {
 		rp->out->peer = rp->src;
-		rp->out->peer.port = sip_resp_port(&w->msg, &rp->peer);
+		rp->out->peer.port = sip_resp_port(rp->req, &rp->peer);
 	}
 	lc_counter_inc(&w->stats.sip_resp[dp_code_idx(rp->code)]);
 	dp_tx_push(w, rp->out);
 }
 
-void dp_reply_simple(struct dp_worker *w, const struct dp_addr *src, unsigned code,
-		     const char *reason)
+void dp_reply_simple(struct dp_worker *w, const struct sip_msg *m, const struct dp_addr *src,
+		     unsigned code, const char *reason)
 {
 	struct dp_reply rp;
-	if (dp_reply_begin(&rp, w, src, code, reason)) {
+	if (dp_reply_begin(&rp, w, m, src, code, reason)) {
 		dp_reply_end(&rp);
 	}
 }
 
-void dp_reply_allow(struct dp_worker *w, const struct dp_addr *src, unsigned code)
+void dp_reply_allow(struct dp_worker *w, const struct sip_msg *m, const struct dp_addr *src,
+		    unsigned code)
 {
 	struct dp_reply rp;
-	if (dp_reply_begin(&rp, w, src, code, NULL)) {
+	if (dp_reply_begin(&rp, w, m, src, code, NULL)) {
 		sip_resp_allow(&rp.r, DP_ALLOW);
 		dp_reply_end(&rp);
 	}
 }
 
-void dp_reply_options(struct dp_worker *w, const struct dp_addr *src)
+void dp_reply_options(struct dp_worker *w, const struct sip_msg *m, const struct dp_addr *src)
 {
 	struct dp_reply rp;
-	if (dp_reply_begin(&rp, w, src, 200, NULL)) {
+	if (dp_reply_begin(&rp, w, m, src, 200, NULL)) {
 		sip_resp_allow(&rp.r, DP_ALLOW);
 		sip_resp_supported(&rp.r, DP_SUPPORTED);
 		sip_resp_header(&rp.r, "Accept", sip_str_make("application/sdp", 15));
@@ -182,11 +184,11 @@ unsigned dp_contacts_of(const struct dp_worker *w, const struct dp_bindings *b,
 	return b->n;
 }
 
-void dp_reply_register_ok(struct dp_worker *w, const struct dp_addr *src,
+void dp_reply_register_ok(struct dp_worker *w, const struct sip_msg *m, const struct dp_addr *src,
 			  const struct dp_contact *c, unsigned n)
 {
 	struct dp_reply rp;
-	if (!dp_reply_begin(&rp, w, src, 200, NULL)) {
+	if (!dp_reply_begin(&rp, w, m, src, 200, NULL)) {
 		return;
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -202,7 +204,7 @@ void dp_reply_register_ok(struct dp_worker *w, const struct dp_addr *src,
 				 (int64_t)c[i].expires_s, instance, reg_id);
 	}
 	char path_buf[2048];
-	struct dht_bytes path = dp_sip_path_of(&w->msg, path_buf, sizeof(path_buf));
+	struct dht_bytes path = dp_sip_path_of(m, path_buf, sizeof(path_buf));
 	if (path.len > 0) {
 		sip_resp_header(&rp.r, "Path", sip_str_make(path.p, path.len));
 	}
@@ -210,39 +212,39 @@ void dp_reply_register_ok(struct dp_worker *w, const struct dp_addr *src,
 	dp_reply_end(&rp);
 }
 
-void dp_reply_register_refused(struct dp_worker *w, const struct dp_addr *src,
-			       enum dp_update_status st)
+void dp_reply_register_refused(struct dp_worker *w, const struct sip_msg *m,
+			       const struct dp_addr *src, enum dp_update_status st)
 {
 	struct dp_reply rp;
 	switch (st) {
 	case DP_UPDATE_TOO_BRIEF:
-		if (dp_reply_begin(&rp, w, src, 423, NULL)) {
+		if (dp_reply_begin(&rp, w, m, src, 423, NULL)) {
 			sip_resp_min_expires(&rp.r, w->cfg->min_expires_s);
 			dp_reply_end(&rp);
 		}
 		return;
 	case DP_UPDATE_FULL:
-		if (dp_reply_begin(&rp, w, src, 503, "Location store full")) {
+		if (dp_reply_begin(&rp, w, m, src, 503, "Location store full")) {
 			sip_resp_retry_after(&rp.r, w->cfg->retry_after_s);
 			dp_reply_end(&rp);
 		}
 		return;
 	case DP_UPDATE_NO_QUORUM:
 		/* RFC 3261 §21.5.4: a temporary condition; the UA or its proxy tries again later */
-		if (dp_reply_begin(&rp, w, src, 503, "Write quorum unavailable")) {
+		if (dp_reply_begin(&rp, w, m, src, 503, "Write quorum unavailable")) {
 			sip_resp_retry_after(&rp.r, w->cfg->retry_after_s);
 			dp_reply_end(&rp);
 		}
 		return;
 	case DP_UPDATE_STALE:
-		dp_reply_simple(w, src, 400, "CSeq out of order");
+		dp_reply_simple(w, m, src, 400, "CSeq out of order");
 		return;
 	case DP_UPDATE_TOO_MANY:
-		dp_reply_simple(w, src, 403, "Too many contacts");
+		dp_reply_simple(w, m, src, 403, "Too many contacts");
 		return;
 	default:
 		/* the store refused what it said would fit: say so rather than lie */
-		dp_reply_simple(w, src, 500, "Binding store refused the update");
+		dp_reply_simple(w, m, src, 500, "Binding store refused the update");
 		return;
 	}
 }
@@ -268,16 +270,16 @@ static void rank(struct dp_contact *c, unsigned n)
 	}
 }
 
-void dp_reply_redirect(struct dp_worker *w, const struct dp_addr *src, struct dp_contact *c,
-		       unsigned n)
+void dp_reply_redirect(struct dp_worker *w, const struct sip_msg *m, const struct dp_addr *src,
+		       struct dp_contact *c, unsigned n)
 {
 	if (n == 0) {
-		dp_reply_simple(w, src, 404, NULL);
+		dp_reply_simple(w, m, src, 404, NULL);
 		return;
 	}
 	rank(c, n);
 	struct dp_reply rp;
-	if (!dp_reply_begin(&rp, w, src, 302, NULL)) {
+	if (!dp_reply_begin(&rp, w, m, src, 302, NULL)) {
 		return;
 	}
 	for (unsigned i = 0; i < n; i++) {

@@ -20,7 +20,8 @@
 /* One response being built. Owner: the worker, on its stack. */
 struct dp_reply {
 	struct dp_worker *w;
-	struct dp_addr src; /* where the request came from */
+	const struct sip_msg *req; /* the request answered (borrowed) */
+	struct dp_addr src;	   /* where it came from */
 	struct dp_pkt *out;
 	struct sip_resp r;
 	struct sip_peer peer;
@@ -39,19 +40,19 @@ LC_MUSTCHECK int dp_sip_to_tag(struct dp_mac *mac, const uint8_t key[DP_MAC_KEY_
 			       const struct sip_msg *req, char out[SIP_RESP_TAG_LEN]);
 
 /**
- * Start a response to w->msg, which came in @p in: status line, Vias, From, To, Call-ID, CSeq and
+ * Start a response to the request @p m (borrowed until dp_reply_end), which came from @p src: status line, Vias, From, To, Call-ID, CSeq and
  * Server. @return false when no packet buffer was free (counted; the request goes unanswered and
  * the client retransmits).
  */
-bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct dp_addr *src,
-		    unsigned code, const char *reason);
+bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct sip_msg *m,
+		    const struct dp_addr *src, unsigned code, const char *reason);
 
 /** Finish and queue it (RFC 3581 / §18.2.2 destination). */
 void dp_reply_end(struct dp_reply *rp);
 
 /** A response with no extra header fields. */
-void dp_reply_simple(struct dp_worker *w, const struct dp_addr *src, unsigned code,
-		     const char *reason);
+void dp_reply_simple(struct dp_worker *w, const struct sip_msg *m, const struct dp_addr *src,
+		     unsigned code, const char *reason);
 
 /* One contact of an answer, read from the local store or from the owner's LSP answer. */
 struct dp_contact {
@@ -65,23 +66,24 @@ struct dp_contact {
 unsigned dp_contacts_of(const struct dp_worker *w, const struct dp_bindings *b,
 			struct dp_contact *out);
 
-/** 200 OK to the REGISTER in w->msg: the contacts, the request's Path, Date (§10.3 step 8). */
-void dp_reply_register_ok(struct dp_worker *w, const struct dp_addr *src,
+/** 200 OK to the REGISTER @p m: the contacts, the request's Path, Date (§10.3 step 8). */
+void dp_reply_register_ok(struct dp_worker *w, const struct sip_msg *m, const struct dp_addr *src,
 			  const struct dp_contact *c, unsigned n);
 
-/** The REGISTER in w->msg was refused: 423 + Min-Expires, 503 + Retry-After, 400, 403, 500. */
-void dp_reply_register_refused(struct dp_worker *w, const struct dp_addr *src,
-			       enum dp_update_status st);
+/** The REGISTER @p m was refused: 423 + Min-Expires, 503 + Retry-After, 400, 403, 500. */
+void dp_reply_register_refused(struct dp_worker *w, const struct sip_msg *m,
+			       const struct dp_addr *src, enum dp_update_status st);
 
 /** 302 with the contacts ranked by q (reordered in place), or 404 when there are none. */
-void dp_reply_redirect(struct dp_worker *w, const struct dp_addr *src, struct dp_contact *c,
-		       unsigned n);
+void dp_reply_redirect(struct dp_worker *w, const struct sip_msg *m, const struct dp_addr *src,
+		       struct dp_contact *c, unsigned n);
 
 /** @p code (405 or 501) with Allow (RFC 3261 §8.2.1). */
-void dp_reply_allow(struct dp_worker *w, const struct dp_addr *src, unsigned code);
+void dp_reply_allow(struct dp_worker *w, const struct sip_msg *m, const struct dp_addr *src,
+		    unsigned code);
 
 /** 200 to an OPTIONS for the node itself: Allow, Supported, Accept (§11.2). */
-void dp_reply_options(struct dp_worker *w, const struct dp_addr *src);
+void dp_reply_options(struct dp_worker *w, const struct sip_msg *m, const struct dp_addr *src);
 
 /** The request's Path values, joined with ", ", into @p buf (RFC 3327: stored with the binding,
  * and echoed in the 200 to a REGISTER). */

@@ -41,7 +41,7 @@ static bool redirectable(enum sip_method m)
 
 unsigned dp_sip_classify(struct dp_worker *w, struct dp_pkt *pkt)
 {
-	struct sip_msg *m = &w->msg;
+	struct sip_msg *m = &pkt->msg.sip;
 	struct dp_req *r = &pkt->req;
 	r->key_ok = false;
 	r->fwd = NULL;
@@ -66,13 +66,6 @@ unsigned dp_sip_classify(struct dp_worker *w, struct dp_pkt *pkt)
 	return r->fwd != NULL ? w->id : dht_shard_of(r->key.id, w->node->nworkers);
 }
 
-void dp_sip_reparse(struct dp_worker *w, struct dp_pkt *pkt)
-{
-	/* the same bytes parsed by the same code: the result (w->msg.err too) is classify's */
-	int ret = sip_parse(&w->msg, pkt->data, pkt->len);
-	(void)ret;
-}
-
 bool dp_domain_served(const struct dp_cfg *cfg, struct sip_str host)
 {
 	if (cfg->ndomains == 0) {
@@ -90,9 +83,9 @@ bool dp_domain_served(const struct dp_cfg *cfg, struct sip_str host)
 }
 
 /* 420 Bad Extension when Require names an extension we do not support (RFC 3261 §8.2.2.3). */
-static bool require_refused(struct dp_worker *w, const struct dp_addr *src)
+static bool require_refused(struct dp_worker *w, const struct sip_msg *m, const struct dp_addr *src)
 {
-	const struct sip_tags *req = &w->msg.require;
+	const struct sip_tags *req = &m->require;
 	char list[512];
 	size_t len = 0;
 	for (unsigned i = 0; i < req->n; i++) {
@@ -113,32 +106,32 @@ static bool require_refused(struct dp_worker *w, const struct dp_addr *src)
 		return false;
 	}
 	struct dp_reply rp;
-	if (dp_reply_begin(&rp, w, src, 420, NULL)) {
+	if (dp_reply_begin(&rp, w, m, src, 420, NULL)) {
 		sip_resp_header(&rp.r, "Unsupported", sip_str_make(list, len));
 		dp_reply_end(&rp);
 	}
 	return true;
 }
 
-static void answer_parse_error(struct dp_worker *w, const struct dp_addr *src)
+static void answer_parse_error(struct dp_worker *w, const struct sip_msg *m,
+			       const struct dp_addr *src)
 {
-	const struct sip_msg *m = &w->msg;
 	if (!sip_msg_can_reply(m)) {
 		lc_counter_inc(&w->stats.drop[DP_DROP_UNPARSABLE]);
 		return;
 	}
 	lc_counter_inc(&w->stats.sip_req[m->method_id]);
 	if (m->method_id != SIP_METHOD_ACK) {
-		dp_reply_simple(w, src, sip_msg_error_status(m), lc_strerror(m->err));
+		dp_reply_simple(w, m, src, sip_msg_error_status(m), lc_strerror(m->err));
 	}
 }
 
 void dp_sip_handle(struct dp_worker *w, struct dp_pkt *in)
 {
-	const struct sip_msg *m = &w->msg;
+	const struct sip_msg *m = &in->msg.sip;
 	const struct dp_addr *src = &in->peer;
 	if (m->err != LC_OK) {
-		answer_parse_error(w, src);
+		answer_parse_error(w, m, src);
 		return;
 	}
 	if (!m->is_request) {
@@ -151,15 +144,15 @@ void dp_sip_handle(struct dp_worker *w, struct dp_pkt *in)
 		return;
 	}
 	if (m->max_forwards == 0) {
-		dp_reply_simple(w, src, 483, NULL);
+		dp_reply_simple(w, m, src, 483, NULL);
 		return;
 	}
 	bool sip_uri = m->ruri.scheme_id == SIP_SCHEME_SIP || m->ruri.scheme_id == SIP_SCHEME_SIPS;
 	if (!sip_uri && (m->ruri.scheme_id != SIP_SCHEME_TEL || method == SIP_METHOD_REGISTER)) {
-		dp_reply_simple(w, src, 416, NULL);
+		dp_reply_simple(w, m, src, 416, NULL);
 		return;
 	}
-	if (method != SIP_METHOD_CANCEL && require_refused(w, src)) {
+	if (method != SIP_METHOD_CANCEL && require_refused(w, m, src)) {
 		return;
 	}
 	if (method == SIP_METHOD_REGISTER) {
@@ -168,14 +161,14 @@ void dp_sip_handle(struct dp_worker *w, struct dp_pkt *in)
 		}
 		dp_register(w, in);
 	} else if (method == SIP_METHOD_CANCEL) {
-		dp_reply_simple(w, src, 200, NULL);
+		dp_reply_simple(w, m, src, 200, NULL);
 	} else if (method == SIP_METHOD_BYE || sip_str_present(m->to.tag)) {
-		dp_reply_simple(w, src, 481, NULL);
+		dp_reply_simple(w, m, src, 481, NULL);
 	} else if (method == SIP_METHOD_OPTIONS && !sip_str_present(m->ruri.user)) {
-		dp_reply_options(w, src);
+		dp_reply_options(w, m, src);
 	} else if (redirectable(method)) {
 		dp_redirect(w, in);
 	} else {
-		dp_reply_allow(w, src, method == SIP_METHOD_UNKNOWN ? 501 : 405);
+		dp_reply_allow(w, m, src, method == SIP_METHOD_UNKNOWN ? 501 : 405);
 	}
 }

@@ -260,7 +260,7 @@ static bool emit_step(struct dp_worker *w, struct dp_task *t, uint64_t *cursor, 
 
 static bool apply_all(struct dp_worker *w, struct dp_task *t)
 {
-	struct dht_lsp_ovl_msg *m = &w->ovl;
+	struct dht_lsp_ovl_msg *m = &w->frame_msg;
 	if (dht_lsp_ovl_parse(m, t->frame, t->frame_len) != LC_OK) {
 		return true;
 	}

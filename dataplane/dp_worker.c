@@ -179,13 +179,7 @@ static unsigned drain_rings(struct dp_worker *w, uint64_t *returned_to)
 		n = lc_ring_dequeue_burst(o->to[w->id], (void **)pkts, DP_BURST);
 		for (unsigned i = 0; i < n; i++) {
 			lc_counter_inc(&w->stats.handoff_in);
-			/* its key and route came with it (pkt->req); the message is parsed again
-			 * here, since a parsed sip_msg is 28 KB, too big to travel */
-			if (pkts[i]->sock == DP_SOCK_SIP) {
-				dp_sip_reparse(w, pkts[i]);
-			} else {
-				dp_lsp_reparse(w, pkts[i]);
-			}
+			/* its parse, key and route came with it (pkt->msg, pkt->req) */
 			handle(w, pkts[i]);
 			release(w, pkts[i]);
 		}

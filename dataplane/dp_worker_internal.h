@@ -98,7 +98,7 @@ struct dp_worker {
 	struct dp_pkt *tx[DP_TX_MAX];
 	LC_CACHE_ALIGNED struct dp_stats stats;
 	/* tasks (dp_task.c): the lanes, emitted frames (zeroed at creation, like every field
-	 * before msg) */
+	 * before skeleton) */
 	struct dp_task_lane lane[DP_LANES];
 	struct lc_ring *frames; /* worker -> control */
 	bool emit_stalled;	/* the frame ring was full: the emit waits for control's kick */
@@ -110,10 +110,10 @@ struct dp_worker {
 	struct dht_aor *emit_batch[32];
 	dht_id_t emit_ids[32];
 	struct dp_mac mac; /* tags and PRFs (dp_mac.h): made at start, re-keyed per call */
-	/* scratch: the message being handled, parsed (its key and route travel in dp_pkt.req) */
-	struct sip_msg msg;
-	struct dht_lsp_msg lsp;
-	struct dht_lsp_ovl_msg ovl; /* a replication message (dp_repl.c) */
+	/* scratch: a forwarded SIP request's skeleton, parsed back from the owner's answer
+	 * (dp_fwd.c), and a frame of a range transfer (dp_task.c) */
+	struct sip_msg skeleton;
+	struct dht_lsp_ovl_msg frame_msg;
 };
 
 /* Run a slice of each lane's current task (dp_task.c); false when none made progress. */
@@ -169,15 +169,14 @@ void dp_tx_push_member(struct dp_worker *w, struct dp_pkt *p);
  * arrival the backend cannot tell (rx_ms 0) is never stale. Context: the worker; fast path. */
 bool dp_write_stale(struct dp_worker *w, const struct dp_pkt *p);
 
-/* The SIP side (dp_sip.c): parse @p pkt into w->msg, set pkt->req (its key and route), and name
- * the shard that must handle it (w->id when any worker can). */
+/* The SIP side (dp_sip.c): parse @p pkt into pkt->msg.sip, set pkt->req (its key and route), and
+ * name the shard that must handle it (w->id when any worker can). Context: the worker that
+ * received it, inside a burst (w->rt held). */
 unsigned dp_sip_classify(struct dp_worker *w, struct dp_pkt *pkt);
-/* Parse a packet another worker classified into w->msg again (pkt->req is kept). */
-void dp_sip_reparse(struct dp_worker *w, struct dp_pkt *pkt);
-/* Handle the SIP datagram classify (or reparse) just parsed into w->msg. */
+/* Handle the SIP datagram classify parsed, on the worker of its shard (its parse and pkt->req
+ * travelled with it). */
 void dp_sip_handle(struct dp_worker *w, struct dp_pkt *pkt);
 
-/* The LSP side (dp_lsp.c), same contract. */
+/* The LSP side (dp_lsp.c), same contract (pkt->msg.lsp, or pkt->msg.ovl between nodes). */
 unsigned dp_lsp_classify(struct dp_worker *w, struct dp_pkt *pkt);
-void dp_lsp_reparse(struct dp_worker *w, struct dp_pkt *pkt);
 void dp_lsp_handle(struct dp_worker *w, struct dp_pkt *pkt);

@@ -107,7 +107,8 @@ static size_t answer(char *buf, size_t cap, uint8_t type, uint64_t txn, const ch
 /* Deliver an answer to the facing node; the packet it sends, or NULL. @p taken: it claimed it. */
 static struct dp_pkt *deliver(const char *buf, size_t len, bool *taken)
 {
-	*taken = dht_lsp_parse(&w->lsp, buf, len) == LC_OK && dp_fwd_answer(w);
+	static struct dp_pkt answer; /* the answer as the facing node received it, parsed */
+	*taken = dht_lsp_parse(&answer.msg.lsp, buf, len) == LC_OK && dp_fwd_answer(w, &answer);
 	return take_tx();
 }
 
@@ -118,11 +119,11 @@ static void test_sip_lookup(void)
 	static struct dp_pkt in;
 	bool taken;
 	in.peer = ua;
-	ok(sip_parse(&w->msg, invite, strlen(invite)) == LC_OK &&
-		   dp_key_of_uri(&in.req.key, &w->msg.ruri, OVERLAY),
+	ok(sip_parse(&in.msg.sip, invite, strlen(invite)) == LC_OK &&
+		   dp_key_of_uri(&in.req.key, &in.msg.sip.ruri, OVERLAY),
 	   "the INVITE parses; its key is the Request-URI's AOR");
 	char tag[SIP_RESP_TAG_LEN + 1] = {0};
-	is_int(dp_sip_to_tag(&w->mac, cfg.tag_key, &w->msg, tag), LC_OK, "the INVITE's To tag");
+	is_int(dp_sip_to_tag(&w->mac, cfg.tag_key, &in.msg.sip, tag), LC_OK, "the INVITE's To tag");
 	dp_fwd_lookup(w, &in, &owner);
 	struct dp_pkt *out = take_tx();
 	ok(out != NULL && out->sock == DP_SOCK_LSP && out->peer.port == 7001,
@@ -194,8 +195,8 @@ static void test_lsp_relay(void)
 	memcpy(in->data, creq, clen);
 	in->len = (uint32_t)clen;
 	in->peer = ua;
-	ok(dht_lsp_parse(&w->lsp, in->data, in->len) == LC_OK, "an LSP client's LOOKUP");
-	ok(dp_key_of_bytes(&in->req.key, w->lsp.key, OVERLAY), "its store key");
+	ok(dht_lsp_parse(&in->msg.lsp, in->data, in->len) == LC_OK, "an LSP client's LOOKUP");
+	ok(dp_key_of_bytes(&in->req.key, in->msg.lsp.key, OVERLAY), "its store key");
 	dp_fwd_lsp(w, in, &owner);
 	struct dp_pkt *out = take_tx();
 	ok(out != NULL && out->peer.port == 7001, "relayed to the owner");
