@@ -24,6 +24,8 @@
 #include "sipparse/sip_uri.h"
 
 #define DP_BURST 32
+#define DP_PREFETCH_STEPS 4 /* dht_store_prefetch_step's steps run over a burst */
+#define DP_PREFETCH_MIN 3   /* the smallest burst worth them */
 #define DP_TX_MAX (2 * DP_BURST)
 #define DP_POOL_SIZE 1024	   /* packets per worker: a power of two, it sizes the rings too */
 #define DP_EXPIRE_BUDGET 64	   /* bindings reaped per busy loop */

@@ -500,6 +500,49 @@ void dht_store_prefetch(const struct dht_store *s, dht_id_t id)
 	__builtin_prefetch(&s->index[home_of(s, (uint32_t)(id_mix(id) >> 32))]);
 }
 
+/* The AOR record the index names for @p id at its home slot or the next few (by the tag alone,
+ * without comparing keys: a guess for prefetching), or NULL. */
+static const struct dht_aor *aor_guess(const struct dht_store *s, dht_id_t id)
+{
+	uint64_t m = id_mix(id);
+	uint32_t pos = home_of(s, (uint32_t)(m >> 32));
+	uint32_t tag = (uint32_t)m << s->idx_bits;
+	for (unsigned i = 0; i < 4; i++, pos = (pos + 1) & s->index_mask) {
+		uint32_t v = s->index[pos];
+		if (v == 0) {
+			return NULL;
+		}
+		if ((v & ~s->idx_mask) == tag) {
+			return aor_at(s, v & s->idx_mask);
+		}
+	}
+	return NULL;
+}
+
+void dht_store_prefetch_step(const struct dht_store *s, dht_id_t id, unsigned step)
+{
+	if (step == 0) {
+		dht_store_prefetch(s, id);
+		return;
+	}
+	const struct dht_aor *a = aor_guess(s, id);
+	if (a == NULL) {
+		return;
+	}
+	if (step == 1) {
+		__builtin_prefetch(a);
+		return;
+	}
+	__builtin_prefetch(dht_var_ptr(&s->var, a->key));
+	if (a->count > 0) {
+		const struct dht_binding *b = bind_at(s, a->head);
+		__builtin_prefetch(b);
+		if (step >= 3) {
+			__builtin_prefetch(dht_var_ptr(&s->var, b->var));
+		}
+	}
+}
+
 struct dht_aor *dht_store_find(struct dht_store *s, dht_id_t id, const char *key, size_t len)
 {
 	if (LC_UNLIKELY(len > DHT_KEY_MAX)) {

@@ -276,6 +276,18 @@ void dht_store_stats_get(const struct dht_store *s, struct dht_store_stats *out)
  */
 void dht_store_prefetch(const struct dht_store *s, dht_id_t id);
 
+/**
+ * One step of a lookup's memory, fetched ahead for a burst of keys (MICA-style, each step reads
+ * only what the one before fetched): step 0 the index slot (dht_store_prefetch), 1 the AOR
+ * record the slot names, 2 its key block and first binding, 3 also that binding's block. Run a
+ * step for every key of the burst before the next step, and the lookups after the last: the
+ * dependent cache misses of the keys then overlap instead of queueing one behind another. The
+ * record is found by the index's tag alone (a guess; the lookup compares keys). Never faults,
+ * changes nothing.
+ * Context: the shard's worker; fast path.
+ */
+void dht_store_prefetch_step(const struct dht_store *s, dht_id_t id, unsigned step);
+
 /* The cursor value dht_store_walk leaves when every key has been visited. */
 #define DHT_STORE_WALK_END UINT64_MAX
 
