@@ -86,6 +86,7 @@
 	X(LC_ELSP_TRUNCATED, -1204, "LSP body shorter than its length")                            \
 	X(LC_ELSP_TRAILING, -1205, "Bytes after the LSP body")                                     \
 	X(LC_ELSP_TYPE, -1206, "Unknown LSP message type")                                         \
+	X(LC_ELSP_OVERLAY, -1207, "LSP message of another overlay")                                \
 	/* LSP TLVs */                                                                             \
 	X(LC_ELSP_TLV_SHORT, -1220, "TLV header overruns its container")                           \
 	X(LC_ELSP_TLV_OVERRUN, -1221, "TLV value overruns its container")                          \

@@ -21,6 +21,7 @@
 #include "control/ctl_admin.h"
 #include "dataplane/dp_dpdk.h"
 #include "dht/dht_key.h"
+#include "dht/lsp.h"
 
 #define MAX_CONFIG_DEPTH 4
 
@@ -205,6 +206,18 @@ static int f_one_hop_max(struct parse_ctx *pc, const char *n, const char *v)
 	return ret;
 }
 
+static int f_overlay_batch(struct parse_ctx *pc, const char *n, const char *v)
+{
+	uint32_t x = 0;
+	int ret = u32_flag(pc, n, v, 0, DHT_LSP_MAX_MSG, &x);
+	if (ret == LC_OK && x != 0 && x < CTL_BATCH_MIN) {
+		return fail(pc, "--%s: '%s' is below %u bytes (0 turns batching off)", n, v,
+			    CTL_BATCH_MIN);
+	}
+	pc->cfg->overlay_batch = x;
+	return ret;
+}
+
 static int f_dataplane(struct parse_ctx *pc, const char *n, const char *v)
 {
 	if (strcmp(v, "sock") == 0) {
@@ -381,6 +394,11 @@ static const struct flag flags[] = {
 	{"successors", f_successors, "N", "successor list length, 1..32 (default 8)"},
 	{"one-hop-max", f_one_hop_max, "N",
 	 "full membership view (one-hop routing) up to N nodes (default 4096)"},
+	{"overlay-batch", f_overlay_batch, "BYTES",
+	 "datagrams to the same member in one burst leave together, as one\n"
+	 "                               LSP BATCH of at most BYTES (default 1472, one Ethernet\n"
+	 "                               frame; 8192 when --lsp is a loopback address; 0: never;\n"
+	 "                               every member must speak BATCH)"},
 	{"dataplane", f_dataplane, "sock|dpdk", "packet I/O backend (default sock)"},
 	{"dpdk-args", f_dpdk_args, "\"EAL ARGS\"",
 	 "EAL arguments with --dataplane dpdk, split like a shell does, e.g.\n"
@@ -511,6 +529,7 @@ void ctl_cfg_defaults(struct ctl_cfg *cfg)
 	snprintf(cfg->overlay, sizeof(cfg->overlay), "locus.invalid");
 	cfg->replicas = 3;
 	cfg->write_quorum = 2;
+	cfg->overlay_batch = CTL_BATCH_AUTO;
 	cfg->successors = 8;
 	cfg->one_hop_max = 4096;
 	cfg->min_expires_s = 60;
@@ -660,6 +679,21 @@ const char *ctl_cfg_usage(void)
 	return text;
 }
 
+/* Whether the node's LSP address is a loopback one (127.0.0.0/8, ::1): its datagrams never
+ * leave the host, so a batch larger than an Ethernet frame costs no IP fragments. */
+static bool lsp_on_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+		return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+	}
+	return false;
+}
+
 void ctl_cfg_to_dp(const struct ctl_cfg *cfg, struct dp_cfg *dp,
 		   const uint8_t tag_key[DP_MAC_KEY_LEN], const uint8_t ctx_key[DP_MAC_KEY_LEN])
 {
@@ -673,6 +707,9 @@ void ctl_cfg_to_dp(const struct ctl_cfg *cfg, struct dp_cfg *dp,
 	memcpy(dp->ctx_key, ctx_key, DP_MAC_KEY_LEN);
 	dp->overlay_id = dht_seed_of(cfg->overlay, strlen(cfg->overlay));
 	dp->write_quorum = cfg->write_quorum;
+	dp->batch_bytes = cfg->overlay_batch != CTL_BATCH_AUTO ? cfg->overlay_batch
+			  : lsp_on_loopback(&cfg->lsp)	       ? CTL_BATCH_LOOPBACK
+							       : CTL_BATCH_DEFAULT;
 	dp->ndomains = cfg->ndomains;
 	memcpy(dp->domain, cfg->domain, sizeof(dp->domain));
 	snprintf(dp->server, sizeof(dp->server), "locus/%s", LOCUS_VERSION);

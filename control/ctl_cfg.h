@@ -16,6 +16,13 @@
 #include "dataplane/dp_cfg.h"
 
 #define CTL_CFG_PATH_MAX 1024
+/* --overlay-batch's default: the UDP payload of an Ethernet frame, so a batch is never sent in
+ * IP fragments; on a loopback address (an MTU of 64 KB) a larger one, which saves more system
+ * calls (bench/results/2026-12-07-ring-batch.md). */
+#define CTL_BATCH_DEFAULT 1472
+#define CTL_BATCH_LOOPBACK 8192
+#define CTL_BATCH_AUTO UINT32_MAX /* not given: one of the two above, by --lsp's address */
+#define CTL_BATCH_MIN 512	  /* smaller batches would rarely hold two messages */
 
 /* Owner: main(); filled once at start. */
 struct ctl_cfg {
@@ -25,11 +32,12 @@ struct ctl_cfg {
 	bool has_join;
 	struct sockaddr_storage join;
 	char overlay[DP_DOMAIN_MAX + 1];
-	unsigned workers;      /* 0: one per online CPU */
-	unsigned replicas;     /* R: copies of each key */
-	unsigned write_quorum; /* W: copies that hold a write before it is answered */
-	unsigned successors;   /* successor list length */
-	unsigned one_hop_max;  /* full view (one hop) up to this many nodes */
+	unsigned workers;	/* 0: one per online CPU */
+	unsigned replicas;	/* R: copies of each key */
+	unsigned write_quorum;	/* W: copies that hold a write before it is answered */
+	uint32_t overlay_batch; /* --overlay-batch: largest BATCH datagram, 0: none, or AUTO */
+	unsigned successors;	/* successor list length */
+	unsigned one_hop_max;	/* full view (one hop) up to this many nodes */
 	bool dpdk;
 	char dpdk_args[512];
 	unsigned dpdk_mbufs;	    /* --dpdk-mbufs */

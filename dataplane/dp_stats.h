@@ -31,7 +31,8 @@
 	X(DP_DROP_AUTH_REPLAY, "auth_replay")	       /* a tagged datagram seen before, or old */ \
 	X(DP_DROP_AUTH_NO_KEY, "auth_no_key")	       /* to a member with no link yet */          \
 	X(DP_DROP_AUTH_REQUIRED, "auth_required")      /* a member's message without a tag */      \
-	X(DP_DROP_STALE_WRITE, "stale_write")	       /* a write that waited too long here */
+	X(DP_DROP_STALE_WRITE, "stale_write")	       /* a write that waited too long here */     \
+	X(DP_DROP_BATCH_UNTRUSTED, "batch_untrusted")  /* a BATCH from a non-member */
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, text) name,
@@ -74,6 +75,9 @@ struct dp_stats {
 	lc_counter_t repl_in;	  /* replica entries applied (or already held) */
 	lc_counter_t auth_tx;	  /* datagrams to members tagged (dp_auth.c) */
 	lc_counter_t auth_rx;	  /* datagrams from members whose tag passed */
+	lc_counter_t batch_out;	  /* BATCH datagrams sent (dp_batch.c), */
+	lc_counter_t batched_out; /* carrying this many messages */
+	lc_counter_t batch_in;	  /* BATCH datagrams received from members */
 };
 
 /** Counter index of a status code. */

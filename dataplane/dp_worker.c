@@ -26,7 +26,9 @@
 #include <urcu/urcu-qsbr.h>
 
 #include "common/lc_error.h"
+#include "dataplane/dp_batch.h"
 #include "dataplane/dp_worker_internal.h"
+#include "dht/lsp_batch.h"
 
 #define IDLE_WAIT_MS 100
 #define DRAIN_MAX_MS 2000
@@ -87,7 +89,7 @@ void dp_tx_push(struct dp_worker *w, struct dp_pkt *p)
 void dp_tx_push_member(struct dp_worker *w, struct dp_pkt *p)
 {
 	p->flags = DP_PKT_TO_MEMBER;
-	dp_tx_push(w, p);
+	dp_batch_hold(w, p);
 }
 
 bool dp_write_stale(struct dp_worker *w, const struct dp_pkt *p)
@@ -158,13 +160,40 @@ static void handle_burst(struct dp_worker *w, struct dp_pkt **pkts, unsigned n)
 	}
 }
 
-/* Route each received datagram to the shard that owns its key, then handle ours. Returns the
- * bitmask of workers that were handed something (to wake). */
+/* A burst being routed: this shard's datagrams, to handle together, and the workers handed
+ * something (to wake). */
+struct routing {
+	struct dp_pkt *mine[DP_BURST];
+	unsigned nmine;
+	uint64_t handed;
+};
+
+/* Classify one datagram (or one message of a BATCH) and route it to the shard that owns its
+ * key: ours waits in @p arg for handle_burst, another's is handed over. */
+static void route_one(struct dp_worker *w, struct dp_pkt *p, void *arg)
+{
+	struct routing *r = arg;
+	unsigned shard = p->sock == DP_SOCK_SIP ? dp_sip_classify(w, p) : dp_lsp_classify(w, p);
+	if (shard == w->id) {
+		r->mine[r->nmine++] = p;
+		if (r->nmine == DP_BURST) { /* a burst of batches: handle in bursts */
+			handle_burst(w, r->mine, r->nmine);
+			r->nmine = 0;
+		}
+	} else if (lc_ring_enqueue_burst(w->to[shard], (void *const *)&p, 1) == 1) {
+		lc_counter_inc(&w->stats.handoff_out);
+		r->handed |= 1ull << shard;
+	} else {
+		lc_counter_inc(&w->stats.drop[DP_DROP_RING_FULL]);
+		release(w, p);
+	}
+}
+
+/* Route each received datagram to the shard that owns its key (a BATCH's messages one by one),
+ * then handle ours. Returns the bitmask of workers that were handed something (to wake). */
 static uint64_t dispatch(struct dp_worker *w, struct dp_pkt **pkts, unsigned n)
 {
-	uint64_t handed = 0;
-	struct dp_pkt *mine[DP_BURST];
-	unsigned nmine = 0;
+	struct routing r = {.nmine = 0, .handed = 0};
 	for (unsigned i = 0; i < n; i++) {
 		struct dp_pkt *p = pkts[i];
 		lc_counter_inc(&w->stats.rx[p->sock]);
@@ -173,20 +202,15 @@ static uint64_t dispatch(struct dp_worker *w, struct dp_pkt **pkts, unsigned n)
 			release(w, p); /* a member's tag that failed: counted, never handled */
 			continue;
 		}
-		unsigned shard =
-			p->sock == DP_SOCK_SIP ? dp_sip_classify(w, p) : dp_lsp_classify(w, p);
-		if (shard == w->id) {
-			mine[nmine++] = p;
-		} else if (lc_ring_enqueue_burst(w->to[shard], (void *const *)&p, 1) == 1) {
-			lc_counter_inc(&w->stats.handoff_out);
-			handed |= 1ull << shard;
-		} else {
-			lc_counter_inc(&w->stats.drop[DP_DROP_RING_FULL]);
+		if (p->sock == DP_SOCK_LSP && dht_lsp_is_batch(p->data, p->len)) {
+			dp_batch_split(w, p, route_one, &r);
 			release(w, p);
+			continue;
 		}
+		route_one(w, p, &r);
 	}
-	handle_burst(w, mine, nmine);
-	return handed;
+	handle_burst(w, r.mine, r.nmine);
+	return r.handed;
 }
 
 /* Handle what other workers handed to us and take back what they return. Returns the number of
@@ -283,6 +307,7 @@ static unsigned iterate(struct dp_worker *w)
 	if (n > 0) {
 		wake_mask |= dispatch(w, pkts, n);
 	}
+	dp_batch_flush(w);
 	tx_flush(w);
 	wake_all(w, wake_mask);
 	unsigned reaped = dht_store_expire(w->store, w->now_s, DP_EXPIRE_BUDGET);
@@ -290,6 +315,8 @@ static unsigned iterate(struct dp_worker *w)
 		lc_counter_add(&w->stats.expired, reaped);
 	}
 	seen += dp_task_step(w); /* slow-path work on the store, a slice at a time */
+	dp_batch_flush(w);	 /* nothing held across a sleep */
+	tx_flush(w);
 	w->rt = NULL;
 	w->peers = NULL;
 	urcu_qsbr_quiescent_state(); /* the table of this iteration may now be freed */

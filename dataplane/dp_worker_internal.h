@@ -26,6 +26,7 @@
 #define DP_BURST 32
 #define DP_PREFETCH_STEPS 4 /* dht_store_prefetch_step's steps run over a burst */
 #define DP_PREFETCH_MIN 3   /* the smallest burst worth them */
+#define DP_BATCH_HOLD 64    /* datagrams to members held for batching (dp_batch.c) */
 #define DP_TX_MAX (2 * DP_BURST)
 #define DP_POOL_SIZE 1024	   /* packets per worker: a power of two, it sizes the rings too */
 #define DP_EXPIRE_BUDGET 64	   /* bindings reaped per busy loop */
@@ -98,6 +99,8 @@ struct dp_worker {
 	unsigned nparked;
 	unsigned ntx;
 	struct dp_pkt *tx[DP_TX_MAX];
+	unsigned nheld;			    /* datagrams to members, */
+	struct dp_pkt *held[DP_BATCH_HOLD]; /* to leave batched (dp_batch.c) */
 	LC_CACHE_ALIGNED struct dp_stats stats;
 	/* tasks (dp_task.c): the lanes, emitted frames (zeroed at creation, like every field
 	 * before skeleton) */

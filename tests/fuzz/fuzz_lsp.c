@@ -27,6 +27,7 @@
 
 #include "common/lc_error.h"
 #include "dht/lsp.h"
+#include "dht/lsp_batch.h"
 #include "dht/lsp_ovl.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/lsp_equal.h"
@@ -245,6 +246,36 @@ static void check_ovl(const uint8_t *data, size_t size)
 	}
 }
 
+/* The overlay id a header names (0 when there is none), so that a BATCH's walk gets past it. */
+static uint64_t lsp_rd64_be(const uint8_t *d, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 16; i < 24 && i < n; i++) {
+		v = v << 8 | d[i];
+	}
+	return v;
+}
+
+/* A BATCH's walk (dht/lsp_batch.h) on any bytes: every message it yields lies inside the input,
+ * after the header, one after another without gaps, each with a header and no BATCH of its own;
+ * the walk ends at the input's end or with a reason. */
+static void check_batch(const uint8_t *data, size_t size)
+{
+	struct dht_lsp_batch_iter it;
+	if (dht_lsp_batch_open(&it, data, size, lsp_rd64_be(data, size)) != LC_OK) {
+		return;
+	}
+	const uint8_t *m;
+	size_t len, at = DHT_LSP_HDR_LEN;
+	while (dht_lsp_batch_next(&it, &m, &len)) {
+		FUZZ_CHECK(m == data + at && len >= DHT_LSP_HDR_LEN && at + len <= size,
+			   "batch: a message inside the input, right after the one before");
+		FUZZ_CHECK(!dht_lsp_is_batch(m, len), "batch: never nested");
+		at += len;
+	}
+	FUZZ_CHECK(it.err != LC_OK || at == size, "batch: a clean walk ends at the input's end");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *b = (const char *)data;
@@ -267,5 +298,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_reencode(&msg, data, size);
 	}
 	check_ovl(data, size);
+	check_batch(data, size);
 	return 0;
 }
