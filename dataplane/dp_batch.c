@@ -51,8 +51,8 @@ static void send_group(struct dp_worker *w, struct dp_pkt **g, unsigned n)
 		}
 		size_t len = dht_lsp_batch_begin((uint8_t *)b->data, cap, w->cfg->overlay_id);
 		unsigned first = i;
-		while (i < n && dht_lsp_batch_add((uint8_t *)b->data, &len, cap, g[i]->data,
-						  g[i]->len)) {
+		while (i < n &&
+		       dht_lsp_batch_add((uint8_t *)b->data, &len, cap, g[i]->data, g[i]->len)) {
 			i++;
 		}
 		if (i - first < 2) { /* only one fitted: it goes as it is */

@@ -154,7 +154,8 @@ struct dht_bytes dp_sip_path_of(const struct sip_msg *m, char *buf, size_t cap)
 	_Static_assert(SIP_HDR_COUNT_ <= 32, "a known header field is a bit of sip_msg.seen");
 	size_t len = 0;
 	if (!(m->seen & (1u << SIP_HDR_PATH))) {
-		return (struct dht_bytes){buf, 0}; /* the usual case: no walk over the header fields */
+		return (struct dht_bytes){buf,
+					  0}; /* the usual case: no walk over the header fields */
 	}
 	for (unsigned i = 0; i < m->nhdr; i++) {
 		const struct sip_hdr *h = &m->hdrs[i];

@@ -54,7 +54,8 @@ int dht_lsp_batch_open(struct dht_lsp_batch_iter *it, const void *buf, size_t le
 		return it->err = LC_ELSP_VERSION;
 	}
 	if (p[3] != DHT_LSP_BATCH || p[4] != 0) {
-		return it->err = LC_ELSP_TYPE; /* an ANSWER flag: no such thing as a batch's answer */
+		return it->err =
+			       LC_ELSP_TYPE; /* an ANSWER flag: no such thing as a batch's answer */
 	}
 	size_t body = lsp_rd16(p + 6);
 	if (DHT_LSP_HDR_LEN + body > len) {

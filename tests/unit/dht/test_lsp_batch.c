@@ -95,7 +95,8 @@ int main(void)
 	memcpy(bad, buf, len);
 	bad[DHT_LSP_HDR_LEN + lens[0] + 7] = 0xff; /* the second message's body length, low byte */
 	unsigned n = walk(bad, len, &open_ret, &err);
-	ok(n == 1 && err != LC_OK, "a message that overruns the batch ends the walk after the first");
+	ok(n == 1 && err != LC_OK,
+	   "a message that overruns the batch ends the walk after the first");
 	memcpy(bad, buf, len);
 	bad[DHT_LSP_HDR_LEN + lens[0]] = 'X'; /* the second message's magic */
 	n = walk(bad, len, &open_ret, &err);

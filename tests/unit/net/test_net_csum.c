@@ -3,6 +3,8 @@
  * net_csum: the RFC 1071 example, a real IPv4 header, a real UDP datagram, and the three ways a
  * received UDP checksum can be acceptable (valid, none, partial).
  */
+#include <string.h>
+
 #include "net/net_csum.h"
 #include "net/net_proto.h"
 #include "tests/prng.h"
@@ -42,9 +44,15 @@ static void test_against_reference(void)
 		buf[k] = 0xff;
 	}
 	bad += net_csum_fold(net_csum_add(0x1ffff, buf, 64)) != reference(0x1ffff, buf, 64);
+	/* the largest datagram, all ones: the 64-bit words' carries at their most */
+	static uint8_t big[65536];
+	memset(big, 0xff, sizeof(big));
+	bad += net_csum_fold(net_csum_add(0x1ffff, big, sizeof(big) - 1)) !=
+	       reference(0x1ffff, big, sizeof(big) - 1);
 	is_int(bad, 0,
-	       "%u random sums (lengths 0..1600, every alignment) equal the 16-bit reference",
-	       n + 1);
+	       "%u random sums (lengths 0..1600, every alignment; 65535 bytes of ones) equal the "
+	       "16-bit reference",
+	       n + 2);
 }
 
 /* The IPv4 header of the well-known checksum example (checksum 0xb861); a UDP datagram
