@@ -10,9 +10,12 @@
  * costs both nodes system-call and softirq time whatever its size. Under load the messages of a
  * burst mostly go to the same few members, so one datagram carries several.
  *
- * Who may send one: a member (dp_member_sent: its tag passed on a secured node, its address is a
- * member's otherwise); any other BATCH is dropped and counted, so that nobody can make a node
- * answer many times to one datagram (its messages could each name another REPLY_TO).
+ * Who may send one: on a secured node, a member whose tag on the BATCH passed; an untagged
+ * BATCH is dropped and counted (batch_untrusted), so that nobody but a member makes a node
+ * answer many times to one datagram. On an unsecured node (a lab ring, where membership is only
+ * an address, and a node of a large ring knows few members by address) a BATCH is taken from
+ * anyone, and each message has exactly the rights it would have alone: a member's (REPLY_TO
+ * honoured) when its source is a member the routing table knows, a client's otherwise.
  */
 #pragma once
 
@@ -38,9 +41,9 @@ void dp_batch_flush(struct dp_worker *w);
 
 /**
  * Take a received BATCH apart: each message becomes a packet of its own from the worker's pool
- * (the batch's source, tag verdict and arrival time), passed to @p fn in order. A BATCH that is
- * not a member's, or whose framing is bad, is counted and yields nothing (or the messages before
- * the bad part). The caller still owns @p batch.
+ * (the batch's source, tag verdict and arrival time), passed to @p fn in order. An untagged
+ * BATCH on a secured node, or one whose framing is bad, is counted and yields nothing (or the
+ * messages before the bad part). The caller still owns @p batch.
  * @return the messages passed on.
  * Context: the worker, inside a burst (w->rt held); fast path.
  */
