@@ -159,8 +159,8 @@ static bool whole(const uint8_t *data, uint32_t len)
 	       (uint32_t)rd16(data + BODY_LEN_OFF) + DHT_LSP_HDR_LEN == len;
 }
 
-int dp_auth_seal(struct dp_mac *mac, const struct dp_peer_key *k, uint64_t seq, uint32_t now_s,
-		 uint8_t *data, uint32_t *len, uint32_t cap)
+int dp_auth_seal(const struct dp_peer_key *k, uint64_t seq, uint32_t now_s, uint8_t *data,
+		 uint32_t *len, uint32_t cap)
 {
 	if (!whole(data, *len)) {
 		return LC_EMALFORMED;
@@ -177,13 +177,13 @@ int dp_auth_seal(struct dp_mac *mac, const struct dp_peer_key *k, uint64_t seq, 
 	*len += DP_AUTH_LEN;
 	wr16(data + BODY_LEN_OFF, (uint16_t)(rd16(data + BODY_LEN_OFF) + DP_AUTH_LEN));
 	struct dp_mac_piece m = {data, *len - DP_MAC_TAG_LEN};
-	return dp_mac_tag(mac, k->send, seq, &m, 1, data + *len - DP_MAC_TAG_LEN);
+	dp_mac_tag(k->send, seq, &m, 1, data + *len - DP_MAC_TAG_LEN);
+	return LC_OK;
 }
 
-enum dp_auth_verdict dp_auth_open(struct dp_mac *mac, const struct dp_peers *peers,
-				  struct dp_replay_slot *replay, uint32_t now_s,
-				  const struct dp_addr *src, uint8_t *data, uint32_t *len,
-				  const struct dp_peer **from)
+enum dp_auth_verdict dp_auth_open(const struct dp_peers *peers, struct dp_replay_slot *replay,
+				  uint32_t now_s, const struct dp_addr *src, uint8_t *data,
+				  uint32_t *len, const struct dp_peer **from)
 {
 	*from = NULL;
 	if (*len < DHT_LSP_HDR_LEN + DP_AUTH_LEN || !whole(data, *len)) {
@@ -202,7 +202,7 @@ enum dp_auth_verdict dp_auth_open(struct dp_mac *mac, const struct dp_peers *pee
 	*from = NULL;
 	uint64_t seq = rd64(t + 12);
 	struct dp_mac_piece m = {data, *len - DP_MAC_TAG_LEN};
-	if (!dp_mac_verify(mac, k->recv, seq, &m, 1, t + 20)) {
+	if (!dp_mac_verify(k->recv, seq, &m, 1, t + 20)) {
 		return DP_AUTH_BAD;
 	}
 	uint32_t sent = rd32(t + 8);

@@ -61,11 +61,11 @@ enum dp_auth_verdict {
  * Append AUTH to the message @p data[0..*len) (a whole LSP message: header and body) and tag it.
  * @param cap   bytes available at @p data; the message may not grow beyond DHT_LSP_MAX_MSG.
  * @return LC_OK (*len grew by DP_AUTH_LEN), LC_ETOOLONG (no room), LC_EMALFORMED (not a whole
- *   LSP message), LC_EINVAL (libcrypto failed; nothing to send).
+ *   LSP message).
  * Context: a worker (or a test); fast path.
  */
-LC_MUSTCHECK int dp_auth_seal(struct dp_mac *mac, const struct dp_peer_key *k, uint64_t seq,
-			      uint32_t now_s, uint8_t *data, uint32_t *len, uint32_t cap);
+LC_MUSTCHECK int dp_auth_seal(const struct dp_peer_key *k, uint64_t seq, uint32_t now_s,
+			      uint8_t *data, uint32_t *len, uint32_t cap);
 
 /**
  * Check and strip the AUTH TLV of the received message @p data[0..*len) from @p src.
@@ -74,7 +74,6 @@ LC_MUSTCHECK int dp_auth_seal(struct dp_mac *mac, const struct dp_peer_key *k, u
  *                member's (its epoch was unknown), else NULL.
  * Context: a worker, RCU online when @p peers is published (or a test); fast path.
  */
-enum dp_auth_verdict dp_auth_open(struct dp_mac *mac, const struct dp_peers *peers,
-				  struct dp_replay_slot *replay, uint32_t now_s,
-				  const struct dp_addr *src, uint8_t *data, uint32_t *len,
-				  const struct dp_peer **from);
+enum dp_auth_verdict dp_auth_open(const struct dp_peers *peers, struct dp_replay_slot *replay,
+				  uint32_t now_s, const struct dp_addr *src, uint8_t *data,
+				  uint32_t *len, const struct dp_peer **from);

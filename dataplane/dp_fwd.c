@@ -102,7 +102,7 @@ static int seal(struct dp_worker *w, struct dp_rctx *c, uint64_t txn, uint8_t ty
 		struct dht_bytes key)
 {
 	struct dp_rctx_bind to = {.txn = txn, .type = type, .key = key};
-	return dp_rctx_seal(c, &w->mac, w->cfg->ctx_key, &to);
+	return dp_rctx_seal(c, w->cfg->ctx_key, &to);
 }
 
 /* The skeleton of the SIP request in w->msg: what sip_resp_start copies into a response. */
@@ -524,8 +524,8 @@ bool dp_fwd_answer(struct dp_worker *w, struct dp_pkt *in)
 	enum dp_rctx_kind kind;
 	struct dp_addr client;
 	struct dht_bytes body;
-	if (!dp_rctx_open(&w->mac, w->cfg->ctx_key, w->now_s, m->reply_ctx, &answered, &kind,
-			  &client, &body)) {
+	if (!dp_rctx_open(w->cfg->ctx_key, w->now_s, m->reply_ctx, &answered, &kind, &client,
+			  &body)) {
 		return false;
 	}
 	lc_counter_inc(&w->stats.fwd_answers);

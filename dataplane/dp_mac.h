@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The dataplane's per-datagram MAC and PRF, on OpenSSL 3's libcrypto (EVP_MAC "SIPHASH"; STYLE.md
- * §8 lets workers call libcrypto's EVP MAC per datagram with keys control derives). Workers tag
- * and check what only a member may send (reply contexts now, every datagram between overlay
- * members next) and derive the SIP To tag, with a key that may change on every call: one per
- * peer pair and direction, one for reply contexts, one for To tags. Each worker owns one
- * struct dp_mac, made at start; a call re-keys it and allocates nothing.
+ * The dataplane's per-datagram MAC and PRF. Workers tag and check what only a member may send
+ * (reply contexts, every datagram between overlay members) and derive the SIP To tag, with a key
+ * that may change on every call: one per peer pair and direction, one for reply contexts, one
+ * for To tags. The functions keep no state between calls: any thread may call them, nothing is
+ * made at start, and nothing can fail.
  *
  * The primitive: SipHash-2-4 (Aumasson and Bernstein, 2012), 128-bit key. dp_mac_tag is
  * SipHash-2-4 with its 16-byte output over nonce (8 bytes, little endian) || pieces; dp_mac_prf64
@@ -21,17 +20,31 @@
  *     key. A PRF's tag only shows that the same message was tagged twice, which the replay window
  *     is there to catch anyway.
  *   - It is the fastest sound candidate at every size, and the fastest of all at the sizes most
- *     of our datagrams have: with a new key per call, about 70 ns at 64 bytes, 155 at 300, 560 at
- *     1400 and 2800 at 8000. AES-128-GCM as GMAC takes 340, 370, 495 and 1300 (OpenSSL expands
- *     the AES key and the GHASH table again on every key change), so it is faster only from about
- *     1.2 KB up; ChaCha20-Poly1305 390 to 1650; among the PRFs, BLAKE2b takes 310 to 7400,
- *     HMAC-SHA256 470 to 6400 and allocates 5 times per call, CMAC 390 to 8600.
+ *     of our datagrams have: with a new key per call and even through libcrypto's EVP, about
+ *     70 ns at 64 bytes, 155 at 300, 560 at 1400 and 2800 at 8000 (ours is faster, below).
+ *     AES-128-GCM as GMAC takes 340, 370, 495 and 1300 (OpenSSL expands the AES key and the
+ *     GHASH table again on every key change), so it is faster only from about 1.2 KB up;
+ *     ChaCha20-Poly1305 390 to 1650; among the PRFs, BLAKE2b takes 310 to 7400, HMAC-SHA256 470
+ *     to 6400 and allocates 5 times per call, CMAC 390 to 8600.
  *   - Its strength: the designers claim 128-bit key recovery and, for the 8-byte output, the PRF
  *     bound (a forgery succeeds with probability 2^-64 per try); the 16-byte output is their
  *     extension and less analysed, and we count on no more than what the 8-byte output gives.
  *     Each try costs the attacker a datagram checked against a key it never sees.
  * A nonce-misuse-resistant AEAD (AES-GCM-SIV, OpenSSL 3.2 and later; Debian 12 has 3.0) may beat
  * it on large datagrams one day: only dp_mac.c would change.
+ *
+ * Why our own code (dp_mac.c, written from the paper) and not libcrypto's
+ * EVP_MAC "SIPHASH", which this module used first: with a key per call, EVP's dispatch, its
+ * parameter handling and re-keying cost about 700 instructions per call around the same
+ * arithmetic (callgrind, 2026-12-07, gcc -O3: a 16-byte tag of 20, 64 and 300 bytes takes 1100,
+ * 1330 and 2640 instructions through EVP, 390, 550 and 1580 here; the 8-byte PRF of 64 bytes,
+ * about the To tag's size, 1130 against 440). In time, with a new key per call: 39 ns against
+ * 70 at 64 bytes, 120 against 155 at 300, and still a few per cent less at 1400 and 8000,
+ * where both do the same arithmetic per byte (bench_mac, both in one run;
+ * bench/results/2026-12-07-mac.md). It also needs no per-thread context, so no allocation at
+ * start and no "libcrypto failed" path at any caller, and dataplane/ links no OpenSSL. The
+ * outputs are the same bit for bit: the reference vectors (tests/unit/dataplane/test_dp_mac.c),
+ * docs/lsp.md §4.8's example and, in bench_mac, libcrypto's own tags at every length to 1400.
  */
 #pragma once
 
@@ -39,13 +52,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/lc_compiler.h"
-
 #define DP_MAC_KEY_LEN 16
 #define DP_MAC_TAG_LEN 16
-
-/* libcrypto's context type (EVP_MAC_CTX), named without including OpenSSL in every user */
-struct evp_mac_ctx_st;
 
 /* One piece of a message: the message is the concatenation of the pieces, so a caller can skip
  * a field without copying. Borrowed for the call. */
@@ -54,52 +62,31 @@ struct dp_mac_piece {
 	size_t len;
 };
 
-/* Owner: one thread (a worker, or a test or benchmark); never shared. Made by dp_mac_init before
- * the thread starts handling packets; fields are private to dp_mac.c. */
-struct dp_mac {
-	struct evp_mac_ctx_st *tag; /* SipHash-2-4, 16-byte output */
-	struct evp_mac_ctx_st *prf; /* SipHash-2-4, 8-byte output */
-};
-
-/**
- * Make the contexts (the only allocations this module makes).
- * @return LC_OK; LC_ENOMEM; LC_EINVAL when libcrypto offers no SipHash (a FIPS-only provider).
- * On failure @p m is left so that dp_mac_deinit() is a no-op on it.
- * Context: any thread, before the owner uses it.
- */
-LC_MUSTCHECK int dp_mac_init(struct dp_mac *m);
-
-/** Free the contexts; a zeroed or half-built @p m is fine. Context: the owner, or after it. */
-void dp_mac_deinit(struct dp_mac *m);
-
 /**
  * The tag of the message @p msg[0..n) under @p key and @p nonce.
- * @param key    borrowed; may differ on every call (re-keying costs no allocation).
+ * @param key    borrowed; may differ on every call (keying is four words of state).
  * @param nonce  bound into the tag; a caller that checks replays makes it unique per key (a
  *               counter), but the tag's soundness does not depend on that (see the top).
- * @param msg    borrowed pieces, concatenated; @p n may be 0.
+ * @param msg    borrowed pieces, concatenated; @p n may be 0, and so may a piece's length.
  * @param tag    receives DP_MAC_TAG_LEN bytes.
- * @return LC_OK, or LC_EINVAL when libcrypto failed (then @p tag is zeroed: never send it).
- * Context: the owner of @p m; fast path (no allocation, no lock).
+ * Context: any thread; fast path (no state, no allocation, no lock; cannot fail).
  */
-LC_MUSTCHECK int dp_mac_tag(struct dp_mac *m, const uint8_t key[DP_MAC_KEY_LEN], uint64_t nonce,
-			    const struct dp_mac_piece *msg, unsigned n,
-			    uint8_t tag[DP_MAC_TAG_LEN]);
+void dp_mac_tag(const uint8_t key[DP_MAC_KEY_LEN], uint64_t nonce, const struct dp_mac_piece *msg,
+		unsigned n, uint8_t tag[DP_MAC_TAG_LEN]);
 
 /**
  * Whether @p tag is the tag of the message under @p key and @p nonce (constant-time compare).
- * False as well when libcrypto failed. Arguments as dp_mac_tag(). Context: as dp_mac_tag().
+ * Arguments as dp_mac_tag(). Context: as dp_mac_tag().
  */
-bool dp_mac_verify(struct dp_mac *m, const uint8_t key[DP_MAC_KEY_LEN], uint64_t nonce,
+bool dp_mac_verify(const uint8_t key[DP_MAC_KEY_LEN], uint64_t nonce,
 		   const struct dp_mac_piece *msg, unsigned n, const uint8_t tag[DP_MAC_TAG_LEN]);
 
 /**
  * A keyed 64-bit PRF of the message (SipHash-2-4 with its standard output): what a value the
  * world sees must be derived with, so that seeing values reveals nothing of @p key (the SIP To
  * tag). Deterministic: the same key and message give the same value.
- * @param out  receives the value (SipHash's 8 output bytes read as little endian).
- * @return LC_OK, or LC_EINVAL when libcrypto failed (*out is 0).
+ * @return the value (SipHash's 8 output bytes read as little endian).
  * Context: as dp_mac_tag().
  */
-LC_MUSTCHECK int dp_mac_prf64(struct dp_mac *m, const uint8_t key[DP_MAC_KEY_LEN],
-			      const struct dp_mac_piece *msg, unsigned n, uint64_t *out);
+uint64_t dp_mac_prf64(const uint8_t key[DP_MAC_KEY_LEN], const struct dp_mac_piece *msg,
+		      unsigned n);

@@ -61,7 +61,7 @@ void dp_member_take_wants(struct dp_worker *w, void (*fn)(void *arg, const struc
 static bool seal(struct dp_worker *w, const struct dp_peer *peer, struct dp_pkt *p)
 {
 	uint64_t seq = (uint64_t)w->id << 56 | (++w->auth_seq & ((1ull << 56) - 1));
-	int ret = dp_auth_seal(&w->mac, &peer->keys[0], seq, w->now_s, (uint8_t *)p->data, &p->len,
+	int ret = dp_auth_seal(&peer->keys[0], seq, w->now_s, (uint8_t *)p->data, &p->len,
 			       DP_PKT_CAP);
 	if (ret != LC_OK) {
 		lc_counter_inc(&w->stats.drop[DP_DROP_TOO_LARGE]);
@@ -130,7 +130,7 @@ void dp_member_retry(struct dp_worker *w)
 bool dp_member_rx(struct dp_worker *w, struct dp_pkt *p)
 {
 	const struct dp_peer *from;
-	enum dp_auth_verdict v = dp_auth_open(&w->mac, w->peers, w->replay, w->now_s, &p->peer,
+	enum dp_auth_verdict v = dp_auth_open(w->peers, w->replay, w->now_s, &p->peer,
 					      (uint8_t *)p->data, &p->len, &from);
 	switch (v) {
 	case DP_AUTH_NONE:

@@ -39,7 +39,6 @@ static void worker_free(struct dp_node *n, struct dp_worker *w)
 	dht_store_free(w->store);
 	lc_free(w->replay);
 	dp_pool_deinit(&w->pool);
-	dp_mac_deinit(&w->mac);
 	lc_free(w);
 }
 
@@ -58,11 +57,7 @@ static int worker_new(struct dp_node *n, unsigned id, const struct dp_node_cfg *
 	w->now_s = ncfg->now_s;
 	n->w[id] = w;
 
-	int ret = dp_mac_init(&w->mac);
-	if (ret != LC_OK) {
-		return ret;
-	}
-	ret = dp_pool_init(&w->pool, DP_POOL_SIZE, (uint8_t)id);
+	int ret = dp_pool_init(&w->pool, DP_POOL_SIZE, (uint8_t)id);
 	if (ret != LC_OK) {
 		return ret;
 	}

@@ -61,7 +61,7 @@ static void sealed_pieces(const uint8_t *b, size_t len, struct dht_bytes key,
 	out[2] = (struct dp_mac_piece){key.p, key.len};
 }
 
-int dp_rctx_seal(struct dp_rctx *c, struct dp_mac *mac, const uint8_t key[DP_MAC_KEY_LEN],
+int dp_rctx_seal(struct dp_rctx *c, const uint8_t key[DP_MAC_KEY_LEN],
 		 const struct dp_rctx_bind *to)
 {
 	if (c->overflow) {
@@ -75,11 +75,12 @@ int dp_rctx_seal(struct dp_rctx *c, struct dp_mac *mac, const uint8_t key[DP_MAC
 	memcpy(c->b + OFF_KEY_LEN, &key_len, 2);
 	struct dp_mac_piece p[3];
 	sealed_pieces(c->b, c->len, to->key, p);
-	return dp_mac_tag(mac, key, to->txn, p, 3, c->b + OFF_SEAL);
+	dp_mac_tag(key, to->txn, p, 3, c->b + OFF_SEAL);
+	return LC_OK;
 }
 
-bool dp_rctx_open(struct dp_mac *mac, const uint8_t key[DP_MAC_KEY_LEN], uint32_t now_s,
-		  struct dht_bytes ctx, const struct dp_rctx_bind *answer, enum dp_rctx_kind *kind,
+bool dp_rctx_open(const uint8_t key[DP_MAC_KEY_LEN], uint32_t now_s, struct dht_bytes ctx,
+		  const struct dp_rctx_bind *answer, enum dp_rctx_kind *kind,
 		  struct dp_addr *client, struct dht_bytes *body)
 {
 	const uint8_t *b = (const uint8_t *)ctx.p;
@@ -95,7 +96,7 @@ bool dp_rctx_open(struct dp_mac *mac, const uint8_t key[DP_MAC_KEY_LEN], uint32_
 	}
 	struct dp_mac_piece p[3];
 	sealed_pieces(b, ctx.len, answer->key, p);
-	if (!dp_mac_verify(mac, key, answer->txn, p, 3, b + OFF_SEAL)) {
+	if (!dp_mac_verify(key, answer->txn, p, 3, b + OFF_SEAL)) {
 		return false;
 	}
 	*kind = (enum dp_rctx_kind)b[1];

@@ -58,19 +58,19 @@ void dp_rctx_put(struct dp_rctx *c, const void *p, size_t n);
 /**
  * Seal the context for the forwarded request @p to (whose KEY is at most 65535 bytes).
  * @param key  the node's context key (borrowed).
- * @return LC_OK; LC_ENOSPACE when the context overflowed; LC_EINVAL for a KEY too long or a
- *   libcrypto failure. Then the context must not be sent.
- * Context: the owner of @p mac (a worker); fast path.
+ * @return LC_OK; LC_ENOSPACE when the context overflowed; LC_EINVAL for a KEY too long. Then
+ *   the context must not be sent.
+ * Context: the owner of @p c (a worker); fast path.
  */
-LC_MUSTCHECK int dp_rctx_seal(struct dp_rctx *c, struct dp_mac *mac,
-			      const uint8_t key[DP_MAC_KEY_LEN], const struct dp_rctx_bind *to);
+LC_MUSTCHECK int dp_rctx_seal(struct dp_rctx *c, const uint8_t key[DP_MAC_KEY_LEN],
+			      const struct dp_rctx_bind *to);
 
 /**
  * Whether @p ctx is a context this node sealed (under @p key) less than DP_RCTX_MAX_AGE_S
  * before @p now_s for the request @p answer answers (same transaction id, type and KEY). Then
  * fills @p kind, @p client and @p body (the bytes after the header, pointing into @p ctx).
- * Context: the owner of @p mac; fast path.
+ * Context: any thread; fast path.
  */
-bool dp_rctx_open(struct dp_mac *mac, const uint8_t key[DP_MAC_KEY_LEN], uint32_t now_s,
-		  struct dht_bytes ctx, const struct dp_rctx_bind *answer, enum dp_rctx_kind *kind,
+bool dp_rctx_open(const uint8_t key[DP_MAC_KEY_LEN], uint32_t now_s, struct dht_bytes ctx,
+		  const struct dp_rctx_bind *answer, enum dp_rctx_kind *kind,
 		  struct dp_addr *client, struct dht_bytes *body);

@@ -18,8 +18,8 @@
 #include "dataplane/dp_reply_sip.h"
 #include "dht/dht_key.h"
 
-int dp_sip_to_tag(struct dp_mac *mac, const uint8_t key[DP_MAC_KEY_LEN], const struct sip_msg *req,
-		  char out[SIP_RESP_TAG_LEN])
+void dp_sip_to_tag(const uint8_t key[DP_MAC_KEY_LEN], const struct sip_msg *req,
+		   char out[SIP_RESP_TAG_LEN])
 {
 	uint8_t head[SIP_RESP_TAG_HEAD];
 	struct sip_str part[3];
@@ -28,10 +28,7 @@ int dp_sip_to_tag(struct dp_mac *mac, const uint8_t key[DP_MAC_KEY_LEN], const s
 	for (unsigned i = 0; i < 3; i++) {
 		in[i + 1] = (struct dp_mac_piece){part[i].p, part[i].len};
 	}
-	uint64_t v = 0;
-	int ret = dp_mac_prf64(mac, key, in, 4, &v);
-	sip_resp_tag_text(v, out);
-	return ret;
+	sip_resp_tag_text(dp_mac_prf64(key, in, 4), out);
 }
 
 bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct sip_msg *m,
@@ -51,11 +48,10 @@ bool dp_reply_begin(struct dp_reply *rp, struct dp_worker *w, const struct sip_m
 		lc_counter_inc(&w->stats.drop[DP_DROP_UNPARSABLE]);
 		return false;
 	}
-	/* a libcrypto failure leaves the tag NULL: the builder refuses, dp_reply_end counts it */
 	char tag[SIP_RESP_TAG_LEN];
 	const char *to_tag = NULL;
-	if (sip_resp_wants_tag(m, code) &&
-	    dp_sip_to_tag(&w->mac, w->cfg->tag_key, m, tag) == LC_OK) {
+	if (sip_resp_wants_tag(m, code)) {
+		dp_sip_to_tag(w->cfg->tag_key, m, tag);
 		to_tag = tag;
 	}
 	sip_resp_init(&rp->r, rp->out->data, DP_PKT_CAP);
@@ -103,8 +99,7 @@ void dp_reply_end(struct dp_reply *rp)
 	struct dp_worker *w = rp->w;
 	size_t len = 0;
 	if (sip_resp_finish(&rp->r, &len) != LC_OK) {
-		/* only a response larger than a datagram gets here (the contacts of a huge AOR), or
-		 * one whose To tag libcrypto failed to derive (never seen) */
+		/* only a response larger than a datagram gets here (the contacts of a huge AOR) */
 		lc_counter_inc(&w->stats.drop[DP_DROP_TOO_LARGE]);
 		dp_pool_put(&w->pool, rp->out);
 		return;

@@ -33,11 +33,10 @@ struct dp_reply {
  * node's To-tag key over sip_resp_tag_input(req), as SIP_RESP_TAG_LEN hex digits. The same request
  * (a retransmission) gets the same tag, so the registrar stays stateless; and since the function
  * is a PRF, tags reveal nothing of the key, which serves no other purpose.
- * @return LC_OK, or LC_EINVAL when libcrypto failed (then @p out is not a tag to send).
- * Context: the owner of @p mac; fast path.
+ * Context: any thread; fast path.
  */
-LC_MUSTCHECK int dp_sip_to_tag(struct dp_mac *mac, const uint8_t key[DP_MAC_KEY_LEN],
-			       const struct sip_msg *req, char out[SIP_RESP_TAG_LEN]);
+void dp_sip_to_tag(const uint8_t key[DP_MAC_KEY_LEN], const struct sip_msg *req,
+		   char out[SIP_RESP_TAG_LEN]);
 
 /**
  * Start a response to the request @p m (borrowed until dp_reply_end), which came from @p src: status line, Vias, From, To, Call-ID, CSeq and

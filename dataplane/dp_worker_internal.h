@@ -114,7 +114,6 @@ struct dp_worker {
 	unsigned emit_n, emit_next;
 	struct dht_aor *emit_batch[32];
 	dht_id_t emit_ids[32];
-	struct dp_mac mac; /* tags and PRFs (dp_mac.h): made at start, re-keyed per call */
 	/* scratch: a forwarded SIP request's skeleton, parsed back from the owner's answer
 	 * (dp_fwd.c), and a frame of a range transfer (dp_task.c) */
 	struct sip_msg skeleton;

@@ -30,14 +30,14 @@ declare -A may_mod=(
 	[tests]="common net sipparse dht dataplane control bench tests"
 )
 # module -> library families it may include. common: the allocator wrapper sits on jemalloc
-# (STYLE.md section 3). dataplane: workers announce quiescent states (section 4), so liburcu; and
-# they tag datagrams with libcrypto's EVP MAC (section 8), which dataplane/dp_mac.c wraps.
+# (STYLE.md section 3). dataplane: workers announce quiescent states (section 4), so liburcu; no
+# OpenSSL (the per-datagram MAC, dataplane/dp_mac.c, is our own SipHash; TLS is control's).
 declare -A may_lib=(
 	[common]="jemalloc"
 	[net]=""
 	[sipparse]=""
 	[dht]="urcu xxhash"
-	[dataplane]="dpdk urcu openssl"
+	[dataplane]="dpdk urcu"
 	[control]="dpdk urcu openssl"
 	[bench]="*"
 	[tests]="*"

@@ -24,7 +24,6 @@
 
 #define NOW 1800000000u
 
-static struct dp_mac mac;
 static struct dp_peers *peers;
 static struct dp_peer_key key;
 static struct dp_replay_slot replay[DP_REPLAY_SLOTS];
@@ -36,7 +35,6 @@ static void setup(void)
 	if (peers != NULL) {
 		return;
 	}
-	FUZZ_CHECK(dp_mac_init(&mac) == LC_OK, "SipHash in libcrypto");
 	key.epoch = 0x5eed;
 	for (unsigned i = 0; i < DP_PEER_KEY_LEN; i++) {
 		key.send[i] = key.recv[i] = (uint8_t)(i * 7 + 1);
@@ -50,7 +48,7 @@ static void as_received(const uint8_t *d, uint32_t n)
 	uint32_t len = n;
 	memcpy(buf, d, n);
 	const struct dp_peer *from;
-	enum dp_auth_verdict v = dp_auth_open(&mac, peers, replay, NOW, &member, buf, &len, &from);
+	enum dp_auth_verdict v = dp_auth_open(peers, replay, NOW, &member, buf, &len, &from);
 	FUZZ_CHECK(v != DP_AUTH_OK, "an unforgeable tag was forged");
 	FUZZ_CHECK(v <= DP_AUTH_FULL, "a known verdict");
 	FUZZ_CHECK(len == n && memcmp(buf, d, n) == 0, "a refused datagram is left as it came");
@@ -71,26 +69,26 @@ static void sealed(uint8_t mode, const uint8_t *d, uint32_t n)
 	buf[7] = (uint8_t)(n - DHT_LSP_HDR_LEN);
 	memcpy(orig, buf, n);
 	uint32_t len = n;
-	FUZZ_CHECK(dp_auth_seal(&mac, &key, seq, NOW, buf, &len, sizeof(buf)) == LC_OK, "seal");
+	FUZZ_CHECK(dp_auth_seal(&key, seq, NOW, buf, &len, sizeof(buf)) == LC_OK, "seal");
 	FUZZ_CHECK(len == n + DP_AUTH_LEN, "AUTH appended");
 	memset(replay, 0, sizeof(replay)); /* a fresh receiver for each input */
 	const struct dp_peer *from;
 	if ((seq >> 56) >= DP_AUTH_LANES) {
-		FUZZ_CHECK(dp_auth_open(&mac, peers, replay, NOW, &member, buf, &len, &from) !=
+		FUZZ_CHECK(dp_auth_open(peers, replay, NOW, &member, buf, &len, &from) !=
 				   DP_AUTH_OK,
 			   "a lane no sender has passed");
 		return;
 	}
 	if (mode & 2) {
 		buf[(pos * 131u) % len] ^= (uint8_t)(1u << (pos % 8));
-		FUZZ_CHECK(dp_auth_open(&mac, peers, replay, NOW, &member, buf, &len, &from) !=
+		FUZZ_CHECK(dp_auth_open(peers, replay, NOW, &member, buf, &len, &from) !=
 				   DP_AUTH_OK,
 			   "a flipped bit passed");
 		return;
 	}
 	uint8_t copy[DP_AUTH_LEN];
 	memcpy(copy, buf + n, DP_AUTH_LEN);
-	FUZZ_CHECK(dp_auth_open(&mac, peers, replay, NOW, &member, buf, &len, &from) == DP_AUTH_OK,
+	FUZZ_CHECK(dp_auth_open(peers, replay, NOW, &member, buf, &len, &from) == DP_AUTH_OK,
 		   "a sealed message opens");
 	FUZZ_CHECK(len == n && memcmp(buf, orig, n) == 0 && from != NULL && from->id == 1,
 		   "opens as the message sealed, from its member");
@@ -99,8 +97,7 @@ static void sealed(uint8_t mode, const uint8_t *d, uint32_t n)
 	buf[7] = (uint8_t)(n + DP_AUTH_LEN - DHT_LSP_HDR_LEN);
 	memcpy(buf + n, copy, DP_AUTH_LEN);
 	len = n + DP_AUTH_LEN;
-	FUZZ_CHECK(dp_auth_open(&mac, peers, replay, NOW, &member, buf, &len, &from) ==
-			   DP_AUTH_REPLAY,
+	FUZZ_CHECK(dp_auth_open(peers, replay, NOW, &member, buf, &len, &from) == DP_AUTH_REPLAY,
 		   "a replay is refused");
 }
 

@@ -14,7 +14,6 @@
 
 #define NOW 1800000000u
 
-static struct dp_mac mac;
 static uint8_t key[DP_MAC_KEY_LEN];
 static struct dp_rctx ctx;
 static const struct dp_addr client = {.family = AF_INET, .port = 5062, .addr = {192, 0, 2, 9}};
@@ -39,14 +38,14 @@ static bool open_with(const struct dp_rctx_bind *a, uint32_t now, size_t len)
 	struct dp_addr who;
 	struct dht_bytes rest;
 	struct dht_bytes c = {(const char *)ctx.b, (uint32_t)len};
-	return dp_rctx_open(&mac, key, now, c, a, &kind, &who, &rest);
+	return dp_rctx_open(key, now, c, a, &kind, &who, &rest);
 }
 
 static void make(void)
 {
 	dp_rctx_begin(&ctx, DP_RCTX_REGISTER, NOW, &client);
 	dp_rctx_put(&ctx, body, strlen(body));
-	if (dp_rctx_seal(&ctx, &mac, key, req()) != LC_OK) {
+	if (dp_rctx_seal(&ctx, key, req()) != LC_OK) {
 		ctx.len = 0;
 	}
 }
@@ -59,7 +58,7 @@ static void test_round_trip(void)
 	struct dp_addr who;
 	struct dht_bytes rest = {0};
 	struct dht_bytes c = {(const char *)ctx.b, (uint32_t)ctx.len};
-	ok(dp_rctx_open(&mac, key, NOW + 3, c, req(), &kind, &who, &rest),
+	ok(dp_rctx_open(key, NOW + 3, c, req(), &kind, &who, &rest),
 	   "opens for its own request's answer");
 	ok(kind == DP_RCTX_REGISTER, "kind");
 	ok(who.family == client.family && who.port == client.port &&
@@ -101,8 +100,8 @@ static void test_binding(void)
 	struct dp_rctx_bind tail = {.txn = 0x1234,
 				    .type = DHT_LSP_PUBLISH,
 				    .key = {aor + 4, (uint32_t)strlen(aor) - 4}};
-	ok(!dp_rctx_open(&mac, key, NOW, (struct dht_bytes){(const char *)longer, ctx.len + 4},
-			 &tail, &kind, &who, &rest),
+	ok(!dp_rctx_open(key, NOW, (struct dht_bytes){(const char *)longer, ctx.len + 4}, &tail,
+			 &kind, &who, &rest),
 	   "KEY bytes moved into the context: shut");
 }
 
@@ -139,12 +138,12 @@ static void test_limits(void)
 	ok(!ctx.overflow && ctx.len == DHT_LSP_MAX_REPLY_CTX, "fills to the REPLY_CTX limit");
 	dp_rctx_put(&ctx, big, 1);
 	ok(ctx.overflow, "one byte more overflows");
-	is_int(dp_rctx_seal(&ctx, &mac, key, req()), LC_ENOSPACE, "an overflowed context: no seal");
+	is_int(dp_rctx_seal(&ctx, key, req()), LC_ENOSPACE, "an overflowed context: no seal");
 
 	static char long_key[70000];
 	dp_rctx_begin(&ctx, DP_RCTX_LSP, NOW, &client);
 	struct dp_rctx_bind b = bind_of(1, DHT_LSP_LOOKUP, long_key, sizeof(long_key));
-	is_int(dp_rctx_seal(&ctx, &mac, key, &b), LC_EINVAL, "a KEY past 65535 bytes: no seal");
+	is_int(dp_rctx_seal(&ctx, key, &b), LC_EINVAL, "a KEY past 65535 bytes: no seal");
 }
 
 int main(void)
@@ -152,16 +151,11 @@ int main(void)
 	for (unsigned i = 0; i < sizeof(key); i++) {
 		key[i] = (uint8_t)(0x30 + i);
 	}
-	if (dp_mac_init(&mac) != LC_OK) {
-		printf("Bail out! dp_mac_init failed\n");
-		return 1;
-	}
 	test_round_trip();
 	test_binding();
 	test_tamper();
 	test_time_and_key();
 	test_limits();
-	dp_mac_deinit(&mac);
 	done_testing();
 	return exit_status();
 }
