@@ -410,8 +410,9 @@ static const struct flag flags[] = {
 	{"dpdk-mbufs", f_dpdk_mbufs, "N",
 	 "packet buffers of the DPDK ports (default: sized from the ports, at least 8191, ~20 MB)"},
 	{"dpdk-poll", f_dpdk_poll, "busy|adaptive",
-	 "idle DPDK workers: adaptive (default) spins briefly, then sleeps\n"
-	 "                               16 us doubling to 1 ms; busy polls at 100% of each lcore"},
+	 "idle DPDK workers: adaptive (default) sleeps until a frame comes\n"
+	 "                               (one af_packet/af_xdp queue; else a 20 us spin, then sleeps\n"
+	 "                               16 us doubling to 1 ms); busy polls at 100% of each lcore"},
 	{"dpdk-tap", f_dpdk_tap, "NAME",
 	 "the kernel's path: a TAP interface NAME with the port's MAC and\n"
 	 "                               the node's address; frames locusd does not handle (the\n"

@@ -19,16 +19,16 @@
 #include "net/net_reasm.h"
 #include "net/net_rx.h"
 
-#define DPDK_BURST 32	    /* frames per rx/tx burst (the "bursts of 32") */
-#define DPDK_PREFETCH 3	    /* frames ahead whose data is prefetched */
-#define DPDK_HOLD 64	    /* frames per queue waiting for their next hop's MAC */
-#define DPDK_MAX_FRAGS 128  /* frames of one datagram: 65507 bytes at the 576-byte minimum MTU */
-#define DPDK_LOOP 256	    /* frames per queue sent to our own address, waiting for rx */
-#define DPDK_HOLD_MS 1500   /* how long one waits before it is dropped (no_neighbour) */
-#define DPDK_ASK_MS 500	    /* an address is asked for (ARP request) at most this often */
-#define DPDK_ASKED 8	    /* addresses asked for lately, per queue */
-#define DPDK_TAP_EVERY 16   /* busy: poll the TAP once in this many rx bursts */
-#define DPDK_SPIN_POLLS 256 /* adaptive: empty polls before the first sleep */
+#define DPDK_BURST 32	   /* frames per rx/tx burst (the "bursts of 32") */
+#define DPDK_PREFETCH 3	   /* frames ahead whose data is prefetched */
+#define DPDK_HOLD 64	   /* frames per queue waiting for their next hop's MAC */
+#define DPDK_MAX_FRAGS 128 /* frames of one datagram: 65507 bytes at the 576-byte minimum MTU */
+#define DPDK_LOOP 256	   /* frames per queue sent to our own address, waiting for rx */
+#define DPDK_HOLD_MS 1500  /* how long one waits before it is dropped (no_neighbour) */
+#define DPDK_ASK_MS 500	   /* an address is asked for (ARP request) at most this often */
+#define DPDK_ASKED 8	   /* addresses asked for lately, per queue */
+#define DPDK_TAP_MS 1	   /* the TAP is polled this often (a read() each time) */
+#define DPDK_SPIN_US 20	   /* adaptive, on a timer: polls on this long after a frame */
 #define DPDK_SLEEP_MIN_US 16
 #define DPDK_SLEEP_MAX_US 1000
 
@@ -84,6 +84,9 @@ struct dpdk_state {
 	bool tx_csum_offload; /* IPv4 + UDP checksums are the port's job */
 	bool busy_poll;
 	uint64_t tsc_per_ms;
+	uint64_t spin_tsc; /* DPDK_SPIN_US in TSC cycles */
+	uint64_t tap_tsc;  /* DPDK_TAP_MS in TSC cycles */
+	int rx_fd;	   /* the one queue's socket, which a frame makes readable; -1: none */
 	struct net_neigh *neigh[DP_MAX_WORKERS]; /* each queue's table, read by all */
 };
 
@@ -102,11 +105,14 @@ struct dpdk_q {
 	unsigned id;
 	uint16_t port, queue;
 	struct net_rx_cfg rx_cfg;
-	uint64_t now_ms; /* from the TSC, once per burst */
+	uint64_t tsc;	      /* the TSC, read once per burst and per idle poll */
+	uint64_t now_ms;      /* the same in milliseconds */
+	uint64_t busy_tsc;    /* when frames last came: the adaptive spin runs from here */
+	uint64_t tap_due_tsc; /* when the TAP is to be polled next */
 	uint16_t ip_id;
-	unsigned polls;	   /* rx bursts, for DPDK_TAP_EVERY */
-	unsigned idle;	   /* empty polls in a row */
 	unsigned sleep_us; /* the next idle sleep */
+	int rx_fd;	   /* the queue's socket (dpdk.rx_fd) or -1 */
+	uint64_t spin_tsc; /* the adaptive spin: 0 with rx_fd, else dpdk.spin_tsc */
 	unsigned ntx, nkern;
 	struct rte_mbuf *txb[DPDK_BURST];   /* frames to the port */
 	struct rte_mbuf *kernb[DPDK_BURST]; /* frames to the TAP */

@@ -452,6 +452,39 @@ static int tap_setup(const struct dp_dpdk_cfg *cfg, char *err, size_t errcap)
 	return LC_OK;
 }
 
+/*
+ * The socket behind a single-queue net_af_packet or net_af_xdp port, or -1: the adaptive policy
+ * sleeps in ppoll() on it, so that a frame wakes the worker at once (the kernel's softirq marks
+ * it readable when it puts a frame in the ring) instead of the worker waking on a timer to look.
+ * The PMDs keep their sockets to themselves, but they are the process's only AF_PACKET and
+ * AF_XDP sockets. With several queues (several sockets) which one is whose cannot be told from
+ * the outside: -1, and the workers sleep on the timer as with any other port.
+ */
+static int port_socket(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (d == NULL) {
+		return -1;
+	}
+	int found = -1, n = 0;
+	for (struct dirent *e = readdir(d); e != NULL; e = readdir(d)) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		int domain = 0;
+		socklen_t len = sizeof(domain);
+		if (*end != '\0' || end == e->d_name || fd == dirfd(d) ||
+		    getsockopt((int)fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) {
+			continue;
+		}
+		if (domain == AF_PACKET || domain == AF_XDP) {
+			found = (int)fd;
+			n++;
+		}
+	}
+	closedir(d);
+	return n == 1 ? found : -1;
+}
+
 static int setup(const struct dp_dpdk_cfg *cfg, char *err, size_t errcap)
 {
 	dpdk.nq = rte_lcore_count() - 1;
@@ -489,7 +522,38 @@ static int setup(const struct dp_dpdk_cfg *cfg, char *err, size_t errcap)
 	memcpy(dpdk.mac, mac.addr_bytes, NET_MAC_LEN);
 	(void)rte_eth_dev_get_mtu(dpdk.ports[0], &mtu);
 	dpdk.mtu = LC_MAX(mtu, 576u);
-	return cfg->tap != NULL && cfg->tap[0] != '\0' ? tap_setup(cfg, err, errcap) : LC_OK;
+	ret = cfg->tap != NULL && cfg->tap[0] != '\0' ? tap_setup(cfg, err, errcap) : LC_OK;
+	dpdk.rx_fd = dpdk.nq == 1 ? port_socket() : -1;
+	return ret;
+}
+
+/*
+ * Adaptive polling: give every net_af_xdp vdev busy_budget=0 unless the user chose a budget.
+ * With a budget (the PMD's default is 64: "preferred busy polling", SO_PREFER_BUSY_POLL), every
+ * rx burst that finds the ring empty makes a recvfrom() to run the device's NAPI in our context,
+ * a system call per idle poll: at a moderate rate that was most of the node's CPU
+ * (bench/results/2026-12-07-dpdk-cpu.md). Without it the kernel delivers frames to the ring in
+ * its own softirq, as it does for af_packet. Rewrites @p argv in place, the new words in @p buf.
+ */
+static int af_xdp_no_busy_budget(char **argv, int argc, char *buf, size_t cap)
+{
+	size_t o = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *dev = strncmp(argv[i], "--vdev=", 7) == 0		? argv[i] + 7
+				  : i > 0 && strcmp(argv[i - 1], "--vdev") == 0 ? argv[i]
+										: NULL;
+		if (dev == NULL || strncmp(dev, "net_af_xdp", 10) != 0 ||
+		    strstr(dev, "busy_budget=") != NULL) {
+			continue;
+		}
+		int n = snprintf(buf + o, cap - o, "%s,busy_budget=0", argv[i]);
+		if (n < 0 || (size_t)n >= cap - o) {
+			return LC_ENOSPACE;
+		}
+		argv[i] = buf + o;
+		o += (size_t)n + 1;
+	}
+	return LC_OK;
 }
 
 int dp_dpdk_init(const struct dp_dpdk_cfg *cfg, unsigned *nworkers, char *err, size_t errcap)
@@ -505,7 +569,13 @@ int dp_dpdk_init(const struct dp_dpdk_cfg *cfg, unsigned *nworkers, char *err, s
 					      : "too many or too long arguments");
 	}
 	argv[argc + 1] = NULL;
+	static char vdevs[1024];
+	if (!cfg->busy_poll &&
+	    af_xdp_no_busy_budget(argv + 1, argc, vdevs, sizeof(vdevs)) != LC_OK) {
+		return fail(err, errcap, "--dpdk-args: too many or too long arguments");
+	}
 	memset(&dpdk, 0, sizeof(dpdk));
+	dpdk.rx_fd = -1;
 	name_counters();
 	int ret = eal_init(argc + 1, argv, err, errcap);
 	if (ret != LC_OK) {
@@ -519,6 +589,8 @@ int dp_dpdk_init(const struct dp_dpdk_cfg *cfg, unsigned *nworkers, char *err, s
 	dpdk.udp_port[1] = cfg->port[1];
 	dpdk.busy_poll = cfg->busy_poll;
 	dpdk.tsc_per_ms = LC_MAX(rte_get_tsc_hz() / 1000, 1);
+	dpdk.spin_tsc = rte_get_tsc_hz() / 1000000 * DPDK_SPIN_US;
+	dpdk.tap_tsc = dpdk.tsc_per_ms * DPDK_TAP_MS;
 	ret = setup(cfg, err, errcap);
 	if (ret != LC_OK) {
 		dp_dpdk_fini();
@@ -526,12 +598,15 @@ int dp_dpdk_init(const struct dp_dpdk_cfg *cfg, unsigned *nworkers, char *err, s
 	}
 	*nworkers = dpdk.nq;
 	lc_info("dpdk: %u worker lcores, %u port(s), MAC %02x:%02x:%02x:%02x:%02x:%02x, MTU %u, "
-		"%u mbufs, checksums %s, polling %s%s%s",
+		"%u mbufs, checksums %s, polling %s%s%s%s",
 		dpdk.nq, dpdk.nports, dpdk.mac[0], dpdk.mac[1], dpdk.mac[2], dpdk.mac[3],
 		dpdk.mac[4], dpdk.mac[5], dpdk.mtu, dpdk.nmbufs,
 		dpdk.tx_csum_offload ? "offloaded" : "in software",
-		dpdk.busy_poll ? "busy" : "adaptive", dpdk.has_tap ? ", kernel path via TAP " : "",
-		dpdk.has_tap ? cfg->tap : "");
+		dpdk.busy_poll ? "busy" : "adaptive",
+		dpdk.busy_poll	  ? ""
+		: dpdk.rx_fd >= 0 ? " (sleeps until a frame)"
+				  : " (sleeps on a timer)",
+		dpdk.has_tap ? ", kernel path via TAP " : "", dpdk.has_tap ? cfg->tap : "");
 	return LC_OK;
 }
 

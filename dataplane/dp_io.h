@@ -50,6 +50,15 @@ struct dp_io_ops {
 	 */
 	unsigned (*tx_burst)(void *ctx, struct dp_pkt **pkts, unsigned n);
 	/**
+	 * Optional (NULL: always wait): the backend's chance to keep the worker polling after an
+	 * empty iteration instead of waiting (a polling backend's spin phase, or work it did just
+	 * now). The worker then skips wait() and everything around it (the sleeping flag, RCU
+	 * offline and online): a spin costs no system call and no fence.
+	 * @return true to poll again at once, false to wait(). Context: the worker, idle, RCU
+	 * online; never blocks.
+	 */
+	bool (*idle)(void *ctx);
+	/**
 	 * Block until a packet may be waiting, @p wake_fd (an eventfd, or -1; the same one on
 	 * every call) is readable, or @p timeout_ms passes. @return whether @p wake_fd is readable
 	 * (the caller reads it). Context: the worker, when idle (RCU offline if it uses RCU).

@@ -31,17 +31,27 @@
  *   next rx_burst, with our own address allowed as the source (rx_cfg.from_self).
  * - Neighbours are learned from ARP requests for us, ARP replies, and the source of every
  *   accepted on-link IPv4 datagram (net_neigh: one writer per table, lock-free readers).
- * - Idle policy (wait): with --dpdk-poll busy the worker never sleeps (100% of its lcore). With
- *   the default, adaptive, it keeps polling for DPDK_SPIN_POLLS empty rounds, then sleeps in
- *   ppoll() on its wake eventfd for 16 us, doubling up to 1 ms while nothing arrives: an idle
- *   node costs a few wake-ups per millisecond, a busy one makes no system call, and a kick from
- *   another worker or control ends the sleep at once. The first packet after a quiet spell may
- *   wait up to 1 ms.
+ * - Idle policy (idle, wait): with --dpdk-poll busy the worker never sleeps (100% of its lcore).
+ *   With the default, adaptive, an empty poll costs no system call, no fence and no RCU
+ *   offline/online unless the worker really sleeps (dpdk_idle decides first). How it sleeps:
+ *   on a single-queue af_packet or af_xdp port, in ppoll() on its wake eventfd *and* the
+ *   queue's socket, which the kernel makes readable when it puts a frame in the ring: the
+ *   worker sleeps as soon as it finds the ring empty and a frame wakes it at once, as a
+ *   socket server is woken (timeout DPDK_SLEEP_MAX_US, for the TAP and the timers). Otherwise
+ *   (several queues, whose sockets cannot be told apart; any other PMD) it polls on for
+ *   DPDK_SPIN_US after the last frame (by the TSC), then sleeps on the eventfd alone for
+ *   DPDK_SLEEP_MIN_US, doubling up to DPDK_SLEEP_MAX_US while nothing arrives (each plus the
+ *   kernel's timer slack, 50 us by default); a frame resets the sleep to the minimum. Either
+ *   way a kick from another worker or control ends the sleep at once. Measured in
+ *   bench/results/2026-12-07-dpdk-cpu.md: the earlier policy (256 empty polls, each with a
+ *   TAP read and af_xdp's busy-poll recvfrom) never slept at 5,000 requests/s.
  *
  * Fast path: no system call, lock or allocation per packet (mbufs come from the pool's
- * per-lcore cache). The TAP is the exception: its PMD reads and writes a file descriptor, so it
- * is polled only once in DPDK_TAP_EVERY bursts and when idle, and frames for the kernel (the
- * overlay's TCP, a slow path) cost one write each.
+ * per-lcore cache); a TX burst costs what the PMD's kick costs (af_packet and af_xdp: one send
+ * per burst that queued frames). The TAP is the exception: its PMD reads and writes a file
+ * descriptor, so it is polled once every DPDK_TAP_MS (at once again after a full burst, so a
+ * bulk transfer is not held to a burst a millisecond), busy or idle, and frames for the kernel
+ * (the overlay's TCP, a slow path) cost one write each.
  */
 #define _GNU_SOURCE
 #include <netinet/in.h>
@@ -331,11 +341,14 @@ static bool rx_one(struct dpdk_q *q, struct rte_mbuf *m, struct dp_pkt *p)
 	}
 }
 
-/* What the kernel sent through the TAP goes out on our port queue. */
+/* What the kernel sent through the TAP goes out on our port queue. Each poll is a read() on the
+ * TAP (one that fails when it is empty), hence the timer: the next poll is due DPDK_TAP_MS from
+ * now, unless this one took a full burst (more may be waiting). */
 static void from_kernel(struct dpdk_q *q)
 {
 	struct rte_mbuf *m[DPDK_BURST];
 	uint16_t n = rte_eth_rx_burst(dpdk.tap_port, q->id, m, DPDK_BURST);
+	q->tap_due_tsc = n == DPDK_BURST ? q->tsc : q->tsc + dpdk.tap_tsc;
 	cnt(q, DPDK_C_FROM_KERNEL, n);
 	for (uint16_t i = 0; i < n; i++) {
 		m[i]->ol_flags = 0;
@@ -345,7 +358,13 @@ static void from_kernel(struct dpdk_q *q)
 
 static void clock_tick(struct dpdk_q *q)
 {
-	q->now_ms = rte_get_tsc_cycles() / dpdk.tsc_per_ms;
+	q->tsc = rte_get_tsc_cycles();
+	q->now_ms = q->tsc / dpdk.tsc_per_ms;
+}
+
+static bool tap_due(const struct dpdk_q *q)
+{
+	return dpdk.has_tap && q->tsc >= q->tap_due_tsc;
 }
 
 /* Frames this queue sent to the node's own address (tx_one), through the normal receive path
@@ -360,7 +379,7 @@ static unsigned rx_loopback(struct dpdk_q *q, struct dp_pkt **pkts, unsigned n)
 	q->rx_cfg.from_self = false;
 	q->nloop -= i;
 	memmove(q->loop, q->loop + i, q->nloop * sizeof(q->loop[0]));
-	q->idle = 0;
+	q->busy_tsc = q->tsc;
 	return got;
 }
 
@@ -375,7 +394,7 @@ static unsigned dpdk_rx_burst(void *ctx, struct dp_pkt **pkts, unsigned n)
 		lc_counter_add(&q->c[DPDK_C_COUNT_ + NET_DROP_REASM_TIMEOUT],
 			       net_reasm_expire(q->reasm, q->now_ms));
 	}
-	if (dpdk.has_tap && ++q->polls % DPDK_TAP_EVERY == 0) {
+	if (tap_due(q)) {
 		from_kernel(q);
 	}
 	unsigned got = q->nloop > 0 ? rx_loopback(q, pkts, n) : 0;
@@ -387,7 +406,7 @@ static unsigned dpdk_rx_burst(void *ctx, struct dp_pkt **pkts, unsigned n)
 		cnt(q, DPDK_C_RX_UDP, got);
 	}
 	if (nb > 0) {
-		q->idle = 0;
+		q->busy_tsc = q->tsc;
 		q->sleep_us = DPDK_SLEEP_MIN_US;
 		cnt(q, DPDK_C_RX_FRAMES, nb);
 		for (uint16_t i = 0; i < nb && i < DPDK_PREFETCH; i++) {
@@ -536,29 +555,40 @@ static unsigned dpdk_tx_burst(void *ctx, struct dp_pkt **pkts, unsigned n)
 	return n;
 }
 
-static bool dpdk_wait(void *ctx, int wake_fd, int timeout_ms)
+/* After an empty iteration: the TAP when it is due, then spin (How it works) or let the worker
+ * sleep. */
+static bool dpdk_idle(void *ctx)
 {
 	struct dpdk_q *q = ctx;
-	if (dpdk.has_tap) {
-		clock_tick(q);
+	clock_tick(q);
+	if (tap_due(q)) {
 		from_kernel(q);
 		if (q->ntx > 0) {
 			tx_flush(q);
-			q->idle = 0;
-			return false;
+			q->busy_tsc = q->tsc; /* the kernel talks: its answers may follow at once */
 		}
 	}
-	if (q->nloop > 0 || dpdk.busy_poll || ++q->idle < DPDK_SPIN_POLLS) {
+	return dpdk.busy_poll || q->nloop > 0 || q->tsc - q->busy_tsc < q->spin_tsc;
+}
+
+static bool dpdk_wait(void *ctx, int wake_fd, int timeout_ms)
+{
+	struct dpdk_q *q = ctx;
+	if (q->nloop > 0 || dpdk.busy_poll) {
 		return false;
 	}
-	unsigned us = LC_MIN(q->sleep_us, (unsigned)timeout_ms * 1000u);
+	/* With the queue's socket a frame ends the sleep, and the timeout only paces the TAP and
+	 * the timers; without it, the backoff (How it works). A negative fd is skipped by ppoll. */
+	unsigned us = q->rx_fd >= 0 ? DPDK_SLEEP_MAX_US : q->sleep_us;
+	us = LC_MIN(us, (unsigned)timeout_ms * 1000u);
 	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)us * 1000};
-	struct pollfd pfd = {.fd = wake_fd, .events = POLLIN};
+	struct pollfd pfd[2] = {{.fd = wake_fd, .events = POLLIN},
+				{.fd = q->rx_fd, .events = POLLIN}};
 	cnt(q, DPDK_C_SLEEPS, 1);
 	q->sleep_us = LC_MIN(q->sleep_us * 2, DPDK_SLEEP_MAX_US);
 	/* fastpath-ok: idle only (the adaptive policy's sleep), never while packets flow */
-	int r = ppoll(&pfd, wake_fd >= 0 ? 1 : 0, &ts, NULL);
-	return r > 0 && (pfd.revents & POLLIN);
+	int r = ppoll(pfd, 2, &ts, NULL);
+	return r > 0 && (pfd[0].revents & POLLIN);
 }
 
 static int dpdk_open(void **out, const struct dp_io_cfg *cfg, unsigned worker)
@@ -587,6 +617,9 @@ static int dpdk_open(void **out, const struct dp_io_cfg *cfg, unsigned worker)
 	q->rx_cfg.port[1] = dpdk.udp_port[1];
 	q->ip_id = (uint16_t)(worker << 12);
 	q->sleep_us = DPDK_SLEEP_MIN_US;
+	q->rx_fd = dpdk.rx_fd;
+	/* a frame wakes a worker that sleeps on its socket: spinning would only burn the CPU */
+	q->spin_tsc = q->rx_fd >= 0 ? 0 : dpdk.spin_tsc;
 	net_neigh_init(&q->neigh);
 	dpdk.neigh[worker] = &q->neigh;
 	*out = q;
@@ -642,6 +675,7 @@ static const struct dp_io_ops dpdk_ops = {
 	.local_addr = dpdk_local_addr,
 	.rx_burst = dpdk_rx_burst,
 	.tx_burst = dpdk_tx_burst,
+	.idle = dpdk_idle,
 	.wait = dpdk_wait,
 	.counters = dpdk_counters,
 };

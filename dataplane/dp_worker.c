@@ -8,9 +8,11 @@
  * worker over an SPSC ring (the packet travels, nothing is copied), and that worker answers from
  * its own socket, which is bound to the same address. Then the worker handles what other workers
  * handed to it, sends every response in one burst, and lets the timer wheel reap a few expired
- * bindings. A worker with nothing to do sleeps in poll() on its sockets and an eventfd; a
- * producer that hands it work sees the `sleeping` flag and writes the eventfd (the flag and the
- * ring are ordered by a full fence on both sides, so a wake-up is never lost).
+ * bindings. A worker with nothing to do sleeps in poll() on its sockets and an eventfd (unless
+ * its backend would rather poll on a while, io->idle: the DPDK backend's spin, which then costs
+ * no fence, no RCU offline/online and no system call); a producer that hands it work sees the
+ * `sleeping` flag and writes the eventfd (the flag and the ring are ordered by a full fence on
+ * both sides, so a wake-up is never lost).
  *
  * Routing: the node's routing table is read once per iteration under RCU (liburcu QSBR): the
  * worker announces a quiescent state at the end of each iteration and goes offline while it
@@ -340,7 +342,8 @@ void *dp_worker_main(void *arg)
 		/* idle: reap in bigger steps, and sleep only when nothing is left to reap */
 		unsigned reaped = dht_store_expire(w->store, w->now_s, DP_EXPIRE_BUDGET_IDLE);
 		lc_counter_add(&w->stats.expired, reaped);
-		if (reaped < DP_EXPIRE_BUDGET_IDLE) {
+		if (reaped < DP_EXPIRE_BUDGET_IDLE &&
+		    (node->io->idle == NULL || !node->io->idle(w->io_ctx))) {
 			sleep_idle(w, IDLE_WAIT_MS);
 		}
 	}
