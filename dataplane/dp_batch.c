@@ -68,6 +68,7 @@ static void send_group(struct dp_worker *w, struct dp_pkt **g, unsigned n)
 		lc_counter_inc(&w->stats.batch_out);
 		lc_counter_add(&w->stats.batched_out, i - first);
 		for (unsigned k = first; k < i; k++) {
+			g[k]->flags = 0; /* a pooled packet carries no flags (dp_tx_send's rule) */
 			dp_pool_put(&w->pool, g[k]);
 		}
 		dp_tx_push(w, b);
