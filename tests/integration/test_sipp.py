@@ -62,14 +62,17 @@ try:
         after = wait_for(lambda: (lambda s: s if s and s["sip_requests"]["ACK"] >= want_acks and
                                   s["sip_requests"][method] >= want_reqs else None)(stats()),
                          timeout=5.0) or stats()
-        t.is_(after["sip_requests"][method] - before["sip_requests"][method], CALLS,
-              "%s: the node counted %d %s requests (no retransmissions needed)" % (name, CALLS, method))
-        t.is_(after["sip_responses"][code] - before["sip_responses"][code], CALLS,
-              "%s: and answered %d x %s" % (name, CALLS, code))
+        # sipp retransmits when an answer is late (a busy machine): each copy is a request the
+        # stateless node answers again, so count what came rather than expect no retransmission
+        nreq = after["sip_requests"][method] - before["sip_requests"][method]
+        t.ok(nreq >= CALLS, "%s: the node counted %d %s requests for %d calls (%d retransmitted)"
+             % (name, nreq, method, CALLS, nreq - CALLS))
+        t.is_(after["sip_responses"][code] - before["sip_responses"][code], nreq,
+              "%s: and answered each with %s" % (name, code))
         if method == "INVITE":
-            t.is_(after["sip_requests"]["ACK"] - before["sip_requests"]["ACK"], CALLS,
-                  "%s: %d ACKs absorbed" % (name, CALLS))
-            t.is_(after["tx"] - before["tx"], CALLS, "%s: one response per INVITE, none to ACK" % name)
+            t.ok(after["sip_requests"]["ACK"] - before["sip_requests"]["ACK"] >= CALLS,
+                 "%s: at least %d ACKs absorbed" % (name, CALLS))
+            t.is_(after["tx"] - before["tx"], nreq, "%s: one response per INVITE, none to ACK" % name)
         if name == "register":
             t.is_(after["store"]["bindings"], CALLS, "after register: %d bindings in the store" % CALLS)
             t.is_(after["store"]["aors"], CALLS, "in %d AORs" % CALLS)

@@ -5,6 +5,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "net/net_neigh.h"
 #include "tests/tap.h"
@@ -70,7 +71,10 @@ int main(void)
 	for (int i = 0; i < 2; i++) {
 		pthread_create(&t[i], NULL, reader, NULL);
 	}
-	for (uint32_t r = 0; r < 2000; r++) {
+	/* at least 2000 rounds, and on until the readers have seen entries (a busy machine may not
+	 * schedule them before that), for at most 10 s */
+	time_t until = time(NULL) + 10;
+	for (uint32_t r = 0; r < 2000 || (atomic_load(&hits) < 1000 && time(NULL) < until); r++) {
 		for (uint32_t ip = 1; ip <= 64; ip++) {
 			uint8_t w[6];
 			mac_of(ip, r % 256, w);
