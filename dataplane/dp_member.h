@@ -15,9 +15,10 @@
 
 #include "dataplane/dp_pkt.h"
 
-#define DP_WANTS 64  /* asks for a link a worker may have queued for control */
-#define DP_PARKED 64 /* datagrams a worker holds for members whose link is being opened */
-#define DP_PARK_S 2  /* how long one waits for its key before it is dropped */
+#define DP_WANTS 64	 /* asks for a link a worker may have queued for control */
+#define DP_WANT_RECENT 8 /* addresses a worker remembers asking for (at most once a second) */
+#define DP_PARKED 256	 /* datagrams a worker holds for members whose link is being opened */
+#define DP_PARK_S 2	 /* how long one waits for its key before it is dropped */
 
 /* What dp_member_tx did with a datagram. */
 enum dp_member_tx_result {

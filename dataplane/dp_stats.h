@@ -31,7 +31,9 @@
 	X(DP_DROP_AUTH_REPLAY, "auth_replay")	       /* a tagged datagram seen before, or old */ \
 	X(DP_DROP_AUTH_NO_KEY, "auth_no_key")	       /* to a member with no link yet */          \
 	X(DP_DROP_AUTH_REQUIRED, "auth_required")      /* a member's message without a tag */      \
-	X(DP_DROP_STALE_WRITE, "stale_write")	       /* a write that waited too long here */
+	X(DP_DROP_STALE_WRITE, "stale_write")	       /* a write that waited too long here */     \
+	X(DP_DROP_AUTH_PARK_FULL, "auth_park_full")    /* to a member with no link yet; the      \
+							* parking (dp_member.c) was full */
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, text) name,
