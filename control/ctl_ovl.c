@@ -768,6 +768,23 @@ static void on_frame(void *arg, const void *frame, size_t len, const struct sock
 	}
 }
 
+/*
+ * A member opened a link to us: its keys serve only once an outgoing link of ours verified its
+ * address (ctl_keys_build), and until then its tagged datagrams are dropped as auth_unknown_key.
+ * It opened the link because it has datagrams for us (a replica answering this facing node), so
+ * dial its address from the view now rather than wait for something else to.
+ */
+static void dial_back(struct ctl_ovl *ov, dht_id_t id)
+{
+	struct dht_addr a;
+	if (ov->keys == NULL || ctl_keys_verified_addr(ov->keys, id, &a)) {
+		return; /* one of ours already verified it */
+	}
+	if (dht_chord_member_addr(ov->chord, id, &a)) {
+		verify_addr(ov, &a);
+	}
+}
+
 /* An outgoing link authenticated its peer: refuse it when the view has another node there. */
 static bool on_link_auth(void *arg, const struct ctl_link_conn *conn,
 			 const struct sockaddr_storage *peer, bool up)
@@ -778,6 +795,9 @@ static bool on_link_auth(void *arg, const struct ctl_link_conn *conn,
 	    dht_chord_addr_may_be(ov->chord, &a, conn->peer_id)) {
 		ctl_keys_on_link(ov->keys, conn, peer, up, now_ms());
 		ov->route_stale = ov->route_stale || (up && peer != NULL); /* an address verified */
+		if (up && peer == NULL) {
+			dial_back(ov, conn->peer_id);
+		}
 		return true;
 	}
 	ctl_tls_count_bad_id(ov->tls);

@@ -101,6 +101,7 @@ enum dp_member_tx_result dp_member_tx(struct dp_worker *w, struct dp_pkt *p)
 	}
 	w->parked[w->nparked] = p;
 	w->parked_s[w->nparked++] = w->now_s;
+	lc_counter_inc(&w->stats.auth_parked);
 	return DP_MEMBER_PARKED;
 }
 

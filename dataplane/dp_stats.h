@@ -76,6 +76,7 @@ struct dp_stats {
 	lc_counter_t repl_in;	  /* replica entries applied (or already held) */
 	lc_counter_t auth_tx;	  /* datagrams to members tagged (dp_auth.c) */
 	lc_counter_t auth_rx;	  /* datagrams from members whose tag passed */
+	lc_counter_t auth_parked; /* datagrams held for a member's key (dp_member.c) */
 };
 
 /** Counter index of a status code. */

@@ -1395,6 +1395,16 @@ bool dht_chord_is_member_at(const struct dht_chord *c, const struct dht_addr *a)
 	return false;
 }
 
+bool dht_chord_member_addr(const struct dht_chord *c, dht_id_t id, struct dht_addr *out)
+{
+	const struct member *m = view_find((struct dht_chord *)c, id);
+	if (m == NULL || !alive(m) || id == c->self.id) {
+		return false;
+	}
+	*out = m->peer.addr;
+	return true;
+}
+
 bool dht_chord_addr_may_be(const struct dht_chord *c, const struct dht_addr *a, dht_id_t id)
 {
 	bool known = false;

@@ -188,5 +188,12 @@ bool dht_chord_addr_may_be(const struct dht_chord *c, const struct dht_addr *a, 
  */
 bool dht_chord_is_member_at(const struct dht_chord *c, const struct dht_addr *a);
 
+/**
+ * The address the view gives the live member @p id (not this node) in @p out.
+ * @return false when the view has no live member of that id.
+ * Context: control.
+ */
+bool dht_chord_member_addr(const struct dht_chord *c, dht_id_t id, struct dht_addr *out);
+
 /** Whether the view is the complete overlay (one-hop mode). */
 bool dht_chord_one_hop(const struct dht_chord *c);
