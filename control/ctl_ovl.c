@@ -109,6 +109,7 @@ struct ctl_ovl {
 	uint64_t overlay_id;
 	struct dht_peer self;
 	uint64_t sent, send_refused, bad_frames;
+	uint64_t wants_dialled, wants_refused; /* workers' asks for links: to members, to others */
 	uint64_t started_ms;
 	bool joined;	     /* the machine said so at the last event (to log the join once) */
 	bool pulling;	     /* the published table says we are pulling our range */
@@ -321,18 +322,24 @@ static void publish_keys(struct ctl_ovl *ov)
 	}
 }
 
-/* A worker has a datagram for @p a and no key: open a link, whose keys come with it. */
+/*
+ * A worker has a datagram for @p a and no key: open a link, whose keys come with it. Only to a
+ * live member of the view (dht_chord_is_member_at), so a REPLY_TO cannot make us dial anyone.
+ * The view, not the routing table's members: beyond one hop (finger mode) the table lists no
+ * members, and the facing node a replica answers is rarely its successor, finger or predecessor.
+ * A worker asks again each second while datagrams for @p a stay parked (dp_member.c), so an ask
+ * that came while the link could not be opened yet (backoff, no room) is not lost.
+ */
 static void on_want(void *arg, const struct dp_addr *a)
 {
 	struct ctl_ovl *ov = arg;
 	struct dht_addr da = {.family = a->family, .port = a->port};
 	memcpy(da.addr, a->addr, sizeof(da.addr));
-	for (unsigned i = 0; i < ov->nseen; i++) {
-		if (dht_addr_equal(&ov->seen[i].addr, &da)) {
-			verify_addr(ov,
-				    &da); /* only members: a REPLY_TO cannot make us dial anyone */
-			return;
-		}
+	if (dht_chord_is_member_at(ov->chord, &da)) {
+		ov->wants_dialled++;
+		verify_addr(ov, &da);
+	} else {
+		ov->wants_refused++;
 	}
 }
 
@@ -761,6 +768,23 @@ static void on_frame(void *arg, const void *frame, size_t len, const struct sock
 	}
 }
 
+/*
+ * A member opened a link to us: its keys serve only once an outgoing link of ours verified its
+ * address (ctl_keys_build), and until then its tagged datagrams are dropped as auth_unknown_key.
+ * It opened the link because it has datagrams for us (a replica answering this facing node), so
+ * dial its address from the view now rather than wait for something else to.
+ */
+static void dial_back(struct ctl_ovl *ov, dht_id_t id)
+{
+	struct dht_addr a;
+	if (ov->keys == NULL || ctl_keys_verified_addr(ov->keys, id, &a)) {
+		return; /* one of ours already verified it */
+	}
+	if (dht_chord_member_addr(ov->chord, id, &a)) {
+		verify_addr(ov, &a);
+	}
+}
+
 /* An outgoing link authenticated its peer: refuse it when the view has another node there. */
 static bool on_link_auth(void *arg, const struct ctl_link_conn *conn,
 			 const struct sockaddr_storage *peer, bool up)
@@ -771,6 +795,9 @@ static bool on_link_auth(void *arg, const struct ctl_link_conn *conn,
 	    dht_chord_addr_may_be(ov->chord, &a, conn->peer_id)) {
 		ctl_keys_on_link(ov->keys, conn, peer, up, now_ms());
 		ov->route_stale = ov->route_stale || (up && peer != NULL); /* an address verified */
+		if (up && peer == NULL) {
+			dial_back(ov, conn->peer_id);
+		}
 		return true;
 	}
 	ctl_tls_count_bad_id(ov->tls);
@@ -1017,13 +1044,15 @@ static void security_json(const struct ctl_ovl *ov, struct ctl_json *j)
 		     "\"refused_expired\":%llu,\"refused_revoked\":%llu,\"refused_no_cert\":%llu,"
 		     "\"refused_proto\":%llu,\"refused_id\":%llu,\"impostor_frames\":%llu,"
 		     "\"impostor_members\":%llu,"
-		     "\"crl_loads\":%llu,\"crl_failures\":%llu,\"dropped_revoked\":%llu}",
+		     "\"crl_loads\":%llu,\"crl_failures\":%llu,\"dropped_revoked\":%llu,"
+		     "\"link_wants\":%llu,\"link_wants_refused\":%llu}",
 		     (unsigned long long)t.handshakes, (unsigned long long)t.refused_chain,
 		     (unsigned long long)t.refused_expired, (unsigned long long)t.refused_revoked,
 		     (unsigned long long)t.refused_no_cert, (unsigned long long)t.refused_proto,
 		     (unsigned long long)t.refused_id, (unsigned long long)ov->impostors,
 		     (unsigned long long)ov->impostor_members, (unsigned long long)t.crl_loads,
-		     (unsigned long long)t.crl_failures, (unsigned long long)t.dropped_revoked);
+		     (unsigned long long)t.crl_failures, (unsigned long long)t.dropped_revoked,
+		     (unsigned long long)ov->wants_dialled, (unsigned long long)ov->wants_refused);
 }
 
 int ctl_ovl_query_new(struct ctl_ovl *ov, bool all_nodes, struct ctl_ovl_query **out)

@@ -122,10 +122,11 @@ static void put_figures(struct ctl_json *o, const struct figures *f)
 		     (unsigned long long)get(&s->drop[DP_DROP_RING_FULL]));
 	ctl_json_put(o,
 		     "\"forwarded\":%llu,\"forward_answers\":%llu,\"replica_out\":%llu,"
-		     "\"replica_in\":%llu,\"auth_tx\":%llu,\"auth_rx\":%llu,",
+		     "\"replica_in\":%llu,\"auth_tx\":%llu,\"auth_rx\":%llu,\"auth_parked\":%llu,",
 		     (unsigned long long)get(&s->fwd_out), (unsigned long long)get(&s->fwd_answers),
 		     (unsigned long long)get(&s->repl_out), (unsigned long long)get(&s->repl_in),
-		     (unsigned long long)get(&s->auth_tx), (unsigned long long)get(&s->auth_rx));
+		     (unsigned long long)get(&s->auth_tx), (unsigned long long)get(&s->auth_rx),
+		     (unsigned long long)get(&s->auth_parked));
 	ctl_json_put(o, "\"batches_out\":%llu,\"batched_out\":%llu,\"batches_in\":%llu,",
 		     (unsigned long long)get(&s->batch_out),
 		     (unsigned long long)get(&s->batched_out),

@@ -4,11 +4,19 @@
  * are tagged, what a failed check costs, and asking control for the links whose keys are
  * missing. The AUTH TLV itself is dp_auth.c.
  *
- * A worker that must send to a member it has no key for (no link yet, or it closed) drops the
- * datagram (the client's retransmission recovers it) and asks control for a link to that
- * address; so does a receiver that gets a tag under an epoch of a member it does not know yet.
- * An ask is a dp_addr on a single-producer single-consumer queue per worker, at most one per
- * address per second.
+ * How it works: a worker that must send to a member it has no key for (no link yet, or it
+ * closed) parks the datagram and asks control for a link to that address; so does a receiver
+ * that gets a tag under an epoch of a member it does not know yet (that one is dropped: the
+ * sender's retransmission recovers it). An ask is a dp_addr on a single-producer
+ * single-consumer queue per worker, at most one per address per second; while datagrams for an
+ * address stay parked the worker asks again every second, so an ask control could not act on
+ * (the link in backoff, the queue full) is repeated rather than lost. Parked datagrams are
+ * looked at again only when a new key table was published or a second passed, so a full
+ * parking costs one compare per loop. Answers to a REPLY_TO make the bursts: a replica that
+ * completes a write answers the facing node directly, and in finger mode that is often a member
+ * it has no link to yet, so the parking holds a quarter of the worker's pool (DP_PARKED); past
+ * that a datagram is dropped and counted as auth_park_full, one whose key never came within
+ * DP_PARK_S as auth_no_key.
  */
 #include "dataplane/dp_member.h"
 
@@ -17,6 +25,7 @@
 #include "dataplane/dp_worker_internal.h"
 
 _Static_assert(DP_MAX_WORKERS <= DP_AUTH_LANES, "every worker needs a lane of its own");
+_Static_assert(DP_PARKED <= DP_POOL_SIZE / 4, "parking must leave most of the pool to receive");
 
 static bool addr_equal(const struct dp_addr *a, const struct dp_addr *b)
 {
@@ -87,11 +96,12 @@ enum dp_member_tx_result dp_member_tx(struct dp_worker *w, struct dp_pkt *p)
 	}
 	want(w, &p->peer);
 	if (w->nparked == DP_PARKED) {
-		lc_counter_inc(&w->stats.drop[DP_DROP_AUTH_NO_KEY]);
+		lc_counter_inc(&w->stats.drop[DP_DROP_AUTH_PARK_FULL]);
 		return DP_MEMBER_DROP;
 	}
 	w->parked[w->nparked] = p;
 	w->parked_s[w->nparked++] = w->now_s;
+	lc_counter_inc(&w->stats.auth_parked);
 	return DP_MEMBER_PARKED;
 }
 
@@ -100,6 +110,13 @@ void dp_member_retry(struct dp_worker *w)
 	if (w->nparked == 0) {
 		return; /* the common case: one load and a branch */
 	}
+	uint64_t gen = w->peers != NULL ? w->peers->gen : 0;
+	bool new_second = w->now_s != w->parked_look_s;
+	if (gen == w->parked_gen && !new_second) {
+		return; /* no new keys and no deadline passed since the last look */
+	}
+	w->parked_gen = gen;
+	w->parked_look_s = w->now_s;
 	unsigned kept = 0, n = w->nparked;
 	w->nparked = 0; /* dp_tx_push below must not find them parked */
 	struct dp_pkt *go[DP_PARKED];
@@ -117,6 +134,9 @@ void dp_member_retry(struct dp_worker *w)
 			lc_counter_inc(&w->stats.drop[DP_DROP_AUTH_NO_KEY]);
 			dp_pool_put(&w->pool, p);
 		} else {
+			if (new_second) {
+				want(w, &p->peer); /* still no key: ask again (once a second) */
+			}
 			w->parked[kept] = p;
 			w->parked_s[kept++] = w->parked_s[i];
 		}

@@ -15,9 +15,10 @@
 
 #include "dataplane/dp_pkt.h"
 
-#define DP_WANTS 64  /* asks for a link a worker may have queued for control */
-#define DP_PARKED 64 /* datagrams a worker holds for members whose link is being opened */
-#define DP_PARK_S 2  /* how long one waits for its key before it is dropped */
+#define DP_WANTS 64	 /* asks for a link a worker may have queued for control */
+#define DP_WANT_RECENT 8 /* addresses a worker remembers asking for (at most once a second) */
+#define DP_PARKED 256	 /* datagrams a worker holds for members whose link is being opened */
+#define DP_PARK_S 2	 /* how long one waits for its key before it is dropped */
 
 /* What dp_member_tx did with a datagram. */
 enum dp_member_tx_result {
@@ -50,15 +51,16 @@ bool dp_member_rx(struct dp_worker *w, struct dp_pkt *p);
  * member with a key. A datagram marked DP_PKT_TO_MEMBER whose destination has no key yet (its
  * link is being opened: a member that just joined) is parked for up to DP_PARK_S while control
  * is asked for the link, instead of costing the client a retransmission; when the parking is
- * full it is dropped.
+ * full it is dropped (counted as auth_park_full).
  * Context: the worker, RCU online; fast path.
  */
 enum dp_member_tx_result dp_member_tx(struct dp_worker *w, struct dp_pkt *p);
 
 /**
  * Send the parked datagrams whose member's key has arrived, drop those that waited DP_PARK_S
- * (counted as auth_no_key). Context: the worker, RCU online, once per loop (one branch when
- * nothing is parked).
+ * (counted as auth_no_key), and ask control again, once a second, for the links of the others.
+ * Looks only when a new key table was published or a second passed. Context: the worker, RCU
+ * online, once per loop (one branch when nothing is parked, a compare when nothing changed).
  */
 void dp_member_retry(struct dp_worker *w);
 

@@ -162,6 +162,10 @@ void dp_node_set_route(struct dp_node *n, struct dht_route *rt)
 
 void dp_node_set_peers(struct dp_node *n, struct dp_peers *peers)
 {
+	if (peers != NULL) {
+		peers->gen =
+			++n->peers_gen; /* workers holding datagrams look again (dp_member.c) */
+	}
 	struct dp_peers *old = rcu_xchg_pointer(&n->peers, peers);
 	for (unsigned i = 0; i < n->nworkers; i++) {
 		dp_worker_kick(

@@ -44,6 +44,7 @@ struct dp_peer {
  * RCU (QSBR); freed by control after a grace period (dp_node_set_peers). */
 struct dp_peers {
 	uint32_t n, cap;
+	uint64_t gen;	      /* set when published (dp_node_set_peers): grows with every table */
 	uint32_t mask;	      /* slots - 1 */
 	uint32_t *slot;	      /* open addressing by address hash: index + 1, 0 empty */
 	struct dp_peer *peer; /* n of cap used */

@@ -32,7 +32,9 @@
 	X(DP_DROP_AUTH_NO_KEY, "auth_no_key")	       /* to a member with no link yet */          \
 	X(DP_DROP_AUTH_REQUIRED, "auth_required")      /* a member's message without a tag */      \
 	X(DP_DROP_STALE_WRITE, "stale_write")	       /* a write that waited too long here */     \
-	X(DP_DROP_BATCH_UNTRUSTED, "batch_untrusted")  /* a BATCH from a non-member */
+	X(DP_DROP_BATCH_UNTRUSTED, "batch_untrusted")  /* an untagged BATCH (secured) */          \
+	X(DP_DROP_AUTH_PARK_FULL, "auth_park_full")    /* to a member with no link yet; the      \
+							* parking (dp_member.c) was full */
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, text) name,
@@ -77,7 +79,8 @@ struct dp_stats {
 	lc_counter_t auth_rx;	  /* datagrams from members whose tag passed */
 	lc_counter_t batch_out;	  /* BATCH datagrams sent (dp_batch.c), */
 	lc_counter_t batched_out; /* carrying this many messages */
-	lc_counter_t batch_in;	  /* BATCH datagrams received from members */
+	lc_counter_t batch_in;	  /* BATCH datagrams received */
+	lc_counter_t auth_parked; /* datagrams held for a member's key (dp_member.c) */
 };
 
 /** Counter index of a status code. */

@@ -62,6 +62,7 @@ struct dp_node {
 	_Atomic unsigned ndrained; /* workers whose sockets were empty after stop */
 	struct dht_route *route;   /* RCU (QSBR): published by control, read once per burst */
 	struct dp_peers *peers;	   /* RCU (QSBR): a secured node's datagram keys; NULL: none */
+	uint64_t peers_gen;	   /* control: the gen of the last peers table published */
 	struct dp_frame *held;	   /* control: an emitted frame it could not send yet */
 	unsigned frame_rr;	   /* control: next worker to take a frame from */
 	struct dp_worker *w[DP_MAX_WORKERS];
@@ -88,15 +89,17 @@ struct dp_worker {
 	const struct dht_route *rt;   /* the routing table of this loop (RCU read side) */
 	const struct dp_peers *peers; /* the datagram keys of this loop (RCU read side) */
 	/* authenticated datagrams (dp_auth.c) */
-	uint64_t auth_seq;	       /* the last sequence number this worker sent */
-	struct dp_replay_slot *replay; /* DP_REPLAY_SLOTS windows, made at start */
-	struct dp_addr want_recent[4]; /* links asked for lately, */
-	uint32_t want_recent_s[4];     /* and when */
+	uint64_t auth_seq;			    /* the last sequence number this worker sent */
+	struct dp_replay_slot *replay;		    /* DP_REPLAY_SLOTS windows, made at start */
+	struct dp_addr want_recent[DP_WANT_RECENT]; /* links asked for lately, */
+	uint32_t want_recent_s[DP_WANT_RECENT];	    /* and when */
 	unsigned want_next;
 	struct dp_want_queue wants;	  /* worker -> control */
 	struct dp_pkt *parked[DP_PARKED]; /* to members whose key is on its way (dp_member.c) */
 	uint32_t parked_s[DP_PARKED];	  /* when each was parked */
 	unsigned nparked;
+	uint64_t parked_gen;	/* the peers table the parked ones were last checked against */
+	uint32_t parked_look_s; /* and the second of that look */
 	unsigned ntx;
 	struct dp_pkt *tx[DP_TX_MAX];
 	unsigned nheld;			    /* datagrams to members, */

@@ -1384,6 +1384,27 @@ void dht_chord_stats(const struct dht_chord *c, struct dht_chord_stats *out)
 	out->view_digest = view_digest(c);
 }
 
+bool dht_chord_is_member_at(const struct dht_chord *c, const struct dht_addr *a)
+{
+	for (unsigned i = 0; i < c->nview; i++) {
+		const struct member *m = &c->view[i];
+		if (alive(m) && m->peer.id != c->self.id && dht_addr_equal(&m->peer.addr, a)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool dht_chord_member_addr(const struct dht_chord *c, dht_id_t id, struct dht_addr *out)
+{
+	const struct member *m = view_find((struct dht_chord *)c, id);
+	if (m == NULL || !alive(m) || id == c->self.id) {
+		return false;
+	}
+	*out = m->peer.addr;
+	return true;
+}
+
 bool dht_chord_addr_may_be(const struct dht_chord *c, const struct dht_addr *a, dht_id_t id)
 {
 	bool known = false;

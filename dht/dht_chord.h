@@ -178,5 +178,22 @@ void dht_chord_stats(const struct dht_chord *c, struct dht_chord_stats *out);
  */
 bool dht_chord_addr_may_be(const struct dht_chord *c, const struct dht_addr *a, dht_id_t id);
 
+/**
+ * Whether a live member of the view other than this node is at @p a. In one-hop mode the view is
+ * the whole live overlay; beyond it (finger mode) it is every member gossip brought, up to
+ * max_view, which is more than the routing table's successors, fingers and predecessor (a
+ * REPLY_TO's facing node is often none of those). Control asks before it dials an address a
+ * worker wants a link to, so that no datagram can make it dial a stranger.
+ * Context: control.
+ */
+bool dht_chord_is_member_at(const struct dht_chord *c, const struct dht_addr *a);
+
+/**
+ * The address the view gives the live member @p id (not this node) in @p out.
+ * @return false when the view has no live member of that id.
+ * Context: control.
+ */
+bool dht_chord_member_addr(const struct dht_chord *c, dht_id_t id, struct dht_addr *out);
+
 /** Whether the view is the complete overlay (one-hop mode). */
 bool dht_chord_one_hop(const struct dht_chord *c);

@@ -364,12 +364,31 @@ static void test_fingers(void)
 	ok(wrong == 0, "500 finger-routed lookups all end at the owner (%u wrong)", wrong);
 	ok(worst <= 12, "at most 12 hops in a ring of 64 (worst %u, mean %.2f)", worst,
 	   (double)total / lookups);
+	/* the members a secured node may dial for a worker's datagram: the view's, even though a
+	 * table beyond one hop lists none but itself (what control used to look in) */
+	const struct node *n0 = &nodes[0];
+	unsigned in_view = 0, addr_right = 0;
+	for (unsigned i = 1; i < nnodes; i++) {
+		const struct dht_peer *p = &nodes[i].rt->self;
+		struct dht_addr a;
+		in_view += dht_chord_is_member_at(n0->c, &p->addr);
+		addr_right +=
+			dht_chord_member_addr(n0->c, p->id, &a) && dht_addr_equal(&a, &p->addr);
+	}
+	struct dht_addr nowhere = n0->rt->self.addr, a;
+	nowhere.port ^= 0xffff;
+	ok(n0->rt->nmembers == 1 && in_view > 4 && in_view == addr_right &&
+		   !dht_chord_is_member_at(n0->c, &n0->rt->self.addr) &&
+		   !dht_chord_is_member_at(n0->c, &nowhere) &&
+		   !dht_chord_member_addr(n0->c, n0->rt->self.id, &a),
+	   "beyond one hop: members at %u view addresses (ids agree: %u), not self, not elsewhere",
+	   in_view, addr_right);
 	unsetenv("CHORD_ONE_HOP_MAX");
 }
 
 int main(void)
 {
-	plan(38);
+	plan(39);
 	test_ring();
 	test_route();
 	test_rings();
