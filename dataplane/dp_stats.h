@@ -32,7 +32,7 @@
 	X(DP_DROP_AUTH_NO_KEY, "auth_no_key")	       /* to a member with no link yet */          \
 	X(DP_DROP_AUTH_REQUIRED, "auth_required")      /* a member's message without a tag */      \
 	X(DP_DROP_STALE_WRITE, "stale_write")	       /* a write that waited too long here */     \
-	X(DP_DROP_BATCH_UNTRUSTED, "batch_untrusted")  /* an untagged BATCH (secured) */          \
+	X(DP_DROP_BATCH_UNTRUSTED, "batch_untrusted")  /* an untagged BATCH (secured) */           \
 	X(DP_DROP_AUTH_PARK_FULL, "auth_park_full")    /* to a member with no link yet; the      \
 							* parking (dp_member.c) was full */
 
