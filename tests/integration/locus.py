@@ -37,6 +37,7 @@ import contextlib
 import ctypes
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -641,15 +642,28 @@ class SipClient:
                             call_id=call_id, cseq=cseq, headers=hdrs, **kw)
 
 
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_lsp_port(host="127.0.0.1"):
     """A port on host that was free for both UDP and TCP a moment ago (a node's LSP address
-    uses both)."""
-    for _ in range(100):
+    uses both). It is drawn below the kernel's ephemeral range: a port the kernel handed out
+    would also be its choice for the next outgoing TCP connection of any node (the overlay
+    links of a big ring open many), which could take it before the new node binds it."""
+    low = min(_ephemeral_low(), 65536)
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(10000, low) if low > 11000 else 0
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind((host, 0))
-        port = u.getsockname()[1]
         t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
+            u.bind((host, port))
+            port = u.getsockname()[1]
             t.bind((host, port))
             return port
         except OSError:
