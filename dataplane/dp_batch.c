@@ -15,11 +15,6 @@
 #include "dataplane/dp_worker_internal.h"
 #include "dht/lsp_batch.h"
 
-static bool same_peer(const struct dp_addr *a, const struct dp_addr *b)
-{
-	return a->port == b->port && a->family == b->family && memcmp(a->addr, b->addr, 16) == 0;
-}
-
 /* Room for messages in a batch: its header, and the AUTH TLV dp_tx_push may add. */
 static size_t batch_cap(const struct dp_worker *w)
 {
@@ -89,7 +84,8 @@ void dp_batch_flush(struct dp_worker *w)
 		}
 		unsigned ng = 0;
 		for (unsigned j = i; j < n; j++) {
-			if (w->held[j] != NULL && same_peer(&w->held[j]->peer, &w->held[i]->peer)) {
+			if (w->held[j] != NULL &&
+			    dp_addr_equal(&w->held[j]->peer, &w->held[i]->peer)) {
 				g[ng++] = w->held[j];
 				if (j != i) {
 					w->held[j] = NULL;

@@ -27,16 +27,11 @@
 _Static_assert(DP_MAX_WORKERS <= DP_AUTH_LANES, "every worker needs a lane of its own");
 _Static_assert(DP_PARKED <= DP_POOL_SIZE / 4, "parking must leave most of the pool to receive");
 
-static bool addr_equal(const struct dp_addr *a, const struct dp_addr *b)
-{
-	return a->family == b->family && a->port == b->port && memcmp(a->addr, b->addr, 16) == 0;
-}
-
 /* Ask control for a link to @p a, at most once a second per recent address. */
 static void want(struct dp_worker *w, const struct dp_addr *a)
 {
 	for (unsigned i = 0; i < LC_ARRAY_SIZE(w->want_recent); i++) {
-		if (addr_equal(&w->want_recent[i], a) && w->now_s - w->want_recent_s[i] < 1) {
+		if (dp_addr_equal(&w->want_recent[i], a) && w->now_s - w->want_recent_s[i] < 1) {
 			return;
 		}
 	}

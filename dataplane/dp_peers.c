@@ -12,12 +12,6 @@
 #include "common/lc_alloc.h"
 #include "common/lc_error.h"
 
-static bool addr_equal(const struct dp_addr *a, const struct dp_addr *b)
-{
-	return a->family == b->family && a->port == b->port &&
-	       memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
-}
-
 static uint32_t addr_hash(const struct dp_addr *a)
 {
 	/* FNV-1a over the bytes that name the address: the table is built by control from
@@ -67,7 +61,7 @@ static uint32_t *slot_of(const struct dp_peers *t, const struct dp_addr *addr)
 {
 	for (uint32_t i = addr_hash(addr) & t->mask;; i = (i + 1) & t->mask) {
 		uint32_t *s = &t->slot[i];
-		if (*s == 0 || addr_equal(&t->peer[*s - 1].addr, addr)) {
+		if (*s == 0 || dp_addr_equal(&t->peer[*s - 1].addr, addr)) {
 			return s; /* the table is at most half full: an empty slot exists */
 		}
 	}

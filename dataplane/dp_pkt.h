@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include "common/lc_compiler.h"
 #include "dataplane/dp_key.h"
@@ -29,6 +31,13 @@ struct dp_addr {
 	uint16_t port;	  /* host byte order */
 	uint8_t addr[16]; /* network byte order; IPv4 in the first 4 bytes */
 };
+
+/** Whether two addresses are the same (an IPv4 address is its first 4 bytes). Context: any. */
+static inline bool dp_addr_equal(const struct dp_addr *a, const struct dp_addr *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	       memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
+}
 
 /* dp_pkt.flags */
 enum {

@@ -309,7 +309,7 @@ static unsigned iterate(struct dp_worker *w)
 	if (n > 0) {
 		wake_mask |= dispatch(w, pkts, n);
 	}
-	dp_batch_flush(w);
+	dp_batch_flush(w); /* every pass ends with nothing held: none is held across a sleep */
 	tx_flush(w);
 	wake_all(w, wake_mask);
 	unsigned reaped = dht_store_expire(w->store, w->now_s, DP_EXPIRE_BUDGET);
@@ -317,8 +317,6 @@ static unsigned iterate(struct dp_worker *w)
 		lc_counter_add(&w->stats.expired, reaped);
 	}
 	seen += dp_task_step(w); /* slow-path work on the store, a slice at a time */
-	dp_batch_flush(w);	 /* nothing held across a sleep */
-	tx_flush(w);
 	w->rt = NULL;
 	w->peers = NULL;
 	urcu_qsbr_quiescent_state(); /* the table of this iteration may now be freed */

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "common/lc_compiler.h"
+#include "dht/lsp.h"
 
 #define DHT_LSP_BATCH 0x50 /* enum dht_lsp_type's first node-to-node datagram container */
 
@@ -29,7 +30,8 @@
 static inline bool dht_lsp_is_batch(const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
-	return len >= 24 && p[0] == 0x4c && p[1] == 0x53 && p[3] == DHT_LSP_BATCH;
+	return len >= DHT_LSP_HDR_LEN && p[0] == (DHT_LSP_MAGIC >> 8) &&
+	       p[1] == (DHT_LSP_MAGIC & 0xff) && p[3] == DHT_LSP_BATCH;
 }
 
 /**
