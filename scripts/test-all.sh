@@ -140,21 +140,30 @@ meson_tests() { # job dir meson-test-args...
 	local rc=$?
 	local p=0 f=0 s=0
 	if [[ -f "$testlog" ]]; then
-		read -r p f s < <(python3 - "$testlog" <<'EOF'
+		# counts on stdout; each failed test's name and the end of its output into a file
+		# that the summary prints, so the last screen of a CI log says what failed and why
+		read -r p f s < <(python3 - "$testlog" "$tmp/failed-$job.txt" <<'EOF'
 import json, sys
 p = f = s = 0
-with open(sys.argv[1], encoding="utf-8", errors="replace") as log:
+tail = 40
+with open(sys.argv[1], encoding="utf-8", errors="replace") as log, \
+        open(sys.argv[2], "a", encoding="utf-8") as failed:
     for line in log:
         line = line.strip()
         if not line:
             continue
-        result = json.loads(line).get("result", "ERROR")
+        test = json.loads(line)
+        result = test.get("result", "ERROR")
         if result in ("OK", "EXPECTEDFAIL"):
             p += 1
         elif result == "SKIP":
             s += 1
         else:  # FAIL, ERROR, TIMEOUT, UNEXPECTEDPASS, INTERRUPT
             f += 1
+            out = ((test.get("stdout") or "") + (test.get("stderr") or "")).splitlines()
+            failed.write("--- %s: %s after %.0fs; its last %d lines:\n"
+                         % (test.get("name", "?"), result, test.get("duration", 0), tail))
+            failed.writelines("    %s\n" % l for l in out[-tail:])
 print(p, f, s)
 EOF
 		)
@@ -288,6 +297,9 @@ for job in "${jobs_to_run[@]}"; do
 	total_p=$((total_p + ${jp[$job]:-0}))
 	total_f=$((total_f + ${jf[$job]:-0}))
 	total_s=$((total_s + ${js[$job]:-0}))
+done
+for job in "${jobs_to_run[@]}"; do
+	[[ -s "$tmp/failed-$job.txt" ]] && cat "$tmp/failed-$job.txt"
 done
 for f in "${failures[@]}"; do
 	echo "failed: $f"
