@@ -394,6 +394,71 @@ static int canon_tel(const struct sip_uri *uri, char *out, size_t cap, size_t *l
 	return LC_OK;
 }
 
+/*
+ * The classes sip_aor_is_canonical() accepts. User: RFC 3261's unreserved and user-unreserved
+ * characters less ';', '?' and ':' (where a parameter list, headers or a password would begin)
+ * and '%' (an escape is unescaped). Host: what canon_sip() leaves as it is.
+ */
+enum { AOR_USER = 1, AOR_HOST = 2, AOR_LETTER = 4 };
+
+static const uint8_t aor_class[256] = {
+	['a' ... 'z'] = AOR_USER | AOR_HOST | AOR_LETTER,
+	['A' ... 'Z'] = AOR_USER,
+	['0' ... '9'] = AOR_USER | AOR_HOST,
+	['-'] = AOR_USER | AOR_HOST | AOR_LETTER,
+	['.'] = AOR_USER | AOR_HOST,
+	['_'] = AOR_USER,
+	['!'] = AOR_USER,
+	['~'] = AOR_USER,
+	['*'] = AOR_USER,
+	['\''] = AOR_USER,
+	['('] = AOR_USER,
+	[')'] = AOR_USER,
+	['&'] = AOR_USER,
+	['='] = AOR_USER,
+	['+'] = AOR_USER,
+	['$'] = AOR_USER,
+	[','] = AOR_USER,
+	['/'] = AOR_USER,
+};
+
+bool sip_aor_is_canonical(const char *p, size_t len)
+{
+	size_t i;
+	if (len > 4 && memcmp(p, "sip:", 4) == 0) {
+		i = 4;
+	} else if (len > 5 && memcmp(p, "sips:", 5) == 0) {
+		i = 5;
+	} else {
+		return false;
+	}
+	const char *at = memchr(p + i, '@', len - i);
+	if (at != NULL) {
+		size_t user_end = (size_t)(at - p);
+		if (user_end == i) {
+			return false; /* "sip:@host": whether the user is empty or absent is the parser's */
+		}
+		for (; i < user_end; i++) {
+			if (!(aor_class[(uint8_t)p[i]] & AOR_USER)) {
+				return false;
+			}
+		}
+		i++;
+	}
+	if (i == len || p[len - 1] == '.') {
+		return false;
+	}
+	uint8_t seen = 0;
+	for (; i < len; i++) {
+		uint8_t c = aor_class[(uint8_t)p[i]];
+		if (!(c & AOR_HOST)) {
+			return false;
+		}
+		seen |= c;
+	}
+	return (seen & AOR_LETTER) != 0;
+}
+
 int sip_aor_canon(const struct sip_uri *uri, char *out, size_t cap, size_t *len)
 {
 	switch (uri->scheme_id) {

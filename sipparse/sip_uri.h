@@ -77,6 +77,18 @@ bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b);
 LC_MUSTCHECK int sip_aor_canon(const struct sip_uri *uri, char *out, size_t cap, size_t *len);
 
 /**
+ * Whether the @p len bytes at @p p, if they parse as a sip or sips URI, are already its canonical
+ * AOR, so that sip_aor_canon() would write them back unchanged: a lower-case "sip:" or "sips:",
+ * a non-empty user of unreserved characters and one '@' (or no user), a host of lower-case
+ * letters, digits, '-' and '.' with at least one letter or '-' (a dotted quad is rewritten) and no
+ * final '.', and no password, port, parameters or headers. It reads no more than @p len bytes and
+ * parses nothing: false says nothing about the bytes, true lets a caller that only needs the AOR
+ * skip the parse ("sip:alice@example.com", the form registrars publish, is the common case).
+ * Context: any thread; fast path.
+ */
+bool sip_aor_is_canonical(const char *p, size_t len);
+
+/**
  * Find a parameter in a ';'-separated list (uri-parameters or header parameters, as in
  * sip_uri.params or sip_addr.params) by name, case-insensitively.
  * @param value  set to the value (.p == NULL when the parameter has no value, e.g. "lr").

@@ -7,7 +7,8 @@
  * Each half is copied into a heap block of exactly its size, so ASan reports a read one byte past
  * a URI (in the datagram that byte would be the next header and go unnoticed). Invariants: views
  * stay inside their URI, equality is reflexive for sip/sips/tel and symmetric, two URIs equal by
- * RFC 3261 §19.1.4 have the same canonical AOR, and nothing is written past a buffer's capacity.
+ * RFC 3261 §19.1.4 have the same canonical AOR, bytes sip_aor_is_canonical() accepts are their own
+ * AOR, and nothing is written past a buffer's capacity.
  */
 #include <string.h>
 
@@ -37,6 +38,7 @@ static void parse_half(struct half *h, const uint8_t *p, size_t len)
 	memset(&h->uri, 0, sizeof(h->uri));
 	h->ok = sip_uri_parse(&h->uri, h->p, len) == LC_OK;
 	h->aor_ok = false;
+	bool canonical = sip_aor_is_canonical(h->p, len);
 	if (!h->ok) {
 		return;
 	}
@@ -50,6 +52,14 @@ static void parse_half(struct half *h, const uint8_t *p, size_t len)
 	}
 	for (size_t i = SIP_AOR_MAX; i < sizeof(h->aor); i++) {
 		FUZZ_CHECK((unsigned char)h->aor[i] == GUARD_BYTE, "aor wrote past cap");
+	}
+	/* what the key fast path relies on: bytes called canonical canonicalise to themselves */
+	if (canonical && len <= SIP_AOR_MAX) {
+		FUZZ_CHECK(h->uri.scheme_id == SIP_SCHEME_SIP ||
+				   h->uri.scheme_id == SIP_SCHEME_SIPS,
+			   "canonical bytes are a sip or sips URI");
+		FUZZ_CHECK(h->aor_ok && h->aor_len == len && memcmp(h->aor, h->p, len) == 0,
+			   "canonical bytes are their own AOR");
 	}
 
 	struct sip_str v;

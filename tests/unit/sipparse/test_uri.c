@@ -213,6 +213,46 @@ static void test_canon(void)
 	ok(n == 9 && memcmp(out, "sip:a\0b@h", 9) == 0, "NUL kept in the AOR");
 }
 
+/* sip_aor_is_canonical(): true only where the canonical AOR is the input itself */
+static void canonical_is(const char *uri, bool want)
+{
+	bool got = sip_aor_is_canonical(uri, strlen(uri));
+	ok(got == want, "%s is %scanonical", uri, want ? "" : "not ");
+	if (got) {
+		canon_is(uri, uri);
+	}
+}
+
+static void test_is_canonical(void)
+{
+	canonical_is("sip:alice@example.com", true);
+	canonical_is("sips:Alice.Smith+1@sub-1.example.com", true);
+	canonical_is("sip:example.com", true);
+	canonical_is("sip:+1-212-555-1212@gw1.com", true);
+	canonical_is("sip:alice@a-b", true);
+	/* each of these canonicalises to something else, or might */
+	canonical_is("SIP:alice@example.com", false);
+	canonical_is("sip:alice@Example.com", false);
+	canonical_is("sip:%61lice@example.com", false);
+	canonical_is("sip:alice:secret@example.com", false);
+	canonical_is("sip:alice@example.com:5060", false);
+	canonical_is("sip:alice@example.com;transport=udp", false);
+	canonical_is("sip:alice@example.com?subject=x", false);
+	canonical_is("sip:alice@[2001:db8::1]", false);
+	canonical_is("sip:alice@010.000.002.001", false);
+	canonical_is("sip:alice@10.0.2.1", false);
+	canonical_is("sip:alice@example.com.", false);
+	canonical_is("sip:@example.com", false);
+	canonical_is("sip:a@b@example.com", false);
+	canonical_is("sip:alice@", false);
+	canonical_is("sip:", false);
+	canonical_is("tel:+12015550123", false);
+	canonical_is("sip:al ice@example.com", false);
+	ok(!sip_aor_is_canonical("sip:alice@example.com", 3), "reads only len bytes");
+	/* a length that cuts the host short reads only that much */
+	ok(sip_aor_is_canonical("sip:alice@exampleX", 17), "a prefix is judged on its own");
+}
+
 static void test_params(void)
 {
 	struct sip_str v;
@@ -233,6 +273,7 @@ int main(void)
 	test_parse_invalid();
 	test_equal_rfc3261();
 	test_canon();
+	test_is_canonical();
 	test_params();
 	done_testing();
 	return exit_status();
