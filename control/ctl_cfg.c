@@ -218,6 +218,14 @@ static int f_overlay_batch(struct parse_ctx *pc, const char *n, const char *v)
 	return ret;
 }
 
+static int f_rx_coalesce_us(struct parse_ctx *pc, const char *n, const char *v)
+{
+	uint32_t x = 0;
+	int ret = u32_flag(pc, n, v, 0, CTL_RX_COALESCE_MAX_US, &x);
+	pc->cfg->rx_coalesce_us = x;
+	return ret;
+}
+
 static int f_dataplane(struct parse_ctx *pc, const char *n, const char *v)
 {
 	if (strcmp(v, "sock") == 0) {
@@ -399,6 +407,11 @@ static const struct flag flags[] = {
 	 "                               LSP BATCH of at most BYTES (default 1472, one Ethernet\n"
 	 "                               frame; 8192 when --lsp is a loopback address; 0: never;\n"
 	 "                               every member must speak BATCH)"},
+	{"rx-coalesce-us", f_rx_coalesce_us, "US",
+	 "after a burst that was not full, a worker pauses US microseconds\n"
+	 "                               (0..1000) before it polls again, so that one wake-up and\n"
+	 "                               one send serve several requests: less CPU per request at\n"
+	 "                               moderate rates, up to US more latency (default 0: never)"},
 	{"dataplane", f_dataplane, "sock|dpdk", "packet I/O backend (default sock)"},
 	{"dpdk-args", f_dpdk_args, "\"EAL ARGS\"",
 	 "EAL arguments with --dataplane dpdk, split like a shell does, e.g.\n"
@@ -711,6 +724,7 @@ void ctl_cfg_to_dp(const struct ctl_cfg *cfg, struct dp_cfg *dp,
 	dp->batch_bytes = cfg->overlay_batch != CTL_BATCH_AUTO ? cfg->overlay_batch
 			  : lsp_on_loopback(&cfg->lsp)	       ? CTL_BATCH_LOOPBACK
 							       : CTL_BATCH_DEFAULT;
+	dp->rx_coalesce_us = cfg->rx_coalesce_us;
 	dp->ndomains = cfg->ndomains;
 	memcpy(dp->domain, cfg->domain, sizeof(dp->domain));
 	snprintf(dp->server, sizeof(dp->server), "locus/%s", LOCUS_VERSION);

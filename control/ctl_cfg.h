@@ -23,6 +23,8 @@
 #define CTL_BATCH_LOOPBACK 8192
 #define CTL_BATCH_AUTO UINT32_MAX /* not given: one of the two above, by --lsp's address */
 #define CTL_BATCH_MIN 512	  /* smaller batches would rarely hold two messages */
+/* --rx-coalesce-us's ceiling: a pause longer than a millisecond would be felt as latency */
+#define CTL_RX_COALESCE_MAX_US 1000
 
 /* Owner: main(); filled once at start. */
 struct ctl_cfg {
@@ -32,12 +34,13 @@ struct ctl_cfg {
 	bool has_join;
 	struct sockaddr_storage join;
 	char overlay[DP_DOMAIN_MAX + 1];
-	unsigned workers;	/* 0: one per online CPU */
-	unsigned replicas;	/* R: copies of each key */
-	unsigned write_quorum;	/* W: copies that hold a write before it is answered */
-	uint32_t overlay_batch; /* --overlay-batch: largest BATCH datagram, 0: none, or AUTO */
-	unsigned successors;	/* successor list length */
-	unsigned one_hop_max;	/* full view (one hop) up to this many nodes */
+	unsigned workers;	 /* 0: one per online CPU */
+	unsigned replicas;	 /* R: copies of each key */
+	unsigned write_quorum;	 /* W: copies that hold a write before it is answered */
+	uint32_t overlay_batch;	 /* --overlay-batch: largest BATCH datagram, 0: none, or AUTO */
+	uint32_t rx_coalesce_us; /* --rx-coalesce-us: pause after a burst that was not full */
+	unsigned successors;	 /* successor list length */
+	unsigned one_hop_max;	 /* full view (one hop) up to this many nodes */
 	bool dpdk;
 	char dpdk_args[512];
 	unsigned dpdk_mbufs;	    /* --dpdk-mbufs */

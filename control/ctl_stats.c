@@ -127,10 +127,12 @@ static void put_figures(struct ctl_json *o, const struct figures *f)
 		     (unsigned long long)get(&s->repl_out), (unsigned long long)get(&s->repl_in),
 		     (unsigned long long)get(&s->auth_tx), (unsigned long long)get(&s->auth_rx),
 		     (unsigned long long)get(&s->auth_parked));
-	ctl_json_put(o, "\"batches_out\":%llu,\"batched_out\":%llu,\"batches_in\":%llu,",
-		     (unsigned long long)get(&s->batch_out),
-		     (unsigned long long)get(&s->batched_out),
-		     (unsigned long long)get(&s->batch_in));
+	ctl_json_put(
+		o,
+		"\"batches_out\":%llu,\"batched_out\":%llu,\"batches_in\":%llu,"
+		"\"coalesce_waits\":%llu,",
+		(unsigned long long)get(&s->batch_out), (unsigned long long)get(&s->batched_out),
+		(unsigned long long)get(&s->batch_in), (unsigned long long)get(&s->coalesce_waits));
 	put_io(o, f);
 	ctl_json_put(
 		o,

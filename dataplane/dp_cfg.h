@@ -29,7 +29,8 @@ struct dp_cfg {
 	uint64_t writer;       /* records' writer id until the routing table names the node */
 	bool secured;	       /* datagrams between members are tagged (dp_auth.h) */
 	uint32_t batch_bytes;  /* largest BATCH datagram to a member, 0: none (dp_batch.h) */
-	unsigned ndomains;     /* 0: serve every domain */
+	uint32_t rx_coalesce_us; /* --rx-coalesce-us: pause after a burst that was not full */
+	unsigned ndomains;	 /* 0: serve every domain */
 	char domain[DP_MAX_DOMAINS][DP_DOMAIN_MAX + 1]; /* lower case */
 	char server[64];				/* Server header value */
 };

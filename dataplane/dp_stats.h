@@ -68,19 +68,20 @@ struct dp_stats {
 	lc_counter_t lsp_req[8];		 /* by LSP request kind, see dp_lsp.c */
 	lc_counter_t lsp_status[16];		 /* by LSP answer status */
 	lc_counter_t drop[DP_DROP_COUNT_];
-	lc_counter_t handoff_out; /* requests given to another shard's worker */
-	lc_counter_t handoff_in;  /* requests taken from another worker */
-	lc_counter_t expired;	  /* bindings reaped by the timer wheel */
-	lc_counter_t fwd_out;	  /* requests forwarded to their owner node */
-	lc_counter_t fwd_answers; /* owners' answers turned back into client answers */
-	lc_counter_t repl_out;	  /* REPLICA_STOREs sent (the owner's, and passed on) */
-	lc_counter_t repl_in;	  /* replica entries applied (or already held) */
-	lc_counter_t auth_tx;	  /* datagrams to members tagged (dp_auth.c) */
-	lc_counter_t auth_rx;	  /* datagrams from members whose tag passed */
-	lc_counter_t batch_out;	  /* BATCH datagrams sent (dp_batch.c), */
-	lc_counter_t batched_out; /* carrying this many messages */
-	lc_counter_t batch_in;	  /* BATCH datagrams received */
-	lc_counter_t auth_parked; /* datagrams held for a member's key (dp_member.c) */
+	lc_counter_t handoff_out;    /* requests given to another shard's worker */
+	lc_counter_t handoff_in;     /* requests taken from another worker */
+	lc_counter_t expired;	     /* bindings reaped by the timer wheel */
+	lc_counter_t fwd_out;	     /* requests forwarded to their owner node */
+	lc_counter_t fwd_answers;    /* owners' answers turned back into client answers */
+	lc_counter_t repl_out;	     /* REPLICA_STOREs sent (the owner's, and passed on) */
+	lc_counter_t repl_in;	     /* replica entries applied (or already held) */
+	lc_counter_t auth_tx;	     /* datagrams to members tagged (dp_auth.c) */
+	lc_counter_t auth_rx;	     /* datagrams from members whose tag passed */
+	lc_counter_t batch_out;	     /* BATCH datagrams sent (dp_batch.c), */
+	lc_counter_t batched_out;    /* carrying this many messages */
+	lc_counter_t batch_in;	     /* BATCH datagrams received */
+	lc_counter_t auth_parked;    /* datagrams held for a member's key (dp_member.c) */
+	lc_counter_t coalesce_waits; /* --rx-coalesce-us pauses taken (dp_worker.c) */
 };
 
 /** Counter index of a status code. */

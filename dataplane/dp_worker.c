@@ -14,6 +14,15 @@
  * `sleeping` flag and writes the eventfd (the flag and the ring are ordered by a full fence on
  * both sides, so a wake-up is never lost).
  *
+ * Coalescing (--rx-coalesce-us): at a moderate rate every request arrives alone, and a wake-up
+ * (tens of microseconds in a virtual machine), a receive and a send are spent on each. With
+ * US > 0, a worker whose iteration found work but not a full burst pauses US microseconds
+ * before it polls again, offline for RCU and without the `sleeping` flag (so nobody kicks it):
+ * the next poll finds everything that arrived meanwhile, and one wake-up, one receive and one
+ * send serve all of it. The first request after a quiet spell is answered at once (the worker
+ * sleeps on its sockets as before); those that follow wait up to US more. Like a NIC's
+ * interrupt moderation (ethtool's rx-usecs), and off by default.
+ *
  * Routing: the node's routing table is read once per iteration under RCU (liburcu QSBR): the
  * worker announces a quiescent state at the end of each iteration and goes offline while it
  * sleeps, so control can free a replaced table without ever making a worker wait.
@@ -323,6 +332,17 @@ static unsigned iterate(struct dp_worker *w)
 	return seen + n;
 }
 
+/* --rx-coalesce-us (Coalescing above): a pause the kernel ends by its timer alone. */
+static void coalesce(struct dp_worker *w)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)w->cfg->rx_coalesce_us * 1000};
+	lc_counter_inc(&w->stats.coalesce_waits);
+	urcu_qsbr_thread_offline();
+	/* fastpath-ok: once per burst, and only when the operator asks for it */
+	clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+	urcu_qsbr_thread_online();
+}
+
 unsigned dp_worker_step(struct dp_worker *w)
 {
 	return iterate(w);
@@ -334,7 +354,11 @@ void *dp_worker_main(void *arg)
 	struct dp_node *node = w->node;
 	urcu_qsbr_register_thread();
 	while (!atomic_load_explicit(&node->stop, memory_order_acquire)) {
-		if (iterate(w) > 0) {
+		unsigned seen = iterate(w);
+		if (seen > 0) {
+			if (w->cfg->rx_coalesce_us > 0 && seen < DP_BURST) {
+				coalesce(w);
+			}
 			continue;
 		}
 		/* idle: reap in bigger steps, and sleep only when nothing is left to reap */

@@ -44,6 +44,8 @@ bad = [(["--bogus", "1"], "--bogus"),
        (["--dataplane", "foo"], "--dataplane"),
        (["--log-level", "loud"], "--log-level"),
        (["--max-contacts", "-1"], "--max-contacts"),
+       (["--rx-coalesce-us", "1001"], "--rx-coalesce-us"),
+       (["--rx-coalesce-us", "soon"], "--rx-coalesce-us"),
        (["stray"], "stray")]
 for args, name in bad:
     code, out, err = run_locusd(*(LOCAL + args))

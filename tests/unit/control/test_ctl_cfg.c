@@ -37,7 +37,7 @@ static void refused(const char *flag, const char *value, const char *needle)
 
 int main(void)
 {
-	plan(39);
+	plan(42);
 	struct ctl_cfg cfg;
 	char addr[64];
 
@@ -73,6 +73,9 @@ int main(void)
 	ok(strstr(ctl_cfg_usage(), "--max-contacts") != NULL && strstr(ctl_cfg_usage(), "--join"),
 	   "--help lists the flags");
 
+	is_int(PARSE(&cfg, "--rx-coalesce-us", "200"), CTL_CFG_RUN, "--rx-coalesce-us 200");
+	ok(cfg.rx_coalesce_us == 200, "--rx-coalesce-us kept");
+	refused("--rx-coalesce-us", "1001", "--rx-coalesce-us");
 	refused("--bogus", "1", "unknown flag --bogus");
 	refused("--sip", NULL, "needs a value");
 	refused("--sip", "localhost:5060", "not ADDR:PORT");
