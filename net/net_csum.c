@@ -25,12 +25,16 @@ uint32_t net_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 	unsigned __int128 acc = 0;
 	size_t i = 0;
 	for (; i + 32 <= len; i += 32) {
-		uint64_t v[4];
-		memcpy(v, p + i, 32);
-		acc += v[0];
-		acc += v[1];
-		acc += v[2];
-		acc += v[3];
+		/* four scalars, not an array: gcc 12 copies an array through the stack first */
+		uint64_t a, b, c, d;
+		memcpy(&a, p + i, 8);
+		memcpy(&b, p + i + 8, 8);
+		memcpy(&c, p + i + 16, 8);
+		memcpy(&d, p + i + 24, 8);
+		acc += a;
+		acc += b;
+		acc += c;
+		acc += d;
 	}
 	for (; i + 8 <= len; i += 8) {
 		uint64_t v;
