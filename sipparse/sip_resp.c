@@ -402,36 +402,59 @@ void sip_resp_retry_after(struct sip_resp *r, uint32_t seconds)
 	header_uint(r, "Retry-After", seconds);
 }
 
-void sip_resp_header(struct sip_resp *r, const char *name, struct sip_str value)
+static bool has_crlf(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '\r' || p[i] == '\n') {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* "name: value" CRLF, for a name of this file (a literal, so its length is known and it needs no
+ * check); @p checked: the value is ours (a formatted date), else it is checked for CR and LF. */
+static void put_header(struct sip_resp *r, const char *name, size_t name_len, const char *value,
+		       size_t value_len, bool checked)
 {
 	if (!in_headers(r)) {
 		return;
 	}
-	bool crlf = value.len > 0 && (memchr(value.p, '\r', value.len) != NULL ||
-				      memchr(value.p, '\n', value.len) != NULL);
-	if (crlf || strpbrk(name, "\r\n:") != NULL) {
+	if (!checked && has_crlf(value, value_len)) {
 		r->err = LC_EINVAL;
 		return;
 	}
-	put_cstr(r, name);
+	put(r, name, name_len);
 	put(r, ": ", 2);
-	put_str(r, value);
+	put(r, value, value_len);
 	put(r, "\r\n", 2);
+}
+
+#define PUT_HEADER(r, lit, value, len, checked)                                                    \
+	put_header(r, lit, sizeof(lit) - 1, value, len, checked)
+
+void sip_resp_header(struct sip_resp *r, const char *name, struct sip_str value)
+{
+	if (in_headers(r) && (strpbrk(name, "\r\n:") != NULL)) {
+		r->err = LC_EINVAL;
+		return;
+	}
+	put_header(r, name, strlen(name), value.p, value.len, false);
 }
 
 void sip_resp_allow(struct sip_resp *r, const char *methods)
 {
-	sip_resp_header(r, "Allow", sip_str_make(methods, strlen(methods)));
+	PUT_HEADER(r, "Allow", methods, strlen(methods), false);
 }
 
 void sip_resp_supported(struct sip_resp *r, const char *tags)
 {
-	sip_resp_header(r, "Supported", sip_str_make(tags, strlen(tags)));
+	PUT_HEADER(r, "Supported", tags, strlen(tags), false);
 }
 
 void sip_resp_server(struct sip_resp *r, const char *product)
 {
-	sip_resp_header(r, "Server", sip_str_make(product, strlen(product)));
+	PUT_HEADER(r, "Server", product, strlen(product), false);
 }
 
 void sip_resp_date(struct sip_resp *r, time_t now)
@@ -444,7 +467,7 @@ void sip_resp_date(struct sip_resp *r, time_t now)
 		}
 		return;
 	}
-	sip_resp_header(r, "Date", sip_str_make(tmp, n));
+	PUT_HEADER(r, "Date", tmp, n, true); /* the format writes no CR or LF */
 }
 
 int sip_resp_finish(struct sip_resp *r, size_t *len)

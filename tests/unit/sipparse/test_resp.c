@@ -352,6 +352,23 @@ static void test_sticky_errors(void)
 	sip_resp_start(&r, &req, 200, NULL, &src, TAG);
 	sip_resp_header(&r, "X-Evil", SIP_STR_LIT("a\r\nInjected: 1"));
 	is_int(sip_resp_finish(&r, &len), LC_EINVAL, "CRLF in a header value refused");
+	static const char *const bad_names[] = {"X-A\r", "X\nB", "X:B"};
+	for (size_t i = 0; i < LC_ARRAY_SIZE(bad_names); i++) {
+		sip_resp_init(&r, buf, sizeof(buf));
+		sip_resp_start(&r, &req, 200, NULL, &src, TAG);
+		sip_resp_header(&r, bad_names[i], SIP_STR_LIT("v"));
+		is_int(sip_resp_finish(&r, &len), LC_EINVAL,
+		       "CR, LF or ':' in a header name refused");
+	}
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 200, NULL, &src, TAG);
+	sip_resp_header(&r, "X-Evil", SIP_STR_LIT("a\nInjected: 1"));
+	is_int(sip_resp_finish(&r, &len), LC_EINVAL, "a bare LF in a header value refused");
+	sip_resp_init(&r, buf, sizeof(buf));
+	sip_resp_start(&r, &req, 200, NULL, &src, TAG);
+	sip_resp_server(&r, "locus/1\rX: y");
+	sip_resp_supported(&r, "path");
+	is_int(sip_resp_finish(&r, &len), LC_EINVAL, "CR in a Server product refused, and sticky");
 	sip_resp_init(&r, buf, sizeof(buf));
 	sip_resp_start(&r, &req, 200, NULL, &src, TAG);
 	finish_ok(&r, buf, "finish");
