@@ -15,10 +15,11 @@
    all M again (its owned + replica keys of `locusctl ring`).
 
 Usage: python3 bench/ring_bench.py [--aors N (200000)] [--resync M (1000000)] [--cpu-only]
-                                   [--batches B,B,...]
+                                   [--batches B,B,...] [--coalesce US,US,...]
   --cpu-only: parts 1-2 alone, the ring measured once per --overlay-batch value of --batches
   (default "0,default": every message its own datagram, then BATCH datagrams of the default
-  size), in the same run as the single node.
+  size), in the same run as the single node; --coalesce adds, per value, the ring with the default
+  batch size and every node run with --rx-coalesce-us US.
 Every process it starts is stopped by PID at exit, also on failure.
 """
 import argparse
@@ -108,6 +109,9 @@ def main():
                     help="parts 1-2 only, the ring once per --batches value")
     ap.add_argument("--batches", default="0,default",
                     help="--overlay-batch values for --cpu-only, comma-separated")
+    ap.add_argument("--coalesce", default="",
+                    help="--rx-coalesce-us values for --cpu-only, comma-separated: one more ring "
+                    "each (default batch size)")
     a = ap.parse_args()
     subprocess.run(["ninja", "-C", BUILD], check=True, stdout=subprocess.DEVNULL)
     maxb = str(max(a.aors, a.resync) * 5 // 4)
@@ -123,6 +127,8 @@ def main():
     if a.cpu_only:
         variants = [([] if b == "default" else ["--overlay-batch", b],
                      "3-node ring, --overlay-batch %s" % b) for b in a.batches.split(",")]
+        variants += [(["--rx-coalesce-us", us], "3-node ring, --rx-coalesce-us %s" % us)
+                     for us in a.coalesce.split(",") if us]
     for extra, label in variants:
         ring = Ring(3, flags=flags + ["--replicas", "3"] + extra, workers=1)
         for n in ring.nodes:
