@@ -23,6 +23,12 @@
  * sleeps on its sockets as before); those that follow wait up to US more. Like a NIC's
  * interrupt moderation (ethtool's rx-usecs), and off by default.
  *
+ * It pauses only when a pause should gather two requests or more but less than a burst, judged
+ * from the packets of the last DP_COALESCE_WINDOW_MS (dp_coalesce.h): below that rate a pause would add a timer
+ * wake-up to each request instead of sharing one (a light load), and above it the worker finds
+ * full bursts without pausing (a heavy one, or a closed loop, whose rate a pause would cap at
+ * window / (pause + service time)). The first window after the start pauses never.
+ *
  * Routing: the node's routing table is read once per iteration under RCU (liburcu QSBR): the
  * worker announces a quiescent state at the end of each iteration and goes offline while it
  * sleeps, so control can free a replaced table without ever making a worker wait.
@@ -38,6 +44,7 @@
 
 #include "common/lc_error.h"
 #include "dataplane/dp_batch.h"
+#include "dataplane/dp_coalesce.h"
 #include "dataplane/dp_worker_internal.h"
 #include "dht/lsp_batch.h"
 
@@ -332,14 +339,30 @@ static unsigned iterate(struct dp_worker *w)
 	return seen + n;
 }
 
-/* --rx-coalesce-us (Coalescing above): a pause the kernel ends by its timer alone. */
+/*
+ * --rx-coalesce-us (Coalescing above): whether to pause after an iteration that saw @p seen
+ * packets; the decision of the window that ended last, taken from its rate.
+ */
+static bool coalesce_worth(struct dp_worker *w, unsigned seen)
+{
+	w->co_pkts += seen;
+	uint64_t window_ms = w->now_ms - w->co_since_ms;
+	if (window_ms >= DP_COALESCE_WINDOW_MS) {
+		w->co_worth =
+			dp_coalesce_worth(w->co_pkts, window_ms, w->cfg->rx_coalesce_us, DP_BURST);
+		w->co_pkts = 0;
+		w->co_since_ms = w->now_ms;
+	}
+	return w->co_worth && seen < DP_BURST;
+}
+
+/* A pause the kernel ends by its timer alone. */
 static void coalesce(struct dp_worker *w)
 {
 	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)w->cfg->rx_coalesce_us * 1000};
 	lc_counter_inc(&w->stats.coalesce_waits);
 	urcu_qsbr_thread_offline();
-	/* fastpath-ok: once per burst, and only when the operator asks for it */
-	clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+	clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL); /* fastpath-ok: a pause, by request */
 	urcu_qsbr_thread_online();
 }
 
@@ -356,7 +379,7 @@ void *dp_worker_main(void *arg)
 	while (!atomic_load_explicit(&node->stop, memory_order_acquire)) {
 		unsigned seen = iterate(w);
 		if (seen > 0) {
-			if (w->cfg->rx_coalesce_us > 0 && seen < DP_BURST) {
+			if (w->cfg->rx_coalesce_us > 0 && coalesce_worth(w, seen)) {
 				coalesce(w);
 			}
 			continue;
