@@ -27,7 +27,8 @@
  * from the packets of the last DP_COALESCE_WINDOW_MS (dp_coalesce.h): below that rate a pause would add a timer
  * wake-up to each request instead of sharing one (a light load), and above it the worker finds
  * full bursts without pausing (a heavy one, or a closed loop, whose rate a pause would cap at
- * window / (pause + service time)). The first window after the start pauses never.
+ * window / (pause + service time)). The first window after the start pauses never, and a pause
+ * that gathered a full burst ends the pauses until the next window.
  *
  * Routing: the node's routing table is read once per iteration under RCU (liburcu QSBR): the
  * worker announces a quiescent state at the end of each iteration and goes offline while it
@@ -343,7 +344,7 @@ static unsigned iterate(struct dp_worker *w)
  * --rx-coalesce-us (Coalescing above): whether to pause after an iteration that saw @p seen
  * packets; the decision of the window that ended last, taken from its rate.
  */
-static bool coalesce_worth(struct dp_worker *w, unsigned seen)
+static bool coalesce_worth(struct dp_worker *w, unsigned seen, bool after_pause)
 {
 	w->co_pkts += seen;
 	uint64_t window_ms = w->now_ms - w->co_since_ms;
@@ -353,6 +354,12 @@ static bool coalesce_worth(struct dp_worker *w, unsigned seen)
 		w->co_pkts = 0;
 		w->co_since_ms = w->now_ms;
 	}
+	if (after_pause && seen >= DP_BURST) {
+		/* the pause gathered a burst or more: the rate needs no pause. Until the next
+		 * window, whose rate, measured without pauses, decides again: a closed loop that the
+		 * pauses slowed below a burst a pause would otherwise stay slowed (bench/compare) */
+		w->co_worth = false;
+	}
 	return w->co_worth && seen < DP_BURST;
 }
 
@@ -361,6 +368,7 @@ static void coalesce(struct dp_worker *w)
 {
 	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)w->cfg->rx_coalesce_us * 1000};
 	lc_counter_inc(&w->stats.coalesce_waits);
+	w->co_paused = true;
 	urcu_qsbr_thread_offline();
 	clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL); /* fastpath-ok: a pause, by request */
 	urcu_qsbr_thread_online();
@@ -378,8 +386,10 @@ void *dp_worker_main(void *arg)
 	urcu_qsbr_register_thread();
 	while (!atomic_load_explicit(&node->stop, memory_order_acquire)) {
 		unsigned seen = iterate(w);
+		bool after_pause = w->co_paused;
+		w->co_paused = false;
 		if (seen > 0) {
-			if (w->cfg->rx_coalesce_us > 0 && coalesce_worth(w, seen)) {
+			if (w->cfg->rx_coalesce_us > 0 && coalesce_worth(w, seen, after_pause)) {
 				coalesce(w);
 			}
 			continue;
