@@ -38,7 +38,38 @@
 
 /* ---- routing --------------------------------------------------------------------------------- */
 
-void dp_fwd_route(const struct dp_worker *w, struct dp_req *r, bool read, bool forwarded)
+static bool peer_is(const struct dht_peer *p, const struct dp_addr *a)
+{
+	struct dp_addr x;
+	dp_addr_of(&p->addr, &x);
+	return dp_addr_equal(&x, a);
+}
+
+/*
+ * A read is not sent back: while a node joins, it passes every request to the node it joined
+ * through (rt->joining), which need not be in the key's chain; if that node already counts the
+ * joiner as the key's owner it routes the read straight back, and the two pass it to and fro
+ * until its hop limit runs out (a 503 to the UA: test_failover, one lookup in thousands while
+ * nodes join). So a node outside the key's chain whose next hop for a forwarded read is the node
+ * it came from sends it to the second of the chain instead: inside the write quorum, it holds
+ * every acknowledged write, and it answers a forwarded read itself. A node inside the chain keeps
+ * its route (a replica outside the quorum may not hold the last write).
+ */
+static const struct dht_peer *not_back(const struct dht_route *rt, dht_id_t key,
+				       const struct dht_peer *p, const struct dp_addr *from)
+{
+	const struct dht_peer *set[DHT_MAX_REPLICAS];
+	unsigned n = dht_route_replicas(rt, key, set, DHT_MAX_REPLICAS);
+	for (unsigned i = 0; i < n; i++) {
+		if (dht_route_is_self(rt, set[i])) {
+			return p;
+		}
+	}
+	return n > 1 && !peer_is(set[1], from) ? set[1] : p; /* else the hop limit ends it */
+}
+
+void dp_fwd_route(const struct dp_worker *w, struct dp_req *r, bool read, bool forwarded,
+		  const struct dp_addr *from)
 {
 	r->fwd = NULL;
 	const struct dht_route *rt = w->rt;
@@ -68,6 +99,9 @@ void dp_fwd_route(const struct dp_worker *w, struct dp_req *r, bool read, bool f
 		}
 	}
 	const struct dht_peer *p = dht_route_next_hop(rt, r->key.id);
+	if (read && from != NULL && !dht_route_is_self(rt, p) && peer_is(p, from)) {
+		p = not_back(rt, r->key.id, p, from);
+	}
 	if (!dht_route_is_self(rt, p)) {
 		r->fwd = p;
 	}

@@ -17,10 +17,13 @@
  * when this node handles it. Requests go to the owner, or to the replica that takes over while
  * the owner is suspect (dht_route_next_hop). @p read: a lookup; @p forwarded: another node sent
  * it (its hop limit was used): then a replica inside the write quorum answers it itself, which
- * is how lookups fall back to replicas while an owner is unreachable.
+ * is how lookups fall back to replicas while an owner is unreachable. @p from: the node a
+ * forwarded read came from (NULL otherwise): a read is never routed straight back to it (see
+ * dp_fwd.c, "A read is not sent back").
  * Context: the worker, inside a burst (w->rt is held).
  */
-void dp_fwd_route(const struct dp_worker *w, struct dp_req *r, bool read, bool forwarded);
+void dp_fwd_route(const struct dp_worker *w, struct dp_req *r, bool read, bool forwarded,
+		  const struct dp_addr *from);
 
 /**
  * A read of @p k found no binding here: when the key is not held at all (tombstones are a

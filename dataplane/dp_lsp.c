@@ -43,8 +43,8 @@ unsigned dp_lsp_classify(struct dp_worker *w, struct dp_pkt *pkt)
 	if (!r->key_ok) {
 		return w->id;
 	}
-	dp_fwd_route(w, r, m->hdr.type == DHT_LSP_LOOKUP,
-		     m->hdr.hop_limit < DHT_LSP_HOP_LIMIT_DEFAULT);
+	bool forwarded = m->hdr.hop_limit < DHT_LSP_HOP_LIMIT_DEFAULT;
+	dp_fwd_route(w, r, m->hdr.type == DHT_LSP_LOOKUP, forwarded, forwarded ? &pkt->peer : NULL);
 	return r->fwd != NULL ? w->id : dht_shard_of(r->key.id, w->node->nworkers);
 }
 

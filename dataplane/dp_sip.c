@@ -62,7 +62,7 @@ unsigned dp_sip_classify(struct dp_worker *w, struct dp_pkt *pkt)
 		return w->id;
 	}
 	/* a key of another node is forwarded by whichever worker received it */
-	dp_fwd_route(w, r, m->method_id != SIP_METHOD_REGISTER, false);
+	dp_fwd_route(w, r, m->method_id != SIP_METHOD_REGISTER, false, NULL);
 	return r->fwd != NULL ? w->id : dht_shard_of(r->key.id, w->node->nworkers);
 }
 
