@@ -411,7 +411,9 @@ static const struct flag flags[] = {
 	 "after a burst that was not full, a worker pauses US microseconds\n"
 	 "                               (0..1000) before it polls again, so that one wake-up and\n"
 	 "                               one send serve several requests: less CPU per request at\n"
-	 "                               moderate rates, up to US more latency (default 0: never)"},
+	 "                               moderate rates, up to US more latency; only while the\n"
+	 "                               rate makes a pause gather 2 to 31 requests (default 0:\n"
+	 "                               never)"},
 	{"dataplane", f_dataplane, "sock|dpdk", "packet I/O backend (default sock)"},
 	{"dpdk-args", f_dpdk_args, "\"EAL ARGS\"",
 	 "EAL arguments with --dataplane dpdk, split like a shell does, e.g.\n"

@@ -14,9 +14,9 @@
 
 /**
  * Whether a pause of @p pause_us would gather two requests or more, but fewer than a burst of
- * @p burst, at the rate of @p pkts packets in @p window_ms: below two it adds a timer wake-up to each request
- * instead of sharing one, and at a burst or more the worker finds full bursts without pausing
- * (and a closed-loop client's rate would be capped by the pause). @p window_ms 0: false. The
+ * @p burst, at the rate of @p pkts packets in @p window_ms: below two it adds a timer wake-up to
+ * each request instead of sharing one, and at a burst or more the worker finds full bursts
+ * without pausing (and a closed-loop client's rate would be capped by the pause). @p window_ms 0: false. The
  * worker also stops pausing, until its next window, when a pause gathered a full burst.
  */
 static inline bool dp_coalesce_worth(uint64_t pkts, uint64_t window_ms, uint32_t pause_us,

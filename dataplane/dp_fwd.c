@@ -58,13 +58,11 @@ static bool peer_is(const struct dht_peer *p, const struct dp_addr *a)
 static const struct dht_peer *not_back(const struct dht_route *rt, dht_id_t key,
 				       const struct dht_peer *p, const struct dp_addr *from)
 {
+	if (dht_route_position(rt, key) >= 0) {
+		return p; /* in the chain */
+	}
 	const struct dht_peer *set[DHT_MAX_REPLICAS];
 	unsigned n = dht_route_replicas(rt, key, set, DHT_MAX_REPLICAS);
-	for (unsigned i = 0; i < n; i++) {
-		if (dht_route_is_self(rt, set[i])) {
-			return p;
-		}
-	}
 	return n > 1 && !peer_is(set[1], from) ? set[1] : p; /* else the hop limit ends it */
 }
 

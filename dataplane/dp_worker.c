@@ -24,10 +24,10 @@
  * interrupt moderation (ethtool's rx-usecs), and off by default.
  *
  * It pauses only when a pause should gather two requests or more but less than a burst, judged
- * from the packets of the last DP_COALESCE_WINDOW_MS (dp_coalesce.h): below that rate a pause would add a timer
- * wake-up to each request instead of sharing one (a light load), and above it the worker finds
- * full bursts without pausing (a heavy one, or a closed loop, whose rate a pause would cap at
- * window / (pause + service time)). The first window after the start pauses never, and a pause
+ * from the packets of the last DP_COALESCE_WINDOW_MS (dp_coalesce.h): below that rate a pause
+ * would add a timer wake-up to each request instead of sharing one (a light load), and above it
+ * the worker finds full bursts without pausing (a heavy one, or a closed loop, whose rate a
+ * pause would cap at window / (pause + service time)). The first window after the start pauses never, and a pause
  * that gathered a full burst ends the pauses until the next window.
  *
  * Routing: the node's routing table is read once per iteration under RCU (liburcu QSBR): the

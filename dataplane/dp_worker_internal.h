@@ -84,11 +84,11 @@ struct dp_worker {
 	int wake_fd;
 	_Atomic bool sleeping;
 	uint32_t now_s;		      /* read once per loop */
+	uint64_t now_ms;	      /* the same instant, in ms (coarse) */
 	uint64_t co_since_ms;	      /* --rx-coalesce-us: the window's start, */
 	uint64_t co_pkts;	      /* the packets seen in it, */
 	bool co_worth;		      /* and the last window's decision (dp_worker.c); */
 	bool co_paused;		      /* the last iteration ended in a pause */
-	uint64_t now_ms;	      /* the same instant, in ms (coarse) */
 	uint64_t vclock;	      /* last version this worker gave a key (dp_repl.c) */
 	const struct dht_route *rt;   /* the routing table of this loop (RCU read side) */
 	const struct dp_peers *peers; /* the datagram keys of this loop (RCU read side) */

@@ -394,33 +394,20 @@ static int canon_tel(const struct sip_uri *uri, char *out, size_t cap, size_t *l
 	return LC_OK;
 }
 
-/*
- * The classes sip_aor_is_canonical() accepts. User: RFC 3261's unreserved and user-unreserved
- * characters less ';', '?' and ':' (where a parameter list, headers or a password would begin)
- * and '%' (an escape is unescaped). Host: what canon_sip() leaves as it is.
- */
-enum { AOR_USER = 1, AOR_HOST = 2, AOR_LETTER = 4 };
-
-static const uint8_t aor_class[256] = {
-	['a' ... 'z'] = AOR_USER | AOR_HOST | AOR_LETTER,
-	['A' ... 'Z'] = AOR_USER,
-	['0' ... '9'] = AOR_USER | AOR_HOST,
-	['-'] = AOR_USER | AOR_HOST | AOR_LETTER,
-	['.'] = AOR_USER | AOR_HOST,
-	['_'] = AOR_USER,
-	['!'] = AOR_USER,
-	['~'] = AOR_USER,
-	['*'] = AOR_USER,
-	['\''] = AOR_USER,
-	['('] = AOR_USER,
-	[')'] = AOR_USER,
-	['&'] = AOR_USER,
-	['='] = AOR_USER,
-	['+'] = AOR_USER,
-	['$'] = AOR_USER,
-	[','] = AOR_USER,
-	['/'] = AOR_USER,
-};
+/* A host canon_sip() leaves as it is: a hostname in lower case, not a dotted quad (a letter or
+ * '-' in it: looked for from the end, where a name's top-level domain is), no final dot. */
+static bool host_as_is(const char *p, const char *end)
+{
+	if (p == end || end[-1] == '.' || sip_skip(p, end, SIP_C_AOR_HOST) != end) {
+		return false;
+	}
+	for (const char *q = end; q > p; q--) {
+		if (q[-1] > '9' || q[-1] == '-') {
+			return true;
+		}
+	}
+	return false;
+}
 
 bool sip_aor_is_canonical(const char *p, size_t len)
 {
@@ -432,31 +419,13 @@ bool sip_aor_is_canonical(const char *p, size_t len)
 	} else {
 		return false;
 	}
+	const char *end = p + len;
 	const char *at = memchr(p + i, '@', len - i);
-	if (at != NULL) {
-		size_t user_end = (size_t)(at - p);
-		if (user_end == i) {
-			return false; /* "sip:@host": whether the user is empty or absent is the parser's */
-		}
-		for (; i < user_end; i++) {
-			if (!(aor_class[(uint8_t)p[i]] & AOR_USER)) {
-				return false;
-			}
-		}
-		i++;
+	if (at == NULL) {
+		return host_as_is(p + i, end);
 	}
-	if (i == len || p[len - 1] == '.') {
-		return false;
-	}
-	uint8_t seen = 0;
-	for (; i < len; i++) {
-		uint8_t c = aor_class[(uint8_t)p[i]];
-		if (!(c & AOR_HOST)) {
-			return false;
-		}
-		seen |= c;
-	}
-	return (seen & AOR_LETTER) != 0;
+	/* "sip:@host": whether the user is empty or absent is the parser's to say */
+	return at > p + i && sip_skip(p + i, at, SIP_C_AOR_USER) == at && host_as_is(at + 1, end);
 }
 
 int sip_aor_canon(const struct sip_uri *uri, char *out, size_t cap, size_t *len)

@@ -61,7 +61,9 @@
 		   (IS_TEL(c) ? SIP_C_TEL : 0) | (IS_TEXT(c) ? SIP_C_TEXT : 0) |                   \
 		   (IS_QDTEXT(c) ? SIP_C_QDTEXT : 0) | ((c) == '-' ? SIP_C_HYPHEN : 0) |           \
 		   ((IS_TOKEN(c) || (c) == ':') ? SIP_C_GENV : 0) |                                \
-		   ((IS_ALNUM(c) || (c) == '+' || (c) == '-' || (c) == '.') ? SIP_C_SCHEME : 0))
+		   ((IS_ALNUM(c) || (c) == '+' || (c) == '-' || (c) == '.') ? SIP_C_SCHEME : 0) |  \
+		   ((IS_USER(c) && (c) != ';' && (c) != '?') ? SIP_C_AOR_USER : 0) |               \
+		   ((IS_HOST(c) && !((c) >= 'A' && (c) <= 'Z')) ? SIP_C_AOR_HOST : 0))
 #define R4(b) CLS(b), CLS((b) + 1), CLS((b) + 2), CLS((b) + 3)
 #define R16(b) R4(b), R4((b) + 4), R4((b) + 8), R4((b) + 12)
 #define R64(b) R16(b), R16((b) + 16), R16((b) + 32), R16((b) + 48)

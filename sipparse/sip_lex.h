@@ -36,6 +36,9 @@ enum {
 	SIP_C_HYPHEN = 1u << 17, /* '-' */
 	SIP_C_GENV = 1u << 18,	 /* token and ':' (a gen-value that may be a bare IPv6 address) */
 	SIP_C_SCHEME = 1u << 19, /* scheme after its first letter: alphanum and +-. */
+	/* what a canonical AOR keeps as it is (sip_aor_is_canonical): */
+	SIP_C_AOR_USER = 1u << 20, /* user less ';' and '?', where params or headers could begin */
+	SIP_C_AOR_HOST = 1u << 21, /* hostname in lower case: a-z, 0-9, '-', '.' */
 };
 
 extern const uint32_t sip_ctype[256];
